@@ -1,0 +1,61 @@
+# Every routine task. `make run` and `make test` work from a clean clone:
+# they create the virtualenv, install Balagh and set up the sandbox PBX.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: help venv run test test-unit e2e lint pbx pbx-stop pbx-status sounds bench clean
+
+help:
+	@echo "make run       start the sandbox PBX and the Balagh app (prints how to place a call)"
+	@echo "make test      lint, unit and end-to-end tests against the sandbox PBX"
+	@echo "make pbx       install (once) and start the sandbox Asterisk"
+	@echo "make sounds    generate missing placeholder prompts with espeak-ng"
+	@echo "make bench     benchmarks against the sandbox PBX (results in bench/RESULTS.md)"
+
+$(STAMP): pyproject.toml setup.cfg
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+venv: $(STAMP)
+
+pbx: venv
+	$(BIN)/balagh pbx install
+	$(BIN)/balagh pbx start
+
+pbx-stop: venv
+	$(BIN)/balagh pbx stop
+
+pbx-status: venv
+	$(BIN)/balagh pbx status
+
+run: pbx
+	$(BIN)/balagh run
+
+lint: venv
+	$(BIN)/ruff check agi tests bench
+
+test-unit: venv
+	$(BIN)/pytest tests/unit
+
+# The e2e suite starts the sandbox PBX itself if it is not running (and stops it after).
+test: venv lint
+	$(BIN)/balagh pbx install
+	$(BIN)/pytest tests
+
+e2e: venv
+	$(BIN)/balagh pbx install
+	$(BIN)/pytest tests/e2e
+
+sounds: venv
+	$(BIN)/balagh sounds generate
+
+bench: venv
+	$(BIN)/balagh pbx install
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build dist agi/*.egg-info

@@ -1,0 +1,3 @@
+from balagh.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,193 @@
+"""Service settings: defaults in code < config/balagh.yaml < environment.
+
+Validated once at start-up. Secrets never live in the YAML: they come from the
+environment or from a secret file (the sandbox PBX writes one on install).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from balagh.yamlsrc import ConfigError, YamlDoc, load_yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _home() -> Path:
+    return Path(os.environ.get("HOME", "/root"))
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(_home() / ".local" / "share")
+    return Path(base) / "balagh"
+
+
+def default_pbx_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(_home() / ".cache")
+    return Path(base) / "balagh" / "sandbox"
+
+
+@dataclass(frozen=True)
+class AriSettings:
+    url: str = "http://127.0.0.1:8088/"
+    app: str = "balagh"
+    username: str = "balagh"
+    password: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
+class AmiSettings:
+    host: str = "127.0.0.1"
+    port: int = 5038
+    username: str = "balagh"
+    secret: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
+class Settings:
+    ari: AriSettings = AriSettings()
+    ami: AmiSettings = AmiSettings()
+    data_dir: Path = field(default_factory=default_data_dir)
+    pbx_dir: Path = field(default_factory=default_pbx_dir)
+    ivr_file: Path = REPO_ROOT / "config" / "ivr.yaml"
+    routing_file: Path = REPO_ROOT / "config" / "routing.yaml"
+    sounds_dir: Path = REPO_ROOT / "sounds"
+    hotline: str = "800700"
+    timezone: str = "Asia/Dubai"
+    secrets_file: Path | None = None
+
+    @property
+    def database(self) -> Path:
+        return self.data_dir / "balagh.sqlite3"
+
+    @property
+    def sandbox_secrets(self) -> Path:
+        return self.pbx_dir / "secrets.env"
+
+
+DEFAULT_CONFIG = REPO_ROOT / "config" / "balagh.yaml"
+
+# Environment overrides: variable -> (section, key). Read last, so they win.
+ENV_OVERRIDES: dict[str, tuple[str, str]] = {
+    "BALAGH_ARI_URL": ("ari", "url"),
+    "BALAGH_ARI_APP": ("ari", "app"),
+    "BALAGH_ARI_USERNAME": ("ari", "username"),
+    "BALAGH_ARI_PASSWORD": ("ari", "password"),
+    "BALAGH_AMI_HOST": ("ami", "host"),
+    "BALAGH_AMI_PORT": ("ami", "port"),
+    "BALAGH_AMI_USERNAME": ("ami", "username"),
+    "BALAGH_AMI_SECRET": ("ami", "secret"),
+    "BALAGH_DATA_DIR": ("", "data_dir"),
+    "BALAGH_PBX_DIR": ("", "pbx_dir"),
+    "BALAGH_IVR_FILE": ("", "ivr_file"),
+    "BALAGH_ROUTING_FILE": ("", "routing_file"),
+    "BALAGH_SECRETS_FILE": ("", "secrets_file"),
+}
+
+_SECTIONS = {"ari": AriSettings, "ami": AmiSettings}
+_PATH_KEYS = {"data_dir", "pbx_dir", "ivr_file", "routing_file", "sounds_dir", "secrets_file"}
+_SECRET_KEYS = {("ari", "password"), ("ami", "secret")}
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """KEY=value lines; '#' comments. Used for secret files."""
+    values: dict[str, str] = {}
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return values
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        values[key.strip()] = value.strip().strip('"').strip("'")
+    return values
+
+
+def _coerce(doc: YamlDoc | None, key: tuple[str, ...], default: Any, value: Any) -> Any:
+    name = key[-1]
+    if name in _PATH_KEYS:
+        if not isinstance(value, str):
+            raise _err(doc, key, "must be a path")
+        path = Path(value).expanduser()
+        if doc is not None and not path.is_absolute():
+            path = doc.path.resolve().parent / path
+        return path
+    if isinstance(default, int) and not isinstance(default, bool):
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise _err(doc, key, f"must be a whole number, got {value!r}") from None
+    if not isinstance(value, str | int | float):
+        raise _err(doc, key, f"must be a string, got {type(value).__name__}")
+    return str(value)
+
+
+def _err(doc: YamlDoc | None, key: tuple[str, ...], message: str) -> ConfigError:
+    if doc is None:
+        env = next((k for k, v in ENV_OVERRIDES.items() if v == key or v == ("", *key)), "env")
+        return ConfigError("environment", None, env, message)
+    return doc.error(key, message)
+
+
+def _apply(settings: Settings, section: str, key: str, value: Any,
+           doc: YamlDoc | None) -> Settings:
+    if section:
+        current = getattr(settings, section)
+        if key not in current.__dataclass_fields__:
+            raise _err(doc, (section, key), f"unknown key (known: {', '.join(current.__dataclass_fields__)})")
+        if doc is not None and (section, key) in _SECRET_KEYS:
+            raise _err(doc, (section, key), "secrets do not belong in YAML; set "
+                       f"BALAGH_{section.upper()}_{key.upper()} or a secrets_file")
+        new = replace(current, **{key: _coerce(doc, (section, key), getattr(current, key), value)})
+        return replace(settings, **{section: new})
+    if key not in Settings.__dataclass_fields__ or key in _SECTIONS:
+        raise _err(doc, (key,), "unknown key")
+    default = getattr(settings, key)
+    return replace(settings, **{key: _coerce(doc, (key,), default, value)})
+
+
+def load_settings(path: Path | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Build Settings from defaults, the YAML file (if present) and the environment."""
+    environ = dict(os.environ if environ is None else environ)
+    settings = Settings()
+    if path is None and "BALAGH_CONFIG" in environ:
+        path = Path(environ["BALAGH_CONFIG"])
+    explicit = path is not None
+    path = path or DEFAULT_CONFIG
+    if path.exists() or explicit:
+        doc = load_yaml(path)
+        data = doc.data or {}
+        if not isinstance(data, dict):
+            raise doc.error((), "top level must be a mapping")
+        for key, value in data.items():
+            if key in _SECTIONS:
+                if not isinstance(value, dict):
+                    raise doc.error((key,), "must be a mapping")
+                for sub, subvalue in value.items():
+                    settings = _apply(settings, key, str(sub), subvalue, doc)
+            else:
+                settings = _apply(settings, "", str(key), value, doc)
+    for var, (section, key) in ENV_OVERRIDES.items():
+        if var in environ and environ[var] != "":
+            settings = _apply(settings, section, key, environ[var], None)
+    return _with_secrets(settings, environ)
+
+
+def _with_secrets(settings: Settings, environ: dict[str, str]) -> Settings:
+    """Fill passwords not given in the environment from the secret file."""
+    files = [settings.secrets_file] if settings.secrets_file else []
+    files.append(settings.sandbox_secrets)
+    for secret_file in files:
+        values = read_env_file(secret_file)
+        if not settings.ari.password and values.get("BALAGH_ARI_PASSWORD"):
+            settings = replace(settings, ari=replace(settings.ari,
+                                                     password=values["BALAGH_ARI_PASSWORD"]))
+        if not settings.ami.secret and values.get("BALAGH_AMI_SECRET"):
+            settings = replace(settings, ami=replace(settings.ami,
+                                                     secret=values["BALAGH_AMI_SECRET"]))
+    return settings

@@ -1,0 +1,105 @@
+"""YAML loading that remembers where every key came from.
+
+Admins edit YAML by hand; an error must name the file, the line and the key
+(`config/routing.yaml:12: rules[3].queue: unknown queue 'x'`), so every loader
+in Balagh goes through this module instead of calling yaml.safe_load itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+KeyPath = tuple[str | int, ...]
+
+
+def format_key(key: Iterable[str | int]) -> str:
+    """('rules', 3, 'queue') -> 'rules[3].queue'."""
+    out = ""
+    for part in key:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+class ConfigError(Exception):
+    """A configuration problem, located as precisely as we can."""
+
+    def __init__(self, path: str | Path, line: int | None, key: KeyPath | str, message: str):
+        self.path = str(path)
+        self.line = line
+        self.key = key if isinstance(key, str) else format_key(key)
+        self.message = message
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
+
+
+@dataclass
+class YamlDoc:
+    """Parsed YAML plus the line (1-based) of every mapping key and sequence item."""
+
+    path: Path
+    data: Any
+    lines: dict[KeyPath, int] = field(default_factory=dict)
+
+    def line(self, key: KeyPath) -> int | None:
+        """Line of `key`, or of its nearest located ancestor."""
+        key = tuple(key)
+        while key:
+            if key in self.lines:
+                return self.lines[key]
+            key = key[:-1]
+        return self.lines.get((), None)
+
+    def error(self, key: KeyPath, message: str) -> ConfigError:
+        return ConfigError(self.path, self.line(key), key, message)
+
+
+def _walk(node: yaml.Node, key: KeyPath, lines: dict[KeyPath, int]) -> None:
+    lines.setdefault(key, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for knode, vnode in node.value:
+            child = (*key, str(knode.value))
+            lines[child] = knode.start_mark.line + 1
+            _walk(vnode, child, lines)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            child = (*key, index)
+            lines[child] = item.start_mark.line + 1
+            _walk(item, child, lines)
+
+
+def load_yaml(path: str | Path) -> YamlDoc:
+    """Load one YAML file; syntax errors become ConfigError with the line."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(path, None, "", f"cannot read: {exc.strerror}") from exc
+    return parse_yaml(text, path)
+
+
+def parse_yaml(text: str, path: str | Path = "<string>") -> YamlDoc:
+    path = Path(path)
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise ConfigError(path, line, "", f"YAML syntax: {exc.problem or exc}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(path, None, "", f"YAML: {exc}") from exc
+    lines: dict[KeyPath, int] = {}
+    if node is not None:
+        _walk(node, (), lines)
+    return YamlDoc(path=path, data=data, lines=lines)
