@@ -1,0 +1,146 @@
+"""`balagh` command line: run the app, manage the sandbox PBX, place test calls."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from balagh.config import Settings, load_settings
+from balagh.logs import setup_logging
+from balagh.yamlsrc import ConfigError
+
+
+def _cmd_pbx(settings: Settings, args: argparse.Namespace) -> int:
+    from balagh.pbx.sandbox import Sandbox
+
+    sandbox = Sandbox(settings)
+    if args.action == "install":
+        built = sandbox.install(force=args.force)
+        print(f"sandbox PBX {'installed' if built else 'already installed'} in {sandbox.root}")
+    elif args.action == "start":
+        started = sandbox.start()
+        print(f"Asterisk {'started' if started else 'reloaded'}; ARI at {settings.ari.url}")
+    elif args.action == "stop":
+        print("Asterisk stopped" if sandbox.stop() else "Asterisk was not running")
+    else:
+        status = sandbox.status()
+        width = max(len(k) for k in status)
+        for key, value in status.items():
+            print(f"{key:<{width}}  {value}")
+        return 0 if status["running"] == "yes" else 3
+    return 0
+
+
+def _cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    from balagh.app import run_app
+
+    return asyncio.run(run_app(settings, banner=True))
+
+
+def _cmd_call(settings: Settings, args: argparse.Namespace) -> int:
+    from balagh.testcall import place_call, print_result
+
+    digits = [d for d in args.digits.replace(" ", "").split(",") if d] if args.digits else []
+    result = asyncio.run(place_call(settings, args.number, digits, ahead=args.ahead,
+                                    timeout=args.timeout, caller_id=args.caller_id))
+    print_result(result)
+    return 0 if result.queue else 1
+
+
+def _cmd_reports(settings: Settings, args: argparse.Namespace) -> int:
+    from balagh.reports_cli import show_reports
+
+    return asyncio.run(show_reports(settings, args.reference, args.limit))
+
+
+def _cmd_sounds(settings: Settings, args: argparse.Namespace) -> int:
+    from balagh.prompts import generate, load_catalogue
+
+    catalogue = load_catalogue(settings.sounds_dir / "prompts.yaml")
+    made = generate(settings.sounds_dir, catalogue, force=args.force)
+    for path in made:
+        print(f"generated {path}")
+    print(f"{len(made)} prompt file(s) generated")
+    return 0
+
+
+def _cmd_routes(settings: Settings, args: argparse.Namespace) -> int:
+    from balagh.ivr.menu import load_menu
+    from balagh.routing import decide, load_table
+
+    menu = load_menu(settings.ivr_file)
+    path = Path(args.file) if getattr(args, "file", None) else settings.routing_file
+    table = load_table(path, menu.answer_values())
+    if args.action == "check":
+        print(f"{path}: OK, {len(table.rules)} rules, default {table.default_queue}")
+        return 0
+    answers = dict(pair.split("=", 1) for pair in args.answers)
+    decision = decide(answers, table)
+    print(f"rule {decision.rule} -> queue {decision.queue}, priority {decision.priority}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="balagh", description=__doc__)
+    parser.add_argument("--config", type=Path, help="service settings (default config/balagh.yaml)")
+    parser.add_argument("--log-level", default="info")
+    parser.add_argument("--log-json", action="store_true", help="JSON log lines")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the ARI app that answers the hotline")
+    run.set_defaults(func=_cmd_run)
+
+    pbx = sub.add_parser("pbx", help="the sandbox Asterisk (Debian sid in a chroot)")
+    pbx.add_argument("action", choices=["install", "start", "stop", "status"])
+    pbx.add_argument("--force", action="store_true", help="with install: build it again")
+    pbx.set_defaults(func=_cmd_pbx)
+
+    call = sub.add_parser("call", help="place a test call into the PBX and answer on the keypad")
+    call.add_argument("number", nargs="?", default="800700")
+    call.add_argument("--digits", default="", help="answers in order, e.g. 1,1,1,2,3,0")
+    call.add_argument("--ahead", action="store_true",
+                      help="type every digit at once after answer instead of one per prompt")
+    call.add_argument("--caller-id", default="+97165551234", help="'' for a withheld number")
+    call.add_argument("--timeout", type=float, default=60.0)
+    call.set_defaults(func=_cmd_call)
+
+    reports = sub.add_parser("reports", help="list recent reports, or show one")
+    reports.add_argument("reference", nargs="?")
+    reports.add_argument("--limit", type=int, default=20)
+    reports.set_defaults(func=_cmd_reports)
+
+    sounds = sub.add_parser("sounds", help="prompt audio")
+    sounds.add_argument("action", choices=["generate"])
+    sounds.add_argument("--force", action="store_true")
+    sounds.set_defaults(func=_cmd_sounds)
+
+    routes = sub.add_parser("routes", help="check the routing table or try answers against it")
+    routes_sub = routes.add_subparsers(dest="action", required=True)
+    check = routes_sub.add_parser("check", help="validate routing.yaml (exit 0 ok, 1 errors)")
+    check.add_argument("file", nargs="?")
+    explain = routes_sub.add_parser("explain", help="which queue do these answers reach")
+    explain.add_argument("answers", nargs="*", metavar="question=value")
+    routes.set_defaults(func=_cmd_routes)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    setup_logging(args.log_level, json=args.log_json)
+    try:
+        settings = load_settings(args.config)
+        return args.func(settings, args)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a clear one-line error for known operational failures
+        from balagh.pbx.sandbox import SandboxError
+
+        if isinstance(exc, SandboxError):
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        raise
