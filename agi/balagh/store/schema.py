@@ -1,0 +1,79 @@
+"""SQLite schema and migrations, versioned with PRAGMA user_version.
+
+Migrations are append-only: MIGRATIONS[n] takes a database from version n to
+n + 1. Never edit a migration that has shipped; add a new one.
+"""
+
+from __future__ import annotations
+
+import aiosqlite
+
+# Times are ISO-8601 UTC text from the call path, never the database clock.
+# answers.call_id is deliberately not a foreign key: if the report row could
+# not be written, the caller's answers are still worth keeping.
+_V1 = """
+CREATE TABLE reports (
+    id            INTEGER PRIMARY KEY,
+    call_id       TEXT    NOT NULL UNIQUE,
+    reference     TEXT    NOT NULL UNIQUE,
+    channel       TEXT    NOT NULL,
+    caller        TEXT,                -- NULL when the number is withheld
+    hotline       TEXT,
+    language      TEXT,
+    status        TEXT    NOT NULL,
+    status_detail TEXT,
+    rule          TEXT,
+    queue         TEXT,
+    priority      INTEGER,
+    started_at    TEXT    NOT NULL,
+    routed_at     TEXT,
+    ended_at      TEXT,
+    updated_at    TEXT    NOT NULL
+);
+-- list_reports: newest first
+CREATE INDEX reports_started_at ON reports (started_at);
+
+CREATE TABLE answers (
+    id          INTEGER PRIMARY KEY,
+    call_id     TEXT    NOT NULL,
+    question    TEXT    NOT NULL,
+    value       TEXT,
+    key         TEXT,                  -- the key(s) pressed, as given
+    attempt     INTEGER NOT NULL,
+    answered_at TEXT    NOT NULL
+);
+-- get_report: every answer of one call, in order
+CREATE INDEX answers_call_id ON answers (call_id, id);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1,)
+VERSION = len(MIGRATIONS)
+
+
+class SchemaError(Exception):
+    """The database cannot be used by this version of Balagh."""
+
+
+async def user_version(conn: aiosqlite.Connection) -> int:
+    async with conn.execute("PRAGMA user_version") as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def migrate(conn: aiosqlite.Connection) -> int:
+    """Apply pending migrations, each atomically; return the resulting version."""
+    current = await user_version(conn)
+    if current > VERSION:
+        raise SchemaError(
+            f"database schema version {current} is newer than this Balagh ({VERSION})"
+        )
+    for version in range(current, VERSION):
+        # One transaction per step, so a failed step leaves the previous version intact.
+        try:
+            await conn.executescript(
+                f"BEGIN;\n{MIGRATIONS[version]}\nPRAGMA user_version = {version + 1};\nCOMMIT;"
+            )
+        except Exception:
+            await conn.rollback()
+            raise
+    return VERSION

@@ -1,0 +1,305 @@
+"""The report store: round trips, partial reports, and calls that survive a broken database."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from balagh.store import FALLBACK, HUNG_UP_IN_IVR, IN_IVR, ROUTED, ReportStore
+from balagh.store import reference as refs
+from balagh.store.schema import VERSION
+
+T0 = datetime(2025, 3, 1, 9, 30, 0, tzinfo=UTC)
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+@pytest.fixture
+async def store(tmp_path: Path):
+    store = await ReportStore.open(tmp_path / "data" / "balagh.db")
+    yield store
+    await store.close()
+
+
+def start(store: ReportStore, call_id: str, **overrides) -> str:
+    reference = store.new_reference()
+    fields = dict(
+        call_id=call_id,
+        reference=reference,
+        channel=f"PJSIP/trunk-{call_id}",
+        caller="+971500000001",
+        hotline="800111",
+        started_at=T0,
+    )
+    fields.update(overrides)
+    store.start_report(**fields)
+    return str(fields["reference"])
+
+
+def every_call_path_method(store: ReportStore, call_id: str) -> None:
+    start(store, call_id)
+    store.set_language(call_id=call_id, language="ar")
+    store.record_answer(call_id=call_id, question="danger", value="yes", key="1", attempt=1, at=T0)
+    store.record_decision(call_id=call_id, rule="danger", queue="urgent", priority=10, at=T0)
+    store.set_status(call_id=call_id, status=ROUTED, at=T0, detail="queue urgent")
+
+
+async def test_round_trip_start_answers_decision_routed(store: ReportStore) -> None:
+    reference = start(store, "1700000000.1")
+    store.set_language(call_id="1700000000.1", language="en")
+    store.record_answer(
+        call_id="1700000000.1", question="danger", value="no", key="2", attempt=1, at=at(3)
+    )
+    store.record_answer(
+        call_id="1700000000.1", question="age", value=None, key="9", attempt=1, at=at(6)
+    )
+    store.record_answer(
+        call_id="1700000000.1", question="age", value="child", key="1", attempt=2, at=at(8)
+    )
+    store.record_decision(
+        call_id="1700000000.1", rule="child", queue="child-protection", priority=5, at=at(9)
+    )
+    store.set_status(call_id="1700000000.1", status=ROUTED, at=at(10), detail="continued")
+    await store.flush()
+
+    report = await store.get_report(reference)
+    assert report is not None
+    assert report == await store.get_report("1700000000.1")
+    assert report["reference"] == reference
+    assert report["caller"] == "+971500000001"
+    assert report["hotline"] == "800111"
+    assert report["language"] == "en"
+    assert report["status"] == ROUTED
+    assert report["status_detail"] == "continued"
+    assert (report["rule"], report["queue"], report["priority"]) == ("child", "child-protection", 5)
+    assert report["started_at"] == "2025-03-01T09:30:00.000Z"
+    assert report["routed_at"] == "2025-03-01T09:30:10.000Z"
+    assert report["ended_at"] is None
+    # The latest answer per question wins; the log keeps every attempt.
+    assert report["answers"] == {"danger": "no", "age": "child"}
+    assert [(a["question"], a["key"], a["attempt"]) for a in report["answer_log"]] == [
+        ("danger", "2", 1),
+        ("age", "9", 1),
+        ("age", "1", 2),
+    ]
+    assert report["answer_log"][0]["answered_at"] == "2025-03-01T09:30:03.000Z"
+    assert store.write_errors == 0
+
+
+async def test_partial_report_when_caller_hangs_up(store: ReportStore) -> None:
+    reference = start(store, "c-partial", caller=None)
+    store.record_answer(
+        call_id="c-partial", question="language", value="ar", key="1", attempt=1, at=at(2)
+    )
+    await store.flush()
+    report = await store.get_report(reference)
+    assert report is not None and report["status"] == IN_IVR
+
+    store.record_answer(
+        call_id="c-partial", question="danger", value="yes", key="1", attempt=1, at=at(4)
+    )
+    store.set_status(call_id="c-partial", status=HUNG_UP_IN_IVR, at=at(5), detail="age")
+    await store.flush()
+
+    report = await store.get_report("c-partial")
+    assert report is not None
+    assert report["status"] == HUNG_UP_IN_IVR
+    assert report["status_detail"] == "age"
+    assert report["caller"] is None
+    assert report["answers"] == {"language": "ar", "danger": "yes"}
+    assert report["ended_at"] == "2025-03-01T09:30:05.000Z"
+    assert report["routed_at"] is None
+    assert report["updated_at"] == "2025-03-01T09:30:05.000Z"
+
+
+async def test_fallback_stamps_routed_at(store: ReportStore) -> None:
+    start(store, "c-fb")
+    store.set_status(call_id="c-fb", status=FALLBACK, at=at(7), detail="ivr error")
+    await store.flush()
+    report = await store.get_report("c-fb")
+    assert report is not None and report["routed_at"] == "2025-03-01T09:30:07.000Z"
+
+
+async def test_list_reports_newest_first(store: ReportStore) -> None:
+    for n in range(5):
+        start(store, f"c{n}", started_at=at(n))
+        store.record_answer(
+            call_id=f"c{n}", question="danger", value=str(n), key="1", attempt=1, at=at(n)
+        )
+    await store.flush()
+    reports = await store.list_reports(limit=3)
+    assert [r["call_id"] for r in reports] == ["c4", "c3", "c2"]
+    assert reports[0]["answers"] == {"danger": "4"}
+    assert await store.get_report("nope") is None
+
+
+async def test_one_bad_write_does_not_take_its_neighbours(store: ReportStore) -> None:
+    reference = start(store, "dup")
+    start(store, "dup")  # the same call twice: the second insert breaks UNIQUE
+    store.record_answer(call_id="dup", question="danger", value="no", key="2", attempt=1, at=T0)
+    await store.flush()
+    report = await store.get_report(reference)
+    assert report is not None and report["answers"] == {"danger": "no"}
+    assert store.write_errors == 1
+
+
+async def test_naive_datetimes_are_taken_as_utc(store: ReportStore) -> None:
+    start(store, "naive", started_at=datetime(2025, 3, 1, 9, 30))
+    await store.flush()
+    report = await store.get_report("naive")
+    assert report is not None and report["started_at"] == "2025-03-01T09:30:00.000Z"
+
+
+async def test_bad_arguments_never_raise_on_the_call_path(store: ReportStore) -> None:
+    store.record_answer(
+        call_id="x",
+        question="q",
+        value="v",
+        key="1",
+        attempt=1,
+        at="not a datetime",  # type: ignore[arg-type]
+    )
+    store.record_decision(call_id="x", rule="r", queue="q", priority="high", at=T0)  # type: ignore[arg-type]
+    await store.flush()
+    assert store.write_errors == 2
+
+
+# ---------------------------------------------------------------- a broken database
+
+
+def assert_call_path_survives(store: ReportStore, calls: int = 50) -> None:
+    began = time.perf_counter()
+    for n in range(calls):
+        every_call_path_method(store, f"broken-{n}")
+    # Enqueue only: 250 writes must not wait on the database at all.
+    assert time.perf_counter() - began < 0.5
+
+
+async def test_closed_connection_under_the_store(store: ReportStore) -> None:
+    await store._db.close()  # the database goes away under a running store
+    assert_call_path_survives(store)
+    await asyncio.wait_for(store.flush(), timeout=10)
+    assert store.write_errors == 50 * 5
+
+
+async def test_read_only_database(store: ReportStore) -> None:
+    await store._db.execute("PRAGMA query_only = ON")  # every write now fails
+    assert_call_path_survives(store, calls=10)
+    await asyncio.wait_for(store.flush(), timeout=10)
+    assert store.write_errors == 10 * 5
+    # And it recovers once the database does.
+    await store._db.execute("PRAGMA query_only = OFF")
+    start(store, "after")
+    await store.flush()
+    assert await store.get_report("after") is not None
+    assert store.write_errors == 10 * 5
+
+
+async def test_database_path_that_is_a_directory_fails_at_open(tmp_path: Path) -> None:
+    # Start-up, not the call path: an unusable database is reported loudly there.
+    (tmp_path / "balagh.db").mkdir()
+    with pytest.raises(sqlite3.OperationalError):
+        await ReportStore.open(tmp_path / "balagh.db")
+
+
+async def test_locked_database_is_retried(
+    store: ReportStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ReportStore, "RETRY_DELAY", 0.05)
+    await store._db.execute("PRAGMA busy_timeout = 20")
+    other = sqlite3.connect(store.path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    try:
+        start(store, "locked")
+        await asyncio.sleep(0.1)  # the writer meets the lock and backs off
+        other.execute("ROLLBACK")
+        await asyncio.wait_for(store.flush(), timeout=10)
+    finally:
+        other.close()
+    assert store.write_errors == 0
+    assert await store.get_report("locked") is not None
+
+
+async def test_lock_that_outlasts_the_retries_drops_and_goes_on(
+    store: ReportStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ReportStore, "RETRY_DELAY", 0.001)
+    await store._db.execute("PRAGMA busy_timeout = 1")
+    other = sqlite3.connect(store.path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        start(store, "lost")
+        await asyncio.wait_for(store.flush(), timeout=10)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert store.write_errors == 1
+    start(store, "kept")
+    await store.flush()
+    assert await store.get_report("kept") is not None
+
+
+async def test_writes_after_close_are_counted_not_raised(tmp_path: Path) -> None:
+    store = await ReportStore.open(tmp_path / "balagh.db")
+    await store.close()
+    every_call_path_method(store, "late")
+    await store.flush()  # returns at once
+    assert store.write_errors == 5
+
+
+# ---------------------------------------------------------------- references and reopening
+
+
+async def test_references_unique_and_valid(store: ReportStore) -> None:
+    drawn = [store.new_reference() for _ in range(20_000)]
+    assert len(set(drawn)) == len(drawn)
+    assert all(len(r) == refs.LENGTH and refs.is_valid(r) for r in drawn)
+
+
+async def test_references_widen_when_the_space_is_full(
+    store: ReportStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(refs, "RANDOM_DIGITS", 1)  # only nine one-digit bodies exist
+    drawn = {store.new_reference() for _ in range(30)}
+    assert len(drawn) == 30
+    assert all(refs.is_valid(r) for r in drawn)
+    assert {len(r) for r in drawn} >= {2, 3}
+
+
+async def test_reopen_keeps_data_and_references(tmp_path: Path) -> None:
+    path = tmp_path / "balagh.db"
+    store = await ReportStore.open(path)
+    reference = start(store, "keep")
+    store.record_answer(call_id="keep", question="danger", value="no", key="2", attempt=1, at=T0)
+    await store.close()
+
+    again = await ReportStore.open(path)
+    try:
+        report = await again.get_report(reference)
+        assert report is not None and report["answers"] == {"danger": "no"}
+        assert reference in again._references
+    finally:
+        await again.close()
+
+
+async def test_schema_version_and_wal(store: ReportStore) -> None:
+    with sqlite3.connect(store.path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == VERSION >= 1
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        indexes = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    assert {"reports_started_at", "answers_call_id"} <= indexes
+
+
+async def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "balagh.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"PRAGMA user_version = {VERSION + 1}")
+    with pytest.raises(Exception, match="newer"):
+        await ReportStore.open(path)
