@@ -1,0 +1,246 @@
+"""Routing: shipped routes, priorities, validation fixtures, properties of decide()."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import FrozenInstanceError
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from balagh.ivr.menu import Menu, load_menu
+from balagh.routing import (
+    DEFAULT_RULE,
+    Decision,
+    Rule,
+    Table,
+    decide,
+    in_danger,
+    load_table,
+    match,
+)
+from balagh.yamlsrc import ConfigError
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures" / "routing"
+GOOD = sorted((FIXTURES / "good").glob("*.yaml"))
+BAD = sorted((FIXTURES / "bad").glob("*.yaml"))
+
+# Loaded once for the module, so hypothesis tests can use them without function fixtures.
+MENU: Menu = load_menu(ROOT / "config" / "ivr.yaml")
+TABLE: Table = load_table(ROOT / "config" / "routing.yaml", MENU.answer_values())
+
+
+def expected_error(path: Path) -> dict[str, str]:
+    """The `# expect-line/key/message:` header every bad fixture carries."""
+    return dict(re.findall(r"^# expect-(line|key|message):[ ]?(.*)$", path.read_text(), re.M))
+
+
+def answers(language="ar", danger="no", age="adult", gender="male", emirate="dubai",
+            condition="none") -> dict[str, str]:
+    given_ = dict(language=language, danger=danger, age=age, gender=gender, emirate=emirate,
+                  condition=condition)
+    return {key: value for key, value in given_.items() if value is not None}
+
+
+# --- the shipped table ------------------------------------------------------------------------
+
+def test_shipped_configs_load_together():
+    assert TABLE.queues == ("child-protection", "women-protection", "elderly-care",
+                            "disability-support", "mental-health", "social-welfare", "general")
+    assert [rule.name for rule in TABLE.rules] == [
+        "child", "disability", "psychiatric", "unable-to-self-care", "elderly", "adult-female"]
+    assert TABLE.default_queue == "general"
+    assert (TABLE.danger_priority, TABLE.normal_priority) == (10, 0)
+    assert TABLE.source == ROOT / "config" / "routing.yaml"
+    assert all(rule.line for rule in TABLE.rules)
+
+
+@pytest.mark.parametrize(("call", "rule", "queue", "priority"), [
+    (answers(danger="yes", age="child", gender="female", emirate="sharjah"),
+     "child", "child-protection", 10),
+    # A child goes to child protection whatever the condition.
+    (answers(age="child", condition="psychiatric"), "child", "child-protection", 0),
+    (answers(language="en", age="adult", condition="disability"),
+     "disability", "disability-support", 0),
+    (answers(danger="yes", age="elderly", condition="psychiatric"),
+     "psychiatric", "mental-health", 10),
+    (answers(age="adult", gender="female", condition="unable-to-self-care"),
+     "unable-to-self-care", "social-welfare", 0),
+    (answers(age="elderly", gender="female", emirate="fujairah"), "elderly", "elderly-care", 0),
+    (answers(danger="yes", age="adult", gender="female", emirate="ajman"),
+     "adult-female", "women-protection", 10),
+    (answers(age="adult", gender="male"), DEFAULT_RULE, "general", 0),
+    (answers(danger="yes", age="adult", gender="male"), DEFAULT_RULE, "general", 10),
+])
+def test_shipped_routes(call, rule, queue, priority):
+    assert decide(call, TABLE) == Decision(rule=rule, queue=queue, priority=priority)
+
+
+@pytest.mark.parametrize(("call", "priority"), [
+    ({}, 0),
+    ({"language": "ar"}, 0),
+    ({"danger": "yes"}, 10),
+    ({"gender": "female", "condition": "none"}, 0),  # no age: not the adult-female rule
+    (answers(age=None, gender="female", danger="yes"), 10),
+])
+def test_missing_answers_go_to_general(call, priority):
+    assert decide(call, TABLE) == Decision(rule=DEFAULT_RULE, queue="general", priority=priority)
+
+
+def test_every_combination_of_answers_gets_a_shipped_queue():
+    values = MENU.answer_values()
+    ids = list(values)
+    choices = [[None, *sorted(values[question])] for question in ids]
+    for combo in itertools.product(*choices):
+        call = {question: value for question, value in zip(ids, combo, strict=True) if value}
+        decision = decide(call, TABLE)
+        assert decision.queue in TABLE.queues
+        assert decision.priority == (10 if call.get("danger") == "yes" else 0)
+
+
+# --- decide / match on hand-made tables ------------------------------------------------------
+
+def table(*rules: Rule, danger: int = 10, normal: int = 0) -> Table:
+    queues = tuple(dict.fromkeys([*(rule.queue for rule in rules), "general"]))
+    return Table(queues=queues, rules=rules, default_queue="general",
+                 danger_priority=danger, normal_priority=normal, source=None)
+
+
+def test_first_matching_rule_wins():
+    first = Rule("first", {"age": "child"}, "a")
+    second = Rule("second", {"age": ["child", "adult"]}, "b")
+    routes = table(first, second)
+    assert match({"age": "child"}, routes) is first
+    assert match({"age": "adult"}, routes) is second
+    assert match({"age": "elderly"}, routes) is None
+
+
+def test_all_conditions_must_hold():
+    rule = Rule("adult-female", {"age": "adult", "gender": "female"}, "w")
+    assert rule.matches({"age": "adult", "gender": "female", "emirate": "dubai"})
+    assert not rule.matches({"age": "adult", "gender": "male"})
+    assert not rule.matches({"age": "adult"})  # a missing answer never matches
+
+
+def test_empty_when_matches_every_call():
+    assert Rule("all", {}, "q").matches({})
+
+
+@pytest.mark.parametrize(("rule_priority", "danger", "expected"), [
+    (None, "no", 0),
+    (None, "yes", 10),
+    (None, None, 0),
+    (3, "no", 3),        # the rule overrides the normal priority
+    (-5, None, -5),
+    (3, "yes", 10),      # ...but never puts a caller in danger below the danger priority
+    (50, "yes", 50),     # ...and may raise it further
+])
+def test_priority(rule_priority, danger, expected):
+    routes = table(Rule("r", {"age": "child"}, "q", priority=rule_priority))
+    call = {"age": "child"} if danger is None else {"age": "child", "danger": danger}
+    assert decide(call, routes).priority == expected
+
+
+def test_danger_priority_applies_to_default_route():
+    routes = table(danger=7, normal=2)
+    assert decide({"danger": "yes"}, routes) == Decision(DEFAULT_RULE, "general", 7)
+    assert decide({"danger": "no"}, routes) == Decision(DEFAULT_RULE, "general", 2)
+    assert in_danger({"danger": "yes"}) and not in_danger({"danger": "no"})
+
+
+def test_shadows():
+    wide = Rule("wide", {"age": ["adult", "elderly"]}, "q")
+    narrow = Rule("narrow", {"age": "adult", "gender": "female"}, "q")
+    assert wide.shadows(narrow)
+    assert not narrow.shadows(wide)
+    assert Rule("all", {}, "q").shadows(narrow)
+    assert not Rule("g", {"gender": "male"}, "q").shadows(narrow)
+
+
+def test_model_is_immutable():
+    rule = Rule("child", {"age": ["child"]}, "q")
+    assert rule.when["age"] == frozenset({"child"})
+    with pytest.raises(TypeError):
+        rule.when["age"] = frozenset({"adult"})  # type: ignore[index]
+    with pytest.raises(FrozenInstanceError):
+        TABLE.default_queue = "x"  # type: ignore[misc]
+    assert hash(rule) == hash(Rule("child", {"age": "child"}, "q"))
+
+
+# --- YAML fixtures ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", GOOD, ids=lambda path: path.stem)
+def test_good_fixture_loads(path):
+    routes = load_table(path, MENU.answer_values())
+    assert routes.default_queue in routes.queues
+    assert decide({}, routes).queue in routes.queues
+
+
+@pytest.mark.parametrize("path", BAD, ids=lambda path: path.stem)
+def test_bad_fixture_fails_at_its_line(path):
+    expected = expected_error(path)
+    assert set(expected) == {"line", "key", "message"}, f"{path.name}: header incomplete"
+    with pytest.raises(ConfigError) as caught:
+        load_table(path, MENU.answer_values())
+    error = caught.value
+    assert (error.line, error.key) == (int(expected["line"]), expected["key"])
+    assert expected["message"] in error.message
+    assert str(error).startswith(f"{path}:{expected['line']}: ")
+
+
+def test_fixture_sets_are_not_empty():
+    assert len(GOOD) >= 3 and len(BAD) >= 10
+
+
+def test_questions_are_not_checked_without_a_menu():
+    routes = load_table(FIXTURES / "bad" / "unknown-question.yaml")
+    assert routes.rules[0].when == {"agegroup": frozenset({"child"})}
+
+
+def test_good_fixture_details():
+    routes = load_table(FIXTURES / "good" / "any-of-and-priority.yaml", MENU.answer_values())
+    assert (routes.danger_priority, routes.normal_priority) == (20, 1)
+    assert routes.rules[0].when["age"] == frozenset({"adult", "elderly"})
+    assert decide({"age": "elderly"}, routes) == Decision("elderly", "elderly-care", 5)
+    assert decide({"age": "elderly", "danger": "yes"}, routes).priority == 20
+    assert decide({}, routes) == Decision("everyone-else", "general", 1)
+
+
+# --- properties of decide on the shipped table ------------------------------------------------
+
+def _answer_strategy() -> st.SearchStrategy[dict[str, str]]:
+    per_question = {
+        question: st.one_of(st.none(), st.sampled_from(sorted(values)), st.text(max_size=8))
+        for question, values in MENU.answer_values().items()
+    }
+    extra = st.dictionaries(st.text(max_size=8), st.text(max_size=8), max_size=3)
+    return st.tuples(st.fixed_dictionaries(per_question), extra).map(
+        lambda both: {**both[1], **{k: v for k, v in both[0].items() if v is not None}})
+
+
+ANSWERS = _answer_strategy()
+
+
+@given(ANSWERS)
+def test_decide_is_total(call):
+    decision = decide(call, TABLE)
+    assert decision.queue in TABLE.queues
+    assert decision.rule in {DEFAULT_RULE, *(rule.name for rule in TABLE.rules)}
+    rule = match(call, TABLE)
+    assert decision.rule == (rule.name if rule else DEFAULT_RULE)
+
+
+@given(ANSWERS)
+def test_decide_is_deterministic(call):
+    reordered = dict(reversed(list(call.items())))
+    assert decide(call, TABLE) == decide(call, TABLE) == decide(reordered, TABLE)
+
+
+@given(ANSWERS)
+def test_danger_is_never_below_danger_priority(call):
+    call = {**call, "danger": "yes"}
+    assert decide(call, TABLE).priority >= TABLE.danger_priority == 10

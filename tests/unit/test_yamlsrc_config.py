@@ -1,0 +1,119 @@
+"""The YAML loader's line numbers and the layered service settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from balagh.config import load_settings
+from balagh.yamlsrc import ConfigError, format_key, load_yaml, parse_yaml
+
+DOC = """\
+queues: [a, b]
+rules:
+  - name: child
+    when:
+      age: child
+  - name: other
+    queue: b
+"""
+
+
+def test_format_key():
+    assert format_key(("rules", 3, "queue")) == "rules[3].queue"
+    assert format_key(()) == ""
+
+
+def test_lines_of_keys_and_items():
+    doc = parse_yaml(DOC, "routing.yaml")
+    assert doc.line(("queues",)) == 1
+    assert doc.line(("rules", 0)) == 3
+    assert doc.line(("rules", 0, "when", "age")) == 5
+    assert doc.line(("rules", 1, "queue")) == 7
+    # An absent key is placed at its nearest ancestor that exists.
+    assert doc.line(("rules", 1, "when")) == 6
+
+
+def test_error_names_file_line_and_key():
+    error = parse_yaml(DOC, "config/routing.yaml").error(("rules", 1, "queue"), "unknown queue 'x'")
+    assert str(error) == "config/routing.yaml:7: rules[1].queue: unknown queue 'x'"
+    assert (error.line, error.key) == (7, "rules[1].queue")
+
+
+def test_syntax_error_has_its_line():
+    with pytest.raises(ConfigError) as caught:
+        parse_yaml("a: 1\nb: [1, 2\nc: 3\n", "x.yaml")
+    assert caught.value.line is not None and "YAML syntax" in str(caught.value)
+
+
+def test_unreadable_file(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_yaml(tmp_path / "missing.yaml")
+
+
+# --- settings: defaults < YAML < environment ------------------------------------------------
+
+@pytest.fixture
+def environ(tmp_path: Path) -> dict[str, str]:
+    # Keep the sandbox's real secrets file out of the test.
+    return {"BALAGH_PBX_DIR": str(tmp_path / "pbx")}
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "balagh.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_settings_from_yaml(tmp_path, environ):
+    path = write(tmp_path, "ari:\n  url: http://pbx:8088/\nami:\n  port: 5039\n"
+                           "hotline: '999'\nrouting_file: rules.yaml\n")
+    settings = load_settings(path, environ)
+    assert settings.ari.url == "http://pbx:8088/"
+    assert settings.ami.port == 5039
+    assert settings.hotline == "999"
+    assert settings.routing_file == tmp_path / "rules.yaml"  # relative to the YAML file
+    assert settings.ari.app == "balagh"  # untouched default
+
+
+def test_environment_wins_over_yaml(tmp_path, environ):
+    path = write(tmp_path, "ari:\n  url: http://pbx:8088/\nami:\n  port: 5039\n")
+    environ |= {"BALAGH_ARI_URL": "http://other:8088/", "BALAGH_AMI_PORT": "6000",
+                "BALAGH_ARI_PASSWORD": "s3cret"}
+    settings = load_settings(path, environ)
+    assert (settings.ari.url, settings.ami.port) == ("http://other:8088/", 6000)
+    assert settings.ari.password == "s3cret"
+    assert "s3cret" not in repr(settings)
+
+
+def test_secret_in_yaml_is_refused_with_its_line(tmp_path, environ):
+    path = write(tmp_path, "ari:\n  url: http://pbx:8088/\n  password: hunter2\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ)
+    assert str(caught.value).startswith(f"{path}:3: ari.password: secrets do not belong in YAML")
+
+
+def test_secret_from_secrets_file(tmp_path, environ):
+    secrets = tmp_path / "secrets.env"
+    secrets.write_text("# sandbox\nBALAGH_AMI_SECRET='amisecret'\n", encoding="utf-8")
+    path = write(tmp_path, f"secrets_file: {secrets}\n")
+    assert load_settings(path, environ).ami.secret == "amisecret"
+
+
+@pytest.mark.parametrize(("text", "where"), [
+    ("hotline: '1'\nhotlin: '2'\n", ":2: hotlin: unknown key"),
+    ("ami:\n  hots: pbx\n", ":2: ami.hots: unknown key"),
+    ("ami:\n  port: many\n", ":2: ami.port: must be a whole number"),
+])
+def test_unknown_or_bad_key_is_named(tmp_path, environ, text, where):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ)
+    assert str(caught.value).startswith(f"{path}{where}")
+
+
+def test_bad_environment_value_names_the_variable(tmp_path, environ):
+    environ["BALAGH_AMI_PORT"] = "many"
+    with pytest.raises(ConfigError, match="BALAGH_AMI_PORT: must be a whole number"):
+        load_settings(write(tmp_path, ""), environ)
