@@ -36,7 +36,7 @@ def _cmd_pbx(settings: Settings, args: argparse.Namespace) -> int:
 def _cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     from balagh.app import run_app
 
-    return asyncio.run(run_app(settings, banner=True))
+    return asyncio.run(run_app(settings, banner_text=True))
 
 
 def _cmd_call(settings: Settings, args: argparse.Namespace) -> int:

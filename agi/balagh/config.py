@@ -139,7 +139,8 @@ def _apply(settings: Settings, section: str, key: str, value: Any,
     if section:
         current = getattr(settings, section)
         if key not in current.__dataclass_fields__:
-            raise _err(doc, (section, key), f"unknown key (known: {', '.join(current.__dataclass_fields__)})")
+            known = ", ".join(current.__dataclass_fields__)
+            raise _err(doc, (section, key), f"unknown key (known: {known})")
         if doc is not None and (section, key) in _SECRET_KEYS:
             raise _err(doc, (section, key), "secrets do not belong in YAML; set "
                        f"BALAGH_{section.upper()}_{key.upper()} or a secrets_file")

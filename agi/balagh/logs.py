@@ -12,9 +12,9 @@ def setup_logging(level: str = "info", *, json: bool = False) -> None:
     numeric = getattr(logging, level.upper(), logging.INFO)
     logging.basicConfig(format="%(message)s", stream=sys.stderr, level=numeric)
     # Libraries underneath (asyncari, panoramisk, httpx) log via stdlib logging;
-    # keep them quiet unless asked for debug.
+    # keep them to errors: asyncari warns about every event type it has no model for.
     for noisy in ("asyncari", "asyncswagger11", "httpx", "httpcore", "panoramisk"):
-        logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))
+        logging.getLogger(noisy).setLevel(max(numeric, logging.ERROR))
     renderer = (structlog.processors.JSONRenderer() if json
                 else structlog.dev.ConsoleRenderer(colors=False))
     structlog.configure(

@@ -52,7 +52,8 @@ class Sandbox:
 
     @property
     def installed(self) -> bool:
-        return (self.dir / "installed.stamp").exists() and (self.root / "usr/sbin/asterisk").exists()
+        stamp = self.dir / "installed.stamp"
+        return stamp.exists() and (self.root / "usr/sbin/asterisk").exists()
 
     # -- install -------------------------------------------------------------
 

@@ -1,0 +1,100 @@
+"""A small AMI session over panoramisk: log in, read events, run actions."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from panoramisk import Manager
+
+from balagh.config import AmiSettings
+
+EventFilter = Callable[[dict[str, str]], bool]
+
+
+class AmiError(RuntimeError):
+    pass
+
+
+class AmiSession:
+    """Connected, logged-in AMI manager with an event feed for waiting on events."""
+
+    def __init__(self, settings: AmiSettings) -> None:
+        self.settings = settings
+        self.manager: Manager | None = None
+        self._listeners: list[tuple[EventFilter, asyncio.Queue[dict[str, str]]]] = []
+
+    async def __aenter__(self) -> AmiSession:
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+
+    async def connect(self, timeout: float = 10.0) -> None:
+        loop = asyncio.get_running_loop()
+        logged_in: asyncio.Future[bool] = loop.create_future()
+
+        def on_login(_manager: Manager) -> None:
+            if not logged_in.done():
+                logged_in.set_result(True)
+
+        self.manager = Manager(
+            loop=loop, host=self.settings.host, port=self.settings.port,
+            username=self.settings.username, secret=self.settings.secret,
+            ping_delay=30, on_login=on_login,
+        )
+        self.manager.register_event("*", self._on_event)
+        try:
+            await asyncio.wait_for(self.manager.connect(), timeout)
+            await asyncio.wait_for(logged_in, timeout)
+        except (TimeoutError, OSError) as exc:
+            self.close()
+            raise AmiError(f"AMI login to {self.settings.host}:{self.settings.port} as "
+                           f"{self.settings.username!r} failed: {exc or 'timed out'}") from exc
+
+    def close(self) -> None:
+        if self.manager is not None:
+            # panoramisk reconnects on connection_lost; closing on purpose must not.
+            self.manager.connection_lost = lambda exc: None
+            self.manager.close()
+            self.manager = None
+
+    def _on_event(self, _manager: Manager, message: Any) -> None:
+        event = {str(k): str(v) for k, v in dict(message).items()}
+        for accept, queue in self._listeners:
+            if accept(event):
+                queue.put_nowait(event)
+
+    def listen(self, accept: EventFilter) -> asyncio.Queue[dict[str, str]]:
+        """Start collecting events that `accept` takes; read them from the returned queue."""
+        queue: asyncio.Queue[dict[str, str]] = asyncio.Queue()
+        self._listeners.append((accept, queue))
+        return queue
+
+    def unlisten(self, queue: asyncio.Queue[dict[str, str]]) -> None:
+        self._listeners = [(a, q) for a, q in self._listeners if q is not queue]
+
+    async def action(self, action: dict[str, str], timeout: float = 10.0) -> Any:
+        if self.manager is None:
+            raise AmiError("not connected")
+        return await asyncio.wait_for(self.manager.send_action(dict(action)), timeout)
+
+    async def getvar(self, channel: str, variable: str) -> str | None:
+        response = await self.action({"Action": "Getvar", "Channel": channel,
+                                      "Variable": variable})
+        if getattr(response, "success", False) or response.get("Response") == "Success":
+            value = response.get("Value")
+            return None if value in (None, "", "(null)") else str(value)
+        return None
+
+
+async def wait_for_event(queue: asyncio.Queue[dict[str, str]], accept: EventFilter,
+                         timeout: float) -> dict[str, str]:
+    """Next event from `queue` that `accept` takes, or TimeoutError."""
+    async with asyncio.timeout(timeout):
+        while True:
+            event = await queue.get()
+            if accept(event):
+                return event

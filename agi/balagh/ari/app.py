@@ -1,0 +1,146 @@
+"""The ARI connection: one websocket, events routed to per-call objects.
+
+The reader only parses events and hands them to the call they concern; it never
+awaits business logic, because asyncari (and Asterisk) drop a reader that falls
+behind. Each call is served by its own task. After every (re)connect, channels
+that were already in the app (their StasisStart was lost) are taken back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncari
+import structlog
+
+from balagh.ari.call import AriCall
+from balagh.config import AriSettings
+from balagh.ivr.port import CallInfo
+
+log = structlog.get_logger(__name__)
+
+CallHandler = Callable[[AriCall], Awaitable[object]]
+WITHHELD = frozenset({"", "anonymous", "restricted", "unavailable", "unknown", "private"})
+# Events for a channel that entered the app reach the reader before the HTTP answer
+# listing it; this grace lets them arrive before a channel is counted as an orphan.
+RECONCILE_GRACE_SECONDS = 1.0
+
+
+def caller_number(channel: dict[str, Any]) -> str | None:
+    number = str((channel.get("caller") or {}).get("number") or "").strip()
+    return None if number.lower() in WITHHELD else number
+
+
+def event_channel_id(event: dict[str, Any]) -> str | None:
+    channel = event.get("channel")
+    if isinstance(channel, dict) and channel.get("id"):
+        return str(channel["id"])
+    playback = event.get("playback")
+    if isinstance(playback, dict):
+        target = str(playback.get("target_uri", ""))
+        if target.startswith("channel:"):
+            return target.removeprefix("channel:")
+    return None
+
+
+class AriApplication:
+    def __init__(self, settings: AriSettings, handler: CallHandler,
+                 *, reconnect_delay: float = 1.0) -> None:
+        self.settings = settings
+        self.handler = handler
+        self.reconnect_delay = reconnect_delay
+        self.calls: dict[str, AriCall] = {}
+        self.connected = asyncio.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._client: Any = None
+
+    async def run(self) -> None:
+        """Serve calls until cancelled, reconnecting whenever the websocket drops."""
+        delay = self.reconnect_delay
+        while True:
+            try:
+                async with asyncari.connect(self.settings.url, self.settings.app,
+                                            self.settings.username,
+                                            self.settings.password) as client:
+                    self._client = client
+                    self.connected.set()
+                    delay = self.reconnect_delay
+                    log.info("ari.connected", url=self.settings.url, app=self.settings.app)
+                    self._spawn(self._reconcile(client))
+                    async for message in client:
+                        self.dispatch(getattr(message, "_orig_msg", message))
+                log.warning("ari.disconnected")
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("ari.connection_failed", error=f"{type(exc).__name__}: {exc}",
+                            retry_in=delay)
+            finally:
+                self.connected.clear()
+                self._client = None
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 15.0)
+
+    def dispatch(self, event: dict[str, Any]) -> None:
+        """Hand one event to its call. Sync and quick by design."""
+        kind = event.get("type")
+        channel_id = event_channel_id(event)
+        if channel_id is None:
+            return
+        if kind == "StasisStart" and channel_id not in self.calls:
+            self._start_call(event)
+            return
+        call = self.calls.get(channel_id)
+        if call is not None:
+            call.on_event(event)
+
+    def _start_call(self, event: dict[str, Any]) -> None:
+        channel = event["channel"]
+        args = event.get("args") or []
+        hotline = str(args[0]) if args else str((channel.get("dialplan") or {}).get("exten", ""))
+        info = CallInfo(call_id=str(channel["id"]), channel=str(channel.get("name", "")),
+                        caller=caller_number(channel), hotline=hotline or None)
+        call = AriCall(info, self._client)
+        self.calls[info.call_id] = call
+        self._spawn(self._serve(call))
+
+    async def _serve(self, call: AriCall) -> None:
+        try:
+            await self.handler(call)
+        except Exception:
+            log.exception("ari.handler_crashed", call_id=call.info.call_id)
+        finally:
+            self.calls.pop(call.info.call_id, None)
+
+    async def _reconcile(self, client: Any) -> None:
+        """Channels in the app that we have no task for go on to the dialplan's queue."""
+        try:
+            application = await client.applications.get(applicationName=self.settings.app)
+            channel_ids = list((application or {}).get("channel_ids", []))
+        except Exception as exc:
+            log.warning("ari.reconcile_failed", error=str(exc))
+            return
+        if not channel_ids:
+            return
+        await asyncio.sleep(RECONCILE_GRACE_SECONDS)
+        for channel_id in channel_ids:
+            if channel_id in self.calls:
+                continue
+            log.warning("ari.orphan_continued", call_id=channel_id)
+            try:
+                await client.channels.continueInDialplan(channelId=channel_id)
+            except Exception as exc:
+                log.warning("ari.orphan_failed", call_id=channel_id, error=str(exc))
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self, timeout: float) -> None:
+        """Let calls in progress finish (used on shutdown)."""
+        pending = [task for task in self._tasks if not task.done()]
+        if pending:
+            await asyncio.wait(pending, timeout=timeout)

@@ -1,0 +1,144 @@
+"""AriCall: the call port over ARI for one channel.
+
+The event reader feeds `on_event()` (sync, never blocks); the IVR coroutine
+awaits the methods below, which wake on those events. Keys pressed at any time
+are kept in order, so a caller can type ahead of the prompts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Protocol
+
+import structlog
+
+from balagh.ivr.port import CallGone, CallInfo
+
+log = structlog.get_logger(__name__)
+
+GONE_EVENTS = frozenset({"StasisEnd", "ChannelDestroyed", "ChannelHangupRequest"})
+# Longest a single prompt may take before we stop waiting for its end event.
+PLAYBACK_GUARD_SECONDS = 300.0
+
+Rest = Callable[..., Awaitable[Any]]
+
+
+class AriCall:
+    def __init__(self, info: CallInfo, rest: AriRest) -> None:
+        self.info = info
+        self._rest = rest
+        self._digits: deque[str] = deque()
+        self._finished_playbacks: set[str] = set()
+        self._wake = asyncio.Event()
+        self.gone = False
+
+    # -- fed by the event reader --------------------------------------------
+
+    def on_event(self, event: dict[str, Any]) -> None:
+        kind = event.get("type")
+        if kind == "ChannelDtmfReceived":
+            self._digits.append(str(event.get("digit", "")))
+        elif kind in ("PlaybackFinished", "PlaybackFailed"):
+            self._finished_playbacks.add(event.get("playback", {}).get("id", ""))
+        elif kind in GONE_EVENTS:
+            self.gone = True
+        else:
+            return
+        self._wake.set()
+
+    # -- waiting ---------------------------------------------------------------
+
+    async def _wait_until(self, ready: Callable[[], bool], timeout: float | None) -> bool:
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        while True:
+            if self.gone:
+                raise CallGone(self.info.call_id)
+            if ready():
+                return True
+            remaining = None if deadline is None else deadline - loop.time()
+            if remaining is not None and remaining <= 0:
+                return False
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), remaining)
+            except TimeoutError:
+                pass
+
+    # -- the call port ---------------------------------------------------------
+
+    async def answer(self) -> None:
+        await self._call(self._rest.channels.answer, channelId=self.info.call_id)
+
+    async def set_language(self, language: str) -> None:
+        await self.set_variables({"CHANNEL(language)": language})
+
+    async def set_variables(self, variables: dict[str, str]) -> None:
+        for name, value in variables.items():
+            await self._call(self._rest.channels.setChannelVar, channelId=self.info.call_id,
+                             variable=name, value=value)
+
+    def has_digits(self) -> bool:
+        return bool(self._digits)
+
+    async def get_digit(self, timeout: float) -> str | None:
+        if await self._wait_until(self.has_digits, timeout):
+            return self._digits.popleft()
+        return None
+
+    async def play(self, sounds: Sequence[str], *, interruptible: bool = True) -> None:
+        if not sounds or (interruptible and self._digits):
+            return
+        playback_id = f"balagh-{uuid.uuid4().hex}"
+        media = ",".join(f"sound:balagh/{sound}" for sound in sounds)
+        await self._call(self._rest.channels.playWithId, channelId=self.info.call_id,
+                         playbackId=playback_id, media=media)
+
+        def done() -> bool:
+            return playback_id in self._finished_playbacks or (
+                interruptible and bool(self._digits))
+
+        await self._wait_until(done, PLAYBACK_GUARD_SECONDS)
+        if playback_id in self._finished_playbacks:
+            self._finished_playbacks.discard(playback_id)
+            return
+        # Barge-in: a key was pressed, stop the prompt now.
+        try:
+            await self._rest.playbacks.stop(playbackId=playback_id)
+        except Exception as exc:  # it may have finished on its own meanwhile
+            log.debug("ari.playback_stop_failed", error=str(exc))
+
+    async def continue_in_dialplan(self) -> None:
+        await self._call(self._rest.channels.continueInDialplan, channelId=self.info.call_id)
+
+    async def hangup(self) -> None:
+        await self._call(self._rest.channels.hangup, channelId=self.info.call_id)
+
+    async def _call(self, operation: Rest, **params: Any) -> Any:
+        if self.gone:
+            raise CallGone(self.info.call_id)
+        try:
+            return await operation(**params)
+        except Exception as exc:
+            # A REST error on a channel that has gone means the caller hung up.
+            if self.gone or _is_not_found(exc):
+                self.gone = True
+                raise CallGone(self.info.call_id) from exc
+            raise
+
+
+def _is_not_found(exc: BaseException) -> bool:
+    cause = exc.__cause__ or exc
+    response = getattr(cause, "response", None)
+    status = getattr(response, "status_code", None)
+    return status == 404 or "not found" in str(exc).lower()
+
+
+class AriRest(Protocol):
+    """What AriCall needs from the ARI client: its `channels` and `playbacks` repositories."""
+
+    channels: Any
+    playbacks: Any

@@ -1,0 +1,180 @@
+"""`balagh call`: a test caller for people and tests.
+
+It creates a Local channel pair into the hotline's dialplan, holds the caller's
+end in its own ARI app (`<app>-caller`), follows the hotline end's events to see
+what is played, presses keys like a person would (one per question prompt) or all
+at once (--ahead), and reads the queue joined and its priority through AMI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncari
+
+from balagh.ami.client import AmiSession, wait_for_event
+from balagh.config import Settings
+
+# A person takes a moment after a prompt starts before pressing a key.
+KEY_DELAY_SECONDS = 0.3
+
+
+@dataclass
+class CallResult:
+    hotline_channel: str = ""
+    played: list[str] = field(default_factory=list)
+    sent: list[str] = field(default_factory=list)
+    queue: str | None = None
+    priority: int | None = None
+    reference: str | None = None
+    fallback: str | None = None
+    seconds_to_queue: float | None = None
+    agent_answered: bool = False
+    hung_up_early: bool = False
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "played": " ".join(self.played) or "-",
+            "keys sent": ",".join(self.sent) or "-",
+            "queue": self.queue or "-",
+            "priority": "-" if self.priority is None else self.priority,
+            "reference": self.reference or "-",
+            "answer to queue": "-" if self.seconds_to_queue is None
+            else f"{self.seconds_to_queue:.2f} s",
+            "agent answered": "yes" if self.agent_answered else "no",
+        }
+
+
+def print_result(result: CallResult) -> None:
+    rows = result.summary()
+    if result.fallback:
+        rows["fallback"] = result.fallback
+    width = max(len(k) for k in rows)
+    for key, value in rows.items():
+        print(f"{key:<{width}}  {value}")
+
+
+def _media_name(uri: str) -> str:
+    return uri.removeprefix("sound:").removeprefix("balagh/")
+
+
+async def place_call(settings: Settings, number: str, digits: list[str], *,
+                     ahead: bool = False, timeout: float = 60.0,
+                     caller_id: str | None = "+97165551234", wait_agent: bool = False,
+                     hang_up_after: int | None = None, context: str = "balagh-inbound",
+                     ) -> CallResult:
+    """Call `number`, press `digits`, return what happened.
+
+    hang_up_after=N hangs up right after the N-th key (a caller who gives up half way)."""
+    result = CallResult()
+    caller_app = f"{settings.ari.app}-caller"
+    caller_leg = f"balagh-test-{uuid.uuid4().hex[:12]}"
+    hotline_leg = f"{caller_leg}-hotline"
+    ari_events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+    async with AmiSession(settings.ami) as ami, asyncari.connect(
+        settings.ari.url, caller_app, settings.ari.username, settings.ari.password
+    ) as ari:
+        ami_events = ami.listen(lambda e: e.get("Uniqueid") == hotline_leg)
+
+        async def read_ari() -> None:
+            async for message in ari:
+                ari_events.put_nowait(getattr(message, "_orig_msg", message))
+
+        reader = asyncio.create_task(read_ari())
+        # The hotline leg of a Local pair takes its caller ID from the caller leg's
+        # connected line. A withheld number arrives as "anonymous", as from SIP trunks.
+        variables = {"CONNECTEDLINE(num)": caller_id or "anonymous",
+                     "CONNECTEDLINE(name)": "Balagh test caller"}
+        try:
+            await ari.channels.create(
+                endpoint=f"Local/{number}@{context}/n", app=caller_app,
+                channelId=caller_leg, otherChannelId=hotline_leg,
+            )
+            await ari.applications.subscribe(applicationName=caller_app,
+                                              eventSource=f"channel:{hotline_leg}")
+            for name, value in variables.items():
+                await ari.channels.setChannelVar(channelId=caller_leg, variable=name, value=value)
+            await ari.channels.dial(channelId=caller_leg, timeout=int(timeout))
+            await asyncio.wait_for(
+                _converse(ari, ami, ari_events, ami_events, result, caller_leg, hotline_leg,
+                          digits, ahead=ahead, wait_agent=wait_agent,
+                          hang_up_after=hang_up_after),
+                timeout,
+            )
+        finally:
+            reader.cancel()
+            with contextlib.suppress(Exception):
+                await ari.channels.hangup(channelId=caller_leg)
+            with contextlib.suppress(BaseException):
+                await reader
+    return result
+
+
+async def _converse(ari: Any, ami: AmiSession, ari_events: asyncio.Queue[dict[str, Any]],
+                    ami_events: asyncio.Queue[dict[str, str]], result: CallResult,
+                    caller_leg: str, hotline_leg: str, digits: list[str], *,
+                    ahead: bool, wait_agent: bool, hang_up_after: int | None) -> None:
+    pending = list(digits)
+    answered_at: float | None = None
+
+    async def press(keys: str) -> None:
+        await ari.channels.sendDTMF(channelId=caller_leg, dtmf=keys, between=100, duration=100)
+        result.sent.extend(keys)
+
+    joined = asyncio.create_task(wait_for_event(
+        ami_events, lambda e: e.get("Event") == "QueueCallerJoin", 3600))
+    try:
+        while not joined.done():
+            getter = asyncio.create_task(ari_events.get())
+            done, _ = await asyncio.wait({getter, joined}, return_when=asyncio.FIRST_COMPLETED)
+            if getter not in done:
+                getter.cancel()
+                break
+            event = getter.result()
+            kind = event.get("type")
+            channel = event.get("channel") or {}
+            if kind == "ChannelStateChange" and channel.get("id") == hotline_leg \
+                    and channel.get("state") == "Up" and answered_at is None:
+                answered_at = time.monotonic()
+                result.hotline_channel = channel.get("name", "")
+                if ahead and pending:
+                    await press("".join(pending))
+                    pending.clear()
+            elif kind in ("PlaybackStarted", "PlaybackContinuing"):
+                playback = event.get("playback") or {}
+                if playback.get("target_uri") != f"channel:{hotline_leg}":
+                    continue
+                media = _media_name(str(playback.get("media_uri", "")))
+                result.played.append(media)
+                if media.startswith("ask-") and pending and not ahead:
+                    await asyncio.sleep(KEY_DELAY_SECONDS)
+                    await press(pending.pop(0))
+                    if hang_up_after is not None and len(result.sent) >= hang_up_after:
+                        await asyncio.sleep(0.5)  # let the app store the last answer
+                        result.hung_up_early = True
+                        return
+            elif kind in ("StasisEnd", "ChannelDestroyed") and channel.get("id") == caller_leg:
+                result.hung_up_early = True
+                return
+        join = await joined
+    finally:
+        if not joined.done():
+            joined.cancel()
+    if answered_at is not None:
+        result.seconds_to_queue = time.monotonic() - answered_at
+    result.queue = join.get("Queue")
+    channel_name = join.get("Channel", "")
+    result.hotline_channel = channel_name
+    prio = await ami.getvar(channel_name, "QUEUE_PRIO")
+    result.priority = int(prio) if prio and prio.lstrip("-").isdigit() else None
+    result.reference = await ami.getvar(channel_name, "BALAGH_REFERENCE")
+    result.fallback = await ami.getvar(channel_name, "BALAGH_FALLBACK")
+    if wait_agent:
+        await wait_for_event(ami_events, lambda e: e.get("Event") == "AgentConnect", 60)
+        result.agent_answered = True
