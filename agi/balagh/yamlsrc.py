@@ -64,18 +64,24 @@ class YamlDoc:
         return ConfigError(self.path, self.line(key), key, message)
 
 
-def _walk(node: yaml.Node, key: KeyPath, lines: dict[KeyPath, int]) -> None:
+def _walk(node: yaml.Node, key: KeyPath, lines: dict[KeyPath, int], path: Path) -> None:
     lines.setdefault(key, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
+        seen: set[KeyPath] = set()
         for knode, vnode in node.value:
             child = (*key, str(knode.value))
+            # PyYAML silently keeps the last of two equal keys; an admin's typo must not vanish.
+            if child in seen:
+                raise ConfigError(path, knode.start_mark.line + 1, child,
+                                  f"duplicate key (first on line {lines[child]})")
+            seen.add(child)
             lines[child] = knode.start_mark.line + 1
-            _walk(vnode, child, lines)
+            _walk(vnode, child, lines, path)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             child = (*key, index)
             lines[child] = item.start_mark.line + 1
-            _walk(item, child, lines)
+            _walk(item, child, lines, path)
 
 
 def load_yaml(path: str | Path) -> YamlDoc:
@@ -101,5 +107,5 @@ def parse_yaml(text: str, path: str | Path = "<string>") -> YamlDoc:
         raise ConfigError(path, None, "", f"YAML: {exc}") from exc
     lines: dict[KeyPath, int] = {}
     if node is not None:
-        _walk(node, (), lines)
+        _walk(node, (), lines, path)
     return YamlDoc(path=path, data=data, lines=lines)

@@ -47,6 +47,12 @@ def test_syntax_error_has_its_line():
     assert caught.value.line is not None and "YAML syntax" in str(caught.value)
 
 
+def test_duplicate_key_is_an_error_not_a_silent_overwrite():
+    with pytest.raises(ConfigError) as caught:
+        parse_yaml("options:\n  1: ar\n  2: en\n  1: fr\n", "ivr.yaml")
+    assert str(caught.value) == "ivr.yaml:4: options.1: duplicate key (first on line 2)"
+
+
 def test_unreadable_file(tmp_path):
     with pytest.raises(ConfigError, match="cannot read"):
         load_yaml(tmp_path / "missing.yaml")
