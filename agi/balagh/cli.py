@@ -85,7 +85,8 @@ def _cmd_routes(settings: Settings, args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="balagh", description=__doc__)
     parser.add_argument("--config", type=Path, help="service settings (default config/balagh.yaml)")
-    parser.add_argument("--log-level", default="info")
+    parser.add_argument("--log-level", help="debug, info, warning (default: info for run, "
+                        "warning otherwise)")
     parser.add_argument("--log-json", action="store_true", help="JSON log lines")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -128,7 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    setup_logging(args.log_level, json=args.log_json)
+    level = args.log_level or ("info" if args.command in ("run", "pbx") else "warning")
+    setup_logging(level, json=args.log_json)
     try:
         settings = load_settings(args.config)
         return args.func(settings, args)

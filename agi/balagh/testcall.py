@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,16 +21,20 @@ import asyncari
 from balagh.ami.client import AmiSession, wait_for_event
 from balagh.config import Settings
 
+# dialplan/extensions_balagh.conf serves routing queue NAME with app_queue's balagh-NAME.
+ASTERISK_QUEUE_PREFIX = "balagh-"
 # A person takes a moment after a prompt starts before pressing a key.
 KEY_DELAY_SECONDS = 0.3
 
 
 @dataclass
 class CallResult:
+    hotline_id: str = ""          # ARI id of the hotline leg: the report's call_id
     hotline_channel: str = ""
     played: list[str] = field(default_factory=list)
     sent: list[str] = field(default_factory=list)
-    queue: str | None = None
+    queue: str | None = None      # routing queue name, e.g. child-protection
+    asterisk_queue: str | None = None  # the app_queue queue joined, e.g. balagh-child-protection
     priority: int | None = None
     reference: str | None = None
     fallback: str | None = None
@@ -41,7 +46,7 @@ class CallResult:
         return {
             "played": " ".join(self.played) or "-",
             "keys sent": ",".join(self.sent) or "-",
-            "queue": self.queue or "-",
+            "queue": f"{self.queue} (app_queue {self.asterisk_queue})" if self.queue else "-",
             "priority": "-" if self.priority is None else self.priority,
             "reference": self.reference or "-",
             "answer to queue": "-" if self.seconds_to_queue is None
@@ -75,6 +80,7 @@ async def place_call(settings: Settings, number: str, digits: list[str], *,
     caller_app = f"{settings.ari.app}-caller"
     caller_leg = f"balagh-test-{uuid.uuid4().hex[:12]}"
     hotline_leg = f"{caller_leg}-hotline"
+    result.hotline_id = hotline_leg
     ari_events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
 
     async with AmiSession(settings.ami) as ami, asyncari.connect(
@@ -98,6 +104,9 @@ async def place_call(settings: Settings, number: str, digits: list[str], *,
             )
             await ari.applications.subscribe(applicationName=caller_app,
                                               eventSource=f"channel:{hotline_leg}")
+            # create returns before the caller leg has entered our app; variables need it there.
+            await _wait_ari(ari_events, lambda e: e.get("type") == "StasisStart" and
+                            (e.get("channel") or {}).get("id") == caller_leg, 10)
             for name, value in variables.items():
                 await ari.channels.setChannelVar(channelId=caller_leg, variable=name, value=value)
             await ari.channels.dial(channelId=caller_leg, timeout=int(timeout))
@@ -114,6 +123,22 @@ async def place_call(settings: Settings, number: str, digits: list[str], *,
             with contextlib.suppress(BaseException):
                 await reader
     return result
+
+
+async def _wait_ari(events: asyncio.Queue[dict[str, Any]],
+                    accept: Callable[[dict[str, Any]], bool], timeout: float) -> None:
+    """Wait for one ARI event, keeping the others queued in their order."""
+    kept: list[dict[str, Any]] = []
+    try:
+        async with asyncio.timeout(timeout):
+            while not accept(event := await events.get()):
+                kept.append(event)
+    finally:
+        rest = [*kept]
+        while not events.empty():
+            rest.append(events.get_nowait())
+        for event in rest:
+            events.put_nowait(event)
 
 
 async def _converse(ari: Any, ami: AmiSession, ari_events: asyncio.Queue[dict[str, Any]],
@@ -168,7 +193,8 @@ async def _converse(ari: Any, ami: AmiSession, ari_events: asyncio.Queue[dict[st
             joined.cancel()
     if answered_at is not None:
         result.seconds_to_queue = time.monotonic() - answered_at
-    result.queue = join.get("Queue")
+    result.asterisk_queue = join.get("Queue")
+    result.queue = (result.asterisk_queue or "").removeprefix(ASTERISK_QUEUE_PREFIX) or None
     channel_name = join.get("Channel", "")
     result.hotline_channel = channel_name
     prio = await ami.getvar(channel_name, "QUEUE_PRIO")

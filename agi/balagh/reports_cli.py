@@ -1,0 +1,48 @@
+"""`balagh reports`: the latest reports as a table, or one report in full."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from balagh.config import Settings
+from balagh.store.reports import ReportStore
+
+COLUMNS = ("reference", "started_at", "status", "language", "queue", "priority", "caller")
+
+
+def _cell(value: Any) -> str:
+    return "-" if value is None or value == "" else str(value)
+
+
+async def show_reports(settings: Settings, reference: str | None, limit: int) -> int:
+    if not settings.database.exists():
+        print(f"no reports yet ({settings.database} does not exist)")
+        return 0
+    store = await ReportStore.open(settings.database)
+    try:
+        if reference:
+            report = await store.get_report(reference)
+            if report is None:
+                print(f"no report {reference}")
+                return 1
+            print_report(report)
+            return 0
+        rows = await store.list_reports(limit)
+    finally:
+        await store.close()
+    table = [COLUMNS, *[[_cell(row.get(c)) for c in COLUMNS] for row in rows]]
+    widths = [max(len(r[i]) for r in table) for i in range(len(COLUMNS))]
+    for row in table:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    return 0
+
+
+def print_report(report: dict[str, Any]) -> None:
+    skip = {"answers", "answer_log", "id"}
+    for key, value in report.items():
+        if key not in skip:
+            print(f"{key:<14} {_cell(value)}")
+    print("answers:")
+    for answer in report.get("answer_log", []):
+        print(f"  {answer['answered_at']}  {answer['question']:<10} {_cell(answer['value']):<16}"
+              f" key {_cell(answer['key'])}  attempt {answer['attempt']}")

@@ -1,0 +1,146 @@
+"""End-to-end fixtures: the real sandbox Asterisk, the real app process, a real SQLite file.
+
+The PBX is started if it is not running (and stopped again at the end); the app runs
+as `balagh run` in a subprocess with its own data folder, exactly as an operator runs it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from balagh.config import Settings, load_settings
+from balagh.pbx.sandbox import Sandbox
+
+pytestmark = pytest.mark.e2e
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("balagh-data")
+
+
+@pytest.fixture(scope="session")
+def settings(data_dir: Path) -> Settings:
+    return replace(load_settings(), data_dir=data_dir)
+
+
+@pytest.fixture(scope="session")
+def pbx(settings: Settings) -> Iterator[Sandbox]:
+    if os.geteuid() != 0:
+        pytest.skip("the sandbox PBX needs root")
+    sandbox = Sandbox(settings)
+    sandbox.install()
+    started = sandbox.start()
+    yield sandbox
+    if started:
+        sandbox.stop()
+
+
+class AppProcess:
+    """`balagh run` as a child process, started and stopped by the tests."""
+
+    def __init__(self, settings: Settings, log_path: Path) -> None:
+        self.settings = settings
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 30.0) -> None:
+        env = {**os.environ, "BALAGH_DATA_DIR": str(self.settings.data_dir)}
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "balagh", "--log-json", "run"],
+            stdout=log, stderr=log, env=env,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"balagh run exited: {self.log_path.read_text()[-2000:]}")
+            if b'"ari.connected"' in self.log_path.read_bytes():
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"balagh run did not connect: {self.log_path.read_text()[-2000:]}")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+        # Forget the connect line so the next start waits for its own.
+        self.log_path.write_bytes(self.log_path.read_bytes().replace(b'"ari.connected"',
+                                                                     b'"ari.connected-old"'))
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@pytest.fixture(scope="session")
+def app(pbx: Sandbox, settings: Settings, data_dir: Path) -> Iterator[AppProcess]:
+    process = AppProcess(settings, data_dir / "app.log")
+    process.start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def running_app(app: AppProcess) -> AppProcess:
+    """The app, started again if an earlier test stopped it."""
+    if app.process is None or app.process.poll() is not None:
+        app.start()
+    return app
+
+
+def report_row(settings: Settings, reference: str, *, wait: float = 5.0) -> dict | None:
+    """The report as stored, read straight from the SQLite file."""
+    deadline = time.monotonic() + wait
+    while True:
+        with sqlite3.connect(f"file:{settings.database}?mode=ro", uri=True) as db:
+            db.row_factory = sqlite3.Row
+            row = db.execute("SELECT * FROM reports WHERE reference = ?", (reference,)).fetchone()
+            if row is not None:
+                report = dict(row)
+                report["answers"] = {
+                    a["question"]: a["value"] for a in db.execute(
+                        "SELECT question, value FROM answers WHERE call_id = ? ORDER BY id",
+                        (report["call_id"],))
+                }
+                return report
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.1)
+
+
+def report_by_call(settings: Settings, call_id: str, *, status: str | None = None,
+                   wait: float = 5.0) -> dict | None:
+    deadline = time.monotonic() + wait
+    while True:
+        with sqlite3.connect(f"file:{settings.database}?mode=ro", uri=True) as db:
+            db.row_factory = sqlite3.Row
+            row = db.execute("SELECT reference FROM reports WHERE call_id = ?",
+                             (call_id,)).fetchone()
+        if row is not None:
+            report = report_row(settings, row["reference"])
+            if report and (status is None or report["status"] == status):
+                return report
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.1)
