@@ -64,7 +64,10 @@ async def run_app(settings: Settings, *, banner_text: bool = False,
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
+        # Calls still in the menu after a short grace are sent on to the dialplan
+        # (their handlers' cancellation path), then the websocket closes.
         await application.drain(timeout=5)
+        await application.cancel_calls()
         runner.cancel()
         await asyncio.gather(runner, return_exceptions=True)
         await store.close()

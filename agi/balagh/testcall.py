@@ -77,7 +77,8 @@ async def place_call(settings: Settings, number: str, digits: list[str], *,
 
     hang_up_after=N hangs up right after the N-th key (a caller who gives up half way)."""
     result = CallResult()
-    caller_app = f"{settings.ari.app}-caller"
+    # Own app name per call: Asterisk gives one app one websocket, and tests place calls at once.
+    caller_app = f"{settings.ari.app}-caller-{uuid.uuid4().hex[:8]}"
     caller_leg = f"balagh-test-{uuid.uuid4().hex[:12]}"
     hotline_leg = f"{caller_leg}-hotline"
     result.hotline_id = hotline_leg

@@ -101,3 +101,18 @@ async def test_app_not_running_caller_still_reaches_general(settings, running_ap
 def result_call_id(result) -> str:
     """The hotline leg's ARI id, which the app uses as the report's call id."""
     return result.hotline_id
+
+
+async def test_app_stopping_mid_call_sends_the_caller_on(settings, running_app):
+    """A caller still in the menu when the app stops is not left in silence."""
+    call = asyncio.create_task(place_call(settings, "800700", [], timeout=90))
+    await asyncio.sleep(2)  # the caller is listening to the first prompt
+    await asyncio.to_thread(running_app.stop)
+    try:
+        result = await call
+        assert result.queue == "general"
+        assert result.fallback == "NO_DECISION"
+        report = report_by_call(settings, result.hotline_id, status="fallback")
+        assert report is not None and report["status_detail"] == "app stopping"
+    finally:
+        await asyncio.to_thread(running_app.start)

@@ -139,6 +139,12 @@ class AriApplication:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    async def cancel_calls(self) -> None:
+        handlers = [task for task in self._tasks if not task.done()]
+        for task in handlers:
+            task.cancel()
+        await asyncio.gather(*handlers, return_exceptions=True)
+
     async def drain(self, timeout: float) -> None:
         """Let calls in progress finish (used on shutdown)."""
         pending = [task for task in self._tasks if not task.done()]

@@ -7,6 +7,7 @@ is continued into the dialplan, whose fallback is the general queue.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -87,6 +88,11 @@ async def handle_call(call: CallPort, menu: Menu, table: Table, store: ReportSto
         outcome.status = ROUTED
     except CallGone:
         outcome.status = HUNG_UP_IN_IVR
+    except asyncio.CancelledError:
+        # The app is stopping: the caller goes on to the dialplan rather than wait in silence.
+        detail = "app stopping"
+        outcome.status = await _fallback(call)
+        raise
     except Exception as exc:  # a bug must not cost the caller their call
         log.exception("call.error")
         detail = f"{type(exc).__name__}: {exc}"
