@@ -17,7 +17,7 @@ help:
 $(STAMP): pyproject.toml setup.cfg
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $@
 
 venv: $(STAMP)
@@ -36,7 +36,7 @@ run: pbx
 	$(BIN)/balagh run
 
 lint: venv
-	$(BIN)/ruff check agi tests bench
+	$(BIN)/ruff check agi tests $(wildcard bench)
 
 test-unit: venv
 	$(BIN)/pytest tests/unit
