@@ -1,0 +1,195 @@
+"""Test doubles for the unit tests: a scripted call port and a recording ARI REST client.
+
+ScriptedCall plays the caller: each get_digit() takes the next item of its script,
+a key ("1"), None (the caller lets the question time out) or HANGUP (the caller hangs
+up right there; every later call-port method raises CallGone). Nothing sleeps.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Sequence
+from typing import Any, Final
+
+from balagh.ivr.port import CallGone, CallInfo
+
+
+class _Hangup:
+    def __repr__(self) -> str:
+        return "HANGUP"
+
+
+HANGUP: Final = _Hangup()
+
+Key = str | None | _Hangup
+
+DEFAULT_INFO = CallInfo(call_id="1700000000.42", channel="PJSIP/trunk-0000002a",
+                        caller="+971500000001", hotline="800111")
+
+
+class ScriptExhausted(AssertionError):
+    """The flow asked for more keys than the test scripted."""
+
+
+class ScriptedCall:
+    """A fake CallPort driven by a script of keys; it records everything the IVR did."""
+
+    def __init__(self, script: Iterable[Key], *, info: CallInfo = DEFAULT_INFO,
+                 fail: dict[str, BaseException] | None = None) -> None:
+        self.info = info
+        self.script: deque[Key] = deque(script)
+        # Method name -> exception to raise when the flow calls it (simulated bugs).
+        self.fail = dict(fail or {})
+        self.answered = False
+        self.gone = False
+        self.continued = False
+        self.languages: list[str] = []
+        self.played: list[tuple[str, ...]] = []   # one tuple per play() call
+        self.interruptible: list[bool] = []
+        self.variables: dict[str, str] = {}
+        self.timeouts: list[float] = []           # the timeout of every get_digit()
+        self.log: list[tuple[str, Any]] = []      # every port call, in order
+
+    # -- inspection helpers ------------------------------------------------------
+
+    @property
+    def sounds(self) -> list[str]:
+        """Every sound played, flattened, in order."""
+        return [sound for group in self.played for sound in group]
+
+    # -- the call port ---------------------------------------------------------
+
+    def _enter(self, name: str, arg: Any = None) -> None:
+        self.log.append((name, arg))
+        if self.gone:
+            raise CallGone(self.info.call_id)
+        if name in self.fail:
+            raise self.fail[name]
+
+    async def answer(self) -> None:
+        self._enter("answer")
+        self.answered = True
+
+    async def set_language(self, language: str) -> None:
+        self._enter("set_language", language)
+        self.languages.append(language)
+
+    async def play(self, sounds: Sequence[str], *, interruptible: bool = True) -> None:
+        self._enter("play", tuple(sounds))
+        self.played.append(tuple(sounds))
+        self.interruptible.append(interruptible)
+
+    def has_digits(self) -> bool:
+        return bool(self.script) and isinstance(self.script[0], str)
+
+    async def get_digit(self, timeout: float) -> str | None:
+        self._enter("get_digit", timeout)
+        self.timeouts.append(timeout)
+        if not self.script:
+            raise ScriptExhausted(f"no key scripted for get_digit #{len(self.timeouts)}")
+        key = self.script.popleft()
+        if isinstance(key, _Hangup):
+            self.gone = True
+            raise CallGone(self.info.call_id)
+        return key
+
+    async def set_variables(self, variables: dict[str, str]) -> None:
+        self._enter("set_variables", dict(variables))
+        self.variables.update(variables)
+
+    async def continue_in_dialplan(self) -> None:
+        self._enter("continue_in_dialplan")
+        self.continued = True
+
+
+class FixedClock:
+    """A clock for handle_call(clock=...): a fixed moment, counting how often it is read."""
+
+    def __init__(self, moment: Any) -> None:
+        self.moment = moment
+        self.reads = 0
+
+    def __call__(self) -> Any:
+        self.reads += 1
+        return self.moment
+
+
+# -- ARI ------------------------------------------------------------------------
+
+
+class RecordingRepo:
+    """One ARI resource (channels, playbacks): every method is async and recorded.
+
+    `errors[name]` makes that method raise; `hooks[name]` runs after recording
+    (e.g. to feed events back, as Asterisk would)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.errors: dict[str, BaseException] = {}
+        self.hooks: dict[str, Any] = {}
+
+    def named(self, method: str) -> list[dict[str, Any]]:
+        return [params for name, params in self.calls if name == method]
+
+    def __getattr__(self, method: str) -> Any:
+        if method.startswith("_"):
+            raise AttributeError(method)
+
+        async def operation(**params: Any) -> Any:
+            self.calls.append((method, params))
+            if method in self.hooks:
+                self.hooks[method](**params)
+            if method in self.errors:
+                raise self.errors[method]
+            return None
+
+        operation.__name__ = f"{self._name}.{method}"
+        return operation
+
+
+class FakeRest:
+    """Stands in for the asyncari client: `channels` and `playbacks` that record calls."""
+
+    def __init__(self) -> None:
+        self.channels = RecordingRepo("channels")
+        self.playbacks = RecordingRepo("playbacks")
+
+
+class FakeHttpResponse:
+    def __init__(self, status_code: int) -> None:
+        self.status_code = status_code
+
+
+class FakeHttpError(Exception):
+    """Shaped like an httpx.HTTPStatusError: it carries the `response`."""
+
+    def __init__(self, status_code: int) -> None:
+        super().__init__(f"HTTP {status_code}")
+        self.response = FakeHttpResponse(status_code)
+
+
+def rest_error(status_code: int) -> Exception:
+    """An error as asyncari raises it: a wrapper whose __cause__ is the HTTP error."""
+    try:
+        try:
+            raise FakeHttpError(status_code)
+        except FakeHttpError as http:
+            raise RuntimeError("ARI request failed") from http
+    except RuntimeError as wrapped:
+        return wrapped
+
+
+def channel_event(kind: str, channel_id: str, **extra: Any) -> dict[str, Any]:
+    return {"type": kind, "channel": {"id": channel_id, "name": f"PJSIP/x-{channel_id}"},
+            **extra}
+
+
+def dtmf(channel_id: str, digit: str) -> dict[str, Any]:
+    return channel_event("ChannelDtmfReceived", channel_id, digit=digit, duration_ms=100)
+
+
+def playback_event(kind: str, playback_id: str, channel_id: str) -> dict[str, Any]:
+    return {"type": kind,
+            "playback": {"id": playback_id, "target_uri": f"channel:{channel_id}",
+                         "state": "done"}}

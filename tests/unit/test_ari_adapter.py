@@ -1,0 +1,424 @@
+"""The ARI adapter with a recording REST fake: digits, playback, barge-in, hang-up, dispatch."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from balagh.ari.app import AriApplication, caller_number, event_channel_id
+from balagh.ari.call import AriCall
+from balagh.config import AriSettings
+from balagh.ivr.port import CallGone, CallInfo
+
+from .fakes import FakeRest, channel_event, dtmf, playback_event, rest_error
+
+CHANNEL = "1700000000.7"
+INFO = CallInfo(call_id=CHANNEL, channel="PJSIP/trunk-00000007", caller="0501234567",
+                hotline="800111")
+SHORT = 0.05  # seconds: a key timeout that keeps the tests fast
+
+
+def make_call() -> tuple[AriCall, FakeRest]:
+    rest = FakeRest()
+    return AriCall(INFO, rest), rest
+
+
+async def until(predicate, turns: int = 1000) -> None:
+    """Let other tasks run until `predicate()` holds (at most `turns` loop iterations)."""
+    for _ in range(turns):
+        if predicate():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError(f"still not true after {turns} turns of the event loop")
+
+
+async def started_playback(call: AriCall, rest: FakeRest, sounds=("ask-age",), **kwargs):
+    """Start play() in a task and return it with the playback id it asked ARI for."""
+    before = len(rest.channels.named("playWithId"))
+    task = asyncio.create_task(call.play(list(sounds), **kwargs))
+    await until(lambda: len(rest.channels.named("playWithId")) > before)
+    return task, rest.channels.named("playWithId")[-1]["playbackId"]
+
+
+# -- digits -------------------------------------------------------------------------
+
+
+async def test_dtmf_is_buffered_in_order_and_read_by_get_digit():
+    call, _ = make_call()
+    assert not call.has_digits()
+    for digit in "1290":
+        call.on_event(dtmf(CHANNEL, digit))
+    assert call.has_digits()
+    assert [await call.get_digit(SHORT) for _ in range(4)] == ["1", "2", "9", "0"]
+    assert not call.has_digits()
+
+
+async def test_get_digit_times_out_with_none():
+    call, _ = make_call()
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    assert await call.get_digit(SHORT) is None
+    assert SHORT * 0.8 <= loop.time() - started < 0.5
+
+
+async def test_get_digit_wakes_on_a_key_pressed_while_waiting():
+    call, _ = make_call()
+    waiter = asyncio.create_task(call.get_digit(5.0))
+    await asyncio.sleep(0)
+    assert not waiter.done()
+    call.on_event(dtmf(CHANNEL, "3"))
+    assert await asyncio.wait_for(waiter, 0.5) == "3"
+
+
+async def test_unrelated_events_do_not_wake_or_count_as_keys():
+    call, _ = make_call()
+    call.on_event(channel_event("ChannelVarset", CHANNEL, variable="X", value="1"))
+    call.on_event(channel_event("ChannelStateChange", CHANNEL))
+    assert not call.has_digits()
+    assert await call.get_digit(SHORT) is None
+
+
+# -- playback -----------------------------------------------------------------------
+
+
+async def test_play_with_buffered_digits_is_skipped_type_ahead():
+    call, rest = make_call()
+    call.on_event(dtmf(CHANNEL, "1"))
+    await call.play(["ask-danger"])
+    assert rest.channels.named("playWithId") == []
+    assert await call.get_digit(SHORT) == "1"
+
+
+async def test_play_of_nothing_does_nothing():
+    call, rest = make_call()
+    await call.play([])
+    assert rest.channels.calls == []
+
+
+async def test_uninterruptible_play_is_played_despite_buffered_digits():
+    call, rest = make_call()
+    call.on_event(dtmf(CHANNEL, "1"))
+    task, playback_id = await started_playback(call, rest, ("connecting",), interruptible=False)
+    call.on_event(dtmf(CHANNEL, "2"))
+    await asyncio.sleep(0.01)
+    assert not task.done()  # keys do not stop it
+    call.on_event(playback_event("PlaybackFinished", playback_id, CHANNEL))
+    await asyncio.wait_for(task, 0.5)
+    assert rest.playbacks.calls == []
+    assert [await call.get_digit(SHORT), await call.get_digit(SHORT)] == ["1", "2"]
+
+
+async def test_play_returns_when_its_playback_finishes():
+    call, rest = make_call()
+    task, playback_id = await started_playback(call, rest, ("reference", "digit-4", "digit-2"))
+    params = rest.channels.named("playWithId")[0]
+    assert params["channelId"] == CHANNEL
+    assert params["media"] == "sound:balagh/reference,sound:balagh/digit-4,sound:balagh/digit-2"
+
+    # Another playback finishing is not ours.
+    call.on_event(playback_event("PlaybackFinished", "someone-else", CHANNEL))
+    await asyncio.sleep(0.01)
+    assert not task.done()
+
+    call.on_event(playback_event("PlaybackFinished", playback_id, CHANNEL))
+    await asyncio.wait_for(task, 0.5)
+    assert rest.playbacks.calls == []
+    assert playback_id not in call._finished_playbacks
+
+
+async def test_play_copes_with_the_finished_event_arriving_before_the_rest_reply():
+    # Asterisk may send PlaybackFinished before the HTTP answer to playWithId.
+    call, rest = make_call()
+    rest.channels.hooks["playWithId"] = lambda **params: call.on_event(
+        playback_event("PlaybackFinished", params["playbackId"], CHANNEL))
+    await asyncio.wait_for(call.play(["connecting"]), 0.5)
+    assert rest.playbacks.calls == []
+
+
+async def test_play_returns_when_its_playback_fails():
+    call, rest = make_call()
+    task, playback_id = await started_playback(call, rest)
+    call.on_event(playback_event("PlaybackFailed", playback_id, CHANNEL))
+    await asyncio.wait_for(task, 0.5)
+
+
+async def test_each_play_uses_a_fresh_playback_id():
+    call, rest = make_call()
+    ids = []
+    for _ in range(3):
+        task, playback_id = await started_playback(call, rest)
+        call.on_event(playback_event("PlaybackFinished", playback_id, CHANNEL))
+        await asyncio.wait_for(task, 0.5)
+        ids.append(playback_id)
+    assert len(set(ids)) == 3
+
+
+async def test_barge_in_stops_the_playback_and_keeps_the_digit():
+    call, rest = make_call()
+    task, playback_id = await started_playback(call, rest, ("ask-emirate",))
+    call.on_event(dtmf(CHANNEL, "4"))
+    await asyncio.wait_for(task, 0.5)
+    assert rest.playbacks.named("stop") == [{"playbackId": playback_id}]
+    assert call.has_digits()
+    assert await call.get_digit(SHORT) == "4"
+
+
+async def test_barge_in_survives_a_stop_for_a_playback_that_just_ended():
+    call, rest = make_call()
+    rest.playbacks.errors["stop"] = rest_error(404)
+    task, _ = await started_playback(call, rest)
+    call.on_event(dtmf(CHANNEL, "5"))
+    await asyncio.wait_for(task, 0.5)  # no error: the prompt was over anyway
+    assert not call.gone
+    assert await call.get_digit(SHORT) == "5"
+
+
+# -- hang-up ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["StasisEnd", "ChannelHangupRequest", "ChannelDestroyed"])
+async def test_hangup_event_makes_waiting_get_digit_raise_callgone(kind):
+    call, _ = make_call()
+    waiter = asyncio.create_task(call.get_digit(5.0))
+    await asyncio.sleep(0)
+    call.on_event(channel_event(kind, CHANNEL))
+    with pytest.raises(CallGone):
+        await asyncio.wait_for(waiter, 0.5)
+    assert call.gone
+
+
+@pytest.mark.parametrize("kind", ["StasisEnd", "ChannelHangupRequest"])
+async def test_hangup_event_makes_waiting_play_raise_callgone(kind):
+    call, rest = make_call()
+    task, _ = await started_playback(call, rest)
+    call.on_event(channel_event(kind, CHANNEL))
+    with pytest.raises(CallGone):
+        await asyncio.wait_for(task, 0.5)
+
+
+async def test_after_hangup_every_method_raises_callgone_without_rest_calls():
+    call, rest = make_call()
+    call.on_event(channel_event("StasisEnd", CHANNEL))
+    for operation in (call.answer(), call.set_language("en"), call.set_variables({"A": "1"}),
+                      call.continue_in_dialplan(), call.hangup(), call.get_digit(SHORT),
+                      call.play(["ask-age"])):
+        with pytest.raises(CallGone):
+            await operation
+    assert rest.channels.calls == []
+
+
+async def test_hangup_wins_over_buffered_digits():
+    call, _ = make_call()
+    call.on_event(dtmf(CHANNEL, "1"))
+    call.on_event(channel_event("ChannelHangupRequest", CHANNEL))
+    with pytest.raises(CallGone):
+        await call.get_digit(SHORT)
+
+
+async def test_rest_404_means_the_caller_is_gone():
+    call, rest = make_call()
+    rest.channels.errors["answer"] = rest_error(404)
+    with pytest.raises(CallGone) as caught:
+        await call.answer()
+    assert caught.value.__cause__ is rest.channels.errors["answer"]
+    assert call.gone
+    with pytest.raises(CallGone):
+        await call.get_digit(SHORT)
+
+
+async def test_other_rest_errors_are_raised_as_they_are():
+    call, rest = make_call()
+    error = rest_error(500)
+    rest.channels.errors["setChannelVar"] = error
+    with pytest.raises(RuntimeError) as caught:
+        await call.set_variables({"BALAGH_QUEUE": "general"})
+    assert caught.value is error
+    assert not isinstance(caught.value, CallGone)
+    assert not call.gone
+
+
+async def test_rest_calls_name_the_channel():
+    call, rest = make_call()
+    await call.answer()
+    await call.set_language("en")
+    await call.set_variables({"BALAGH_QUEUE": "general", "BALAGH_PRIO": "0"})
+    await call.continue_in_dialplan()
+    await call.hangup()
+    assert rest.channels.calls == [
+        ("answer", {"channelId": CHANNEL}),
+        ("setChannelVar", {"channelId": CHANNEL, "variable": "CHANNEL(language)",
+                           "value": "en"}),
+        ("setChannelVar", {"channelId": CHANNEL, "variable": "BALAGH_QUEUE",
+                           "value": "general"}),
+        ("setChannelVar", {"channelId": CHANNEL, "variable": "BALAGH_PRIO", "value": "0"}),
+        ("continueInDialplan", {"channelId": CHANNEL}),
+        ("hangup", {"channelId": CHANNEL}),
+    ]
+
+
+# -- the application: dispatch ------------------------------------------------------------
+
+
+class RecordingHandler:
+    def __init__(self, hold: bool = False) -> None:
+        self.calls: list[AriCall] = []
+        self.release = asyncio.Event()
+        if not hold:
+            self.release.set()
+
+    async def __call__(self, call: AriCall) -> None:
+        self.calls.append(call)
+        await self.release.wait()
+
+
+def make_app(handler) -> tuple[AriApplication, FakeRest]:
+    app = AriApplication(AriSettings(url="http://pbx.example:8088/", password="x"), handler)
+    rest = FakeRest()
+    app._client = rest
+    return app, rest
+
+
+def stasis_start(channel_id: str, *, number: str = "0501234567", args=None, exten="800111"):
+    event = {"type": "StasisStart", "application": "balagh", "args": args or [],
+             "channel": {"id": channel_id, "name": f"PJSIP/trunk-{channel_id}",
+                         "caller": {"name": "", "number": number},
+                         "dialplan": {"context": "balagh", "exten": exten, "priority": 3}}}
+    return event
+
+
+async def test_stasis_start_creates_a_call_and_runs_the_handler():
+    handler = RecordingHandler(hold=True)
+    app, rest = make_app(handler)
+    app.dispatch(stasis_start("c1", args=["800222"]))
+    assert "c1" in app.calls
+    await until(lambda: handler.calls)
+    call = handler.calls[0]
+    assert call is app.calls["c1"]
+    assert call.info == CallInfo(call_id="c1", channel="PJSIP/trunk-c1", caller="0501234567",
+                                 hotline="800222")
+    assert call._rest is rest
+    handler.release.set()
+    await app.drain(1.0)
+    assert app.calls == {}  # forgotten once the handler returns
+
+
+async def test_hotline_falls_back_to_the_dialled_extension_and_withheld_caller_is_none():
+    handler = RecordingHandler()
+    app, _ = make_app(handler)
+    app.dispatch(stasis_start("c2", number="anonymous", exten="800333"))
+    await app.drain(1.0)
+    assert handler.calls[0].info.hotline == "800333"
+    assert handler.calls[0].info.caller is None
+
+
+async def test_a_second_stasis_start_for_the_same_channel_starts_nothing():
+    handler = RecordingHandler(hold=True)
+    app, _ = make_app(handler)
+    app.dispatch(stasis_start("c1"))
+    first = app.calls["c1"]
+    app.dispatch(stasis_start("c1"))
+    await until(lambda: handler.calls)
+    await asyncio.sleep(0.01)
+    assert len(handler.calls) == 1
+    assert app.calls["c1"] is first
+    handler.release.set()
+    await app.drain(1.0)
+
+
+async def test_events_reach_their_own_call_only():
+    handler = RecordingHandler(hold=True)
+    app, _ = make_app(handler)
+    app.dispatch(stasis_start("c1"))
+    app.dispatch(stasis_start("c2"))
+    app.dispatch(dtmf("c1", "1"))
+    app.dispatch(dtmf("c2", "2"))
+    app.dispatch(dtmf("c1", "3"))
+    assert list(app.calls["c1"]._digits) == ["1", "3"]
+    assert list(app.calls["c2"]._digits) == ["2"]
+    handler.release.set()
+    await app.drain(1.0)
+
+
+async def test_events_for_unknown_channels_are_ignored():
+    handler = RecordingHandler()
+    app, rest = make_app(handler)
+    app.dispatch(dtmf("nobody", "1"))
+    app.dispatch(channel_event("StasisEnd", "nobody"))
+    app.dispatch(playback_event("PlaybackFinished", "p1", "nobody"))
+    app.dispatch({"type": "DeviceStateChanged", "device_state": {"name": "x"}})
+    app.dispatch({"type": "PlaybackFinished", "playback": {"id": "p", "target_uri": "bridge:b"}})
+    await asyncio.sleep(0)
+    assert app.calls == {}
+    assert handler.calls == []
+    assert rest.channels.calls == []
+
+
+async def test_playback_events_are_routed_by_target_uri():
+    handler = RecordingHandler(hold=True)
+    app, rest = make_app(handler)
+    app.dispatch(stasis_start("c1"))
+    await until(lambda: handler.calls)
+    call = app.calls["c1"]
+    task, playback_id = await started_playback(call, rest)
+    app.dispatch(playback_event("PlaybackFinished", playback_id, "c2"))  # not this channel
+    await asyncio.sleep(0.01)
+    assert not task.done()
+    app.dispatch(playback_event("PlaybackFinished", playback_id, "c1"))
+    await asyncio.wait_for(task, 0.5)
+    handler.release.set()
+    await app.drain(1.0)
+
+
+async def test_hangup_dispatched_to_a_call_ends_its_handler():
+    async def handler(call: AriCall) -> None:
+        await call.get_digit(30.0)
+
+    app, _ = make_app(handler)
+    app.dispatch(stasis_start("c1"))
+    await asyncio.sleep(0)
+    app.dispatch(channel_event("StasisEnd", "c1"))
+    await app.drain(1.0)
+    assert app.calls == {}
+
+
+async def test_a_crashing_handler_does_not_take_the_app_down():
+    async def handler(call: AriCall) -> None:
+        raise ValueError("bug in the flow")
+
+    app, _ = make_app(handler)
+    app.dispatch(stasis_start("c1"))
+    await app.drain(1.0)
+    assert app.calls == {}
+    app.dispatch(stasis_start("c2"))  # the next call is still served
+    await app.drain(1.0)
+
+
+# -- pure helpers ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("number", ["", "anonymous", "Anonymous", "Restricted", "  ",
+                                    "unavailable", "Unknown", "PRIVATE"])
+def test_caller_number_withheld_is_none(number):
+    assert caller_number({"caller": {"name": "x", "number": number}}) is None
+
+
+@pytest.mark.parametrize("channel", [{}, {"caller": None}, {"caller": {}},
+                                     {"caller": {"number": None}}])
+def test_caller_number_missing_is_none(channel):
+    assert caller_number(channel) is None
+
+
+@pytest.mark.parametrize("number", ["0501234567", "+971501234567", "800111", " 042 "])
+def test_caller_number_is_kept(number):
+    assert caller_number({"caller": {"number": number}}) == number.strip()
+
+
+def test_event_channel_id():
+    assert event_channel_id(channel_event("ChannelDtmfReceived", "c9")) == "c9"
+    assert event_channel_id(playback_event("PlaybackStarted", "p", "c8")) == "c8"
+    assert event_channel_id({"type": "PlaybackFinished",
+                             "playback": {"id": "p", "target_uri": "bridge:b1"}}) is None
+    assert event_channel_id({"type": "PlaybackFinished", "playback": {"id": "p"}}) is None
+    assert event_channel_id({"type": "StasisEnd", "channel": {"id": ""}}) is None
+    assert event_channel_id({"type": "ApplicationReplaced"}) is None
