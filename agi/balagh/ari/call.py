@@ -31,6 +31,7 @@ class AriCall:
         self.info = info
         self._rest = rest
         self._digits: deque[str] = deque()
+        self._playing: set[str] = set()
         self._finished_playbacks: set[str] = set()
         self._wake = asyncio.Event()
         self.gone = False
@@ -42,7 +43,9 @@ class AriCall:
         if kind == "ChannelDtmfReceived":
             self._digits.append(str(event.get("digit", "")))
         elif kind in ("PlaybackFinished", "PlaybackFailed"):
-            self._finished_playbacks.add(event.get("playback", {}).get("id", ""))
+            playback_id = event.get("playback", {}).get("id", "")
+            if playback_id in self._playing:  # not one we stopped and forgot
+                self._finished_playbacks.add(playback_id)
         elif kind in GONE_EVENTS:
             self.gone = True
         else:
@@ -94,14 +97,18 @@ class AriCall:
             return
         playback_id = f"balagh-{uuid.uuid4().hex}"
         media = ",".join(f"sound:balagh/{sound}" for sound in sounds)
-        await self._call(self._rest.channels.playWithId, channelId=self.info.call_id,
-                         playbackId=playback_id, media=media)
+        self._playing.add(playback_id)
+        try:
+            await self._call(self._rest.channels.playWithId, channelId=self.info.call_id,
+                             playbackId=playback_id, media=media)
 
-        def done() -> bool:
-            return playback_id in self._finished_playbacks or (
-                interruptible and bool(self._digits))
+            def done() -> bool:
+                return playback_id in self._finished_playbacks or (
+                    interruptible and bool(self._digits))
 
-        await self._wait_until(done, PLAYBACK_GUARD_SECONDS)
+            await self._wait_until(done, PLAYBACK_GUARD_SECONDS)
+        finally:
+            self._playing.discard(playback_id)
         if playback_id in self._finished_playbacks:
             self._finished_playbacks.discard(playback_id)
             return

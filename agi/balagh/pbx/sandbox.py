@@ -256,6 +256,12 @@ def in_chroot(root: Path, path: str) -> Path:
     hops = 0
     while parts:
         part = parts.pop(0)
+        if part == ".":
+            continue
+        if part == "..":
+            # Never above the chroot's own root, as the chroot itself sees it.
+            current = current.parent if current != root else root
+            continue
         candidate = current / part
         if candidate.is_symlink():
             hops += 1
