@@ -9,6 +9,7 @@ from pathlib import Path
 
 from balagh.config import Settings, load_settings
 from balagh.logs import setup_logging
+from balagh.sounds_cli import add_parser as add_sounds_parser
 from balagh.yamlsrc import ConfigError
 
 
@@ -53,17 +54,6 @@ def _cmd_reports(settings: Settings, args: argparse.Namespace) -> int:
     from balagh.reports_cli import show_reports
 
     return asyncio.run(show_reports(settings, args.reference, args.limit))
-
-
-def _cmd_sounds(settings: Settings, args: argparse.Namespace) -> int:
-    from balagh.prompts import generate, load_catalogue
-
-    catalogue = load_catalogue(settings.sounds_dir / "prompts.yaml")
-    made = generate(settings.sounds_dir, catalogue, force=args.force)
-    for path in made:
-        print(f"generated {path}")
-    print(f"{len(made)} prompt file(s) generated")
-    return 0
 
 
 def _cmd_routes(settings: Settings, args: argparse.Namespace) -> int:
@@ -112,10 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     reports.add_argument("--limit", type=int, default=20)
     reports.set_defaults(func=_cmd_reports)
 
-    sounds = sub.add_parser("sounds", help="prompt audio")
-    sounds.add_argument("action", choices=["generate"])
-    sounds.add_argument("--force", action="store_true")
-    sounds.set_defaults(func=_cmd_sounds)
+    add_sounds_parser(sub)
 
     routes = sub.add_parser("routes", help="check the routing table or try answers against it")
     routes_sub = routes.add_subparsers(dest="action", required=True)
