@@ -1,8 +1,10 @@
 """Test doubles for the unit tests: a scripted call port and a recording ARI REST client.
 
 ScriptedCall plays the caller: each get_digit() takes the next item of its script,
-a key ("1"), None (the caller lets the question time out) or HANGUP (the caller hangs
-up right there; every later call-port method raises CallGone). Nothing sleeps.
+a key ("1", pressed once the prompt has started), Ahead("1") (pressed before the
+prompt, so it is not played), None (the caller lets the question time out) or HANGUP
+(the caller hangs up right there; every later call-port method raises CallGone).
+Nothing sleeps.
 """
 
 from __future__ import annotations
@@ -20,6 +22,11 @@ class _Hangup:
 
 
 HANGUP: Final = _Hangup()
+
+
+class Ahead(str):
+    """A key the caller pressed before its prompt could start (type-ahead)."""
+
 
 Key = str | None | _Hangup
 
@@ -76,11 +83,17 @@ class ScriptedCall:
 
     async def play(self, sounds: Sequence[str], *, interruptible: bool = True) -> None:
         self._enter("play", tuple(sounds))
+        if interruptible and self.has_digits():
+            return  # like the real port: a waiting key means the prompt is not started
         self.played.append(tuple(sounds))
         self.interruptible.append(interruptible)
 
     def has_digits(self) -> bool:
-        return bool(self.script) and isinstance(self.script[0], str)
+        return bool(self.script) and isinstance(self.script[0], Ahead)
+
+    async def wait_for_digit(self, timeout: float) -> bool:
+        self._enter("wait_for_digit", timeout)
+        return self.has_digits()
 
     async def get_digit(self, timeout: float) -> str | None:
         self._enter("get_digit", timeout)

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from balagh.ivr.flow import ask, handle_call, reference_sounds
+from balagh.ivr.flow import Asked, Outcome, ask, handle_call, reference_sounds
 from balagh.ivr.menu import Menu, load_menu
 from balagh.ivr.port import CallGone
 from balagh.routing import DEFAULT_RULE, Table, load_table
 from balagh.store import reference as refs
 from balagh.store.reports import FALLBACK, HUNG_UP_IN_IVR, ROUTED, ReportStore
 
-from .fakes import DEFAULT_INFO, HANGUP, FixedClock, ScriptedCall, ScriptExhausted
+from .fakes import DEFAULT_INFO, HANGUP, Ahead, FixedClock, ScriptedCall, ScriptExhausted
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2025, 3, 1, 9, 30, 0, tzinfo=UTC)
@@ -41,7 +41,8 @@ async def store(tmp_path: Path):
 
 
 async def run(script, menu: Menu, table: Table, store: ReportStore, **kwargs):
-    call = ScriptedCall(script, **kwargs)
+    # After the last answer the caller stays silent (e.g. no '*' after the read-back).
+    call = ScriptedCall([*script, None], **kwargs)
     outcome = await handle_call(call, menu, table, store, clock=FixedClock(T0))
     await store.flush()
     report = await store.get_report(outcome.reference)
@@ -96,7 +97,8 @@ async def test_questions_are_asked_in_menu_order_with_their_timeouts(menu, table
     call, _, _ = await run(["1", "2", "2", "1", "2", "0"], menu, table, store)
     prompts = [group[0] for group in call.played if group[0].startswith("ask-")]
     assert prompts == QUESTION_PROMPTS
-    assert call.timeouts == [question.timeout for question in menu.questions]
+    assert call.timeouts[:6] == [question.timeout for question in menu.questions]
+    assert call.timeouts[6:] == [menu.reference_repeat_seconds]
 
 
 async def test_english_caller_gets_english_channel_language(menu, table, store):
@@ -105,7 +107,8 @@ async def test_english_caller_gets_english_channel_language(menu, table, store):
     assert report["language"] == "en"
     # Language is set right after it is chosen, before the next question is played.
     index = call.log.index(("set_language", "en"))
-    assert call.log[index + 1] == ("play", ("ask-danger",))
+    later = [entry for entry in call.log[index + 1:] if entry[0] == "play"]
+    assert later[0] == ("play", ("ask-danger",))
     # adult female, not in danger
     assert outcome.decision is not None
     assert (outcome.decision.queue, outcome.decision.priority) == ("women-protection", 0)
@@ -114,37 +117,38 @@ async def test_english_caller_gets_english_channel_language(menu, table, store):
 
 async def test_invalid_key_then_valid_key_plays_invalid_and_stores_attempt_two(
         menu, table, store):
-    # '9' means nothing for the danger question; then '2' (no).
-    call, outcome, report = await run(["1", "9", "2", "2", "1", "1", "0"], menu, table, store)
-    assert ("invalid",) in call.played
-    index = call.played.index(("invalid",))
+    # '8' means nothing for the danger question; then '2' (no).
+    call, outcome, report = await run(["1", "8", "2", "2", "1", "1", "0"], menu, table, store)
+    # "Sorry, I did not get that" and the full question again, as one playback.
+    index = call.played.index(("invalid", "ask-danger"))
     assert call.played[index - 1] == ("ask-danger",)
-    assert call.played[index + 1] == ("ask-danger",)
     assert call.sounds.count("invalid") == 1
     assert outcome.answers["danger"] == "no"
     assert answer_rows(report)["danger"] == ("no", "2", 2)
     assert outcome.status == ROUTED
 
 
-async def test_question_timing_out_every_time_is_skipped_and_call_still_routed(
-        menu, table, store):
+async def test_question_timing_out_every_time_goes_straight_to_a_person(menu, table, store):
     age = menu.question("age")
     assert age.default is None
     silence = [None] * age.attempts
-    call, outcome, report = await run(["1", "2", *silence, "2", "1", "0"], menu, table, store)
+    call, outcome, report = await run(["1", "1", *silence, "2", "1", "0"], menu, table, store)
 
-    assert "age" not in outcome.answers
-    assert "age" not in report["answers"]
+    assert outcome.answers == {"language": "ar", "danger": "yes"}
     assert "age" not in answer_rows(report)
     assert call.sounds.count("ask-age") == age.attempts
     assert call.sounds.count("invalid") == age.attempts - 1
-    assert outcome.status == ROUTED
-    assert call.continued
-    # No rule matches without the age: the general line.
+    assert "ask-gender" not in call.sounds  # no more questions after the last attempt
+    assert outcome.status == ROUTED and call.continued
+    assert outcome.ended_by == "no-answer:age"
+    assert report["status_detail"] == "no-answer:age"
+    # No rule matches without the age: the general line, with the danger priority kept.
     assert outcome.decision is not None
     assert (outcome.decision.rule, outcome.decision.queue) == (DEFAULT_RULE, "general")
-    assert report["queue"] == "general"
+    assert (report["queue"], report["priority"]) == ("general", 10)
     assert call.variables["BALAGH_QUEUE"] == "general"
+    # Straight through: no read-back for a caller who could not use the keypad.
+    assert "reference" not in call.sounds
 
 
 async def test_silent_caller_still_reaches_the_general_line(menu, table, store):
@@ -244,9 +248,9 @@ async def test_reference_is_read_back_digit_by_digit_and_is_valid(menu, table, s
     readback = ("reference", *(f"digit-{digit}" for digit in reference))
     assert tuple(reference_sounds(reference)) == readback
     assert readback in call.played
-    # Read back after the variables are set, then "connecting", then the queue.
+    # Read back after the variables are set, a moment for '*', "connecting", then the queue.
     names = [name for name, _ in call.log]
-    assert names[-4:] == ["set_variables", "play", "play", "continue_in_dialplan"]
+    assert names[-5:] == ["set_variables", "play", "get_digit", "play", "continue_in_dialplan"]
     assert call.played[-2:] == [readback, ("connecting",)]
 
 
@@ -265,8 +269,8 @@ async def test_every_call_gets_its_own_reference(menu, table, store):
 
 async def test_ask_returns_answer_key_and_attempt(menu):
     call = ScriptedCall(["7", "3"])
-    value, key, attempt = await ask(call, menu.question("emirate"), menu.invalid_prompt)
-    assert (value, key, attempt) == ("fujairah", "7", 1)
+    asked = await ask(call, menu.question("emirate"), menu, 5.0)
+    assert asked == Asked(Outcome.ANSWERED, "fujairah", "7", 1)
     assert call.played == [("ask-emirate",)]
     assert list(call.script) == ["3"]
 
@@ -274,33 +278,117 @@ async def test_ask_returns_answer_key_and_attempt(menu):
 async def test_ask_reasks_after_timeout_and_invalid_key(menu):
     question = menu.question("gender")
     call = ScriptedCall([None, "5", "2"])
-    value, key, attempt = await ask(call, question, menu.invalid_prompt)
-    assert (value, key, attempt) == ("female", "2", 3)
-    assert call.played == [("ask-gender",), ("invalid",), ("ask-gender",), ("invalid",),
-                           ("ask-gender",)]
+    asked = await ask(call, question, menu, question.timeout)
+    assert (asked.outcome, asked.value, asked.key, asked.attempt) == (
+        Outcome.ANSWERED, "female", "2", 3)
+    assert call.played == [("ask-gender",), ("invalid", "ask-gender"), ("invalid", "ask-gender")]
     assert call.timeouts == [question.timeout] * 3
 
 
 async def test_ask_gives_up_after_the_attempts(menu):
     question = menu.question("danger")
-    call = ScriptedCall(["8", "9", None, "1"])
-    assert await ask(call, question, menu.invalid_prompt) == (None, None, question.attempts)
+    call = ScriptedCall(["8", "7", None, "1"])
+    assert await ask(call, question, menu, 5.0) == Asked(Outcome.NO_ANSWER, None, None,
+                                                         question.attempts)
     assert list(call.script) == ["1"]  # the fourth key is never asked for
 
 
 async def test_ask_gives_the_default_after_the_attempts(menu):
     question = menu.language_question
     call = ScriptedCall(["3"] * question.attempts)
-    assert await ask(call, question, menu.invalid_prompt) == ("ar", None, question.attempts)
+    assert await ask(call, question, menu, 5.0) == Asked(Outcome.DEFAULTED, "ar", None,
+                                                         question.attempts)
+
+
+async def test_repeat_key_plays_the_question_again_without_using_an_attempt(menu):
+    question = menu.question("age")
+    call = ScriptedCall(["*", "*", "3"])
+    asked = await ask(call, question, menu, 5.0)
+    assert (asked.value, asked.attempt) == ("elderly", 1)
+    assert call.played == [("ask-age",)] * 3
+    assert "invalid" not in call.sounds
+
+
+async def test_danger_key_at_any_question_is_danger(menu):
+    for question in menu.questions:
+        call = ScriptedCall([None, menu.danger_key])
+        asked = await ask(call, question, menu, 5.0)
+        assert (asked.outcome, asked.value, asked.key, asked.attempt) == (
+            Outcome.DANGER, "yes", "9", 2)
+
+
+async def test_typed_ahead_key_skips_the_prompt(menu):
+    call = ScriptedCall([Ahead("2")])
+    asked = await ask(call, menu.question("gender"), menu, 5.0)
+    assert asked.typed_ahead and asked.value == "female"
+    assert call.played == []
 
 
 async def test_ask_lets_callgone_through(menu):
     call = ScriptedCall([HANGUP])
     with pytest.raises(CallGone):
-        await ask(call, menu.question("age"), menu.invalid_prompt)
+        await ask(call, menu.question("age"), menu, 5.0)
 
 
 async def test_scripted_call_refuses_unscripted_keys(menu):
     call = ScriptedCall([])
     with pytest.raises(ScriptExhausted):
-        await ask(call, menu.question("age"), menu.invalid_prompt)
+        await ask(call, menu.question("age"), menu, 5.0)
+
+
+# -- issue 3: the dialogue a caller in distress needs ------------------------------------
+
+
+async def test_all_answers_typed_ahead_reach_the_queue_with_no_prompt_after_the_first(
+        menu, table, store):
+    # The first key is pressed during the first prompt; the rest were typed ahead.
+    script = ["1", *(Ahead(key) for key in "11230")]
+    call, outcome, report = await run(script, menu, table, store)
+    assert call.played == [("ask-language",)]
+    assert outcome.typed_ahead and call.continued
+    assert (report["queue"], report["priority"]) == ("child-protection", 10)
+    assert call.variables["BALAGH_REFERENCE"] == outcome.reference  # for the agent to give
+
+
+@pytest.mark.parametrize("at", range(6))
+async def test_danger_key_at_any_question_routes_at_once_with_top_priority(
+        menu, table, store, at):
+    answers = ["2", "2", "2", "2", "1", "0"]  # English, no danger, adult, female, Abu Dhabi
+    call, outcome, report = await run([*answers[:at], "9"], menu, table, store)
+    asked = [group[-1] for group in call.played if group[-1].startswith("ask-")]
+    assert asked == QUESTION_PROMPTS[:at + 1]  # nothing asked after the danger key
+    assert outcome.ended_by == "danger-key" and report["status_detail"] == "danger-key"
+    assert report["priority"] == table.danger_priority
+    assert report["answers"]["danger"] == "yes"
+    kept = {q.id for q in menu.questions[:at]} - {"danger"}
+    assert kept <= set(report["answers"])
+    assert answer_rows(report)["danger"][1] == "9"
+    assert "reference" not in call.sounds  # straight through
+
+
+async def test_elderly_callers_get_longer_timeouts_from_then_on(menu, table, store):
+    call, _, _ = await run(["2", "2", "3", "1", "1", "0"], menu, table, store)
+    longer = menu.longer_timeouts
+    assert longer is not None
+    assert call.timeouts[:3] == [5.0, 5.0, 5.0]
+    assert call.timeouts[3:6] == [longer.timeout] * 3
+
+
+async def test_star_after_the_read_back_repeats_the_reference(menu, table, store):
+    call = ScriptedCall(["2", "2", "2", "2", "1", "0", "*", None])
+    outcome = await handle_call(call, menu, table, store, clock=FixedClock(T0))
+    readback = tuple(reference_sounds(outcome.reference))
+    assert call.played.count(readback) == 2
+    assert call.played[-1] == ("connecting",)
+
+
+async def test_option_jump_skips_to_the_named_question(tmp_path, table, store):
+    text = (ROOT / "config" / "ivr.yaml").read_text()
+    text = text.replace("      1: child              # under 18",
+                        "      1: {answer: child, next: emirate}")
+    path = tmp_path / "ivr.yaml"
+    path.write_text(text)
+    jumping = load_menu(path)
+    call, outcome, _ = await run(["2", "2", "1", "3", "0"], jumping, table, store)
+    assert "ask-gender" not in call.sounds
+    assert outcome.answers["emirate"] == "sharjah"

@@ -87,6 +87,9 @@ class AriCall:
     def has_digits(self) -> bool:
         return bool(self._digits)
 
+    async def wait_for_digit(self, timeout: float) -> bool:
+        return await self._wait_until(self.has_digits, timeout)
+
     async def get_digit(self, timeout: float) -> str | None:
         if await self._wait_until(self.has_digits, timeout):
             return self._digits.popleft()

@@ -1,13 +1,15 @@
 """One hotline call, top to bottom, reading like the IVR script.
 
-answer -> language -> questions -> decide -> reference read back -> queue.
-Every answer is stored the moment it is given. Whatever goes wrong, the caller
-is continued into the dialplan, whose fallback is the general queue.
+answer -> questions (keys may be typed ahead; the danger key cuts them short)
+-> decide -> reference read back -> queue. Every answer is stored the moment it is
+given. Whatever goes wrong, the caller is continued into the dialplan, whose
+fallback is the general queue: no path ends anywhere but a queue.
 """
 
 from __future__ import annotations
 
 import asyncio
+import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,16 +18,36 @@ import structlog
 
 from balagh.ivr.menu import Menu, Question
 from balagh.ivr.port import CallGone, CallPort
-from balagh.routing import Decision, Table, decide
+from balagh.routing import DANGER_ANSWER, DANGER_QUESTION, Decision, Table, decide
 from balagh.store.reports import FALLBACK, HUNG_UP_IN_IVR, ROUTED, ReportStore
 
 log = structlog.get_logger(__name__)
 
 Clock = Callable[[], datetime]
 
+# After an answer, a caller still typing ahead sends the next key within this time;
+# waiting for it keeps the next prompt from starting (and being cut) between keys.
+TYPING_PAUSE_SECONDS = 0.4
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class Outcome(enum.Enum):
+    ANSWERED = "answered"    # a valid key
+    DEFAULTED = "defaulted"  # no valid key after the last attempt; the question's default
+    NO_ANSWER = "no_answer"  # no valid key and no default: straight to a person
+    DANGER = "danger"        # the danger key
+
+
+@dataclass(frozen=True)
+class Asked:
+    outcome: Outcome
+    value: str | None = None
+    key: str | None = None
+    attempt: int = 1
+    typed_ahead: bool = False  # the key was waiting before the prompt could start
 
 
 @dataclass
@@ -34,27 +56,37 @@ class CallOutcome:
     answers: dict[str, str] = field(default_factory=dict)
     decision: Decision | None = None
     status: str = HUNG_UP_IN_IVR
+    ended_by: str = "menu"       # menu | danger-key | no-answer:<question>
+    typed_ahead: bool = False
 
 
-async def ask(call: CallPort, question: Question,
-              invalid_prompt: str) -> tuple[str | None, str | None, int]:
-    """Ask one question until a valid key or the attempts run out.
-
-    Returns (answer, key pressed, attempt). The answer is the question's default
-    (key None) when every attempt timed out or was invalid."""
-    for attempt in range(1, question.attempts + 1):
-        if attempt > 1:
-            await call.play([invalid_prompt])
-        await call.play([question.prompt])
-        key = await call.get_digit(question.timeout)
+async def ask(call: CallPort, question: Question, menu: Menu, timeout: float) -> Asked:
+    """Ask one question until a valid key, the danger key, or the attempts run out."""
+    attempt = 1
+    reprompt = False
+    while attempt <= question.attempts:
+        typed_ahead = call.has_digits()
+        # Escalation: after a wrong key or silence, "sorry, I did not get that" and the
+        # full question again (one playback, so a key cuts both).
+        await call.play([menu.invalid_prompt, question.prompt] if reprompt
+                        else [question.prompt])
+        key = await call.get_digit(timeout)
         if key is None:
             log.info("ivr.timeout", question=question.id, attempt=attempt)
+        elif key == menu.danger_key:
+            return Asked(Outcome.DANGER, DANGER_ANSWER, key, attempt, typed_ahead)
+        elif key == menu.repeat_key:
+            reprompt = False  # the caller asked to hear it again: not a failed attempt
             continue
-        value = question.answer(key)
-        if value is not None:
-            return value, key, attempt
-        log.info("ivr.invalid_key", question=question.id, key=key, attempt=attempt)
-    return question.default, None, question.attempts
+        elif (value := question.answer(key)) is not None:
+            return Asked(Outcome.ANSWERED, value, key, attempt, typed_ahead)
+        else:
+            log.info("ivr.invalid_key", question=question.id, key=key, attempt=attempt)
+        reprompt = True
+        attempt += 1
+    if question.default is not None:
+        return Asked(Outcome.DEFAULTED, question.default, None, question.attempts)
+    return Asked(Outcome.NO_ANSWER, None, None, question.attempts)
 
 
 def reference_sounds(reference: str) -> list[str]:
@@ -73,19 +105,11 @@ async def handle_call(call: CallPort, menu: Menu, table: Table, store: ReportSto
     detail: str | None = None
     try:
         await call.answer()
-        for question in menu.questions:
-            value, key, attempt = await ask(call, question, menu.invalid_prompt)
-            if value is None:
-                continue
-            outcome.answers[question.id] = value
-            store.record_answer(call_id=info.call_id, question=question.id, value=value,
-                                key=key, attempt=attempt, at=clock())
-            if question.sets_language:
-                await call.set_language(value)
-                store.set_language(call_id=info.call_id, language=value)
+        await _questions(call, menu, store, outcome, clock)
         outcome.decision = decide(outcome.answers, table)
-        await _route(call, store, outcome, clock)
+        await _route(call, menu, store, outcome, clock)
         outcome.status = ROUTED
+        detail = None if outcome.ended_by == "menu" else outcome.ended_by
     except CallGone:
         outcome.status = HUNG_UP_IN_IVR
     except asyncio.CancelledError:
@@ -99,13 +123,44 @@ async def handle_call(call: CallPort, menu: Menu, table: Table, store: ReportSto
         outcome.status = await _fallback(call)
     finally:
         store.set_status(call_id=info.call_id, status=outcome.status, at=clock(), detail=detail)
-        log.info("call.end", status=outcome.status,
+        log.info("call.end", status=outcome.status, ended_by=outcome.ended_by,
                  queue=outcome.decision.queue if outcome.decision else None)
         structlog.contextvars.unbind_contextvars("call_id", "report")
     return outcome
 
 
-async def _route(call: CallPort, store: ReportStore, outcome: CallOutcome, clock: Clock) -> None:
+async def _questions(call: CallPort, menu: Menu, store: ReportStore, outcome: CallOutcome,
+                     clock: Clock) -> None:
+    call_id = call.info.call_id
+    question: Question | None = menu.questions[0]
+    while question is not None:
+        if question is not menu.questions[0]:
+            await call.wait_for_digit(TYPING_PAUSE_SECONDS)
+        asked = await ask(call, question, menu, menu.timeout_for(question, outcome.answers))
+        if asked.outcome is Outcome.DANGER:
+            outcome.answers[DANGER_QUESTION] = DANGER_ANSWER
+            store.record_answer(call_id=call_id, question=DANGER_QUESTION, value=DANGER_ANSWER,
+                                key=asked.key, attempt=asked.attempt, at=clock())
+            outcome.ended_by = "danger-key"
+            log.info("ivr.danger_key", during=question.id)
+            return
+        if asked.outcome is Outcome.NO_ANSWER:
+            outcome.ended_by = f"no-answer:{question.id}"
+            log.info("ivr.no_answer", question=question.id)
+            return
+        assert asked.value is not None
+        outcome.answers[question.id] = asked.value
+        outcome.typed_ahead = asked.typed_ahead
+        store.record_answer(call_id=call_id, question=question.id, value=asked.value,
+                            key=asked.key, attempt=asked.attempt, at=clock())
+        if question.sets_language:
+            await call.set_language(asked.value)
+            store.set_language(call_id=call_id, language=asked.value)
+        question = menu.next_question(question, asked.key)
+
+
+async def _route(call: CallPort, menu: Menu, store: ReportStore, outcome: CallOutcome,
+                 clock: Clock) -> None:
     decision = outcome.decision
     assert decision is not None
     store.record_decision(call_id=call.info.call_id, rule=decision.rule, queue=decision.queue,
@@ -117,10 +172,25 @@ async def _route(call: CallPort, store: ReportStore, outcome: CallOutcome, clock
         "BALAGH_REFERENCE": outcome.reference,
         "BALAGH_RULE": decision.rule,
     })
-    log.info("call.routed", rule=decision.rule, queue=decision.queue, priority=decision.priority)
-    await call.play(reference_sounds(outcome.reference))
-    await call.play(["connecting"])
+    log.info("call.routed", rule=decision.rule, queue=decision.queue, priority=decision.priority,
+             ended_by=outcome.ended_by, typed_ahead=outcome.typed_ahead)
+    # A caller in danger, or one who typed every answer ahead, wants a person now: the
+    # reference is on the channel (BALAGH_REFERENCE) for the agent to give them.
+    if outcome.ended_by == "menu" and not outcome.typed_ahead:
+        await read_back(call, menu, outcome.reference)
     await call.continue_in_dialplan()
+
+
+async def read_back(call: CallPort, menu: Menu, reference: str) -> None:
+    """The reference digit by digit; the repeat key within a moment plays it again."""
+    while True:
+        await call.play(reference_sounds(reference))
+        if menu.reference_repeat_seconds <= 0:
+            break
+        key = await call.get_digit(menu.reference_repeat_seconds)
+        if key != menu.repeat_key:
+            break
+    await call.play(["connecting"])
 
 
 async def _fallback(call: CallPort) -> str:

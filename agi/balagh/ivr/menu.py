@@ -16,17 +16,21 @@ from typing import Any
 
 from balagh.yamlsrc import KeyPath, YamlDoc, load_yaml
 
-__all__ = ["DTMF_DIGITS", "RESERVED_KEYS", "Menu", "Question", "load_menu"]
+__all__ = ["DTMF_DIGITS", "RESERVED_KEYS", "ROUTE", "LongerTimeouts", "Menu", "Question",
+           "load_menu"]
 
 DTMF_DIGITS = frozenset("0123456789")
-# Kept free for "repeat the question" / "go back" later, so admins cannot take them now.
+# '*' repeats the question; '#' is kept free for later, so admins cannot take them for answers.
 RESERVED_KEYS = frozenset("*#")
 MAX_TIMEOUT = 60.0  # seconds; catches milliseconds written by habit (5000)
+ROUTE = "route"     # `next: route`: stop asking and put the call through now
 
 # Ids, answers and prompts end up in sound paths and SQLite: no spaces, no '/'.
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
-_TOP_KEYS = ("languages", "default_language", "invalid_prompt", "questions")
+_TOP_KEYS = ("languages", "default_language", "invalid_prompt", "questions", "danger_key",
+             "repeat_key", "longer_timeouts", "reference_repeat_seconds")
 _QUESTION_KEYS = ("id", "prompt", "options", "timeout", "attempts", "default", "sets_language")
+_OPTION_KEYS = ("answer", "next")
 
 
 @dataclass(frozen=True)
@@ -36,12 +40,14 @@ class Question:
     options: Mapping[str, str] = field(hash=False)  # DTMF key -> answer value, in spoken order
     timeout: float = 5.0         # seconds to wait for a key after the prompt ends
     attempts: int = 3            # how many times the question is asked
-    default: str | None = None   # answer after the last attempt; None = go on without an answer
+    default: str | None = None   # answer after the last attempt; None = straight to a human
     sets_language: bool = False  # its answer becomes the channel language
+    jumps: Mapping[str, str] = field(default_factory=dict, hash=False)  # key -> next id / ROUTE
 
     def __post_init__(self) -> None:
-        # A read-only copy, so nobody can change the menu under a running call.
+        # Read-only copies, so nobody can change the menu under a running call.
         object.__setattr__(self, "options", MappingProxyType(dict(self.options)))
+        object.__setattr__(self, "jumps", MappingProxyType(dict(self.jumps)))
 
     @property
     def values(self) -> frozenset[str]:
@@ -53,18 +59,49 @@ class Question:
 
 
 @dataclass(frozen=True)
+class LongerTimeouts:
+    """Callers who gave one of these answers get more time on every later question."""
+
+    when: Mapping[str, frozenset[str]] = field(hash=False)
+    timeout: float
+
+    def applies(self, answers: Mapping[str, str]) -> bool:
+        return any(answers.get(question) in values for question, values in self.when.items())
+
+
+@dataclass(frozen=True)
 class Menu:
     questions: tuple[Question, ...]
     invalid_prompt: str          # sound id for "sorry, I did not get that"
     languages: tuple[str, ...]
     default_language: str
     source: Path
+    danger_key: str | None = "9"     # at any prompt: in danger now, route at once
+    repeat_key: str = "*"            # plays the question (or the reference) again
+    longer_timeouts: LongerTimeouts | None = None
+    reference_repeat_seconds: float = 2.0  # time after the read-back to press '*' for it again
 
     def question(self, id: str) -> Question:
         for question in self.questions:
             if question.id == id:
                 return question
         raise KeyError(f"{self.source}: no question {id!r}")
+
+    def next_question(self, question: Question, key: str | None) -> Question | None:
+        """The question after `question` answered with `key`; None = route the call now."""
+        target = question.jumps.get(key or "")
+        if target == ROUTE:
+            return None
+        if target is not None:
+            return self.question(target)
+        index = self.questions.index(question)
+        return self.questions[index + 1] if index + 1 < len(self.questions) else None
+
+    def timeout_for(self, question: Question, answers: Mapping[str, str]) -> float:
+        longer = self.longer_timeouts
+        if longer is not None and longer.applies(answers):
+            return max(question.timeout, longer.timeout)
+        return question.timeout
 
     def answer_values(self) -> dict[str, frozenset[str]]:
         """Question id -> the values it can produce (what routing rules may test)."""
@@ -103,16 +140,82 @@ def load_menu(path: str | Path) -> Menu:
         first_line[question.id] = doc.line(("questions", index, "id"))
         questions.append(question)
     _check_language_question(doc, questions, languages)
+    _check_jumps(doc, questions)
+    danger_key = _danger_key(doc, top.get("danger_key", "9"), questions)
+    repeat_key = str(top.get("repeat_key", "*"))
+    if repeat_key not in RESERVED_KEYS | DTMF_DIGITS or any(
+            repeat_key in q.options for q in questions) or repeat_key == danger_key:
+        raise doc.error(("repeat_key",), f"'{repeat_key}' must be a key no question uses, "
+                        "normally '*'")
+    longer = _longer_timeouts(doc, top.get("longer_timeouts"), questions)
+    repeat_seconds = top.get("reference_repeat_seconds", 2.0)
+    if isinstance(repeat_seconds, bool) or not isinstance(repeat_seconds, int | float) \
+            or not 0 <= repeat_seconds <= MAX_TIMEOUT:
+        raise doc.error(("reference_repeat_seconds",),
+                        f"must be 0 to {MAX_TIMEOUT:g} seconds, got {repeat_seconds!r}")
 
     return Menu(questions=tuple(questions), invalid_prompt=invalid_prompt,
-                languages=languages, default_language=default_language, source=doc.path)
+                languages=languages, default_language=default_language, source=doc.path,
+                danger_key=danger_key, repeat_key=repeat_key, longer_timeouts=longer,
+                reference_repeat_seconds=float(repeat_seconds))
+
+
+def _danger_key(doc: YamlDoc, raw: Any, questions: list[Question]) -> str | None:
+    if raw is None:
+        return None  # switched off on purpose
+    key = str(raw)
+    if key not in DTMF_DIGITS:
+        raise doc.error(("danger_key",), f"must be one digit 0-9 (or null for none), got {key!r}")
+    for index, question in enumerate(questions):
+        if key in question.options:
+            raise doc.error(("questions", index, "options", key),
+                            f"key {key} is the danger key (danger_key); it cannot also be an "
+                            f"answer to '{question.id}'")
+    return key
+
+
+def _longer_timeouts(doc: YamlDoc, raw: Any, questions: list[Question]) -> LongerTimeouts | None:
+    if raw is None:
+        return None
+    key: KeyPath = ("longer_timeouts",)
+    if not isinstance(raw, dict):
+        raise doc.error(key, "must be a mapping with when and timeout")
+    _known_keys(doc, key, raw, ("when", "timeout"))
+    when_raw = raw.get("when")
+    if not isinstance(when_raw, dict) or not when_raw:
+        raise doc.error((*key, "when"), "must map a question id to its answer(s), "
+                        "e.g. {age: elderly}")
+    by_id = {question.id: question for question in questions}
+    when: dict[str, frozenset[str]] = {}
+    for question_id, values in when_raw.items():
+        here = (*key, "when", str(question_id))
+        if str(question_id) not in by_id:
+            raise doc.error(here, f"no question '{question_id}' in this menu")
+        listed = values if isinstance(values, list) else [values]
+        names = frozenset(_token(doc, here, value) for value in listed)
+        unknown = names - by_id[str(question_id)].values
+        if unknown:
+            raise doc.error(here, f"'{sorted(unknown)[0]}' is not an answer of "
+                            f"'{question_id}' ({sorted(by_id[str(question_id)].values)})")
+        when[str(question_id)] = names
+    timeout = _timeout(doc, (*key, "timeout"), raw.get("timeout"))
+    return LongerTimeouts(when=MappingProxyType(when), timeout=timeout)
+
+
+def _check_jumps(doc: YamlDoc, questions: list[Question]) -> None:
+    ids = {question.id for question in questions}
+    for index, question in enumerate(questions):
+        for key, target in question.jumps.items():
+            if target != ROUTE and target not in ids:
+                raise doc.error(("questions", index, "options", key, "next"),
+                                f"no question '{target}' (use a question id or '{ROUTE}')")
 
 
 def _question(doc: YamlDoc, key: KeyPath, raw: Any) -> Question:
     if not isinstance(raw, dict):
         raise doc.error(key, "a question must be a mapping with id, prompt and options")
     _known_keys(doc, key, raw, _QUESTION_KEYS)
-    options = _options(doc, (*key, "options"), raw.get("options"))
+    options, jumps = _options(doc, (*key, "options"), raw.get("options"))
     default = None
     if raw.get("default") is not None:
         default = _token(doc, (*key, "default"), raw["default"])
@@ -127,13 +230,16 @@ def _question(doc: YamlDoc, key: KeyPath, raw: Any) -> Question:
         attempts=_attempts(doc, (*key, "attempts"), raw.get("attempts", 3)),
         default=default,
         sets_language=_flag(doc, (*key, "sets_language"), raw.get("sets_language", False)),
+        jumps=jumps,
     )
 
 
-def _options(doc: YamlDoc, key: KeyPath, raw: Any) -> dict[str, str]:
+def _options(doc: YamlDoc, key: KeyPath, raw: Any) -> tuple[dict[str, str], dict[str, str]]:
+    """Options are `digit: answer`, or `digit: {answer: ..., next: question-id | route}`."""
     if not isinstance(raw, dict) or not raw:
         raise doc.error(key, "must be a mapping of keypad digit to answer, e.g. {1: ar, 2: en}")
     options: dict[str, str] = {}
+    jumps: dict[str, str] = {}
     digit_of: dict[str, str] = {}
     for raw_digit, raw_value in raw.items():
         digit = str(raw_digit)  # YAML reads an unquoted 1 as an int
@@ -144,12 +250,18 @@ def _options(doc: YamlDoc, key: KeyPath, raw: Any) -> dict[str, str]:
             raise doc.error(here, f"keypad key must be one digit 0-9, got '{digit}'")
         if digit in options:
             raise doc.error(here, f"key {digit} is given twice")
-        value = _token(doc, here, raw_value)
+        if isinstance(raw_value, dict):
+            _known_keys(doc, here, raw_value, _OPTION_KEYS)
+            if raw_value.get("next") is not None:
+                jumps[digit] = _token(doc, (*here, "next"), raw_value["next"])
+            value = _token(doc, (*here, "answer"), raw_value.get("answer"))
+        else:
+            value = _token(doc, here, raw_value)
         if value in digit_of:
             raise doc.error(here, f"answer '{value}' is already on key {digit_of[value]}")
         options[digit] = value
         digit_of[value] = digit
-    return options
+    return options, jumps
 
 
 def _check_language_question(doc: YamlDoc, questions: list[Question],
