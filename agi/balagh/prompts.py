@@ -9,6 +9,11 @@ Recordings dropped in by hand are never overwritten: sounds/.generated.json
 remembers what we made (hash of the text it came from, hash of the file),
 and only files that are missing, or still exactly our own output, are
 (re)generated.
+
+Around the audio: `check_prompts` judges every prompt a call can play in every
+language (present, in the catalogue, in Asterisk's format, audible, not
+clipped), `install_prompts` copies them to a PBX's sounds folder, and `script`
+is the catalogue as a numbered script for the voice artist.
 """
 
 from __future__ import annotations
@@ -20,13 +25,26 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import structlog
 
+from balagh.audio import (
+    BAD_FORMAT,
+    CLIPPED,
+    SILENT,
+    TOO_LONG,
+    TOO_SHORT,
+    AudioError,
+    WavInfo,
+    inspect_wav,
+)
+from balagh.audio import problems as audio_problems
+from balagh.ivr.menu import Menu
+from balagh.ivr.say import DIGIT_PROMPTS, FLOW_PROMPTS
 from balagh.yamlsrc import YamlDoc, load_yaml
 
 log = structlog.get_logger()
@@ -311,13 +329,186 @@ def _run(command: list[str], stdin: bytes | None = None) -> bytes:
     return result.stdout
 
 
+# ------------------------------------------------------------------- check
+
+MISSING = "MISSING"
+NOT_IN_CATALOGUE = "NOT IN CATALOGUE"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckRow:
+    """One prompt in one language, as `balagh sounds check` judges it."""
+
+    prompt_id: str
+    lang: str
+    path: Path
+    problems: tuple[str, ...]
+    info: WavInfo | None = None  # None when the file is missing or unreadable
+    detail: str = ""  # what exactly is wrong, for the summary line
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def status(self) -> str:
+        return ", ".join(self.problems) or "ok"
+
+
+def prompts_needed(menu: Menu, table: object | None = None) -> list[str]:
+    """Every prompt id a call can play, in the order a caller meets them.
+
+    The menu's questions and its invalid prompt, the flow's own prompts and the
+    digits, and whatever the routing table announces: a Table that offers
+    `prompts_used` (a method or an attribute) is asked; one that does not, is not.
+    """
+    ids = [question.prompt for question in menu.questions]
+    ids += [menu.invalid_prompt, *FLOW_PROMPTS, *DIGIT_PROMPTS]
+    used = getattr(table, "prompts_used", None)
+    if used is not None:
+        ids += list(used() if callable(used) else used)
+    return list(dict.fromkeys(ids))
+
+
+def check_prompts(
+    sounds_dir: str | Path,
+    catalogue: Catalogue,
+    needed: Iterable[str] = (),
+    languages: Iterable[str] = (),
+) -> list[CheckRow]:
+    """Judge every catalogue prompt and every `needed` one, in every language.
+
+    The languages are the catalogue's plus `languages` (the menu's): a caller
+    may pick any of those, so each needs text in the catalogue and a good file.
+    """
+    ids = list(dict.fromkeys([*catalogue.ids, *needed]))
+    langs = list(dict.fromkeys([*catalogue.languages, *languages]))
+    return [
+        _check_one(Path(sounds_dir), catalogue, prompt_id, lang)
+        for prompt_id in ids
+        for lang in langs
+    ]
+
+
+def _check_one(sounds_dir: Path, catalogue: Catalogue, prompt_id: str, lang: str) -> CheckRow:
+    path = audio_path(sounds_dir, lang, prompt_id)
+    found: list[str] = []
+    details: list[str] = []
+    prompt = catalogue.prompts.get(prompt_id)
+    if prompt is None or lang not in prompt.text:
+        found.append(NOT_IN_CATALOGUE)
+        details.append(f"no {lang} text in {catalogue.path.name}")
+    if not path.is_file():
+        return CheckRow(prompt_id, lang, path, (*found, MISSING), None, "; ".join(details))
+    try:
+        info = inspect_wav(path)
+    except AudioError as exc:
+        details.append(str(exc).removeprefix(f"{path}: "))
+        return CheckRow(prompt_id, lang, path, (*found, BAD_FORMAT), None, "; ".join(details))
+    wrong = audio_problems(info)
+    if BAD_FORMAT in wrong:
+        details.append(f"{info.format_text}, Asterisk wants 8000 Hz, 1 ch, 16-bit")
+    if TOO_SHORT in wrong or TOO_LONG in wrong:
+        details.append(f"{info.duration:.2f} s")
+    if SILENT in wrong:
+        details.append(f"RMS {info.rms_dbfs:.1f} dBFS")
+    if CLIPPED in wrong:
+        details.append(f"{100 * info.clipped_ratio:.2f}% of samples at full scale")
+    return CheckRow(prompt_id, lang, path, (*found, *wrong), info, "; ".join(details))
+
+
+# ----------------------------------------------------------------- install
+
+
+def install_prompts(
+    sounds_dir: str | Path,
+    target_dir: str | Path,
+    *,
+    resolve: Callable[[Path], Path] | None = None,
+) -> list[Path]:
+    """Copy sounds/<lang>/balagh/*.wav to target_dir/<lang>/balagh/; return the files written.
+
+    Every language folder we have is installed; our files already there are
+    replaced, anything else in the target is left alone. The target's language
+    folder may be a symlink to a folder (Debian's sounds/en is one). `resolve`
+    maps a target folder to where it really is, for a target inside a chroot
+    whose absolute symlinks mean something else from outside (the sandbox can
+    pass `lambda p: in_chroot(root, str(p))` with a target_dir as seen inside).
+    """
+    sounds_dir, target_dir = Path(sounds_dir), Path(target_dir)
+    written: list[Path] = []
+    for source_dir in sorted(sounds_dir.glob("*/balagh")):
+        if not source_dir.is_dir():
+            continue
+        lang_dir = target_dir / source_dir.parent.name
+        if resolve is not None:
+            lang_dir = resolve(lang_dir)
+        if lang_dir.is_symlink() and not lang_dir.exists():
+            raise FileNotFoundError(
+                f"{lang_dir} is a symlink to {os.readlink(lang_dir)}, which does not exist"
+            )
+        dest_dir = lang_dir / "balagh"
+        dest_dir.mkdir(parents=True, exist_ok=True)
+        for source in sorted(source_dir.glob("*.wav")):
+            dest = dest_dir / source.name
+            _copy_atomic(source, dest)
+            written.append(dest)
+    return written
+
+
+# ------------------------------------------------------------------ script
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptLine:
+    """One line of the voice artist's script."""
+
+    number: int
+    prompt_id: str
+    file: str  # <lang>/balagh/<id>.wav, relative to sounds/
+    text: str
+    note: str
+
+
+def script(catalogue: Catalogue, lang: str) -> list[ScriptLine]:
+    """The catalogue as a numbered recording script for one language."""
+    if lang not in catalogue.languages:
+        known = ", ".join(catalogue.languages)
+        raise ValueError(f"no language {lang!r} in the catalogue (it has {known})")
+    return [
+        ScriptLine(
+            number,
+            prompt.id,
+            audio_path("", lang, prompt.id).as_posix(),
+            _script_text(prompt.text[lang], lang),
+            prompt.note,
+        )
+        for number, prompt in enumerate(catalogue.prompts.values(), start=1)
+    ]
+
+
+def _script_text(parts: tuple[Part, ...], lang: str) -> str:
+    # A mixed-language prompt says which voice reads which part.
+    if all(part.lang == lang for part in parts):
+        return " ".join(part.text for part in parts)
+    return " ".join(f"[{part.lang}] {part.text}" for part in parts)
+
+
 __all__ = [
     "MANIFEST",
+    "MISSING",
+    "NOT_IN_CATALOGUE",
     "Catalogue",
+    "CheckRow",
     "Part",
     "Prompt",
+    "ScriptLine",
     "audio_path",
+    "check_prompts",
     "generate",
+    "install_prompts",
     "load_catalogue",
     "missing_audio",
+    "prompts_needed",
+    "script",
 ]
