@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from balagh.config import Settings, load_settings
+from balagh.ivr_cli import add_parser as add_ivr_parser
 from balagh.logs import setup_logging
 from balagh.sounds_cli import add_parser as add_sounds_parser
 from balagh.yamlsrc import ConfigError
@@ -103,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     reports.set_defaults(func=_cmd_reports)
 
     add_sounds_parser(sub)
+    add_ivr_parser(sub)
 
     routes = sub.add_parser("routes", help="check the routing table or try answers against it")
     routes_sub = routes.add_subparsers(dest="action", required=True)

@@ -1,0 +1,108 @@
+"""`balagh ivr check`: walk every path through the menu and the routing table.
+
+Every key of every question, the danger key, and running out of attempts (by
+silence or wrong keys, with or without a default) is followed to its end. A path
+must end in a queue the routing table knows and, when queues.conf is given, one
+that Asterisk actually serves (balagh-NAME). A question reached again on the same
+path is a loop: the caller would never get through. Pure: no I/O but the loaders.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from balagh.ivr.menu import Menu, Question
+from balagh.routing import DANGER_ANSWER, DANGER_QUESTION, Table, decide
+
+ASTERISK_QUEUE_PREFIX = "balagh-"
+MAX_PROBLEMS = 200  # enough to see the pattern; a broken menu can have thousands
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+@dataclass
+class CheckResult:
+    paths: int = 0
+    endings: Counter[str] = field(default_factory=Counter)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def served_queues(queues_conf: Path) -> set[str]:
+    """Routing queue names that queues.conf serves as balagh-NAME (templates excluded)."""
+    served = set()
+    for line in queues_conf.read_text(encoding="utf-8", errors="replace").splitlines():
+        match = re.match(r"\s*\[([^\]]+)\](\(([^)]*)\))?", line)
+        if not match or "!" in (match.group(3) or ""):
+            continue
+        name = match.group(1).strip()
+        if name.startswith(ASTERISK_QUEUE_PREFIX):
+            served.add(name.removeprefix(ASTERISK_QUEUE_PREFIX))
+    return served
+
+
+def check_menu(menu: Menu, table: Table, served: set[str] | None = None) -> CheckResult:
+    result = CheckResult()
+    _walk(menu, table, served, menu.questions[0], {}, (), result)
+    return result
+
+
+def _walk(menu: Menu, table: Table, served: set[str] | None, question: Question | None,
+          answers: Mapping[str, str], steps: tuple[str, ...], result: CheckResult) -> None:
+    if question is None:
+        _end(table, served, answers, steps, result)
+        return
+    if any(step.startswith(f"{question.id}=") for step in steps):
+        _problem(result, (*steps, f"{question.id} again"),
+                 f"loop: '{question.id}' is asked again on this path, so the caller never "
+                 "reaches a queue")
+        return
+    for key, value in question.options.items():
+        _walk(menu, table, served, menu.next_question(question, key),
+              {**answers, question.id: value}, (*steps, f"{question.id}={key}"), result)
+    if menu.danger_key is not None:
+        _end(table, served, {**answers, DANGER_QUESTION: DANGER_ANSWER},
+             (*steps, f"{question.id}={menu.danger_key}(danger key)"), result)
+    failed = f"{question.id}=no valid key x{question.attempts}"
+    if question.default is not None:
+        _walk(menu, table, served, menu.next_question(question, None),
+              {**answers, question.id: question.default},
+              (*steps, f"{failed} -> default {question.default}"), result)
+    else:
+        _end(table, served, answers, (*steps, f"{failed} -> person"), result)
+
+
+def _end(table: Table, served: set[str] | None, answers: Mapping[str, str],
+         steps: tuple[str, ...], result: CheckResult) -> None:
+    result.paths += 1
+    try:
+        decision = decide(answers, table)
+    except Exception as exc:  # decide() is total by contract; say so if it is not
+        _problem(result, steps, f"routing failed: {type(exc).__name__}: {exc}")
+        return
+    if decision.queue not in table.queues:
+        _problem(result, steps, f"ends in '{decision.queue}', not a queue of the routing table")
+    elif served is not None and decision.queue not in served:
+        _problem(result, steps, f"ends in '{decision.queue}' (rule {decision.rule}), but "
+                 f"queues.conf has no queue {ASTERISK_QUEUE_PREFIX}{decision.queue}")
+    else:
+        result.endings[decision.queue] += 1
+
+
+def _problem(result: CheckResult, steps: tuple[str, ...], message: str) -> None:
+    if len(result.problems) < MAX_PROBLEMS:
+        result.problems.append(Problem(" > ".join(steps), message))
