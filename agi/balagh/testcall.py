@@ -33,6 +33,8 @@ class CallResult:
     hotline_channel: str = ""
     played: list[str] = field(default_factory=list)
     sent: list[str] = field(default_factory=list)
+    # (seconds since the hotline answered, "start" | "finish", sound): for timing assertions
+    timeline: list[tuple[float, str, str]] = field(default_factory=list)
     queue: str | None = None      # routing queue name, e.g. child-protection
     asterisk_queue: str | None = None  # the app_queue queue joined, e.g. balagh-child-protection
     priority: int | None = None
@@ -75,7 +77,10 @@ async def place_call(settings: Settings, number: str, digits: list[str], *,
                      ) -> CallResult:
     """Call `number`, press `digits`, return what happened.
 
-    hang_up_after=N hangs up right after the N-th key (a caller who gives up half way)."""
+    Each item of `digits` answers one question prompt as it starts: a key, several keys
+    ("*" to hear it again), or "-" to press nothing (let it time out). With ahead=True
+    all keys are typed at once when the call is answered.
+    hang_up_after=N hangs up right after the N-th item (a caller who gives up half way)."""
     result = CallResult()
     # Own app name per call: Asterisk gives one app one websocket, and tests place calls at once.
     caller_app = f"{settings.ari.app}-caller-{uuid.uuid4().hex[:8]}"
@@ -147,7 +152,12 @@ async def _converse(ari: Any, ami: AmiSession, ari_events: asyncio.Queue[dict[st
                     caller_leg: str, hotline_leg: str, digits: list[str], *,
                     ahead: bool, wait_agent: bool, hang_up_after: int | None) -> None:
     pending = list(digits)
+    used = 0
     answered_at: float | None = None
+    started = time.monotonic()
+
+    def mark(kind: str, media: str) -> None:
+        result.timeline.append((time.monotonic() - (answered_at or started), kind, media))
 
     async def press(keys: str) -> None:
         await ari.channels.sendDTMF(channelId=caller_leg, dtmf=keys, between=100, duration=100)
@@ -170,18 +180,25 @@ async def _converse(ari: Any, ami: AmiSession, ari_events: asyncio.Queue[dict[st
                 answered_at = time.monotonic()
                 result.hotline_channel = channel.get("name", "")
                 if ahead and pending:
-                    await press("".join(pending))
+                    await press("".join(key for key in pending if key != "-"))
                     pending.clear()
-            elif kind in ("PlaybackStarted", "PlaybackContinuing"):
+            elif kind in ("PlaybackStarted", "PlaybackContinuing", "PlaybackFinished"):
                 playback = event.get("playback") or {}
                 if playback.get("target_uri") != f"channel:{hotline_leg}":
                     continue
                 media = _media_name(str(playback.get("media_uri", "")))
+                if kind == "PlaybackFinished":
+                    mark("finish", media)
+                    continue
                 result.played.append(media)
+                mark("start", media)
                 if media.startswith("ask-") and pending and not ahead:
-                    await asyncio.sleep(KEY_DELAY_SECONDS)
-                    await press(pending.pop(0))
-                    if hang_up_after is not None and len(result.sent) >= hang_up_after:
+                    token = pending.pop(0)
+                    used += 1
+                    if token != "-":
+                        await asyncio.sleep(KEY_DELAY_SECONDS)
+                        await press(token)
+                    if hang_up_after is not None and used >= hang_up_after:
                         await asyncio.sleep(0.5)  # let the app store the last answer
                         result.hung_up_early = True
                         return
