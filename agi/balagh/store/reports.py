@@ -11,6 +11,7 @@ connection (WAL lets it run beside the writer) and are for the CLI and tests.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -296,7 +297,8 @@ class ReportStore:
                     await self._commit(writes)
             except Exception as exc:  # a bug here must not stop every later write
                 self._write_errors += len(writes)
-                log.exception("store.writer_failed", error=repr(exc), dropped=len(writes))
+                with contextlib.suppress(Exception):  # nor may a broken log stream
+                    log.exception("store.writer_failed", error=repr(exc), dropped=len(writes))
             for item in batch:
                 if isinstance(item, asyncio.Future) and not item.done():
                     item.set_result(None)
