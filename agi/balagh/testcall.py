@@ -182,7 +182,9 @@ async def _converse(ari: Any, ami: AmiSession, ari_events: asyncio.Queue[dict[st
                 if ahead and pending:
                     await press("".join(key for key in pending if key != "-"))
                     pending.clear()
-            elif kind in ("PlaybackStarted", "PlaybackContinuing", "PlaybackFinished"):
+            elif kind in ("PlaybackStarted", "PlaybackFinished"):
+                # Each sound of a list gets its own PlaybackStarted (PlaybackContinuing,
+                # also sent between them, names the one that ended: not needed here).
                 playback = event.get("playback") or {}
                 if playback.get("target_uri") != f"channel:{hotline_leg}":
                     continue

@@ -80,7 +80,7 @@ async def test_danger_key_from_every_question(settings, running_app, at):
     asked = [m for m in result.played if m.startswith("ask-")]
     assert asked == [f"ask-{q}" for q in QUESTIONS[:at + 1]]  # nothing asked after it
     assert "reference" not in result.played  # straight through
-    report = report_row(settings, result.reference)
+    report = report_by_call(settings, result.hotline_id, status="routed")
     assert report["status_detail"] == "danger-key"
     assert report["answers"]["danger"] == "yes"
     for question in QUESTIONS[:at]:
