@@ -52,6 +52,7 @@ e2e: venv
 
 sounds: venv
 	$(BIN)/balagh sounds generate
+	$(BIN)/balagh sounds check
 
 bench: venv
 	$(BIN)/balagh pbx install

@@ -3,9 +3,22 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
+from typing import Any
 
 import structlog
+
+# asyncari puts the ARI credentials in every request URL (api_key=user:password), and
+# httpx errors quote the URL: scrub them from every log line.
+_API_KEY = re.compile(r"(api_key=)[^&\s'\"]+")
+
+
+def redact_secrets(_logger: object, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+    for key, value in event.items():
+        if isinstance(value, str) and "api_key=" in value:
+            event[key] = _API_KEY.sub(r"\1[redacted]", value)
+    return event
 
 
 def setup_logging(level: str = "info", *, json: bool = False) -> None:
@@ -23,6 +36,7 @@ def setup_logging(level: str = "info", *, json: bool = False) -> None:
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
+            redact_secrets,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),

@@ -51,7 +51,8 @@ async def test_issue_example_call_reaches_child_protection(settings, running_app
 async def test_every_default_route(settings, running_app, digits, queue, priority):
     result = await place_call(settings, "800700", digits.split(","), ahead=True)
     assert (result.queue, result.priority) == (queue, priority)
-    report = report_row(settings, result.reference)
+    # The status is written just after the caller is sent on: wait for it.
+    report = report_by_call(settings, result.hotline_id, status="routed")
     assert report is not None
     assert (report["queue"], report["priority"], report["status"]) == (queue, priority, "routed")
     assert len(report["answers"]) == 6

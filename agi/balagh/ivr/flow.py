@@ -18,6 +18,7 @@ import structlog
 
 from balagh.ivr.menu import Menu, Question
 from balagh.ivr.port import CallGone, CallPort
+from balagh.ivr.say import say_digits
 from balagh.routing import DANGER_ANSWER, DANGER_QUESTION, Decision, Table, decide
 from balagh.store.reports import FALLBACK, HUNG_UP_IN_IVR, ROUTED, ReportStore
 
@@ -90,7 +91,7 @@ async def ask(call: CallPort, question: Question, menu: Menu, timeout: float) ->
 
 
 def reference_sounds(reference: str) -> list[str]:
-    return ["reference", *(f"digit-{digit}" for digit in reference)]
+    return ["reference", *say_digits(reference)]
 
 
 async def handle_call(call: CallPort, menu: Menu, table: Table, store: ReportStore,

@@ -23,6 +23,7 @@ import structlog
 
 from balagh.config import REPO_ROOT, Settings, read_env_file
 from balagh.pbx.mirror import debian_mirror
+from balagh.prompts import install_prompts
 
 log = structlog.get_logger(__name__)
 
@@ -135,15 +136,9 @@ class Sandbox:
         self._deploy_sounds()
 
     def _deploy_sounds(self) -> None:
-        sounds_root = self.settings.sounds_dir
-        for lang_dir in sorted(p for p in sounds_root.iterdir() if p.is_dir()):
-            prompts = lang_dir / "balagh"
-            if not prompts.is_dir():
-                continue
-            target = in_chroot(self.root, f"/usr/share/asterisk/sounds/{lang_dir.name}") / "balagh"
-            if target.exists():
-                shutil.rmtree(target)
-            shutil.copytree(prompts, target)
+        # The same copy as `balagh sounds install`, with the chroot's own symlinks.
+        install_prompts(self.settings.sounds_dir, Path("/usr/share/asterisk/sounds"),
+                        resolve=lambda path: in_chroot(self.root, str(path)))
 
     # -- run -----------------------------------------------------------------
 
@@ -168,7 +163,8 @@ class Sandbox:
             self.wait_for_ari(timeout)
             return False
         self._mount_proc()
-        for rel in ("var/run/asterisk", "var/log/asterisk"):
+        # Debian ships no recording folder; ARI record fails without it.
+        for rel in ("var/run/asterisk", "var/log/asterisk", "var/spool/asterisk/recording"):
             (self.root / rel).mkdir(parents=True, exist_ok=True)
         (self.root / "var/run/asterisk/asterisk.ctl").unlink(missing_ok=True)
         _run(["chroot", str(self.root), "/usr/sbin/asterisk", "-U", "root", "-G", "root", "-n"])
