@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 
 import structlog
@@ -12,7 +13,7 @@ from balagh.ari.call import AriCall
 from balagh.config import Settings
 from balagh.ivr.flow import handle_call
 from balagh.ivr.menu import load_menu
-from balagh.routing import load_table
+from balagh.reload import LiveTable
 from balagh.store.reports import ReportStore
 
 log = structlog.get_logger(__name__)
@@ -31,23 +32,43 @@ def banner(settings: Settings) -> str:
     )
 
 
+def reload_trigger(settings: Settings) -> str:
+    """Who asked for a SIGHUP reload: `balagh routes reload` leaves a note, a bare kill none."""
+    request = settings.reload_request
+    try:
+        note = request.read_text(encoding="utf-8").strip()
+        request.unlink()
+    except OSError:
+        return "sighup"
+    return f"sighup: {note}" if note else "sighup"
+
+
 async def run_app(settings: Settings, *, banner_text: bool = False,
                   ready: asyncio.Event | None = None) -> int:
     menu = load_menu(settings.ivr_file)
-    table = load_table(settings.routing_file, menu.answer_values())
     if not settings.ari.password:
         log.warning("ari.no_password", hint="set BALAGH_ARI_PASSWORD or run `balagh pbx start`")
     store = await ReportStore.open(settings.database)
+    try:
+        routing = LiveTable(settings.routing_file, menu.answer_values(), store)
+    except Exception:
+        await store.close()
+        raise
 
     async def on_call(call: AriCall) -> None:
-        await handle_call(call, menu, table, store)
+        # The table is read once: a reload during the call does not change its route.
+        await handle_call(call, menu, routing.current, store)
 
     application = AriApplication(settings.ari, on_call)
     runner = asyncio.create_task(application.run())
+    watcher = asyncio.create_task(routing.watch())
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    loop.add_signal_handler(signal.SIGHUP, lambda: routing.reload(reload_trigger(settings)))
+    settings.pid_file.parent.mkdir(parents=True, exist_ok=True)
+    settings.pid_file.write_text(f"{os.getpid()}\n")
     try:
         waiters = [asyncio.create_task(application.connected.wait()),
                    asyncio.create_task(stop.wait())]
@@ -62,13 +83,15 @@ async def run_app(settings: Settings, *, banner_text: bool = False,
         await stop.wait()
         log.info("app.stopping")
     finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             loop.remove_signal_handler(signum)
+        settings.pid_file.unlink(missing_ok=True)
+        watcher.cancel()
         # Calls still in the menu after a short grace are sent on to the dialplan
         # (their handlers' cancellation path), then the websocket closes.
         await application.drain(timeout=5)
         await application.cancel_calls()
         runner.cancel()
-        await asyncio.gather(runner, return_exceptions=True)
+        await asyncio.gather(runner, watcher, return_exceptions=True)
         await store.close()
     return 0

@@ -10,6 +10,7 @@ from pathlib import Path
 from balagh.config import Settings, load_settings
 from balagh.ivr_cli import add_parser as add_ivr_parser
 from balagh.logs import setup_logging
+from balagh.reload_cli import add_actions as add_reload_actions
 from balagh.sounds_cli import add_parser as add_sounds_parser
 from balagh.yamlsrc import ConfigError
 
@@ -112,7 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("file", nargs="?")
     explain = routes_sub.add_parser("explain", help="which queue do these answers reach")
     explain.add_argument("answers", nargs="*", metavar="question=value")
-    routes.set_defaults(func=_cmd_routes)
+    check.set_defaults(func=_cmd_routes)
+    explain.set_defaults(func=_cmd_routes)
+    add_reload_actions(routes_sub)
     return parser
 
 

@@ -64,6 +64,16 @@ class Settings:
         return self.data_dir / "balagh.sqlite3"
 
     @property
+    def pid_file(self) -> Path:
+        """Written by `balagh run`; `balagh routes reload` signals that process."""
+        return self.data_dir / "balagh.pid"
+
+    @property
+    def reload_request(self) -> Path:
+        """`balagh routes reload` notes who asked here before sending SIGHUP."""
+        return self.data_dir / "reload-request"
+
+    @property
     def sandbox_secrets(self) -> Path:
         return self.pbx_dir / "secrets.env"
 

@@ -242,6 +242,36 @@ class ReportStore:
 
         self._submit("set_language", call_id, build)
 
+    def set_location(self, *, call_id: str, emirate: str | None, source: str,
+                     at: datetime) -> None:
+        def build() -> list[Statement]:
+            return [(
+                "UPDATE reports SET location = ?, location_source = ?, updated_at = ?"
+                " WHERE call_id = ?",
+                (emirate, source, _iso(at), call_id),
+            )]
+
+        self._submit("set_location", call_id, build)
+
+    def record_reload(self, *, file: str, sha256: str | None, trigger: str, outcome: str,
+                      rules: int | None, error: str | None, at: datetime) -> None:
+        """One attempt to load the routing table (applied or refused)."""
+        def build() -> list[Statement]:
+            return [(
+                "INSERT INTO routing_reloads (at, file, sha256, trigger, outcome, rules, error)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (_iso(at), file, sha256, trigger, outcome, rules, error),
+            )]
+
+        self._submit("record_reload", "-", build)
+
+    async def list_reloads(self, limit: int = 20) -> list[dict[str, Any]]:
+        """The newest routing-table loads first."""
+        async with self._reader.execute(
+            "SELECT * FROM routing_reloads ORDER BY at DESC, id DESC LIMIT ?", (int(limit),)
+        ) as cursor:
+            return [dict(row) async for row in cursor]
+
     def record_decision(
         self, *, call_id: str, rule: str, queue: str, priority: int, at: datetime
     ) -> None:

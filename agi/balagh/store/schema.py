@@ -46,7 +46,26 @@ CREATE TABLE answers (
 CREATE INDEX answers_call_id ON answers (call_id, id);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1,)
+# v2: where the caller is (and how we know it), and the routing table's reload history.
+_V2 = """
+ALTER TABLE reports ADD COLUMN location TEXT;          -- emirate, when known
+-- location_source: answer | geolocation | number-prefix | unknown
+ALTER TABLE reports ADD COLUMN location_source TEXT;
+
+CREATE TABLE routing_reloads (
+    id       INTEGER PRIMARY KEY,
+    at       TEXT    NOT NULL,
+    file     TEXT    NOT NULL,
+    sha256   TEXT,                       -- of the file as read; NULL if unreadable
+    trigger  TEXT    NOT NULL,           -- startup | sighup | file-change | ...
+    outcome  TEXT    NOT NULL,           -- applied | refused
+    rules    INTEGER,
+    error    TEXT
+);
+CREATE INDEX routing_reloads_at ON routing_reloads (at);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
 VERSION = len(MIGRATIONS)
 
 

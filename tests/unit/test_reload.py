@@ -1,0 +1,104 @@
+"""The live routing table: reload good, refuse bad (keeping the old), record every attempt."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+
+import pytest
+
+from balagh.ivr.menu import load_menu
+from balagh.reload import APPLIED, REFUSED, UNCHANGED, LiveTable
+from balagh.store.reports import ReportStore
+from balagh.yamlsrc import ConfigError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+async def store(tmp_path: Path):
+    store = await ReportStore.open(tmp_path / "r.sqlite3")
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+def routing(tmp_path: Path) -> Path:
+    for name in ("routing.yaml", "locations.yaml"):
+        if (ROOT / "config" / name).exists():
+            shutil.copy(ROOT / "config" / name, tmp_path / name)
+    return tmp_path / "routing.yaml"
+
+
+@pytest.fixture(scope="module")
+def answer_values():
+    return load_menu(ROOT / "config" / "ivr.yaml").answer_values()
+
+
+def women_to_general(path: Path) -> None:
+    text = path.read_text()
+    changed = text.replace("queue: women-protection", "queue: general")
+    assert changed != text
+    path.write_text(changed)
+
+
+async def test_good_change_is_applied_and_recorded(store, routing, answer_values):
+    live = LiveTable(routing, answer_values, store)
+    before = live.current
+    women_to_general(routing)
+    assert live.reload("sighup: test") == APPLIED
+    assert live.current is not before
+    assert live.current.rules[-1].queue == "general"
+    await store.flush()
+    history = await store.list_reloads()
+    assert [(h["trigger"], h["outcome"]) for h in history] == [("sighup: test", APPLIED),
+                                                              ("startup", APPLIED)]
+    assert history[0]["sha256"] != history[1]["sha256"]
+    assert history[0]["rules"] == len(live.current.rules)
+
+
+async def test_bad_file_is_refused_and_the_old_table_kept(store, routing, answer_values):
+    live = LiveTable(routing, answer_values, store)
+    before = live.current
+    routing.write_text(routing.read_text().replace("queue: child-protection",
+                                                   "queue: child-protecton"))
+    assert live.reload("sighup") == REFUSED
+    assert live.current is before
+    await store.flush()
+    refused = (await store.list_reloads())[0]
+    assert refused["outcome"] == REFUSED
+    assert "child-protecton" in refused["error"] and "routing.yaml:" in refused["error"]
+    # The same bad file is not tried again and again; fixing it is.
+    assert live.reload("file-change") == UNCHANGED
+    routing.write_text(routing.read_text().replace("child-protecton", "child-protection"))
+    assert live.reload("file-change") == APPLIED
+
+
+async def test_unchanged_file_is_not_reloaded(store, routing, answer_values):
+    live = LiveTable(routing, answer_values, store)
+    assert live.reload("sighup") == UNCHANGED
+
+
+async def test_bad_table_at_startup_is_fatal_and_recorded(store, routing, answer_values):
+    routing.write_text("queues: [general]\nrules: []\n")  # no default
+    with pytest.raises(ConfigError):
+        LiveTable(routing, answer_values, store)
+    await store.flush()
+    assert (await store.list_reloads())[0]["outcome"] == REFUSED
+
+
+async def test_watch_applies_a_change_once_it_is_stable(store, routing, answer_values):
+    live = LiveTable(routing, answer_values, store)
+    watcher = asyncio.create_task(live.watch(interval=0.02))
+    try:
+        women_to_general(routing)
+        for _ in range(200):
+            await asyncio.sleep(0.01)
+            if live.current.rules[-1].queue == "general":
+                break
+        assert live.current.rules[-1].queue == "general"
+    finally:
+        watcher.cancel()
+    await store.flush()
+    assert (await store.list_reloads())[0]["trigger"] == "file-change"
