@@ -7,6 +7,7 @@ as `balagh run` in a subprocess with its own data folder, exactly as an operator
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -37,7 +38,20 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def settings(data_dir: Path) -> Settings:
-    return replace(load_settings(), data_dir=data_dir)
+    # The app routes by a copy of the shipped table, so reload tests can edit it.
+    shipped = load_settings()
+    config = data_dir / "config"
+    config.mkdir(exist_ok=True)
+    for name in ("routing.yaml", "locations.yaml"):
+        if (shipped.routing_file.parent / name).exists():
+            shutil.copy(shipped.routing_file.parent / name, config / name)
+    return replace(shipped, data_dir=data_dir, routing_file=config / "routing.yaml")
+
+
+def app_environment(settings: Settings) -> dict[str, str]:
+    """The environment under which `balagh` commands see the test app's settings."""
+    return {**os.environ, "BALAGH_DATA_DIR": str(settings.data_dir),
+            "BALAGH_ROUTING_FILE": str(settings.routing_file)}
 
 
 @pytest.fixture(scope="session")
@@ -61,7 +75,7 @@ class AppProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 30.0) -> None:
-        env = {**os.environ, "BALAGH_DATA_DIR": str(self.settings.data_dir)}
+        env = app_environment(self.settings)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "balagh", "--log-json", "run"],

@@ -1,0 +1,86 @@
+"""Hot reload of the routing table on the sandbox PBX: good, bad, and during a live call."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from balagh.testcall import place_call
+
+from .conftest import app_environment
+
+ADULT_WOMAN = ["2", "2", "2", "2", "1", "0"]  # English, no danger, adult, female, Abu Dhabi
+
+
+def balagh(settings, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "balagh", *args], capture_output=True,
+                          text=True, env=app_environment(settings), timeout=60, check=False)
+
+
+def reload_and_wait(settings, outcome: str) -> str:
+    """`balagh routes reload`, then wait until the history shows this outcome on top."""
+    before = balagh(settings, "routes", "history", "--limit", "1").stdout
+    done = balagh(settings, "routes", "reload")
+    assert done.returncode == 0, done.stdout + done.stderr
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        history = balagh(settings, "routes", "history", "--limit", "1").stdout
+        if history != before:
+            assert f" {outcome} " in history.splitlines()[0], history
+            return history
+        time.sleep(0.2)
+    raise AssertionError(f"no reload recorded: {before}")
+
+
+@pytest.fixture
+def table_file(settings, running_app) -> Iterator:
+    original = settings.routing_file.read_text()
+    yield settings.routing_file
+    if settings.routing_file.read_text() != original:
+        settings.routing_file.write_text(original)
+        reload_and_wait(settings, "applied")
+
+
+def women_to_general(path) -> None:
+    text = path.read_text()
+    path.write_text(text.replace("queue: women-protection", "queue: general"))
+
+
+async def test_good_reload_takes_effect_for_the_next_call(settings, table_file):
+    assert (await place_call(settings, "800700", ADULT_WOMAN, ahead=True)).queue == \
+        "women-protection"
+    women_to_general(table_file)
+    history = await asyncio.to_thread(reload_and_wait, settings, "applied")
+    assert "sighup: balagh routes reload by" in history
+    assert (await place_call(settings, "800700", ADULT_WOMAN, ahead=True)).queue == "general"
+
+
+async def test_bad_file_is_refused_and_calls_keep_the_old_table(settings, table_file):
+    table_file.write_text(table_file.read_text().replace("queue: women-protection",
+                                                         "queue: womens-protection"))
+    history = await asyncio.to_thread(reload_and_wait, settings, "refused")
+    assert "routing.yaml:" in history and "womens-protection" in history
+    result = await place_call(settings, "800700", ADULT_WOMAN, ahead=True)
+    assert result.queue == "women-protection"
+
+
+async def test_call_in_progress_finishes_on_the_table_it_started_with(settings, table_file):
+    # A caller answering at a person's pace; the table changes after the second answer.
+    call = asyncio.create_task(place_call(settings, "800700", ADULT_WOMAN, timeout=90))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        history = balagh(settings, "reports", "--limit", "1").stdout
+        if "in_ivr" in history:
+            break
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(1.5)
+    women_to_general(table_file)
+    await asyncio.to_thread(reload_and_wait, settings, "applied")
+    assert not call.done()
+    assert (await call).queue == "women-protection"  # the table it started with
+    assert (await place_call(settings, "800700", ADULT_WOMAN, ahead=True)).queue == "general"
