@@ -15,6 +15,7 @@ from balagh.ivr.menu import Menu, load_menu
 from balagh.routing import (
     DEFAULT_RULE,
     Decision,
+    OverflowStep,
     Rule,
     Table,
     decide,
@@ -22,6 +23,7 @@ from balagh.routing import (
     load_table,
     match,
 )
+from balagh.routing.conditions import All, Answer
 from balagh.yamlsrc import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,7 +79,16 @@ def test_shipped_configs_load_together():
     (answers(danger="yes", age="adult", gender="male"), DEFAULT_RULE, "general", 10),
 ])
 def test_shipped_routes(call, rule, queue, priority):
-    assert decide(call, TABLE) == Decision(rule=rule, queue=queue, priority=priority)
+    decision = decide(call, TABLE)
+    assert (decision.rule, decision.queue, decision.priority) == (rule, queue, priority)
+    assert decision.announce is None
+    if queue == "general":
+        assert (decision.wait, decision.overflow) == (0, ())
+    else:
+        # A unit's callers move on to the general line after the table's wait.
+        assert decision.wait == 90
+        assert decision.overflow == (OverflowStep("queue", "general", None),)
+        assert decision.overflow_spec() == "queue:general"
 
 
 @pytest.mark.parametrize(("call", "priority"), [
@@ -163,9 +174,9 @@ def test_shadows():
 
 def test_model_is_immutable():
     rule = Rule("child", {"age": ["child"]}, "q")
-    assert rule.when["age"] == frozenset({"child"})
-    with pytest.raises(TypeError):
-        rule.when["age"] = frozenset({"adult"})  # type: ignore[index]
+    assert rule.when == All((Answer("age", frozenset({"child"})),))
+    with pytest.raises(FrozenInstanceError):
+        rule.when.items = ()  # type: ignore[misc]
     with pytest.raises(FrozenInstanceError):
         TABLE.default_queue = "x"  # type: ignore[misc]
     assert hash(rule) == hash(Rule("child", {"age": "child"}, "q"))
@@ -198,14 +209,15 @@ def test_fixture_sets_are_not_empty():
 
 def test_questions_are_not_checked_without_a_menu():
     routes = load_table(FIXTURES / "bad" / "unknown-question.yaml")
-    assert routes.rules[0].when == {"agegroup": frozenset({"child"})}
+    assert routes.rules[0].when == Answer("agegroup", frozenset({"child"}))
 
 
 def test_good_fixture_details():
     routes = load_table(FIXTURES / "good" / "any-of-and-priority.yaml", MENU.answer_values())
     assert (routes.danger_priority, routes.normal_priority) == (20, 1)
-    assert routes.rules[0].when["age"] == frozenset({"adult", "elderly"})
-    assert decide({"age": "elderly"}, routes) == Decision("elderly", "elderly-care", 5)
+    assert Answer("age", frozenset({"adult", "elderly"})) in routes.rules[0].when.items
+    elderly = decide({"age": "elderly"}, routes)
+    assert (elderly.rule, elderly.queue, elderly.priority) == ("elderly", "elderly-care", 5)
     assert decide({"age": "elderly", "danger": "yes"}, routes).priority == 20
     assert decide({}, routes) == Decision("everyone-else", "general", 1)
 

@@ -1,35 +1,96 @@
-"""Where a call goes: one pure function over the answers and the table.
+"""Where a call goes: one pure function over what we know of the call and the table.
 
-`match` only finds the rule; `decide` acts on it (queue and priority), so
-`balagh routes explain` can show the rule without re-implementing the logic.
+`match` only finds the rule; `act` turns a rule into a Decision (queue, priority,
+announcement, wait, overflow chain). `decide` is the two together, and `explain`
+calls the very same `match_facts` and `act`, so a dry run can never disagree with
+a live call.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 
-from balagh.routing.model import DANGER_ANSWER, DANGER_QUESTION, DEFAULT_RULE, Decision, Rule, Table
+from balagh.routing.facts import Facts, QueueState, make_facts
+from balagh.routing.location import Location
+from balagh.routing.model import (
+    DANGER_ANSWER,
+    DANGER_QUESTION,
+    DEFAULT_RULE,
+    Decision,
+    OverflowStep,
+    Rule,
+    Table,
+)
 
-__all__ = ["decide", "in_danger", "match"]
+__all__ = ["act", "decide", "facts_for", "in_danger", "match", "match_facts"]
 
 
-def match(answers: Mapping[str, str], table: Table) -> Rule | None:
-    """The first rule, in table order, whose conditions all hold; None if none does."""
-    return next((rule for rule in table.rules if rule.matches(answers)), None)
+def facts_for(answers: Mapping[str, str], table: Table, *, caller: str | None = None,
+              location: Location | None = None, now: datetime | None = None,
+              queues: Mapping[str, QueueState] | None = None) -> Facts:
+    """The call as the conditions see it: number normalised, time in the table's zone."""
+    return make_facts(answers, table.zone, caller=caller, location=location, now=now,
+                      queues=queues)
+
+
+def match_facts(facts: Facts, table: Table) -> Rule | None:
+    """The first rule, in table order, whose condition is known to hold; None if none is."""
+    return next((rule for rule in table.rules if rule.matches(facts)), None)
+
+
+def match(answers: Mapping[str, str], table: Table, *, caller: str | None = None,
+          location: Location | None = None, now: datetime | None = None,
+          queues: Mapping[str, QueueState] | None = None) -> Rule | None:
+    facts = facts_for(answers, table, caller=caller, location=location, now=now, queues=queues)
+    return match_facts(facts, table)
 
 
 def in_danger(answers: Mapping[str, str]) -> bool:
     return answers.get(DANGER_QUESTION) == DANGER_ANSWER
 
 
-def decide(answers: Mapping[str, str], table: Table) -> Decision:
-    """Queue and priority for a call. Total: unanswered or unmatched calls go to the default."""
-    rule = match(answers, table)
-    danger = in_danger(answers)
+def decide(answers: Mapping[str, str], table: Table, *, caller: str | None = None,
+           location: Location | None = None, now: datetime | None = None,
+           queues: Mapping[str, QueueState] | None = None) -> Decision:
+    """Where the call goes. Total: unanswered or unmatched calls go to the default queue.
+
+    Without `now` the time, day and holiday conditions are unknown; without a queue in
+    `queues` its live-state conditions are unknown; without `location` the emirate answer
+    is the location. A rule is taken only when its condition is known to hold.
+    """
+    facts = facts_for(answers, table, caller=caller, location=location, now=now, queues=queues)
+    return act(match_facts(facts, table), facts, table)
+
+
+def act(rule: Rule | None, facts: Facts, table: Table) -> Decision:
+    """The Decision for a matched rule (or None: the default queue)."""
+    danger = in_danger(facts.answers)
     priority = table.danger_priority if danger else table.normal_priority
     if rule is not None and rule.priority is not None:
         # A rule may raise a call's priority but never put a caller in danger below it.
         priority = max(rule.priority, table.danger_priority) if danger else rule.priority
     if rule is None:
         return Decision(rule=DEFAULT_RULE, queue=table.default_queue, priority=priority)
-    return Decision(rule=rule.name, queue=rule.queue, priority=priority)
+    chain = overflow_chain(rule, table)
+    return Decision(rule=rule.name, queue=rule.queue, priority=priority, announce=rule.announce,
+                    wait=_wait(rule, table) if chain else 0, overflow=chain)
+
+
+def _wait(rule: Rule, table: Table) -> int:
+    return rule.wait if rule.wait is not None else table.wait
+
+
+def overflow_chain(rule: Rule, table: Table) -> tuple[OverflowStep, ...]:
+    """The rule's steps with waits filled in, ending at the default queue (no time limit):
+    routing never ends at a queue nobody serves. Empty when the rule's queue is the default."""
+    if rule.queue == table.default_queue:
+        return ()
+    steps: list[OverflowStep] = []
+    for step in rule.overflow:
+        if step.kind == "queue" and step.target == table.default_queue:
+            break  # the last stop: callers wait there until answered
+        wait = step.wait if step.wait is not None or step.kind == "number" else table.wait
+        steps.append(OverflowStep(step.kind, step.target, wait))
+    steps.append(OverflowStep("queue", table.default_queue, None))
+    return tuple(steps)

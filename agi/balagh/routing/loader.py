@@ -1,43 +1,66 @@
-"""Load and validate config/routing.yaml: the only module in routing/ that does I/O.
+"""Load and validate config/routing.yaml: with locations_loader, the only I/O in routing/.
 
 Every problem is a ConfigError naming file, line and key, found once at start-up,
-so a typo never turns into a caller routed to the wrong unit at night.
+so a typo never turns into a caller routed to the wrong unit at night. Suspicious
+but legal tables load with RoutingWarnings on the Table (see lint.py).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
+from datetime import date, datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from balagh.routing.model import DEFAULT_RULE, Rule, Table
-from balagh.yamlsrc import KeyPath, YamlDoc, load_yaml
+import yaml
+
+from balagh.routing import fields
+from balagh.routing.conditions import Calendar
+from balagh.routing.lint import table_warnings
+from balagh.routing.model import (
+    DEFAULT_RULE,
+    DEFAULT_TIMEZONE,
+    DEFAULT_WAIT,
+    OverflowStep,
+    Rule,
+    Table,
+)
+from balagh.routing.when_loader import WhenContext, parse_when
+from balagh.yamlsrc import ConfigError, KeyPath, YamlDoc, load_yaml
 
 __all__ = ["load_table"]
 
-# Queue names go into Queue(<name>,...) in the dialplan: no commas, spaces or '|'.
-_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
-_TOP_KEYS = ("queues", "priority", "rules", "default")
+_TOP_KEYS = ("timezone", "wait", "queues", "priority", "lists", "calendars", "rules", "default")
 _PRIORITY_KEYS = ("in_danger", "normal")
-_RULE_KEYS = ("name", "when", "queue", "priority")
+_RULE_KEYS = ("name", "when", "queue", "priority", "announce", "wait", "overflow")
+_STEP_KEYS = ("queue", "number", "wait")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def load_table(path: str | Path,
                answer_values: Mapping[str, frozenset[str]] | None = None) -> Table:
     """Load the routing table; with `answer_values` (from Menu.answer_values()) every
     question id and answer a rule tests must exist in the IVR menu."""
-    doc = load_yaml(path)
+    doc = _load(Path(path))
     top = doc.data
     if not isinstance(top, dict):
         raise doc.error((), "the routing table must be a mapping with " + ", ".join(_TOP_KEYS))
-    _known_keys(doc, (), top, _TOP_KEYS)
+    fields.known_keys(doc, (), top, _TOP_KEYS)
 
     queues = _queues(doc, top.get("queues"))
     danger_priority, normal_priority = _priorities(doc, top.get("priority"))
     if "default" not in top or top["default"] is None:
         raise doc.error(("default",), "missing: the queue for calls no rule matches")
     default_queue = _queue_ref(doc, ("default",), top["default"], queues)
+    timezone = _timezone(doc, top.get("timezone", DEFAULT_TIMEZONE))
+    wait = fields.positive(doc, ("wait",), top.get("wait", DEFAULT_WAIT))
+    lists = _lists(doc, top.get("lists"))
+    calendars = _calendars(doc, top.get("calendars"))
+    ctx = WhenContext(doc, queues, answer_values, lists, calendars)
 
     raw_rules = top.get("rules")
     if raw_rules is None:
@@ -46,13 +69,47 @@ def load_table(path: str | Path,
         raise doc.error(("rules",), "must be a list of rules")
     rules: list[Rule] = []
     for index, raw in enumerate(raw_rules):
-        rule = _rule(doc, ("rules", index), raw, queues, answer_values)
+        rule = _rule(ctx, ("rules", index), raw, default_queue)
         _check_against_earlier(doc, index, rule, rules)
         rules.append(rule)
 
-    return Table(queues=queues, rules=tuple(rules), default_queue=default_queue,
-                 danger_priority=danger_priority, normal_priority=normal_priority,
-                 source=doc.path)
+    table = Table(queues=queues, rules=tuple(rules), default_queue=default_queue,
+                  danger_priority=danger_priority, normal_priority=normal_priority,
+                  source=doc.path, timezone=timezone, wait=wait,
+                  lists=MappingProxyType(lists), calendars=MappingProxyType(calendars))
+    return replace(table, warnings=table_warnings(table, doc))
+
+
+def _load(path: Path) -> YamlDoc:
+    try:
+        return load_yaml(path)
+    except ValueError as exc:
+        # PyYAML raises a bare ValueError for an impossible unquoted date (2026-13-01).
+        raise _bad_date(path, exc) from exc
+
+
+def _bad_date(path: Path, exc: ValueError) -> ConfigError:
+    """Find the impossible date the YAML constructor tripped on, with its key and line."""
+    node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    todo: list[tuple[yaml.Node, KeyPath]] = [(node, ())] if node is not None else []
+    while todo:
+        current, key = todo.pop(0)
+        if isinstance(current, yaml.MappingNode):
+            todo += [(value, (*key, str(name.value))) for name, value in current.value]
+        elif isinstance(current, yaml.SequenceNode):
+            todo += [(item, (*key, index)) for index, item in enumerate(current.value)]
+        elif current.tag.endswith(":timestamp") and not _valid_date(current.value):
+            return ConfigError(path, current.start_mark.line + 1, key,
+                               f"not a date: {current.value} ({exc})")
+    return ConfigError(path, None, "", f"YAML: {exc}")
+
+
+def _valid_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text[:10])
+    except ValueError:
+        return False
+    return True
 
 
 def _queues(doc: YamlDoc, raw: Any) -> tuple[str, ...]:
@@ -60,7 +117,7 @@ def _queues(doc: YamlDoc, raw: Any) -> tuple[str, ...]:
         raise doc.error(("queues",), "must be a non-empty list of Asterisk queue names")
     queues: list[str] = []
     for index, item in enumerate(raw):
-        queue = _token(doc, ("queues", index), item)
+        queue = fields.token(doc, ("queues", index), item)
         if queue in queues:
             raise doc.error(("queues", index), f"queue '{queue}' is listed twice")
         queues.append(queue)
@@ -72,68 +129,180 @@ def _priorities(doc: YamlDoc, raw: Any) -> tuple[int, int]:
         return Table.danger_priority, Table.normal_priority
     if not isinstance(raw, dict):
         raise doc.error(("priority",), "must be a mapping like {in_danger: 10, normal: 0}")
-    _known_keys(doc, ("priority",), raw, _PRIORITY_KEYS)
-    danger = _int(doc, ("priority", "in_danger"), raw.get("in_danger", Table.danger_priority))
-    normal = _int(doc, ("priority", "normal"), raw.get("normal", Table.normal_priority))
+    fields.known_keys(doc, ("priority",), raw, _PRIORITY_KEYS)
+    danger = fields.whole(doc, ("priority", "in_danger"),
+                          raw.get("in_danger", Table.danger_priority))
+    normal = fields.whole(doc, ("priority", "normal"), raw.get("normal", Table.normal_priority))
     if danger < normal:
         raise doc.error(("priority", "in_danger"),
                         f"must not be lower than normal ({normal}), got {danger}")
     return danger, normal
 
 
-def _rule(doc: YamlDoc, key: KeyPath, raw: Any, queues: tuple[str, ...],
-          answer_values: Mapping[str, frozenset[str]] | None) -> Rule:
+def _timezone(doc: YamlDoc, raw: Any) -> str:
+    if not isinstance(raw, str) or not raw:
+        raise doc.error(("timezone",), f"must be a time zone name such as Asia/Dubai, "
+                        f"got {raw!r}")
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise doc.error(("timezone",), f"unknown time zone '{raw}' (use an IANA name "
+                        "such as Asia/Dubai)") from None
+    return raw
+
+
+def _lists(doc: YamlDoc, raw: Any) -> dict[str, frozenset[str]]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise doc.error(("lists",), "must map list names to numbers, e.g. "
+                        "lists: {repeat-callers: [\"+971501234567\"]}")
+    lists: dict[str, frozenset[str]] = {}
+    for raw_name, numbers in raw.items():
+        key = ("lists", str(raw_name))
+        name = fields.token(doc, key, raw_name)
+        if numbers is None:
+            numbers = []
+        if not isinstance(numbers, list):
+            raise doc.error(key, "must be a list of phone numbers in quotes")
+        lists[name] = frozenset(fields.number(doc, (*key, index), item)
+                                for index, item in enumerate(numbers))
+    return lists
+
+
+def _calendars(doc: YamlDoc, raw: Any) -> dict[str, Calendar]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise doc.error(("calendars",), "must map calendar names to dates, e.g. "
+                        "calendars: {uae: [2026-12-02, {date: 2026-12-03, name: National Day}]}")
+    calendars: dict[str, Calendar] = {}
+    for raw_name, entries in raw.items():
+        key = ("calendars", str(raw_name))
+        name = fields.token(doc, key, raw_name)
+        if entries is None:
+            entries = []
+        if not isinstance(entries, list):
+            raise doc.error(key, "must be a list of dates (YYYY-MM-DD)")
+        days: dict[date, str] = {}
+        for index, entry in enumerate(entries):
+            day, label = _holiday(doc, (*key, index), entry)
+            if day in days:
+                first = next(i for i, e in enumerate(entries) if _same_day(e, day))
+                raise doc.error((*key, index), f"{day.isoformat()} is listed twice (first on "
+                                f"line {doc.line((*key, first))})")
+            days[day] = label
+        calendars[name] = Calendar(name, days)
+    return calendars
+
+
+def _holiday(doc: YamlDoc, key: KeyPath, raw: Any) -> tuple[date, str]:
+    label = ""
+    date_key = key
+    if isinstance(raw, dict):
+        fields.known_keys(doc, key, raw, ("date", "name"))
+        date_key = (*key, "date")
+        label = raw.get("name") or ""
+        if not isinstance(label, str):
+            raise doc.error((*key, "name"), f"must be text, got {label!r}")
+        raw = raw.get("date")
+    return _date(doc, date_key, raw), label
+
+
+def _date(doc: YamlDoc, key: KeyPath, raw: Any) -> date:
+    if isinstance(raw, datetime):
+        raise doc.error(key, f"a holiday is a whole day: write the date alone, "
+                        f"e.g. {raw.date().isoformat()}")
+    if isinstance(raw, date):
+        return raw
+    if isinstance(raw, str) and _DATE.fullmatch(raw):
+        try:
+            return date.fromisoformat(raw)
+        except ValueError as exc:
+            raise doc.error(key, f"not a date: {raw!r} ({exc})") from None
+    raise doc.error(key, f"not a date: {raw!r} (write YYYY-MM-DD, e.g. 2026-12-02)")
+
+
+def _same_day(entry: Any, day: date) -> bool:
+    raw = entry.get("date") if isinstance(entry, dict) else entry
+    return raw == day or raw == day.isoformat()
+
+
+def _rule(ctx: WhenContext, key: KeyPath, raw: Any, default_queue: str) -> Rule:
+    doc = ctx.doc
     if not isinstance(raw, dict):
         raise doc.error(key, "a rule must be a mapping with name, when and queue")
-    _known_keys(doc, key, raw, _RULE_KEYS)
-    name = _token(doc, (*key, "name"), raw.get("name"))
+    fields.known_keys(doc, key, raw, _RULE_KEYS)
+    name = fields.token(doc, (*key, "name"), raw.get("name"))
     if name == DEFAULT_RULE:
         raise doc.error((*key, "name"), f"'{DEFAULT_RULE}' is reserved for calls no rule "
                         "matches; set the top-level default instead")
     if "when" not in raw:
         raise doc.error((*key, "when"),
                         "missing; write 'when: {}' for a rule that takes every call")
+    when = parse_when(ctx, (*key, "when"), raw["when"])
+    queue = _queue_ref(doc, (*key, "queue"), raw.get("queue"), ctx.queues)
     priority = None
     if raw.get("priority") is not None:
-        priority = _int(doc, (*key, "priority"), raw["priority"])
-    return Rule(
-        name=name,
-        when=_when(doc, (*key, "when"), raw["when"], answer_values),
-        queue=_queue_ref(doc, (*key, "queue"), raw.get("queue"), queues),
-        priority=priority,
-        line=doc.line(key),
-    )
+        priority = fields.whole(doc, (*key, "priority"), raw["priority"])
+    announce = None
+    if raw.get("announce") is not None:
+        announce = fields.token(doc, (*key, "announce"), raw["announce"])
+    wait = None
+    if raw.get("wait") is not None:
+        wait = fields.positive(doc, (*key, "wait"), raw["wait"])
+    overflow = _overflow(ctx, (*key, "overflow"), raw.get("overflow"))
+    if queue == default_queue:
+        for extra in ("wait", "overflow"):
+            if raw.get(extra):
+                raise doc.error((*key, extra), f"never used: '{queue}' is the default queue, "
+                                "the last stop, where callers wait until answered")
+    else:
+        _check_chain(doc, key, overflow, default_queue)
+    return Rule(name=name, when=when, queue=queue, priority=priority, line=doc.line(key),
+                announce=announce, wait=wait, overflow=overflow)
 
 
-def _when(doc: YamlDoc, key: KeyPath, raw: Any,
-          answer_values: Mapping[str, frozenset[str]] | None) -> dict[str, frozenset[str]]:
+def _overflow(ctx: WhenContext, key: KeyPath, raw: Any) -> tuple[OverflowStep, ...]:
+    doc = ctx.doc
     if raw is None:
-        raw = {}
-    if not isinstance(raw, dict):
-        raise doc.error(key, "must be a mapping of question to answer(s), e.g. {age: child}")
-    when: dict[str, frozenset[str]] = {}
-    for raw_question, raw_accepted in raw.items():
-        question = _token(doc, (*key, str(raw_question)), raw_question)
-        here = (*key, question)
-        known = None
-        if answer_values is not None:
-            if question not in answer_values:
-                raise doc.error(here, f"unknown question '{question}' (the IVR menu asks: "
-                                f"{', '.join(answer_values)})")
-            known = answer_values[question]
-        items = raw_accepted if isinstance(raw_accepted, list) else [raw_accepted]
-        if not items:
-            raise doc.error(here, "an empty list never matches; give at least one answer")
-        accepted: set[str] = set()
-        for index, item in enumerate(items):
-            item_key = (*here, index) if isinstance(raw_accepted, list) else here
-            value = _token(doc, item_key, item)
-            if known is not None and value not in known:
-                raise doc.error(item_key, f"'{question}' has no answer '{value}' "
-                                f"(it has: {', '.join(sorted(known))})")
-            accepted.add(value)
-        when[question] = frozenset(accepted)
-    return when
+        return ()
+    if not isinstance(raw, list):
+        raise doc.error(key, "must be a list of steps such as "
+                        "- {queue: general, wait: 60} or - {number: \"+97165555555\"}")
+    steps: list[OverflowStep] = []
+    for index, item in enumerate(raw):
+        here = (*key, index)
+        if not isinstance(item, dict):
+            raise doc.error(here, "a step is {queue: NAME, wait: SECONDS} or "
+                            "{number: \"+971...\"}")
+        fields.known_keys(doc, here, item, _STEP_KEYS)
+        if ("queue" in item) == ("number" in item):
+            raise doc.error(here, "a step has either 'queue' or 'number' (one of them)")
+        wait = None
+        if item.get("wait") is not None:
+            wait = fields.positive(doc, (*here, "wait"), item["wait"])
+        if "queue" in item:
+            target = _queue_ref(doc, (*here, "queue"), item["queue"], ctx.queues)
+            steps.append(OverflowStep("queue", target, wait))
+        else:
+            steps.append(OverflowStep("number", fields.number(doc, (*here, "number"),
+                                                              item["number"]), wait))
+    return tuple(steps)
+
+
+def _check_chain(doc: YamlDoc, key: KeyPath, steps: tuple[OverflowStep, ...],
+                 default_queue: str) -> None:
+    for index, step in enumerate(steps):
+        if step.kind != "queue" or step.target != default_queue:
+            continue
+        here = (*key, "overflow", index)
+        if step.wait is not None:
+            raise doc.error((*here, "wait"), f"'{default_queue}' is the default queue, the "
+                            "last stop: callers wait there until answered; remove 'wait'")
+        if index + 1 < len(steps):
+            raise doc.error((*key, "overflow", index + 1), "never reached: callers stay in "
+                            f"the default queue '{default_queue}' until answered")
 
 
 def _check_against_earlier(doc: YamlDoc, index: int, rule: Rule, earlier: list[Rule]) -> None:
@@ -149,32 +318,7 @@ def _check_against_earlier(doc: YamlDoc, index: int, rule: Rule, earlier: list[R
 
 
 def _queue_ref(doc: YamlDoc, key: KeyPath, raw: Any, queues: tuple[str, ...]) -> str:
-    queue = _token(doc, key, raw)
+    queue = fields.token(doc, key, raw)
     if queue not in queues:
         raise doc.error(key, f"unknown queue '{queue}' (queues: {', '.join(queues)})")
     return queue
-
-
-def _known_keys(doc: YamlDoc, key: KeyPath, raw: dict[Any, Any], known: tuple[str, ...]) -> None:
-    for name in raw:
-        if str(name) not in known:
-            raise doc.error((*key, str(name)), f"unknown key (known: {', '.join(known)})")
-
-
-def _token(doc: YamlDoc, key: KeyPath, value: Any) -> str:
-    if value is None:
-        raise doc.error(key, "missing")
-    if isinstance(value, bool):
-        raise doc.error(key, f"got {str(value).lower()}: YAML reads bare yes/no/on/off as "
-                        "true/false; put the word in quotes, e.g. 'yes'")
-    if isinstance(value, int):
-        value = str(value)
-    if not isinstance(value, str) or not _TOKEN.fullmatch(value):
-        raise doc.error(key, f"must be a name of letters, digits, '-', '_' or '.', got {value!r}")
-    return value
-
-
-def _int(doc: YamlDoc, key: KeyPath, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise doc.error(key, f"must be a whole number, got {value!r}")
-    return value

@@ -1,0 +1,68 @@
+"""Checks for single YAML values, shared by the routing and locations loaders.
+
+Each raises the document's ConfigError (file, line, key), with a message that tells
+an admin how to write the value instead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from balagh.routing.numbers import is_e164, normalise_number
+from balagh.yamlsrc import KeyPath, YamlDoc
+
+__all__ = ["TOKEN", "known_keys", "number", "positive", "token", "whole"]
+
+# Names go into Queue(<name>,...) and the overflow spec: no commas, spaces, ':' or '|'.
+TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+def known_keys(doc: YamlDoc, key: KeyPath, raw: dict[Any, Any], known: Iterable[str]) -> None:
+    known = tuple(known)
+    for name in raw:
+        if str(name) not in known:
+            raise doc.error((*key, str(name)), f"unknown key (known: {', '.join(known)})")
+
+
+def token(doc: YamlDoc, key: KeyPath, value: Any) -> str:
+    if value is None:
+        raise doc.error(key, "missing")
+    if isinstance(value, bool):
+        raise doc.error(key, f"got {str(value).lower()}: YAML reads bare yes/no/on/off as "
+                        "true/false; put the word in quotes, e.g. 'yes'")
+    if isinstance(value, int):
+        value = str(value)
+    if not isinstance(value, str) or not TOKEN.fullmatch(value):
+        raise doc.error(key, f"must be a name of letters, digits, '-', '_' or '.', got {value!r}")
+    return value
+
+
+def whole(doc: YamlDoc, key: KeyPath, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise doc.error(key, f"must be a whole number, got {value!r}")
+    return value
+
+
+def positive(doc: YamlDoc, key: KeyPath, value: Any) -> int:
+    seconds = whole(doc, key, value)
+    if seconds <= 0:
+        raise doc.error(key, f"must be a number of seconds above 0, got {seconds}")
+    return seconds
+
+
+def number(doc: YamlDoc, key: KeyPath, value: Any, *, prefix: bool = False) -> str:
+    """A phone number (or a number prefix) as E.164; must be written as a string."""
+    what = "number prefix" if prefix else "phone number"
+    if isinstance(value, int) and not isinstance(value, bool):
+        # Unquoted, +9714 loses its '+' and 0501234567 is read as an octal number.
+        raise doc.error(key, f"put the {what} in quotes, e.g. \"+97141234567\": YAML reads "
+                        "unquoted digits as a number")
+    if not isinstance(value, str):
+        raise doc.error(key, f"must be a {what} in quotes, got {value!r}")
+    normal = normalise_number(value)
+    if normal is None or not is_e164(normal) or (not prefix and len(normal) < 8):
+        raise doc.error(key, f"not a {what}: {value!r} (write it like \"+97141234567\" or "
+                        "\"04 123 4567\")")
+    return normal
