@@ -36,6 +36,7 @@ class Explanation:
     timezone: str
     verdicts: tuple[RuleVerdict, ...]  # rules tried in order, up to and including the match
     decision: Decision
+    holidays: tuple[str, ...] = ()  # "National Day (uae)" when the call's date is in a calendar
 
     @property
     def matched(self) -> RuleVerdict | None:
@@ -59,7 +60,11 @@ def explain(answers: Mapping[str, str], table: Table, *, caller: str | None = No
                                     candidate.when.describe(facts)))
         if candidate is rule:
             break
-    return Explanation(facts, table.timezone, tuple(verdicts), act(rule, facts, table))
+    holidays = tuple(
+        f"{calendar.days[facts.now.date()] or 'holiday'} ({name})"
+        for name, calendar in table.calendars.items()
+        if facts.now is not None and facts.now.date() in calendar.days)
+    return Explanation(facts, table.timezone, tuple(verdicts), act(rule, facts, table), holidays)
 
 
 # --- text --------------------------------------------------------------------------------------
@@ -72,6 +77,8 @@ def _lines(explanation: Explanation) -> list[str]:
     answers = " ".join(f"{key}={value}" for key, value in sorted(facts.answers.items()))
     when = (f"{facts.now:%a %Y-%m-%d %H:%M} {explanation.timezone}" if facts.now
             else "unknown (time, day and holiday conditions cannot match)")
+    if explanation.holidays:
+        when += ", " + ", ".join(explanation.holidays)
     lines = [
         f"answers:  {answers or '(none)'}",
         f"caller:   {facts.caller or 'withheld'}",
