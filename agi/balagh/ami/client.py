@@ -81,6 +81,14 @@ class AmiSession:
             raise AmiError("not connected")
         return await asyncio.wait_for(self.manager.send_action(dict(action)), timeout)
 
+    async def action_list(self, action: dict[str, str], timeout: float = 10.0) -> list[Any]:
+        """An action answered by a list of events (QueueSummary, QueueStatus, ...)."""
+        if self.manager is None:
+            raise AmiError("not connected")
+        answer = await asyncio.wait_for(self.manager.send_action(dict(action), as_list=True),
+                                        timeout)
+        return list(answer) if isinstance(answer, list) else [answer]
+
     async def getvar(self, channel: str, variable: str) -> str | None:
         response = await self.action({"Action": "Getvar", "Channel": channel,
                                       "Variable": variable})

@@ -1,0 +1,79 @@
+"""Live queue state for routing rules, read from AMI's QueueSummary.
+
+Polled rather than rebuilt from events: one small action every few seconds is
+cheap, and it cannot drift after a missed event or a reconnect. A snapshot older
+than `max_age` is not offered at all, so a rule about "no agent logged in" never
+fires on stale data (routing treats a missing queue as unknown: no match).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import structlog
+
+from balagh.ami.client import AmiSession
+from balagh.config import AmiSettings
+from balagh.routing import QueueState
+
+log = structlog.get_logger(__name__)
+
+ASTERISK_QUEUE_PREFIX = "balagh-"
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(str(value))
+    except ValueError:
+        return 0
+
+
+def parse_summary(events: list[Any]) -> dict[str, QueueState]:
+    """QueueSummary events -> routing queue name -> state."""
+    states: dict[str, QueueState] = {}
+    for event in events:
+        if event.get("Event") != "QueueSummary":
+            continue
+        name = str(event.get("Queue", ""))
+        if not name.startswith(ASTERISK_QUEUE_PREFIX):
+            continue
+        states[name.removeprefix(ASTERISK_QUEUE_PREFIX)] = QueueState(
+            logged_in=_int(event.get("LoggedIn")), available=_int(event.get("Available")),
+            callers=_int(event.get("Callers")), longest_wait=float(_int(
+                event.get("LongestHoldTime"))))
+    return states
+
+
+class QueueMonitor:
+    def __init__(self, settings: AmiSettings, *, interval: float = 2.0,
+                 max_age: float = 10.0) -> None:
+        self.settings = settings
+        self.interval = interval
+        self.max_age = max_age
+        self._states: dict[str, QueueState] = {}
+        self._taken_at = 0.0
+
+    def snapshot(self) -> Mapping[str, QueueState]:
+        if time.monotonic() - self._taken_at > self.max_age:
+            return {}
+        return self._states
+
+    async def run(self) -> None:
+        """Poll until cancelled, reconnecting after any AMI failure."""
+        while True:
+            try:
+                async with AmiSession(self.settings) as ami:
+                    log.info("ami.queue_monitor_connected")
+                    while True:
+                        events = await ami.action_list({"Action": "QueueSummary"})
+                        self._states = parse_summary(events)
+                        self._taken_at = time.monotonic()
+                        await asyncio.sleep(self.interval)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("ami.queue_monitor_failed", error=f"{type(exc).__name__}: {exc}")
+            await asyncio.sleep(max(self.interval, 5.0))
