@@ -34,14 +34,16 @@ def load_locations(path: str | Path,
                         "\"+9714\": dubai")
     prefixes: dict[str, str] = {}
     first_key: dict[str, str] = {}
-    for raw_prefix, raw_emirate in raw.items():
-        key = ("prefixes", str(raw_prefix))
+    # The keys as written: unquoted +9716 is the number 9716 in `raw`, "+9716" in the source.
+    written = [key[1] for key in doc.lines if len(key) == 2 and key[0] == "prefixes"]
+    for (raw_prefix, raw_emirate), as_written in zip(raw.items(), written, strict=False):
+        key = ("prefixes", str(as_written))
         prefix = fields.number(doc, key, raw_prefix, prefix=True)
         if prefix in prefixes:
             raise doc.error(key, f"the same prefix as '{first_key[prefix]}' (line "
                             f"{doc.line(('prefixes', first_key[prefix]))}), written differently")
         prefixes[prefix] = _emirate(doc, key, raw_emirate, emirates)
-        first_key[prefix] = str(raw_prefix)
+        first_key[prefix] = str(as_written)
     return MappingProxyType(prefixes)
 
 
