@@ -75,10 +75,12 @@ class All:
     def describe(self, facts: Facts) -> str:
         if not self.items:
             return "takes every call"
-        if self.value(facts):
+        value = self.value(facts)
+        if value:
             return "; ".join(item.describe(facts) for item in self.items)
-        # Why not: the first condition that does not hold, in the admin's order.
-        first = next(item for item in self.items if item.value(facts) is not True)
+        # Why not: the first condition that decides it (false, else unknown), in the
+        # admin's order; a false one is the real reason even after an unknown one.
+        first = next(item for item in self.items if item.value(facts) is value)
         return first.describe(facts)
 
 
