@@ -256,3 +256,19 @@ def test_decide_is_deterministic(call):
 def test_danger_is_never_below_danger_priority(call):
     call = {**call, "danger": "yes"}
     assert decide(call, TABLE).priority >= TABLE.danger_priority == 10
+
+
+# --- the shipped table's commented examples ----------------------------------------------------
+
+def test_commented_examples_in_the_shipped_table_load_when_switched_on(tmp_path):
+    text = (ROOT / "config" / "routing.yaml").read_text()
+    on = re.sub(r"^  # (?=- name:|  )", "  ", text, flags=re.M)
+    on = re.sub(r"^# (?=lists:|  repeat-callers:)", "", on, flags=re.M)
+    path = tmp_path / "routing.yaml"
+    path.write_text(on)
+    routes = load_table(path, MENU.answer_values())
+    assert [rule.name for rule in routes.rules] == [
+        "child", "disability", "psychiatric", "unable-to-self-care", "elderly", "women-at-night",
+        "adult-female", "repeat-northern"]
+    assert routes.warnings == ()
+    assert routes.lists["repeat-callers"] == frozenset({"+971501234567", "+97141234567"})
