@@ -107,10 +107,11 @@ class Table:
     lists: Mapping[str, frozenset[str]] = field(default_factory=_empty, hash=False)
     calendars: Mapping[str, Calendar] = field(default_factory=_empty, hash=False)
     warnings: tuple[RoutingWarning, ...] = field(default=(), compare=False)
+    # Read from the tz database once, here, so decide() itself never touches a file.
+    zone: ZoneInfo = field(init=False, repr=False, compare=False, hash=False)
 
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)  # cached by zoneinfo, cheap per call
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "zone", ZoneInfo(self.timezone))
 
     def prompts_used(self) -> list[str]:
         """Announcement prompts the rules play (for `balagh sounds check`)."""
