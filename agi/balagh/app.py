@@ -8,12 +8,14 @@ import signal
 
 import structlog
 
+from balagh.ami.queues import QueueMonitor
 from balagh.ari.app import AriApplication
 from balagh.ari.call import AriCall
 from balagh.config import Settings
-from balagh.ivr.flow import handle_call
+from balagh.ivr.flow import RoutingContext, handle_call
 from balagh.ivr.menu import load_menu
 from balagh.reload import LiveTable
+from balagh.routing import load_locations
 from balagh.store.reports import ReportStore
 
 log = structlog.get_logger(__name__)
@@ -51,17 +53,23 @@ async def run_app(settings: Settings, *, banner_text: bool = False,
     store = await ReportStore.open(settings.database)
     try:
         routing = LiveTable(settings.routing_file, menu.answer_values(), store)
+        locations = settings.routing_file.parent / "locations.yaml"
+        prefixes = load_locations(locations, menu.answer_values().get("emirate")) \
+            if locations.exists() else {}
     except Exception:
         await store.close()
         raise
+    queues = QueueMonitor(settings.ami)
+    context = RoutingContext(queues=queues.snapshot, prefixes=prefixes)
 
     async def on_call(call: AriCall) -> None:
         # The table is read once: a reload during the call does not change its route.
-        await handle_call(call, menu, routing.current, store)
+        await handle_call(call, menu, routing.current, store, context=context)
 
     application = AriApplication(settings.ari, on_call)
     runner = asyncio.create_task(application.run())
     watcher = asyncio.create_task(routing.watch())
+    monitor = asyncio.create_task(queues.run())
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -87,11 +95,12 @@ async def run_app(settings: Settings, *, banner_text: bool = False,
             loop.remove_signal_handler(signum)
         settings.pid_file.unlink(missing_ok=True)
         watcher.cancel()
+        monitor.cancel()
         # Calls still in the menu after a short grace are sent on to the dialplan
         # (their handlers' cancellation path), then the websocket closes.
         await application.drain(timeout=5)
         await application.cancel_calls()
         runner.cancel()
-        await asyncio.gather(runner, watcher, return_exceptions=True)
+        await asyncio.gather(runner, watcher, monitor, return_exceptions=True)
         await store.close()
     return 0

@@ -11,6 +11,7 @@ from balagh.config import Settings, load_settings
 from balagh.ivr_cli import add_parser as add_ivr_parser
 from balagh.logs import setup_logging
 from balagh.reload_cli import add_actions as add_reload_actions
+from balagh.routes_cli import add_parser as add_routes_parser
 from balagh.sounds_cli import add_parser as add_sounds_parser
 from balagh.yamlsrc import ConfigError
 
@@ -58,22 +59,6 @@ def _cmd_reports(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(show_reports(settings, args.reference, args.limit))
 
 
-def _cmd_routes(settings: Settings, args: argparse.Namespace) -> int:
-    from balagh.ivr.menu import load_menu
-    from balagh.routing import decide, load_table
-
-    menu = load_menu(settings.ivr_file)
-    path = Path(args.file) if getattr(args, "file", None) else settings.routing_file
-    table = load_table(path, menu.answer_values())
-    if args.action == "check":
-        print(f"{path}: OK, {len(table.rules)} rules, default {table.default_queue}")
-        return 0
-    answers = dict(pair.split("=", 1) for pair in args.answers)
-    decision = decide(answers, table)
-    print(f"rule {decision.rule} -> queue {decision.queue}, priority {decision.priority}")
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="balagh", description=__doc__)
     parser.add_argument("--config", type=Path, help="service settings (default config/balagh.yaml)")
@@ -107,15 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_sounds_parser(sub)
     add_ivr_parser(sub)
 
-    routes = sub.add_parser("routes", help="check the routing table or try answers against it")
-    routes_sub = routes.add_subparsers(dest="action", required=True)
-    check = routes_sub.add_parser("check", help="validate routing.yaml (exit 0 ok, 1 errors)")
-    check.add_argument("file", nargs="?")
-    explain = routes_sub.add_parser("explain", help="which queue do these answers reach")
-    explain.add_argument("answers", nargs="*", metavar="question=value")
-    check.set_defaults(func=_cmd_routes)
-    explain.set_defaults(func=_cmd_routes)
-    add_reload_actions(routes_sub)
+    add_reload_actions(add_routes_parser(sub))
     return parser
 
 

@@ -7,7 +7,8 @@ from typing import Any
 from balagh.config import Settings
 from balagh.store.reports import ReportStore
 
-COLUMNS = ("reference", "started_at", "status", "language", "queue", "priority", "caller")
+COLUMNS = ("reference", "started_at", "status", "language", "queue", "priority", "caller",
+           "location")
 
 
 def _cell(value: Any) -> str:

@@ -180,7 +180,9 @@ def _explain(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(subparsers: argparse._SubParsersAction  # type: ignore[type-arg]
+               ) -> argparse._SubParsersAction:  # type: ignore[type-arg]
+    """Add `balagh routes check|explain`; returns its actions for more (reload, history)."""
     routes = subparsers.add_parser("routes", help="check the routing table, or explain "
                                    "where a call would go")
     actions = routes.add_subparsers(dest="action", required=True)
@@ -202,3 +204,4 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     dry_run.add_argument("facts", nargs="*", metavar="key=value")
     dry_run.add_argument("--file", help="routing table (default: the configured one)")
     dry_run.set_defaults(func=_explain)
+    return actions

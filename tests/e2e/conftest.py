@@ -158,3 +158,32 @@ def report_by_call(settings: Settings, call_id: str, *, status: str | None = Non
         if time.monotonic() > deadline:
             return None
         time.sleep(0.1)
+
+
+@pytest.fixture
+def table_file(settings, running_app) -> Iterator:
+    original = settings.routing_file.read_text()
+    yield settings.routing_file
+    if settings.routing_file.read_text() != original:
+        settings.routing_file.write_text(original)
+        reload_and_wait(settings, "applied")
+
+
+def balagh(settings, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "balagh", *args], capture_output=True,
+                          text=True, env=app_environment(settings), timeout=60, check=False)
+
+
+def reload_and_wait(settings, outcome: str) -> str:
+    """`balagh routes reload`, then wait until the history shows this outcome on top."""
+    before = balagh(settings, "routes", "history", "--limit", "1").stdout
+    done = balagh(settings, "routes", "reload")
+    assert done.returncode == 0, done.stdout + done.stderr
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        history = balagh(settings, "routes", "history", "--limit", "1").stdout
+        if history != before:
+            assert f" {outcome} " in history.splitlines()[0], history
+            return history
+        time.sleep(0.2)
+    raise AssertionError(f"no reload recorded: {before}")

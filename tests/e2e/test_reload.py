@@ -3,47 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-
-import pytest
 
 from balagh.testcall import place_call
 
-from .conftest import app_environment
+from .conftest import balagh, reload_and_wait
 
 ADULT_WOMAN = ["2", "2", "2", "2", "1", "0"]  # English, no danger, adult, female, Abu Dhabi
-
-
-def balagh(settings, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "balagh", *args], capture_output=True,
-                          text=True, env=app_environment(settings), timeout=60, check=False)
-
-
-def reload_and_wait(settings, outcome: str) -> str:
-    """`balagh routes reload`, then wait until the history shows this outcome on top."""
-    before = balagh(settings, "routes", "history", "--limit", "1").stdout
-    done = balagh(settings, "routes", "reload")
-    assert done.returncode == 0, done.stdout + done.stderr
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        history = balagh(settings, "routes", "history", "--limit", "1").stdout
-        if history != before:
-            assert f" {outcome} " in history.splitlines()[0], history
-            return history
-        time.sleep(0.2)
-    raise AssertionError(f"no reload recorded: {before}")
-
-
-@pytest.fixture
-def table_file(settings, running_app) -> Iterator:
-    original = settings.routing_file.read_text()
-    yield settings.routing_file
-    if settings.routing_file.read_text() != original:
-        settings.routing_file.write_text(original)
-        reload_and_wait(settings, "applied")
 
 
 def women_to_general(path) -> None:

@@ -54,6 +54,7 @@ class ScriptedCall:
         self.played: list[tuple[str, ...]] = []   # one tuple per play() call
         self.interruptible: list[bool] = []
         self.variables: dict[str, str] = {}
+        self.channel_vars: dict[str, str] = {}    # what get_variable() reads (e.g. geolocation)
         self.timeouts: list[float] = []           # the timeout of every get_digit()
         self.log: list[tuple[str, Any]] = []      # every port call, in order
 
@@ -105,6 +106,10 @@ class ScriptedCall:
             self.gone = True
             raise CallGone(self.info.call_id)
         return key
+
+    async def get_variable(self, name: str) -> str | None:
+        self._enter("get_variable", name)
+        return self.channel_vars.get(name)
 
     async def set_variables(self, variables: dict[str, str]) -> None:
         self._enter("set_variables", dict(variables))

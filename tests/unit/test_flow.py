@@ -67,8 +67,10 @@ async def test_issue_example_routes_child_in_danger_to_child_protection(menu, ta
         "child", "child-protection", 10)
     assert call.answered
     assert call.languages == ["ar"]
+    # The queue, its wait and the overflow chain (to the general line) for the dialplan.
     assert call.variables == {"BALAGH_QUEUE": "child-protection", "BALAGH_PRIO": "10",
-                              "BALAGH_REFERENCE": outcome.reference, "BALAGH_RULE": "child"}
+                              "BALAGH_REFERENCE": outcome.reference, "BALAGH_RULE": "child",
+                              "BALAGH_QUEUE_WAIT": "90", "BALAGH_OVERFLOW": "queue:general"}
     assert call.continued
     assert call.log[-1] == ("continue_in_dialplan", None)
     assert not call.script  # every key consumed, none asked for twice
@@ -210,7 +212,7 @@ async def test_bug_in_set_variables_still_continues_the_caller(menu, table, stor
 
 
 async def test_bug_in_routing_still_continues_the_caller(menu, table, store, monkeypatch):
-    def broken_decide(answers, table):
+    def broken_decide(answers, table, **context):
         raise KeyError("no such rule")
 
     monkeypatch.setattr("balagh.ivr.flow.decide", broken_decide)
@@ -392,3 +394,36 @@ async def test_option_jump_skips_to_the_named_question(tmp_path, table, store):
     call, outcome, _ = await run(["2", "2", "1", "3", "0"], jumping, table, store)
     assert "ask-gender" not in call.sounds
     assert outcome.answers["emirate"] == "sharjah"
+
+
+# -- issue 4: what routing knows besides the answers ------------------------------------
+
+
+async def test_location_from_the_answer_is_stored_with_its_source(menu, table, store):
+    _, outcome, report = await run(["2", "2", "2", "2", "3", "0"], menu, table, store)
+    assert (report["location"], report["location_source"]) == ("sharjah", "answer")
+    assert outcome.location is not None and outcome.location.source == "answer"
+
+
+async def test_location_from_the_number_prefix_when_the_emirate_is_not_given(
+        menu, table, store):
+    from balagh.ivr.flow import RoutingContext
+
+    # Emirate question timed out: the Dubai landline prefix places the caller.
+    info = replace(DEFAULT_INFO, call_id="1700000000.77", caller="+97143334444")
+    call = ScriptedCall(["2", "2", "2", "2", None, None, None, None], info=info)
+    outcome = await handle_call(call, menu, table, store, clock=FixedClock(T0),
+                                context=RoutingContext(prefixes={"+9714": "dubai"}))
+    await store.flush()
+    report = await store.get_report(outcome.reference)
+    assert (report["location"], report["location_source"]) == ("dubai", "number-prefix")
+
+
+async def test_geolocation_point_places_the_caller(menu, table, store):
+    info = replace(DEFAULT_INFO, call_id="1700000000.78", caller=None)
+    call = ScriptedCall(["2", "2", "2", "2", None, None, None, None], info=info)
+    call.channel_vars = {"GEOLOC_PROFILE(format)": "GML",
+                         "GEOLOC_PROFILE(location_info)": "shape=Point,crs=2d,pos=25.20 55.27"}
+    outcome = await handle_call(call, menu, table, store, clock=FixedClock(T0))
+    assert outcome.location is not None
+    assert (outcome.location.emirate, outcome.location.source) == ("dubai", "geolocation")

@@ -84,6 +84,17 @@ class AriCall:
             await self._call(self._rest.channels.setChannelVar, channelId=self.info.call_id,
                              variable=name, value=value)
 
+    async def get_variable(self, name: str) -> str | None:
+        try:
+            result = await self._call(self._rest.channels.getChannelVar,
+                                      channelId=self.info.call_id, variable=name)
+        except CallGone:
+            raise
+        except Exception:
+            return None  # ARI answers 404 for a variable that is not set
+        value = result.get("value") if isinstance(result, dict) else None
+        return str(value) if value not in (None, "") else None
+
     def has_digits(self) -> bool:
         return bool(self._digits)
 

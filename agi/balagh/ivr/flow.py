@@ -10,16 +10,26 @@ from __future__ import annotations
 
 import asyncio
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import structlog
 
+from balagh.ivr.geolocation import geolocated_emirate
 from balagh.ivr.menu import Menu, Question
 from balagh.ivr.port import CallGone, CallPort
 from balagh.ivr.say import say_digits
-from balagh.routing import DANGER_ANSWER, DANGER_QUESTION, Decision, Table, decide
+from balagh.routing import (
+    DANGER_ANSWER,
+    DANGER_QUESTION,
+    Decision,
+    Location,
+    QueueState,
+    Table,
+    decide,
+    locate,
+)
 from balagh.store.reports import FALLBACK, HUNG_UP_IN_IVR, ROUTED, ReportStore
 
 log = structlog.get_logger(__name__)
@@ -51,11 +61,20 @@ class Asked:
     typed_ahead: bool = False  # the key was waiting before the prompt could start
 
 
+@dataclass(frozen=True)
+class RoutingContext:
+    """What routing may know besides the answers: live queues and the number-prefix table."""
+
+    queues: Callable[[], Mapping[str, QueueState]] = dict
+    prefixes: Mapping[str, str] = field(default_factory=dict)
+
+
 @dataclass
 class CallOutcome:
     reference: str
     answers: dict[str, str] = field(default_factory=dict)
     decision: Decision | None = None
+    location: Location | None = None
     status: str = HUNG_UP_IN_IVR
     ended_by: str = "menu"       # menu | danger-key | no-answer:<question>
     typed_ahead: bool = False
@@ -95,7 +114,8 @@ def reference_sounds(reference: str) -> list[str]:
 
 
 async def handle_call(call: CallPort, menu: Menu, table: Table, store: ReportStore,
-                      *, clock: Clock = utcnow) -> CallOutcome:
+                      *, clock: Clock = utcnow,
+                      context: RoutingContext | None = None) -> CallOutcome:
     """Serve one caller. Never raises CallGone; the report is closed in `finally`."""
     info = call.info
     outcome = CallOutcome(reference=store.new_reference())
@@ -107,7 +127,7 @@ async def handle_call(call: CallPort, menu: Menu, table: Table, store: ReportSto
     try:
         await call.answer()
         await _questions(call, menu, store, outcome, clock)
-        outcome.decision = decide(outcome.answers, table)
+        await _decide(call, table, store, outcome, clock, context or RoutingContext())
         await _route(call, menu, store, outcome, clock)
         outcome.status = ROUTED
         detail = None if outcome.ended_by == "menu" else outcome.ended_by
@@ -160,6 +180,17 @@ async def _questions(call: CallPort, menu: Menu, store: ReportStore, outcome: Ca
         question = menu.next_question(question, asked.key)
 
 
+async def _decide(call: CallPort, table: Table, store: ReportStore, outcome: CallOutcome,
+                  clock: Clock, context: RoutingContext) -> None:
+    caller = call.info.caller
+    geo_emirate = await geolocated_emirate(call)
+    outcome.location = locate(outcome.answers, caller, geo_emirate, context.prefixes)
+    store.set_location(call_id=call.info.call_id, emirate=outcome.location.emirate,
+                       source=outcome.location.source, at=clock())
+    outcome.decision = decide(outcome.answers, table, caller=caller, location=outcome.location,
+                              now=clock(), queues=context.queues())
+
+
 async def _route(call: CallPort, menu: Menu, store: ReportStore, outcome: CallOutcome,
                  clock: Clock) -> None:
     decision = outcome.decision
@@ -167,17 +198,26 @@ async def _route(call: CallPort, menu: Menu, store: ReportStore, outcome: CallOu
     store.record_decision(call_id=call.info.call_id, rule=decision.rule, queue=decision.queue,
                           priority=decision.priority, at=clock())
     # Variables first: if anything fails after this, the dialplan still knows the queue.
-    await call.set_variables({
+    variables = {
         "BALAGH_QUEUE": decision.queue,
         "BALAGH_PRIO": str(decision.priority),
         "BALAGH_REFERENCE": outcome.reference,
         "BALAGH_RULE": decision.rule,
-    })
+        "BALAGH_OVERFLOW": decision.overflow_spec(),
+    }
+    if decision.wait:
+        variables["BALAGH_QUEUE_WAIT"] = str(decision.wait)
+    await call.set_variables(variables)
     log.info("call.routed", rule=decision.rule, queue=decision.queue, priority=decision.priority,
-             ended_by=outcome.ended_by, typed_ahead=outcome.typed_ahead)
+             overflow=variables["BALAGH_OVERFLOW"], ended_by=outcome.ended_by,
+             typed_ahead=outcome.typed_ahead,
+             location=outcome.location.emirate if outcome.location else None)
     # A caller in danger, or one who typed every answer ahead, wants a person now: the
     # reference is on the channel (BALAGH_REFERENCE) for the agent to give them.
-    if outcome.ended_by == "menu" and not outcome.typed_ahead:
+    straight_through = outcome.ended_by != "menu" or outcome.typed_ahead
+    if decision.announce and outcome.ended_by != "danger-key":
+        await call.play([decision.announce])
+    if not straight_through:
         await read_back(call, menu, outcome.reference)
     await call.continue_in_dialplan()
 

@@ -1,0 +1,59 @@
+"""Overflow and live queue state on the sandbox PBX: no caller ends at a queue nobody serves."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from balagh.ami.client import AmiSession
+from balagh.testcall import place_call
+
+from .conftest import reload_and_wait, report_by_call
+
+ADULT_WOMAN = ["2", "2", "2", "2", "1", "0"]  # English, no danger, adult, female, Abu Dhabi
+WOMEN_AGENT = "Local/women-protection@balagh-agents/n"
+
+
+@asynccontextmanager
+async def women_agent_paused(settings) -> AsyncIterator[None]:
+    async with AmiSession(settings.ami) as ami:
+        await ami.action({"Action": "QueuePause", "Queue": "balagh-women-protection",
+                          "Interface": WOMEN_AGENT, "Paused": "true", "Reason": "e2e"})
+        try:
+            yield
+        finally:
+            await ami.action({"Action": "QueuePause", "Queue": "balagh-women-protection",
+                              "Interface": WOMEN_AGENT, "Paused": "false"})
+
+
+async def test_queue_with_no_agent_overflows_to_the_general_line(settings, running_app):
+    async with women_agent_paused(settings):
+        result = await place_call(settings, "800700", ADULT_WOMAN, ahead=True)
+    # Routed to women-protection, which nobody could answer: the chain's end, general.
+    assert result.asterisk_queue == "balagh-general"
+    report = report_by_call(settings, result.hotline_id, status="routed")
+    assert report["queue"] == "women-protection"
+
+
+async def test_rule_on_live_queue_state(settings, running_app, table_file):
+    text = table_file.read_text()
+    rule = """rules:
+  - name: women-unit-unavailable
+    when:
+      age: adult
+      gender: female
+      queue: {name: women-protection, none_available: true}
+    queue: social-welfare
+"""
+    table_file.write_text(text.replace("rules:\n", rule, 1))
+    await asyncio.to_thread(reload_and_wait, settings, "applied")
+    # With an agent free, the live-state rule does not match.
+    free = await place_call(settings, "800700", ADULT_WOMAN, ahead=True)
+    assert free.queue == "women-protection"
+    async with women_agent_paused(settings):
+        await asyncio.sleep(3)  # the app polls QueueSummary every 2 s
+        busy = await place_call(settings, "800700", ADULT_WOMAN, ahead=True)
+    assert busy.queue == "social-welfare"
+    report = report_by_call(settings, busy.hotline_id, status="routed")
+    assert report["rule"] == "women-unit-unavailable"
