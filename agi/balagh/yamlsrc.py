@@ -84,6 +84,27 @@ def _walk(node: yaml.Node, key: KeyPath, lines: dict[KeyPath, int], path: Path) 
             _walk(item, child, lines, path)
 
 
+def _bad_scalar_line(text: str) -> int | None:
+    """The line of the first scalar PyYAML cannot construct (it does not say itself)."""
+    loader = yaml.SafeLoader(text)
+    try:
+        while True:
+            event = loader.get_event()
+            if event is None:
+                return None
+            if isinstance(event, yaml.ScalarEvent) and event.tag is None:
+                resolved = loader.resolve(yaml.ScalarNode, event.value, (event.implicit[0], False))
+                try:
+                    loader.construct_object(yaml.ScalarNode(resolved, event.value,
+                                                            event.start_mark, event.end_mark))
+                except ValueError:
+                    return event.start_mark.line + 1
+    except yaml.YAMLError:
+        return None
+    finally:
+        loader.dispose()
+
+
 def load_yaml(path: str | Path) -> YamlDoc:
     """Load one YAML file; syntax errors become ConfigError with the line."""
     path = Path(path)
@@ -105,6 +126,8 @@ def parse_yaml(text: str, path: str | Path = "<string>") -> YamlDoc:
         raise ConfigError(path, line, "", f"YAML syntax: {exc.problem or exc}") from exc
     except yaml.YAMLError as exc:
         raise ConfigError(path, None, "", f"YAML: {exc}") from exc
+    except ValueError as exc:  # e.g. an impossible unquoted date: 2026-13-01
+        raise ConfigError(path, _bad_scalar_line(text), "", f"bad value: {exc}") from exc
     lines: dict[KeyPath, int] = {}
     if node is not None:
         _walk(node, (), lines, path)

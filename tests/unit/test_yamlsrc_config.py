@@ -53,6 +53,12 @@ def test_duplicate_key_is_an_error_not_a_silent_overwrite():
     assert str(caught.value) == "ivr.yaml:4: options.1: duplicate key (first on line 2)"
 
 
+def test_impossible_unquoted_date_names_its_line():
+    with pytest.raises(ConfigError) as caught:
+        parse_yaml("holidays:\n  - 2026-12-02\n  - 2026-13-01\n", "routing.yaml")
+    assert caught.value.line == 3 and "month must be in 1..12" in str(caught.value)
+
+
 def test_unreadable_file(tmp_path):
     with pytest.raises(ConfigError, match="cannot read"):
         load_yaml(tmp_path / "missing.yaml")
