@@ -84,25 +84,24 @@ def _walk(node: yaml.Node, key: KeyPath, lines: dict[KeyPath, int], path: Path) 
             _walk(item, child, lines, path)
 
 
-def _bad_scalar_line(text: str) -> int | None:
-    """The line of the first scalar PyYAML cannot construct (it does not say itself)."""
-    loader = yaml.SafeLoader(text)
-    try:
-        while True:
-            event = loader.get_event()
-            if event is None:
-                return None
-            if isinstance(event, yaml.ScalarEvent) and event.tag is None:
-                resolved = loader.resolve(yaml.ScalarNode, event.value, (event.implicit[0], False))
-                try:
-                    loader.construct_object(yaml.ScalarNode(resolved, event.value,
-                                                            event.start_mark, event.end_mark))
-                except ValueError:
-                    return event.start_mark.line + 1
-    except yaml.YAMLError:
+def _bad_scalar(node: yaml.Node | None, key: KeyPath = ()) -> tuple[KeyPath, int] | None:
+    """Key path and line of the first scalar PyYAML cannot construct (it does not say)."""
+    if isinstance(node, yaml.ScalarNode):
+        try:
+            yaml.SafeLoader("").construct_object(node)
+        except ValueError:
+            return key, node.start_mark.line + 1
         return None
-    finally:
-        loader.dispose()
+    children: list[tuple[KeyPath, yaml.Node]] = []
+    if isinstance(node, yaml.MappingNode):
+        children = [((*key, str(k.value)), v) for k, v in node.value]
+    elif isinstance(node, yaml.SequenceNode):
+        children = [((*key, i), item) for i, item in enumerate(node.value)]
+    for child_key, child in children:
+        found = _bad_scalar(child, child_key)
+        if found:
+            return found
+    return None
 
 
 def load_yaml(path: str | Path) -> YamlDoc:
@@ -117,6 +116,7 @@ def load_yaml(path: str | Path) -> YamlDoc:
 
 def parse_yaml(text: str, path: str | Path = "<string>") -> YamlDoc:
     path = Path(path)
+    node = None
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -127,7 +127,9 @@ def parse_yaml(text: str, path: str | Path = "<string>") -> YamlDoc:
     except yaml.YAMLError as exc:
         raise ConfigError(path, None, "", f"YAML: {exc}") from exc
     except ValueError as exc:  # e.g. an impossible unquoted date: 2026-13-01
-        raise ConfigError(path, _bad_scalar_line(text), "", f"bad value: {exc}") from exc
+        key, line = _bad_scalar(node) or ((), None)
+        raise ConfigError(path, line, key, f"{exc}; put the value in quotes if it is "
+                          "not meant as a date") from exc
     lines: dict[KeyPath, int] = {}
     if node is not None:
         _walk(node, (), lines, path)

@@ -16,8 +16,6 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-
 from balagh.routing import fields
 from balagh.routing.conditions import Calendar
 from balagh.routing.lint import table_warnings
@@ -30,7 +28,7 @@ from balagh.routing.model import (
     Table,
 )
 from balagh.routing.when_loader import WhenContext, parse_when
-from balagh.yamlsrc import ConfigError, KeyPath, YamlDoc, load_yaml
+from balagh.yamlsrc import KeyPath, YamlDoc, load_yaml
 
 __all__ = ["load_table"]
 
@@ -45,7 +43,7 @@ def load_table(path: str | Path,
                answer_values: Mapping[str, frozenset[str]] | None = None) -> Table:
     """Load the routing table; with `answer_values` (from Menu.answer_values()) every
     question id and answer a rule tests must exist in the IVR menu."""
-    doc = _load(Path(path))
+    doc = load_yaml(Path(path))
     top = doc.data
     if not isinstance(top, dict):
         raise doc.error((), "the routing table must be a mapping with " + ", ".join(_TOP_KEYS))
@@ -78,38 +76,6 @@ def load_table(path: str | Path,
                   source=doc.path, timezone=timezone, wait=wait,
                   lists=MappingProxyType(lists), calendars=MappingProxyType(calendars))
     return replace(table, warnings=table_warnings(table, doc))
-
-
-def _load(path: Path) -> YamlDoc:
-    try:
-        return load_yaml(path)
-    except ValueError as exc:
-        # PyYAML raises a bare ValueError for an impossible unquoted date (2026-13-01).
-        raise _bad_date(path, exc) from exc
-
-
-def _bad_date(path: Path, exc: ValueError) -> ConfigError:
-    """Find the impossible date the YAML constructor tripped on, with its key and line."""
-    node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
-    todo: list[tuple[yaml.Node, KeyPath]] = [(node, ())] if node is not None else []
-    while todo:
-        current, key = todo.pop(0)
-        if isinstance(current, yaml.MappingNode):
-            todo += [(value, (*key, str(name.value))) for name, value in current.value]
-        elif isinstance(current, yaml.SequenceNode):
-            todo += [(item, (*key, index)) for index, item in enumerate(current.value)]
-        elif current.tag.endswith(":timestamp") and not _valid_date(current.value):
-            return ConfigError(path, current.start_mark.line + 1, key,
-                               f"not a date: {current.value} ({exc})")
-    return ConfigError(path, None, "", f"YAML: {exc}")
-
-
-def _valid_date(text: str) -> bool:
-    try:
-        date.fromisoformat(text[:10])
-    except ValueError:
-        return False
-    return True
 
 
 def _queues(doc: YamlDoc, raw: Any) -> tuple[str, ...]:
