@@ -7,13 +7,13 @@ files together when the routing table is validated.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from balagh.routing.fields import known_keys, token
 from balagh.yamlsrc import KeyPath, YamlDoc, load_yaml
 
 __all__ = ["DTMF_DIGITS", "RESERVED_KEYS", "ROUTE", "LongerTimeouts", "Menu", "Question",
@@ -25,8 +25,6 @@ RESERVED_KEYS = frozenset("*#")
 MAX_TIMEOUT = 60.0  # seconds; catches milliseconds written by habit (5000)
 ROUTE = "route"     # `next: route`: stop asking and put the call through now
 
-# Ids, answers and prompts end up in sound paths and SQLite: no spaces, no '/'.
-_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 _TOP_KEYS = ("languages", "default_language", "invalid_prompt", "questions", "danger_key",
              "repeat_key", "longer_timeouts", "reference_repeat_seconds")
 _QUESTION_KEYS = ("id", "prompt", "options", "timeout", "attempts", "default", "sets_language")
@@ -118,14 +116,14 @@ def load_menu(path: str | Path) -> Menu:
     top = doc.data
     if not isinstance(top, dict):
         raise doc.error((), "the menu must be a mapping with " + ", ".join(_TOP_KEYS))
-    _known_keys(doc, (), top, _TOP_KEYS)
+    known_keys(doc, (), top, _TOP_KEYS)
 
     languages = _languages(doc, top.get("languages"))
-    default_language = _token(doc, ("default_language",), top.get("default_language"))
+    default_language = token(doc, ("default_language",), top.get("default_language"))
     if default_language not in languages:
         raise doc.error(("default_language",),
                         f"'{default_language}' is not one of the languages {list(languages)}")
-    invalid_prompt = _token(doc, ("invalid_prompt",), top.get("invalid_prompt"))
+    invalid_prompt = token(doc, ("invalid_prompt",), top.get("invalid_prompt"))
 
     raw_questions = top.get("questions")
     if not isinstance(raw_questions, list) or not raw_questions:
@@ -180,7 +178,7 @@ def _longer_timeouts(doc: YamlDoc, raw: Any, questions: list[Question]) -> Longe
     key: KeyPath = ("longer_timeouts",)
     if not isinstance(raw, dict):
         raise doc.error(key, "must be a mapping with when and timeout")
-    _known_keys(doc, key, raw, ("when", "timeout"))
+    known_keys(doc, key, raw, ("when", "timeout"))
     when_raw = raw.get("when")
     if not isinstance(when_raw, dict) or not when_raw:
         raise doc.error((*key, "when"), "must map a question id to its answer(s), "
@@ -192,7 +190,7 @@ def _longer_timeouts(doc: YamlDoc, raw: Any, questions: list[Question]) -> Longe
         if str(question_id) not in by_id:
             raise doc.error(here, f"no question '{question_id}' in this menu")
         listed = values if isinstance(values, list) else [values]
-        names = frozenset(_token(doc, here, value) for value in listed)
+        names = frozenset(token(doc, here, value) for value in listed)
         unknown = names - by_id[str(question_id)].values
         if unknown:
             raise doc.error(here, f"'{sorted(unknown)[0]}' is not an answer of "
@@ -214,17 +212,17 @@ def _check_jumps(doc: YamlDoc, questions: list[Question]) -> None:
 def _question(doc: YamlDoc, key: KeyPath, raw: Any) -> Question:
     if not isinstance(raw, dict):
         raise doc.error(key, "a question must be a mapping with id, prompt and options")
-    _known_keys(doc, key, raw, _QUESTION_KEYS)
+    known_keys(doc, key, raw, _QUESTION_KEYS)
     options, jumps = _options(doc, (*key, "options"), raw.get("options"))
     default = None
     if raw.get("default") is not None:
-        default = _token(doc, (*key, "default"), raw["default"])
+        default = token(doc, (*key, "default"), raw["default"])
         if default not in options.values():
             raise doc.error((*key, "default"),
                             f"'{default}' is not one of the answers {list(options.values())}")
     return Question(
-        id=_token(doc, (*key, "id"), raw.get("id")),
-        prompt=_token(doc, (*key, "prompt"), raw.get("prompt")),
+        id=token(doc, (*key, "id"), raw.get("id")),
+        prompt=token(doc, (*key, "prompt"), raw.get("prompt")),
         options=options,
         timeout=_timeout(doc, (*key, "timeout"), raw.get("timeout", 5.0)),
         attempts=_attempts(doc, (*key, "attempts"), raw.get("attempts", 3)),
@@ -251,12 +249,12 @@ def _options(doc: YamlDoc, key: KeyPath, raw: Any) -> tuple[dict[str, str], dict
         if digit in options:
             raise doc.error(here, f"key {digit} is given twice")
         if isinstance(raw_value, dict):
-            _known_keys(doc, here, raw_value, _OPTION_KEYS)
+            known_keys(doc, here, raw_value, _OPTION_KEYS)
             if raw_value.get("next") is not None:
-                jumps[digit] = _token(doc, (*here, "next"), raw_value["next"])
-            value = _token(doc, (*here, "answer"), raw_value.get("answer"))
+                jumps[digit] = token(doc, (*here, "next"), raw_value["next"])
+            value = token(doc, (*here, "answer"), raw_value.get("answer"))
         else:
-            value = _token(doc, here, raw_value)
+            value = token(doc, here, raw_value)
         if value in digit_of:
             raise doc.error(here, f"answer '{value}' is already on key {digit_of[value]}")
         options[digit] = value
@@ -285,30 +283,11 @@ def _languages(doc: YamlDoc, raw: Any) -> tuple[str, ...]:
         raise doc.error(("languages",), "must be a non-empty list of language codes, e.g. [ar, en]")
     languages: list[str] = []
     for index, item in enumerate(raw):
-        language = _token(doc, ("languages", index), item)
+        language = token(doc, ("languages", index), item)
         if language in languages:
             raise doc.error(("languages", index), f"language '{language}' is listed twice")
         languages.append(language)
     return tuple(languages)
-
-
-def _known_keys(doc: YamlDoc, key: KeyPath, raw: dict[Any, Any], known: tuple[str, ...]) -> None:
-    for name in raw:
-        if str(name) not in known:
-            raise doc.error((*key, str(name)), f"unknown key (known: {', '.join(known)})")
-
-
-def _token(doc: YamlDoc, key: KeyPath, value: Any) -> str:
-    if value is None:
-        raise doc.error(key, "missing")
-    if isinstance(value, bool):
-        raise doc.error(key, f"got {str(value).lower()}: YAML reads bare yes/no/on/off as "
-                        "true/false; put the word in quotes, e.g. 'yes'")
-    if isinstance(value, int):
-        value = str(value)
-    if not isinstance(value, str) or not _TOKEN.fullmatch(value):
-        raise doc.error(key, f"must be a name of letters, digits, '-', '_' or '.', got {value!r}")
-    return value
 
 
 def _timeout(doc: YamlDoc, key: KeyPath, value: Any) -> float:
