@@ -8,6 +8,7 @@ import signal
 
 import structlog
 
+from balagh.ami.outcomes import QueueOutcomes
 from balagh.ami.queues import QueueMonitor
 from balagh.ari.app import AriApplication
 from balagh.ari.call import AriCall
@@ -70,6 +71,7 @@ async def run_app(settings: Settings, *, banner_text: bool = False,
     runner = asyncio.create_task(application.run())
     watcher = asyncio.create_task(routing.watch())
     monitor = asyncio.create_task(queues.run())
+    outcomes = asyncio.create_task(QueueOutcomes(settings.ami, store).run())
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -96,11 +98,12 @@ async def run_app(settings: Settings, *, banner_text: bool = False,
         settings.pid_file.unlink(missing_ok=True)
         watcher.cancel()
         monitor.cancel()
+        outcomes.cancel()
         # Calls still in the menu after a short grace are sent on to the dialplan
         # (their handlers' cancellation path), then the websocket closes.
         await application.drain(timeout=5)
         await application.cancel_calls()
         runner.cancel()
-        await asyncio.gather(runner, watcher, monitor, return_exceptions=True)
+        await asyncio.gather(runner, watcher, monitor, outcomes, return_exceptions=True)
         await store.close()
     return 0

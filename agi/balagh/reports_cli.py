@@ -7,8 +7,8 @@ from typing import Any
 from balagh.config import Settings
 from balagh.store.reports import ReportStore
 
-COLUMNS = ("reference", "started_at", "status", "language", "queue", "priority", "caller",
-           "location")
+COLUMNS = ("reference", "started_at", "status", "language", "queue", "priority",
+           "queue_outcome", "wait_seconds", "caller", "location")
 
 
 def _cell(value: Any) -> str:

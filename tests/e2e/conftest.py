@@ -144,7 +144,7 @@ def report_row(settings: Settings, reference: str, *, wait: float = 5.0) -> dict
 
 
 def report_by_call(settings: Settings, call_id: str, *, status: str | None = None,
-                   wait: float = 5.0) -> dict | None:
+                   wait: float = 5.0, where=None) -> dict | None:
     deadline = time.monotonic() + wait
     while True:
         with sqlite3.connect(f"file:{settings.database}?mode=ro", uri=True) as db:
@@ -153,7 +153,8 @@ def report_by_call(settings: Settings, call_id: str, *, status: str | None = Non
                              (call_id,)).fetchone()
         if row is not None:
             report = report_row(settings, row["reference"])
-            if report and (status is None or report["status"] == status):
+            if report and (status is None or report["status"] == status) and (
+                    where is None or where(report)):
                 return report
         if time.monotonic() > deadline:
             return None

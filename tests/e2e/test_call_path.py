@@ -45,6 +45,14 @@ async def test_issue_example_call_reaches_child_protection(settings, running_app
     assert report["caller"] == "+97165551234"
     assert report["language"] == "ar"
     assert report["hotline"] == "800700"
+    # The queue's side, from AMI: who answered after how long; closed when the call ends.
+    answered = report_by_call(settings, result.hotline_id, wait=10,
+                              where=lambda r: r["ended_at"] is not None)
+    assert answered is not None, running_app.log_text()[-2000:]
+    assert answered["queue_outcome"] == "answered"
+    assert answered["answered_by"] == "Sandbox child-protection agent"
+    assert answered["joined_queue"] == "child-protection"
+    assert answered["wait_seconds"] is not None and answered["wait_seconds"] < 10
 
 
 @pytest.mark.parametrize(("digits", "queue", "priority"), ROUTES)

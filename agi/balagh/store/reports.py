@@ -272,6 +272,34 @@ class ReportStore:
         ) as cursor:
             return [dict(row) async for row in cursor]
 
+    # -- the queue's side of the call (AMI events; call_id is Asterisk's Uniqueid) ----------
+
+    def queue_joined(self, *, call_id: str, queue: str, at: datetime) -> None:
+        self._update("queue_joined", call_id, at, joined_queue=queue)
+
+    def queue_answered(self, *, call_id: str, queue: str, agent: str, wait_seconds: int,
+                       at: datetime) -> None:
+        self._update("queue_answered", call_id, at, queue_outcome="answered", joined_queue=queue,
+                     answered_by=agent, answered_at=_iso(at), wait_seconds=int(wait_seconds))
+
+    def queue_abandoned(self, *, call_id: str, queue: str, wait_seconds: int,
+                        at: datetime) -> None:
+        self._update("queue_abandoned", call_id, at, queue_outcome="abandoned",
+                     joined_queue=queue, wait_seconds=int(wait_seconds), ended_at=_iso(at))
+
+    def queue_completed(self, *, call_id: str, talk_seconds: int, at: datetime) -> None:
+        self._update("queue_completed", call_id, at, talk_seconds=int(talk_seconds),
+                     ended_at=_iso(at))
+
+    def _update(self, op: str, call_id: str, at: datetime, **columns: Any) -> None:
+        """Set columns of one report (a call that is not ours simply matches no row)."""
+        def build() -> list[Statement]:
+            names = ", ".join(f"{name} = ?" for name in columns)
+            return [(f"UPDATE reports SET {names}, updated_at = ? WHERE call_id = ?",
+                     (*columns.values(), _iso(at), call_id))]
+
+        self._submit(op, call_id, build)
+
     def record_decision(
         self, *, call_id: str, rule: str, queue: str, priority: int, at: datetime
     ) -> None:

@@ -65,7 +65,17 @@ CREATE TABLE routing_reloads (
 CREATE INDEX routing_reloads_at ON routing_reloads (at);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+# v3: what happened in the queue (from AMI): who answered, after how long, or abandoned.
+_V3 = """
+ALTER TABLE reports ADD COLUMN queue_outcome TEXT;     -- answered | abandoned
+ALTER TABLE reports ADD COLUMN joined_queue TEXT;      -- the last queue the caller waited in
+ALTER TABLE reports ADD COLUMN answered_by TEXT;       -- the queue member's name
+ALTER TABLE reports ADD COLUMN answered_at TEXT;
+ALTER TABLE reports ADD COLUMN wait_seconds INTEGER;   -- in the queue, before answer or abandon
+ALTER TABLE reports ADD COLUMN talk_seconds INTEGER;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 VERSION = len(MIGRATIONS)
 
 

@@ -1,0 +1,79 @@
+"""Close each report from the queue's side: answered by whom after how long, or abandoned.
+
+app_queue's AMI events name the caller's channel by Uniqueid, which is the ARI
+channel id the report was started with, so an event finds its report directly;
+events of calls that are not Balagh's match no report and change nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import structlog
+
+from balagh.ami.client import AmiSession
+from balagh.config import AmiSettings
+from balagh.store.reports import ReportStore
+
+log = structlog.get_logger(__name__)
+
+QUEUE_EVENTS = frozenset({"QueueCallerJoin", "AgentConnect", "AgentComplete",
+                          "QueueCallerAbandon"})
+ASTERISK_QUEUE_PREFIX = "balagh-"
+
+
+def _seconds(value: str | None) -> int:
+    try:
+        return int(value or 0)
+    except ValueError:
+        return 0
+
+
+def apply_queue_event(store: ReportStore, event: dict[str, str], at: datetime) -> None:
+    """One app_queue event onto its report (pure apart from the store's enqueue)."""
+    kind = event.get("Event")
+    call_id = event.get("Uniqueid", "")
+    queue = event.get("Queue", "").removeprefix(ASTERISK_QUEUE_PREFIX)
+    if not call_id or kind not in QUEUE_EVENTS:
+        return
+    if kind == "QueueCallerJoin":
+        store.queue_joined(call_id=call_id, queue=queue, at=at)
+    elif kind == "AgentConnect":
+        agent = event.get("MemberName") or event.get("Interface") or "unknown"
+        store.queue_answered(call_id=call_id, queue=queue, agent=agent,
+                             wait_seconds=_seconds(event.get("HoldTime")), at=at)
+    elif kind == "QueueCallerAbandon":
+        store.queue_abandoned(call_id=call_id, queue=queue,
+                              wait_seconds=_seconds(event.get("HoldTime")), at=at)
+    elif kind == "AgentComplete":
+        store.queue_completed(call_id=call_id, talk_seconds=_seconds(event.get("TalkTime")),
+                              at=at)
+
+
+class QueueOutcomes:
+    def __init__(self, settings: AmiSettings, store: ReportStore,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.settings = settings
+        self.store = store
+        self.clock = clock
+
+    async def run(self) -> None:
+        """Follow queue events until cancelled, reconnecting after any AMI failure.
+
+        Events during a gap are lost (AMI does not replay them): those reports keep
+        what the IVR wrote and simply lack the queue's side."""
+        while True:
+            try:
+                async with AmiSession(self.settings) as ami:
+                    events = ami.listen(lambda e: e.get("Event") in QUEUE_EVENTS)
+                    log.info("ami.queue_outcomes_connected")
+                    while ami.manager is not None:
+                        event = await events.get()
+                        apply_queue_event(self.store, event, self.clock())
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("ami.queue_outcomes_failed", error=f"{type(exc).__name__}: {exc}")
+            await asyncio.sleep(5.0)
