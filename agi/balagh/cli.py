@@ -50,7 +50,7 @@ def _cmd_call(settings: Settings, args: argparse.Namespace) -> int:
     result = asyncio.run(place_call(settings, args.number, digits, ahead=args.ahead,
                                     timeout=args.timeout, caller_id=args.caller_id))
     print_result(result)
-    return 0 if result.queue else 1
+    return 0 if result.queue or result.dialled else 1
 
 
 def _cmd_reports(settings: Settings, args: argparse.Namespace) -> int:

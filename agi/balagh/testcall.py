@@ -37,6 +37,7 @@ class CallResult:
     timeline: list[tuple[float, str, str]] = field(default_factory=list)
     queue: str | None = None      # routing queue name, e.g. child-protection
     asterisk_queue: str | None = None  # the app_queue queue joined, e.g. balagh-child-protection
+    dialled: str | None = None    # an outside number an overflow step dialled instead
     priority: int | None = None
     reference: str | None = None
     fallback: str | None = None
@@ -48,7 +49,8 @@ class CallResult:
         return {
             "played": " ".join(self.played) or "-",
             "keys sent": ",".join(self.sent) or "-",
-            "queue": f"{self.queue} (app_queue {self.asterisk_queue})" if self.queue else "-",
+            "queue": f"{self.queue} (app_queue {self.asterisk_queue})" if self.queue
+            else f"- (dialled {self.dialled})" if self.dialled else "-",
             "priority": "-" if self.priority is None else self.priority,
             "reference": self.reference or "-",
             "answer to queue": "-" if self.seconds_to_queue is None
@@ -131,6 +133,19 @@ async def place_call(settings: Settings, number: str, digits: list[str], *,
     return result
 
 
+def _reached_a_person(event: dict[str, str]) -> bool:
+    """Joined a queue, or an overflow step dialled an outside number."""
+    return event.get("Event") == "QueueCallerJoin" or (
+        event.get("Event") == "DialBegin" and _outside_number(event.get("DestChannel", "")) != "")
+
+
+def _outside_number(dest_channel: str) -> str:
+    """'Local/+97165550000@balagh-external-dial-0000000a;1' -> '+97165550000'."""
+    if "@balagh-external-dial" not in dest_channel:
+        return ""
+    return dest_channel.removeprefix("Local/").split("@", 1)[0]
+
+
 async def _wait_ari(events: asyncio.Queue[dict[str, Any]],
                     accept: Callable[[dict[str, Any]], bool], timeout: float) -> None:
     """Wait for one ARI event, keeping the others queued in their order."""
@@ -163,8 +178,7 @@ async def _converse(ari: Any, ami: AmiSession, ari_events: asyncio.Queue[dict[st
         await ari.channels.sendDTMF(channelId=caller_leg, dtmf=keys, between=100, duration=100)
         result.sent.extend(keys)
 
-    joined = asyncio.create_task(wait_for_event(
-        ami_events, lambda e: e.get("Event") == "QueueCallerJoin", 3600))
+    joined = asyncio.create_task(wait_for_event(ami_events, _reached_a_person, 3600))
     try:
         while not joined.done():
             getter = asyncio.create_task(ari_events.get())
@@ -213,6 +227,8 @@ async def _converse(ari: Any, ami: AmiSession, ari_events: asyncio.Queue[dict[st
             joined.cancel()
     if answered_at is not None:
         result.seconds_to_queue = time.monotonic() - answered_at
+    if join.get("Event") == "DialBegin":
+        result.dialled = _outside_number(join.get("DestChannel", ""))
     result.asterisk_queue = join.get("Queue")
     result.queue = (result.asterisk_queue or "").removeprefix(ASTERISK_QUEUE_PREFIX) or None
     channel_name = join.get("Channel", "")

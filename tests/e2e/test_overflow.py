@@ -57,3 +57,16 @@ async def test_rule_on_live_queue_state(settings, running_app, table_file):
     assert busy.queue == "social-welfare"
     report = report_by_call(settings, busy.hotline_id, status="routed")
     assert report["rule"] == "women-unit-unavailable"
+
+
+async def test_overflow_chain_to_an_outside_number(settings, running_app, table_file):
+    text = table_file.read_text()
+    rule = "    when: {age: adult, gender: female}\n    queue: women-protection\n"
+    assert rule in text
+    table_file.write_text(text.replace(rule, rule + "    overflow:\n"
+                                       "      - {number: \"+97165550000\", wait: 20}\n"))
+    await asyncio.to_thread(reload_and_wait, settings, "applied")
+    async with women_agent_paused(settings):
+        result = await place_call(settings, "800700", ADULT_WOMAN, ahead=True)
+    assert result.queue is None
+    assert result.dialled == "+97165550000"
