@@ -56,7 +56,6 @@ class Settings:
     routing_file: Path = REPO_ROOT / "config" / "routing.yaml"
     sounds_dir: Path = REPO_ROOT / "sounds"
     hotline: str = "800700"
-    timezone: str = "Asia/Dubai"
     secrets_file: Path | None = None
 
     @property

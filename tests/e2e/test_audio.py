@@ -10,11 +10,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import asyncari
 
+from balagh.ami.client import wait_for_event
 from balagh.audio import SILENT, inspect_wav, problems
 from balagh.config import Settings
 from balagh.pbx.sandbox import Sandbox, in_chroot
@@ -22,15 +22,6 @@ from balagh.prompts import audio_path
 
 FIRST_PROMPT = "ask-language"
 TOLERANCE_SECONDS = 1.0  # call set-up before the prompt, and the stop arriving after it
-
-
-async def _wait(events: asyncio.Queue[dict[str, Any]], accept: Callable[[dict[str, Any]], bool],
-                timeout: float) -> dict[str, Any]:
-    async with asyncio.timeout(timeout):
-        while True:
-            event = await events.get()
-            if accept(event):
-                return event
 
 
 async def test_caller_hears_the_first_prompt(settings: Settings, pbx: Sandbox,
@@ -60,29 +51,29 @@ async def test_caller_hears_the_first_prompt(settings: Settings, pbx: Sandbox,
             # The hotline end belongs to the balagh app; follow its playbacks from here.
             await ari.applications.subscribe(applicationName=app,
                                               eventSource=f"channel:{hotline}")
-            await _wait(events, lambda e: e.get("type") == "StasisStart"
+            await wait_for_event(events, lambda e: e.get("type") == "StasisStart"
                         and e["channel"]["id"] == caller, 10)
             await ari.channels.dial(channelId=caller, timeout=30)
-            await _wait(events, lambda e: e.get("type") == "ChannelStateChange"
+            await wait_for_event(events, lambda e: e.get("type") == "ChannelStateChange"
                         and e["channel"]["id"] == caller and e["channel"]["state"] == "Up", 10)
             # A dialled ARI channel sits in Asterisk's invisible dial bridge, where it cannot
             # be recorded; a snoop on what the caller's end receives ("in") can. Started at
             # answer: the app answers, then plays, so little if any of the prompt is lost.
             await ari.channels.snoopChannelWithId(channelId=caller, snoopId=snoop, spy="in",
                                                   app=app)
-            await _wait(events, lambda e: e.get("type") == "StasisStart"
+            await wait_for_event(events, lambda e: e.get("type") == "StasisStart"
                         and e["channel"]["id"] == snoop, 5)
             await ari.channels.record(channelId=snoop, name=recording, format="wav",
                                       maxDurationSeconds=60, ifExists="overwrite")
-            started = await _wait(events, lambda e: e.get("type") in (
+            started = await wait_for_event(events, lambda e: e.get("type") in (
                 "RecordingStarted", "RecordingFailed") and e["recording"]["name"] == recording, 5)
             assert started["type"] == "RecordingStarted", str(started["recording"].get("cause"))
-            await _wait(events, lambda e: e.get("type") == "PlaybackFinished"
+            await wait_for_event(events, lambda e: e.get("type") == "PlaybackFinished"
                         and e["playback"].get("target_uri") == f"channel:{hotline}"
                         and e["playback"].get("media_uri", "").endswith(f"/{FIRST_PROMPT}"),
                         prompt.duration + 15)
             await ari.recordings.stop(recordingName=recording)
-            await _wait(events, lambda e: e.get("type") == "RecordingFinished"
+            await wait_for_event(events, lambda e: e.get("type") == "RecordingFinished"
                         and e["recording"]["name"] == recording, 10)
         finally:
             for channel in (snoop, caller):
