@@ -13,7 +13,7 @@ from balagh.ami.queues import QueueMonitor
 from balagh.ari.app import AriApplication
 from balagh.ari.call import AriCall
 from balagh.config import Settings
-from balagh.ivr.flow import RoutingContext, handle_call
+from balagh.ivr.flow import RoutingContext, handle_call, resume_call
 from balagh.ivr.menu import load_menu
 from balagh.reload import LiveTable
 from balagh.routing import load_locations
@@ -67,7 +67,10 @@ async def run_app(settings: Settings, *, banner_text: bool = False,
         # The table is read once: a reload during the call does not change its route.
         await handle_call(call, menu, routing.current, store, context=context)
 
-    application = AriApplication(settings.ari, on_call)
+    async def on_orphan(call: AriCall) -> None:
+        await resume_call(call, menu, routing.current, store, context=context)
+
+    application = AriApplication(settings.ari, on_call, orphan_handler=on_orphan)
     runner = asyncio.create_task(application.run())
     watcher = asyncio.create_task(routing.watch())
     monitor = asyncio.create_task(queues.run())

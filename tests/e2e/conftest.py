@@ -90,6 +90,13 @@ class AppProcess:
             time.sleep(0.1)
         raise RuntimeError(f"balagh run did not connect: {self.log_path.read_text()[-2000:]}")
 
+    def crash(self) -> None:
+        """SIGKILL: no shutdown path runs, as in a real crash or power cut."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.stop()
+
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)

@@ -28,6 +28,10 @@ WITHHELD = frozenset({"", "anonymous", "restricted", "unavailable", "unknown", "
 RECONCILE_GRACE_SECONDS = 1.0
 
 
+async def _continue(call: AriCall) -> None:
+    await call.continue_in_dialplan()
+
+
 def caller_number(channel: dict[str, Any]) -> str | None:
     number = str((channel.get("caller") or {}).get("number") or "").strip()
     return None if number.lower() in WITHHELD else number
@@ -47,9 +51,13 @@ def event_channel_id(event: dict[str, Any]) -> str | None:
 
 class AriApplication:
     def __init__(self, settings: AriSettings, handler: CallHandler,
-                 *, reconnect_delay: float = 1.0) -> None:
+                 *, orphan_handler: CallHandler | None = None,
+                 reconnect_delay: float = 1.0) -> None:
         self.settings = settings
         self.handler = handler
+        # A call found in the app after a (re)connect: its StasisStart went with the old
+        # connection. Without a handler it simply goes on to the dialplan.
+        self.orphan_handler = orphan_handler or _continue
         self.reconnect_delay = reconnect_delay
         self.calls: dict[str, AriCall] = {}
         self.connected = asyncio.Event()
@@ -96,7 +104,7 @@ class AriApplication:
         if call is not None:
             call.on_event(event)
 
-    def _start_call(self, event: dict[str, Any]) -> None:
+    def _start_call(self, event: dict[str, Any], handler: CallHandler | None = None) -> None:
         channel = event["channel"]
         args = event.get("args") or []
         hotline = str(args[0]) if args else str((channel.get("dialplan") or {}).get("exten", ""))
@@ -104,18 +112,18 @@ class AriApplication:
                         caller=caller_number(channel), hotline=hotline or None)
         call = AriCall(info, self._client)
         self.calls[info.call_id] = call
-        self._spawn(self._serve(call))
+        self._spawn(self._serve(call, handler or self.handler))
 
-    async def _serve(self, call: AriCall) -> None:
+    async def _serve(self, call: AriCall, handler: CallHandler) -> None:
         try:
-            await self.handler(call)
+            await handler(call)
         except Exception:
             log.exception("ari.handler_crashed", call_id=call.info.call_id)
         finally:
             self.calls.pop(call.info.call_id, None)
 
     async def _reconcile(self, client: Any) -> None:
-        """Channels in the app that we have no task for go on to the dialplan's queue."""
+        """Channels in the app that we have no task for are taken back (orphan_handler)."""
         try:
             application = await client.applications.get(applicationName=self.settings.app)
             channel_ids = list((application or {}).get("channel_ids", []))
@@ -128,10 +136,12 @@ class AriApplication:
         for channel_id in channel_ids:
             if channel_id in self.calls:
                 continue
-            log.warning("ari.orphan_continued", call_id=channel_id)
+            log.warning("ari.orphan_taken_back", call_id=channel_id)
             try:
-                await client.channels.continueInDialplan(channelId=channel_id)
-            except Exception as exc:
+                channel = await client.channels.get(channelId=channel_id)
+                self._start_call({"channel": dict(getattr(channel, "json", channel))},
+                                 self.orphan_handler)
+            except Exception as exc:  # gone meanwhile, or ARI refused: nothing to serve
                 log.warning("ari.orphan_failed", call_id=channel_id, error=str(exc))
 
     def _spawn(self, coro: Awaitable[None]) -> None:

@@ -150,6 +150,50 @@ async def handle_call(call: CallPort, menu: Menu, table: Table, store: ReportSto
     return outcome
 
 
+async def resume_call(call: CallPort, menu: Menu, table: Table, store: ReportStore,
+                      *, clock: Clock = utcnow,
+                      context: RoutingContext | None = None) -> CallOutcome:
+    """A caller who was in the menu when the app went away (crash, restart, network).
+
+    Asterisk kept the channel in the app; the new connection finds it. It is routed at
+    once by the answers stored so far, so a child who had said "child" still reaches
+    child protection, not just the general line."""
+    info = call.info
+    report = await _stored_report(store, info.call_id)
+    if report is None:
+        outcome = CallOutcome(reference=store.new_reference())
+        store.start_report(call_id=info.call_id, reference=outcome.reference,
+                           channel=info.channel, caller=info.caller, hotline=info.hotline,
+                           started_at=clock())
+    else:
+        outcome = CallOutcome(reference=report["reference"], answers=dict(report["answers"]))
+    outcome.ended_by = "resumed after the app restarted"
+    structlog.contextvars.bind_contextvars(call_id=info.call_id, report=outcome.reference)
+    log.warning("call.resume", answers=sorted(outcome.answers))
+    try:
+        await _decide(call, table, store, outcome, clock, context or RoutingContext())
+        await _route(call, menu, store, outcome, clock)
+        outcome.status = ROUTED
+    except CallGone:
+        outcome.status = HUNG_UP_IN_IVR
+    except Exception:
+        log.exception("call.error")
+        outcome.status = await _fallback(call)
+    finally:
+        store.set_status(call_id=info.call_id, status=outcome.status, at=clock(),
+                         detail=outcome.ended_by)
+        structlog.contextvars.unbind_contextvars("call_id", "report")
+    return outcome
+
+
+async def _stored_report(store: ReportStore, call_id: str) -> dict | None:
+    try:
+        return await store.get_report(call_id)
+    except Exception as exc:  # a database problem must not keep the caller waiting
+        log.warning("call.resume_without_report", error=str(exc))
+        return None
+
+
 async def _questions(call: CallPort, menu: Menu, store: ReportStore, outcome: CallOutcome,
                      clock: Clock) -> None:
     call_id = call.info.call_id
