@@ -427,3 +427,34 @@ async def test_geolocation_point_places_the_caller(menu, table, store):
     outcome = await handle_call(call, menu, table, store, clock=FixedClock(T0))
     assert outcome.location is not None
     assert (outcome.location.emirate, outcome.location.source) == ("dubai", "geolocation")
+
+
+# -- a call taken back after the app restarted -------------------------------------------
+
+
+async def test_resumed_call_is_routed_by_the_answers_stored_before_the_crash(
+        menu, table, store):
+    from balagh.ivr.flow import resume_call
+
+    first = ScriptedCall(["2", "2", "1", HANGUP])  # the old app stored three answers
+    before = await handle_call(first, menu, table, store, clock=FixedClock(T0))
+    again = ScriptedCall([])                        # the same channel, found by the new app
+    outcome = await resume_call(again, menu, table, store, clock=FixedClock(T0))
+    await store.flush()
+    report = await store.get_report(before.reference)
+    assert outcome.reference == before.reference
+    assert (report["queue"], report["status"]) == ("child-protection", ROUTED)
+    assert report["status_detail"] == "resumed after the app restarted"
+    assert again.continued and again.played == []  # straight through, no questions again
+
+
+async def test_resumed_call_without_a_stored_report_gets_one(menu, table, store):
+    from balagh.ivr.flow import resume_call
+
+    info = replace(DEFAULT_INFO, call_id="unknown-to-the-store")
+    call = ScriptedCall([], info=info)
+    outcome = await resume_call(call, menu, table, store, clock=FixedClock(T0))
+    await store.flush()
+    report = await store.get_report("unknown-to-the-store")
+    assert report is not None and report["reference"] == outcome.reference
+    assert report["queue"] == "general" and call.continued
