@@ -438,6 +438,7 @@ async def test_resumed_call_is_routed_by_the_answers_stored_before_the_crash(
 
     first = ScriptedCall(["2", "2", "1", HANGUP])  # the old app stored three answers
     before = await handle_call(first, menu, table, store, clock=FixedClock(T0))
+    await store.flush()                             # the old app's writes are on disk
     again = ScriptedCall([])                        # the same channel, found by the new app
     outcome = await resume_call(again, menu, table, store, clock=FixedClock(T0))
     await store.flush()
