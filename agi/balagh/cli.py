@@ -54,8 +54,14 @@ def _cmd_call(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _cmd_reports(settings: Settings, args: argparse.Namespace) -> int:
-    from balagh.reports_cli import show_reports
+    from balagh.reports_cli import apply_retention, show_reports
 
+    if args.reference in ("redact", "purge"):
+        if args.older_than is None:
+            print(f"error: reports {args.reference} needs --older-than DAYS", file=sys.stderr)
+            return 2
+        return asyncio.run(apply_retention(settings, args.reference, args.older_than,
+                                           dry_run=args.dry_run))
     return asyncio.run(show_reports(settings, args.reference, args.limit))
 
 
@@ -84,9 +90,17 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_argument("--timeout", type=float, default=60.0)
     call.set_defaults(func=_cmd_call)
 
-    reports = sub.add_parser("reports", help="list recent reports, or show one")
-    reports.add_argument("reference", nargs="?")
+    reports = sub.add_parser(
+        "reports", help="list recent reports, show one, or apply retention",
+        description="balagh reports [REFERENCE]; balagh reports redact --older-than DAYS "
+        "(forget caller numbers and locations); balagh reports purge --older-than DAYS "
+        "(delete reports and their answers)")
+    reports.add_argument("reference", nargs="?", help="a reference number, or redact / purge")
     reports.add_argument("--limit", type=int, default=20)
+    reports.add_argument("--older-than", type=int, metavar="DAYS",
+                         help="with redact or purge: reports started more than DAYS ago")
+    reports.add_argument("--dry-run", action="store_true",
+                         help="with redact or purge: only count")
     reports.set_defaults(func=_cmd_reports)
 
     add_sounds_parser(sub)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from balagh.config import Settings
@@ -47,3 +48,33 @@ def print_report(report: dict[str, Any]) -> None:
     for answer in report.get("answer_log", []):
         print(f"  {answer['answered_at']}  {answer['question']:<10} {_cell(answer['value']):<16}"
               f" key {_cell(answer['key'])}  attempt {answer['attempt']}")
+
+
+async def apply_retention(settings: Settings, action: str, days: int, *,
+                          dry_run: bool) -> int:
+    """`balagh reports redact|purge --older-than DAYS`."""
+    if days < 1:
+        print("error: --older-than must be at least 1 day")
+        return 1
+    if not settings.database.exists():
+        print(f"no reports ({settings.database} does not exist)")
+        return 0
+    before = datetime.now(UTC) - timedelta(days=days)
+    store = await ReportStore.open(settings.database)
+    try:
+        if dry_run:
+            count = await store.count_before(before)
+            print(f"{count} report(s) started before {before:%Y-%m-%d %H:%M} UTC would be "
+                  f"{'redacted' if action == 'redact' else 'deleted'}")
+            return 0
+        if action == "redact":
+            count = await store.redact_before(before)
+            print(f"redacted caller number and location of {count} report(s) started before "
+                  f"{before:%Y-%m-%d %H:%M} UTC")
+        else:
+            count = await store.purge_before(before)
+            print(f"deleted {count} report(s) started before {before:%Y-%m-%d %H:%M} UTC, "
+                  "with their answers")
+        return 1 if store.write_errors else 0
+    finally:
+        await store.close()

@@ -272,6 +272,36 @@ class ReportStore:
         ) as cursor:
             return [dict(row) async for row in cursor]
 
+    # -- retention: callers' data is kept no longer than it is needed -------------------
+
+    async def count_before(self, before: datetime) -> int:
+        async with self._reader.execute("SELECT COUNT(*) FROM reports WHERE started_at < ?",
+                                        (_iso(before),)) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def redact_before(self, before: datetime) -> int:
+        """Forget who called and from where (number, location) in reports started before."""
+        count = await self.count_before(before)
+        when = _iso(before)
+        self._submit("redact", "-", lambda: [(
+            "UPDATE reports SET caller = NULL, location = NULL, location_source = NULL,"
+            " channel = '' WHERE started_at < ?", (when,))])
+        await self.flush()
+        return count
+
+    async def purge_before(self, before: datetime) -> int:
+        """Delete reports started before, with their answers."""
+        count = await self.count_before(before)
+        when = _iso(before)
+        self._submit("purge", "-", lambda: [
+            ("DELETE FROM answers WHERE call_id IN"
+             " (SELECT call_id FROM reports WHERE started_at < ?)", (when,)),
+            ("DELETE FROM reports WHERE started_at < ?", (when,)),
+        ])
+        await self.flush()
+        return count
+
     # -- the queue's side of the call (AMI events; call_id is Asterisk's Uniqueid) ----------
 
     def queue_joined(self, *, call_id: str, queue: str, at: datetime) -> None:
