@@ -5,7 +5,11 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: help venv run test test-unit e2e lint pbx pbx-stop pbx-status sounds bench clean
+.PHONY: help deps venv run test test-unit e2e lint pbx pbx-stop pbx-status sounds bench clean
+
+# Debian packages the sandbox and the prompts need: debootstrap builds the PBX,
+# espeak-ng and sox make placeholder prompts (and their tests).
+DEB_TOOLS := debootstrap espeak-ng sox
 
 help:
 	@echo "make run       start the sandbox PBX and the Balagh app (prints how to place a call)"
@@ -13,6 +17,14 @@ help:
 	@echo "make pbx       install (once) and start the sandbox Asterisk"
 	@echo "make sounds    generate missing placeholder prompts with espeak-ng"
 	@echo "make bench     benchmarks against the sandbox PBX (results in bench/RESULTS.md)"
+
+deps:
+	@missing=""; for tool in $(DEB_TOOLS); do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
 
 $(STAMP): pyproject.toml setup.cfg
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +34,7 @@ $(STAMP): pyproject.toml setup.cfg
 
 venv: $(STAMP)
 
-pbx: venv
+pbx: deps venv
 	$(BIN)/balagh pbx install
 	$(BIN)/balagh pbx start
 
@@ -42,7 +54,7 @@ test-unit: venv
 	$(BIN)/pytest tests/unit
 
 # The e2e suite starts the sandbox PBX itself if it is not running (and stops it after).
-test: venv lint
+test: deps venv lint
 	$(BIN)/balagh pbx install
 	$(BIN)/pytest tests
 
@@ -50,7 +62,7 @@ e2e: venv
 	$(BIN)/balagh pbx install
 	$(BIN)/pytest tests/e2e
 
-sounds: venv
+sounds: deps venv
 	$(BIN)/balagh sounds generate
 	$(BIN)/balagh sounds check
 
