@@ -48,7 +48,9 @@ async def test_rule_on_live_queue_state(settings, running_app, table_file):
 """
     table_file.write_text(text.replace("rules:\n", rule, 1))
     await asyncio.to_thread(reload_and_wait, settings, "applied")
-    # With an agent free, the live-state rule does not match.
+    # With an agent free, the live-state rule does not match. The app polls QueueSummary
+    # every 2 s: let its view catch up with the agent un-paused by the test before.
+    await asyncio.sleep(3)
     free = await place_call(settings, "800700", ADULT_WOMAN, ahead=True)
     assert free.queue == "women-protection"
     async with women_agent_paused(settings):
