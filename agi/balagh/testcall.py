@@ -20,9 +20,8 @@ import asyncari
 
 from balagh.ami.client import AmiSession, wait_for_event
 from balagh.config import Settings
+from balagh.queue_names import routing_queue
 
-# dialplan/extensions_balagh.conf serves routing queue NAME with app_queue's balagh-NAME.
-ASTERISK_QUEUE_PREFIX = "balagh-"
 # A person takes a moment after a prompt starts before pressing a key.
 KEY_DELAY_SECONDS = 0.3
 
@@ -230,7 +229,7 @@ async def _converse(ari: Any, ami: AmiSession, ari_events: asyncio.Queue[dict[st
     if join.get("Event") == "DialBegin":
         result.dialled = _outside_number(join.get("DestChannel", ""))
     result.asterisk_queue = join.get("Queue")
-    result.queue = (result.asterisk_queue or "").removeprefix(ASTERISK_QUEUE_PREFIX) or None
+    result.queue = routing_queue(result.asterisk_queue or "")
     channel_name = join.get("Channel", "")
     result.hotline_channel = channel_name
     prio = await ami.getvar(channel_name, "QUEUE_PRIO")

@@ -13,6 +13,14 @@ from balagh.config import AmiSettings
 EventFilter = Callable[[dict[str, str]], bool]
 
 
+def ami_int(value: object) -> int:
+    """An AMI header as a whole number; AMI sends text, and a missing one counts as 0."""
+    try:
+        return int(str(value))
+    except ValueError:
+        return 0
+
+
 class AmiError(RuntimeError):
     pass
 

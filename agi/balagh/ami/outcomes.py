@@ -13,29 +13,20 @@ from datetime import UTC, datetime
 
 import structlog
 
-from balagh.ami.client import AmiSession
+from balagh.ami.client import AmiSession, ami_int
 from balagh.config import AmiSettings
+from balagh.queue_names import routing_queue
 from balagh.store.reports import ReportStore
 
 log = structlog.get_logger(__name__)
 
 QUEUE_EVENTS = frozenset({"QueueCallerJoin", "AgentConnect", "AgentComplete",
                           "QueueCallerAbandon"})
-ASTERISK_QUEUE_PREFIX = "balagh-"
-
-
-def _seconds(value: str | None) -> int:
-    try:
-        return int(value or 0)
-    except ValueError:
-        return 0
-
-
 def apply_queue_event(store: ReportStore, event: dict[str, str], at: datetime) -> None:
     """One app_queue event onto its report (pure apart from the store's enqueue)."""
     kind = event.get("Event")
     call_id = event.get("Uniqueid", "")
-    queue = event.get("Queue", "").removeprefix(ASTERISK_QUEUE_PREFIX)
+    queue = routing_queue(event.get("Queue", "")) or event.get("Queue", "")
     if not call_id or kind not in QUEUE_EVENTS:
         return
     if kind == "QueueCallerJoin":
@@ -43,12 +34,12 @@ def apply_queue_event(store: ReportStore, event: dict[str, str], at: datetime) -
     elif kind == "AgentConnect":
         agent = event.get("MemberName") or event.get("Interface") or "unknown"
         store.queue_answered(call_id=call_id, queue=queue, agent=agent,
-                             wait_seconds=_seconds(event.get("HoldTime")), at=at)
+                             wait_seconds=ami_int(event.get("HoldTime")), at=at)
     elif kind == "QueueCallerAbandon":
         store.queue_abandoned(call_id=call_id, queue=queue,
-                              wait_seconds=_seconds(event.get("HoldTime")), at=at)
+                              wait_seconds=ami_int(event.get("HoldTime")), at=at)
     elif kind == "AgentComplete":
-        store.queue_completed(call_id=call_id, talk_seconds=_seconds(event.get("TalkTime")),
+        store.queue_completed(call_id=call_id, talk_seconds=ami_int(event.get("TalkTime")),
                               at=at)
 
 

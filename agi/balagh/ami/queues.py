@@ -15,21 +15,12 @@ from typing import Any
 
 import structlog
 
-from balagh.ami.client import AmiSession
+from balagh.ami.client import AmiSession, ami_int
 from balagh.config import AmiSettings
+from balagh.queue_names import routing_queue
 from balagh.routing import QueueState
 
 log = structlog.get_logger(__name__)
-
-ASTERISK_QUEUE_PREFIX = "balagh-"
-
-
-def _int(value: Any) -> int:
-    try:
-        return int(str(value))
-    except ValueError:
-        return 0
-
 
 def parse_summary(events: list[Any]) -> dict[str, QueueState]:
     """QueueSummary events -> routing queue name -> state."""
@@ -37,13 +28,13 @@ def parse_summary(events: list[Any]) -> dict[str, QueueState]:
     for event in events:
         if event.get("Event") != "QueueSummary":
             continue
-        name = str(event.get("Queue", ""))
-        if not name.startswith(ASTERISK_QUEUE_PREFIX):
+        name = routing_queue(str(event.get("Queue", "")))
+        if name is None:
             continue
-        states[name.removeprefix(ASTERISK_QUEUE_PREFIX)] = QueueState(
-            logged_in=_int(event.get("LoggedIn")), available=_int(event.get("Available")),
-            callers=_int(event.get("Callers")), longest_wait=float(_int(
-                event.get("LongestHoldTime"))))
+        states[name] = QueueState(
+            logged_in=ami_int(event.get("LoggedIn")), available=ami_int(event.get("Available")),
+            callers=ami_int(event.get("Callers")),
+            longest_wait=float(ami_int(event.get("LongestHoldTime"))))
     return states
 
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from balagh.ivr.menu import Menu, Question
+from balagh.queue_names import asterisk_queue, routing_queue
 from balagh.routing import DANGER_ANSWER, DANGER_QUESTION, Table, decide
 
-ASTERISK_QUEUE_PREFIX = "balagh-"
 MAX_PROBLEMS = 200  # enough to see the pattern; a broken menu can have thousands
 
 
@@ -49,9 +49,9 @@ def served_queues(queues_conf: Path) -> set[str]:
         match = re.match(r"\s*\[([^\]]+)\](\(([^)]*)\))?", line)
         if not match or "!" in (match.group(3) or ""):
             continue
-        name = match.group(1).strip()
-        if name.startswith(ASTERISK_QUEUE_PREFIX):
-            served.add(name.removeprefix(ASTERISK_QUEUE_PREFIX))
+        name = routing_queue(match.group(1).strip())
+        if name:
+            served.add(name)
     return served
 
 
@@ -98,7 +98,7 @@ def _end(table: Table, served: set[str] | None, answers: Mapping[str, str],
         _problem(result, steps, f"ends in '{decision.queue}', not a queue of the routing table")
     elif served is not None and decision.queue not in served:
         _problem(result, steps, f"ends in '{decision.queue}' (rule {decision.rule}), but "
-                 f"queues.conf has no queue {ASTERISK_QUEUE_PREFIX}{decision.queue}")
+                 f"queues.conf has no queue {asterisk_queue(decision.queue)}")
     else:
         result.endings[decision.queue] += 1
 
