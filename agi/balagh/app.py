@@ -46,8 +46,7 @@ def reload_trigger(settings: Settings) -> str:
     return f"sighup: {note}" if note else "sighup"
 
 
-async def run_app(settings: Settings, *, banner_text: bool = False,
-                  ready: asyncio.Event | None = None) -> int:
+async def run_app(settings: Settings, *, banner_text: bool = False) -> int:
     menu = load_menu(settings.ivr_file)
     if not settings.ari.password:
         log.warning("ari.no_password", hint="set BALAGH_ARI_PASSWORD or run `balagh pbx start`")
@@ -88,11 +87,8 @@ async def run_app(settings: Settings, *, banner_text: bool = False,
         await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
         for waiter in waiters:
             waiter.cancel()
-        if application.connected.is_set():
-            if banner_text:
-                print(banner(settings), flush=True)
-            if ready is not None:
-                ready.set()
+        if banner_text and application.connected.is_set():
+            print(banner(settings), flush=True)
         await stop.wait()
         log.info("app.stopping")
     finally:
