@@ -30,6 +30,8 @@ def point_from_location_info(location_info: str) -> tuple[float, float] | None:
 
 
 async def geolocated_emirate(call: CallPort) -> str | None:
+    if not call.info.channel.startswith("PJSIP/"):
+        return None  # only a SIP INVITE carries one: no REST round trips for other calls
     try:
         if (await call.get_variable("GEOLOC_PROFILE(format)") or "").upper() != "GML":
             return None
