@@ -49,6 +49,7 @@ run: pbx
 
 lint: venv
 	$(BIN)/ruff check agi tests $(wildcard bench)
+	$(BIN)/mypy
 
 test-unit: venv
 	$(BIN)/pytest tests/unit

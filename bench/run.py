@@ -23,7 +23,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from balagh.config import REPO_ROOT, load_settings
+from balagh.config import CONFIG_DIR, load_settings
 from balagh.ivr.check import check_menu
 from balagh.ivr.menu import load_menu
 from balagh.pbx.sandbox import Sandbox
@@ -31,7 +31,7 @@ from balagh.routing import decide, load_table
 from balagh.store.reports import ReportStore
 from balagh.testcall import place_call
 
-RESULTS = REPO_ROOT / "bench" / "RESULTS.md"
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 SEQUENTIAL_CALLS = 10
 BURST_CALLS = 20
 ADULT_WOMAN = ["2", "2", "2", "2", "1", "0"]
@@ -111,8 +111,8 @@ async def store_throughput(out: list[str]) -> None:
 
 
 def pure(out: list[str]) -> None:
-    menu = load_menu(REPO_ROOT / "config" / "ivr.yaml")
-    table = load_table(REPO_ROOT / "config" / "routing.yaml", menu.answer_values())
+    menu = load_menu(CONFIG_DIR / "ivr.yaml")
+    table = load_table(CONFIG_DIR / "routing.yaml", menu.answer_values())
     answers = {"language": "ar", "danger": "no", "age": "adult", "gender": "male",
                "emirate": "dubai", "condition": "none"}
     n = 100_000

@@ -1,3 +1,1 @@
-"""Balagh: a quick-report hotline for Asterisk."""
-
-__version__ = "0.1.0"
+"""Balagh: a quick-report hotline for Asterisk. The version is the package metadata's."""

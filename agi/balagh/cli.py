@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from importlib import metadata
 from pathlib import Path
 
 from balagh.config import Settings, load_settings
@@ -67,6 +68,8 @@ def _cmd_reports(settings: Settings, args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="balagh", description=__doc__)
+    parser.add_argument("--version", action="version",
+                        version=f"%(prog)s {metadata.version('balagh')}")
     parser.add_argument("--config", type=Path, help="service settings (default config/balagh.yaml)")
     parser.add_argument("--log-level", help="debug, info, warning (default: info for run, "
                         "warning otherwise)")
@@ -116,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(level, json=args.log_json)
     try:
         settings = load_settings(args.config)
-        return args.func(settings, args)
+        status: int = args.func(settings, args)
+        return status
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -13,7 +13,14 @@ from typing import Any
 
 from balagh.yamlsrc import ConfigError, YamlDoc, load_yaml
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+# The shipped config/, dialplan/ and sounds/: in a checkout balagh/shipped/ holds
+# symlinks to the top-level folders (resolved, so messages name config/routing.yaml);
+# a built wheel carries the folders themselves there as package data.
+SHIPPED = Path(__file__).resolve().parent / "shipped"
+CONFIG_DIR = (SHIPPED / "config").resolve()
+DIALPLAN_DIR = (SHIPPED / "dialplan").resolve()
+SOUNDS_DIR = (SHIPPED / "sounds").resolve()
+ASTERISK_CONFIG_DIR = CONFIG_DIR / "asterisk"
 
 
 def _home() -> Path:
@@ -52,9 +59,9 @@ class Settings:
     ami: AmiSettings = AmiSettings()
     data_dir: Path = field(default_factory=default_data_dir)
     pbx_dir: Path = field(default_factory=default_pbx_dir)
-    ivr_file: Path = REPO_ROOT / "config" / "ivr.yaml"
-    routing_file: Path = REPO_ROOT / "config" / "routing.yaml"
-    sounds_dir: Path = REPO_ROOT / "sounds"
+    ivr_file: Path = CONFIG_DIR / "ivr.yaml"
+    routing_file: Path = CONFIG_DIR / "routing.yaml"
+    sounds_dir: Path = SOUNDS_DIR
     hotline: str = "800700"
     secrets_file: Path | None = None
 
@@ -77,7 +84,7 @@ class Settings:
         return self.pbx_dir / "secrets.env"
 
 
-DEFAULT_CONFIG = REPO_ROOT / "config" / "balagh.yaml"
+DEFAULT_CONFIG = CONFIG_DIR / "balagh.yaml"
 
 # Environment overrides: variable -> (section, key). Read last, so they win.
 ENV_OVERRIDES: dict[str, tuple[str, str]] = {

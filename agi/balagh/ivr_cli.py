@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from balagh.config import REPO_ROOT, Settings
+from balagh.config import ASTERISK_CONFIG_DIR, Settings
 from balagh.ivr.check import check_menu, served_queues
 from balagh.ivr.menu import load_menu
 from balagh.routing import load_table
 
-SANDBOX_QUEUES_CONF = REPO_ROOT / "config" / "asterisk" / "queues.conf"
+SANDBOX_QUEUES_CONF = ASTERISK_CONFIG_DIR / "queues.conf"
 
 
 def _check(settings: Settings, args: argparse.Namespace) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
@@ -14,7 +15,8 @@ import structlog
 _API_KEY = re.compile(r"(api_key=)[^&\s'\"]+")
 
 
-def redact_secrets(_logger: object, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+def redact_secrets(_logger: object, _name: str,
+                   event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     for key, value in event.items():
         if isinstance(value, str) and "api_key=" in value:
             event[key] = _API_KEY.sub(r"\1[redacted]", value)

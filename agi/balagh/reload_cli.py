@@ -8,6 +8,7 @@ import getpass
 import os
 import signal
 import socket
+from typing import Any
 
 from balagh.config import Settings
 from balagh.store.reports import ReportStore
@@ -29,7 +30,7 @@ def _reload(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _history_rows(settings: Settings, limit: int) -> list[dict]:
+async def _history_rows(settings: Settings, limit: int) -> list[dict[str, Any]]:
     store = await ReportStore.open(settings.database)
     try:
         return await store.list_reloads(limit)

@@ -185,7 +185,8 @@ def add_parser(subparsers: argparse._SubParsersAction  # type: ignore[type-arg]
     """Add `balagh routes check|explain`; returns its actions for more (reload, history)."""
     routes = subparsers.add_parser("routes", help="check the routing table, or explain "
                                    "where a call would go")
-    actions = routes.add_subparsers(dest="action", required=True)
+    actions: argparse._SubParsersAction = routes.add_subparsers(  # type: ignore[type-arg]
+        dest="action", required=True)
 
     check = actions.add_parser("check", help="validate routing.yaml and the locations.yaml "
                                "next to it (exit 0 ok, 1 on an error)")

@@ -37,9 +37,27 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def settings(data_dir: Path) -> Settings:
+def pbx() -> Iterator[Sandbox]:
+    """The sandbox PBX, installed and started before any settings are read.
+
+    Its secrets are made on install; reading settings earlier would hold empty
+    passwords on a machine where the sandbox was never built."""
+    if os.geteuid() != 0:
+        pytest.skip("the sandbox PBX needs root")
+    sandbox = Sandbox(load_settings())
+    sandbox.install()
+    started = sandbox.start()
+    yield sandbox
+    if started:
+        sandbox.stop()
+
+
+@pytest.fixture(scope="session")
+def settings(pbx: Sandbox, data_dir: Path) -> Settings:
+    # Read after the PBX is set up, so the sandbox's secrets are there.
     # The app routes by a copy of the shipped table, so reload tests can edit it.
     shipped = load_settings()
+    assert shipped.ari.password and shipped.ami.secret, "no ARI/AMI secrets after install"
     config = data_dir / "config"
     config.mkdir(exist_ok=True)
     for name in ("routing.yaml", "locations.yaml"):
@@ -52,18 +70,6 @@ def app_environment(settings: Settings) -> dict[str, str]:
     """The environment under which `balagh` commands see the test app's settings."""
     return {**os.environ, "BALAGH_DATA_DIR": str(settings.data_dir),
             "BALAGH_ROUTING_FILE": str(settings.routing_file)}
-
-
-@pytest.fixture(scope="session")
-def pbx(settings: Settings) -> Iterator[Sandbox]:
-    if os.geteuid() != 0:
-        pytest.skip("the sandbox PBX needs root")
-    sandbox = Sandbox(settings)
-    sandbox.install()
-    started = sandbox.start()
-    yield sandbox
-    if started:
-        sandbox.stop()
 
 
 class AppProcess:

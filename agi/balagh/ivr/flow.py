@@ -13,6 +13,7 @@ import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import structlog
 
@@ -186,7 +187,7 @@ async def resume_call(call: CallPort, menu: Menu, table: Table, store: ReportSto
     return outcome
 
 
-async def _stored_report(store: ReportStore, call_id: str) -> dict | None:
+async def _stored_report(store: ReportStore, call_id: str) -> dict[str, Any] | None:
     try:
         return await store.get_report(call_id)
     except Exception as exc:  # a database problem must not keep the caller waiting

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,10 +66,10 @@ def _from_one_line(text: str) -> list[Source]:
     return sources
 
 
-def debian_mirror(apt_dir: Path = APT_DIR, environ: dict[str, str] | None = None) -> str:
-    environ = os.environ if environ is None else environ
-    if environ.get("BALAGH_DEBIAN_MIRROR"):
-        return environ["BALAGH_DEBIAN_MIRROR"]
+def debian_mirror(apt_dir: Path = APT_DIR, environ: Mapping[str, str] | None = None) -> str:
+    env = os.environ if environ is None else environ
+    if env.get("BALAGH_DEBIAN_MIRROR"):
+        return env["BALAGH_DEBIAN_MIRROR"]
     sources: list[Source] = []
     for path in sorted((apt_dir / "sources.list.d").glob("*.sources")):
         sources += _from_deb822(path.read_text(encoding="utf-8", errors="replace"))

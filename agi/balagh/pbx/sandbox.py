@@ -12,16 +12,18 @@ import base64
 import os
 import secrets
 import shutil
+import socket
 import subprocess
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import structlog
 
-from balagh.config import REPO_ROOT, Settings, read_env_file
+from balagh.config import ASTERISK_CONFIG_DIR, DIALPLAN_DIR, Settings, read_env_file
 from balagh.pbx.mirror import debian_mirror
 from balagh.prompts import install_prompts
 
@@ -59,8 +61,12 @@ class Sandbox:
     # -- install -------------------------------------------------------------
 
     def install(self, *, force: bool = False) -> bool:
-        """Build the chroot unless it is there already. Returns True if it built one."""
+        """Build the chroot unless it is there already. Returns True if it built one.
+
+        The secrets are made first, so that every process started after `balagh pbx
+        install` (the app, the tests) reads the same passwords the PBX will get."""
         _require_root()
+        self.secrets()
         if self.installed and not force:
             return False
         for tool in ("debootstrap",):
@@ -124,8 +130,8 @@ class Sandbox:
             "{{SIP_PASSWORD}}": values["BALAGH_SIP_PASSWORD"],
         }
         etc = self.root / "etc/asterisk"
-        sources = sorted((REPO_ROOT / "config/asterisk").glob("*.conf"))
-        sources += sorted((REPO_ROOT / "dialplan").glob("*.conf"))
+        sources = sorted(ASTERISK_CONFIG_DIR.glob("*.conf"))
+        sources += sorted(DIALPLAN_DIR.glob("*.conf"))
         for source in sources:
             text = source.read_text(encoding="utf-8")
             for placeholder, value in placeholders.items():
@@ -162,6 +168,7 @@ class Sandbox:
             self.cli("core reload")
             self.wait_for_ari(timeout)
             return False
+        self._refuse_busy_ports()
         self._mount_proc()
         # Debian ships no recording folder; ARI record fails without it.
         for rel in ("var/run/asterisk", "var/log/asterisk", "var/spool/asterisk/recording"):
@@ -171,6 +178,18 @@ class Sandbox:
         self.wait_for_ari(timeout)
         log.info("sandbox.started", ari=self.settings.ari.url)
         return True
+
+    def _refuse_busy_ports(self) -> None:
+        """Another Asterisk (a sandbox in another folder) would answer with other passwords."""
+        url = urllib.parse.urlsplit(self.settings.ari.url)
+        for host, port in ((url.hostname or "127.0.0.1", url.port or 80),
+                           (self.settings.ami.host, self.settings.ami.port)):
+            with socket.socket() as probe:
+                probe.settimeout(1)
+                if probe.connect_ex((host, port)) == 0:
+                    raise SandboxError(
+                        f"something already listens on {host}:{port} (another Asterisk, or a "
+                        f"sandbox in another folder?); stop it before starting {self.dir}")
 
     def wait_for_ari(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout

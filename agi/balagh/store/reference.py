@@ -50,4 +50,4 @@ def generate(random_digits: int = RANDOM_DIGITS) -> str:
 
 def space_size(random_digits: int = RANDOM_DIGITS) -> int:
     """How many distinct references `generate(random_digits)` can return."""
-    return 9 * 10 ** (random_digits - 1)
+    return int(9 * 10 ** (random_digits - 1))
