@@ -8,6 +8,7 @@ import signal
 
 import structlog
 
+from balagh.ami.client import AmiSession
 from balagh.ami.outcomes import QueueOutcomes
 from balagh.ami.queues import QueueMonitor
 from balagh.ari.app import AriApplication
@@ -59,7 +60,8 @@ async def run_app(settings: Settings, *, banner_text: bool = False) -> int:
     except Exception:
         await store.close()
         raise
-    queues = QueueMonitor(settings.ami)
+    ami = AmiSession(settings.ami)  # the process's one AMI login, shared by its consumers
+    queues = QueueMonitor(ami)
     context = RoutingContext(queues=queues.snapshot, prefixes=prefixes)
 
     async def on_call(call: AriCall) -> None:
@@ -72,8 +74,9 @@ async def run_app(settings: Settings, *, banner_text: bool = False) -> int:
     application = AriApplication(settings.ari, on_call, orphan_handler=on_orphan)
     runner = asyncio.create_task(application.run())
     watcher = asyncio.create_task(routing.watch())
+    ami_link = asyncio.create_task(ami.run())
     monitor = asyncio.create_task(queues.run())
-    outcomes = asyncio.create_task(QueueOutcomes(settings.ami, store).run())
+    outcomes = asyncio.create_task(QueueOutcomes(ami, store).run())
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -98,11 +101,13 @@ async def run_app(settings: Settings, *, banner_text: bool = False) -> int:
         watcher.cancel()
         monitor.cancel()
         outcomes.cancel()
+        ami_link.cancel()
         # Calls still in the menu after a short grace are sent on to the dialplan
         # (their handlers' cancellation path), then the websocket closes.
         await application.drain(timeout=5)
         await application.cancel_calls()
         runner.cancel()
-        await asyncio.gather(runner, watcher, monitor, outcomes, return_exceptions=True)
+        await asyncio.gather(runner, watcher, monitor, outcomes, ami_link,
+                             return_exceptions=True)
         await store.close()
     return 0

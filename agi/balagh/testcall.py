@@ -19,8 +19,8 @@ from typing import Any
 import asyncari
 
 from balagh.ami.client import AmiSession, wait_for_event
+from balagh.ami.queue_names import routing_queue
 from balagh.config import Settings
-from balagh.queue_names import routing_queue
 
 # A person takes a moment after a prompt starts before pressing a key.
 KEY_DELAY_SECONDS = 0.3

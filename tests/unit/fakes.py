@@ -138,14 +138,15 @@ class FixedClock:
 class RecordingRepo:
     """One ARI resource (channels, playbacks): every method is async and recorded.
 
-    `errors[name]` makes that method raise; `hooks[name]` runs after recording
-    (e.g. to feed events back, as Asterisk would)."""
+    `errors[name]` makes that method raise; `results[name]` is what it returns;
+    `hooks[name]` runs after recording (e.g. to feed events back, as Asterisk would)."""
 
     def __init__(self, name: str) -> None:
         self._name = name
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.errors: dict[str, BaseException] = {}
         self.hooks: dict[str, Any] = {}
+        self.results: dict[str, Any] = {}
 
     def named(self, method: str) -> list[dict[str, Any]]:
         return [params for name, params in self.calls if name == method]
@@ -160,7 +161,7 @@ class RecordingRepo:
                 self.hooks[method](**params)
             if method in self.errors:
                 raise self.errors[method]
-            return None
+            return self.results.get(method)
 
         operation.__name__ = f"{self._name}.{method}"
         return operation

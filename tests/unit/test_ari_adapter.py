@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from balagh.ari.app import AriApplication, caller_number, event_channel_id
+from balagh.ari.app import AriApplication, AriUnavailable, caller_number, event_channel_id
 from balagh.ari.call import AriCall
 from balagh.config import AriSettings
 from balagh.ivr.port import CallGone, CallInfo
@@ -275,7 +275,7 @@ class RecordingHandler:
 def make_app(handler) -> tuple[AriApplication, FakeRest]:
     app = AriApplication(AriSettings(url="http://pbx.example:8088/", password="x"), handler)
     rest = FakeRest()
-    app._client = rest
+    app.client = rest
     return app, rest
 
 
@@ -297,7 +297,7 @@ async def test_stasis_start_creates_a_call_and_runs_the_handler():
     assert call is app.calls["c1"]
     assert call.info == CallInfo(call_id="c1", channel="PJSIP/trunk-c1", caller="0501234567",
                                  hotline="800222")
-    assert call._rest is rest
+    assert call._rest.channels is rest.channels
     handler.release.set()
     await app.drain(1.0)
     assert app.calls == {}  # forgotten once the handler returns
@@ -422,3 +422,49 @@ def test_event_channel_id():
     assert event_channel_id({"type": "PlaybackFinished", "playback": {"id": "p"}}) is None
     assert event_channel_id({"type": "StasisEnd", "channel": {"id": ""}}) is None
     assert event_channel_id({"type": "ApplicationReplaced"}) is None
+
+
+# -- channel variables ----------------------------------------------------------------
+
+
+async def test_an_unset_variable_is_none_and_keeps_the_call():
+    # ARI's 404 "variable not found" looks like a gone channel's 404: the channel decides.
+    call, rest = make_call()
+    rest.channels.errors["getChannelVar"] = rest_error(404)
+    assert await call.get_variable("GEOLOC_PROFILE(format)") is None
+    assert not call.gone
+    assert rest.channels.named("get") == [{"channelId": CHANNEL}]
+    await call.set_variables({"BALAGH_QUEUE": "general"})  # the call goes on
+    assert rest.channels.named("setChannelVar")
+
+
+async def test_a_variable_of_a_gone_channel_is_callgone():
+    call, rest = make_call()
+    rest.channels.errors["getChannelVar"] = rest_error(404)
+    rest.channels.errors["get"] = rest_error(404)
+    with pytest.raises(CallGone):
+        await call.get_variable("GEOLOC_PROFILE(format)")
+    assert call.gone
+
+
+async def test_a_set_variable_is_read():
+    call, rest = make_call()
+    rest.channels.results["getChannelVar"] = {"value": "GML"}
+    assert await call.get_variable("GEOLOC_PROFILE(format)") == "GML"
+
+
+async def test_a_call_in_progress_goes_on_over_the_new_connection():
+    # After a websocket drop asyncari closes the old client; the call must not keep it.
+    handler = RecordingHandler(hold=True)
+    app, old = make_app(handler)
+    app.dispatch(stasis_start("c1"))
+    await until(lambda: handler.calls)
+    call = handler.calls[0]
+    app.client = None  # the connection dropped
+    with pytest.raises(AriUnavailable):
+        await call.answer()
+    new = FakeRest()
+    app.client = new  # reconnected
+    await call.answer()
+    assert new.channels.named("answer") == [{"channelId": "c1"}]
+    assert old.channels.named("answer") == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from balagh.ami.client import AmiSession
 from balagh.ami.queues import QueueMonitor, parse_summary
 from balagh.config import AmiSettings
 from balagh.routing import QueueState
@@ -21,5 +22,5 @@ def test_summary_events_become_states_by_routing_name():
 
 
 def test_no_snapshot_before_the_first_poll_or_when_stale():
-    monitor = QueueMonitor(AmiSettings(), max_age=10.0)
+    monitor = QueueMonitor(AmiSession(AmiSettings()), max_age=10.0)
     assert monitor.snapshot() == {}

@@ -1,4 +1,10 @@
-"""A small AMI session over panoramisk: log in, read events, run actions."""
+"""The AMI session over panoramisk: log in, read events, run actions.
+
+One session per process: `balagh run` keeps it up with `run()` (supervised, with
+backoff) and every consumer (queue monitor, queue outcomes) listens on it or sends
+actions through it; listeners stay registered across reconnects. Short-lived users
+(the test caller, tests) use it as `async with AmiSession(settings) as ami`.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +12,13 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+import structlog
 from panoramisk import Manager
 
 from balagh.config import AmiSettings
+from balagh.supervised import DEFAULT_BACKOFF, Backoff, MarkUp, keep_up
+
+log = structlog.get_logger(__name__)
 
 EventFilter = Callable[[dict[str, str]], bool]
 
@@ -31,7 +41,23 @@ class AmiSession:
     def __init__(self, settings: AmiSettings) -> None:
         self.settings = settings
         self.manager: Manager | None = None
+        self.connected = asyncio.Event()
+        self._lost = asyncio.Event()
         self._listeners: list[tuple[EventFilter, asyncio.Queue[dict[str, str]]]] = []
+
+    async def run(self, backoff: Backoff = DEFAULT_BACKOFF) -> None:
+        """Stay logged in until cancelled, logging in again after every drop."""
+        await keep_up("ami", self._session, backoff)
+
+    async def _session(self, mark_up: MarkUp) -> None:
+        self._lost.clear()
+        await self.connect()
+        try:
+            mark_up()
+            log.info("ami.connected", host=self.settings.host, port=self.settings.port)
+            await self._lost.wait()
+        finally:
+            self.close()
 
     async def __aenter__(self) -> AmiSession:
         await self.connect()
@@ -54,6 +80,8 @@ class AmiSession:
             ping_delay=30, on_login=on_login,
         )
         self.manager.register_event("*", self._on_event)
+        # panoramisk would reconnect by itself; the supervisor (run) does that instead.
+        self.manager.connection_lost = lambda exc: self._lost.set()
         try:
             await asyncio.wait_for(self.manager.connect(), timeout)
             await asyncio.wait_for(logged_in, timeout)
@@ -61,11 +89,14 @@ class AmiSession:
             self.close()
             raise AmiError(f"AMI login to {self.settings.host}:{self.settings.port} as "
                            f"{self.settings.username!r} failed: {exc or 'timed out'}") from exc
+        self.connected.set()
 
     def close(self) -> None:
+        self.connected.clear()
         if self.manager is not None:
-            # panoramisk reconnects on connection_lost; closing on purpose must not.
-            self.manager.connection_lost = lambda exc: None
+            # A failed connect has panoramisk schedule its own retry of this manager:
+            # a closed one must not come back beside the next.
+            self.manager.connect = lambda *args, **kwargs: None
             self.manager.close()
             self.manager = None
 
@@ -85,13 +116,13 @@ class AmiSession:
         self._listeners = [(a, q) for a, q in self._listeners if q is not queue]
 
     async def action(self, action: dict[str, str], timeout: float = 10.0) -> Any:
-        if self.manager is None:
+        if self.manager is None or not self.connected.is_set():
             raise AmiError("not connected")
         return await asyncio.wait_for(self.manager.send_action(dict(action)), timeout)
 
     async def action_list(self, action: dict[str, str], timeout: float = 10.0) -> list[Any]:
         """An action answered by a list of events (QueueSummary, QueueStatus, ...)."""
-        if self.manager is None:
+        if self.manager is None or not self.connected.is_set():
             raise AmiError("not connected")
         answer = await asyncio.wait_for(self.manager.send_action(dict(action), as_list=True),
                                         timeout)

@@ -7,15 +7,13 @@ events of calls that are not Balagh's match no report and change nothing.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 import structlog
 
 from balagh.ami.client import AmiSession, ami_int
-from balagh.config import AmiSettings
-from balagh.queue_names import routing_queue
+from balagh.ami.queue_names import routing_queue
 from balagh.store.reports import ReportStore
 
 log = structlog.get_logger(__name__)
@@ -44,27 +42,21 @@ def apply_queue_event(store: ReportStore, event: dict[str, str], at: datetime) -
 
 
 class QueueOutcomes:
-    def __init__(self, settings: AmiSettings, store: ReportStore,
+    def __init__(self, ami: AmiSession, store: ReportStore,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
-        self.settings = settings
+        self.ami = ami
         self.store = store
         self.clock = clock
 
     async def run(self) -> None:
-        """Follow queue events until cancelled, reconnecting after any AMI failure.
+        """Follow queue events from the shared AMI session until cancelled.
 
-        Events during a gap are lost (AMI does not replay them): those reports keep
-        what the IVR wrote and simply lack the queue's side."""
-        while True:
-            try:
-                async with AmiSession(self.settings) as ami:
-                    events = ami.listen(lambda e: e.get("Event") in QUEUE_EVENTS)
-                    log.info("ami.queue_outcomes_connected")
-                    while ami.manager is not None:
-                        event = await events.get()
-                        apply_queue_event(self.store, event, self.clock())
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("ami.queue_outcomes_failed", error=f"{type(exc).__name__}: {exc}")
-            await asyncio.sleep(5.0)
+        Events during a gap in the connection are lost (AMI does not replay them):
+        those reports keep what the IVR wrote and simply lack the queue's side."""
+        events = self.ami.listen(lambda e: e.get("Event") in QUEUE_EVENTS)
+        try:
+            while True:
+                event = await events.get()
+                apply_queue_event(self.store, event, self.clock())
+        finally:
+            self.ami.unlisten(events)

@@ -16,8 +16,7 @@ from typing import Any
 import structlog
 
 from balagh.ami.client import AmiSession, ami_int
-from balagh.config import AmiSettings
-from balagh.queue_names import routing_queue
+from balagh.ami.queue_names import routing_queue
 from balagh.routing import QueueState
 
 log = structlog.get_logger(__name__)
@@ -39,9 +38,9 @@ def parse_summary(events: list[Any]) -> dict[str, QueueState]:
 
 
 class QueueMonitor:
-    def __init__(self, settings: AmiSettings, *, interval: float = 2.0,
+    def __init__(self, ami: AmiSession, *, interval: float = 2.0,
                  max_age: float = 10.0) -> None:
-        self.settings = settings
+        self.ami = ami
         self.interval = interval
         self.max_age = max_age
         self._states: dict[str, QueueState] = {}
@@ -53,18 +52,17 @@ class QueueMonitor:
         return self._states
 
     async def run(self) -> None:
-        """Poll until cancelled, reconnecting after any AMI failure."""
+        """Poll through the shared AMI session until cancelled; while it is down, wait
+        for it (the snapshot ages out meanwhile, so nothing stale is offered)."""
         while True:
+            await self.ami.connected.wait()
             try:
-                async with AmiSession(self.settings) as ami:
-                    log.info("ami.queue_monitor_connected")
-                    while True:
-                        events = await ami.action_list({"Action": "QueueSummary"})
-                        self._states = parse_summary(events)
-                        self._taken_at = time.monotonic()
-                        await asyncio.sleep(self.interval)
+                events = await self.ami.action_list({"Action": "QueueSummary"})
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning("ami.queue_monitor_failed", error=f"{type(exc).__name__}: {exc}")
-            await asyncio.sleep(max(self.interval, 5.0))
+                log.warning("ami.queue_summary_failed", error=f"{type(exc).__name__}: {exc}")
+            else:
+                self._states = parse_summary(events)
+                self._taken_at = time.monotonic()
+            await asyncio.sleep(self.interval)

@@ -4,6 +4,8 @@ The reader only parses events and hands them to the call they concern; it never
 awaits business logic, because asyncari (and Asterisk) drop a reader that falls
 behind. Each call is served by its own task. After every (re)connect, channels
 that were already in the app (their StasisStart was lost) are taken back.
+Calls hold the application's current client (CurrentClient), not the one they
+started with, so a call in progress goes on over the new connection.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import structlog
 from balagh.ari.call import AriCall
 from balagh.config import AriSettings
 from balagh.ivr.port import CallInfo
+from balagh.supervised import DEFAULT_BACKOFF, Backoff, MarkUp, keep_up
 
 log = structlog.get_logger(__name__)
 
@@ -49,47 +52,58 @@ def event_channel_id(event: dict[str, Any]) -> str | None:
     return None
 
 
+class AriUnavailable(RuntimeError):
+    """No ARI connection at the moment (between a drop and the reconnect)."""
+
+
+class CurrentClient:
+    """The REST side of whichever ARI connection is up now, for the calls to use."""
+
+    def __init__(self, application: AriApplication) -> None:
+        self._application = application
+
+    def __getattr__(self, name: str) -> Any:
+        client = self._application.client
+        if client is None:
+            raise AriUnavailable("not connected to ARI")
+        return getattr(client, name)
+
+
 class AriApplication:
     def __init__(self, settings: AriSettings, handler: CallHandler,
                  *, orphan_handler: CallHandler | None = None,
-                 reconnect_delay: float = 1.0) -> None:
+                 backoff: Backoff = DEFAULT_BACKOFF) -> None:
         self.settings = settings
         self.handler = handler
         # A call found in the app after a (re)connect: its StasisStart went with the old
         # connection. Without a handler it simply goes on to the dialplan.
         self.orphan_handler = orphan_handler or _continue
-        self.reconnect_delay = reconnect_delay
+        self.backoff = backoff
         self.calls: dict[str, AriCall] = {}
         self.connected = asyncio.Event()
+        self.client: Any = None
+        self._rest = CurrentClient(self)
         self._tasks: set[asyncio.Task[None]] = set()
-        self._client: Any = None
 
     async def run(self) -> None:
         """Serve calls until cancelled, reconnecting whenever the websocket drops."""
-        delay = self.reconnect_delay
-        while True:
-            try:
-                async with asyncari.connect(self.settings.url, self.settings.app,
-                                            self.settings.username,
-                                            self.settings.password) as client:
-                    self._client = client
-                    self.connected.set()
-                    delay = self.reconnect_delay
-                    log.info("ari.connected", url=self.settings.url, app=self.settings.app)
-                    self._spawn(self._reconcile(client))
-                    async for message in client:
-                        self.dispatch(getattr(message, "_orig_msg", message))
-                log.warning("ari.disconnected")
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("ari.connection_failed", error=f"{type(exc).__name__}: {exc}",
-                            retry_in=delay)
-            finally:
-                self.connected.clear()
-                self._client = None
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 15.0)
+        await keep_up("ari", self._session, self.backoff)
+
+    async def _session(self, mark_up: MarkUp) -> None:
+        try:
+            async with asyncari.connect(self.settings.url, self.settings.app,
+                                        self.settings.username,
+                                        self.settings.password) as client:
+                self.client = client
+                self.connected.set()
+                mark_up()
+                log.info("ari.connected", url=self.settings.url, app=self.settings.app)
+                self._spawn(self._reconcile(client))
+                async for message in client:
+                    self.dispatch(getattr(message, "_orig_msg", message))
+        finally:
+            self.connected.clear()
+            self.client = None
 
     def dispatch(self, event: dict[str, Any]) -> None:
         """Hand one event to its call. Sync and quick by design."""
@@ -110,7 +124,7 @@ class AriApplication:
         hotline = str(args[0]) if args else str((channel.get("dialplan") or {}).get("exten", ""))
         info = CallInfo(call_id=str(channel["id"]), channel=str(channel.get("name", "")),
                         caller=caller_number(channel), hotline=hotline or None)
-        call = AriCall(info, self._client)
+        call = AriCall(info, self._rest)
         self.calls[info.call_id] = call
         self._spawn(self._serve(call, handler or self.handler))
 

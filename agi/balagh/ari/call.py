@@ -86,14 +86,24 @@ class AriCall:
 
     async def get_variable(self, name: str) -> str | None:
         try:
-            result = await self._call(self._rest.channels.getChannelVar,
-                                      channelId=self.info.call_id, variable=name)
-        except CallGone:
-            raise
-        except Exception:
-            return None  # ARI answers 404 for a variable that is not set
+            result = await self._request(self._rest.channels.getChannelVar,
+                                         channelId=self.info.call_id, variable=name)
+        except AriNotFound as exc:
+            # ARI answers 404 both for an unset variable and for a channel that has gone;
+            # the channel itself tells them apart, so an unset variable never ends a call.
+            if await self._channel_exists():
+                return None
+            raise CallGone(self.info.call_id) from exc
         value = result.get("value") if isinstance(result, dict) else None
         return str(value) if value not in (None, "") else None
+
+    async def _channel_exists(self) -> bool:
+        try:
+            await self._request(self._rest.channels.get, channelId=self.info.call_id)
+        except AriNotFound:
+            self.gone = True
+            return False
+        return True
 
     def has_digits(self) -> bool:
         return bool(self._digits)
@@ -139,23 +149,39 @@ class AriCall:
         await self._call(self._rest.channels.hangup, channelId=self.info.call_id)
 
     async def _call(self, operation: Rest, **params: Any) -> Any:
+        """A request on this call's channel: 404 (the channel is gone) becomes CallGone."""
+        try:
+            return await self._request(operation, **params)
+        except AriNotFound as exc:
+            self.gone = True
+            raise CallGone(self.info.call_id) from exc.__cause__
+
+    async def _request(self, operation: Rest, **params: Any) -> Any:
+        """One ARI request. 404 is AriNotFound; other errors are raised as they are,
+        except that any error once the channel has gone is CallGone."""
         if self.gone:
             raise CallGone(self.info.call_id)
         try:
             return await operation(**params)
         except Exception as exc:
-            # A REST error on a channel that has gone means the caller hung up.
-            if self.gone or _is_not_found(exc):
-                self.gone = True
+            if self.gone:
                 raise CallGone(self.info.call_id) from exc
+            if http_status(exc) == 404:
+                raise AriNotFound(str(exc)) from exc
             raise
 
 
-def _is_not_found(exc: BaseException) -> bool:
-    cause = exc.__cause__ or exc
-    response = getattr(cause, "response", None)
-    status = getattr(response, "status_code", None)
-    return status == 404 or "not found" in str(exc).lower()
+class AriNotFound(Exception):
+    """ARI answered 404: the resource named in the request does not exist."""
+
+
+def http_status(exc: BaseException) -> int | None:
+    """The HTTP status behind an ARI error (asyncari wraps httpx's error as __cause__)."""
+    for error in (exc, exc.__cause__):
+        status = getattr(getattr(error, "response", None), "status_code", None)
+        if isinstance(status, int):
+            return status
+    return None
 
 
 class AriRest(Protocol):

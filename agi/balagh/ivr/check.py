@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from balagh.ami.queue_names import asterisk_queue, routing_queue
 from balagh.ivr.menu import Menu, Question
-from balagh.queue_names import asterisk_queue, routing_queue
 from balagh.routing import DANGER_ANSWER, DANGER_QUESTION, Table, decide
 
 MAX_PROBLEMS = 200  # enough to see the pattern; a broken menu can have thousands
