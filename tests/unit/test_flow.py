@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from balagh.ivr.flow import Asked, Outcome, ask, handle_call, reference_sounds
+from balagh.ivr.ask import Asked, Outcome, ask
+from balagh.ivr.flow import MenuEnd, handle_call, reference_sounds, resume_call
 from balagh.ivr.menu import Menu, load_menu
 from balagh.ivr.port import CallGone
 from balagh.routing import DEFAULT_RULE, Table, load_table
@@ -142,7 +144,7 @@ async def test_question_timing_out_every_time_goes_straight_to_a_person(menu, ta
     assert call.sounds.count("invalid") == age.attempts - 1
     assert "ask-gender" not in call.sounds  # no more questions after the last attempt
     assert outcome.status == ROUTED and call.continued
-    assert outcome.ended_by == "no-answer:age"
+    assert outcome.menu is not None and outcome.menu.ended is MenuEnd.NO_ANSWER
     assert report["status_detail"] == "no-answer:age"
     # No rule matches without the age: the general line, with the danger priority kept.
     assert outcome.decision is not None
@@ -347,7 +349,7 @@ async def test_all_answers_typed_ahead_reach_the_queue_with_no_prompt_after_the_
     script = ["1", *(Ahead(key) for key in "11230")]
     call, outcome, report = await run(script, menu, table, store)
     assert call.played == [("ask-language",)]
-    assert outcome.typed_ahead and call.continued
+    assert outcome.menu is not None and outcome.menu.typed_ahead and call.continued
     assert (report["queue"], report["priority"]) == ("child-protection", 10)
     assert call.variables["BALAGH_REFERENCE"] == outcome.reference  # for the agent to give
 
@@ -359,7 +361,8 @@ async def test_danger_key_at_any_question_routes_at_once_with_top_priority(
     call, outcome, report = await run([*answers[:at], "9"], menu, table, store)
     asked = [group[-1] for group in call.played if group[-1].startswith("ask-")]
     assert asked == QUESTION_PROMPTS[:at + 1]  # nothing asked after the danger key
-    assert outcome.ended_by == "danger-key" and report["status_detail"] == "danger-key"
+    assert outcome.menu is not None and outcome.menu.ended is MenuEnd.DANGER_KEY
+    assert report["status_detail"] == "danger-key"
     assert report["priority"] == table.danger_priority
     assert report["answers"]["danger"] == "yes"
     kept = {q.id for q in menu.questions[:at]} - {"danger"}
@@ -434,8 +437,6 @@ async def test_geolocation_point_places_the_caller(menu, table, store):
 
 async def test_resumed_call_is_routed_by_the_answers_stored_before_the_crash(
         menu, table, store):
-    from balagh.ivr.flow import resume_call
-
     first = ScriptedCall(["2", "2", "1", HANGUP])  # the old app stored three answers
     before = await handle_call(first, menu, table, store, clock=FixedClock(T0))
     await store.flush()                             # the old app's writes are on disk
@@ -450,8 +451,6 @@ async def test_resumed_call_is_routed_by_the_answers_stored_before_the_crash(
 
 
 async def test_resumed_call_without_a_stored_report_gets_one(menu, table, store):
-    from balagh.ivr.flow import resume_call
-
     info = replace(DEFAULT_INFO, call_id="unknown-to-the-store")
     call = ScriptedCall([], info=info)
     outcome = await resume_call(call, menu, table, store, clock=FixedClock(T0))
@@ -459,3 +458,29 @@ async def test_resumed_call_without_a_stored_report_gets_one(menu, table, store)
     report = await store.get_report("unknown-to-the-store")
     assert report is not None and report["reference"] == outcome.reference
     assert report["queue"] == "general" and call.continued
+
+
+async def test_resumed_caller_is_handed_to_the_dialplan_when_the_app_stops(menu, table, store):
+    # The app stops (its call tasks are cancelled) while a resumed caller is being routed.
+    first = ScriptedCall(["2", "2", "1", HANGUP])
+    before = await handle_call(first, menu, table, store, clock=FixedClock(T0))
+    await store.flush()
+    routing = asyncio.Event()
+    stopping = asyncio.Event()
+
+    class StoppedMidRoute(ScriptedCall):
+        async def set_variables(self, variables: dict[str, str]) -> None:
+            routing.set()
+            await stopping.wait()  # cancelled here, as the app's shutdown does
+
+    again = StoppedMidRoute([])
+    task = asyncio.create_task(resume_call(again, menu, table, store, clock=FixedClock(T0)))
+    await routing.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await store.flush()
+    report = await store.get_report(before.reference)
+    assert again.continued  # on to the dialplan's general queue, not left in silence
+    assert report["status"] == FALLBACK
+    assert report["status_detail"] == "resumed after the app restarted; app stopping"

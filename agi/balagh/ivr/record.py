@@ -1,0 +1,85 @@
+"""The report of one call as it is given: what the caller said, kept and stored at once.
+
+Bound to one call (its id, reference and clock), so the call script writes
+`record.answer(...)` rather than passing the same four arguments every time. Every
+method only enqueues to the store: a database problem never blocks or breaks a call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+
+from balagh.ivr.ask import Asked
+from balagh.ivr.port import CallInfo
+from balagh.routing import Decision, Location
+from balagh.store.reports import ReportStore
+
+log = structlog.get_logger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class CallRecord:
+    def __init__(self, store: ReportStore, call_id: str, reference: str, clock: Clock,
+                 answers: dict[str, str] | None = None) -> None:
+        self.store = store
+        self.call_id = call_id
+        self.reference = reference
+        self.clock = clock
+        self.answers: dict[str, str] = dict(answers or {})
+
+    @classmethod
+    def start(cls, store: ReportStore, info: CallInfo, clock: Clock) -> CallRecord:
+        """A new report for a new call."""
+        record = cls(store, info.call_id, store.new_reference(), clock)
+        store.start_report(call_id=info.call_id, reference=record.reference,
+                           channel=info.channel, caller=info.caller, hotline=info.hotline,
+                           started_at=clock())
+        return record
+
+    @classmethod
+    async def resume(cls, store: ReportStore, info: CallInfo, clock: Clock) -> CallRecord:
+        """The report a caller had before the app went away, or a new one if none is found."""
+        report = await _stored_report(store, info.call_id)
+        if report is None:
+            return cls.start(store, info, clock)
+        return cls(store, info.call_id, str(report["reference"]), clock,
+                   dict(report["answers"]))
+
+    def answer(self, question: str, asked: Asked) -> None:
+        assert asked.value is not None
+        self.answers[question] = asked.value
+        self.store.record_answer(call_id=self.call_id, question=question, value=asked.value,
+                                 key=asked.key, attempt=asked.attempt, at=self.clock())
+
+    def language(self, language: str) -> None:
+        self.store.set_language(call_id=self.call_id, language=language)
+
+    def location(self, location: Location) -> None:
+        self.store.set_location(call_id=self.call_id, emirate=location.emirate,
+                                source=location.source, at=self.clock())
+
+    def decision(self, decision: Decision) -> None:
+        self.store.record_decision(call_id=self.call_id, rule=decision.rule,
+                                   queue=decision.queue, priority=decision.priority,
+                                   at=self.clock())
+
+    def close(self, status: str, detail: str | None) -> None:
+        self.store.set_status(call_id=self.call_id, status=status, at=self.clock(),
+                              detail=detail)
+
+
+async def _stored_report(store: ReportStore, call_id: str) -> dict[str, Any] | None:
+    try:
+        return await store.get_report(call_id)
+    except Exception as exc:  # a database problem must not keep the caller waiting
+        log.warning("call.resume_without_report", error=str(exc))
+        return None
