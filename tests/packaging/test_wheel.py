@@ -1,0 +1,64 @@
+"""An installed Balagh (a wheel, no checkout around it) finds its shipped defaults.
+
+Builds the wheel, installs it without dependencies into an empty virtualenv, and runs
+the checks an admin runs first, from a folder with no config/ in it. The dependencies
+come from this test run's own environment (PYTHONPATH), so nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import site
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    work = tmp_path_factory.mktemp("wheel")
+    # Built from a copy of the tracked tree, so the build leaves nothing in the checkout.
+    source = work / "src"
+    shutil.copytree(ROOT, source, symlinks=True, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".*_cache"))
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                    "--quiet", "--wheel-dir", str(work / "dist"), str(source)],
+                   check=True, cwd=work, capture_output=True, env=env)
+    wheel = next((work / "dist").glob("balagh-*.whl"))
+    env_dir = work / "venv"
+    venv.create(env_dir, with_pip=True)
+    subprocess.run([str(env_dir / "bin/python"), "-m", "pip", "install", "--no-deps",
+                    "--quiet", str(wheel)], check=True, capture_output=True, env=env)
+    return env_dir
+
+
+def balagh(env_dir: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    # Dependencies from this environment; balagh itself only from the wheel (an editable
+    # install's finder is a .pth hook, which PYTHONPATH entries do not run).
+    deps = os.pathsep.join(site.getsitepackages())
+    env = {**os.environ, "PYTHONPATH": deps, "HOME": str(cwd)}
+    env.pop("BALAGH_CONFIG", None)
+    return subprocess.run([str(env_dir / "bin/balagh"), *args], capture_output=True, text=True,
+                          cwd=cwd, env=env, check=False, timeout=120)
+
+
+@pytest.mark.parametrize("command", [("routes", "check"), ("ivr", "check"),
+                                     ("sounds", "check")])
+def test_the_installed_wheel_checks_its_shipped_defaults(installed: Path, tmp_path: Path,
+                                                         command: tuple[str, ...]):
+    result = balagh(installed, *command, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    if command[0] != "sounds":  # these name the files they checked: not the checkout's
+        assert "site-packages/balagh/shipped/config/" in result.stdout
+
+
+def test_the_installed_wheel_says_its_version(installed: Path, tmp_path: Path):
+    result = balagh(installed, "--version", cwd=tmp_path)
+    assert result.returncode == 0 and result.stdout.startswith("balagh 0."), result.stderr
