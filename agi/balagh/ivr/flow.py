@@ -30,6 +30,7 @@ from balagh.routing import (
     Table,
     decide,
     locate,
+    make_facts,
 )
 from balagh.store.reports import FALLBACK, HUNG_UP_IN_IVR, ROUTED, ReportStore
 
@@ -232,8 +233,9 @@ async def _decide(call: CallPort, table: Table, store: ReportStore, outcome: Cal
     outcome.location = locate(outcome.answers, caller, geo_emirate, context.prefixes)
     store.set_location(call_id=call.info.call_id, emirate=outcome.location.emirate,
                        source=outcome.location.source, at=clock())
-    outcome.decision = decide(outcome.answers, table, caller=caller, location=outcome.location,
-                              now=clock(), queues=context.queues())
+    facts = make_facts(outcome.answers, table.zone, caller=caller, location=outcome.location,
+                       now=clock(), queues=context.queues())
+    outcome.decision = decide(facts, table)
 
 
 async def _route(call: CallPort, menu: Menu, store: ReportStore, outcome: CallOutcome,

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import time
 from typing import Any
 
-from balagh.routing import fields
 from balagh.routing.conditions import (
     All,
     Answer,
@@ -32,6 +31,7 @@ from balagh.routing.conditions import (
     QueueTest,
     TimeWindow,
 )
+from balagh.routing.load import fields
 from balagh.routing.location import EMIRATE_QUESTION, SOURCES
 from balagh.yamlsrc import KeyPath, YamlDoc
 
