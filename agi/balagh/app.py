@@ -16,8 +16,7 @@ from balagh.ari.call import AriCall
 from balagh.config import Settings
 from balagh.ivr.flow import RoutingContext, handle_call, resume_call
 from balagh.ivr.menu import load_menu
-from balagh.reload import LiveTable
-from balagh.routing import load_locations
+from balagh.routing.load import LiveTable, load_locations
 from balagh.store.reports import ReportStore
 
 log = structlog.get_logger(__name__)

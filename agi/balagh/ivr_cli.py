@@ -8,7 +8,7 @@ from pathlib import Path
 from balagh.config import ASTERISK_CONFIG_DIR, Settings
 from balagh.ivr.check import check_menu, served_queues
 from balagh.ivr.menu import load_menu
-from balagh.routing import load_table
+from balagh.routing.load import load_table
 
 SANDBOX_QUEUES_CONF = ASTERISK_CONFIG_DIR / "queues.conf"
 

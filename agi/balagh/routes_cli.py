@@ -22,10 +22,10 @@ from balagh.routing import (
     Table,
     emirate_at,
     explain,
-    load_locations,
-    load_table,
     locate,
+    make_facts,
 )
+from balagh.routing.load import load_locations, load_table
 from balagh.routing.location import EMIRATE_QUESTION
 from balagh.yamlsrc import ConfigError
 
@@ -173,8 +173,9 @@ def _explain(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     now = told.at if told.at is not None else datetime.now(table.zone)
     location = locate(told.answers, told.caller, told.geolocation, prefixes or {})
-    result = explain(told.answers, table, caller=told.caller, location=location, now=now,
-                     queues=told.queues)
+    facts = make_facts(told.answers, table.zone, caller=told.caller, location=location,
+                       now=now, queues=told.queues)
+    result = explain(facts, table)
     print(f"table:    {path}")
     print(result.text())
     return 0

@@ -49,7 +49,8 @@ def check_rows(settings: Settings) -> list[CheckRow]:
 
 
 def _routing_table(settings: Settings, answer_values: dict[str, frozenset[str]]) -> object | None:
-    from balagh.routing import Table, load_table
+    from balagh.routing import Table
+    from balagh.routing.load import load_table
 
     # Routing rules play no prompts yet; once Table says which, they are checked too.
     if not hasattr(Table, "prompts_used"):

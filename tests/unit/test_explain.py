@@ -8,7 +8,10 @@ from pathlib import Path
 import pytest
 
 from balagh.ivr.menu import load_menu
-from balagh.routing import Location, QueueState, decide, explain, load_table
+from balagh.routing import Location, QueueState, decide, explain
+from balagh.routing.load import load_table
+
+from .routing_facts import facts_of
 
 ROOT = Path(__file__).resolve().parents[2]
 VALUES = load_menu(ROOT / "config" / "ivr.yaml").answer_values()
@@ -18,9 +21,10 @@ LINE = {rule.name: rule.line for rule in SHIPPED.rules}
 
 
 def test_shipped_table_adult_woman_in_danger_on_national_day():
-    told = explain({"language": "ar", "danger": "yes", "age": "adult", "gender": "female"},
-                   SHIPPED, caller="06 555 1234", now=datetime(2026, 12, 2, 3, 0),
-                   location=Location("sharjah", "number-prefix"))
+    facts = facts_of({"language": "ar", "danger": "yes", "age": "adult", "gender": "female"},
+                     SHIPPED, caller="06 555 1234", now=datetime(2026, 12, 2, 3, 0),
+                     location=Location("sharjah", "number-prefix"))
+    told = explain(facts, SHIPPED)
     assert told.text() == f"""\
 answers:  age=adult danger=yes gender=female language=ar
 caller:   +97165551234
@@ -41,12 +45,13 @@ decision: rule adult-female -> queue women-protection, priority 10
   announce: -
   path:     women-protection (90 s) -> general (until answered)
   overflow spec: queue:general"""
-    assert told.decision == decide(told.facts.answers, SHIPPED)
+    assert told.decision == decide(facts_of(told.facts.answers, SHIPPED), SHIPPED)
     assert told.matched is not None and told.matched.rule == "adult-female"
 
 
 def test_shipped_table_default_route():
-    told = explain({"age": "adult", "gender": "male", "condition": "none"}, SHIPPED)
+    told = explain(facts_of({"age": "adult", "gender": "male", "condition": "none"}, SHIPPED),
+                   SHIPPED)
     lines = told.text().splitlines()
     assert lines[1:5] == [
         "caller:   withheld",
@@ -67,7 +72,7 @@ def test_shipped_table_default_route():
 
 
 def reasons(answers: dict[str, str], **context: object) -> dict[str, tuple[str, str]]:
-    told = explain(answers, FULL, **context)  # type: ignore[arg-type]
+    told = explain(facts_of(answers, FULL, **context), FULL)  # type: ignore[arg-type]
     return {verdict.rule: (verdict.outcome, verdict.reason) for verdict in told.verdicts}
 
 
@@ -115,7 +120,8 @@ def test_why_a_rule_did_not_match(answers, context, rule, expected):
 
 
 def test_explain_shows_the_overflow_path():
-    told = explain({"age": "elderly"}, FULL, queues={"general": QueueState(1, 0, 9, 200)})
+    facts = facts_of({"age": "elderly"}, FULL, queues={"general": QueueState(1, 0, 9, 200)})
+    told = explain(facts, FULL)
     assert told.text().splitlines()[-4:] == [
         "decision: rule busy-general -> queue social-welfare, priority 0",
         "  announce: -",
@@ -123,6 +129,6 @@ def test_explain_shows_the_overflow_path():
         "-> general (until answered)",
         "  overflow spec: queue:mental-health:45|number:+97165555556|queue:general",
     ]
-    told = explain(WOMAN, FULL, now=NIGHT, queues=EMPTY)
+    told = explain(facts_of(WOMAN, FULL, now=NIGHT, queues=EMPTY), FULL)
     assert "  announce: night-service" in told.text()
     assert "social-welfare (60 s) -> number +97165555555 (30 s) -> general" in told.text()

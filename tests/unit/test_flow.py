@@ -13,7 +13,8 @@ from balagh.ivr.ask import Asked, Outcome, ask
 from balagh.ivr.flow import MenuEnd, handle_call, reference_sounds, resume_call
 from balagh.ivr.menu import Menu, load_menu
 from balagh.ivr.port import CallGone
-from balagh.routing import DEFAULT_RULE, Table, load_table
+from balagh.routing import DEFAULT_RULE, Table
+from balagh.routing.load import load_table
 from balagh.store import reference as refs
 from balagh.store.reports import FALLBACK, HUNG_UP_IN_IVR, ROUTED, ReportStore
 
@@ -214,7 +215,7 @@ async def test_bug_in_set_variables_still_continues_the_caller(menu, table, stor
 
 
 async def test_bug_in_routing_still_continues_the_caller(menu, table, store, monkeypatch):
-    def broken_decide(answers, table, **context):
+    def broken_decide(facts, table):
         raise KeyError("no such rule")
 
     monkeypatch.setattr("balagh.ivr.flow.decide", broken_decide)

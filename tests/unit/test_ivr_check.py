@@ -9,7 +9,7 @@ import pytest
 from balagh.cli import main
 from balagh.ivr.check import check_menu, served_queues
 from balagh.ivr.menu import load_menu
-from balagh.routing import load_table
+from balagh.routing.load import load_table
 
 ROOT = Path(__file__).resolve().parents[2]
 IVR = ROOT / "config" / "ivr.yaml"

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from balagh.ivr.menu import load_menu
-from balagh.routing import Location, emirate_at, load_locations, locate, normalise_number
+from balagh.routing import Location, emirate_at, locate, normalise_number
+from balagh.routing.load import load_locations
 from balagh.routing.location import EMIRATE_QUESTION, emirate_of_number
 from balagh.yamlsrc import ConfigError
 

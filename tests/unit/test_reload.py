@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from balagh.ivr.menu import load_menu
-from balagh.reload import APPLIED, REFUSED, UNCHANGED, LiveTable
+from balagh.routing.load import APPLIED, REFUSED, UNCHANGED, LiveTable
 from balagh.store.reports import ReportStore
 from balagh.yamlsrc import ConfigError
 

@@ -19,12 +19,13 @@ from balagh.routing import (
     Rule,
     Table,
     decide,
-    in_danger,
-    load_table,
-    match,
 )
 from balagh.routing.conditions import All, Answer
+from balagh.routing.decide import in_danger, match
+from balagh.routing.load import load_table
 from balagh.yamlsrc import ConfigError
+
+from .routing_facts import facts_of
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "routing"
@@ -79,7 +80,7 @@ def test_shipped_configs_load_together():
     (answers(danger="yes", age="adult", gender="male"), DEFAULT_RULE, "general", 10),
 ])
 def test_shipped_routes(call, rule, queue, priority):
-    decision = decide(call, TABLE)
+    decision = decide(facts_of(call, TABLE), TABLE)
     assert (decision.rule, decision.queue, decision.priority) == (rule, queue, priority)
     assert decision.announce is None
     if queue == "general":
@@ -99,7 +100,8 @@ def test_shipped_routes(call, rule, queue, priority):
     (answers(age=None, gender="female", danger="yes"), 10),
 ])
 def test_missing_answers_go_to_general(call, priority):
-    assert decide(call, TABLE) == Decision(rule=DEFAULT_RULE, queue="general", priority=priority)
+    assert decide(facts_of(call, TABLE), TABLE) == Decision(rule=DEFAULT_RULE, queue="general",
+                                                            priority=priority)
 
 
 def test_every_combination_of_answers_gets_a_shipped_queue():
@@ -108,7 +110,7 @@ def test_every_combination_of_answers_gets_a_shipped_queue():
     choices = [[None, *sorted(values[question])] for question in ids]
     for combo in itertools.product(*choices):
         call = {question: value for question, value in zip(ids, combo, strict=True) if value}
-        decision = decide(call, TABLE)
+        decision = decide(facts_of(call, TABLE), TABLE)
         assert decision.queue in TABLE.queues
         assert decision.priority == (10 if call.get("danger") == "yes" else 0)
 
@@ -125,9 +127,9 @@ def test_first_matching_rule_wins():
     first = Rule("first", {"age": "child"}, "a")
     second = Rule("second", {"age": ["child", "adult"]}, "b")
     routes = table(first, second)
-    assert match({"age": "child"}, routes) is first
-    assert match({"age": "adult"}, routes) is second
-    assert match({"age": "elderly"}, routes) is None
+    assert match(facts_of({"age": "child"}, routes), routes) is first
+    assert match(facts_of({"age": "adult"}, routes), routes) is second
+    assert match(facts_of({"age": "elderly"}, routes), routes) is None
 
 
 def test_all_conditions_must_hold():
@@ -153,13 +155,14 @@ def test_empty_when_matches_every_call():
 def test_priority(rule_priority, danger, expected):
     routes = table(Rule("r", {"age": "child"}, "q", priority=rule_priority))
     call = {"age": "child"} if danger is None else {"age": "child", "danger": danger}
-    assert decide(call, routes).priority == expected
+    assert decide(facts_of(call, routes), routes).priority == expected
 
 
 def test_danger_priority_applies_to_default_route():
     routes = table(danger=7, normal=2)
-    assert decide({"danger": "yes"}, routes) == Decision(DEFAULT_RULE, "general", 7)
-    assert decide({"danger": "no"}, routes) == Decision(DEFAULT_RULE, "general", 2)
+    danger, safe = facts_of({"danger": "yes"}, routes), facts_of({"danger": "no"}, routes)
+    assert decide(danger, routes) == Decision(DEFAULT_RULE, "general", 7)
+    assert decide(safe, routes) == Decision(DEFAULT_RULE, "general", 2)
     assert in_danger({"danger": "yes"}) and not in_danger({"danger": "no"})
 
 
@@ -188,7 +191,7 @@ def test_model_is_immutable():
 def test_good_fixture_loads(path):
     routes = load_table(path, MENU.answer_values())
     assert routes.default_queue in routes.queues
-    assert decide({}, routes).queue in routes.queues
+    assert decide(facts_of({}, routes), routes).queue in routes.queues
 
 
 @pytest.mark.parametrize("path", BAD, ids=lambda path: path.stem)
@@ -216,10 +219,10 @@ def test_good_fixture_details():
     routes = load_table(FIXTURES / "good" / "any-of-and-priority.yaml", MENU.answer_values())
     assert (routes.danger_priority, routes.normal_priority) == (20, 1)
     assert Answer("age", frozenset({"adult", "elderly"})) in routes.rules[0].when.items
-    elderly = decide({"age": "elderly"}, routes)
+    elderly = decide(facts_of({"age": "elderly"}, routes), routes)
     assert (elderly.rule, elderly.queue, elderly.priority) == ("elderly", "elderly-care", 5)
-    assert decide({"age": "elderly", "danger": "yes"}, routes).priority == 20
-    assert decide({}, routes) == Decision("everyone-else", "general", 1)
+    assert decide(facts_of({"age": "elderly", "danger": "yes"}, routes), routes).priority == 20
+    assert decide(facts_of({}, routes), routes) == Decision("everyone-else", "general", 1)
 
 
 # --- properties of decide on the shipped table ------------------------------------------------
@@ -239,23 +242,24 @@ ANSWERS = _answer_strategy()
 
 @given(ANSWERS)
 def test_decide_is_total(call):
-    decision = decide(call, TABLE)
+    decision = decide(facts_of(call, TABLE), TABLE)
     assert decision.queue in TABLE.queues
     assert decision.rule in {DEFAULT_RULE, *(rule.name for rule in TABLE.rules)}
-    rule = match(call, TABLE)
+    rule = match(facts_of(call, TABLE), TABLE)
     assert decision.rule == (rule.name if rule else DEFAULT_RULE)
 
 
 @given(ANSWERS)
 def test_decide_is_deterministic(call):
     reordered = dict(reversed(list(call.items())))
-    assert decide(call, TABLE) == decide(call, TABLE) == decide(reordered, TABLE)
+    assert (decide(facts_of(call, TABLE), TABLE) == decide(facts_of(call, TABLE), TABLE)
+            == decide(facts_of(reordered, TABLE), TABLE))
 
 
 @given(ANSWERS)
 def test_danger_is_never_below_danger_priority(call):
     call = {**call, "danger": "yes"}
-    assert decide(call, TABLE).priority >= TABLE.danger_priority == 10
+    assert decide(facts_of(call, TABLE), TABLE).priority >= TABLE.danger_priority == 10
 
 
 # --- the shipped table's commented examples ----------------------------------------------------

@@ -19,8 +19,10 @@ from balagh.routing import (
     Rule,
     Table,
     decide,
-    load_table,
 )
+from balagh.routing.load import load_table
+
+from .routing_facts import facts_of
 
 ROOT = Path(__file__).resolve().parents[2]
 VALUES = load_menu(ROOT / "config" / "ivr.yaml").answer_values()
@@ -37,10 +39,11 @@ def routes(tmp_path: Path, text: str) -> Table:
 # --- queue, priority, announce, wait, overflow ----------------------------------------------------
 
 def test_women_at_night_on_the_full_fixture():
-    decision = decide({"age": "adult", "gender": "female", "danger": "yes"}, FULL,
-                      caller="+97165551234", now=datetime(2026, 12, 4, 23, 0),
-                      location=Location("ajman", "geolocation"),
-                      queues={"women-protection": QueueState(0, 0, 1, 20)})
+    facts = facts_of({"age": "adult", "gender": "female", "danger": "yes"}, FULL,
+                     caller="+97165551234", now=datetime(2026, 12, 4, 23, 0),
+                     location=Location("ajman", "geolocation"),
+                     queues={"women-protection": QueueState(0, 0, 1, 20)})
+    decision = decide(facts, FULL)
     assert decision == Decision(
         rule="women-at-night", queue="social-welfare", priority=10, announce="night-service",
         wait=60, overflow=(OverflowStep("number", "+97165555555", 30),
@@ -49,8 +52,8 @@ def test_women_at_night_on_the_full_fixture():
 
 
 def test_overflow_steps_take_the_tables_wait_and_end_at_the_default():
-    decision = decide({"age": "elderly"}, FULL,
-                      queues={"general": QueueState(4, 0, 7, 150)})
+    decision = decide(facts_of({"age": "elderly"}, FULL,
+                               queues={"general": QueueState(4, 0, 7, 150)}), FULL)
     assert decision.rule == "busy-general"
     assert decision.wait == 120                               # the table's wait: 120
     assert decision.overflow == (
@@ -63,20 +66,22 @@ def test_overflow_steps_take_the_tables_wait_and_end_at_the_default():
 
 
 def test_a_unit_without_overflow_still_ends_at_the_general_line():
-    decision = decide({"age": "child"}, FULL, caller="+97141234567")
+    decision = decide(facts_of({"age": "child"}, FULL, caller="+97141234567"), FULL)
     assert decision == Decision("child", "child-protection", 0, None, 120,
                                 (OverflowStep("queue", "general", None),))
 
 
 def test_a_rule_to_the_default_queue_and_the_default_have_no_chain():
-    blocked = decide({"danger": "yes"}, FULL, caller="+971559999999")
+    blocked = decide(facts_of({"danger": "yes"}, FULL, caller="+971559999999"), FULL)
     assert blocked == Decision("blocked", "general", 10)        # danger lifts -5 to 10
     assert blocked.overflow_spec() == ""
-    assert decide({}, FULL, caller="+97141234567") == Decision(DEFAULT_RULE, "general", 0)
+    assert (decide(facts_of({}, FULL, caller="+97141234567"), FULL)
+            == Decision(DEFAULT_RULE, "general", 0))
 
 
 def test_announcement_and_prompts_used():
-    decision = decide({"age": "child"}, FULL, location=Location("dubai", "geolocation"))
+    decision = decide(facts_of({"age": "child"}, FULL,
+                               location=Location("dubai", "geolocation")), FULL)
     assert (decision.rule, decision.announce) == ("geolocated-child", "connecting-child")
     assert FULL.prompts_used() == ["night-service", "connecting-child"]
 
@@ -84,7 +89,7 @@ def test_announcement_and_prompts_used():
 def test_hand_made_rule_defaults():
     table = Table(queues=("a", "general"), rules=(Rule("r", {"age": "child"}, "a"),),
                   default_queue="general")
-    assert decide({"age": "child"}, table) == Decision(
+    assert decide(facts_of({"age": "child"}, table), table) == Decision(
         "r", "a", 0, None, 90, (OverflowStep("queue", "general", None),))
     assert table.prompts_used() == []
     assert table.timezone == "Asia/Dubai" and table.warnings == ()
@@ -120,7 +125,7 @@ def test_rule_wait_and_announce_from_yaml(tmp_path):
             overflow: [{queue: b}]
         default: general
         """)
-    decision = decide({"age": "child"}, table)
+    decision = decide(facts_of({"age": "child"}, table), table)
     assert (decision.announce, decision.wait) == ("please-hold", 45)
     assert decision.overflow_spec() == "queue:b:45|queue:general"
 
@@ -181,4 +186,5 @@ def test_warnings_name_line_and_key(tmp_path):
                                       "'unused' is listed but no rule, overflow step or default "
                                       "sends calls to it")
     # Warnings never change routing.
-    assert decide({"age": "child"}, table, now=datetime(2026, 12, 4, 12)).queue == "b"
+    noon = facts_of({"age": "child"}, table, now=datetime(2026, 12, 4, 12))
+    assert decide(noon, table).queue == "b"

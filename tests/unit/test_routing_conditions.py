@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from balagh.ivr.menu import load_menu
-from balagh.routing import DEFAULT_RULE, Location, QueueState, Table, decide, load_table, match
+from balagh.routing import DEFAULT_RULE, Location, QueueState, Table, decide
 from balagh.routing.conditions import (
     All,
     Answer,
@@ -23,7 +23,11 @@ from balagh.routing.conditions import (
     TimeWindow,
     shadows,
 )
+from balagh.routing.decide import match
 from balagh.routing.facts import Facts
+from balagh.routing.load import load_table
+
+from .routing_facts import facts_of
 
 ROOT = Path(__file__).resolve().parents[2]
 VALUES = load_menu(ROOT / "config" / "ivr.yaml").answer_values()
@@ -44,7 +48,7 @@ def routes(tmp_path: Path, rules: str, head: str = "") -> Table:
 
 
 def rule_of(table: Table, answers: dict[str, str] | None = None, **context: object) -> str:
-    return decide(answers or {}, table, **context).rule  # type: ignore[arg-type]
+    return decide(facts_of(answers or {}, table, **context), table).rule  # type: ignore[arg-type]
 
 
 # --- answers -------------------------------------------------------------------------------------
@@ -99,7 +103,7 @@ def test_caller_in_a_list_in_any_spelling(caller, rule):
 def test_caller_prefix_list_number_withheld(caller, expected):
     night = {"age": "adult", "gender": "female", "emirate": "sharjah"}
     empty = {"women-protection": EMPTY}
-    decision = decide(night, FULL, caller=caller, now=FRI_NIGHT, queues=empty)
+    decision = decide(facts_of(night, FULL, caller=caller, now=FRI_NIGHT, queues=empty), FULL)
     assert (decision.rule == "women-at-night") is expected
 
 
@@ -226,7 +230,7 @@ def test_queue_state(tmp_path, queues, rule):
 def test_unknown_queue_state_does_not_match_even_under_not(tmp_path):
     # ...not even through `not`: "not (a has no agents)" is unknown when a's state is.
     table = queue_table(tmp_path)
-    assert match({"age": "child"}, table, queues={"b": STAFFED}) is None
+    assert match(facts_of({"age": "child"}, table, queues={"b": STAFFED}), table) is None
     assert rule_of(table, {"age": "child"}, queues={"a": STAFFED}) == "staffed"
 
 

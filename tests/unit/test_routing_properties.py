@@ -12,15 +12,18 @@ from hypothesis import strategies as st
 from balagh.ivr.menu import load_menu
 from balagh.routing import (
     DEFAULT_RULE,
+    Facts,
     Location,
     QueueState,
     Table,
     decide,
     explain,
-    load_table,
-    match,
 )
+from balagh.routing.decide import match
+from balagh.routing.load import load_table
 from balagh.routing.location import SOURCES
+
+from .routing_facts import facts_of
 
 ROOT = Path(__file__).resolve().parents[2]
 VALUES = load_menu(ROOT / "config" / "ivr.yaml").answer_values()
@@ -63,8 +66,12 @@ TABLE = st.sampled_from(TABLES)
 
 
 def _decide(table: Table, call: dict) -> object:
-    return decide(call["answers"], table, caller=call["caller"], now=call["now"],
-                  location=call["location"], queues=call["queues"])
+    return decide(_facts(table, call), table)
+
+
+def _facts(table: Table, call: dict) -> Facts:
+    return facts_of(call["answers"], table, caller=call["caller"], now=call["now"],
+                    location=call["location"], queues=call["queues"])
 
 
 @settings(max_examples=300)
@@ -73,8 +80,7 @@ def test_total_every_call_gets_a_queue_of_the_table(table, call):
     decision = _decide(table, call)
     assert decision.queue in table.queues
     assert decision.rule in {DEFAULT_RULE, *(rule.name for rule in table.rules)}
-    rule = match(call["answers"], table, caller=call["caller"], now=call["now"],
-                 location=call["location"], queues=call["queues"])
+    rule = match(_facts(table, call), table)
     assert decision.rule == (rule.name if rule else DEFAULT_RULE)
     # The chain is served to the end: it finishes at the default queue, or is empty there.
     if decision.queue == table.default_queue:
@@ -103,14 +109,13 @@ def test_on_the_shipped_table_every_danger_call_is_priority_10_or_more(call):
 @given(CALL)
 def test_the_shipped_table_routes_on_answers_alone(call):
     # Callers, times, places and queue states change nothing in today's routes.
-    assert _decide(SHIPPED, call) == decide(call["answers"], SHIPPED)
+    assert _decide(SHIPPED, call) == decide(facts_of(call["answers"], SHIPPED), SHIPPED)
 
 
 @settings(max_examples=300)
 @given(TABLE, CALL)
 def test_explain_decides_exactly_like_decide(table, call):
-    told = explain(call["answers"], table, caller=call["caller"], now=call["now"],
-                   location=call["location"], queues=call["queues"])
+    told = explain(_facts(table, call), table)
     decision = _decide(table, call)
     assert told.decision == decision
     assert all(verdict.outcome != "match" for verdict in told.verdicts[:-1])

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from balagh.ami.queue_names import asterisk_queue, routing_queue
 from balagh.ivr.menu import Menu, Question
-from balagh.routing import DANGER_ANSWER, DANGER_QUESTION, Table, decide
+from balagh.routing import DANGER_ANSWER, DANGER_QUESTION, Table, decide, make_facts
 
 MAX_PROBLEMS = 200  # enough to see the pattern; a broken menu can have thousands
 
@@ -90,7 +90,7 @@ def _end(table: Table, served: set[str] | None, answers: Mapping[str, str],
          steps: tuple[str, ...], result: CheckResult) -> None:
     result.paths += 1
     try:
-        decision = decide(answers, table)
+        decision = decide(make_facts(answers, table.zone), table)
     except Exception as exc:  # decide() is total by contract; say so if it is not
         _problem(result, steps, f"routing failed: {type(exc).__name__}: {exc}")
         return

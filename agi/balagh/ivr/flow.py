@@ -32,6 +32,7 @@ from balagh.routing import (
     Table,
     decide,
     locate,
+    make_facts,
 )
 from balagh.store.reports import FALLBACK, HUNG_UP_IN_IVR, ROUTED, ReportStore
 
@@ -139,8 +140,9 @@ async def _serve(call: CallPort, menu: Menu, table: Table, record: CallRecord,
     try:
         asked = await questions(record)
         location = await locate_caller(call, record, context)
-        decision = decide(record.answers, table, caller=info.caller, location=location,
-                          now=record.clock(), queues=context.queues())
+        facts = make_facts(record.answers, table.zone, caller=info.caller, location=location,
+                           now=record.clock(), queues=context.queues())
+        decision = decide(facts, table)
         await put_through(call, menu, decision, record, asked)
         status = ROUTED
     except CallGone:

@@ -13,7 +13,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from balagh.routing.fields import known_keys, token
+from balagh.routing.load.fields import known_keys, token
 from balagh.yamlsrc import KeyPath, YamlDoc, load_yaml
 
 __all__ = ["DTMF_DIGITS", "RESERVED_KEYS", "ROUTE", "LongerTimeouts", "Menu", "Question",

@@ -1,11 +1,15 @@
-"""Routing: the table as data (model), loading it (loader), and the pure decide()."""
+"""Routing, the pure core: where a call goes, from what we know of it and the table.
 
-from balagh.routing.decide import act, decide, facts_for, in_danger, match, match_facts
+Build the call's Facts once (make_facts, in the table's zone), then
+`decide(facts, table) -> Decision`, or `explain(facts, table) -> Explanation` for the
+dry run behind `balagh routes explain`. No I/O and no YAML here: reading the table
+and the prefix table from files is balagh.routing.load.
+"""
+
+from balagh.routing.decide import decide
 from balagh.routing.explain import Explanation, RuleVerdict, explain
-from balagh.routing.facts import Facts, QueueState
-from balagh.routing.loader import load_table
+from balagh.routing.facts import Facts, QueueState, make_facts
 from balagh.routing.location import Location, emirate_at, locate
-from balagh.routing.locations_loader import load_locations
 from balagh.routing.model import (
     DANGER_ANSWER,
     DANGER_QUESTION,
@@ -32,16 +36,10 @@ __all__ = [
     "Rule",
     "RuleVerdict",
     "Table",
-    "act",
     "decide",
     "emirate_at",
     "explain",
-    "facts_for",
-    "in_danger",
-    "load_locations",
-    "load_table",
     "locate",
-    "match",
-    "match_facts",
+    "make_facts",
     "normalise_number",
 ]

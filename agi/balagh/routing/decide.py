@@ -1,18 +1,16 @@
 """Where a call goes: one pure function over what we know of the call and the table.
 
-`match` only finds the rule; `act` turns a rule into a Decision (queue, priority,
-announcement, wait, overflow chain). `decide` is the two together, and `explain`
-calls the very same `match_facts` and `act`, so a dry run can never disagree with
-a live call.
+Callers build the call's Facts once (make_facts, in the table's zone) and ask
+`decide(facts, table)`. Inside, `match` only finds the rule and `act` turns a rule into
+a Decision (queue, priority, announcement, wait, overflow chain); `explain` calls the
+very same `match` and `act`, so a dry run can never disagree with a live call.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 
-from balagh.routing.facts import Facts, QueueState, make_facts
-from balagh.routing.location import Location
+from balagh.routing.facts import Facts
 from balagh.routing.model import (
     DANGER_ANSWER,
     DANGER_QUESTION,
@@ -23,44 +21,27 @@ from balagh.routing.model import (
     Table,
 )
 
-__all__ = ["act", "decide", "facts_for", "in_danger", "match", "match_facts"]
+__all__ = ["act", "decide", "in_danger", "match"]
 
 
-def facts_for(answers: Mapping[str, str], table: Table, *, caller: str | None = None,
-              location: Location | None = None, now: datetime | None = None,
-              queues: Mapping[str, QueueState] | None = None) -> Facts:
-    """The call as the conditions see it: number normalised, time in the table's zone."""
-    return make_facts(answers, table.zone, caller=caller, location=location, now=now,
-                      queues=queues)
+def decide(facts: Facts, table: Table) -> Decision:
+    """Where the call goes. Total: unanswered or unmatched calls go to the default queue.
+
+    Without `facts.now` the time, day and holiday conditions are unknown; without a queue
+    in `facts.queues` its live-state conditions are unknown. A rule is taken only when its
+    condition is known to hold. `facts` must be made in the table's zone (make_facts with
+    table.zone), so the clock conditions read the hotline's local time.
+    """
+    return act(match(facts, table), facts, table)
 
 
-def match_facts(facts: Facts, table: Table) -> Rule | None:
+def match(facts: Facts, table: Table) -> Rule | None:
     """The first rule, in table order, whose condition is known to hold; None if none is."""
     return next((rule for rule in table.rules if rule.matches(facts)), None)
 
 
-def match(answers: Mapping[str, str], table: Table, *, caller: str | None = None,
-          location: Location | None = None, now: datetime | None = None,
-          queues: Mapping[str, QueueState] | None = None) -> Rule | None:
-    facts = facts_for(answers, table, caller=caller, location=location, now=now, queues=queues)
-    return match_facts(facts, table)
-
-
 def in_danger(answers: Mapping[str, str]) -> bool:
     return answers.get(DANGER_QUESTION) == DANGER_ANSWER
-
-
-def decide(answers: Mapping[str, str], table: Table, *, caller: str | None = None,
-           location: Location | None = None, now: datetime | None = None,
-           queues: Mapping[str, QueueState] | None = None) -> Decision:
-    """Where the call goes. Total: unanswered or unmatched calls go to the default queue.
-
-    Without `now` the time, day and holiday conditions are unknown; without a queue in
-    `queues` its live-state conditions are unknown; without `location` the emirate answer
-    is the location. A rule is taken only when its condition is known to hold.
-    """
-    facts = facts_for(answers, table, caller=caller, location=location, now=now, queues=queues)
-    return act(match_facts(facts, table), facts, table)
 
 
 def act(rule: Rule | None, facts: Facts, table: Table) -> Decision:

@@ -1,6 +1,6 @@
 """Why a call goes where it goes: the dry run behind `balagh routes explain`.
 
-It runs the same facts_for / match_facts / act as decide(), then asks every rule it
+It runs the same match / act as decide(), on the same Facts, then asks every rule it
 passed why it did not match (the first condition that failed, in words), so the
 explanation can never disagree with a live call.
 """
@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Literal
 
-from balagh.routing.decide import act, facts_for, match_facts
+from balagh.routing.decide import act, match
 from balagh.routing.facts import Facts, QueueState
-from balagh.routing.location import Location
 from balagh.routing.model import DEFAULT_RULE, Decision, OverflowStep, Table
 
 __all__ = ["Explanation", "RuleVerdict", "explain"]
@@ -47,11 +45,9 @@ class Explanation:
         return "\n".join(_lines(self))
 
 
-def explain(answers: Mapping[str, str], table: Table, *, caller: str | None = None,
-            location: Location | None = None, now: datetime | None = None,
-            queues: Mapping[str, QueueState] | None = None) -> Explanation:
-    facts = facts_for(answers, table, caller=caller, location=location, now=now, queues=queues)
-    rule = match_facts(facts, table)
+def explain(facts: Facts, table: Table) -> Explanation:
+    """What decide(facts, table) decides, with every rule tried on the way and why."""
+    rule = match(facts, table)
     verdicts: list[RuleVerdict] = []
     for candidate in table.rules:
         value = candidate.when.value(facts)

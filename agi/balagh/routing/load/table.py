@@ -1,4 +1,4 @@
-"""Load and validate config/routing.yaml: with locations_loader, the only I/O in routing/.
+"""Load and validate config/routing.yaml into a Table (the YAML half of routing).
 
 Every problem is a ConfigError naming file, line and key, found once at start-up,
 so a typo never turns into a caller routed to the wrong unit at night. Suspicious
@@ -16,9 +16,10 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from balagh.routing import fields
 from balagh.routing.conditions import Calendar
-from balagh.routing.lint import table_warnings
+from balagh.routing.load import fields
+from balagh.routing.load.lint import table_warnings
+from balagh.routing.load.when import WhenContext, parse_when
 from balagh.routing.model import (
     DEFAULT_RULE,
     DEFAULT_TIMEZONE,
@@ -27,7 +28,6 @@ from balagh.routing.model import (
     Rule,
     Table,
 )
-from balagh.routing.when_loader import WhenContext, parse_when
 from balagh.yamlsrc import KeyPath, YamlDoc, load_yaml
 
 __all__ = ["load_table"]

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import structlog
 
-from balagh.routing import Table, load_table
+from balagh.routing.load.table import load_table
+from balagh.routing.model import Table
 from balagh.store.reports import ReportStore
 from balagh.yamlsrc import ConfigError
 

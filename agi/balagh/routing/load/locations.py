@@ -12,7 +12,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from balagh.routing import fields
+from balagh.routing.load import fields
 from balagh.yamlsrc import YamlDoc, load_yaml
 
 __all__ = ["load_locations"]

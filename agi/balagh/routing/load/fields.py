@@ -1,4 +1,4 @@
-"""Checks for single YAML values, shared by the routing and locations loaders.
+"""Checks for single YAML values, shared by the routing, locations and IVR menu loaders.
 
 Each raises the document's ConfigError (file, line, key), with a message that tells
 an admin how to write the value instead.
