@@ -13,7 +13,6 @@ import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 import structlog
 
@@ -31,7 +30,8 @@ from balagh.routing import (
     decide,
     locate,
 )
-from balagh.store.reports import FALLBACK, HUNG_UP_IN_IVR, ROUTED, ReportStore
+from balagh.status import ReportStatus
+from balagh.store.reports import Report, ReportStore
 
 log = structlog.get_logger(__name__)
 
@@ -76,7 +76,7 @@ class CallOutcome:
     answers: dict[str, str] = field(default_factory=dict)
     decision: Decision | None = None
     location: Location | None = None
-    status: str = HUNG_UP_IN_IVR
+    status: ReportStatus = ReportStatus.HUNG_UP_IN_IVR
     ended_by: str = "menu"       # menu | danger-key | no-answer:<question>
     typed_ahead: bool = False
 
@@ -130,10 +130,10 @@ async def handle_call(call: CallPort, menu: Menu, table: Table, store: ReportSto
         await _questions(call, menu, store, outcome, clock)
         await _decide(call, table, store, outcome, clock, context or RoutingContext())
         await _route(call, menu, store, outcome, clock)
-        outcome.status = ROUTED
+        outcome.status = ReportStatus.ROUTED
         detail = None if outcome.ended_by == "menu" else outcome.ended_by
     except CallGone:
-        outcome.status = HUNG_UP_IN_IVR
+        outcome.status = ReportStatus.HUNG_UP_IN_IVR
     except asyncio.CancelledError:
         # The app is stopping: the caller goes on to the dialplan rather than wait in silence.
         detail = "app stopping"
@@ -167,16 +167,17 @@ async def resume_call(call: CallPort, menu: Menu, table: Table, store: ReportSto
                            channel=info.channel, caller=info.caller, hotline=info.hotline,
                            started_at=clock())
     else:
-        outcome = CallOutcome(reference=report["reference"], answers=dict(report["answers"]))
+        outcome = CallOutcome(reference=report.reference, answers={
+            question: value for question, value in report.answers.items() if value is not None})
     outcome.ended_by = "resumed after the app restarted"
     structlog.contextvars.bind_contextvars(call_id=info.call_id, report=outcome.reference)
     log.warning("call.resume", answers=sorted(outcome.answers))
     try:
         await _decide(call, table, store, outcome, clock, context or RoutingContext())
         await _route(call, menu, store, outcome, clock)
-        outcome.status = ROUTED
+        outcome.status = ReportStatus.ROUTED
     except CallGone:
-        outcome.status = HUNG_UP_IN_IVR
+        outcome.status = ReportStatus.HUNG_UP_IN_IVR
     except Exception:
         log.exception("call.error")
         outcome.status = await _fallback(call)
@@ -187,7 +188,7 @@ async def resume_call(call: CallPort, menu: Menu, table: Table, store: ReportSto
     return outcome
 
 
-async def _stored_report(store: ReportStore, call_id: str) -> dict[str, Any] | None:
+async def _stored_report(store: ReportStore, call_id: str) -> Report | None:
     try:
         return await store.get_report(call_id)
     except Exception as exc:  # a database problem must not keep the caller waiting
@@ -279,12 +280,12 @@ async def read_back(call: CallPort, menu: Menu, reference: str) -> None:
     await call.play(["connecting"])
 
 
-async def _fallback(call: CallPort) -> str:
+async def _fallback(call: CallPort) -> ReportStatus:
     """Send the caller on to the dialplan's general queue after an internal error."""
     try:
         await call.continue_in_dialplan()
     except CallGone:
-        return HUNG_UP_IN_IVR
+        return ReportStatus.HUNG_UP_IN_IVR
     except Exception:
         log.exception("call.fallback_failed")
-    return FALLBACK
+    return ReportStatus.FALLBACK
