@@ -10,6 +10,7 @@ The methods below forward to those parts, so a caller needs only the store.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
@@ -34,12 +35,13 @@ __all__ = ["Answer", "Report", "ReportStore", "TableLoad"]
 class ReportStore:
     BUSY_TIMEOUT_MS = 2000  # SQLite waits this long for a lock before saying "locked"
 
-    def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection,
-                 references: set[str] | None = None) -> None:
+    def __init__(self, path: Path, write_db: aiosqlite.Connection, read_db: aiosqlite.Connection,
+                 references: Iterable[str] = ()) -> None:
+        """Compose the parts over two open connections; open() is the way in."""
         self.path = path
-        self.writer = Writer(writer)
-        self.calls = CallRecorder(self.writer, references or ())
-        self.queries = Queries(reader)
+        self.writer = Writer(write_db)
+        self.calls = CallRecorder(self.writer, references)
+        self.queries = Queries(read_db)
         self.retention = Retention(self.writer, self.queries)
         self._closed = False
 
@@ -55,20 +57,20 @@ class ReportStore:
         """
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        writer = await writes.connect(path, cls.BUSY_TIMEOUT_MS)
+        write_db = await writes.connect(path, cls.BUSY_TIMEOUT_MS)
         try:
-            await migrate(writer)
-            reader = await reads.connect(path, cls.BUSY_TIMEOUT_MS)
+            await migrate(write_db)
+            read_db = await reads.connect(path, cls.BUSY_TIMEOUT_MS)
         except BaseException:
-            await writer.close()
+            await write_db.close()
             raise
         try:
-            references = await Queries(reader).references()
+            references = await Queries(read_db).references()
         except BaseException:
-            await writer.close()
-            await reader.close()
+            await write_db.close()
+            await read_db.close()
             raise
-        store = cls(path, writer, reader, references)
+        store = cls(path, write_db, read_db, references)
         store.writer.start(f"balagh-store-writer:{path}")
         log.info("store.opened", path=str(path), reports=len(references))
         return store

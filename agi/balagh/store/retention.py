@@ -14,6 +14,7 @@ from .writer import Writer
 
 
 class Retention:
+    # call_id="-" in the writer's log context: these writes are about no one call.
     def __init__(self, writer: Writer, queries: Queries) -> None:
         self.writer = writer
         self.queries = queries
