@@ -29,6 +29,7 @@ from balagh.ivr.menu import load_menu
 from balagh.pbx.sandbox import Sandbox
 from balagh.routing import decide, make_facts
 from balagh.routing.load import load_table
+from balagh.status import ReportStatus
 from balagh.store.reports import ReportStore
 from balagh.testcall import place_call
 
@@ -101,7 +102,7 @@ async def store_throughput(out: list[str]) -> None:
             for question in ("language", "danger", "age", "gender", "emirate", "condition"):
                 store.record_answer(call_id=call_id, question=question, value="v", key="1",
                                     attempt=1, at=now)
-            store.set_status(call_id=call_id, status="routed", at=now)
+            store.set_status(call_id=call_id, status=ReportStatus.ROUTED, at=now)
         enqueue = time.perf_counter() - start
         await store.flush()
         total = time.perf_counter() - start

@@ -8,10 +8,9 @@ import getpass
 import os
 import signal
 import socket
-from typing import Any
 
 from balagh.config import Settings
-from balagh.store.reports import ReportStore
+from balagh.store.reports import ReportStore, TableLoad
 
 
 def _reload(settings: Settings, args: argparse.Namespace) -> int:
@@ -30,7 +29,7 @@ def _reload(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _history_rows(settings: Settings, limit: int) -> list[dict[str, Any]]:
+async def _history_rows(settings: Settings, limit: int) -> list[TableLoad]:
     store = await ReportStore.open(settings.database)
     try:
         return await store.list_reloads(limit)
@@ -46,12 +45,12 @@ def _history(settings: Settings, args: argparse.Namespace) -> int:
     if not rows:
         print("no routing table loads recorded yet")
     for row in rows:
-        rules = "-" if row["rules"] is None else f"{row['rules']} rules"
-        sha = (row["sha256"] or "-")[:12]
-        print(f"{row['at']}  {row['outcome']:<8} {rules:<9} sha256 {sha}  {row['trigger']}")
-        print(f"    {row['file']}")
-        if row["error"]:
-            print(f"    error: {row['error']}")
+        rules = "-" if row.rules is None else f"{row.rules} rules"
+        sha = (row.sha256 or "-")[:12]
+        print(f"{row.at}  {row.outcome:<8} {rules:<9} sha256 {sha}  {row.trigger}")
+        print(f"    {row.file}")
+        if row.error:
+            print(f"    error: {row.error}")
     return 0
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from balagh.config import Settings
-from balagh.store.reports import ReportStore
+from balagh.store.reports import Report, ReportStore
 
 COLUMNS = ("reference", "started_at", "status", "language", "queue", "priority",
            "queue_outcome", "wait_seconds", "caller", "location")
@@ -32,22 +33,22 @@ async def show_reports(settings: Settings, reference: str | None, limit: int) ->
         rows = await store.list_reports(limit)
     finally:
         await store.close()
-    table = [COLUMNS, *[[_cell(row.get(c)) for c in COLUMNS] for row in rows]]
+    table = [COLUMNS, *[[_cell(getattr(row, c)) for c in COLUMNS] for row in rows]]
     widths = [max(len(r[i]) for r in table) for i in range(len(COLUMNS))]
     for row in table:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
     return 0
 
 
-def print_report(report: dict[str, Any]) -> None:
+def print_report(report: Report) -> None:
     skip = {"answers", "answer_log", "id"}
-    for key, value in report.items():
-        if key not in skip:
-            print(f"{key:<14} {_cell(value)}")
+    for column in fields(report):
+        if column.name not in skip:
+            print(f"{column.name:<14} {_cell(getattr(report, column.name))}")
     print("answers:")
-    for answer in report.get("answer_log", []):
-        print(f"  {answer['answered_at']}  {answer['question']:<10} {_cell(answer['value']):<16}"
-              f" key {_cell(answer['key'])}  attempt {answer['attempt']}")
+    for answer in report.answer_log:
+        print(f"  {answer.answered_at}  {answer.question:<10} {_cell(answer.value):<16}"
+              f" key {_cell(answer.key)}  attempt {answer.attempt}")
 
 
 async def apply_retention(settings: Settings, action: str, days: int, *,

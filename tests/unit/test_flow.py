@@ -15,8 +15,9 @@ from balagh.ivr.menu import Menu, load_menu
 from balagh.ivr.port import CallGone
 from balagh.routing import DEFAULT_RULE, Table
 from balagh.routing.load import load_table
+from balagh.status import ReportStatus
 from balagh.store import reference as refs
-from balagh.store.reports import FALLBACK, HUNG_UP_IN_IVR, ROUTED, ReportStore
+from balagh.store.reports import ReportStore
 
 from .fakes import DEFAULT_INFO, HANGUP, Ahead, FixedClock, ScriptedCall, ScriptExhausted
 
@@ -36,13 +37,6 @@ def table(menu: Menu) -> Table:
     return load_table(ROOT / "config" / "routing.yaml", menu.answer_values())
 
 
-@pytest.fixture
-async def store(tmp_path: Path):
-    store = await ReportStore.open(tmp_path / "r.sqlite3")
-    yield store
-    await store.close()
-
-
 async def run(script, menu: Menu, table: Table, store: ReportStore, **kwargs):
     # After the last answer the caller stays silent (e.g. no '*' after the read-back).
     call = ScriptedCall([*script, None], **kwargs)
@@ -54,8 +48,8 @@ async def run(script, menu: Menu, table: Table, store: ReportStore, **kwargs):
 
 
 def answer_rows(report) -> dict[str, tuple[str | None, str | None, int]]:
-    return {row["question"]: (row["value"], row["key"], row["attempt"])
-            for row in report["answer_log"]}
+    return {row.question: (row.value, row.key, row.attempt)
+            for row in report.answer_log}
 
 
 # -- the whole call ---------------------------------------------------------------
@@ -64,7 +58,7 @@ def answer_rows(report) -> dict[str, tuple[str | None, str | None, int]]:
 async def test_issue_example_routes_child_in_danger_to_child_protection(menu, table, store):
     call, outcome, report = await run(["1", "1", "1", "2", "3", "0"], menu, table, store)
 
-    assert outcome.status == ROUTED
+    assert outcome.status == ReportStatus.ROUTED
     assert outcome.decision is not None
     assert (outcome.decision.rule, outcome.decision.queue, outcome.decision.priority) == (
         "child", "child-protection", 10)
@@ -82,16 +76,16 @@ async def test_issue_example_routes_child_in_danger_to_child_protection(menu, ta
     expected = {"language": "ar", "danger": "yes", "age": "child", "gender": "female",
                 "emirate": "sharjah", "condition": "none"}
     assert outcome.answers == expected
-    assert report["status"] == ROUTED
-    assert report["status_detail"] is None
-    assert report["queue"] == "child-protection"
-    assert report["priority"] == 10
-    assert report["rule"] == "child"
-    assert report["language"] == "ar"
-    assert report["call_id"] == call.info.call_id
-    assert report["caller"] == call.info.caller
-    assert report["hotline"] == call.info.hotline
-    assert report["answers"] == expected
+    assert report.status == ReportStatus.ROUTED
+    assert report.status_detail is None
+    assert report.queue == "child-protection"
+    assert report.priority == 10
+    assert report.rule == "child"
+    assert report.language == "ar"
+    assert report.call_id == call.info.call_id
+    assert report.caller == call.info.caller
+    assert report.hotline == call.info.hotline
+    assert report.answers == expected
     assert answer_rows(report) == {
         "language": ("ar", "1", 1), "danger": ("yes", "1", 1), "age": ("child", "1", 1),
         "gender": ("female", "2", 1), "emirate": ("sharjah", "3", 1),
@@ -109,7 +103,7 @@ async def test_questions_are_asked_in_menu_order_with_their_timeouts(menu, table
 async def test_english_caller_gets_english_channel_language(menu, table, store):
     call, outcome, report = await run(["2", "2", "2", "2", "2", "0"], menu, table, store)
     assert call.languages == ["en"]
-    assert report["language"] == "en"
+    assert report.language == "en"
     # Language is set right after it is chosen, before the next question is played.
     index = call.log.index(("set_language", "en"))
     later = [entry for entry in call.log[index + 1:] if entry[0] == "play"]
@@ -117,7 +111,7 @@ async def test_english_caller_gets_english_channel_language(menu, table, store):
     # adult female, not in danger
     assert outcome.decision is not None
     assert (outcome.decision.queue, outcome.decision.priority) == ("women-protection", 0)
-    assert report["status"] == ROUTED
+    assert report.status == ReportStatus.ROUTED
 
 
 async def test_invalid_key_then_valid_key_plays_invalid_and_stores_attempt_two(
@@ -130,7 +124,7 @@ async def test_invalid_key_then_valid_key_plays_invalid_and_stores_attempt_two(
     assert call.sounds.count("invalid") == 1
     assert outcome.answers["danger"] == "no"
     assert answer_rows(report)["danger"] == ("no", "2", 2)
-    assert outcome.status == ROUTED
+    assert outcome.status == ReportStatus.ROUTED
 
 
 async def test_question_timing_out_every_time_goes_straight_to_a_person(menu, table, store):
@@ -144,13 +138,13 @@ async def test_question_timing_out_every_time_goes_straight_to_a_person(menu, ta
     assert call.sounds.count("ask-age") == age.attempts
     assert call.sounds.count("invalid") == age.attempts - 1
     assert "ask-gender" not in call.sounds  # no more questions after the last attempt
-    assert outcome.status == ROUTED and call.continued
+    assert outcome.status == ReportStatus.ROUTED and call.continued
     assert outcome.menu is not None and outcome.menu.ended is MenuEnd.NO_ANSWER
-    assert report["status_detail"] == "no-answer:age"
+    assert report.status_detail == "no-answer:age"
     # No rule matches without the age: the general line, with the danger priority kept.
     assert outcome.decision is not None
     assert (outcome.decision.rule, outcome.decision.queue) == (DEFAULT_RULE, "general")
-    assert (report["queue"], report["priority"]) == ("general", 10)
+    assert (report.queue, report.priority) == ("general", 10)
     assert call.variables["BALAGH_QUEUE"] == "general"
     # Straight through: no read-back for a caller who could not use the keypad.
     assert "reference" not in call.sounds
@@ -160,10 +154,10 @@ async def test_silent_caller_still_reaches_the_general_line(menu, table, store):
     silence = [None] * sum(question.attempts for question in menu.questions)
     call, outcome, report = await run(silence, menu, table, store)
     assert outcome.answers == {"language": "ar"}
-    assert outcome.status == ROUTED
+    assert outcome.status == ReportStatus.ROUTED
     assert call.continued
-    assert report["queue"] == "general"
-    assert report["priority"] == 0
+    assert report.queue == "general"
+    assert report.priority == 0
 
 
 async def test_language_timeout_takes_default_arabic_with_no_key(menu, table, store):
@@ -172,22 +166,22 @@ async def test_language_timeout_takes_default_arabic_with_no_key(menu, table, st
     call, outcome, report = await run([*silence, "2", "2", "2", "2", "0"], menu, table, store)
     assert outcome.answers["language"] == "ar" == menu.default_language
     assert answer_rows(report)["language"] == ("ar", None, language.attempts)
-    assert report["language"] == "ar"
+    assert report.language == "ar"
     assert call.languages == ["ar"]
-    assert outcome.status == ROUTED
+    assert outcome.status == ReportStatus.ROUTED
 
 
 async def test_hangup_after_two_answers_keeps_exactly_those_answers(menu, table, store):
     call, outcome, report = await run(["2", "1", HANGUP], menu, table, store)
-    assert outcome.status == HUNG_UP_IN_IVR
+    assert outcome.status == ReportStatus.HUNG_UP_IN_IVR
     assert outcome.decision is None
     assert outcome.answers == {"language": "en", "danger": "yes"}
-    assert report["status"] == HUNG_UP_IN_IVR
-    assert report["answers"] == {"language": "en", "danger": "yes"}
-    assert len(report["answer_log"]) == 2
-    assert report["ended_at"] is not None
-    assert report["routed_at"] is None
-    assert report["queue"] is None
+    assert report.status == ReportStatus.HUNG_UP_IN_IVR
+    assert report.answers == {"language": "en", "danger": "yes"}
+    assert len(report.answer_log) == 2
+    assert report.ended_at is not None
+    assert report.routed_at is None
+    assert report.queue is None
     assert not call.continued
     assert call.variables == {}
     assert ("continue_in_dialplan", None) not in call.log
@@ -195,9 +189,9 @@ async def test_hangup_after_two_answers_keeps_exactly_those_answers(menu, table,
 
 async def test_hangup_before_any_answer(menu, table, store):
     call, outcome, report = await run([HANGUP], menu, table, store)
-    assert outcome.status == HUNG_UP_IN_IVR
-    assert report["status"] == HUNG_UP_IN_IVR
-    assert report["answers"] == {}
+    assert outcome.status == ReportStatus.HUNG_UP_IN_IVR
+    assert report.status == ReportStatus.HUNG_UP_IN_IVR
+    assert report.answers == {}
     assert not call.continued
 
 
@@ -206,12 +200,12 @@ async def test_bug_in_set_variables_still_continues_the_caller(menu, table, stor
     call, outcome, report = await run(["1", "2", "2", "2", "1", "0"], menu, table, store,
                                       fail={"set_variables": boom})
     assert call.continued
-    assert outcome.status == FALLBACK
-    assert report["status"] == FALLBACK
-    assert report["status_detail"] == "RuntimeError: boom in set_variables"
-    assert report["routed_at"] is not None
+    assert outcome.status == ReportStatus.FALLBACK
+    assert report.status == ReportStatus.FALLBACK
+    assert report.status_detail == "RuntimeError: boom in set_variables"
+    assert report.routed_at is not None
     # The answers given before the bug are kept.
-    assert len(report["answers"]) == 6
+    assert len(report.answers) == 6
 
 
 async def test_bug_in_routing_still_continues_the_caller(menu, table, store, monkeypatch):
@@ -221,9 +215,9 @@ async def test_bug_in_routing_still_continues_the_caller(menu, table, store, mon
     monkeypatch.setattr("balagh.ivr.flow.decide", broken_decide)
     call, outcome, report = await run(["1", "2", "2", "2", "1", "0"], menu, table, store)
     assert call.continued
-    assert outcome.status == FALLBACK
-    assert report["status"] == FALLBACK
-    assert "KeyError" in report["status_detail"]
+    assert outcome.status == ReportStatus.FALLBACK
+    assert report.status == ReportStatus.FALLBACK
+    assert "KeyError" in report.status_detail
     assert call.variables == {}
 
 
@@ -231,16 +225,16 @@ async def test_fallback_when_the_caller_is_already_gone(menu, table, store):
     call, outcome, report = await run(
         ["1", "2", "2", "2", "1", "0"], menu, table, store,
         fail={"set_variables": RuntimeError("bug"), "continue_in_dialplan": CallGone("x")})
-    assert outcome.status == HUNG_UP_IN_IVR
-    assert report["status"] == HUNG_UP_IN_IVR
+    assert outcome.status == ReportStatus.HUNG_UP_IN_IVR
+    assert report.status == ReportStatus.HUNG_UP_IN_IVR
     assert not call.continued
 
 
 async def test_withheld_caller_is_stored_without_a_number(menu, table, store):
     info = replace(DEFAULT_INFO, call_id="1700000000.99", caller=None)
     _, outcome, report = await run(["1", "2", "2", "2", "1", "0"], menu, table, store, info=info)
-    assert outcome.status == ROUTED
-    assert report["caller"] is None
+    assert outcome.status == ReportStatus.ROUTED
+    assert report.caller is None
 
 
 async def test_reference_is_read_back_digit_by_digit_and_is_valid(menu, table, store):
@@ -248,7 +242,7 @@ async def test_reference_is_read_back_digit_by_digit_and_is_valid(menu, table, s
     reference = outcome.reference
     assert refs.is_valid(reference)
     assert len(reference) == refs.LENGTH
-    assert report["reference"] == reference
+    assert report.reference == reference
     assert call.variables["BALAGH_REFERENCE"] == reference
     readback = ("reference", *(f"digit-{digit}" for digit in reference))
     assert tuple(reference_sounds(reference)) == readback
@@ -351,7 +345,7 @@ async def test_all_answers_typed_ahead_reach_the_queue_with_no_prompt_after_the_
     call, outcome, report = await run(script, menu, table, store)
     assert call.played == [("ask-language",)]
     assert outcome.menu is not None and outcome.menu.typed_ahead and call.continued
-    assert (report["queue"], report["priority"]) == ("child-protection", 10)
+    assert (report.queue, report.priority) == ("child-protection", 10)
     assert call.variables["BALAGH_REFERENCE"] == outcome.reference  # for the agent to give
 
 
@@ -363,11 +357,11 @@ async def test_danger_key_at_any_question_routes_at_once_with_top_priority(
     asked = [group[-1] for group in call.played if group[-1].startswith("ask-")]
     assert asked == QUESTION_PROMPTS[:at + 1]  # nothing asked after the danger key
     assert outcome.menu is not None and outcome.menu.ended is MenuEnd.DANGER_KEY
-    assert report["status_detail"] == "danger-key"
-    assert report["priority"] == table.danger_priority
-    assert report["answers"]["danger"] == "yes"
+    assert report.status_detail == "danger-key"
+    assert report.priority == table.danger_priority
+    assert report.answers["danger"] == "yes"
     kept = {q.id for q in menu.questions[:at]} - {"danger"}
-    assert kept <= set(report["answers"])
+    assert kept <= set(report.answers)
     assert answer_rows(report)["danger"][1] == "9"
     assert "reference" not in call.sounds  # straight through
 
@@ -405,7 +399,7 @@ async def test_option_jump_skips_to_the_named_question(tmp_path, table, store):
 
 async def test_location_from_the_answer_is_stored_with_its_source(menu, table, store):
     _, outcome, report = await run(["2", "2", "2", "2", "3", "0"], menu, table, store)
-    assert (report["location"], report["location_source"]) == ("sharjah", "answer")
+    assert (report.location, report.location_source) == ("sharjah", "answer")
     assert outcome.location is not None and outcome.location.source == "answer"
 
 
@@ -420,7 +414,7 @@ async def test_location_from_the_number_prefix_when_the_emirate_is_not_given(
                                 context=RoutingContext(prefixes={"+9714": "dubai"}))
     await store.flush()
     report = await store.get_report(outcome.reference)
-    assert (report["location"], report["location_source"]) == ("dubai", "number-prefix")
+    assert (report.location, report.location_source) == ("dubai", "number-prefix")
 
 
 async def test_geolocation_point_places_the_caller(menu, table, store):
@@ -446,8 +440,8 @@ async def test_resumed_call_is_routed_by_the_answers_stored_before_the_crash(
     await store.flush()
     report = await store.get_report(before.reference)
     assert outcome.reference == before.reference
-    assert (report["queue"], report["status"]) == ("child-protection", ROUTED)
-    assert report["status_detail"] == "resumed after the app restarted"
+    assert (report.queue, report.status) == ("child-protection", ReportStatus.ROUTED)
+    assert report.status_detail == "resumed after the app restarted"
     assert again.continued and again.played == []  # straight through, no questions again
 
 
@@ -457,8 +451,8 @@ async def test_resumed_call_without_a_stored_report_gets_one(menu, table, store)
     outcome = await resume_call(call, menu, table, store, clock=FixedClock(T0))
     await store.flush()
     report = await store.get_report("unknown-to-the-store")
-    assert report is not None and report["reference"] == outcome.reference
-    assert report["queue"] == "general" and call.continued
+    assert report is not None and report.reference == outcome.reference
+    assert report.queue == "general" and call.continued
 
 
 async def test_resumed_caller_is_handed_to_the_dialplan_when_the_app_stops(menu, table, store):
@@ -482,6 +476,7 @@ async def test_resumed_caller_is_handed_to_the_dialplan_when_the_app_stops(menu,
         await task
     await store.flush()
     report = await store.get_report(before.reference)
+    assert report is not None
     assert again.continued  # on to the dialplan's general queue, not left in silence
-    assert report["status"] == FALLBACK
-    assert report["status_detail"] == "resumed after the app restarted; app stopping"
+    assert report.status == ReportStatus.FALLBACK
+    assert report.status_detail == "resumed after the app restarted; app stopping"

@@ -10,17 +10,9 @@ import pytest
 
 from balagh.ivr.menu import load_menu
 from balagh.routing.load import APPLIED, REFUSED, UNCHANGED, LiveTable
-from balagh.store.reports import ReportStore
 from balagh.yamlsrc import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-async def store(tmp_path: Path):
-    store = await ReportStore.open(tmp_path / "r.sqlite3")
-    yield store
-    await store.close()
 
 
 @pytest.fixture
@@ -52,10 +44,10 @@ async def test_good_change_is_applied_and_recorded(store, routing, answer_values
     assert live.current.rules[-1].queue == "general"
     await store.flush()
     history = await store.list_reloads()
-    assert [(h["trigger"], h["outcome"]) for h in history] == [("sighup: test", APPLIED),
-                                                              ("startup", APPLIED)]
-    assert history[0]["sha256"] != history[1]["sha256"]
-    assert history[0]["rules"] == len(live.current.rules)
+    assert [(h.trigger, h.outcome) for h in history] == [("sighup: test", APPLIED),
+                                                         ("startup", APPLIED)]
+    assert history[0].sha256 != history[1].sha256
+    assert history[0].rules == len(live.current.rules)
 
 
 async def test_bad_file_is_refused_and_the_old_table_kept(store, routing, answer_values):
@@ -67,8 +59,8 @@ async def test_bad_file_is_refused_and_the_old_table_kept(store, routing, answer
     assert live.current is before
     await store.flush()
     refused = (await store.list_reloads())[0]
-    assert refused["outcome"] == REFUSED
-    assert "child-protecton" in refused["error"] and "routing.yaml:" in refused["error"]
+    assert refused.outcome == REFUSED
+    assert "child-protecton" in refused.error and "routing.yaml:" in refused.error
     # The same bad file is not tried again and again; fixing it is.
     assert live.reload("file-change") == UNCHANGED
     routing.write_text(routing.read_text().replace("child-protecton", "child-protection"))
@@ -85,7 +77,7 @@ async def test_bad_table_at_startup_is_fatal_and_recorded(store, routing, answer
     with pytest.raises(ConfigError):
         LiveTable(routing, answer_values, store)
     await store.flush()
-    assert (await store.list_reloads())[0]["outcome"] == REFUSED
+    assert (await store.list_reloads())[0].outcome == REFUSED
 
 
 async def test_watch_applies_a_change_once_it_is_stable(store, routing, answer_values):
@@ -101,4 +93,4 @@ async def test_watch_applies_a_change_once_it_is_stable(store, routing, answer_v
     finally:
         watcher.cancel()
     await store.flush()
-    assert (await store.list_reloads())[0]["trigger"] == "file-change"
+    assert (await store.list_reloads())[0].trigger == "file-change"

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from balagh.cli import main
-from balagh.store.reports import ReportStore
+from balagh.store import ReportStore
 
 NOW = datetime.now(UTC)
 
 
 @pytest.fixture
-async def store(tmp_path: Path):
-    store = await ReportStore.open(tmp_path / "balagh.sqlite3")
+async def aged_reports(store: ReportStore) -> None:
+    """Three reports, started 400, 100 and 1 day(s) ago."""
     for n, age_days in enumerate((400, 100, 1)):
         call_id = f"c{n}"
         at = NOW - timedelta(days=age_days)
@@ -26,23 +25,23 @@ async def store(tmp_path: Path):
         store.record_answer(call_id=call_id, question="age", value="child", key="1",
                             attempt=1, at=at)
     await store.flush()
-    yield store
-    await store.close()
 
 
+@pytest.mark.usefixtures("aged_reports")
 async def test_redact_forgets_number_and_location_but_keeps_the_report(store):
     assert await store.redact_before(NOW - timedelta(days=30)) == 2
     old, recent = await store.get_report("c0"), await store.get_report("c2")
-    assert (old["caller"], old["location"], old["channel"]) == (None, None, "")
-    assert old["answers"] == {"age": "child"}
-    assert recent["caller"] == "+97165551234"
+    assert (old.caller, old.location, old.channel) == (None, None, "")
+    assert old.answers == {"age": "child"}
+    assert recent.caller == "+97165551234"
 
 
+@pytest.mark.usefixtures("aged_reports")
 async def test_purge_deletes_old_reports_with_their_answers(store):
     assert await store.purge_before(NOW - timedelta(days=365)) == 1
     assert await store.get_report("c0") is None
     assert await store.get_report("c1") is not None
-    async with store._reader.execute("SELECT COUNT(*) FROM answers") as cursor:
+    async with store.queries.db.execute("SELECT COUNT(*) FROM answers") as cursor:
         assert (await cursor.fetchone())[0] == 2
 
 

@@ -10,22 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from balagh.store import FALLBACK, HUNG_UP_IN_IVR, IN_IVR, ROUTED, ReportStore
+from balagh.status import ReportStatus
+from balagh.store import ReportStore
 from balagh.store import reference as refs
 from balagh.store.schema import VERSION
+from balagh.store.writer import Writer
 
 T0 = datetime(2025, 3, 1, 9, 30, 0, tzinfo=UTC)
 
 
 def at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
-
-
-@pytest.fixture
-async def store(tmp_path: Path):
-    store = await ReportStore.open(tmp_path / "data" / "balagh.db")
-    yield store
-    await store.close()
 
 
 def start(store: ReportStore, call_id: str, **overrides) -> str:
@@ -48,7 +43,7 @@ def every_call_path_method(store: ReportStore, call_id: str) -> None:
     store.set_language(call_id=call_id, language="ar")
     store.record_answer(call_id=call_id, question="danger", value="yes", key="1", attempt=1, at=T0)
     store.record_decision(call_id=call_id, rule="danger", queue="urgent", priority=10, at=T0)
-    store.set_status(call_id=call_id, status=ROUTED, at=T0, detail="queue urgent")
+    store.set_status(call_id=call_id, status=ReportStatus.ROUTED, at=T0, detail="queue urgent")
 
 
 async def test_round_trip_start_answers_decision_routed(store: ReportStore) -> None:
@@ -66,30 +61,32 @@ async def test_round_trip_start_answers_decision_routed(store: ReportStore) -> N
     store.record_decision(
         call_id="1700000000.1", rule="child", queue="child-protection", priority=5, at=at(9)
     )
-    store.set_status(call_id="1700000000.1", status=ROUTED, at=at(10), detail="continued")
+    store.set_status(
+        call_id="1700000000.1", status=ReportStatus.ROUTED, at=at(10), detail="continued"
+    )
     await store.flush()
 
     report = await store.get_report(reference)
     assert report is not None
     assert report == await store.get_report("1700000000.1")
-    assert report["reference"] == reference
-    assert report["caller"] == "+971500000001"
-    assert report["hotline"] == "800111"
-    assert report["language"] == "en"
-    assert report["status"] == ROUTED
-    assert report["status_detail"] == "continued"
-    assert (report["rule"], report["queue"], report["priority"]) == ("child", "child-protection", 5)
-    assert report["started_at"] == "2025-03-01T09:30:00.000Z"
-    assert report["routed_at"] == "2025-03-01T09:30:10.000Z"
-    assert report["ended_at"] is None
+    assert report.reference == reference
+    assert report.caller == "+971500000001"
+    assert report.hotline == "800111"
+    assert report.language == "en"
+    assert report.status == ReportStatus.ROUTED
+    assert report.status_detail == "continued"
+    assert (report.rule, report.queue, report.priority) == ("child", "child-protection", 5)
+    assert report.started_at == "2025-03-01T09:30:00.000Z"
+    assert report.routed_at == "2025-03-01T09:30:10.000Z"
+    assert report.ended_at is None
     # The latest answer per question wins; the log keeps every attempt.
-    assert report["answers"] == {"danger": "no", "age": "child"}
-    assert [(a["question"], a["key"], a["attempt"]) for a in report["answer_log"]] == [
+    assert report.answers == {"danger": "no", "age": "child"}
+    assert [(a.question, a.key, a.attempt) for a in report.answer_log] == [
         ("danger", "2", 1),
         ("age", "9", 1),
         ("age", "1", 2),
     ]
-    assert report["answer_log"][0]["answered_at"] == "2025-03-01T09:30:03.000Z"
+    assert report.answer_log[0].answered_at == "2025-03-01T09:30:03.000Z"
     assert store.write_errors == 0
 
 
@@ -100,31 +97,33 @@ async def test_partial_report_when_caller_hangs_up(store: ReportStore) -> None:
     )
     await store.flush()
     report = await store.get_report(reference)
-    assert report is not None and report["status"] == IN_IVR
+    assert report is not None and report.status == ReportStatus.IN_IVR
 
     store.record_answer(
         call_id="c-partial", question="danger", value="yes", key="1", attempt=1, at=at(4)
     )
-    store.set_status(call_id="c-partial", status=HUNG_UP_IN_IVR, at=at(5), detail="age")
+    store.set_status(
+        call_id="c-partial", status=ReportStatus.HUNG_UP_IN_IVR, at=at(5), detail="age"
+    )
     await store.flush()
 
     report = await store.get_report("c-partial")
     assert report is not None
-    assert report["status"] == HUNG_UP_IN_IVR
-    assert report["status_detail"] == "age"
-    assert report["caller"] is None
-    assert report["answers"] == {"language": "ar", "danger": "yes"}
-    assert report["ended_at"] == "2025-03-01T09:30:05.000Z"
-    assert report["routed_at"] is None
-    assert report["updated_at"] == "2025-03-01T09:30:05.000Z"
+    assert report.status == ReportStatus.HUNG_UP_IN_IVR
+    assert report.status_detail == "age"
+    assert report.caller is None
+    assert report.answers == {"language": "ar", "danger": "yes"}
+    assert report.ended_at == "2025-03-01T09:30:05.000Z"
+    assert report.routed_at is None
+    assert report.updated_at == "2025-03-01T09:30:05.000Z"
 
 
 async def test_fallback_stamps_routed_at(store: ReportStore) -> None:
     start(store, "c-fb")
-    store.set_status(call_id="c-fb", status=FALLBACK, at=at(7), detail="ivr error")
+    store.set_status(call_id="c-fb", status=ReportStatus.FALLBACK, at=at(7), detail="ivr error")
     await store.flush()
     report = await store.get_report("c-fb")
-    assert report is not None and report["routed_at"] == "2025-03-01T09:30:07.000Z"
+    assert report is not None and report.routed_at == "2025-03-01T09:30:07.000Z"
 
 
 async def test_list_reports_newest_first(store: ReportStore) -> None:
@@ -135,8 +134,8 @@ async def test_list_reports_newest_first(store: ReportStore) -> None:
         )
     await store.flush()
     reports = await store.list_reports(limit=3)
-    assert [r["call_id"] for r in reports] == ["c4", "c3", "c2"]
-    assert reports[0]["answers"] == {"danger": "4"}
+    assert [r.call_id for r in reports] == ["c4", "c3", "c2"]
+    assert reports[0].answers == {"danger": "4"}
     assert await store.get_report("nope") is None
 
 
@@ -146,7 +145,7 @@ async def test_one_bad_write_does_not_take_its_neighbours(store: ReportStore) ->
     store.record_answer(call_id="dup", question="danger", value="no", key="2", attempt=1, at=T0)
     await store.flush()
     report = await store.get_report(reference)
-    assert report is not None and report["answers"] == {"danger": "no"}
+    assert report is not None and report.answers == {"danger": "no"}
     assert store.write_errors == 1
 
 
@@ -154,7 +153,7 @@ async def test_naive_datetimes_are_taken_as_utc(store: ReportStore) -> None:
     start(store, "naive", started_at=datetime(2025, 3, 1, 9, 30))
     await store.flush()
     report = await store.get_report("naive")
-    assert report is not None and report["started_at"] == "2025-03-01T09:30:00.000Z"
+    assert report is not None and report.started_at == "2025-03-01T09:30:00.000Z"
 
 
 async def test_bad_arguments_never_raise_on_the_call_path(store: ReportStore) -> None:
@@ -183,19 +182,19 @@ def assert_call_path_survives(store: ReportStore, calls: int = 50) -> None:
 
 
 async def test_closed_connection_under_the_store(store: ReportStore) -> None:
-    await store._db.close()  # the database goes away under a running store
+    await store.writer.db.close()  # the database goes away under a running store
     assert_call_path_survives(store)
     await asyncio.wait_for(store.flush(), timeout=10)
     assert store.write_errors == 50 * 5
 
 
 async def test_read_only_database(store: ReportStore) -> None:
-    await store._db.execute("PRAGMA query_only = ON")  # every write now fails
+    await store.writer.db.execute("PRAGMA query_only = ON")  # every write now fails
     assert_call_path_survives(store, calls=10)
     await asyncio.wait_for(store.flush(), timeout=10)
     assert store.write_errors == 10 * 5
     # And it recovers once the database does.
-    await store._db.execute("PRAGMA query_only = OFF")
+    await store.writer.db.execute("PRAGMA query_only = OFF")
     start(store, "after")
     await store.flush()
     assert await store.get_report("after") is not None
@@ -212,13 +211,15 @@ async def test_database_path_that_is_a_directory_fails_at_open(tmp_path: Path) -
 async def test_locked_database_is_retried(
     store: ReportStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(ReportStore, "RETRY_DELAY", 0.05)
-    await store._db.execute("PRAGMA busy_timeout = 20")
+    monkeypatch.setattr(Writer, "RETRY_DELAY", 0.05)
+    await store.writer.db.execute("PRAGMA busy_timeout = 20")
+    met_the_lock = asyncio.Event()
+    store.writer.on_retry = lambda attempt: met_the_lock.set()
     other = sqlite3.connect(store.path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
     try:
         start(store, "locked")
-        await asyncio.sleep(0.1)  # the writer meets the lock and backs off
+        await asyncio.wait_for(met_the_lock.wait(), timeout=10)  # the writer backs off
         other.execute("ROLLBACK")
         await asyncio.wait_for(store.flush(), timeout=10)
     finally:
@@ -230,8 +231,8 @@ async def test_locked_database_is_retried(
 async def test_lock_that_outlasts_the_retries_drops_and_goes_on(
     store: ReportStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(ReportStore, "RETRY_DELAY", 0.001)
-    await store._db.execute("PRAGMA busy_timeout = 1")
+    monkeypatch.setattr(Writer, "RETRY_DELAY", 0.001)
+    await store.writer.db.execute("PRAGMA busy_timeout = 1")
     other = sqlite3.connect(store.path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
     try:
@@ -283,8 +284,8 @@ async def test_reopen_keeps_data_and_references(tmp_path: Path) -> None:
     again = await ReportStore.open(path)
     try:
         report = await again.get_report(reference)
-        assert report is not None and report["answers"] == {"danger": "no"}
-        assert reference in again._references
+        assert report is not None and report.answers == {"danger": "no"}
+        assert reference in again.calls.references
     finally:
         await again.close()
 

@@ -34,7 +34,8 @@ from balagh.routing import (
     locate,
     make_facts,
 )
-from balagh.store.reports import FALLBACK, HUNG_UP_IN_IVR, ROUTED, ReportStore
+from balagh.status import ReportStatus
+from balagh.store.reports import ReportStore
 
 log = structlog.get_logger(__name__)
 
@@ -87,7 +88,7 @@ class RoutingContext:
 class CallOutcome:
     reference: str
     answers: Mapping[str, str]
-    status: str
+    status: ReportStatus
     menu: MenuResult | None = None     # None when the caller hung up during the questions
     location: Location | None = None
     decision: Decision | None = None
@@ -133,7 +134,7 @@ async def _serve(call: CallPort, menu: Menu, table: Table, record: CallRecord,
     info = call.info
     structlog.contextvars.bind_contextvars(call_id=info.call_id, report=record.reference)
     log.info("call.start", caller=info.caller or "withheld", hotline=info.hotline)
-    status, error = HUNG_UP_IN_IVR, None
+    status, error = ReportStatus.HUNG_UP_IN_IVR, None
     asked: MenuResult | None = None
     location: Location | None = None
     decision: Decision | None = None
@@ -144,9 +145,9 @@ async def _serve(call: CallPort, menu: Menu, table: Table, record: CallRecord,
                            now=record.clock(), queues=context.queues())
         decision = decide(facts, table)
         await put_through(call, menu, decision, record, asked)
-        status = ROUTED
+        status = ReportStatus.ROUTED
     except CallGone:
-        status = HUNG_UP_IN_IVR
+        status = ReportStatus.HUNG_UP_IN_IVR
     except asyncio.CancelledError:
         # The app is stopping: the caller goes on to the dialplan rather than wait in silence.
         status, error = await _fallback(call), "app stopping"
@@ -239,12 +240,12 @@ async def read_back(call: CallPort, menu: Menu, reference: str) -> None:
     await call.play(["connecting"])
 
 
-async def _fallback(call: CallPort) -> str:
+async def _fallback(call: CallPort) -> ReportStatus:
     """Send the caller on to the dialplan's general queue after an internal error."""
     try:
         await call.continue_in_dialplan()
     except CallGone:
-        return HUNG_UP_IN_IVR
+        return ReportStatus.HUNG_UP_IN_IVR
     except Exception:
         log.exception("call.fallback_failed")
-    return FALLBACK
+    return ReportStatus.FALLBACK

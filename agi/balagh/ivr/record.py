@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 import structlog
 
 from balagh.ivr.ask import Asked
 from balagh.ivr.port import CallInfo
 from balagh.routing import Decision, Location
-from balagh.store.reports import ReportStore
+from balagh.status import ReportStatus
+from balagh.store.reports import Report, ReportStore
 
 log = structlog.get_logger(__name__)
 
@@ -51,8 +51,9 @@ class CallRecord:
         report = await _stored_report(store, info.call_id)
         if report is None:
             return cls.start(store, info, clock)
-        return cls(store, info.call_id, str(report["reference"]), clock,
-                   dict(report["answers"]))
+        answers = {question: value for question, value in report.answers.items()
+                   if value is not None}
+        return cls(store, info.call_id, report.reference, clock, answers)
 
     def answer(self, question: str, asked: Asked) -> None:
         assert asked.value is not None
@@ -72,12 +73,12 @@ class CallRecord:
                                    queue=decision.queue, priority=decision.priority,
                                    at=self.clock())
 
-    def close(self, status: str, detail: str | None) -> None:
+    def close(self, status: ReportStatus, detail: str | None) -> None:
         self.store.set_status(call_id=self.call_id, status=status, at=self.clock(),
                               detail=detail)
 
 
-async def _stored_report(store: ReportStore, call_id: str) -> dict[str, Any] | None:
+async def _stored_report(store: ReportStore, call_id: str) -> Report | None:
     try:
         return await store.get_report(call_id)
     except Exception as exc:  # a database problem must not keep the caller waiting

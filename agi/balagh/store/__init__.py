@@ -1,21 +1,7 @@
-"""Reports in SQLite: schema and migrations, the single writer, queries."""
+"""Reports in SQLite: schema and migrations, the single writer, the call path's writes,
+typed queries and retention, composed by ReportStore."""
 
-from .reports import (
-    ENDED_STATUSES,
-    FALLBACK,
-    HUNG_UP_IN_IVR,
-    IN_IVR,
-    ROUTED,
-    ROUTED_STATUSES,
-    ReportStore,
-)
+from .queries import Answer, Report, TableLoad
+from .reports import ReportStore
 
-__all__ = [
-    "ENDED_STATUSES",
-    "FALLBACK",
-    "HUNG_UP_IN_IVR",
-    "IN_IVR",
-    "ROUTED",
-    "ROUTED_STATUSES",
-    "ReportStore",
-]
+__all__ = ["Answer", "Report", "ReportStore", "TableLoad"]

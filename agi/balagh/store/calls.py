@@ -1,0 +1,154 @@
+"""The call path's writes: one report row per call, every answer as it is given.
+
+Every method here only enqueues on the writer (plain methods, no await, never
+raise): a database problem must never block or break a call. The queue_*
+methods are the queue's side of the call, from AMI events (call_id is
+Asterisk's Uniqueid); record_reload notes a routing-table load the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+
+import structlog
+
+from balagh.status import ENDED_STATUSES, ROUTED_STATUSES, ReportStatus
+
+from . import reference as refs
+from .timestamps import iso, now
+from .writer import Statement, Writer
+
+log = structlog.get_logger()
+
+
+class CallRecorder:
+    REFERENCE_TRIES = 50  # random draws before widening the reference by a digit
+
+    def __init__(self, writer: Writer, references: Iterable[str] = ()) -> None:
+        self.writer = writer
+        self.references: set[str] = set(references)  # every reference already used
+
+    # ------------------------------------------------------------ references
+
+    def new_reference(self) -> str:
+        """A reference number no report in this database has used."""
+        digits = refs.RANDOM_DIGITS
+        while True:
+            for _ in range(self.REFERENCE_TRIES):
+                candidate = refs.generate(digits)
+                if candidate not in self.references:
+                    self.references.add(candidate)
+                    return candidate
+            # The space is nearly full: longer numbers beat an endless loop.
+            log.warning("store.reference_space_crowded", digits=digits)
+            digits += 1
+
+    # -------------------------------------------------------------- the IVR
+
+    def start_report(self, *, call_id: str, reference: str, channel: str, caller: str | None,
+                     hotline: str | None, started_at: datetime) -> None:
+        def build() -> list[Statement]:
+            self.references.add(reference)
+            at = iso(started_at)
+            return [(
+                "INSERT INTO reports (call_id, reference, channel, caller, hotline,"
+                " status, started_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (call_id, reference, channel, caller or None, hotline,
+                 str(ReportStatus.IN_IVR), at, at),
+            )]
+
+        self._submit("start_report", call_id, build)
+
+    def record_answer(self, *, call_id: str, question: str, value: str | None, key: str | None,
+                      attempt: int, at: datetime) -> None:
+        def build() -> list[Statement]:
+            when = iso(at)
+            return [
+                ("INSERT INTO answers (call_id, question, value, key, attempt, answered_at)"
+                 " VALUES (?, ?, ?, ?, ?, ?)",
+                 (call_id, question, value, key, int(attempt), when)),
+                ("UPDATE reports SET updated_at = ? WHERE call_id = ?", (when, call_id)),
+            ]
+
+        self._submit("record_answer", call_id, build)
+
+    def set_language(self, *, call_id: str, language: str) -> None:
+        # No time is passed in; the app's clock, still not the database's.
+        self._submit("set_language", call_id, lambda: [(
+            "UPDATE reports SET language = ?, updated_at = ? WHERE call_id = ?",
+            (language, now(), call_id))])
+
+    def set_location(self, *, call_id: str, emirate: str | None, source: str,
+                     at: datetime) -> None:
+        self._update("set_location", call_id, at, location=emirate, location_source=source)
+
+    def record_decision(self, *, call_id: str, rule: str, queue: str, priority: int,
+                        at: datetime) -> None:
+        self._submit("record_decision", call_id, lambda: [(
+            "UPDATE reports SET rule = ?, queue = ?, priority = ?, updated_at = ?"
+            " WHERE call_id = ?",
+            (rule, queue, int(priority), iso(at), call_id))])
+
+    def set_status(self, *, call_id: str, status: ReportStatus, at: datetime,
+                   detail: str | None = None) -> None:
+        def build() -> list[Statement]:
+            when = iso(at)
+            sets = ["status = ?", "status_detail = ?", "updated_at = ?"]
+            params: list[Any] = [str(status), detail, when]
+            # The first routed or ended status stamps its time; later ones keep it.
+            if status in ROUTED_STATUSES:
+                sets.append("routed_at = COALESCE(routed_at, ?)")
+                params.append(when)
+            if status in ENDED_STATUSES:
+                sets.append("ended_at = COALESCE(ended_at, ?)")
+                params.append(when)
+            params.append(call_id)
+            return [(f"UPDATE reports SET {', '.join(sets)} WHERE call_id = ?", params)]
+
+        self._submit("set_status", call_id, build)
+
+    # ----------------------------------------------- the queue's side (AMI events)
+
+    def queue_joined(self, *, call_id: str, queue: str, at: datetime) -> None:
+        self._update("queue_joined", call_id, at, joined_queue=queue)
+
+    def queue_answered(self, *, call_id: str, queue: str, agent: str, wait_seconds: int,
+                       at: datetime) -> None:
+        self._update("queue_answered", call_id, at, queue_outcome="answered", joined_queue=queue,
+                     answered_by=agent, answered_at=iso(at), wait_seconds=int(wait_seconds))
+
+    def queue_abandoned(self, *, call_id: str, queue: str, wait_seconds: int,
+                        at: datetime) -> None:
+        self._update("queue_abandoned", call_id, at, queue_outcome="abandoned",
+                     joined_queue=queue, wait_seconds=int(wait_seconds), ended_at=iso(at))
+
+    def queue_completed(self, *, call_id: str, talk_seconds: int, at: datetime) -> None:
+        self._update("queue_completed", call_id, at, talk_seconds=int(talk_seconds),
+                     ended_at=iso(at))
+
+    # ------------------------------------------------------ the routing table
+
+    def record_reload(self, *, file: str, sha256: str | None, trigger: str, outcome: str,
+                      rules: int | None, error: str | None, at: datetime) -> None:
+        """One attempt to load the routing table (applied or refused)."""
+        self._submit("record_reload", "-", lambda: [(
+            "INSERT INTO routing_reloads (at, file, sha256, trigger, outcome, rules, error)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (iso(at), file, sha256, trigger, outcome, rules, error))])
+
+    # ------------------------------------------------------------------ helpers
+
+    def _update(self, op: str, call_id: str, at: datetime, **columns: Any) -> None:
+        """Set columns of one report (a call that is not ours simply matches no row)."""
+        def build() -> list[Statement]:
+            names = ", ".join(f"{name} = ?" for name in columns)
+            return [(f"UPDATE reports SET {names}, updated_at = ? WHERE call_id = ?",
+                     (*columns.values(), iso(at), call_id))]
+
+        self._submit(op, call_id, build)
+
+    def _submit(self, op: str, call_id: str,
+                build: Callable[[], Iterable[Statement]]) -> None:
+        self.writer.submit(op, build, call_id=str(call_id))

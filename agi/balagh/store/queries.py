@@ -1,0 +1,184 @@
+"""Reading reports back: typed rows over a read-only connection (for the CLI, resume, tests).
+
+WAL lets this connection read beside the writer. Times stay as stored: ISO-8601
+UTC text.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from balagh.status import ReportStatus
+
+from .timestamps import iso
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """One key press (or timeout) answering one question, as logged."""
+
+    id: int
+    call_id: str
+    question: str
+    value: str | None  # None: no valid key on this attempt
+    key: str | None
+    attempt: int
+    answered_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """One call. Fields in the table's column order; `answers` holds the latest
+    answer per question, `answer_log` every attempt (filled by get_report only)."""
+
+    id: int
+    call_id: str
+    reference: str
+    channel: str
+    caller: str | None
+    hotline: str | None
+    language: str | None
+    status: ReportStatus | str  # the raw text if this version does not know the word
+    status_detail: str | None
+    rule: str | None
+    queue: str | None
+    priority: int | None
+    started_at: str
+    routed_at: str | None
+    ended_at: str | None
+    updated_at: str
+    location: str | None
+    location_source: str | None
+    queue_outcome: str | None
+    joined_queue: str | None
+    answered_by: str | None
+    answered_at: str | None
+    wait_seconds: int | None
+    talk_seconds: int | None
+    answers: Mapping[str, str | None] = field(default_factory=dict)
+    answer_log: tuple[Answer, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TableLoad:
+    """One attempt to load the routing table: applied or refused, and why."""
+
+    id: int
+    at: str
+    file: str
+    sha256: str | None  # of the file as read; None if it could not be read
+    trigger: str
+    outcome: str
+    rules: int | None
+    error: str | None
+
+
+def _columns(cls: type[Any]) -> list[str]:
+    return [f.name for f in fields(cls) if f.name not in ("answers", "answer_log")]
+
+
+_REPORT_COLUMNS = ", ".join(_columns(Report))
+_ANSWER_COLUMNS = ", ".join(_columns(Answer))
+_LOAD_COLUMNS = ", ".join(_columns(TableLoad))
+
+
+def _status(text: str) -> ReportStatus | str:
+    try:
+        return ReportStatus(text)
+    except ValueError:
+        return text
+
+
+def _report(row: sqlite3.Row, answers: Mapping[str, str | None],
+            answer_log: tuple[Answer, ...] = ()) -> Report:
+    values = dict(row)
+    values["status"] = _status(values["status"])
+    return Report(**values, answers=answers, answer_log=answer_log)
+
+
+def read_only_uri(path: Path) -> str:
+    return f"{path.absolute().as_uri()}?mode=ro"
+
+
+async def connect(path: Path, busy_timeout_ms: int) -> aiosqlite.Connection:
+    """A read-only connection to the database at `path` (which must exist)."""
+    conn = await aiosqlite.connect(read_only_uri(path), uri=True)
+    conn.row_factory = sqlite3.Row
+    try:
+        await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+    except BaseException:
+        await conn.close()
+        raise
+    return conn
+
+
+class Queries:
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self.db = db
+
+    async def get_report(self, reference_or_call_id: str) -> Report | None:
+        """One report with its answers: `answers` (latest per question) and `answer_log`."""
+        key = str(reference_or_call_id)
+        async with self.db.execute(
+            f"SELECT {_REPORT_COLUMNS} FROM reports WHERE reference = ? OR call_id = ?"
+            " ORDER BY reference = ? DESC LIMIT 1",
+            (key, key, key),
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return None
+        async with self.db.execute(
+            f"SELECT {_ANSWER_COLUMNS} FROM answers WHERE call_id = ? ORDER BY id",
+            (row["call_id"],),
+        ) as cursor:
+            answer_log = tuple([Answer(**dict(answer)) async for answer in cursor])
+        answers = {answer.question: answer.value for answer in answer_log}
+        return _report(row, answers, answer_log)
+
+    async def list_reports(self, limit: int = 20) -> list[Report]:
+        """The newest reports first, each with `answers` (latest per question)."""
+        async with self.db.execute(
+            f"SELECT {_REPORT_COLUMNS} FROM reports ORDER BY started_at DESC, id DESC LIMIT ?",
+            (int(limit),),
+        ) as cursor:
+            rows = [row async for row in cursor]
+        if not rows:
+            return []
+        answers: dict[str, dict[str, str | None]] = {row["call_id"]: {} for row in rows}
+        # Same selection as above, as a subquery: no limit on SQL parameters to hit.
+        async with self.db.execute(
+            "SELECT call_id, question, value FROM answers WHERE call_id IN"
+            " (SELECT call_id FROM reports ORDER BY started_at DESC, id DESC LIMIT ?)"
+            " ORDER BY id",
+            (int(limit),),
+        ) as cursor:
+            async for answer in cursor:
+                answers[answer["call_id"]][answer["question"]] = answer["value"]
+        return [_report(row, answers[row["call_id"]]) for row in rows]
+
+    async def list_reloads(self, limit: int = 20) -> list[TableLoad]:
+        """The newest routing-table loads first."""
+        async with self.db.execute(
+            f"SELECT {_LOAD_COLUMNS} FROM routing_reloads ORDER BY at DESC, id DESC LIMIT ?",
+            (int(limit),),
+        ) as cursor:
+            return [TableLoad(**dict(row)) async for row in cursor]
+
+    async def count_before(self, before: datetime) -> int:
+        """Reports started before `before`."""
+        async with self.db.execute("SELECT COUNT(*) FROM reports WHERE started_at < ?",
+                                   (iso(before),)) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def references(self) -> set[str]:
+        """Every reference number in the database."""
+        async with self.db.execute("SELECT reference FROM reports") as cursor:
+            return {row[0] async for row in cursor}
