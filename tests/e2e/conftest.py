@@ -6,6 +6,7 @@ as `balagh run` in a subprocess with its own data folder, exactly as an operator
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -13,9 +14,10 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 
@@ -23,6 +25,8 @@ from balagh.config import Settings, load_settings
 from balagh.pbx.sandbox import Sandbox
 
 pytestmark = pytest.mark.e2e
+
+T = TypeVar("T")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -119,6 +123,20 @@ class AppProcess:
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def last_event(self, event: str, **fields: object) -> dict[str, Any] | None:
+        """The app's latest JSON log line of `event` with these field values, if any."""
+        last = None
+        for line in self.log_text().splitlines():
+            if f'"{event}"' not in line:
+                continue
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if entry.get("event") == event and all(entry.get(k) == v for k, v in fields.items()):
+                last = entry
+        return last
+
 
 @pytest.fixture(scope="session")
 def app(pbx: Sandbox, settings: Settings, data_dir: Path) -> Iterator[AppProcess]:
@@ -134,6 +152,34 @@ def running_app(app: AppProcess) -> AppProcess:
     if app.process is None or app.process.poll() is not None:
         app.start()
     return app
+
+
+def wait_for(condition: Callable[[], T | None], *, timeout: float, what: str) -> T:
+    """Poll `condition` until it is true (and return it); fail naming `what` after `timeout`.
+
+    For states only visible from outside (a database row, a log line): the tests wait for
+    the state itself, never for a fixed time."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.1)
+
+
+def last_report_id(settings: Settings) -> int:
+    with sqlite3.connect(f"file:{settings.database}?mode=ro", uri=True) as db:
+        return int(db.execute("SELECT COALESCE(MAX(id), 0) FROM reports").fetchone()[0])
+
+
+def answers_after(settings: Settings, report_id: int) -> int:
+    """How many answers the reports newer than `report_id` hold."""
+    with sqlite3.connect(f"file:{settings.database}?mode=ro", uri=True) as db:
+        return int(db.execute(
+            "SELECT COUNT(*) FROM reports JOIN answers USING (call_id) "
+            "WHERE reports.id > ? AND answers.value IS NOT NULL", (report_id,)).fetchone()[0])
 
 
 def report_row(settings: Settings, reference: str, *, wait: float = 5.0) -> dict | None:

@@ -4,13 +4,12 @@ dialplan -> ARI app -> IVR -> routing -> app_queue, with the report in SQLite.""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 
 import pytest
 
 from balagh.testcall import place_call
 
-from .conftest import report_by_call, report_row
+from .conftest import answers_after, last_report_id, report_by_call, report_row, wait_for
 
 # language, danger, age, gender, emirate, condition
 ROUTES = [
@@ -115,8 +114,10 @@ def result_call_id(result) -> str:
 
 async def test_app_stopping_mid_call_sends_the_caller_on(settings, running_app):
     """A caller still in the menu when the app stops is not left in silence."""
+    before = last_report_id(settings)
     call = asyncio.create_task(place_call(settings, "800700", [], timeout=90))
-    await asyncio.sleep(2)  # the caller is listening to the first prompt
+    await asyncio.to_thread(wait_for, lambda: last_report_id(settings) > before, timeout=30,
+                            what="the app to take the call")
     await asyncio.to_thread(running_app.stop)
     try:
         result = await call
@@ -131,13 +132,11 @@ async def test_app_stopping_mid_call_sends_the_caller_on(settings, running_app):
 async def test_app_crash_mid_call_the_restarted_app_routes_by_the_answers_so_far(
         settings, running_app):
     """A crash loses no caller: the new app finds the call and routes it by what it knows."""
-    before = _last_report_id(settings)
+    before = last_report_id(settings)
     # English, not in danger, a child; then the app dies before the next answer.
     call = asyncio.create_task(place_call(settings, "800700", ["2", "2", "1"], timeout=90))
-    for _ in range(150):
-        await asyncio.sleep(0.2)
-        if call.done() or _age_answered_after(settings, before):
-            break
+    await asyncio.to_thread(wait_for, lambda: answers_after(settings, before) >= 3,
+                            timeout=60, what="three answers stored")
     await asyncio.to_thread(running_app.crash)
     await asyncio.to_thread(running_app.start)
     result = await call
@@ -145,15 +144,3 @@ async def test_app_crash_mid_call_the_restarted_app_routes_by_the_answers_so_far
     report = report_by_call(settings, result.hotline_id, status="routed")
     assert report["status_detail"] == "resumed after the app restarted"
     assert report["answers"] == {"language": "en", "danger": "no", "age": "child"}
-
-
-def _last_report_id(settings) -> int:
-    with sqlite3.connect(f"file:{settings.database}?mode=ro", uri=True) as db:
-        return db.execute("SELECT COALESCE(MAX(id), 0) FROM reports").fetchone()[0]
-
-
-def _age_answered_after(settings, report_id: int) -> bool:
-    with sqlite3.connect(f"file:{settings.database}?mode=ro", uri=True) as db:
-        return db.execute("SELECT 1 FROM reports JOIN answers USING (call_id) WHERE "
-                          "reports.id > ? AND question = 'age'", (report_id,)).fetchone() \
-            is not None

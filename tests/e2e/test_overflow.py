@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from balagh.ami.client import AmiSession
 from balagh.testcall import place_call
 
-from .conftest import reload_and_wait, report_by_call
+from .conftest import reload_and_wait, report_by_call, wait_for
 
 ADULT_WOMAN = ["2", "2", "2", "2", "1", "0"]  # English, no danger, adult, female, Abu Dhabi
 WOMEN_AGENT = "Local/women-protection@balagh-agents/n"
@@ -25,6 +25,15 @@ async def women_agent_paused(settings) -> AsyncIterator[None]:
         finally:
             await ami.action({"Action": "QueuePause", "Queue": "balagh-women-protection",
                               "Interface": WOMEN_AGENT, "Paused": "false"})
+
+
+async def app_sees_women_agents(app, *, available: int) -> None:
+    def seen() -> bool:
+        latest = app.last_event("queue.agents", queue="women-protection")
+        return latest is not None and latest["available"] == available
+
+    await asyncio.to_thread(wait_for, seen, timeout=20,
+                            what=f"the app to see {available} women-protection agent(s) free")
 
 
 async def test_queue_with_no_agent_overflows_to_the_general_line(settings, running_app):
@@ -49,12 +58,12 @@ async def test_rule_on_live_queue_state(settings, running_app, table_file):
     table_file.write_text(text.replace("rules:\n", rule, 1))
     await asyncio.to_thread(reload_and_wait, settings, "applied")
     # With an agent free, the live-state rule does not match. The app polls QueueSummary
-    # every 2 s: let its view catch up with the agent un-paused by the test before.
-    await asyncio.sleep(3)
+    # and logs each change of a queue's agents: wait until its view has the agent free.
+    await app_sees_women_agents(running_app, available=1)
     free = await place_call(settings, "800700", ADULT_WOMAN, ahead=True)
     assert free.queue == "women-protection"
     async with women_agent_paused(settings):
-        await asyncio.sleep(3)  # the app polls QueueSummary every 2 s
+        await app_sees_women_agents(running_app, available=0)
         busy = await place_call(settings, "800700", ADULT_WOMAN, ahead=True)
     assert busy.queue == "social-welfare"
     report = report_by_call(settings, busy.hotline_id, status="routed")

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 from balagh.testcall import place_call
 
-from .conftest import balagh, reload_and_wait
+from .conftest import answers_after, last_report_id, reload_and_wait, wait_for
 
 ADULT_WOMAN = ["2", "2", "2", "2", "1", "0"]  # English, no danger, adult, female, Abu Dhabi
 
@@ -37,14 +36,10 @@ async def test_bad_file_is_refused_and_calls_keep_the_old_table(settings, table_
 
 async def test_call_in_progress_finishes_on_the_table_it_started_with(settings, table_file):
     # A caller answering at a person's pace; the table changes after the second answer.
+    before = last_report_id(settings)
     call = asyncio.create_task(place_call(settings, "800700", ADULT_WOMAN, timeout=90))
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        history = balagh(settings, "reports", "--limit", "1").stdout
-        if "in_ivr" in history:
-            break
-        await asyncio.sleep(0.2)
-    await asyncio.sleep(1.5)
+    await asyncio.to_thread(wait_for, lambda: answers_after(settings, before) >= 2,
+                            timeout=60, what="the caller's second answer")
     women_to_general(table_file)
     await asyncio.to_thread(reload_and_wait, settings, "applied")
     assert not call.done()

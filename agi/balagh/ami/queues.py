@@ -63,6 +63,17 @@ class QueueMonitor:
             except Exception as exc:
                 log.warning("ami.queue_summary_failed", error=f"{type(exc).__name__}: {exc}")
             else:
-                self._states = parse_summary(events)
+                states = parse_summary(events)
+                _log_agent_changes(self._states, states)
+                self._states = states
                 self._taken_at = time.monotonic()
             await asyncio.sleep(self.interval)
+
+
+def _log_agent_changes(before: Mapping[str, QueueState], after: Mapping[str, QueueState]) -> None:
+    """One line when a queue's agents change (logged in, available), not for every caller."""
+    for name, state in after.items():
+        old = before.get(name)
+        if old is None or (old.logged_in, old.available) != (state.logged_in, state.available):
+            log.info("queue.agents", queue=name, logged_in=state.logged_in,
+                     available=state.available)
