@@ -58,10 +58,18 @@ async def keep_up(link: str, session: Session, backoff: Backoff = DEFAULT_BACKOF
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            error = f"{type(exc).__name__}: {exc}"
+            error = describe(exc)
         delay = next(delays)
         if was_up:
             log.warning("connection.lost", link=link, error=error, retry_in=delay)
         else:
             log.warning("connection.failed", link=link, error=error, retry_in=delay)
         await asyncio.sleep(delay)
+
+
+def describe(exc: BaseException) -> str:
+    """One line for a log: the first real error inside task groups (asyncari's websocket
+    wraps a refused connection in an ExceptionGroup, which says nothing by itself)."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return f"{type(exc).__name__}: {exc}"

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from structlog.testing import capture_logs
 
-from balagh.supervised import Backoff, MarkUp, keep_up
+from balagh.supervised import Backoff, MarkUp, describe, keep_up
 
 
 def test_backoff_grows_to_its_cap():
@@ -60,3 +60,10 @@ async def test_cancelling_stops_it():
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+
+
+def test_a_refusal_inside_task_groups_is_described_by_the_refusal():
+    refused = ConnectionRefusedError(111, "Connect call failed")
+    group = ExceptionGroup("unhandled errors in a TaskGroup",
+                           [ExceptionGroup("inner", [refused])])
+    assert describe(group) == f"ConnectionRefusedError: {refused}"
