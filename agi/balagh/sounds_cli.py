@@ -13,7 +13,7 @@ from typing import TextIO
 
 from balagh.config import Settings
 from balagh.ivr.menu import load_menu
-from balagh.prompts import (
+from balagh.sounds import (
     CheckRow,
     ScriptLine,
     check_prompts,

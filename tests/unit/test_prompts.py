@@ -20,7 +20,8 @@ import pytest
 from balagh import sounds_cli
 from balagh.config import Settings
 from balagh.ivr.menu import load_menu
-from balagh.prompts import (
+from balagh.routing import Table
+from balagh.sounds import (
     MANIFEST,
     Catalogue,
     CheckRow,
@@ -32,7 +33,6 @@ from balagh.prompts import (
     prompts_needed,
     script,
 )
-from balagh.routing import Table
 from balagh.sounds_cli import check_rows
 from balagh.yamlsrc import ConfigError
 
