@@ -15,10 +15,10 @@ from typing import Any
 import asyncari
 
 from balagh.ami.client import wait_for_event
-from balagh.audio import SILENT, inspect_wav, problems
 from balagh.config import Settings
 from balagh.pbx.sandbox import Sandbox, in_chroot
-from balagh.prompts import audio_path
+from balagh.sounds import audio_path
+from balagh.sounds.wav import SILENT, inspect_wav, problems
 
 FIRST_PROMPT = "ask-language"
 TOLERANCE_SECONDS = 1.0  # call set-up before the prompt, and the stop arriving after it

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from balagh.audio import (
+from balagh.sounds.wav import (
     BAD_FORMAT,
     CLIPPED,
     SILENT,

@@ -17,10 +17,12 @@ from types import SimpleNamespace
 
 import pytest
 
-from balagh import sounds_cli
+from balagh.cli import sounds as sounds_cli
+from balagh.cli.sounds import check_rows
 from balagh.config import Settings
 from balagh.ivr.menu import load_menu
-from balagh.prompts import (
+from balagh.routing import Table
+from balagh.sounds import (
     MANIFEST,
     Catalogue,
     CheckRow,
@@ -32,8 +34,6 @@ from balagh.prompts import (
     prompts_needed,
     script,
 )
-from balagh.routing import Table
-from balagh.sounds_cli import check_rows
 from balagh.yamlsrc import ConfigError
 
 SOUNDS = Path(__file__).resolve().parents[2] / "sounds"

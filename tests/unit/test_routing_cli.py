@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from balagh.cli.routes import register
 from balagh.config import Settings
-from balagh.routes_cli import add_parser
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "routing"
@@ -18,7 +18,7 @@ SHIPPED = ROOT / "config" / "routing.yaml"
 
 def run(*argv: str, settings: Settings | None = None) -> int:
     parser = argparse.ArgumentParser(prog="balagh")
-    add_parser(parser.add_subparsers(dest="command", required=True))
+    register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(["routes", *argv])
     return args.func(settings or Settings(), args)
 

@@ -6,7 +6,7 @@ import pytest
 
 from balagh.config import Settings
 from balagh.ivr.say import DIGIT_PROMPTS, FLOW_PROMPTS, say_digits
-from balagh.prompts import load_catalogue
+from balagh.sounds import load_catalogue
 
 
 def test_one_prompt_per_digit_in_order() -> None:

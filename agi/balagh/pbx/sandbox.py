@@ -25,7 +25,7 @@ import structlog
 
 from balagh.config import ASTERISK_CONFIG_DIR, DIALPLAN_DIR, Settings, read_env_file
 from balagh.pbx.mirror import debian_mirror
-from balagh.prompts import install_prompts
+from balagh.sounds import install_prompts
 
 log = structlog.get_logger(__name__)
 

@@ -11,11 +11,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from balagh.cli.common import table_lines
 from balagh.config import Settings
 from balagh.ivr.menu import load_menu
-from balagh.prompts import (
+from balagh.sounds import (
+    Catalogue,
     CheckRow,
     ScriptLine,
+    catalogue_path,
     check_prompts,
     generate,
     install_prompts,
@@ -24,11 +27,13 @@ from balagh.prompts import (
     script,
 )
 
-CATALOGUE = "prompts.yaml"
+
+def _catalogue(settings: Settings) -> Catalogue:
+    return load_catalogue(catalogue_path(settings.sounds_dir))
 
 
 def _generate(settings: Settings, args: argparse.Namespace) -> int:
-    catalogue = load_catalogue(settings.sounds_dir / CATALOGUE)
+    catalogue = _catalogue(settings)
     made = generate(settings.sounds_dir, catalogue, force=args.force)
     for path in made:
         print(f"generated {path}")
@@ -41,7 +46,7 @@ def _generate(settings: Settings, args: argparse.Namespace) -> int:
 
 def check_rows(settings: Settings) -> list[CheckRow]:
     """Every prompt ivr.yaml, the call flow and routing.yaml can play, judged."""
-    catalogue = load_catalogue(settings.sounds_dir / CATALOGUE)
+    catalogue = _catalogue(settings)
     menu = load_menu(settings.ivr_file)
     table = _routing_table(settings, menu.answer_values())
     needed = prompts_needed(menu, table)
@@ -87,14 +92,8 @@ def print_check(rows: Sequence[CheckRow], out: TextIO | None = None) -> None:
                 row.status,
             )
         )
-    widths = [max(len(line[col]) for line in table) for col in range(len(table[0]))]
-    numeric = {2, 3, 4}
-    for line in table:
-        cells = [
-            cell.rjust(width) if col in numeric else cell.ljust(width)
-            for col, (cell, width) in enumerate(zip(line, widths, strict=True))
-        ]
-        print("  ".join(cells).rstrip(), file=out or sys.stdout)
+    for line in table_lines(table, right={2, 3, 4}):
+        print(line.rstrip(), file=out or sys.stdout)
 
 
 def _db(value: float) -> str:
@@ -124,13 +123,11 @@ def _install(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _script(settings: Settings, args: argparse.Namespace) -> int:
-    catalogue = load_catalogue(settings.sounds_dir / CATALOGUE)
-    if args.lang not in catalogue.languages:
-        known = ", ".join(catalogue.languages)
-        print(f"error: no language {args.lang!r} in the catalogue (it has {known})",
-              file=sys.stderr)
+    try:
+        lines = script(_catalogue(settings), args.lang)
+    except ValueError as exc:  # a language the catalogue does not have
+        print(f"error: {exc}", file=sys.stderr)
         return 2
-    lines = script(catalogue, args.lang)
     if args.output:
         # utf-8-sig: a byte order mark, so spreadsheet programs read the Arabic right.
         encoding = "utf-8-sig" if args.format == "csv" else "utf-8"
@@ -162,7 +159,7 @@ def _write_script(lines: list[ScriptLine], fmt: str, lang: str, out: TextIO) -> 
 # ----------------------------------------------------------------- parser
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sounds = subparsers.add_parser("sounds", help="the prompt catalogue and its audio")
     actions = sounds.add_subparsers(dest="action", required=True)
 

@@ -36,7 +36,7 @@ def _check(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ivr = subparsers.add_parser("ivr", help="the keypad menu (config/ivr.yaml)")
     actions = ivr.add_subparsers(dest="action", required=True)
     check = actions.add_parser("check", help="walk every path (every key, timeout, last "

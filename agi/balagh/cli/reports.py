@@ -1,16 +1,30 @@
-"""`balagh reports`: the latest reports as a table, or one report in full."""
+"""`balagh reports`: the latest reports as a table, one report in full, or retention."""
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import sys
 from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from balagh.cli.common import report_store, table_lines
 from balagh.config import Settings
-from balagh.store.reports import Report, ReportStore
+from balagh.store.reports import Report
 
 COLUMNS = ("reference", "started_at", "status", "language", "queue", "priority",
            "queue_outcome", "wait_seconds", "caller", "location")
+
+
+def _reports(settings: Settings, args: argparse.Namespace) -> int:
+    if args.reference in ("redact", "purge"):
+        if args.older_than is None:
+            print(f"error: reports {args.reference} needs --older-than DAYS", file=sys.stderr)
+            return 2
+        return asyncio.run(apply_retention(settings, args.reference, args.older_than,
+                                           dry_run=args.dry_run))
+    return asyncio.run(show_reports(settings, args.reference, args.limit))
 
 
 def _cell(value: Any) -> str:
@@ -21,8 +35,7 @@ async def show_reports(settings: Settings, reference: str | None, limit: int) ->
     if not settings.database.exists():
         print(f"no reports yet ({settings.database} does not exist)")
         return 0
-    store = await ReportStore.open(settings.database)
-    try:
+    async with report_store(settings) as store:
         if reference:
             report = await store.get_report(reference)
             if report is None:
@@ -31,12 +44,9 @@ async def show_reports(settings: Settings, reference: str | None, limit: int) ->
             print_report(report)
             return 0
         rows = await store.list_reports(limit)
-    finally:
-        await store.close()
-    table = [COLUMNS, *[[_cell(getattr(row, c)) for c in COLUMNS] for row in rows]]
-    widths = [max(len(r[i]) for r in table) for i in range(len(COLUMNS))]
-    for row in table:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    cells = [[_cell(getattr(row, column)) for column in COLUMNS] for row in rows]
+    for line in table_lines([COLUMNS, *cells]):
+        print(line)
     return 0
 
 
@@ -61,8 +71,7 @@ async def apply_retention(settings: Settings, action: str, days: int, *,
         print(f"no reports ({settings.database} does not exist)")
         return 0
     before = datetime.now(UTC) - timedelta(days=days)
-    store = await ReportStore.open(settings.database)
-    try:
+    async with report_store(settings) as store:
         if dry_run:
             count = await store.count_before(before)
             print(f"{count} report(s) started before {before:%Y-%m-%d %H:%M} UTC would be "
@@ -77,5 +86,18 @@ async def apply_retention(settings: Settings, action: str, days: int, *,
             print(f"deleted {count} report(s) started before {before:%Y-%m-%d %H:%M} UTC, "
                   "with their answers")
         return 1 if store.write_errors else 0
-    finally:
-        await store.close()
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    reports = subparsers.add_parser(
+        "reports", help="list recent reports, show one, or apply retention",
+        description="balagh reports [REFERENCE]; balagh reports redact --older-than DAYS "
+        "(forget caller numbers and locations); balagh reports purge --older-than DAYS "
+        "(delete reports and their answers)")
+    reports.add_argument("reference", nargs="?", help="a reference number, or redact / purge")
+    reports.add_argument("--limit", type=int, default=20)
+    reports.add_argument("--older-than", type=int, metavar="DAYS",
+                         help="with redact or purge: reports started more than DAYS ago")
+    reports.add_argument("--dry-run", action="store_true",
+                         help="with redact or purge: only count")
+    reports.set_defaults(func=_reports)

@@ -1,20 +1,29 @@
-"""`balagh routes check | explain`: make editing config/routing.yaml safe.
+"""`balagh routes check | explain | reload | history`: make editing config/routing.yaml safe.
 
 `check` is `nginx -t` for the routing table (exit 0 ok, 1 on an error; `--strict` also
 fails on warnings), for CI and pre-commit. `explain` is a dry run through the same code
 a live call takes: which rule matches, why each rule above it did not, and where the
 caller goes (queue, priority, announcement, overflow chain).
+
+`reload` asks the running app to load the table again (SIGHUP); `history` lists every
+load of the table, from the report database.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import getpass
+import os
+import signal
+import socket
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from balagh.cli.common import report_store
 from balagh.config import Settings
 from balagh.ivr.menu import load_menu
 from balagh.routing import (
@@ -27,9 +36,10 @@ from balagh.routing import (
 )
 from balagh.routing.load import load_locations, load_table
 from balagh.routing.location import EMIRATE_QUESTION
+from balagh.store.reports import TableLoad
 from balagh.yamlsrc import ConfigError
 
-__all__ = ["add_parser", "locations_file", "parse_facts"]
+__all__ = ["locations_file", "parse_facts", "register"]
 
 LOCATIONS = "locations.yaml"  # next to the routing table it serves
 _QUEUE_FIELDS = ("logged_in", "available", "callers", "longest_wait")
@@ -181,13 +191,55 @@ def _explain(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parser(subparsers: argparse._SubParsersAction  # type: ignore[type-arg]
-               ) -> argparse._SubParsersAction:  # type: ignore[type-arg]
-    """Add `balagh routes check|explain`; returns its actions for more (reload, history)."""
+# --------------------------------------------------------------- reload, history
+
+
+def _reload(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        pid = int(settings.pid_file.read_text().strip())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        print(f"balagh run is not running (no live pid in {settings.pid_file}); "
+              "the table is read when it starts")
+        return 1
+    settings.reload_request.write_text(f"balagh routes reload by {getpass.getuser()}"
+                                       f"@{socket.gethostname()}\n", encoding="utf-8")
+    os.kill(pid, signal.SIGHUP)
+    print(f"asked balagh run (pid {pid}) to reload {settings.routing_file}; "
+          "`balagh routes history` shows the outcome")
+    return 0
+
+
+async def _history_rows(settings: Settings, limit: int) -> list[TableLoad]:
+    async with report_store(settings) as store:
+        return await store.list_reloads(limit)
+
+
+def _history(settings: Settings, args: argparse.Namespace) -> int:
+    if not settings.database.exists():
+        print(f"no history yet ({settings.database} does not exist)")
+        return 0
+    rows = asyncio.run(_history_rows(settings, args.limit))
+    if not rows:
+        print("no routing table loads recorded yet")
+    for row in rows:
+        rules = "-" if row.rules is None else f"{row.rules} rules"
+        sha = (row.sha256 or "-")[:12]
+        print(f"{row.at}  {row.outcome:<8} {rules:<9} sha256 {sha}  {row.trigger}")
+        print(f"    {row.file}")
+        if row.error:
+            print(f"    error: {row.error}")
+    return 0
+
+
+# ----------------------------------------------------------------- parser
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add `balagh routes check|explain|reload|history`."""
     routes = subparsers.add_parser("routes", help="check the routing table, or explain "
                                    "where a call would go")
-    actions: argparse._SubParsersAction = routes.add_subparsers(  # type: ignore[type-arg]
-        dest="action", required=True)
+    actions = routes.add_subparsers(dest="action", required=True)
 
     check = actions.add_parser("check", help="validate routing.yaml and the locations.yaml "
                                "next to it (exit 0 ok, 1 on an error)")
@@ -206,4 +258,12 @@ def add_parser(subparsers: argparse._SubParsersAction  # type: ignore[type-arg]
     dry_run.add_argument("facts", nargs="*", metavar="key=value")
     dry_run.add_argument("--file", help="routing table (default: the configured one)")
     dry_run.set_defaults(func=_explain)
-    return actions
+
+    reload = actions.add_parser("reload", help="ask the running app to load routing.yaml again "
+                                "(SIGHUP); a bad file is refused and the old table kept")
+    reload.set_defaults(func=_reload)
+
+    history = actions.add_parser("history", help="every load of the routing table: when, "
+                                 "file hash, outcome, who or what triggered it")
+    history.add_argument("--limit", type=int, default=20)
+    history.set_defaults(func=_history)

@@ -1,0 +1,55 @@
+"""`balagh` command line: run the app, manage the sandbox PBX, place test calls."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from importlib import metadata
+from pathlib import Path
+
+from balagh.cli import call, ivr, pbx, reports, routes, run, sounds
+from balagh.config import load_settings
+from balagh.logs import setup_logging
+from balagh.yamlsrc import ConfigError
+
+# Each command group adds its parser(s) and sets `func(settings, args) -> exit status`.
+COMMANDS = (run, pbx, call, reports, sounds, ivr, routes)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="balagh", description=__doc__)
+    parser.add_argument("--version", action="version",
+                        version=f"%(prog)s {metadata.version('balagh')}")
+    parser.add_argument("--config", type=Path, help="service settings (default config/balagh.yaml)")
+    parser.add_argument("--log-level", help="debug, info, warning (default: info for run, "
+                        "warning otherwise)")
+    parser.add_argument("--log-json", action="store_true", help="JSON log lines")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for command in COMMANDS:
+        command.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    level = args.log_level or ("info" if args.command in ("run", "pbx") else "warning")
+    setup_logging(level, json=args.log_json)
+    try:
+        settings = load_settings(args.config)
+        status: int = args.func(settings, args)
+        return status
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a clear one-line error for known operational failures
+        from balagh.pbx.sandbox import SandboxError
+
+        if isinstance(exc, SandboxError):
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        raise
+
+
+__all__ = ["build_parser", "main"]

@@ -1,0 +1,114 @@
+"""`balagh sounds check`: every prompt a call can play, judged in every language.
+
+Present, in the catalogue, in Asterisk's format, audible, not clipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from balagh.ivr.menu import Menu
+from balagh.ivr.say import DIGIT_PROMPTS, FLOW_PROMPTS
+from balagh.sounds.catalogue import Catalogue
+from balagh.sounds.files import audio_path
+from balagh.sounds.wav import (
+    BAD_FORMAT,
+    CLIPPED,
+    SILENT,
+    TOO_LONG,
+    TOO_SHORT,
+    AudioError,
+    WavInfo,
+    inspect_wav,
+)
+from balagh.sounds.wav import problems as audio_problems
+
+MISSING = "MISSING"
+NOT_IN_CATALOGUE = "NOT IN CATALOGUE"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckRow:
+    """One prompt in one language, as `balagh sounds check` judges it."""
+
+    prompt_id: str
+    lang: str
+    path: Path
+    problems: tuple[str, ...]
+    info: WavInfo | None = None  # None when the file is missing or unreadable
+    detail: str = ""  # what exactly is wrong, for the summary line
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def status(self) -> str:
+        return ", ".join(self.problems) or "ok"
+
+
+def prompts_needed(menu: Menu, table: object | None = None) -> list[str]:
+    """Every prompt id a call can play, in the order a caller meets them.
+
+    The menu's questions and its invalid prompt, the flow's own prompts and the
+    digits, and whatever the routing table announces: a Table that offers
+    `prompts_used` (a method or an attribute) is asked; one that does not, is not.
+    """
+    ids = [question.prompt for question in menu.questions]
+    ids += [menu.invalid_prompt, *FLOW_PROMPTS, *DIGIT_PROMPTS]
+    used = getattr(table, "prompts_used", None)
+    if used is not None:
+        ids += list(used() if callable(used) else used)
+    return list(dict.fromkeys(ids))
+
+
+def check_prompts(
+    sounds_dir: str | Path,
+    catalogue: Catalogue,
+    needed: Iterable[str] = (),
+    languages: Iterable[str] = (),
+) -> list[CheckRow]:
+    """Judge every catalogue prompt and every `needed` one, in every language.
+
+    The languages are the catalogue's plus `languages` (the menu's): a caller
+    may pick any of those, so each needs text in the catalogue and a good file.
+    """
+    ids = list(dict.fromkeys([*catalogue.ids, *needed]))
+    langs = list(dict.fromkeys([*catalogue.languages, *languages]))
+    return [
+        _check_one(Path(sounds_dir), catalogue, prompt_id, lang)
+        for prompt_id in ids
+        for lang in langs
+    ]
+
+
+def _check_one(sounds_dir: Path, catalogue: Catalogue, prompt_id: str, lang: str) -> CheckRow:
+    path = audio_path(sounds_dir, lang, prompt_id)
+    found: list[str] = []
+    details: list[str] = []
+    prompt = catalogue.prompts.get(prompt_id)
+    if prompt is None or lang not in prompt.text:
+        found.append(NOT_IN_CATALOGUE)
+        details.append(f"no {lang} text in {catalogue.path.name}")
+    if not path.is_file():
+        return CheckRow(prompt_id, lang, path, (*found, MISSING), None, "; ".join(details))
+    try:
+        info = inspect_wav(path)
+    except AudioError as exc:
+        details.append(str(exc).removeprefix(f"{path}: "))
+        return CheckRow(prompt_id, lang, path, (*found, BAD_FORMAT), None, "; ".join(details))
+    wrong = audio_problems(info)
+    if BAD_FORMAT in wrong:
+        details.append(f"{info.format_text}, Asterisk wants 8000 Hz, 1 ch, 16-bit")
+    if TOO_SHORT in wrong or TOO_LONG in wrong:
+        details.append(f"{info.duration:.2f} s")
+    if SILENT in wrong:
+        details.append(f"RMS {info.rms_dbfs:.1f} dBFS")
+    if CLIPPED in wrong:
+        details.append(f"{100 * info.clipped_ratio:.2f}% of samples at full scale")
+    return CheckRow(prompt_id, lang, path, (*found, *wrong), info, "; ".join(details))
+
+
+__all__ = ["MISSING", "NOT_IN_CATALOGUE", "CheckRow", "check_prompts", "prompts_needed"]
