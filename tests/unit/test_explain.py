@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 
-from balagh.ivr.menu import load_menu
 from balagh.routing import Location, QueueState, decide, explain
 from balagh.routing.load import load_table
 
 from .routing_facts import facts_of
+from .shipped import FIXTURES, ROUTING_FILE, VALUES
 
-ROOT = Path(__file__).resolve().parents[2]
-VALUES = load_menu(ROOT / "config" / "ivr.yaml").answer_values()
-SHIPPED = load_table(ROOT / "config" / "routing.yaml", VALUES)
-FULL = load_table(ROOT / "tests" / "fixtures" / "routing" / "good" / "full-form.yaml", VALUES)
+SHIPPED = load_table(ROUTING_FILE, VALUES)
+FULL = load_table(FIXTURES / "routing" / "good" / "full-form.yaml", VALUES)
 LINE = {rule.name: rule.line for rule in SHIPPED.rules}
 
 

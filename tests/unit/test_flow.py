@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -20,8 +19,8 @@ from balagh.store import reference as refs
 from balagh.store.reports import ReportStore
 
 from .fakes import DEFAULT_INFO, HANGUP, Ahead, FixedClock, ScriptedCall, ScriptExhausted
+from .shipped import IVR_FILE, ROUTING_FILE
 
-ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2025, 3, 1, 9, 30, 0, tzinfo=UTC)
 QUESTION_PROMPTS = ["ask-language", "ask-danger", "ask-age", "ask-gender", "ask-emirate",
                     "ask-condition"]
@@ -29,12 +28,12 @@ QUESTION_PROMPTS = ["ask-language", "ask-danger", "ask-age", "ask-gender", "ask-
 
 @pytest.fixture(scope="module")
 def menu() -> Menu:
-    return load_menu(ROOT / "config" / "ivr.yaml")
+    return load_menu(IVR_FILE)
 
 
 @pytest.fixture(scope="module")
 def table(menu: Menu) -> Table:
-    return load_table(ROOT / "config" / "routing.yaml", menu.answer_values())
+    return load_table(ROUTING_FILE, menu.answer_values())
 
 
 async def run(script, menu: Menu, table: Table, store: ReportStore, **kwargs):
@@ -383,7 +382,7 @@ async def test_star_after_the_read_back_repeats_the_reference(menu, table, store
 
 
 async def test_option_jump_skips_to_the_named_question(tmp_path, table, store):
-    text = (ROOT / "config" / "ivr.yaml").read_text()
+    text = (IVR_FILE).read_text()
     text = text.replace("      1: child              # under 18",
                         "      1: {answer: child, next: emirate}")
     path = tmp_path / "ivr.yaml"

@@ -11,11 +11,11 @@ from balagh.ivr.check import check_menu, served_queues
 from balagh.ivr.menu import load_menu
 from balagh.routing.load import load_table
 
-ROOT = Path(__file__).resolve().parents[2]
-IVR = ROOT / "config" / "ivr.yaml"
-ROUTING = ROOT / "config" / "routing.yaml"
-QUEUES_CONF = ROOT / "config" / "asterisk" / "queues.conf"
-DEAD = ROOT / "tests" / "fixtures" / "ivr" / "dead-end"
+from .shipped import FIXTURES, IVR_FILE, QUEUES_CONF, ROUTING_FILE
+
+IVR = IVR_FILE
+ROUTING = ROUTING_FILE
+DEAD = FIXTURES / "ivr" / "dead-end"
 
 
 def _check(ivr: Path = IVR, queues_conf: Path | None = QUEUES_CONF):

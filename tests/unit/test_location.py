@@ -13,9 +13,10 @@ from balagh.routing.load import load_locations
 from balagh.routing.location import EMIRATE_QUESTION, emirate_of_number
 from balagh.yamlsrc import ConfigError
 
-ROOT = Path(__file__).resolve().parents[2]
-EMIRATES = load_menu(ROOT / "config" / "ivr.yaml").answer_values()[EMIRATE_QUESTION]
-PREFIXES = load_locations(ROOT / "config" / "locations.yaml", EMIRATES)
+from .shipped import IVR_FILE, LOCATIONS_FILE
+
+EMIRATES = load_menu(IVR_FILE).answer_values()[EMIRATE_QUESTION]
+PREFIXES = load_locations(LOCATIONS_FILE, EMIRATES)
 
 
 # --- numbers -----------------------------------------------------------------------------------

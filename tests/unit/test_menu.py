@@ -11,15 +11,17 @@ import pytest
 from balagh.ivr.menu import Question, load_menu
 from balagh.yamlsrc import ConfigError
 
-ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = ROOT / "tests" / "fixtures" / "ivr"
+from .shipped import FIXTURES as SHARED_FIXTURES
+from .shipped import IVR_FILE
+
+FIXTURES = SHARED_FIXTURES / "ivr"
 GOOD = sorted((FIXTURES / "good").glob("*.yaml"))
 BAD = sorted((FIXTURES / "bad").glob("*.yaml"))
 
 
 @pytest.fixture(scope="module")
 def menu():
-    return load_menu(ROOT / "config" / "ivr.yaml")
+    return load_menu(IVR_FILE)
 
 
 def expected_error(path: Path) -> dict[str, str]:
@@ -53,7 +55,7 @@ def test_shipped_menu_settings(menu):
     assert menu.languages == ("ar", "en")
     assert menu.default_language == "ar"
     assert menu.invalid_prompt == "invalid"
-    assert menu.source == ROOT / "config" / "ivr.yaml"
+    assert menu.source == IVR_FILE
     assert menu.language_question is menu.question("language")
     assert [q.id for q in menu.questions if q.sets_language] == ["language"]
     for question in menu.questions:

@@ -19,7 +19,7 @@ import pytest
 
 from balagh.cli import sounds as sounds_cli
 from balagh.cli.sounds import check_rows
-from balagh.config import Settings
+from balagh.config import SOUNDS_DIR, Settings
 from balagh.ivr.menu import load_menu
 from balagh.routing import Table
 from balagh.sounds import (
@@ -36,7 +36,7 @@ from balagh.sounds import (
 )
 from balagh.yamlsrc import ConfigError
 
-SOUNDS = Path(__file__).resolve().parents[2] / "sounds"
+SOUNDS = SOUNDS_DIR
 NEEDED = {
     "ask-language",
     "ask-danger",

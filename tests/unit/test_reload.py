@@ -12,20 +12,20 @@ from balagh.ivr.menu import load_menu
 from balagh.routing.load import APPLIED, REFUSED, UNCHANGED, LiveTable
 from balagh.yamlsrc import ConfigError
 
-ROOT = Path(__file__).resolve().parents[2]
+from .shipped import CONFIG_DIR, IVR_FILE
 
 
 @pytest.fixture
 def routing(tmp_path: Path) -> Path:
     for name in ("routing.yaml", "locations.yaml"):
-        if (ROOT / "config" / name).exists():
-            shutil.copy(ROOT / "config" / name, tmp_path / name)
+        if (CONFIG_DIR / name).exists():
+            shutil.copy(CONFIG_DIR / name, tmp_path / name)
     return tmp_path / "routing.yaml"
 
 
 @pytest.fixture(scope="module")
 def answer_values():
-    return load_menu(ROOT / "config" / "ivr.yaml").answer_values()
+    return load_menu(IVR_FILE).answer_values()
 
 
 def women_to_general(path: Path) -> None:

@@ -26,15 +26,16 @@ from balagh.routing.load import load_table
 from balagh.yamlsrc import ConfigError
 
 from .routing_facts import facts_of
+from .shipped import FIXTURES as SHARED_FIXTURES
+from .shipped import IVR_FILE, ROUTING_FILE
 
-ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = ROOT / "tests" / "fixtures" / "routing"
+FIXTURES = SHARED_FIXTURES / "routing"
 GOOD = sorted((FIXTURES / "good").glob("*.yaml"))
 BAD = sorted((FIXTURES / "bad").glob("*.yaml"))
 
 # Loaded once for the module, so hypothesis tests can use them without function fixtures.
-MENU: Menu = load_menu(ROOT / "config" / "ivr.yaml")
-TABLE: Table = load_table(ROOT / "config" / "routing.yaml", MENU.answer_values())
+MENU: Menu = load_menu(IVR_FILE)
+TABLE: Table = load_table(ROUTING_FILE, MENU.answer_values())
 
 
 def expected_error(path: Path) -> dict[str, str]:
@@ -58,7 +59,7 @@ def test_shipped_configs_load_together():
         "child", "disability", "psychiatric", "unable-to-self-care", "elderly", "adult-female"]
     assert TABLE.default_queue == "general"
     assert (TABLE.danger_priority, TABLE.normal_priority) == (10, 0)
-    assert TABLE.source == ROOT / "config" / "routing.yaml"
+    assert TABLE.source == ROUTING_FILE
     assert all(rule.line for rule in TABLE.rules)
 
 
@@ -265,7 +266,7 @@ def test_danger_is_never_below_danger_priority(call):
 # --- the shipped table's commented examples ----------------------------------------------------
 
 def test_commented_examples_in_the_shipped_table_load_when_switched_on(tmp_path):
-    text = (ROOT / "config" / "routing.yaml").read_text()
+    text = (ROUTING_FILE).read_text()
     on = re.sub(r"^  # (?=- name:|  )", "  ", text, flags=re.M)
     on = re.sub(r"^# (?=lists:|  repeat-callers:)", "", on, flags=re.M)
     path = tmp_path / "routing.yaml"

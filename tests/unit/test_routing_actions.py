@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from balagh.ivr.menu import load_menu
 from balagh.routing import (
     DEFAULT_RULE,
     Decision,
@@ -23,10 +22,9 @@ from balagh.routing import (
 from balagh.routing.load import load_table
 
 from .routing_facts import facts_of
+from .shipped import FIXTURES, ROUTING_FILE, VALUES
 
-ROOT = Path(__file__).resolve().parents[2]
-VALUES = load_menu(ROOT / "config" / "ivr.yaml").answer_values()
-FULL = load_table(ROOT / "tests" / "fixtures" / "routing" / "good" / "full-form.yaml", VALUES)
+FULL = load_table(FIXTURES / "routing" / "good" / "full-form.yaml", VALUES)
 SPEC = re.compile(r"[A-Za-z0-9+_.:|-]*")
 
 
@@ -133,8 +131,8 @@ def test_rule_wait_and_announce_from_yaml(tmp_path):
 # --- warnings ------------------------------------------------------------------------------------
 
 def test_shipped_table_and_good_fixtures_have_no_warnings():
-    assert load_table(ROOT / "config" / "routing.yaml", VALUES).warnings == ()
-    for path in sorted((ROOT / "tests" / "fixtures" / "routing" / "good").glob("*.yaml")):
+    assert load_table(ROUTING_FILE, VALUES).warnings == ()
+    for path in sorted((FIXTURES / "routing" / "good").glob("*.yaml")):
         assert load_table(path, VALUES).warnings == (), path.name
 
 

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import argparse
 import shutil
-from pathlib import Path
 
 import pytest
 
 from balagh.cli.routes import register
 from balagh.config import Settings
 
-ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = ROOT / "tests" / "fixtures" / "routing"
-SHIPPED = ROOT / "config" / "routing.yaml"
+from .shipped import FIXTURES as SHARED_FIXTURES
+from .shipped import LOCATIONS_FILE, ROUTING_FILE
+
+FIXTURES = SHARED_FIXTURES / "routing"
+SHIPPED = ROUTING_FILE
 
 
 def run(*argv: str, settings: Settings | None = None) -> int:
@@ -29,7 +30,7 @@ def test_check_the_shipped_table(capsys):
     assert run("check") == 0
     out = capsys.readouterr().out.splitlines()
     assert out == [f"{SHIPPED}: OK, 6 rules, default general",
-                   f"{ROOT / 'config' / 'locations.yaml'}: OK, 6 number prefixes"]
+                   f"{LOCATIONS_FILE}: OK, 6 number prefixes"]
 
 
 def test_check_a_file_without_locations_next_to_it(capsys):

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from balagh.ivr.menu import load_menu
 from balagh.routing import DEFAULT_RULE, Location, QueueState, Table, decide
 from balagh.routing.conditions import (
     All,
@@ -28,10 +27,9 @@ from balagh.routing.facts import Facts
 from balagh.routing.load import load_table
 
 from .routing_facts import facts_of
+from .shipped import FIXTURES, VALUES
 
-ROOT = Path(__file__).resolve().parents[2]
-VALUES = load_menu(ROOT / "config" / "ivr.yaml").answer_values()
-FULL = load_table(ROOT / "tests" / "fixtures" / "routing" / "good" / "full-form.yaml", VALUES)
+FULL = load_table(FIXTURES / "routing" / "good" / "full-form.yaml", VALUES)
 
 # 2026-12-04 is a Friday; 2026-12-02 is in the fixture's 'uae' calendar.
 FRI_NIGHT = datetime(2026, 12, 4, 23, 30)

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from balagh.ivr.menu import load_menu
 from balagh.routing import (
     DEFAULT_RULE,
     Facts,
@@ -24,11 +22,10 @@ from balagh.routing.load import load_table
 from balagh.routing.location import SOURCES
 
 from .routing_facts import facts_of
+from .shipped import FIXTURES, ROUTING_FILE, VALUES
 
-ROOT = Path(__file__).resolve().parents[2]
-VALUES = load_menu(ROOT / "config" / "ivr.yaml").answer_values()
-SHIPPED = load_table(ROOT / "config" / "routing.yaml", VALUES)
-GOOD = ROOT / "tests" / "fixtures" / "routing" / "good"
+SHIPPED = load_table(ROUTING_FILE, VALUES)
+GOOD = FIXTURES / "routing" / "good"
 TABLES = [SHIPPED, *(load_table(path, VALUES) for path in sorted(GOOD.glob("*.yaml")))]
 SPEC = re.compile(r"[A-Za-z0-9+_.:|-]*")
 ALL_QUEUES = sorted({queue for table in TABLES for queue in table.queues})
@@ -50,6 +47,7 @@ CALLERS = st.one_of(
     st.from_regex(r"\+?(00)?(971)?0?[1-9][0-9]{6,9}", fullmatch=True),
     st.text(max_size=12),
 )
+
 NAIVE = st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2028, 12, 31))
 AWARE = st.builds(lambda when, hours: when.replace(tzinfo=timezone(timedelta(hours=hours))),
                   NAIVE, st.integers(-12, 14))
