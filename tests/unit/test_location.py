@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from balagh.config.yamlsrc import ConfigError
 from balagh.ivr.menu import load_menu
 from balagh.routing import Location, emirate_at, locate, normalise_number
 from balagh.routing.load import load_locations
 from balagh.routing.location import EMIRATE_QUESTION, emirate_of_number
-from balagh.yamlsrc import ConfigError
 
 from .shipped import IVR_FILE, LOCATIONS_FILE
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from balagh.config.yamlsrc import ConfigError
 from balagh.ivr.menu import Question, load_menu
-from balagh.yamlsrc import ConfigError
 
 from .shipped import FIXTURES as SHARED_FIXTURES
 from .shipped import IVR_FILE

@@ -20,6 +20,7 @@ import pytest
 from balagh.cli import sounds as sounds_cli
 from balagh.cli.sounds import check_rows
 from balagh.config import SOUNDS_DIR, Settings
+from balagh.config.yamlsrc import ConfigError
 from balagh.ivr.menu import load_menu
 from balagh.routing import Table
 from balagh.sounds import (
@@ -34,7 +35,6 @@ from balagh.sounds import (
     prompts_needed,
     script,
 )
-from balagh.yamlsrc import ConfigError
 
 SOUNDS = SOUNDS_DIR
 NEEDED = {

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from balagh.config.yamlsrc import ConfigError
 from balagh.ivr.menu import load_menu
 from balagh.routing.load import APPLIED, REFUSED, UNCHANGED, LiveTable
-from balagh.yamlsrc import ConfigError
 
 from .shipped import CONFIG_DIR, IVR_FILE
 

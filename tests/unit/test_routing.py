@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from balagh.config.yamlsrc import ConfigError
 from balagh.ivr.menu import Menu, load_menu
 from balagh.routing import (
     DEFAULT_RULE,
@@ -23,7 +24,6 @@ from balagh.routing import (
 from balagh.routing.conditions import All, Answer
 from balagh.routing.decide import in_danger, match
 from balagh.routing.load import load_table
-from balagh.yamlsrc import ConfigError
 
 from .routing_facts import facts_of
 from .shipped import FIXTURES as SHARED_FIXTURES

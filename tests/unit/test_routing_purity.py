@@ -26,7 +26,7 @@ CORE_MODULES = sorted(
     for path in CORE_FILES)
 
 # What the core must never import; everything else it imports must be its own or stdlib.
-FORBIDDEN = ("yaml", "balagh.yamlsrc", "balagh.routing.load", "balagh.store", "balagh.ari",
+FORBIDDEN = ("yaml", "balagh.config.yamlsrc", "balagh.routing.load", "balagh.store", "balagh.ari",
              "balagh.ami")
 
 

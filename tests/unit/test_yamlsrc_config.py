@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from balagh.config import load_settings
-from balagh.yamlsrc import ConfigError, format_key, load_yaml, parse_yaml
+from balagh.config.yamlsrc import ConfigError, format_key, load_yaml, parse_yaml
 
 DOC = """\
 queues: [a, b]

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from balagh.cli import call, ivr, pbx, reports, routes, run, sounds
 from balagh.config import load_settings
+from balagh.config.yamlsrc import ConfigError
 from balagh.logs import setup_logging
-from balagh.yamlsrc import ConfigError
 
 # Each command group adds its parser(s) and sets `func(settings, args) -> exit status`.
 COMMANDS = (run, pbx, call, reports, sounds, ivr, routes)

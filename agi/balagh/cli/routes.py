@@ -25,6 +25,7 @@ from pathlib import Path
 
 from balagh.cli.common import report_store
 from balagh.config import Settings
+from balagh.config.yamlsrc import ConfigError
 from balagh.ivr.menu import load_menu
 from balagh.routing import (
     QueueState,
@@ -37,7 +38,6 @@ from balagh.routing import (
 from balagh.routing.load import load_locations, load_table
 from balagh.routing.location import EMIRATE_QUESTION
 from balagh.store.reports import TableLoad
-from balagh.yamlsrc import ConfigError
 
 __all__ = ["locations_file", "parse_facts", "register"]
 

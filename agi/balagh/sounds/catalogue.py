@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from balagh.yamlsrc import YamlDoc, load_yaml
+from balagh.config.yamlsrc import YamlDoc, load_yaml
 
 CATALOGUE_FILE = "prompts.yaml"  # in the sounds folder, next to <lang>/balagh/
 

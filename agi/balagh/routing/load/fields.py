@@ -10,8 +10,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from balagh.config.yamlsrc import KeyPath, YamlDoc
 from balagh.routing.numbers import is_e164, normalise_number
-from balagh.yamlsrc import KeyPath, YamlDoc
 
 __all__ = ["TOKEN", "known_keys", "number", "positive", "token", "whole"]
 

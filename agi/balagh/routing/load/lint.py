@@ -6,6 +6,7 @@ and `--strict` fails on them (for CI). Documented in docs/routing.md.
 
 from __future__ import annotations
 
+from balagh.config.yamlsrc import KeyPath, YamlDoc, format_key
 from balagh.routing.conditions import (
     All,
     AnyOf,
@@ -18,7 +19,6 @@ from balagh.routing.conditions import (
     nodes,
 )
 from balagh.routing.model import RoutingWarning, Rule, Table
-from balagh.yamlsrc import KeyPath, YamlDoc, format_key
 
 __all__ = ["table_warnings"]
 

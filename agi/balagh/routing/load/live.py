@@ -16,10 +16,10 @@ from pathlib import Path
 
 import structlog
 
+from balagh.config.yamlsrc import ConfigError
 from balagh.routing.load.table import load_table
 from balagh.routing.model import Table
 from balagh.store.reports import ReportStore
-from balagh.yamlsrc import ConfigError
 
 log = structlog.get_logger(__name__)
 

@@ -12,8 +12,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from balagh.config.yamlsrc import YamlDoc, load_yaml
 from balagh.routing.load import fields
-from balagh.yamlsrc import YamlDoc, load_yaml
 
 __all__ = ["load_locations"]
 

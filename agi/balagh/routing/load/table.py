@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from balagh.config.yamlsrc import KeyPath, YamlDoc, load_yaml
 from balagh.routing.conditions import Calendar
 from balagh.routing.load import fields
 from balagh.routing.load.lint import table_warnings
@@ -28,7 +29,6 @@ from balagh.routing.model import (
     Rule,
     Table,
 )
-from balagh.yamlsrc import KeyPath, YamlDoc, load_yaml
 
 __all__ = ["load_table"]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from balagh.config.yamlsrc import KeyPath
 from balagh.routing.conditions import (
     All,
     AnyOf,
@@ -15,7 +16,6 @@ from balagh.routing.conditions import (
 )
 from balagh.routing.load import fields
 from balagh.routing.load.when.context import WhenContext, one_or_many
-from balagh.yamlsrc import KeyPath
 
 __all__ = ["parse_caller"]
 

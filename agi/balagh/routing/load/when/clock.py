@@ -6,10 +6,10 @@ import re
 from datetime import time
 from typing import Any
 
+from balagh.config.yamlsrc import KeyPath, YamlDoc
 from balagh.routing.conditions import AnyOf, Condition, Days, Holiday, TimeWindow
 from balagh.routing.load import fields
 from balagh.routing.load.when.context import WhenContext, one_or_many
-from balagh.yamlsrc import KeyPath, YamlDoc
 
 __all__ = ["parse_days", "parse_holiday", "parse_time"]
 

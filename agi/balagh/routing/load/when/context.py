@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from balagh.config.yamlsrc import KeyPath, YamlDoc
 from balagh.routing.conditions import Calendar
-from balagh.yamlsrc import KeyPath, YamlDoc
 
 __all__ = ["WhenContext", "one_or_many"]
 

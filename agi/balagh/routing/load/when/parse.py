@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from balagh.config.yamlsrc import KeyPath
 from balagh.routing.conditions import All, Answer, AnyOf, Condition, Not
 from balagh.routing.load import fields
 from balagh.routing.load.when.caller import parse_caller
@@ -12,7 +13,6 @@ from balagh.routing.load.when.clock import parse_days, parse_holiday, parse_time
 from balagh.routing.load.when.context import WhenContext
 from balagh.routing.load.when.place import parse_location
 from balagh.routing.load.when.queues import parse_queue
-from balagh.yamlsrc import KeyPath
 
 __all__ = ["KEYWORDS", "parse_when"]
 

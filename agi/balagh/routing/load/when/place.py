@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from balagh.config.yamlsrc import KeyPath
 from balagh.routing.conditions import All, Condition, LocationEmirate, LocationSource
 from balagh.routing.load import fields
 from balagh.routing.load.when.context import WhenContext, one_or_many
 from balagh.routing.location import EMIRATE_QUESTION, SOURCES
-from balagh.yamlsrc import KeyPath
 
 __all__ = ["parse_location"]
 

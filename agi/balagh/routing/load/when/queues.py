@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from balagh.config.yamlsrc import KeyPath
 from balagh.routing.conditions import All, Condition, QueueTest
 from balagh.routing.load import fields
 from balagh.routing.load.when.context import WhenContext
-from balagh.yamlsrc import KeyPath
 
 __all__ = ["parse_queue"]
 

@@ -11,12 +11,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from balagh.yamlsrc import ConfigError, YamlDoc, load_yaml
+from balagh.config.yamlsrc import ConfigError, YamlDoc, load_yaml
 
 # The shipped config/, dialplan/ and sounds/: in a checkout balagh/shipped/ holds
 # symlinks to the top-level folders (resolved, so messages name config/routing.yaml);
 # a built wheel carries the folders themselves there as package data.
-SHIPPED = Path(__file__).resolve().parent / "shipped"
+SHIPPED = Path(__file__).resolve().parents[1] / "shipped"
 CONFIG_DIR = (SHIPPED / "config").resolve()
 DIALPLAN_DIR = (SHIPPED / "dialplan").resolve()
 SOUNDS_DIR = (SHIPPED / "sounds").resolve()
