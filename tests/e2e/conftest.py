@@ -67,13 +67,15 @@ def settings(pbx: Sandbox, data_dir: Path) -> Settings:
     for name in ("routing.yaml", "locations.yaml"):
         if (shipped.routing_file.parent / name).exists():
             shutil.copy(shipped.routing_file.parent / name, config / name)
-    return replace(shipped, data_dir=data_dir, routing_file=config / "routing.yaml")
+    return replace(shipped, data_dir=data_dir, routing_file=config / "routing.yaml",
+                   supervisors_file=config / "supervisors.yaml")
 
 
 def app_environment(settings: Settings) -> dict[str, str]:
     """The environment under which `balagh` commands see the test app's settings."""
     return {**os.environ, "BALAGH_DATA_DIR": str(settings.data_dir),
-            "BALAGH_ROUTING_FILE": str(settings.routing_file)}
+            "BALAGH_ROUTING_FILE": str(settings.routing_file),
+            "BALAGH_SUPERVISORS_FILE": str(settings.supervisors_file)}
 
 
 class AppProcess:
@@ -229,9 +231,10 @@ def table_file(settings, running_app) -> Iterator:
         reload_and_wait(settings, "applied")
 
 
-def balagh(settings, *args: str) -> subprocess.CompletedProcess[str]:
+def balagh(settings, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "balagh", *args], capture_output=True,
-                          text=True, env=app_environment(settings), timeout=60, check=False)
+                          text=True, env=app_environment(settings), timeout=60, check=False,
+                          input=input)
 
 
 def reload_and_wait(settings, outcome: str) -> str:

@@ -12,7 +12,7 @@ from balagh.testcall import place_call
 from .conftest import reload_and_wait, report_by_call, wait_for
 
 ADULT_WOMAN = ["2", "2", "2", "2", "1", "0"]  # English, no danger, adult, female, Abu Dhabi
-WOMEN_AGENT = "Local/women-protection@balagh-agents/n"
+WOMEN_AGENT = "Local/1002@balagh-agents/n"
 
 
 @asynccontextmanager

@@ -123,7 +123,8 @@ class AriApplication:
         args = event.get("args") or []
         hotline = str(args[0]) if args else str((channel.get("dialplan") or {}).get("exten", ""))
         info = CallInfo(call_id=str(channel["id"]), channel=str(channel.get("name", "")),
-                        caller=caller_number(channel), hotline=hotline or None)
+                        caller=caller_number(channel), hotline=hotline or None,
+                        args=tuple(str(arg) for arg in args))
         call = AriCall(info, self._rest)
         self.calls[info.call_id] = call
         self._spawn(self._serve(call, handler or self.handler))

@@ -21,6 +21,8 @@ class CallInfo:
     channel: str            # channel name, e.g. PJSIP/softphone-00000001
     caller: str | None      # caller's number; None when withheld
     hotline: str | None     # the number dialled
+    args: tuple[str, ...] = ()  # Stasis() arguments: the hotline number, or a supervisor's
+                                # request ("supervise", mode, "agent"|"reference", target)
 
 
 class CallPort(Protocol):

@@ -171,7 +171,8 @@ class Sandbox:
         self._refuse_busy_ports()
         self._mount_proc()
         # Debian ships no recording folder; ARI record fails without it.
-        for rel in ("var/run/asterisk", "var/log/asterisk", "var/spool/asterisk/recording"):
+        for rel in ("var/run/asterisk", "var/log/asterisk", "var/spool/asterisk/recording",
+                    "var/spool/asterisk/monitor"):
             (self.root / rel).mkdir(parents=True, exist_ok=True)
         (self.root / "var/run/asterisk/asterisk.ctl").unlink(missing_ok=True)
         _run(["chroot", str(self.root), "/usr/sbin/asterisk", "-U", "root", "-G", "root", "-n"])

@@ -1,0 +1,286 @@
+"""Supervisors listen, whisper and barge in on the sandbox PBX, proven by what each leg hears.
+
+Every party speaks its own tone (caller 600 Hz, agent 1000 Hz, supervisor 1800 Hz) and
+records what it hears (sandbox contexts balagh-test-caller, balagh-agents,
+balagh-test-supervisor). A caller is answered by the sandbox agent; a supervisor phone
+dials a feature code, types its PIN and is put through by Balagh; the recordings then
+say who heard whom.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+import wave
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from balagh.ami.client import AmiSession, wait_for_event
+from balagh.config import Settings
+from balagh.pbx.sandbox import Sandbox, in_chroot
+
+from .conftest import balagh, wait_for
+from .tones import AGENT_HZ, CALLER_HZ, SUPERVISOR_HZ, tone_seconds
+
+CHILD_IN_DANGER = "111230"  # Arabic, in danger, child, female, Sharjah, none: child-protection
+ELDERLY = "223220"          # English, no danger, elderly, female, Dubai, none: elderly-care
+PIN = "4321"
+LISTEN_SECONDS = 4.0
+# A leg that hears the supervisor does so for about LISTEN_SECONDS; one that does not may
+# still catch a stray frame of speech or hold music near a test frequency.
+HEARD = 2.0
+NOT_HEARD = 0.5
+
+
+@dataclass
+class Leg:
+    """One originated Local channel: this half runs a test context, the other the PBX's."""
+
+    uniqueid: str
+    channel: str = ""
+
+    def recording(self, pbx: Sandbox, prefix: str) -> Path:
+        return in_chroot(pbx.root, "/var/spool/asterisk/monitor") / \
+            f"{prefix}-{self.uniqueid}-heard.wav"
+
+
+@pytest.fixture(scope="module")
+def supervisors(settings: Settings) -> Iterator[None]:
+    """Amina may monitor child protection from phone 201; Omar elderly care from 202."""
+    for name, phone, queues in (("Amina", "201", "child-protection"),
+                                ("Omar", "202", "elderly-care")):
+        added = balagh(settings, "supervisors", "add", name, "--phone", phone, "--queues",
+                       queues, "--pin-stdin", input=f"{PIN}\n")
+        assert added.returncode == 0, added.stdout + added.stderr
+    yield
+    settings.supervisors_file.unlink(missing_ok=True)
+
+
+@pytest.fixture
+async def ami(settings: Settings, pbx: Sandbox) -> AsyncIterator[AmiSession]:
+    async with AmiSession(settings.ami) as session:
+        # The sandbox agents record what they hear only while this key is set.
+        await session.action({"Action": "DBPut", "Family": "balagh-test", "Key": "record",
+                              "Val": "1"})
+        try:
+            yield session
+        finally:
+            await session.action({"Action": "DBDel", "Family": "balagh-test", "Key": "record"})
+
+
+async def originate(ami: AmiSession, endpoint: str, context: str, exten: str,
+                    variables: dict[str, str] | None = None) -> Leg:
+    leg = Leg(uniqueid=f"balagh-sup-{uuid.uuid4().hex[:12]}")
+    events = ami.listen(lambda e: e.get("Uniqueid") == leg.uniqueid)
+    try:
+        action = {"Action": "Originate", "Channel": endpoint, "Context": context,
+                  "Exten": exten, "Priority": "1", "Async": "true", "Timeout": "30000",
+                  "ChannelId": leg.uniqueid, "OtherChannelId": f"{leg.uniqueid}-far"}
+        if variables:
+            action["Variable"] = ",".join(f"{k}={v}" for k, v in variables.items())
+        response = await ami.action(action)
+        assert response.get("Response") == "Success", dict(response)
+        created = await wait_for_event(events, lambda e: e.get("Event") == "Newchannel", 10)
+        leg.channel = created["Channel"]
+    finally:
+        ami.unlisten(events)
+    return leg
+
+
+@contextlib.asynccontextmanager
+async def answered_call(ami: AmiSession, settings: Settings,
+                        keys: str) -> AsyncIterator[tuple[Leg, dict[str, str]]]:
+    """A caller typing `keys` ahead, answered by the sandbox agent: (caller, AgentConnect)."""
+    hotline_leg = None
+    connects = ami.listen(lambda e: e.get("Event") == "AgentConnect")
+    try:
+        caller = await originate(ami, f"Local/{settings.hotline}@balagh-inbound/n",
+                                 "balagh-test-caller", keys)
+        hotline_leg = f"{caller.uniqueid}-far"
+        connect = await wait_for_event(
+            connects, lambda e: e.get("Uniqueid") == hotline_leg, 60)
+    finally:
+        ami.unlisten(connects)
+    try:
+        yield caller, connect
+    finally:
+        with contextlib.suppress(Exception):
+            await ami.action({"Action": "Hangup", "Channel": caller.channel})
+
+
+async def supervise(ami: AmiSession, phone: str, code: str, pin: str = PIN) -> Leg:
+    return await originate(ami, f"Local/{code}@balagh-supervisor-phone/n",
+                           "balagh-test-supervisor", pin, {"__SUP_PHONE": phone})
+
+
+async def spying(ami: AmiSession, supervisor: Leg, timeout: float = 30) -> None:
+    """Wait until ChanSpy runs for this supervisor (its far half spies)."""
+    spies = ami.listen(lambda e: e.get("Event") == "ChanSpyStart")
+    try:
+        await wait_for_event(spies, lambda e: e.get("SpyerChannel", "").startswith(
+            supervisor.channel.rsplit(";", 1)[0]), timeout)
+    finally:
+        ami.unlisten(spies)
+
+
+async def hang_up(ami: AmiSession, *legs: Leg) -> None:
+    for leg in legs:
+        with contextlib.suppress(Exception):
+            await ami.action({"Action": "Hangup", "Channel": leg.channel})
+
+
+async def until(condition, *, timeout: float, what: str):
+    """wait_for off the event loop, so AMI keeps reading meanwhile."""
+    return await asyncio.to_thread(wait_for, condition, timeout=timeout, what=what)
+
+
+def finished(path: Path) -> bool:
+    """MixMonitor writes the WAV header's length when it closes the file, after hang-up."""
+    try:
+        with wave.open(str(path), "rb") as wav:
+            return wav.getnframes() > 0
+    except (OSError, EOFError, wave.Error):
+        return False
+
+
+async def heard(path: Path) -> dict[int, float]:
+    await until(lambda: finished(path), timeout=15, what=f"the recording {path.name}")
+    try:
+        return await asyncio.to_thread(tone_seconds, path)
+    finally:
+        await asyncio.to_thread(remove_recordings, path)
+
+
+def remove_recordings(heard_path: Path) -> None:
+    heard_path.unlink(missing_ok=True)
+    heard_path.with_name(heard_path.name.replace("-heard.", "-both.")).unlink(missing_ok=True)
+
+
+async def agent_recording(ami: AmiSession, pbx: Sandbox, connect: dict[str, str]) -> Path:
+    """What the answering agent hears: its far half's MixMonitor r() file."""
+    agent_far = connect["DestChannel"].replace(";1", ";2")
+    both = await ami.getvar(agent_far, "MIXMONITOR_FILENAME")
+    assert both, f"the agent {agent_far} is not recording"
+    return in_chroot(pbx.root, both.replace("-both.", "-heard."))
+
+
+def audit_with(settings: Settings, word: str, *args: str) -> str | None:
+    """The audit listing, once it holds `word`."""
+    text = audit(settings, *args)
+    return text if word in text else None
+
+
+def audit(settings: Settings, *args: str) -> str:
+    result = balagh(settings, "monitor", "--audit", *args)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@dataclass
+class Heard:
+    reference: str
+    caller: dict[int, float]
+    agent: dict[int, float]
+    supervisor: dict[int, float]
+
+
+async def monitored(ami: AmiSession, pbx: Sandbox, settings: Settings, code_for,
+                    phone: str = "201") -> Heard:
+    """Place a child-protection call, let the supervisor in by `code_for(reference, agent)`,
+    and return what caller, agent and supervisor heard."""
+    async with answered_call(ami, settings, CHILD_IN_DANGER) as (caller, connect):
+        reference = await ami.getvar(connect["Channel"], "BALAGH_REFERENCE")
+        assert reference
+        agent = connect["Interface"].removeprefix("Local/").split("@", 1)[0]
+        agent_heard = await agent_recording(ami, pbx, connect)
+        supervisor = await supervise(ami, phone, code_for(reference, agent))
+        try:
+            await spying(ami, supervisor)
+            await asyncio.sleep(LISTEN_SECONDS)  # the stretch of audio that is judged
+        finally:
+            await hang_up(ami, supervisor, caller)
+        return Heard(reference, caller=await heard(caller.recording(pbx, "caller")),
+                     agent=await heard(agent_heard),
+                     supervisor=await heard(supervisor.recording(pbx, "supervisor")))
+
+
+async def session_audit(settings: Settings, reference: str) -> str:
+    """The audit of `reference` once its session has ended."""
+    return str(await until(lambda: audit_with(settings, " end ", "--reference", reference),
+                           timeout=15, what="the session's end"))
+
+
+async def test_listen_by_reference_hears_both_sides_and_nobody_hears_the_supervisor(
+        settings, pbx, running_app, supervisors, ami):
+    heard_ = await monitored(ami, pbx, settings, lambda ref, agent: f"*224{ref}")
+    assert heard_.supervisor[CALLER_HZ] >= HEARD, heard_
+    assert heard_.supervisor[AGENT_HZ] >= HEARD, heard_
+    assert heard_.agent[SUPERVISOR_HZ] <= NOT_HEARD, heard_
+    assert heard_.caller[SUPERVISOR_HZ] <= NOT_HEARD, heard_
+    lines = await session_audit(settings, heard_.reference)
+    assert " start " in lines and " listen " in lines and "Amina" in lines
+
+
+async def test_whisper_by_agent_reaches_the_agent_only(settings, pbx, running_app,
+                                                       supervisors, ami):
+    heard_ = await monitored(ami, pbx, settings, lambda ref, agent: f"*222{agent}")
+    assert heard_.agent[SUPERVISOR_HZ] >= HEARD, heard_      # the agent is coached
+    assert heard_.caller[SUPERVISOR_HZ] <= NOT_HEARD, heard_  # the caller hears none of it
+    assert heard_.supervisor[CALLER_HZ] >= HEARD, heard_
+    assert " whisper " in await session_audit(settings, heard_.reference)
+
+
+async def test_barge_by_reference_is_heard_by_both(settings, pbx, running_app,
+                                                   supervisors, ami):
+    heard_ = await monitored(ami, pbx, settings, lambda ref, agent: f"*226{ref}")
+    assert heard_.agent[SUPERVISOR_HZ] >= HEARD, heard_
+    assert heard_.caller[SUPERVISOR_HZ] >= HEARD, heard_
+    assert " barge " in await session_audit(settings, heard_.reference)
+
+
+async def test_keys_switch_modes_and_each_change_is_audited(settings, pbx, running_app,
+                                                           supervisors, ami):
+    async with answered_call(ami, settings, CHILD_IN_DANGER) as (caller, connect):
+        reference = await ami.getvar(connect["Channel"], "BALAGH_REFERENCE")
+        assert reference
+        supervisor = await supervise(ami, "201", f"*224{reference}")
+        try:
+            await spying(ami, supervisor)
+            for count, key in enumerate("564", start=1):
+                await ami.action({"Action": "PlayDTMF", "Channel": supervisor.channel,
+                                  "Digit": key, "Duration": "150"})
+                await until(lambda count=count: mode_changes(settings, reference) == count,
+                            timeout=10, what=f"mode change {count} in the audit")
+        finally:
+            await hang_up(ami, supervisor, caller)
+    text = await session_audit(settings, reference)
+    modes = [line.split()[-1] for line in text.splitlines() if " mode " in line]
+    assert modes == ["barge", "whisper", "listen"][::-1] or len(modes) == 3, text
+
+
+def mode_changes(settings: Settings, reference: str) -> int:
+    return sum(" mode " in line for line in audit(settings, "--reference", reference)
+               .splitlines())
+
+
+@pytest.mark.parametrize(("phone", "pin", "code", "reason"), [
+    ("299", PIN, "*224{ref}", "unknown-phone"),         # not a supervisor's phone
+    ("201", "9999", "*224{ref}", "wrong-pin"),
+    ("202", PIN, "*224{ref}", "queue-not-allowed"),     # Omar: elderly care only
+    ("201", PIN, "*2249999999", "no-live-call"),
+])
+async def test_refusals_are_told_and_audited(settings, pbx, running_app, supervisors, ami,
+                                            phone, pin, code, reason):
+    async with answered_call(ami, settings, CHILD_IN_DANGER) as (caller, connect):
+        reference = await ami.getvar(connect["Channel"], "BALAGH_REFERENCE")
+        supervisor = await supervise(ami, phone, code.format(ref=reference), pin)
+        try:
+            text = await until(lambda: audit_with(settings, reason), timeout=30,
+                               what=f"a refusal for {reason}")
+        finally:
+            await hang_up(ami, supervisor, caller)
+    assert " refused " in text
