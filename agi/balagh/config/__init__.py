@@ -61,6 +61,7 @@ class Settings:
     pbx_dir: Path = field(default_factory=default_pbx_dir)
     ivr_file: Path = CONFIG_DIR / "ivr.yaml"
     routing_file: Path = CONFIG_DIR / "routing.yaml"
+    supervisors_file: Path = CONFIG_DIR / "supervisors.yaml"
     sounds_dir: Path = SOUNDS_DIR
     hotline: str = "800700"
     secrets_file: Path | None = None
@@ -100,11 +101,13 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "BALAGH_PBX_DIR": ("", "pbx_dir"),
     "BALAGH_IVR_FILE": ("", "ivr_file"),
     "BALAGH_ROUTING_FILE": ("", "routing_file"),
+    "BALAGH_SUPERVISORS_FILE": ("", "supervisors_file"),
     "BALAGH_SECRETS_FILE": ("", "secrets_file"),
 }
 
 _SECTIONS = {"ari": AriSettings, "ami": AmiSettings}
-_PATH_KEYS = {"data_dir", "pbx_dir", "ivr_file", "routing_file", "sounds_dir", "secrets_file"}
+_PATH_KEYS = {"data_dir", "pbx_dir", "ivr_file", "routing_file", "supervisors_file",
+              "sounds_dir", "secrets_file"}
 _SECRET_KEYS = {("ari", "password"), ("ami", "secret")}
 
 
