@@ -28,7 +28,8 @@ from .tones import AGENT_HZ, CALLER_HZ, SUPERVISOR_HZ, tone_seconds
 
 CHILD_IN_DANGER = "111230"  # Arabic, in danger, child, female, Sharjah, none: child-protection
 ELDERLY = "223220"          # English, no danger, elderly, female, Dubai, none: elderly-care
-PIN = "4321"
+PIN = "4321"  # also typed by the sandbox's test desk phone (balagh-test-desk)
+CALLER_NUMBER = "+97165551234"
 LISTEN_SECONDS = 4.0
 # A leg that hears the supervisor does so for about LISTEN_SECONDS; one that does not may
 # still catch a stray frame of speech or hold music near a test frequency.
@@ -51,9 +52,11 @@ class Leg:
 @pytest.fixture(scope="module")
 def supervisors(settings: Settings) -> Iterator[None]:
     """Amina may monitor child protection from phone 201; Omar elderly care from 202."""
-    for name, phone, queues in (("Amina", "201", "child-protection"),
-                                ("Omar", "202", "elderly-care")):
-        added = balagh(settings, "supervisors", "add", name, "--phone", phone, "--queues",
+    for name, phones, queues in (
+            ("Amina", ("201", "Local/201@balagh-test-desk"), "child-protection"),
+            ("Omar", ("202",), "elderly-care")):
+        phone_args = [arg for phone in phones for arg in ("--phone", phone)]
+        added = balagh(settings, "supervisors", "add", name, *phone_args, "--queues",
                        queues, "--pin-stdin", input=f"{PIN}\n")
         assert added.returncode == 0, added.stdout + added.stderr
     yield
@@ -99,7 +102,8 @@ async def answered_call(ami: AmiSession, settings: Settings,
     connects = ami.listen(lambda e: e.get("Event") == "AgentConnect")
     try:
         caller = await originate(ami, f"Local/{settings.hotline}@balagh-inbound/n",
-                                 "balagh-test-caller", keys)
+                                 "balagh-test-caller", keys,
+                                 {"CONNECTEDLINE(num)": CALLER_NUMBER})
         hotline_leg = f"{caller.uniqueid}-far"
         connect = await wait_for_event(
             connects, lambda e: e.get("Uniqueid") == hotline_leg, 60)
@@ -284,3 +288,24 @@ async def test_refusals_are_told_and_audited(settings, pbx, running_app, supervi
         finally:
             await hang_up(ami, supervisor, caller)
     assert " refused " in text
+
+
+async def test_monitor_command_rings_the_supervisor_into_the_call(settings, pbx, running_app,
+                                                                  supervisors, ami):
+    desk = "Local/201@balagh-test-desk/n"
+    async with answered_call(ami, settings, CHILD_IN_DANGER) as (caller, connect):
+        reference = await ami.getvar(connect["Channel"], "BALAGH_REFERENCE")
+        assert reference
+        live = await asyncio.to_thread(balagh, settings, "monitor", "--live")
+        assert reference in live.stdout and CALLER_NUMBER not in live.stdout, live.stdout
+        spies = ami.listen(lambda e: e.get("Event") == "ChanSpyStart")
+        try:
+            rung = await asyncio.to_thread(balagh, settings, "monitor", reference, "--phone",
+                                           desk, "--mode", "listen")
+            assert rung.returncode == 0, rung.stdout + rung.stderr
+            await wait_for_event(spies, lambda e: "balagh-test-desk" in e.get(
+                "SpyerChannel", ""), 30)
+        finally:
+            ami.unlisten(spies)
+            await hang_up(ami, caller)
+    assert " start " in await session_audit(settings, reference)

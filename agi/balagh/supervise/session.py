@@ -119,7 +119,7 @@ class Supervision:
         structlog.contextvars.bind_contextvars(monitor_session=session_id)
         try:
             await call.answer()
-            supervisor = self.table().find(phone_keys(info.caller, info.channel))
+            supervisor = self.table().find(*phone_keys(info.caller, info.channel))
             if supervisor is None:
                 raise Refused("unknown-phone", "sup-refused")
             await self._check_pin(call, supervisor, phone, session_id, target)

@@ -1,0 +1,67 @@
+"""`balagh monitor` from a desk: ring a supervisor's phone into a call, list calls to monitor.
+
+Ringing the phone only puts it where a feature code would: the supervisor still gives
+their PIN on the phone, and Balagh checks and audits it exactly as for a dialled code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from balagh.ami.client import AmiError, AmiSession
+from balagh.store.reports import Report, ReportStore
+from balagh.supervise.session import Mode
+
+# The feature code for each mode, by report reference (dialplan/extensions_balagh.conf).
+BY_REFERENCE = {Mode.LISTEN: "*224", Mode.WHISPER: "*225", Mode.BARGE: "*226"}
+SUPERVISE_CONTEXT = "balagh-supervise"
+RECENT_REPORTS = 500  # how far back `--live` looks for calls still being answered
+
+
+async def ring_supervisor(ami: AmiSession, phone: str, reference: str, mode: Mode,
+                          *, ring_seconds: int = 30) -> None:
+    """Ring `phone` (an Asterisk dial string, e.g. PJSIP/sup1) into the call `reference`."""
+    response = await ami.action({
+        "Action": "Originate", "Channel": phone, "Context": SUPERVISE_CONTEXT,
+        "Exten": f"{BY_REFERENCE[mode]}{reference}", "Priority": "1", "Async": "true",
+        "Timeout": str(ring_seconds * 1000), "CallerID": f'"Balagh {reference}" <>',
+    })
+    if response.get("Response") != "Success":
+        raise AmiError(f"could not ring {phone}: {response.get('Message', 'refused')}")
+
+
+@dataclass(frozen=True)
+class LiveRow:
+    reference: str
+    queue: str
+    agent: str
+    talking_since: str
+    caller: str   # masked
+
+
+def mask(number: str | None) -> str:
+    """+97165551234 -> +9716555****: enough to tell calls apart, not to call back."""
+    if not number:
+        return "withheld"
+    keep = max(len(number) - 4, 0)
+    return number[:keep] + "*" * (len(number) - keep)
+
+
+async def live_calls(ami: AmiSession, store: ReportStore) -> list[LiveRow]:
+    """Answered reports whose caller is still bridged to an agent, newest first."""
+    rows: list[LiveRow] = []
+    for report in await store.list_reports(RECENT_REPORTS):
+        if not _being_answered(report):
+            continue
+        agent = await ami.getvar(report.channel, "BRIDGEPEER")
+        if agent:
+            rows.append(LiveRow(reference=report.reference,
+                                queue=report.joined_queue or report.queue or "-",
+                                agent=report.answered_by or agent,
+                                talking_since=report.answered_at or "-",
+                                caller=mask(report.caller)))
+    return rows
+
+
+def _being_answered(report: Report) -> bool:
+    return report.queue_outcome == "answered" and report.talk_seconds is None

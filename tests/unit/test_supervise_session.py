@@ -1,0 +1,144 @@
+"""A supervisor's call with a scripted phone and a scripted AMI: refusals, PIN, put through."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from balagh.ivr.port import CallInfo
+from balagh.supervise.live import agent_matches
+from balagh.supervise.model import Supervisor, SupervisorTable
+from balagh.supervise.pins import hash_pin
+from balagh.supervise.ring import mask
+from balagh.supervise.session import Mode, Request, Supervision
+from balagh.supervise.sessions import apply_session_event
+
+from .fakes import ScriptedCall
+
+T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+PIN_HASH = hash_pin("4321")
+AMINA = Supervisor(name="Amina", phones=frozenset({"201"}), pin_hash=PIN_HASH,
+                   queues=frozenset({"child-protection"}))
+TABLE = SupervisorTable(supervisors=(AMINA,))
+PHONE = CallInfo(call_id="sup-1", channel="PJSIP/desk201-00000007", caller="201",
+                 hotline=None, args=("supervise", "listen", "reference", "1234567"))
+AGENT = "PJSIP/1001-00000009"
+CALLER = "PJSIP/trunk-00000008"
+
+
+class Phone(ScriptedCall):
+    hung_up = False
+
+    async def hangup(self) -> None:
+        self.hung_up = True
+
+
+class Ami:
+    """AMI as far as live-call lookups go: BRIDGEPEER between the caller and the agent."""
+
+    def __init__(self, bridged: bool = True) -> None:
+        self.bridged = bridged
+
+    async def getvar(self, channel: str, variable: str) -> str | None:
+        peers = {CALLER: AGENT, AGENT: CALLER} if self.bridged else {}
+        if variable == "BRIDGEPEER":
+            return peers.get(channel)
+        return "call-1" if variable == "UNIQUEID" and channel == CALLER else None
+
+    async def action_list(self, action: dict[str, str]) -> list[dict[str, str]]:
+        bridge = "b-1" if self.bridged else ""
+        return [{"Event": "CoreShowChannel", "Channel": AGENT, "BridgeId": bridge},
+                {"Event": "CoreShowChannel", "Channel": CALLER, "BridgeId": bridge}]
+
+
+async def answered_report(store, queue: str = "child-protection") -> None:
+    store.start_report(call_id="call-1", reference="1234567", channel=CALLER,
+                       caller="+97165551234", hotline="800700", started_at=T0)
+    store.queue_joined(call_id="call-1", queue=queue, at=T0)
+    store.queue_answered(call_id="call-1", queue=queue, agent="Agent 1001", wait_seconds=3,
+                         at=T0)
+    await store.flush()
+
+
+def supervision(store, ami: Any = None) -> Supervision:
+    return Supervision(table=lambda: TABLE, store=store, ami=ami or Ami(), sessions={},
+                       clock=lambda: T0)
+
+
+async def audit(store) -> list[tuple[str, str | None]]:
+    await store.flush()
+    return [(e.action, e.detail) for e in reversed(await store.monitor_events())]
+
+
+def test_requests_come_from_the_stasis_arguments():
+    assert Request.from_args(("supervise", "whisper", "agent", "1001")) == \
+        Request(Mode.WHISPER, "agent", "1001")
+    for args in [("800700",), ("supervise", "shout", "agent", "1001"),
+                 ("supervise", "listen", "room", "1"), ("supervise", "listen", "agent", "x;1")]:
+        assert Request.from_args(args) is None
+
+
+def test_agent_channels_are_matched_by_extension():
+    assert agent_matches("PJSIP/1001-0000002a", "1001")
+    assert agent_matches("Local/1001@balagh-agents-00000005;1", "1001")
+    assert not agent_matches("Local/1001@balagh-agents-00000005;2", "1001")  # not bridged half
+    assert not agent_matches("PJSIP/10011-0000002a", "1001")
+
+
+def test_caller_numbers_are_masked():
+    assert mask("+97165551234") == "+9716555****"
+    assert mask(None) == "withheld"
+
+
+async def test_a_phone_that_is_no_supervisor_is_refused_without_a_pin(store):
+    call = Phone([], info=replace(PHONE, caller="299", channel="PJSIP/lobby-1"))
+    await supervision(store).serve(call, Request.from_args(PHONE.args))
+    assert call.sounds == ["sup-refused"] and call.hung_up
+    assert await audit(store) == [("refused", "unknown-phone")]
+
+
+async def test_a_wrong_pin_is_refused_and_five_lock_the_supervisor(store):
+    for _ in range(5):
+        call = Phone(["9", "9", "9", "9", "#"], info=PHONE)
+        await supervision(store).serve(call, Request.from_args(PHONE.args))
+        assert call.sounds[-1] == "sup-refused"
+    call = Phone(["4", "3", "2", "1", "#"], info=PHONE)  # the right PIN, too late
+    await supervision(store).serve(call, Request.from_args(PHONE.args))
+    assert call.sounds == ["sup-locked"]
+    assert (await audit(store))[-1] == ("refused", "locked")
+
+
+async def test_the_right_pin_for_a_live_call_in_their_queue_is_put_through(store):
+    await answered_report(store)
+    call = Phone(["4", "3", "2", "1", "#"], info=PHONE)
+    sup = supervision(store)
+    await sup.serve(call, Request.from_args(PHONE.args))
+    assert call.continued and not call.hung_up
+    assert call.variables["BALAGH_SPY_CHANNEL"] == AGENT
+    assert call.variables["BALAGH_SPY_OPTIONS"] == ""  # listen: no w or B
+    assert [a for a, _ in await audit(store)] == ["pin-ok", "start"]
+    session = sup.sessions[PHONE.channel]
+    # Keys while spying switch the mode (ChanSpy's d option); the hangup ends the session.
+    apply_session_event(sup.sessions, {"Event": "DTMFEnd", "Channel": PHONE.channel,
+                                       "Digit": "5", "Direction": "Received"}, store, T0)
+    assert session.mode is Mode.WHISPER
+    apply_session_event(sup.sessions, {"Event": "Hangup", "Channel": PHONE.channel}, store, T0)
+    assert sup.sessions == {}
+    events = [(e.action, e.mode) for e in reversed(await store.monitor_events())]
+    assert events[-2:] == [("mode", "whisper"), ("end", "whisper")]
+
+
+@pytest.mark.parametrize(("queue", "bridged", "reason", "prompt"), [
+    ("elderly-care", True, "queue-not-allowed", "sup-not-allowed"),
+    ("child-protection", False, "no-live-call", "sup-no-live-call"),
+])
+async def test_a_call_outside_their_queues_or_not_live_is_refused(store, queue, bridged,
+                                                                 reason, prompt):
+    await answered_report(store, queue)
+    call = Phone(["4", "3", "2", "1", "#"], info=PHONE)
+    await supervision(store, Ami(bridged)).serve(call, Request.from_args(PHONE.args))
+    assert call.sounds[-1] == prompt and not call.continued
+    assert (await audit(store))[-1] == ("refused", reason)
