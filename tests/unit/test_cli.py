@@ -13,7 +13,7 @@ from balagh.cli.common import print_fields, table_lines
 from balagh.config import Settings
 from balagh.testcall import CallResult
 
-COMMANDS = ["run", "pbx", "call", "reports", "sounds", "ivr", "routes"]
+COMMANDS = ["run", "pbx", "call", "reports", "sounds", "ivr", "routes", "supervisors", "monitor"]
 
 
 def _commands(parser: argparse.ArgumentParser) -> list[str]:
@@ -36,6 +36,8 @@ def test_every_command_group_is_registered_in_order():
     (["routes", "explain", "age=child"], "_explain"),
     (["routes", "reload"], "_reload"),
     (["routes", "history"], "_history"),
+    (["supervisors", "list"], "_supervisors"),
+    (["monitor", "--audit"], "_monitor"),
 ])
 def test_each_command_sets_its_function(argv, func):
     args = build_parser().parse_args(argv)

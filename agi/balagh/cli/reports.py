@@ -5,14 +5,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Sequence
 from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from balagh.cli.common import report_store, table_lines
 from balagh.config import Settings
-from balagh.store.reports import Report
+from balagh.store.reports import MonitorEvent, Report
 
+MONITOR_EVENTS = 1000  # monitoring lines shown with one report
 COLUMNS = ("reference", "started_at", "status", "language", "queue", "priority",
            "queue_outcome", "wait_seconds", "caller", "location")
 
@@ -41,7 +43,9 @@ async def show_reports(settings: Settings, reference: str | None, limit: int) ->
             if report is None:
                 print(f"no report {reference}")
                 return 1
-            print_report(report)
+            events = await store.monitor_events(reference=report.reference,
+                                                limit=MONITOR_EVENTS)
+            print_report(report, list(reversed(events)))
             return 0
         rows = await store.list_reports(limit)
     cells = [[_cell(getattr(row, column)) for column in COLUMNS] for row in rows]
@@ -50,7 +54,8 @@ async def show_reports(settings: Settings, reference: str | None, limit: int) ->
     return 0
 
 
-def print_report(report: Report) -> None:
+def print_report(report: Report, monitoring: Sequence[MonitorEvent] = ()) -> None:
+    """The report's fields, its answers, and who listened in on it (oldest first)."""
     skip = {"answers", "answer_log", "id"}
     for column in fields(report):
         if column.name not in skip:
@@ -59,6 +64,13 @@ def print_report(report: Report) -> None:
     for answer in report.answer_log:
         print(f"  {answer.answered_at}  {answer.question:<10} {_cell(answer.value):<16}"
               f" key {_cell(answer.key)}  attempt {answer.attempt}")
+    print("monitoring:" if monitoring else "monitoring: none")
+    for event in monitoring:
+        parts = [event.at, _cell(event.supervisor), event.action]
+        parts += [f"{name} {value}" for name, value in (
+            ("mode", event.mode), ("agent", event.agent), ("phone", event.phone),
+            ("detail", event.detail)) if value]
+        print("  " + "  ".join(parts))
 
 
 async def apply_retention(settings: Settings, action: str, days: int, *,

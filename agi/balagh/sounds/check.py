@@ -24,6 +24,7 @@ from balagh.sounds.wav import (
     inspect_wav,
 )
 from balagh.sounds.wav import problems as audio_problems
+from balagh.supervise.prompts import SUPERVISOR_PROMPTS
 
 MISSING = "MISSING"
 NOT_IN_CATALOGUE = "NOT IN CATALOGUE"
@@ -53,11 +54,12 @@ def prompts_needed(menu: Menu, table: object | None = None) -> list[str]:
     """Every prompt id a call can play, in the order a caller meets them.
 
     The menu's questions and its invalid prompt, the flow's own prompts and the
-    digits, and whatever the routing table announces: a Table that offers
+    digits, the supervisor's (a supervisor's call has the language of the phone),
+    and whatever the routing table announces: a Table that offers
     `prompts_used` (a method or an attribute) is asked; one that does not, is not.
     """
     ids = [question.prompt for question in menu.questions]
-    ids += [menu.invalid_prompt, *FLOW_PROMPTS, *DIGIT_PROMPTS]
+    ids += [menu.invalid_prompt, *FLOW_PROMPTS, *DIGIT_PROMPTS, *SUPERVISOR_PROMPTS]
     used = getattr(table, "prompts_used", None)
     if used is not None:
         ids += list(used() if callable(used) else used)

@@ -16,6 +16,7 @@ from typing import Any
 import aiosqlite
 
 from balagh.status import ReportStatus
+from balagh.supervise.model import PinAttempt
 
 from .timestamps import iso
 
@@ -80,6 +81,22 @@ class TableLoad:
     error: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class MonitorEvent:
+    """One line of the monitoring audit (see store/audit.py)."""
+
+    id: int
+    at: str
+    session: str | None
+    supervisor: str | None
+    phone: str | None
+    action: str  # refused | pin-ok | start | mode | end
+    reference: str | None
+    agent: str | None
+    mode: str | None  # listen | whisper | barge
+    detail: str | None  # for refused: why
+
+
 def _columns(cls: type[Any]) -> list[str]:
     return [f.name for f in fields(cls) if f.name not in ("answers", "answer_log")]
 
@@ -87,6 +104,7 @@ def _columns(cls: type[Any]) -> list[str]:
 _REPORT_COLUMNS = ", ".join(_columns(Report))
 _ANSWER_COLUMNS = ", ".join(_columns(Answer))
 _LOAD_COLUMNS = ", ".join(_columns(TableLoad))
+_MONITOR_COLUMNS = ", ".join(_columns(MonitorEvent))
 
 
 def _status(text: str) -> ReportStatus | str:
@@ -182,3 +200,25 @@ class Queries:
         """Every reference number in the database."""
         async with self.db.execute("SELECT reference FROM reports") as cursor:
             return {row[0] async for row in cursor}
+
+    async def monitor_events(self, *, reference: str | None = None,
+                             limit: int = 50) -> list[MonitorEvent]:
+        """The monitoring audit, newest first; only one report's with `reference`."""
+        where, params = ("WHERE reference = ?", [reference]) if reference else ("", [])
+        async with self.db.execute(
+            f"SELECT {_MONITOR_COLUMNS} FROM monitor_audit {where} ORDER BY id DESC LIMIT ?",
+            (*params, int(limit)),
+        ) as cursor:
+            return [MonitorEvent(**dict(row)) async for row in cursor]
+
+    async def pin_attempts(self, supervisor: str, limit: int) -> list[PinAttempt]:
+        """One supervisor's latest PIN attempts, newest first (right: pin-ok; wrong:
+        refused with wrong-pin), for the lockout."""
+        async with self.db.execute(
+            "SELECT at, action FROM monitor_audit WHERE supervisor = ?"
+            " AND (action = 'pin-ok' OR (action = 'refused' AND detail = 'wrong-pin'))"
+            " ORDER BY id DESC LIMIT ?",
+            (supervisor, int(limit)),
+        ) as cursor:
+            return [PinAttempt(at=datetime.fromisoformat(row["at"]), ok=row["action"] == "pin-ok")
+                    async for row in cursor]

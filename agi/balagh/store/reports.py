@@ -4,6 +4,7 @@
 - `calls`     (calls.py): the call path's writes (never await, never raise).
 - `queries`   (queries.py): typed reads over a second, read-only connection.
 - `retention` (retention.py): redact / purge old reports.
+- `audit`     (audit.py): the monitoring audit's writes (never await, never raise).
 
 The methods below forward to those parts, so a caller needs only the store.
 """
@@ -18,18 +19,20 @@ import aiosqlite
 import structlog
 
 from balagh.status import ReportStatus
+from balagh.supervise.model import PinAttempt
 
 from . import queries as reads
 from . import writer as writes
+from .audit import MonitorAudit
 from .calls import CallRecorder
-from .queries import Answer, Queries, Report, TableLoad
+from .queries import Answer, MonitorEvent, Queries, Report, TableLoad
 from .retention import Retention
 from .schema import migrate
 from .writer import Writer
 
 log = structlog.get_logger()
 
-__all__ = ["Answer", "Report", "ReportStore", "TableLoad"]
+__all__ = ["Answer", "MonitorEvent", "Report", "ReportStore", "TableLoad"]
 
 
 class ReportStore:
@@ -43,6 +46,7 @@ class ReportStore:
         self.calls = CallRecorder(self.writer, references)
         self.queries = Queries(read_db)
         self.retention = Retention(self.writer, self.queries)
+        self.audit = MonitorAudit(self.writer)
         self._closed = False
 
     # ---------------------------------------------------------------- lifecycle
@@ -148,6 +152,16 @@ class ReportStore:
         self.calls.record_reload(file=file, sha256=sha256, trigger=trigger, outcome=outcome,
                                  rules=rules, error=error, at=at)
 
+    # ------------------------------------------------ monitoring audit (audit.py)
+
+    def record_monitor(self, *, at: datetime, action: str, session: str | None = None,
+                       supervisor: str | None = None, phone: str | None = None,
+                       reference: str | None = None, agent: str | None = None,
+                       mode: str | None = None, detail: str | None = None) -> None:
+        self.audit.record_monitor(at=at, action=action, session=session, supervisor=supervisor,
+                                  phone=phone, reference=reference, agent=agent, mode=mode,
+                                  detail=detail)
+
     # ------------------------------------------------------ reads (queries.py)
 
     async def get_report(self, reference_or_call_id: str) -> Report | None:
@@ -161,6 +175,13 @@ class ReportStore:
 
     async def count_before(self, before: datetime) -> int:
         return await self.queries.count_before(before)
+
+    async def monitor_events(self, *, reference: str | None = None,
+                             limit: int = 50) -> list[MonitorEvent]:
+        return await self.queries.monitor_events(reference=reference, limit=limit)
+
+    async def pin_attempts(self, supervisor: str, limit: int) -> list[PinAttempt]:
+        return await self.queries.pin_attempts(supervisor, limit)
 
     # ------------------------------------------------- retention (retention.py)
 

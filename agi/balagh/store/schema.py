@@ -75,7 +75,26 @@ ALTER TABLE reports ADD COLUMN wait_seconds INTEGER;   -- in the queue, before a
 ALTER TABLE reports ADD COLUMN talk_seconds INTEGER;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
+# v4: who listened in on which call (supervisors), append-only: refusals, PIN checks,
+# start, mode changes (listen | whisper | barge) and end of each monitoring session.
+_V4 = """
+CREATE TABLE monitor_audit (
+    id          INTEGER PRIMARY KEY,
+    at          TEXT    NOT NULL,
+    session     TEXT,                  -- one monitoring call (its channel id)
+    supervisor  TEXT,                  -- NULL when the phone is nobody's
+    phone       TEXT,
+    action      TEXT    NOT NULL,      -- refused | pin-ok | start | mode | end
+    reference   TEXT,                  -- the report listened in on
+    agent       TEXT,
+    mode        TEXT,                  -- listen | whisper | barge
+    detail      TEXT                   -- for refused: unknown-phone | wrong-pin | locked | ...
+);
+CREATE INDEX monitor_audit_reference ON monitor_audit (reference, id);
+CREATE INDEX monitor_audit_supervisor ON monitor_audit (supervisor, id);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
 VERSION = len(MIGRATIONS)
 
 

@@ -145,7 +145,8 @@ def _supervisor(doc: YamlDoc, key: KeyPath, raw: Any,
         raise doc.error((*key, "name"), f"must be a name in words, got {name!r}")
     phones = raw["phones"]
     if not isinstance(phones, list) or not phones:
-        raise doc.error((*key, "phones"), "must be a list of phones, e.g. [\"201\", \"PJSIP/sup1\"]")
+        raise doc.error((*key, "phones"),
+                        "must be a list of phones, e.g. [\"201\", \"PJSIP/sup1\"]")
     seen: set[str] = set()
     for index, phone in enumerate(phones):
         problem = phone_problem(phone)
