@@ -302,7 +302,7 @@ async def test_stasis_start_creates_a_call_and_runs_the_handler():
     call = handler.calls[0]
     assert call is app.calls["c1"]
     assert call.info == CallInfo(call_id="c1", channel="PJSIP/trunk-c1", caller="0501234567",
-                                 hotline="800222")
+                                 hotline="800222", args=("800222",))
     assert call._rest.channels is rest.channels
     handler.release.set()
     await app.drain(1.0)

@@ -127,6 +127,7 @@ async def test_the_right_pin_for_a_live_call_in_their_queue_is_put_through(store
     assert session.mode is Mode.WHISPER
     apply_session_event(sup.sessions, {"Event": "Hangup", "Channel": PHONE.channel}, store, T0)
     assert sup.sessions == {}
+    await store.flush()
     events = [(e.action, e.mode) for e in reversed(await store.monitor_events())]
     assert events[-2:] == [("mode", "whisper"), ("end", "whisper")]
 

@@ -1,8 +1,10 @@
-"""`balagh monitor`: supervisors listening in on calls.
+"""`balagh monitor`: supervisors listening in on calls, from the command line.
 
-For now only the audit: `balagh monitor --audit [--reference REF] [--limit N]` lists
-who was refused, who listened in on which report, in which mode, and when it ended,
-newest first. Listening in from the command line is added to this same parser.
+- `balagh monitor REFERENCE --phone PJSIP/sup1 --mode listen|whisper|barge` rings the
+  supervisor's phone into that call (the supervisor still gives their PIN on it);
+- `balagh monitor --live` lists the calls that can be monitored (numbers masked);
+- `balagh monitor --audit [--reference REF] [--limit N]` lists who was refused, who
+  listened in on which report, in which mode, and when it ended, newest first.
 """
 
 from __future__ import annotations
@@ -12,9 +14,12 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
+from balagh.ami.client import AmiSession
 from balagh.cli.common import report_store, table_lines
 from balagh.config import Settings
 from balagh.store.queries import MonitorEvent
+from balagh.supervise.ring import live_calls, ring_supervisor
+from balagh.supervise.session import Mode
 
 __all__ = ["AUDIT_COLUMNS", "audit_lines", "register", "show_audit"]
 
@@ -55,20 +60,57 @@ def _monitor(settings: Settings, args: argparse.Namespace) -> int:
             return 1
         return asyncio.run(show_audit(settings, args.audit_reference or args.reference,
                                       args.limit))
-    print("error: give --audit (listening in from the command line is not available yet)",
+    if args.live:
+        return asyncio.run(show_live(settings))
+    if args.reference and args.phone:
+        return asyncio.run(ring(settings, args.reference, args.phone, Mode(args.mode)))
+    print("error: give REFERENCE --phone PHONE [--mode MODE], --live or --audit",
           file=sys.stderr)
     return 2
 
 
+async def show_live(settings: Settings) -> int:
+    if not settings.database.exists():
+        print(f"no calls yet ({settings.database} does not exist)")
+        return 0
+    async with AmiSession(settings.ami) as ami, report_store(settings) as store:
+        rows = await live_calls(ami, store)
+    if not rows:
+        print("no call is being answered right now")
+        return 0
+    table = [("reference", "queue", "agent", "talking since", "caller")]
+    table += [(r.reference, r.queue, r.agent, r.talking_since, r.caller) for r in rows]
+    for line in table_lines(table):
+        print(line.rstrip())
+    return 0
+
+
+async def ring(settings: Settings, reference: str, phone: str, mode: Mode) -> int:
+    if not reference.isdigit():
+        print(f"error: not a reference number: {reference}", file=sys.stderr)
+        return 2
+    async with AmiSession(settings.ami) as ami:
+        await ring_supervisor(ami, phone, reference, mode)
+    print(f"ringing {phone} into report {reference} ({mode.value}); the supervisor gives "
+          "their PIN on the phone. `balagh monitor --audit` shows how it went.")
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
-        "monitor", help="supervisors listening in: the audit of who listened to what",
-        description="balagh monitor --audit [--reference REF] [--limit N]: the monitoring "
-        "audit, newest first.")
+        "monitor", help="supervisors listening in: ring a phone into a call, live calls, audit",
+        description="balagh monitor REFERENCE --phone PHONE [--mode listen|whisper|barge]; "
+        "balagh monitor --live; balagh monitor --audit [--reference REF] [--limit N]")
     parser.add_argument("reference", nargs="?", help="a report's reference number")
     parser.add_argument("--audit", action="store_true",
                         help="list the monitoring audit (refusals, PIN checks, start, mode, end)")
     parser.add_argument("--reference", dest="audit_reference", metavar="REF",
                         help="with --audit: only this report's")
     parser.add_argument("--limit", type=int, default=50, help="with --audit: at most N lines")
+    parser.add_argument("--live", action="store_true",
+                        help="list the calls being answered now, which can be monitored")
+    parser.add_argument("--phone", help="with REFERENCE: the supervisor's phone to ring "
+                        "(an Asterisk dial string, e.g. PJSIP/sup1)")
+    parser.add_argument("--mode", choices=[m.value for m in Mode], default=Mode.LISTEN.value,
+                        help="with REFERENCE: listen (default), whisper or barge")
     parser.set_defaults(func=_monitor)

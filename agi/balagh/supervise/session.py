@@ -16,14 +16,14 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 import structlog
-from balagh.supervise.lockout import locked_until
-from balagh.supervise.model import Supervisor, SupervisorTable, phone_keys
-from balagh.supervise.pins import verify_pin
 
 from balagh.ami.client import AmiSession
 from balagh.ivr.port import CallGone, CallInfo
 from balagh.store.reports import ReportStore
 from balagh.supervise.live import LiveCall, find_by_agent, find_by_caller
+from balagh.supervise.lockout import locked_until
+from balagh.supervise.model import Supervisor, SupervisorTable, phone_keys
+from balagh.supervise.pins import verify_pin
 
 log = structlog.get_logger(__name__)
 
@@ -154,6 +154,7 @@ class Supervision:
 
     async def _check_pin(self, call: SupervisorPort, supervisor: Supervisor, phone: str,
                          session_id: str, target: dict[str, str]) -> None:
+        await self.store.flush()  # a wrong PIN typed a moment ago counts too
         attempts = await self.store.pin_attempts(supervisor.name, LOCKOUT_LOOKBACK)
         if locked_until(attempts, self.table(), self.clock()) is not None:
             raise Refused("locked", "sup-locked")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import structlog
+
 from balagh.supervise.load import load_supervisors
 from balagh.supervise.model import SupervisorTable
 
