@@ -19,7 +19,7 @@ from balagh.ivr.menu import load_menu
 from balagh.routing.load import LiveTable, load_locations
 from balagh.store.reports import ReportStore
 from balagh.supervise.session import Request, Supervision
-from balagh.supervise.sessions import follow_sessions
+from balagh.supervise.snoop import SNOOP_ARG
 from balagh.supervise.watch import SupervisorFile
 
 log = structlog.get_logger(__name__)
@@ -69,9 +69,12 @@ async def run_app(settings: Settings, *, banner_text: bool = False) -> int:
     supervision = Supervision(
         table=SupervisorFile(settings.supervisors_file,
                              frozenset(routing.current.queues)).current,
-        store=store, ami=ami, sessions={})
+        store=store, ami=ami, app=settings.ari.app)
 
     async def on_call(call: AriCall) -> None:
+        if call.info.args[:1] == (SNOOP_ARG,):  # a supervisor's ear, not a caller
+            await supervision.follow_snoop(call, call.info.args[-1])
+            return
         if (request := Request.from_args(call.info.args)) is not None:
             await supervision.serve(call, request)
             return
@@ -79,6 +82,9 @@ async def run_app(settings: Settings, *, banner_text: bool = False) -> int:
         await handle_call(call, menu, routing.current, store, context=context)
 
     async def on_orphan(call: AriCall) -> None:
+        if call.info.channel.startswith("Snoop/"):
+            await call.hangup()  # a monitoring session of the app before the restart
+            return
         if await call.get_variable("BALAGH_ROLE") == "supervisor":
             # A supervisor caught in the app by a restart: the dialplan tells them so.
             await call.continue_in_dialplan()
@@ -86,12 +92,12 @@ async def run_app(settings: Settings, *, banner_text: bool = False) -> int:
         await resume_call(call, menu, routing.current, store, context=context)
 
     application = AriApplication(settings.ari, on_call, orphan_handler=on_orphan)
+    supervision.rest = application.rest
     runner = asyncio.create_task(application.run())
     watcher = asyncio.create_task(routing.watch())
     ami_link = asyncio.create_task(ami.run())
     monitor = asyncio.create_task(queues.run())
     outcomes = asyncio.create_task(QueueOutcomes(ami, store).run())
-    spying = asyncio.create_task(follow_sessions(ami, supervision.sessions, store))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -116,14 +122,13 @@ async def run_app(settings: Settings, *, banner_text: bool = False) -> int:
         watcher.cancel()
         monitor.cancel()
         outcomes.cancel()
-        spying.cancel()
         ami_link.cancel()
         # Calls still in the menu after a short grace are sent on to the dialplan
         # (their handlers' cancellation path), then the websocket closes.
         await application.drain(timeout=5)
         await application.cancel_calls()
         runner.cancel()
-        await asyncio.gather(runner, watcher, monitor, outcomes, spying, ami_link,
+        await asyncio.gather(runner, watcher, monitor, outcomes, ami_link,
                              return_exceptions=True)
         await store.close()
     return 0

@@ -73,6 +73,10 @@ async def ami(settings: Settings, pbx: Sandbox) -> AsyncIterator[AmiSession]:
             yield session
         finally:
             await session.action({"Action": "DBDel", "Family": "balagh-test", "Key": "record"})
+            # Whatever a failed test left behind (a passing one removes its own).
+            monitor = in_chroot(pbx.root, "/var/spool/asterisk/monitor")
+            for path in monitor.glob("*-balagh-sup-*.wav"):
+                path.unlink(missing_ok=True)
 
 
 async def originate(ami: AmiSession, endpoint: str, context: str, exten: str,
@@ -80,13 +84,13 @@ async def originate(ami: AmiSession, endpoint: str, context: str, exten: str,
     leg = Leg(uniqueid=f"balagh-sup-{uuid.uuid4().hex[:12]}")
     events = ami.listen(lambda e: e.get("Uniqueid") == leg.uniqueid)
     try:
-        action = {"Action": "Originate", "Channel": endpoint, "Context": context,
-                  "Exten": exten, "Priority": "1", "Async": "true", "Timeout": "30000",
-                  "ChannelId": leg.uniqueid, "OtherChannelId": f"{leg.uniqueid}-far"}
+        action = {"Channel": endpoint, "Context": context, "Exten": exten, "Priority": "1",
+                  "Timeout": "30000", "ChannelId": leg.uniqueid,
+                  "OtherChannelId": f"{leg.uniqueid}-far"}
         if variables:
             action["Variable"] = ",".join(f"{k}={v}" for k, v in variables.items())
-        response = await ami.action(action)
-        assert response.get("Response") == "Success", dict(response)
+        response = await ami.originate(action, timeout=40)
+        assert response.get("Response") == "Success", response
         created = await wait_for_event(events, lambda e: e.get("Event") == "Newchannel", 10)
         leg.channel = created["Channel"]
     finally:
@@ -121,14 +125,22 @@ async def supervise(ami: AmiSession, phone: str, code: str, pin: str = PIN) -> L
                            "balagh-test-supervisor", pin, {"__SUP_PHONE": phone})
 
 
+def snoop_bridged(event: dict[str, str]) -> bool:
+    """A monitoring session's snoop joined its bridge: the supervisor is listening."""
+    return event.get("Event") == "BridgeEnter" and event.get("Channel", "").startswith(
+        "Snoop/") and event.get("BridgeName", "").startswith("balagh-monitor-")
+
+
 async def spying(ami: AmiSession, supervisor: Leg, timeout: float = 30) -> None:
-    """Wait until ChanSpy runs for this supervisor (its far half spies)."""
-    spies = ami.listen(lambda e: e.get("Event") == "ChanSpyStart")
+    """Wait until this supervisor's session is listening (its far half is in the bridge)."""
+    far = supervisor.channel.rsplit(";", 1)[0] + ";2"
+    events = ami.listen(lambda e: e.get("Event") == "BridgeEnter")
     try:
-        await wait_for_event(spies, lambda e: e.get("SpyerChannel", "").startswith(
-            supervisor.channel.rsplit(";", 1)[0]), timeout)
+        joined = await wait_for_event(events, lambda e: e.get("Channel") == far, timeout)
+        await wait_for_event(events, lambda e: snoop_bridged(e) and e.get(
+            "BridgeUniqueid") == joined.get("BridgeUniqueid"), timeout)
     finally:
-        ami.unlisten(spies)
+        ami.unlisten(events)
 
 
 async def hang_up(ami: AmiSession, *legs: Leg) -> None:
@@ -167,8 +179,15 @@ def remove_recordings(heard_path: Path) -> None:
 async def agent_recording(ami: AmiSession, pbx: Sandbox, connect: dict[str, str]) -> Path:
     """What the answering agent hears: its far half's MixMonitor r() file."""
     agent_far = connect["DestChannel"].replace(";1", ";2")
-    both = await ami.getvar(agent_far, "MIXMONITOR_FILENAME")
-    assert both, f"the agent {agent_far} is not recording"
+    # The agent's dialplan starts recording just after it answers (AgentConnect).
+    events = ami.listen(lambda e: e.get("Event") == "VarSet" and e.get("Channel") == agent_far
+                        and e.get("Variable") == "MIXMONITOR_FILENAME")
+    try:
+        both = await ami.getvar(agent_far, "MIXMONITOR_FILENAME")
+        if not both:
+            both = (await wait_for_event(events, lambda e: bool(e.get("Value")), 10))["Value"]
+    finally:
+        ami.unlisten(events)
     return in_chroot(pbx.root, both.replace("-both.", "-heard."))
 
 
@@ -298,14 +317,13 @@ async def test_monitor_command_rings_the_supervisor_into_the_call(settings, pbx,
         assert reference
         live = await asyncio.to_thread(balagh, settings, "monitor", "--live")
         assert reference in live.stdout and CALLER_NUMBER not in live.stdout, live.stdout
-        spies = ami.listen(lambda e: e.get("Event") == "ChanSpyStart")
+        bridged = ami.listen(snoop_bridged)
         try:
             rung = await asyncio.to_thread(balagh, settings, "monitor", reference, "--phone",
                                            desk, "--mode", "listen")
             assert rung.returncode == 0, rung.stdout + rung.stderr
-            await wait_for_event(spies, lambda e: "balagh-test-desk" in e.get(
-                "SpyerChannel", ""), 30)
+            await wait_for_event(bridged, snoop_bridged, 30)
         finally:
-            ami.unlisten(spies)
+            ami.unlisten(bridged)
             await hang_up(ami, caller)
     assert " start " in await session_audit(settings, reference)

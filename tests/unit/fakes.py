@@ -173,6 +173,7 @@ class FakeRest:
     def __init__(self) -> None:
         self.channels = RecordingRepo("channels")
         self.playbacks = RecordingRepo("playbacks")
+        self.bridges = RecordingRepo("bridges")
 
 
 class FakeHttpResponse:

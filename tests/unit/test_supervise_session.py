@@ -12,11 +12,11 @@ from balagh.ivr.port import CallInfo
 from balagh.supervise.live import agent_matches
 from balagh.supervise.model import Supervisor, SupervisorTable
 from balagh.supervise.pins import hash_pin
+from balagh.supervise.modes import Mode
 from balagh.supervise.ring import mask
-from balagh.supervise.session import Mode, Request, Supervision
-from balagh.supervise.sessions import apply_session_event
+from balagh.supervise.session import Request, Supervision
 
-from .fakes import ScriptedCall
+from .fakes import HANGUP, FakeRest, ScriptedCall
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 PIN_HASH = hash_pin("4321")
@@ -46,11 +46,13 @@ class Ami:
         peers = {CALLER: AGENT, AGENT: CALLER} if self.bridged else {}
         if variable == "BRIDGEPEER":
             return peers.get(channel)
-        return "call-1" if variable == "UNIQUEID" and channel == CALLER else None
+        return {CALLER: "call-1", AGENT: "agent-1"}.get(channel) \
+            if variable == "UNIQUEID" else None
 
     async def action_list(self, action: dict[str, str]) -> list[dict[str, str]]:
         bridge = "b-1" if self.bridged else ""
-        return [{"Event": "CoreShowChannel", "Channel": AGENT, "BridgeId": bridge},
+        return [{"Event": "CoreShowChannel", "Channel": AGENT, "BridgeId": bridge,
+                 "Uniqueid": "agent-1"},
                 {"Event": "CoreShowChannel", "Channel": CALLER, "BridgeId": bridge}]
 
 
@@ -63,8 +65,8 @@ async def answered_report(store, queue: str = "child-protection") -> None:
     await store.flush()
 
 
-def supervision(store, ami: Any = None) -> Supervision:
-    return Supervision(table=lambda: TABLE, store=store, ami=ami or Ami(), sessions={},
+def supervision(store, ami: Any = None, rest: Any = None) -> Supervision:
+    return Supervision(table=lambda: TABLE, store=store, ami=ami or Ami(), rest=rest,
                        clock=lambda: T0)
 
 
@@ -113,23 +115,22 @@ async def test_a_wrong_pin_is_refused_and_five_lock_the_supervisor(store):
 
 async def test_the_right_pin_for_a_live_call_in_their_queue_is_put_through(store):
     await answered_report(store)
-    call = Phone(["4", "3", "2", "1", "#"], info=PHONE)
-    sup = supervision(store)
-    await sup.serve(call, Request.from_args(PHONE.args))
-    assert call.continued and not call.hung_up
-    assert call.variables["BALAGH_SPY_CHANNEL"] == AGENT
-    assert call.variables["BALAGH_SPY_OPTIONS"] == ""  # listen: no w or B
-    assert [a for a, _ in await audit(store)] == ["pin-ok", "start"]
-    session = sup.sessions[PHONE.channel]
-    # Keys while spying switch the mode (ChanSpy's d option); the hangup ends the session.
-    apply_session_event(sup.sessions, {"Event": "DTMFEnd", "Channel": PHONE.channel,
-                                       "Digit": "5", "Direction": "Received"}, store, T0)
-    assert session.mode is Mode.WHISPER
-    apply_session_event(sup.sessions, {"Event": "Hangup", "Channel": PHONE.channel}, store, T0)
-    assert sup.sessions == {}
+    rest = FakeRest()
+    # PIN, then 5 (whisper) while listening, then the supervisor hangs up.
+    call = Phone(["4", "3", "2", "1", "#", "5", HANGUP], info=PHONE)
+    await supervision(store, rest=rest).serve(call, Request.from_args(PHONE.args))
+    snoops = rest.channels.named("snoopChannelWithId")
+    assert [(s["channelId"], s["spy"], s["whisper"]) for s in snoops] == [
+        ("agent-1", "both", "none"), ("agent-1", "both", "out")]  # listen, then whisper
+    bridge = rest.bridges.named("createWithId")[0]["bridgeId"]
+    assert [a["channel"] for a in rest.bridges.named("addChannel")] == [
+        PHONE.call_id, snoops[0]["snoopId"], snoops[1]["snoopId"]]
+    assert {"channelId": snoops[0]["snoopId"]} in rest.channels.named("hangup")  # replaced
+    assert rest.bridges.named("destroy") == [{"bridgeId": bridge}]  # tidied at the end
     await store.flush()
     events = [(e.action, e.mode) for e in reversed(await store.monitor_events())]
-    assert events[-2:] == [("mode", "whisper"), ("end", "whisper")]
+    assert events == [("pin-ok", None), ("start", "listen"), ("mode", "whisper"),
+                      ("end", "whisper")]
 
 
 @pytest.mark.parametrize(("queue", "bridged", "reason", "prompt"), [

@@ -128,6 +128,16 @@ class AmiSession:
                                         timeout)
         return list(answer) if isinstance(answer, list) else [answer]
 
+    async def originate(self, fields: dict[str, str], timeout: float) -> dict[str, str]:
+        """Originate a call (Async): panoramisk waits for Asterisk's OriginateResponse, which
+        says whether the channel answered; that event (or the refusal) is returned."""
+        answer = await self.action({"Action": "Originate", "Async": "true", **fields}, timeout)
+        messages = answer if isinstance(answer, list) else [answer]
+        for message in messages:
+            if message.get("Event") == "OriginateResponse":
+                return {str(k): str(v) for k, v in dict(message).items()}
+        return {str(k): str(v) for k, v in dict(messages[0]).items()}
+
     async def getvar(self, channel: str, variable: str) -> str | None:
         response = await self.action({"Action": "Getvar", "Channel": channel,
                                       "Variable": variable})

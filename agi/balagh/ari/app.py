@@ -82,7 +82,7 @@ class AriApplication:
         self.calls: dict[str, AriCall] = {}
         self.connected = asyncio.Event()
         self.client: Any = None
-        self._rest = CurrentClient(self)
+        self.rest = CurrentClient(self)  # for calls, and anyone acting for them
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def run(self) -> None:
@@ -125,7 +125,7 @@ class AriApplication:
         info = CallInfo(call_id=str(channel["id"]), channel=str(channel.get("name", "")),
                         caller=caller_number(channel), hotline=hotline or None,
                         args=tuple(str(arg) for arg in args))
-        call = AriCall(info, self._rest)
+        call = AriCall(info, self.rest)
         self.calls[info.call_id] = call
         self._spawn(self._serve(call, handler or self.handler))
 

@@ -8,6 +8,7 @@ are kept in order, so a caller can type ahead of the prompts.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
@@ -104,6 +105,11 @@ class AriCall:
             self.gone = True
             return False
         return True
+
+    async def wait_gone(self) -> None:
+        """Until the channel has gone (hung up, or left the app)."""
+        with contextlib.suppress(CallGone):
+            await self._wait_until(lambda: False, None)
 
     def has_digits(self) -> bool:
         return bool(self._digits)

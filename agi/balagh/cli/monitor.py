@@ -18,8 +18,8 @@ from balagh.ami.client import AmiSession
 from balagh.cli.common import report_store, table_lines
 from balagh.config import Settings
 from balagh.store.queries import MonitorEvent
+from balagh.supervise.modes import Mode
 from balagh.supervise.ring import live_calls, ring_supervisor
-from balagh.supervise.session import Mode
 
 __all__ = ["AUDIT_COLUMNS", "audit_lines", "register", "show_audit"]
 

@@ -2,7 +2,7 @@
 
 By agent: the agent's channel (PJSIP/1001-..., Local/1001@...;1) that is in a bridge; by
 reference: the caller's channel the report names. Either way BRIDGEPEER gives the other
-side. ChanSpy then spies on the agent's channel: it hears both sides, and what it
+side. The snoop then listens on the agent's channel: it hears both sides, and what it
 whispers reaches the agent only.
 """
 
@@ -15,7 +15,8 @@ from balagh.ami.client import AmiSession
 
 @dataclass(frozen=True)
 class LiveCall:
-    agent_channel: str   # what ChanSpy spies on
+    agent_channel: str   # the channel the snoop listens on
+    agent_id: str        # its uniqueid (ARI's channel id)
     caller_channel: str
     caller_id: str       # the caller channel's uniqueid: the report's call_id
 
@@ -42,12 +43,15 @@ async def find_by_agent(ami: AmiSession, agent: str) -> LiveCall | None:
             caller = await bridge_peer(ami, name)
             caller_id = await ami.getvar(caller, "UNIQUEID") if caller else None
             if caller and caller_id:
-                return LiveCall(agent_channel=name, caller_channel=caller, caller_id=caller_id)
+                return LiveCall(agent_channel=name, agent_id=str(entry.get("Uniqueid", "")),
+                                caller_channel=caller, caller_id=caller_id)
     return None
 
 
 async def find_by_caller(ami: AmiSession, caller_channel: str, caller_id: str) -> LiveCall | None:
     agent = await bridge_peer(ami, caller_channel)
-    if not agent:
+    agent_id = await ami.getvar(agent, "UNIQUEID") if agent else None
+    if not agent or not agent_id:
         return None
-    return LiveCall(agent_channel=agent, caller_channel=caller_channel, caller_id=caller_id)
+    return LiveCall(agent_channel=agent, agent_id=agent_id, caller_channel=caller_channel,
+                    caller_id=caller_id)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from balagh.ami.client import AmiError, AmiSession
 from balagh.store.reports import Report, ReportStore
-from balagh.supervise.session import Mode
+from balagh.supervise.modes import Mode
 
 # The feature code for each mode, by report reference (dialplan/extensions_balagh.conf).
 BY_REFERENCE = {Mode.LISTEN: "*224", Mode.WHISPER: "*225", Mode.BARGE: "*226"}
@@ -21,13 +21,14 @@ RECENT_REPORTS = 500  # how far back `--live` looks for calls still being answer
 async def ring_supervisor(ami: AmiSession, phone: str, reference: str, mode: Mode,
                           *, ring_seconds: int = 30) -> None:
     """Ring `phone` (an Asterisk dial string, e.g. PJSIP/sup1) into the call `reference`."""
-    response = await ami.action({
-        "Action": "Originate", "Channel": phone, "Context": SUPERVISE_CONTEXT,
-        "Exten": f"{BY_REFERENCE[mode]}{reference}", "Priority": "1", "Async": "true",
+    response = await ami.originate({
+        "Channel": phone, "Context": SUPERVISE_CONTEXT,
+        "Exten": f"{BY_REFERENCE[mode]}{reference}", "Priority": "1",
         "Timeout": str(ring_seconds * 1000), "CallerID": f'"Balagh {reference}" <>',
-    })
+    }, timeout=ring_seconds + 10)
     if response.get("Response") != "Success":
-        raise AmiError(f"could not ring {phone}: {response.get('Message', 'refused')}")
+        why = response.get("Message") or f"reason {response.get('Reason', '?')}"
+        raise AmiError(f"{phone} did not answer ({why})")
 
 
 @dataclass(frozen=True)

@@ -1,19 +1,21 @@
-"""A supervisor's call, top to bottom: who is it, the PIN, which call, may they, then spy.
+"""A supervisor's call, top to bottom: who is it, the PIN, which call, may they, then listen.
 
 The phone reaches here by a feature code (*221 + agent, *224 + reference, ...) or by
 `balagh monitor` ringing it. Every attempt is audited, refused ones too. An authorised
-session is handed to the dialplan's balagh-spy (ChanSpy on the agent's channel); its
-mode changes and its end are audited from AMI (sessions.py).
+session stays in the app until it ends: an ARI snoop on the agent's channel is bridged
+with the phone (snoop.py), keys 4/5/6 switch the mode, and the start, each mode change
+and the end are audited as they happen. It ends when the supervisor hangs up or when
+the monitored call ends (the snoop goes with the agent's channel).
 """
 
 from __future__ import annotations
 
-import enum
+import asyncio
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 import structlog
 
@@ -23,7 +25,9 @@ from balagh.store.reports import ReportStore
 from balagh.supervise.live import LiveCall, find_by_agent, find_by_caller
 from balagh.supervise.lockout import locked_until
 from balagh.supervise.model import Supervisor, SupervisorTable, phone_keys
+from balagh.supervise.modes import MODE_KEYS, Mode
 from balagh.supervise.pins import verify_pin
+from balagh.supervise.snoop import Snoop
 
 log = structlog.get_logger(__name__)
 
@@ -31,20 +35,6 @@ PIN_MAX_DIGITS = 8
 PIN_FIRST_KEY_SECONDS = 10.0
 PIN_NEXT_KEY_SECONDS = 4.0
 LOCKOUT_LOOKBACK = 50  # PIN attempts read back to decide a lockout
-
-
-class Mode(enum.StrEnum):
-    LISTEN = "listen"
-    WHISPER = "whisper"
-    BARGE = "barge"
-
-    @property
-    def chanspy_option(self) -> str:
-        return {Mode.LISTEN: "", Mode.WHISPER: "w", Mode.BARGE: "B"}[self]
-
-
-# ChanSpy's d option: these keys switch the mode while spying.
-MODE_KEYS = {"4": Mode.LISTEN, "5": Mode.WHISPER, "6": Mode.BARGE}
 
 
 @dataclass(frozen=True)
@@ -65,15 +55,19 @@ class Request:
         return cls(mode, args[2], args[3]) if args[3].isdigit() else None
 
 
+KEY_POLL_SECONDS = 1.0  # how often a session looks up from the keypad to see the call ended
+
+
 @dataclass
 class Session:
     id: str
     supervisor: str
     phone: str
-    channel: str          # the supervisor's channel
-    reference: str | None
-    agent: str
+    reference: str
+    agent: str            # the agent's channel
     mode: Mode
+    snoop: Snoop
+    ended: asyncio.Event = field(default_factory=asyncio.Event)  # the monitored call ended
 
 
 class SupervisorPort(Protocol):
@@ -82,9 +76,13 @@ class SupervisorPort(Protocol):
     async def answer(self) -> None: ...
     async def play(self, sounds: Sequence[str], *, interruptible: bool = True) -> None: ...
     async def get_digit(self, timeout: float) -> str | None: ...
-    async def set_variables(self, variables: dict[str, str]) -> None: ...
-    async def continue_in_dialplan(self) -> None: ...
     async def hangup(self) -> None: ...
+
+
+class SnoopPort(Protocol):
+    info: CallInfo
+
+    async def wait_gone(self) -> None: ...
 
 
 class Refused(Exception):
@@ -103,11 +101,21 @@ class Supervision:
     table: Callable[[], SupervisorTable]
     store: ReportStore
     ami: AmiSession
-    sessions: dict[str, Session]
+    rest: Any = None        # the ARI client (the application's current one)
+    app: str = "balagh"     # the ARI application snoops are created in
+    sessions: dict[str, Session] = field(default_factory=dict)  # by session id
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     def audit(self, action: str, **fields: str | None) -> None:
         self.store.record_monitor(at=self.clock(), action=action, **fields)
+
+    async def follow_snoop(self, snoop_channel: SnoopPort, session_id: str) -> None:
+        """A snoop channel entered the app: when it goes while it is the session's current
+        one, the monitored call has ended (a snoop replaced by a mode change does not count)."""
+        await snoop_channel.wait_gone()
+        session = self.sessions.get(session_id)
+        if session is not None and session.snoop.snoop_id == snoop_channel.info.call_id:
+            session.ended.set()
 
     async def serve(self, call: SupervisorPort, request: Request) -> None:
         info = call.info
@@ -125,32 +133,58 @@ class Supervision:
             await self._check_pin(call, supervisor, phone, session_id, target)
             live = await self._live_call(request)
             reference = await self._authorise(supervisor, live, request)
-            session = Session(session_id, supervisor.name, phone, info.channel, reference,
-                              live.agent_channel, request.mode)
-            self.sessions[info.channel] = session
-            self.audit("start", session=session_id, supervisor=supervisor.name, phone=phone,
-                       reference=reference, agent=live.agent_channel, mode=request.mode.value)
-            log.info("monitor.start", supervisor=supervisor.name, reference=reference,
-                     agent=live.agent_channel, mode=request.mode.value)
-            await call.set_variables({
-                "BALAGH_SPY_CHANNEL": live.agent_channel,
-                "BALAGH_SPY_OPTIONS": request.mode.chanspy_option,
-                "BALAGH_SPY_MODE": request.mode.value,
-                "BALAGH_SUPERVISOR": supervisor.name,
-            })
-            await call.play(["sup-connecting"])
-            await call.continue_in_dialplan()
+            await self._monitor(call, Session(
+                session_id, supervisor.name, phone, reference, live.agent_channel,
+                request.mode, Snoop(self.rest, self.app, session_id, info.call_id,
+                                    live.agent_id)))
         except Refused as refused:
             self.audit("refused", session=session_id,
                        supervisor=supervisor.name if supervisor else None, phone=phone,
                        detail=refused.reason, **target)
             log.warning("monitor.refused", reason=refused.reason, phone=phone, **target)
-            self.sessions.pop(info.channel, None)
             await _tell_and_hang_up(call, refused.prompt)
         except CallGone:
-            self.sessions.pop(info.channel, None)
+            pass
         finally:
             structlog.contextvars.unbind_contextvars("monitor_session")
+
+    async def _monitor(self, call: SupervisorPort, session: Session) -> None:
+        """The session itself: connect, follow the keys, end; each step audited."""
+        fields = {"session": session.id, "supervisor": session.supervisor,
+                  "phone": session.phone, "reference": session.reference,
+                  "agent": session.agent}
+        await call.play(["sup-connecting"])
+        self.sessions[session.id] = session
+        started = False
+        try:
+            try:
+                await session.snoop.start(session.mode)
+                started = True
+            except CallGone:
+                raise
+            except Exception as exc:  # the call ended between the check and the snoop
+                raise Refused("no-live-call", "sup-no-live-call") from exc
+            self.audit("start", mode=session.mode.value, **fields)
+            log.info("monitor.start", supervisor=session.supervisor,
+                     reference=session.reference, agent=session.agent, mode=session.mode.value)
+            while not session.ended.is_set():
+                key = await call.get_digit(KEY_POLL_SECONDS)
+                mode = MODE_KEYS.get(key or "")
+                if mode is not None and mode != session.mode:
+                    await session.snoop.switch(mode)
+                    session.mode = mode
+                    self.audit("mode", mode=mode.value, **fields)
+                    log.info("monitor.mode", supervisor=session.supervisor, mode=mode.value)
+            await call.hangup()  # the monitored call ended: so does the monitoring
+        except CallGone:
+            pass
+        finally:
+            self.sessions.pop(session.id, None)
+            await session.snoop.stop()
+            if started:
+                self.audit("end", mode=session.mode.value, **fields)
+                log.info("monitor.end", supervisor=session.supervisor,
+                         reference=session.reference)
 
     async def _check_pin(self, call: SupervisorPort, supervisor: Supervisor, phone: str,
                          session_id: str, target: dict[str, str]) -> None:

@@ -1,0 +1,62 @@
+"""The audio side of a monitoring session: an ARI snoop on the agent's channel, bridged
+with the supervisor's phone.
+
+The snoop hears both directions of the agent's channel (the caller and the agent). What
+the supervisor says goes nowhere (listen), to the agent only (whisper: "out", towards
+the agent's phone), or to both (barge: "both"). A mode change replaces the snoop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from typing import Any
+
+import structlog
+
+from balagh.supervise.modes import Mode
+
+log = structlog.get_logger(__name__)
+
+SNOOP_ARG = "snoop"  # Stasis argument that marks a snoop channel: never a hotline call
+WHISPER = {Mode.LISTEN: "none", Mode.WHISPER: "out", Mode.BARGE: "both"}
+
+
+class Snoop:
+    def __init__(self, rest: Any, app: str, session_id: str, phone_channel_id: str,
+                 agent_channel_id: str) -> None:
+        self.rest = rest
+        self.app = app
+        self.session_id = session_id
+        self.phone = phone_channel_id
+        self.agent = agent_channel_id
+        self.bridge_id = f"balagh-monitor-{session_id}"
+        self.snoop_id: str | None = None
+
+    async def start(self, mode: Mode) -> None:
+        await self.rest.bridges.createWithId(bridgeId=self.bridge_id, type="mixing",
+                                             name=self.bridge_id)
+        await self.rest.bridges.addChannel(bridgeId=self.bridge_id, channel=self.phone)
+        await self.switch(mode)
+
+    async def switch(self, mode: Mode) -> None:
+        """Put a snoop with `mode`'s whisper direction in the bridge, replacing the old one."""
+        new = f"balagh-snoop-{uuid.uuid4().hex[:12]}"
+        await self.rest.channels.snoopChannelWithId(
+            channelId=self.agent, snoopId=new, spy="both", whisper=WHISPER[mode],
+            app=self.app, appArgs=f"{SNOOP_ARG},{self.session_id}")
+        old, self.snoop_id = self.snoop_id, new
+        await self.rest.bridges.addChannel(bridgeId=self.bridge_id, channel=new)
+        if old is not None:
+            await _quietly(self.rest.channels.hangup(channelId=old))
+
+    async def stop(self) -> None:
+        if self.snoop_id is not None:
+            await _quietly(self.rest.channels.hangup(channelId=self.snoop_id))
+        await _quietly(self.rest.bridges.destroy(bridgeId=self.bridge_id))
+
+
+async def _quietly(request: Any) -> None:
+    """Tidying up: the channel or bridge may be gone already."""
+    with contextlib.suppress(Exception):
+        await request
