@@ -11,8 +11,8 @@ import pytest
 from balagh.ivr.port import CallInfo
 from balagh.supervise.live import agent_matches
 from balagh.supervise.model import Supervisor, SupervisorTable
-from balagh.supervise.pins import hash_pin
 from balagh.supervise.modes import Mode
+from balagh.supervise.pins import hash_pin
 from balagh.supervise.ring import mask
 from balagh.supervise.session import Request, Supervision
 
