@@ -275,7 +275,8 @@ async def test_keys_switch_modes_and_each_change_is_audited(settings, pbx, runni
             await spying(ami, supervisor)
             for count, key in enumerate("564", start=1):
                 await ami.action({"Action": "PlayDTMF", "Channel": supervisor.channel,
-                                  "Digit": key, "Duration": "150"})
+                                  "Digit": key, "Duration": "150",
+                                  "Async": "false"})  # panoramisk reads it for any "queued"
                 await until(lambda count=count: mode_changes(settings, reference) == count,
                             timeout=10, what=f"mode change {count} in the audit")
         finally:
