@@ -277,18 +277,27 @@ async def test_keys_switch_modes_and_each_change_is_audited(settings, pbx, runni
                 await ami.action({"Action": "PlayDTMF", "Channel": supervisor.channel,
                                   "Digit": key, "Duration": "150",
                                   "Async": "false"})  # panoramisk reads it for any "queued"
-                await until(lambda count=count: mode_changes(settings, reference) == count,
+                await until(lambda count=count: len(mode_changes(settings, reference)) == count,
                             timeout=10, what=f"mode change {count} in the audit")
         finally:
             await hang_up(ami, supervisor, caller)
-    text = await session_audit(settings, reference)
-    modes = [line.split()[-1] for line in text.splitlines() if " mode " in line]
-    assert modes == ["barge", "whisper", "listen"][::-1] or len(modes) == 3, text
+    await session_audit(settings, reference)
+    rows = audit_rows(settings, "--reference", reference)
+    assert [(r["action"], r["mode"]) for r in rows] == [
+        ("pin-ok", "-"), ("start", "listen"), ("mode", "whisper"), ("mode", "barge"),
+        ("mode", "listen"), ("end", "listen")]
 
 
-def mode_changes(settings: Settings, reference: str) -> int:
-    return sum(" mode " in line for line in audit(settings, "--reference", reference)
-               .splitlines())
+def audit_rows(settings: Settings, *args: str) -> list[dict[str, str]]:
+    """`balagh monitor --audit` as rows (header names to values), oldest first."""
+    lines = audit(settings, *args).splitlines()
+    header = lines[0].split()
+    return [dict(zip(header, line.split(), strict=True)) for line in reversed(lines[1:])]
+
+
+def mode_changes(settings: Settings, reference: str) -> list[str]:
+    return [row["mode"] for row in audit_rows(settings, "--reference", reference)
+            if row["action"] == "mode"]
 
 
 @pytest.mark.parametrize(("phone", "pin", "code", "reason"), [

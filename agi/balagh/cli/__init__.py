@@ -44,9 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a clear one-line error for known operational failures
+        from balagh.ami.client import AmiError
         from balagh.pbx.sandbox import SandboxError
 
-        if isinstance(exc, SandboxError):
+        if isinstance(exc, SandboxError | AmiError):
             print(f"error: {exc}", file=sys.stderr)
             return 1
         raise
