@@ -226,9 +226,12 @@ async def monitored(ami: AmiSession, pbx: Sandbox, settings: Settings, code_for,
             await asyncio.sleep(LISTEN_SECONDS)  # the stretch of audio that is judged
         finally:
             await hang_up(ami, supervisor, caller)
-        return Heard(reference, caller=await heard(caller.recording(pbx, "caller")),
-                     agent=await heard(agent_heard),
-                     supervisor=await heard(supervisor.recording(pbx, "supervisor")))
+        result = Heard(reference, caller=await heard(caller.recording(pbx, "caller")),
+                       agent=await heard(agent_heard),
+                       supervisor=await heard(supervisor.recording(pbx, "supervisor")))
+    print(f"\n{code_for(reference, agent)}: seconds of caller/agent/supervisor tone heard by "
+          f"caller {result.caller}, agent {result.agent}, supervisor {result.supervisor}")
+    return result
 
 
 async def session_audit(settings: Settings, reference: str) -> str:

@@ -35,6 +35,7 @@ PIN_MAX_DIGITS = 8
 PIN_FIRST_KEY_SECONDS = 10.0
 PIN_NEXT_KEY_SECONDS = 4.0
 LOCKOUT_LOOKBACK = 50  # PIN attempts read back to decide a lockout
+SESSION_KEY_SECONDS = 3600.0  # a key wait while monitoring (the call's end cuts it short)
 
 
 @dataclass(frozen=True)
@@ -53,9 +54,6 @@ class Request:
         except ValueError:
             return None
         return cls(mode, args[2], args[3]) if args[3].isdigit() else None
-
-
-KEY_POLL_SECONDS = 1.0  # how often a session looks up from the keypad to see the call ended
 
 
 @dataclass
@@ -132,7 +130,7 @@ class Supervision:
                 raise Refused("unknown-phone", "sup-refused")
             await self._check_pin(call, supervisor, phone, session_id, target)
             live = await self._live_call(request)
-            reference = await self._authorise(supervisor, live, request)
+            reference = await self._authorise(supervisor, live)
             await self._monitor(call, Session(
                 session_id, supervisor.name, phone, reference, live.agent_channel,
                 request.mode, Snoop(self.rest, self.app, session_id, info.call_id,
@@ -167,9 +165,8 @@ class Supervision:
             self.audit("start", mode=session.mode.value, **fields)
             log.info("monitor.start", supervisor=session.supervisor,
                      reference=session.reference, agent=session.agent, mode=session.mode.value)
-            while not session.ended.is_set():
-                key = await call.get_digit(KEY_POLL_SECONDS)
-                mode = MODE_KEYS.get(key or "")
+            while (key := await _key_or_end(call, session)) is not None:
+                mode = MODE_KEYS.get(key)
                 if mode is not None and mode != session.mode:
                     await session.snoop.switch(mode)
                     session.mode = mode
@@ -210,7 +207,7 @@ class Supervision:
             raise Refused("no-live-call", "sup-no-live-call")
         return live
 
-    async def _authorise(self, supervisor: Supervisor, live: LiveCall, request: Request) -> str:
+    async def _authorise(self, supervisor: Supervisor, live: LiveCall) -> str:
         """The queue of the call must be one the supervisor may monitor; its reference."""
         report = await self.store.get_report(live.caller_id)
         if report is None:
@@ -232,6 +229,21 @@ async def read_pin(call: SupervisorPort) -> str:
         digits += key
         timeout = PIN_NEXT_KEY_SECONDS
     return digits
+
+
+async def _key_or_end(call: SupervisorPort, session: Session) -> str | None:
+    """The next key the supervisor presses, or None once the monitored call has ended."""
+    key = asyncio.ensure_future(call.get_digit(SESSION_KEY_SECONDS))
+    ended = asyncio.ensure_future(session.ended.wait())
+    try:
+        await asyncio.wait({key, ended}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in (key, ended):
+            waiter.cancel()  # no-op when done; a key not read yet stays buffered on the call
+        await asyncio.gather(key, ended, return_exceptions=True)
+    if session.ended.is_set() or key.cancelled():
+        return None
+    return key.result() or ""
 
 
 async def _tell_and_hang_up(call: SupervisorPort, prompt: str) -> None:
