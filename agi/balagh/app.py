@@ -14,6 +14,8 @@ from balagh.ami.queues import QueueMonitor
 from balagh.ari.app import AriApplication
 from balagh.ari.call import AriCall
 from balagh.config import Settings
+from balagh.handover.callers import caller_hash_key
+from balagh.handover.summary import HandoverSettings
 from balagh.ivr.flow import RoutingContext, handle_call, resume_call
 from balagh.ivr.menu import load_menu
 from balagh.routing.load import LiveTable, load_locations
@@ -65,6 +67,8 @@ async def run_app(settings: Settings, *, banner_text: bool = False) -> int:
     ami = AmiSession(settings.ami)  # the process's one AMI login, shared by its consumers
     queues = QueueMonitor(ami)
     context = RoutingContext(queues=queues.snapshot, prefixes=prefixes)
+    handover = HandoverSettings(caller_key=caller_hash_key(settings.data_dir),
+                                agent_language=settings.agent_language)
 
     supervision = Supervision(
         table=SupervisorFile(settings.supervisors_file,
@@ -79,7 +83,8 @@ async def run_app(settings: Settings, *, banner_text: bool = False) -> int:
             await supervision.serve(call, request)
             return
         # The table is read once: a reload during the call does not change its route.
-        await handle_call(call, menu, routing.current, store, context=context)
+        await handle_call(call, menu, routing.current, store, context=context,
+                          handover=handover)
 
     async def on_orphan(call: AriCall) -> None:
         if call.info.channel.startswith("Snoop/"):
@@ -89,7 +94,8 @@ async def run_app(settings: Settings, *, banner_text: bool = False) -> int:
             # A supervisor caught in the app by a restart: the dialplan tells them so.
             await call.continue_in_dialplan()
             return
-        await resume_call(call, menu, routing.current, store, context=context)
+        await resume_call(call, menu, routing.current, store, context=context,
+                          handover=handover)
 
     application = AriApplication(settings.ari, on_call, orphan_handler=on_orphan)
     supervision.rest = application.rest

@@ -14,15 +14,16 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 
+from balagh.ami.client import AmiSession
 from balagh.config import Settings, load_settings
-from balagh.pbx.sandbox import Sandbox
+from balagh.pbx.sandbox import Sandbox, in_chroot
 
 pytestmark = pytest.mark.e2e
 
@@ -250,3 +251,20 @@ def reload_and_wait(settings, outcome: str) -> str:
             return history
         time.sleep(0.2)
     raise AssertionError(f"no reload recorded: {before}")
+
+
+@pytest.fixture
+async def ami(settings: Settings, pbx: Sandbox) -> AsyncIterator[AmiSession]:
+    """An AMI session for a test, with the sandbox agents recording what they hear."""
+    async with AmiSession(settings.ami) as session:
+        # The sandbox agents record what they hear only while this key is set.
+        await session.action({"Action": "DBPut", "Family": "balagh-test", "Key": "record",
+                              "Val": "1"})
+        try:
+            yield session
+        finally:
+            await session.action({"Action": "DBDel", "Family": "balagh-test", "Key": "record"})
+            # Whatever a failed test left behind (a passing one removes its own).
+            monitor = in_chroot(pbx.root, "/var/spool/asterisk/monitor")
+            for path in [*monitor.glob("*-balagh-sup-*.wav"), *monitor.glob("agent-*.wav")]:
+                path.unlink(missing_ok=True)

@@ -50,3 +50,30 @@ def _goertzel_power(frame: list[float], rate: int, hz: int) -> float:
         prev, prev2 = x + coeff * prev - prev2, prev
     power = prev * prev + prev2 * prev2 - coeff * prev * prev2
     return 2 * power / (n * n)
+
+
+def first_tone(path: Path, hz: int) -> float | None:
+    """When `hz` is first clearly present in the recording (seconds from its start)."""
+    for start, frame, energy in _frames(path):
+        if energy >= MIN_LEVEL and _goertzel_power(frame, 8000, hz) / energy >= SHARE:
+            return start
+    return None
+
+
+def sound_seconds(path: Path, until: float) -> float:
+    """Seconds of the recording before `until` that are not silence."""
+    return sum(FRAME_SECONDS for start, _, energy in _frames(path)
+               if start < until and energy >= MIN_LEVEL)
+
+
+def _frames(path: Path) -> list[tuple[float, list[float], float]]:
+    """(start second, samples, mean square) of each 100 ms frame of an 8 kHz recording."""
+    with wave.open(str(path), "rb") as wav:
+        assert wav.getframerate() == 8000 and wav.getsampwidth() == 2
+        samples = array("h", wav.readframes(wav.getnframes()))
+    size = int(8000 * FRAME_SECONDS)
+    frames = []
+    for index, start in enumerate(range(0, len(samples) - size + 1, size)):
+        frame = [s / 32768.0 for s in samples[start:start + size]]
+        frames.append((index * FRAME_SECONDS, frame, sum(x * x for x in frame) / size))
+    return frames

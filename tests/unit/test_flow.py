@@ -64,9 +64,18 @@ async def test_issue_example_routes_child_in_danger_to_child_protection(menu, ta
     assert call.answered
     assert call.languages == ["ar"]
     # The queue, its wait and the overflow chain (to the general line) for the dialplan.
+    whisper = call.variables.pop("BALAGH_WHISPER")
+    summary = call.variables.pop("BALAGH_SUMMARY")
     assert call.variables == {"BALAGH_QUEUE": "child-protection", "BALAGH_PRIO": "10",
                               "BALAGH_REFERENCE": outcome.reference, "BALAGH_RULE": "child",
                               "BALAGH_QUEUE_WAIT": "90", "BALAGH_OVERFLOW": "queue:general"}
+    # What the agent hears first: the facts in the agents' language, then the reference.
+    assert whisper.startswith("ar/balagh/w-report&ar/balagh/w-in-danger&"
+                              "ar/balagh/w-queue-child-protection&ar/balagh/w-age-child&"
+                              "ar/balagh/w-gender-female&ar/balagh/w-emirate-sharjah&"
+                              "ar/balagh/w-location-answer&ar/balagh/w-reference&")
+    assert summary == f"child-protection; IN DANGER; child; female; sharjah (answer); " \
+                      f"ref {outcome.reference}"
     assert call.continued
     assert call.log[-1] == ("continue_in_dialplan", None)
     assert not call.script  # every key consumed, none asked for twice

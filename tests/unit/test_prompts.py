@@ -38,6 +38,9 @@ from balagh.sounds import (
 from balagh.supervise import SUPERVISOR_PROMPTS
 
 SOUNDS = SOUNDS_DIR
+SHIPPED_IDS = tuple(load_catalogue(SOUNDS_DIR / "prompts.yaml").ids)  # in script order
+N = len(SHIPPED_IDS)
+LAST = SHIPPED_IDS[-1]
 NEEDED = {
     "ask-language",
     "ask-danger",
@@ -377,7 +380,7 @@ def test_check_command_prints_a_table_and_a_summary(
     assert any(line.split()[:2] == ["reference", "ar"] and line.endswith("MISSING")
                for line in out)
     assert any(line.split()[:2] == ["ask-age", "en"] and "-inf" in line for line in out)
-    assert out[-1].startswith("2 of 50 prompt files have problems: ")
+    assert out[-1].startswith(f"2 of {2 * N} prompt files have problems: ")
     assert "en/ask-age SILENT (RMS -inf dBFS)" in out[-1]
     assert "ar/reference MISSING" in out[-1]
 
@@ -398,7 +401,7 @@ def test_install_copies_every_language(tmp_path: Path) -> None:
     written = install_prompts(SOUNDS, target)
 
     ours = sorted(SOUNDS.glob("*/balagh/*.wav"))
-    assert len(written) == len(ours) == 50
+    assert len(written) == len(ours) == 2 * N
     for source in ours:
         lang = source.parent.parent.name
         dest = target / lang / "balagh" / source.name
@@ -435,9 +438,9 @@ def test_install_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert sounds_cli._install(shipped_settings(), args) == 0
     out = capsys.readouterr().out.splitlines()
     assert out == [
-        f"installed 25 prompt file(s) in {tmp_path / 'out' / 'ar' / 'balagh'}",
-        f"installed 25 prompt file(s) in {tmp_path / 'out' / 'en' / 'balagh'}",
-        f"50 prompt file(s) installed under {tmp_path / 'out'}",
+        f"installed {N} prompt file(s) in {tmp_path / 'out' / 'ar' / 'balagh'}",
+        f"installed {N} prompt file(s) in {tmp_path / 'out' / 'en' / 'balagh'}",
+        f"{2 * N} prompt file(s) installed under {tmp_path / 'out'}",
     ]
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "en").symlink_to("/nonexistent/balagh-test")
@@ -471,7 +474,7 @@ def test_script_command_text(capsys: pytest.CaptureFixture[str]) -> None:
     assert " 2. ask-danger  ->  en/balagh/ask-danger.wav\n" in out
     assert "    If someone is in danger right now, press 1. Otherwise press 2.\n" in out
     assert "19. digit-9  ->  en/balagh/digit-9.wav\n" in out
-    assert "25. sup-connecting  ->  en/balagh/sup-connecting.wav\n" in out
+    assert f"{N}. {LAST}  ->  en/balagh/{LAST}.wav\n" in out
 
     args = argparse.Namespace(lang="xx", format="text", output=None)
     assert sounds_cli._script(shipped_settings(), args) == 2
@@ -483,7 +486,7 @@ def test_script_command_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str],
     output = tmp_path / "script-ar.csv"
     args = argparse.Namespace(lang="ar", format="csv", output=str(output))
     assert sounds_cli._script(shipped_settings(), args) == 0
-    assert capsys.readouterr().out == f"25 prompts written to {output}\n"
+    assert capsys.readouterr().out == f"{N} prompts written to {output}\n"
     raw = output.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # so a spreadsheet reads it as UTF-8
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
@@ -492,4 +495,4 @@ def test_script_command_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str],
     assert rows[2][:3] == ["2", "ask-danger", "ar/balagh/ask-danger.wav"]
     assert rows[2][3] == catalogue.prompts["ask-danger"].spoken("ar")
     assert rows[19][:2] == ["19", "digit-9"] and rows[19][3] == "تِسْعَة"
-    assert rows[-1][:2] == ["25", "sup-connecting"]
+    assert rows[-1][:2] == [str(N), LAST]

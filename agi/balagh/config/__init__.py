@@ -64,6 +64,7 @@ class Settings:
     supervisors_file: Path = CONFIG_DIR / "supervisors.yaml"
     sounds_dir: Path = SOUNDS_DIR
     hotline: str = "800700"
+    agent_language: str = "ar"  # the language agents hear the report's whisper in
     secrets_file: Path | None = None
 
     @property
@@ -102,6 +103,7 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "BALAGH_IVR_FILE": ("", "ivr_file"),
     "BALAGH_ROUTING_FILE": ("", "routing_file"),
     "BALAGH_SUPERVISORS_FILE": ("", "supervisors_file"),
+    "BALAGH_AGENT_LANGUAGE": ("", "agent_language"),
     "BALAGH_SECRETS_FILE": ("", "secrets_file"),
 }
 

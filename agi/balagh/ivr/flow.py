@@ -1,7 +1,8 @@
 """One hotline call, top to bottom, reading like the IVR script.
 
     answer -> ask_questions (keys may be typed ahead; the danger key cuts them short)
-    -> locate_caller -> decide -> put_through (reference read back, then the queue)
+    -> locate_caller -> decide -> summarise (what the agent will hear)
+    -> put_through (reference read back, then the queue)
 
 Each step returns what it found; the report is written as it is given (CallRecord).
 One lifecycle (`_serve`) wraps the steps for a new call and for one taken back after a
@@ -18,6 +19,12 @@ from dataclasses import dataclass, field
 
 import structlog
 
+from balagh.handover.summary import (
+    HandoverSettings,
+    HandoverSummary,
+    summarise,
+    whisper_files,
+)
 from balagh.ivr.ask import Outcome, ask
 from balagh.ivr.geolocation import geolocated_emirate
 from balagh.ivr.menu import Menu, Question
@@ -38,6 +45,8 @@ from balagh.status import ReportStatus
 from balagh.store.reports import ReportStore
 
 log = structlog.get_logger(__name__)
+
+NO_HANDOVER = HandoverSettings()
 
 # After an answer, a caller still typing ahead sends the next key within this time;
 # waiting for it keeps the next prompt from starting (and being cut) between keys.
@@ -98,38 +107,40 @@ MenuSteps = Callable[[CallRecord], Awaitable[MenuResult]]
 
 
 async def handle_call(call: CallPort, menu: Menu, table: Table, store: ReportStore,
-                      *, clock: Clock = utcnow,
-                      context: RoutingContext | None = None) -> CallOutcome:
+                      *, clock: Clock = utcnow, context: RoutingContext | None = None,
+                      handover: HandoverSettings = NO_HANDOVER) -> CallOutcome:
     """Serve a new caller. Never raises CallGone; the report is closed in `finally`."""
-    record = CallRecord.start(store, call.info, clock)
+    record = CallRecord.start(store, call.info, clock, handover.caller_key)
 
     async def questions(record: CallRecord) -> MenuResult:
         await call.answer()
         return await ask_questions(call, menu, record)
 
-    return await _serve(call, menu, table, record, questions, context or RoutingContext())
+    return await _serve(call, menu, table, record, questions, context or RoutingContext(),
+                        handover)
 
 
 async def resume_call(call: CallPort, menu: Menu, table: Table, store: ReportStore,
-                      *, clock: Clock = utcnow,
-                      context: RoutingContext | None = None) -> CallOutcome:
+                      *, clock: Clock = utcnow, context: RoutingContext | None = None,
+                      handover: HandoverSettings = NO_HANDOVER) -> CallOutcome:
     """A caller who was in the menu when the app went away (crash, restart, network).
 
     Asterisk kept the channel in the app; the new connection finds it. It is routed at
     once by the answers stored so far, so a child who had said "child" still reaches
     child protection, not just the general line."""
-    record = await CallRecord.resume(store, call.info, clock)
+    record = await CallRecord.resume(store, call.info, clock, handover.caller_key)
     log.warning("call.resume", call_id=call.info.call_id, answers=sorted(record.answers))
 
     async def already_asked(_record: CallRecord) -> MenuResult:
         return MenuResult(MenuEnd.RESUMED)
 
     return await _serve(call, menu, table, record, already_asked,
-                        context or RoutingContext())
+                        context or RoutingContext(), handover)
 
 
 async def _serve(call: CallPort, menu: Menu, table: Table, record: CallRecord,
-                 questions: MenuSteps, context: RoutingContext) -> CallOutcome:
+                 questions: MenuSteps, context: RoutingContext,
+                 handover: HandoverSettings) -> CallOutcome:
     """The one lifecycle of a call: steps, fallback on error or stop, report closed."""
     info = call.info
     structlog.contextvars.bind_contextvars(call_id=info.call_id, report=record.reference)
@@ -144,7 +155,9 @@ async def _serve(call: CallPort, menu: Menu, table: Table, record: CallRecord,
         facts = make_facts(record.answers, table.zone, caller=info.caller, location=location,
                            now=record.clock(), queues=context.queues())
         decision = decide(facts, table)
-        await put_through(call, menu, decision, record, asked)
+        summary = summarise(record.reference, record.answers, decision, location,
+                            await record.repeat_calls())
+        await put_through(call, menu, decision, record, asked, summary, handover)
         status = ReportStatus.ROUTED
     except CallGone:
         status = ReportStatus.HUNG_UP_IN_IVR
@@ -200,8 +213,10 @@ async def locate_caller(call: CallPort, record: CallRecord,
 
 
 async def put_through(call: CallPort, menu: Menu, decision: Decision, record: CallRecord,
-                      asked: MenuResult) -> None:
-    """Hand the call to the dialplan's queue with everything the queue needs to know."""
+                      asked: MenuResult, summary: HandoverSummary | None = None,
+                      handover: HandoverSettings = NO_HANDOVER) -> None:
+    """Hand the call to the dialplan's queue with everything the queue needs to know,
+    and what the answering agent hears before the caller (BALAGH_WHISPER)."""
     record.decision(decision)
     # Variables first: if anything fails after this, the dialplan still knows the queue.
     variables = {
@@ -213,6 +228,9 @@ async def put_through(call: CallPort, menu: Menu, decision: Decision, record: Ca
     }
     if decision.wait:
         variables["BALAGH_QUEUE_WAIT"] = str(decision.wait)
+    if summary is not None:
+        variables["BALAGH_WHISPER"] = whisper_files(summary, handover.agent_language)
+        variables["BALAGH_SUMMARY"] = summary.text()
     await call.set_variables(variables)
     log.info("call.routed", rule=decision.rule, queue=decision.queue, priority=decision.priority,
              overflow=variables["BALAGH_OVERFLOW"], ended=asked.ended.value,

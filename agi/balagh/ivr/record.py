@@ -7,11 +7,13 @@ method only enqueues to the store: a database problem never blocks or breaks a c
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 import structlog
 
+from balagh.handover.callers import REPEAT_WINDOW, caller_hash
 from balagh.ivr.ask import Asked
 from balagh.ivr.port import CallInfo
 from balagh.routing import Decision, Location
@@ -21,6 +23,7 @@ from balagh.store.reports import Report, ReportStore
 log = structlog.get_logger(__name__)
 
 Clock = Callable[[], datetime]
+REPEAT_LOOKUP_SECONDS = 0.5  # longest a caller waits for the repeat-caller count
 
 
 def utcnow() -> datetime:
@@ -29,31 +32,49 @@ def utcnow() -> datetime:
 
 class CallRecord:
     def __init__(self, store: ReportStore, call_id: str, reference: str, clock: Clock,
-                 answers: dict[str, str] | None = None) -> None:
+                 answers: dict[str, str] | None = None, caller_hash: str | None = None) -> None:
         self.store = store
         self.call_id = call_id
         self.reference = reference
         self.clock = clock
         self.answers: dict[str, str] = dict(answers or {})
+        self.caller_hash = caller_hash
 
     @classmethod
-    def start(cls, store: ReportStore, info: CallInfo, clock: Clock) -> CallRecord:
+    def start(cls, store: ReportStore, info: CallInfo, clock: Clock,
+              caller_key: bytes | None = None) -> CallRecord:
         """A new report for a new call."""
-        record = cls(store, info.call_id, store.new_reference(), clock)
+        hashed = caller_hash(caller_key, info.caller) if caller_key else None
+        record = cls(store, info.call_id, store.new_reference(), clock, caller_hash=hashed)
         store.start_report(call_id=info.call_id, reference=record.reference,
                            channel=info.channel, caller=info.caller, hotline=info.hotline,
-                           started_at=clock())
+                           started_at=clock(), caller_hash=hashed)
         return record
 
     @classmethod
-    async def resume(cls, store: ReportStore, info: CallInfo, clock: Clock) -> CallRecord:
+    async def resume(cls, store: ReportStore, info: CallInfo, clock: Clock,
+                     caller_key: bytes | None = None) -> CallRecord:
         """The report a caller had before the app went away, or a new one if none is found."""
         report = await _stored_report(store, info.call_id)
         if report is None:
-            return cls.start(store, info, clock)
+            return cls.start(store, info, clock, caller_key)
         answers = {question: value for question, value in report.answers.items()
                    if value is not None}
-        return cls(store, info.call_id, report.reference, clock, answers)
+        return cls(store, info.call_id, report.reference, clock, answers, report.caller_hash)
+
+    async def repeat_calls(self) -> int | None:
+        """This number's calls in the last 30 days, this one included; None when withheld
+        or when the database does not answer at once (the call does not wait for it)."""
+        if self.caller_hash is None:
+            return None
+        try:
+            earlier = await asyncio.wait_for(self.store.calls_from(
+                self.caller_hash, self.clock() - REPEAT_WINDOW, besides=self.call_id),
+                REPEAT_LOOKUP_SECONDS)
+        except Exception as exc:
+            log.warning("call.repeat_count_failed", error=f"{type(exc).__name__}: {exc}")
+            return None
+        return earlier + 1
 
     def answer(self, question: str, asked: Asked) -> None:
         assert asked.value is not None

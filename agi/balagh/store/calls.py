@@ -48,15 +48,17 @@ class CallRecorder:
     # -------------------------------------------------------------- the IVR
 
     def start_report(self, *, call_id: str, reference: str, channel: str, caller: str | None,
-                     hotline: str | None, started_at: datetime) -> None:
+                     hotline: str | None, started_at: datetime,
+                     caller_hash: str | None = None) -> None:
         def build() -> list[Statement]:
             self.references.add(reference)
             at = iso(started_at)
             return [(
                 "INSERT INTO reports (call_id, reference, channel, caller, hotline,"
-                " status, started_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " status, started_at, updated_at, caller_hash)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (call_id, reference, channel, caller or None, hotline,
-                 str(ReportStatus.IN_IVR), at, at),
+                 str(ReportStatus.IN_IVR), at, at, caller_hash),
             )]
 
         self._submit("start_report", call_id, build)

@@ -63,6 +63,7 @@ class Report:
     answered_at: str | None
     wait_seconds: int | None
     talk_seconds: int | None
+    caller_hash: str | None = None
     answers: Mapping[str, str | None] = field(default_factory=dict)
     answer_log: tuple[Answer, ...] = ()
 
@@ -210,6 +211,16 @@ class Queries:
             (*params, int(limit)),
         ) as cursor:
             return [MonitorEvent(**dict(row)) async for row in cursor]
+
+    async def calls_from(self, caller_hash: str, since: datetime, *, besides: str) -> int:
+        """Calls from the number behind `caller_hash` started since `since`, other than the
+        call `besides` (the one asking)."""
+        async with self.db.execute(
+            "SELECT COUNT(*) FROM reports WHERE caller_hash = ? AND started_at >= ?"
+            " AND call_id != ?", (caller_hash, iso(since), besides),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
 
     async def pin_attempts(self, supervisor: str, limit: int) -> list[PinAttempt]:
         """One supervisor's latest PIN attempts, newest first (right: pin-ok; wrong:

@@ -106,9 +106,11 @@ class ReportStore:
         return self.calls.new_reference()
 
     def start_report(self, *, call_id: str, reference: str, channel: str, caller: str | None,
-                     hotline: str | None, started_at: datetime) -> None:
+                     hotline: str | None, started_at: datetime,
+                     caller_hash: str | None = None) -> None:
         self.calls.start_report(call_id=call_id, reference=reference, channel=channel,
-                                caller=caller, hotline=hotline, started_at=started_at)
+                                caller=caller, hotline=hotline, started_at=started_at,
+                                caller_hash=caller_hash)
 
     def record_answer(self, *, call_id: str, question: str, value: str | None, key: str | None,
                       attempt: int, at: datetime) -> None:
@@ -179,6 +181,9 @@ class ReportStore:
     async def monitor_events(self, *, reference: str | None = None,
                              limit: int = 50) -> list[MonitorEvent]:
         return await self.queries.monitor_events(reference=reference, limit=limit)
+
+    async def calls_from(self, caller_hash: str, since: datetime, *, besides: str) -> int:
+        return await self.queries.calls_from(caller_hash, since, besides=besides)
 
     async def pin_attempts(self, supervisor: str, limit: int) -> list[PinAttempt]:
         return await self.queries.pin_attempts(supervisor, limit)

@@ -94,7 +94,14 @@ CREATE INDEX monitor_audit_reference ON monitor_audit (reference, id);
 CREATE INDEX monitor_audit_supervisor ON monitor_audit (supervisor, id);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
+# v5: a keyed hash of the caller's number (HMAC, a key per installation), so repeat callers
+# are recognised even after retention has forgotten the numbers; withheld numbers: NULL.
+_V5 = """
+ALTER TABLE reports ADD COLUMN caller_hash TEXT;
+CREATE INDEX reports_caller_hash ON reports (caller_hash, started_at);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
 VERSION = len(MIGRATIONS)
 
 

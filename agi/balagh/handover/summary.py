@@ -1,0 +1,94 @@
+"""The handover summary: one place builds what the agent hears and what the unit's systems get.
+
+Built once per routed call from what the caller said and what routing decided. The
+whisper is a list of prompt files in the agent's language, played to the agent by
+app_queue before the caller is put through (Queue's announcement override); the same
+facts go on the caller's channel (BALAGH_SUMMARY, for agent phones that show it) and
+into the document pushed to the unit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+
+from balagh.ivr.say import say_digits
+from balagh.routing import DANGER_ANSWER, DANGER_QUESTION, Decision, Location
+
+NO_CONDITION = "none"
+
+
+@dataclass(frozen=True)
+class HandoverSettings:
+    """How calls are handed over: the caller-hash key (None: no repeat-caller count) and
+    the language the agents hear the whisper in."""
+
+    caller_key: bytes | None = None
+    agent_language: str = "ar"
+
+
+@dataclass(frozen=True)
+class HandoverSummary:
+    reference: str
+    queue: str
+    priority: int
+    danger: bool
+    age: str | None
+    gender: str | None
+    emirate: str | None
+    location_source: str
+    condition: str | None
+    language: str | None
+    repeat_calls: int | None  # this number's calls in the last 30 days, this one included
+
+    def fields(self) -> dict[str, object]:
+        """The summary as the document's `report` object."""
+        return asdict(self)
+
+    def text(self) -> str:
+        """One line for agent phones that display channel variables."""
+        parts = [self.queue, "IN DANGER" if self.danger else "",
+                 self.age or "", self.gender or "",
+                 f"{self.emirate or 'location unknown'} ({self.location_source})",
+                 self.condition if self.condition and self.condition != NO_CONDITION else "",
+                 f"{self.repeat_calls} calls/30 days" if self.repeat_calls else "",
+                 f"ref {self.reference}"]
+        return "; ".join(part for part in parts if part)
+
+
+def summarise(reference: str, answers: Mapping[str, str], decision: Decision,
+              location: Location, repeat_calls: int | None) -> HandoverSummary:
+    return HandoverSummary(
+        reference=reference, queue=decision.queue, priority=decision.priority,
+        danger=answers.get(DANGER_QUESTION) == DANGER_ANSWER,
+        age=answers.get("age"), gender=answers.get("gender"), emirate=location.emirate,
+        location_source=location.source, condition=answers.get("condition"),
+        language=answers.get("language"), repeat_calls=repeat_calls)
+
+
+def whisper_prompts(summary: HandoverSummary) -> list[str]:
+    """The prompt ids the agent hears, in order; facts not known are left out."""
+    ids = ["w-report"]
+    if summary.danger:
+        ids.append("w-in-danger")
+    ids.append(f"w-queue-{summary.queue}")
+    if summary.age:
+        ids.append(f"w-age-{summary.age}")
+    if summary.gender:
+        ids.append(f"w-gender-{summary.gender}")
+    if summary.emirate:
+        ids += [f"w-emirate-{summary.emirate}", f"w-location-{summary.location_source}"]
+    else:
+        ids.append("w-location-unknown")
+    if summary.condition and summary.condition != NO_CONDITION:
+        ids.append(f"w-condition-{summary.condition}")
+    if summary.repeat_calls and summary.repeat_calls > 1:
+        ids += ["w-repeat", *say_digits(str(summary.repeat_calls))]
+    ids += ["w-reference", *say_digits(summary.reference)]
+    return ids
+
+
+def whisper_files(summary: HandoverSummary, language: str) -> str:
+    """Queue's announcement override: the sound files joined by '&', in `language`'s folder
+    (named with it, so the agent channel's own language does not matter)."""
+    return "&".join(f"{language}/balagh/{prompt}" for prompt in whisper_prompts(summary))

@@ -1,0 +1,80 @@
+"""The handover summary: what the agent hears, built from the answers and the decision."""
+
+from __future__ import annotations
+
+import stat
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from balagh.config import SOUNDS_DIR
+from balagh.handover.callers import caller_hash, caller_hash_key
+from balagh.handover.summary import summarise, whisper_files, whisper_prompts
+from balagh.ivr.port import CallInfo
+from balagh.ivr.record import CallRecord
+from balagh.routing import Decision, Location
+from balagh.routing.load import load_table
+from balagh.sounds import load_catalogue
+
+from .shipped import ROUTING_FILE, VALUES
+
+T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+DECISION = Decision(rule="child", queue="child-protection", priority=10)
+CHILD = {"language": "ar", "danger": "yes", "age": "child", "gender": "female",
+         "emirate": "sharjah", "condition": "none"}
+
+
+def test_the_agent_hears_danger_first_then_the_facts_and_the_reference():
+    summary = summarise("3352994", CHILD, DECISION, Location("sharjah", "answer"), 3)
+    assert whisper_prompts(summary) == [
+        "w-report", "w-in-danger", "w-queue-child-protection", "w-age-child",
+        "w-gender-female", "w-emirate-sharjah", "w-location-answer",
+        "w-repeat", "digit-3", "w-reference", *(f"digit-{d}" for d in "3352994")]
+    assert whisper_files(summary, "en").split("&")[:2] == ["en/balagh/w-report",
+                                                           "en/balagh/w-in-danger"]
+    assert summary.text() == ("child-protection; IN DANGER; child; female; sharjah (answer); "
+                              "3 calls/30 days; ref 3352994")
+
+
+def test_unknown_facts_are_left_out_and_a_first_call_is_not_a_repeat():
+    summary = summarise("1234567", {"danger": "no", "condition": "psychiatric"},
+                        Decision(rule="", queue="mental-health", priority=0),
+                        Location(None, "unknown"), 1)
+    assert whisper_prompts(summary)[:4] == ["w-report", "w-queue-mental-health",
+                                            "w-location-unknown", "w-condition-psychiatric"]
+    assert "w-repeat" not in whisper_prompts(summary)
+
+
+def test_every_phrase_the_shipped_menu_and_table_can_need_is_in_the_catalogue():
+    catalogue = set(load_catalogue(SOUNDS_DIR / "prompts.yaml").ids)
+    table = load_table(ROUTING_FILE, VALUES)
+    needed = {"w-report", "w-in-danger", "w-repeat", "w-reference", "w-location-unknown"}
+    needed |= {f"w-queue-{queue}" for queue in table.queues}
+    for question in ("age", "gender", "emirate"):
+        needed |= {f"w-{question}-{value}" for value in VALUES[question]}
+    needed |= {f"w-condition-{v}" for v in VALUES["condition"] if v != "none"}
+    needed |= {f"w-location-{s}" for s in ("answer", "geolocation", "number-prefix")}
+    assert needed - catalogue == set()
+
+
+def test_the_caller_hash_is_keyed_normalised_and_never_for_withheld_numbers(tmp_path: Path):
+    key = caller_hash_key(tmp_path / "data", environ={})
+    assert stat.S_IMODE((tmp_path / "data" / "caller-hash.key").stat().st_mode) == 0o600
+    assert caller_hash_key(tmp_path / "data", environ={}) == key  # made once, then read
+    assert caller_hash(key, "+97165551234") == caller_hash(key, "065551234")
+    assert caller_hash(key, "+97165551234") != caller_hash(b"another install", "+97165551234")
+    assert "97165551234" not in (caller_hash(key, "+97165551234") or "")
+    assert caller_hash(key, None) is None and caller_hash(key, "anonymous") is None
+
+
+async def test_repeat_calls_count_this_numbers_calls_in_30_days(store):
+    key = b"test-key"
+    info = CallInfo(call_id="c0", channel="PJSIP/trunk-1", caller="+97165551234", hotline="800")
+    for n, days_ago in enumerate((40, 10, 1)):  # one call too old to count
+        at = T0 - timedelta(days=days_ago)
+        CallRecord.start(store, CallInfo("old" + str(n), "x", info.caller, "800"),
+                         lambda at=at: at, key)
+    record = CallRecord.start(store, info, lambda: T0, key)
+    await store.flush()
+    assert await record.repeat_calls() == 3
+    withheld = CallRecord.start(store, CallInfo("c9", "x", None, "800"), lambda: T0, key)
+    assert await withheld.repeat_calls() is None
