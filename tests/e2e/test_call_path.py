@@ -52,7 +52,9 @@ async def test_issue_example_call_reaches_child_protection(settings, running_app
     assert answered["queue_outcome"] == "answered"
     assert answered["answered_by"] == "Sandbox child-protection agent"
     assert answered["joined_queue"] == "child-protection"
-    assert answered["wait_seconds"] is not None and answered["wait_seconds"] < 10
+    # The wait includes the report's summary whispered to the agent before the bridge
+    # (about 14 s with the placeholder Arabic voice; test_whisper.py measures it).
+    assert answered["wait_seconds"] is not None and answered["wait_seconds"] < 30
 
 
 @pytest.mark.parametrize(("digits", "queue", "priority"), ROUTES)
