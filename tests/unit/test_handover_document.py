@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import jsonschema
 import pytest
@@ -131,3 +133,19 @@ def test_sign_and_verify() -> None:
     assert not verify(body, "s3cret", header.removeprefix("sha256="))
     assert not verify(body, "s3cret", "sha256=zz")
     assert not verify(body, "s3cret", "sha256=" + "é" * 64)
+
+
+def test_the_units_guide_checks_signatures_as_balagh_signs() -> None:
+    from .shipped import REPO
+
+    text = (REPO / "docs" / "units.md").read_text(encoding="utf-8")
+    [code] = re.findall(r"```python\n(.*?)```", text, re.S)
+    assert len(code.splitlines()) <= 10
+    namespace: dict[str, Any] = {}
+    exec(code, namespace)
+    check = namespace["signed_by_balagh"]
+    body = serialise(report_document("routed", REPORT, at=AT)).encode("utf-8")
+    assert check(body, sign(body, "s3cret"), "s3cret")
+    assert not check(body, sign(body, "s3cret"), "other")
+    assert not check(body + b" ", sign(body, "s3cret"), "s3cret")
+    assert not check(body, None, "s3cret")
