@@ -62,3 +62,18 @@ def test_the_installed_wheel_checks_its_shipped_defaults(installed: Path, tmp_pa
 def test_the_installed_wheel_says_its_version(installed: Path, tmp_path: Path):
     result = balagh(installed, "--version", cwd=tmp_path)
     assert result.returncode == 0 and result.stdout.startswith("balagh 0."), result.stderr
+
+
+def test_the_installed_wheel_carries_the_report_document_schema(installed: Path,
+                                                               tmp_path: Path):
+    deps = os.pathsep.join(site.getsitepackages())
+    env = {**os.environ, "PYTHONPATH": deps, "HOME": str(tmp_path)}
+    result = subprocess.run(
+        [str(installed / "bin/python"), "-c",
+         "from balagh.handover.document import SCHEMA_FILE, schema; "
+         "print(SCHEMA_FILE); print(schema()['$schema'])"],
+        capture_output=True, text=True, cwd=tmp_path, env=env, check=False, timeout=120)
+    assert result.returncode == 0, result.stderr
+    path, dialect = result.stdout.splitlines()
+    assert "site-packages/balagh/handover/report-event.v1.schema.json" in path
+    assert dialect == "https://json-schema.org/draft/2020-12/schema"

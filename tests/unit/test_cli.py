@@ -13,7 +13,8 @@ from balagh.cli.common import print_fields, table_lines
 from balagh.config import Settings
 from balagh.testcall import CallResult
 
-COMMANDS = ["run", "pbx", "call", "reports", "sounds", "ivr", "routes", "supervisors", "monitor"]
+COMMANDS = ["run", "pbx", "call", "reports", "sounds", "ivr", "routes", "supervisors", "monitor",
+            "outbox"]
 
 
 def _commands(parser: argparse.ArgumentParser) -> list[str]:
@@ -38,6 +39,8 @@ def test_every_command_group_is_registered_in_order():
     (["routes", "history"], "_history"),
     (["supervisors", "list"], "_supervisors"),
     (["monitor", "--audit"], "_monitor"),
+    (["outbox"], "_outbox"),
+    (["outbox", "retry", "3"], "_outbox"),
 ])
 def test_each_command_sets_its_function(argv, func):
     args = build_parser().parse_args(argv)

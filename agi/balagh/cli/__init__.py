@@ -7,13 +7,24 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-from balagh.cli import call, ivr, monitor, pbx, reports, routes, run, sounds, supervisors
+from balagh.cli import (
+    call,
+    ivr,
+    monitor,
+    outbox,
+    pbx,
+    reports,
+    routes,
+    run,
+    sounds,
+    supervisors,
+)
 from balagh.config import load_settings
 from balagh.config.yamlsrc import ConfigError
 from balagh.logs import setup_logging
 
 # Each command group adds its parser(s) and sets `func(settings, args) -> exit status`.
-COMMANDS = (run, pbx, call, reports, sounds, ivr, routes, supervisors, monitor)
+COMMANDS = (run, pbx, call, reports, sounds, ivr, routes, supervisors, monitor, outbox)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -7,6 +7,7 @@ environment or from a secret file (the sandbox PBX writes one on install).
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,7 @@ class Settings:
     ivr_file: Path = CONFIG_DIR / "ivr.yaml"
     routing_file: Path = CONFIG_DIR / "routing.yaml"
     supervisors_file: Path = CONFIG_DIR / "supervisors.yaml"
+    handover_file: Path = CONFIG_DIR / "handover.yaml"
     sounds_dir: Path = SOUNDS_DIR
     hotline: str = "800700"
     agent_language: str = "ar"  # the language agents hear the report's whisper in
@@ -104,12 +106,13 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "BALAGH_ROUTING_FILE": ("", "routing_file"),
     "BALAGH_SUPERVISORS_FILE": ("", "supervisors_file"),
     "BALAGH_AGENT_LANGUAGE": ("", "agent_language"),
+    "BALAGH_HANDOVER_FILE": ("", "handover_file"),
     "BALAGH_SECRETS_FILE": ("", "secrets_file"),
 }
 
 _SECTIONS = {"ari": AriSettings, "ami": AmiSettings}
 _PATH_KEYS = {"data_dir", "pbx_dir", "ivr_file", "routing_file", "supervisors_file",
-              "sounds_dir", "secrets_file"}
+              "handover_file", "sounds_dir", "secrets_file"}
 _SECRET_KEYS = {("ari", "password"), ("ami", "secret")}
 
 
@@ -126,6 +129,18 @@ def read_env_file(path: Path) -> dict[str, str]:
             continue
         key, _, value = line.partition("=")
         values[key.strip()] = value.strip().strip('"').strip("'")
+    return values
+
+
+# Named secrets (e.g. the units' webhook keys in handover.yaml): the secret NAME is
+# BALAGH_SECRET_NAME in the environment or the secrets file.
+SECRET_PREFIX = "BALAGH_SECRET_"
+
+
+def secret_values(settings: Settings, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Variables that may hold secrets: the secrets file's, overridden by the environment."""
+    values = read_env_file(settings.secrets_file) if settings.secrets_file else {}
+    values.update(os.environ if environ is None else environ)
     return values
 
 

@@ -7,7 +7,7 @@ UTC text.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
@@ -98,6 +98,27 @@ class MonitorEvent:
     detail: str | None  # for refused: why
 
 
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One report event queued for one unit's endpoint (see handover/outbox.py)."""
+
+    id: int
+    key: str  # the idempotency key: REFERENCE:EVENT
+    url: str
+    body: str  # the JSON document exactly as it is signed and sent
+    event: str
+    reference: str | None
+    created_at: str
+    attempts: int
+    next_attempt_at: str
+    delivered_at: str | None
+    last_error: str | None
+    status: str  # pending | delivered | failed
+
+
+DELIVERY_STATUSES = ("pending", "delivered", "failed")
+
+
 def _columns(cls: type[Any]) -> list[str]:
     return [f.name for f in fields(cls) if f.name not in ("answers", "answer_log")]
 
@@ -106,6 +127,7 @@ _REPORT_COLUMNS = ", ".join(_columns(Report))
 _ANSWER_COLUMNS = ", ".join(_columns(Answer))
 _LOAD_COLUMNS = ", ".join(_columns(TableLoad))
 _MONITOR_COLUMNS = ", ".join(_columns(MonitorEvent))
+_DELIVERY_COLUMNS = ", ".join(_columns(Delivery))
 
 
 def _status(text: str) -> ReportStatus | str:
@@ -233,3 +255,41 @@ class Queries:
         ) as cursor:
             return [PinAttempt(at=datetime.fromisoformat(row["at"]), ok=row["action"] == "pin-ok")
                     async for row in cursor]
+
+    # ------------------------------------------------------------- the outbox
+
+    async def due_deliveries(self, now: datetime, limit: int) -> list[Delivery]:
+        """Pending deliveries whose next attempt is due at `now`, oldest first."""
+        async with self.db.execute(
+            f"SELECT {_DELIVERY_COLUMNS} FROM outbox WHERE status = 'pending'"
+            " AND next_attempt_at <= ? ORDER BY id LIMIT ?",
+            (iso(now), int(limit)),
+        ) as cursor:
+            return [Delivery(**dict(row)) async for row in cursor]
+
+    async def next_delivery_at(self) -> datetime | None:
+        """When the earliest pending delivery is due; None if none is pending."""
+        async with self.db.execute(
+            "SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'"
+        ) as cursor:
+            row = await cursor.fetchone()
+        return datetime.fromisoformat(row[0]) if row and row[0] else None
+
+    async def deliveries(self, status: str | None = None, limit: int = 50) -> list[Delivery]:
+        """Deliveries newest first; only those in `status` if given."""
+        where, params = ("WHERE status = ?", [status]) if status else ("", [])
+        async with self.db.execute(
+            f"SELECT {_DELIVERY_COLUMNS} FROM outbox {where} ORDER BY id DESC LIMIT ?",
+            (*params, int(limit)),
+        ) as cursor:
+            return [Delivery(**dict(row)) async for row in cursor]
+
+    async def count_failed(self, ids: Sequence[int] | None) -> int:
+        """Failed deliveries, or those of them among `ids`."""
+        sql, params = "SELECT COUNT(*) FROM outbox WHERE status = 'failed'", []
+        if ids is not None:
+            sql += f" AND id IN ({', '.join('?' for _ in ids)})" if ids else " AND 0"
+            params = [int(i) for i in ids]
+        async with self.db.execute(sql, params) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0

@@ -5,14 +5,16 @@
 - `queries`   (queries.py): typed reads over a second, read-only connection.
 - `retention` (retention.py): redact / purge old reports.
 - `audit`     (audit.py): the monitoring audit's writes (never await, never raise).
+- `outbox`    (outbox.py): report events queued for the units' endpoints (queueing never
+                awaits nor raises; the delivery worker's updates wait for their commit).
 
 The methods below forward to those parts, so a caller needs only the store.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiosqlite
@@ -25,14 +27,15 @@ from . import queries as reads
 from . import writer as writes
 from .audit import MonitorAudit
 from .calls import CallRecorder
-from .queries import Answer, MonitorEvent, Queries, Report, TableLoad
+from .outbox import OutboxRows
+from .queries import Answer, Delivery, MonitorEvent, Queries, Report, TableLoad
 from .retention import Retention
 from .schema import migrate
 from .writer import Writer
 
 log = structlog.get_logger()
 
-__all__ = ["Answer", "MonitorEvent", "Report", "ReportStore", "TableLoad"]
+__all__ = ["Answer", "Delivery", "MonitorEvent", "Report", "ReportStore", "TableLoad"]
 
 
 class ReportStore:
@@ -47,6 +50,7 @@ class ReportStore:
         self.queries = Queries(read_db)
         self.retention = Retention(self.writer, self.queries)
         self.audit = MonitorAudit(self.writer)
+        self.outbox = OutboxRows(self.writer, self.queries)
         self._closed = False
 
     # ---------------------------------------------------------------- lifecycle
@@ -195,3 +199,29 @@ class ReportStore:
 
     async def purge_before(self, before: datetime) -> int:
         return await self.retention.purge_before(before)
+
+    # ------------------------------------------------------ the outbox (outbox.py)
+
+    def queue_delivery(self, *, key: str, url: str, event: str, reference: str | None,
+                       body: str, at: datetime) -> None:
+        self.outbox.queue_delivery(key=key, url=url, event=event, reference=reference,
+                                   body=body, at=at)
+
+    async def due_deliveries(self, now: datetime, limit: int) -> list[Delivery]:
+        return await self.queries.due_deliveries(now, limit)
+
+    async def next_delivery_at(self) -> datetime | None:
+        return await self.queries.next_delivery_at()
+
+    async def deliveries(self, status: str | None = None, limit: int = 50) -> list[Delivery]:
+        return await self.queries.deliveries(status, limit)
+
+    async def delivery_done(self, id: int, at: datetime) -> None:
+        await self.outbox.delivery_done(id, at)
+
+    async def delivery_failed(self, id: int, at: datetime, error: str,
+                              next_attempt_at: datetime, give_up: bool) -> None:
+        await self.outbox.delivery_failed(id, at, error, next_attempt_at, give_up)
+
+    async def retry_deliveries(self, ids: Sequence[int] | None = None) -> int:
+        return await self.outbox.retry_deliveries(ids, datetime.now(UTC))

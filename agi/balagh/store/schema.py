@@ -94,14 +94,37 @@ CREATE INDEX monitor_audit_reference ON monitor_audit (reference, id);
 CREATE INDEX monitor_audit_supervisor ON monitor_audit (supervisor, id);
 """
 
-# v5: a keyed hash of the caller's number (HMAC, a key per installation), so repeat callers
-# are recognised even after retention has forgotten the numbers; withheld numbers: NULL.
+# v5: the outbox of report events pushed to the units' own systems (handover/outbox.py).
+# One row per event and endpoint (UNIQUE: queued once however often it is published);
+# the body is the document exactly as signed and sent. Secrets are never stored here.
 _V5 = """
+CREATE TABLE outbox (
+    id              INTEGER PRIMARY KEY,
+    key             TEXT    NOT NULL,  -- the idempotency key: REFERENCE:EVENT
+    url             TEXT    NOT NULL,
+    body            TEXT    NOT NULL,  -- the JSON document, serialised once
+    event           TEXT    NOT NULL,  -- routed | answered | abandoned | ended
+    reference       TEXT,
+    created_at      TEXT    NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT    NOT NULL,
+    delivered_at    TEXT,
+    last_error      TEXT,
+    status          TEXT    NOT NULL,  -- pending | delivered | failed
+    UNIQUE (key, url)
+);
+-- the worker: pending rows that are due, oldest first
+CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+"""
+
+# v6: a keyed hash of the caller's number (HMAC, a key per installation), so repeat callers
+# are recognised even after retention has forgotten the numbers; withheld numbers: NULL.
+_V6 = """
 ALTER TABLE reports ADD COLUMN caller_hash TEXT;
 CREATE INDEX reports_caller_hash ON reports (caller_hash, started_at);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
 VERSION = len(MIGRATIONS)
 
 

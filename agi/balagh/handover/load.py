@@ -1,0 +1,163 @@
+"""config/handover.yaml: which units' endpoints receive which queue's report events.
+
+Every problem names file, line and key. Secrets are named in the YAML, never written
+there: `secret: CHILD_UNIT_HOOK` takes its value from BALAGH_SECRET_CHILD_UNIT_HOOK in
+the environment or the secrets file. A missing file means no endpoints.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from balagh.config import SECRET_PREFIX
+from balagh.config.yamlsrc import KeyPath, YamlDoc, load_yaml
+
+from .document import EVENTS
+
+__all__ = ["ANY_QUEUE", "Endpoint", "HandoverConfig", "load_handover"]
+
+ANY_QUEUE = "*"
+_TOP_KEYS = ("endpoints",)
+_ENDPOINT_KEYS = ("url", "secret", "events")
+_QUEUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")  # as routing.yaml's queue names
+_SECRET_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One unit's receiver: where to POST, the key to sign with, which events it wants."""
+
+    url: str
+    secret: str = field(repr=False)  # the resolved value, never the name
+    events: frozenset[str] = frozenset(EVENTS)
+
+
+@dataclass(frozen=True, slots=True)
+class HandoverConfig:
+    """Endpoints by queue name ("*": every queue)."""
+
+    endpoints: Mapping[str, tuple[Endpoint, ...]] = field(default_factory=dict)
+    source: Path | None = None
+
+    def endpoints_for(self, queue: str) -> list[Endpoint]:
+        """The queue's own endpoints, then those for every queue."""
+        own = self.endpoints.get(queue, ()) if queue != ANY_QUEUE else ()
+        return [*own, *self.endpoints.get(ANY_QUEUE, ())]
+
+    def endpoint(self, url: str) -> Endpoint | None:
+        """The endpoint at `url` (one URL has one secret across the file), or None."""
+        for endpoints in self.endpoints.values():
+            for endpoint in endpoints:
+                if endpoint.url == url:
+                    return endpoint
+        return None
+
+
+def load_handover(path: str | Path, known_queues: frozenset[str] | None = None,
+                  secrets: Mapping[str, str] | None = None) -> HandoverConfig:
+    """The endpoints in `path`; none if there is no such file.
+
+    `known_queues` (the routing table's): every queue named must be one of them.
+    `secrets`: variables holding the secrets' values, BALAGH_SECRET_<NAME> (default the
+    environment; config.secret_values adds the secrets file)."""
+    path = Path(path)
+    if not path.exists():
+        return HandoverConfig(source=path)
+    doc = load_yaml(path)
+    top = doc.data
+    if top is None:
+        return HandoverConfig(source=path)
+    if not isinstance(top, dict):
+        raise doc.error((), "must be a mapping with endpoints")
+    _known_keys(doc, (), top, _TOP_KEYS)
+    raw = top.get("endpoints")
+    if raw is None:
+        return HandoverConfig(source=path)
+    if not isinstance(raw, dict):
+        raise doc.error(("endpoints",), "must map queue names (or \"*\") to lists of endpoints")
+    values = os.environ if secrets is None else secrets
+    endpoints: dict[str, tuple[Endpoint, ...]] = {}
+    secret_of: dict[str, tuple[str, str]] = {}  # url -> (secret name, where first given)
+    for queue, items in raw.items():
+        queue = str(queue)
+        key: KeyPath = ("endpoints", queue)
+        problem = _queue_problem(queue, known_queues)
+        if problem:
+            raise doc.error(key, problem)
+        if items is None:
+            continue
+        if not isinstance(items, list):
+            raise doc.error(key, "must be a list of endpoints, each with url and secret")
+        found: list[Endpoint] = []
+        for index, item in enumerate(items):
+            endpoint, name = _endpoint(doc, (*key, index), item, values)
+            if any(e.url == endpoint.url for e in found):
+                raise doc.error((*key, index, "url"), f"{endpoint.url} is listed twice here")
+            first = secret_of.setdefault(endpoint.url, (name, f"{queue}[{index}]"))
+            if first[0] != name:
+                raise doc.error((*key, index, "secret"), f"{endpoint.url} is signed with "
+                                f"{first[0]} at endpoints.{first[1]}: one URL, one secret")
+            found.append(endpoint)
+        endpoints[queue] = tuple(found)
+    return HandoverConfig(endpoints, path)
+
+
+def _queue_problem(queue: str, known_queues: frozenset[str] | None) -> str | None:
+    if queue == ANY_QUEUE:
+        return None
+    if not _QUEUE.fullmatch(queue):
+        return f"must be a queue name of letters, digits, '-', '_' or '.', or \"*\", got {queue!r}"
+    if known_queues is not None and queue not in known_queues:
+        return f"unknown queue '{queue}' (known: {', '.join(sorted(known_queues))}, or \"*\")"
+    return None
+
+
+def _known_keys(doc: YamlDoc, key: KeyPath, raw: dict[Any, Any], known: tuple[str, ...]) -> None:
+    for name in raw:
+        if str(name) not in known:
+            raise doc.error((*key, str(name)), f"unknown key (known: {', '.join(known)})")
+
+
+def _endpoint(doc: YamlDoc, key: KeyPath, raw: Any,
+              secrets: Mapping[str, str]) -> tuple[Endpoint, str]:
+    if not isinstance(raw, dict):
+        raise doc.error(key, "must be a mapping with url, secret and optionally events")
+    _known_keys(doc, key, raw, _ENDPOINT_KEYS)
+    for name in ("url", "secret"):
+        if raw.get(name) is None:
+            raise doc.error((*key, name), "missing")
+    url = raw["url"]
+    parts = urlsplit(url) if isinstance(url, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise doc.error((*key, "url"), f"must be an http:// or https:// URL, got {url!r}")
+    name = raw["secret"]
+    if not isinstance(name, str) or not _SECRET_NAME.fullmatch(name):
+        raise doc.error((*key, "secret"), "must be the NAME of a secret in capitals, digits and "
+                        "_ (e.g. CHILD_UNIT_HOOK), never its value")
+    value = secrets.get(SECRET_PREFIX + name, "")
+    if not value:
+        raise doc.error((*key, "secret"), f"no value for secret {name}: set "
+                        f"{SECRET_PREFIX}{name} in the environment or the secrets file")
+    return Endpoint(url=url, secret=value, events=_events(doc, (*key, "events"),
+                                                          raw.get("events"))), name
+
+
+def _events(doc: YamlDoc, key: KeyPath, raw: Any) -> frozenset[str]:
+    if raw is None:
+        return frozenset(EVENTS)
+    if not isinstance(raw, list) or not raw:
+        raise doc.error(key, f"must be a list of events from {', '.join(EVENTS)}")
+    events: set[str] = set()
+    for index, event in enumerate(raw):
+        if event not in EVENTS:
+            raise doc.error((*key, index), f"unknown event {event!r} (known: {', '.join(EVENTS)})")
+        if event in events:
+            raise doc.error((*key, index), f"event '{event}' is listed twice")
+        events.add(event)
+    return frozenset(events)

@@ -1,0 +1,84 @@
+"""The outbox's writes: report events queued for the units' endpoints, and what became of
+each delivery (handover/outbox.py sends them).
+
+Queueing is on the call path: it only enqueues on the writer (no await, never raises),
+and INSERT OR IGNORE makes an event queued twice for one endpoint one row. The worker's
+updates are not on the call path: they wait until they are committed, as retention does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from .queries import Queries
+from .timestamps import iso
+from .writer import Statement, Writer
+
+PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+
+
+class OutboxRows:
+    def __init__(self, writer: Writer, queries: Queries) -> None:
+        self.writer = writer
+        self.queries = queries
+
+    def queue_delivery(self, *, key: str, url: str, event: str, reference: str | None,
+                       body: str, at: datetime) -> None:
+        """One event for one endpoint, due at once. Never waits, never raises."""
+        def build() -> list[Statement]:
+            when = iso(at)
+            return [(
+                "INSERT OR IGNORE INTO outbox (key, url, body, event, reference, created_at,"
+                " attempts, next_attempt_at, status) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)",
+                (str(key), str(url), str(body), str(event), reference, when, when, PENDING),
+            )]
+
+        self.writer.submit("queue_delivery", build, key=str(key))
+
+    async def delivery_done(self, id: int, at: datetime) -> None:
+        """Delivered. The endpoint is up again: its other pending rows are due at once."""
+        when = iso(at)
+        self.writer.submit("delivery_done", lambda: [
+            ("UPDATE outbox SET status = ?, delivered_at = ?, attempts = attempts + 1"
+             " WHERE id = ?", (DELIVERED, when, int(id))),
+            ("UPDATE outbox SET next_attempt_at = ? WHERE status = ? AND next_attempt_at > ?"
+             " AND url = (SELECT url FROM outbox WHERE id = ?)",
+             (when, PENDING, when, int(id))),
+        ], delivery=str(id))
+        await self.writer.flush()
+
+    async def delivery_failed(self, id: int, at: datetime, error: str,
+                              next_attempt_at: datetime, give_up: bool) -> None:
+        """One more failed attempt: tried again at `next_attempt_at`, or failed for good.
+
+        `at` (when the attempt ended) is not stored: the row keeps the next attempt and
+        the error; it is accepted for symmetry with delivery_done."""
+        del at
+        self.writer.submit("delivery_failed", lambda: [(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?,"
+            " status = ? WHERE id = ? AND status = ?",
+            (str(error), iso(next_attempt_at), FAILED if give_up else PENDING, int(id),
+             PENDING),
+        )], delivery=str(id))
+        await self.writer.flush()
+
+    async def retry_deliveries(self, ids: Sequence[int] | None, now: datetime) -> int:
+        """Failed deliveries (all, or those among `ids`) pending again, due at `now`, with a
+        fresh count of attempts; how many."""
+        count = await self.queries.count_failed(ids)
+        if count == 0:
+            return 0
+
+        def build() -> list[Statement]:
+            sql = ("UPDATE outbox SET status = ?, attempts = 0, next_attempt_at = ?"
+                   " WHERE status = ?")
+            params: list[object] = [PENDING, iso(now), FAILED]
+            if ids is not None:
+                sql += f" AND id IN ({', '.join('?' for _ in ids)})"
+                params += [int(i) for i in ids]
+            return [(sql, params)]
+
+        self.writer.submit("retry_deliveries", build, delivery="-")
+        await self.writer.flush()
+        return count
