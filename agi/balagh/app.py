@@ -13,8 +13,10 @@ from balagh.ami.outcomes import QueueOutcomes
 from balagh.ami.queues import QueueMonitor
 from balagh.ari.app import AriApplication
 from balagh.ari.call import AriCall
-from balagh.config import Settings
+from balagh.config import Settings, secret_values
 from balagh.handover.callers import caller_hash_key
+from balagh.handover.load import load_handover
+from balagh.handover.outbox import Outbox
 from balagh.handover.summary import HandoverSettings
 from balagh.ivr.flow import RoutingContext, handle_call, resume_call
 from balagh.ivr.menu import load_menu
@@ -61,14 +63,17 @@ async def run_app(settings: Settings, *, banner_text: bool = False) -> int:
         locations = settings.routing_file.parent / "locations.yaml"
         prefixes = load_locations(locations, menu.answer_values().get("emirate")) \
             if locations.exists() else {}
+        units = load_handover(settings.handover_file, frozenset(routing.current.queues),
+                              secret_values(settings))
     except Exception:
         await store.close()
         raise
     ami = AmiSession(settings.ami)  # the process's one AMI login, shared by its consumers
     queues = QueueMonitor(ami)
     context = RoutingContext(queues=queues.snapshot, prefixes=prefixes)
+    outbox = Outbox(store, lambda: units)
     handover = HandoverSettings(caller_key=caller_hash_key(settings.data_dir),
-                                agent_language=settings.agent_language)
+                                agent_language=settings.agent_language, outbox=outbox)
 
     supervision = Supervision(
         table=SupervisorFile(settings.supervisors_file,
@@ -103,7 +108,8 @@ async def run_app(settings: Settings, *, banner_text: bool = False) -> int:
     watcher = asyncio.create_task(routing.watch())
     ami_link = asyncio.create_task(ami.run())
     monitor = asyncio.create_task(queues.run())
-    outcomes = asyncio.create_task(QueueOutcomes(ami, store).run())
+    outcomes = asyncio.create_task(QueueOutcomes(ami, store, outbox=outbox).run())
+    delivery = asyncio.create_task(outbox.run())
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -128,13 +134,14 @@ async def run_app(settings: Settings, *, banner_text: bool = False) -> int:
         watcher.cancel()
         monitor.cancel()
         outcomes.cancel()
+        delivery.cancel()  # before the store closes: rows left pending go out after a restart
         ami_link.cancel()
         # Calls still in the menu after a short grace are sent on to the dialplan
         # (their handlers' cancellation path), then the websocket closes.
         await application.drain(timeout=5)
         await application.cancel_calls()
         runner.cancel()
-        await asyncio.gather(runner, watcher, monitor, outcomes, ami_link,
+        await asyncio.gather(runner, watcher, monitor, outcomes, delivery, ami_link,
                              return_exceptions=True)
         await store.close()
     return 0

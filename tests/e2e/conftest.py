@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import signal
 import sqlite3
@@ -24,6 +25,7 @@ import pytest
 from balagh.ami.client import AmiSession
 from balagh.config import Settings, load_settings
 from balagh.pbx.sandbox import Sandbox, in_chroot
+from unit.handover_receiver import Receiver
 
 pytestmark = pytest.mark.e2e
 
@@ -57,8 +59,21 @@ def pbx() -> Iterator[Sandbox]:
         sandbox.stop()
 
 
+# The unit's system the app hands reports to: a real HTTP server on 127.0.0.1. (The same
+# receiver as the unit tests'; pytest puts tests/ on the path, so `unit` imports.)
+HOOK_SECRET_NAME = "E2E_UNIT"
+HOOK_SECRET = secrets.token_hex(16)
+
+
 @pytest.fixture(scope="session")
-def settings(pbx: Sandbox, data_dir: Path) -> Settings:
+def receiver() -> Iterator[Receiver]:
+    unit = Receiver().start()
+    yield unit
+    unit.stop()
+
+
+@pytest.fixture(scope="session")
+def settings(pbx: Sandbox, data_dir: Path, receiver: Receiver) -> Settings:
     # Read after the PBX is set up, so the sandbox's secrets are there.
     # The app routes by a copy of the shipped table, so reload tests can edit it.
     shipped = load_settings()
@@ -68,15 +83,20 @@ def settings(pbx: Sandbox, data_dir: Path) -> Settings:
     for name in ("routing.yaml", "locations.yaml"):
         if (shipped.routing_file.parent / name).exists():
             shutil.copy(shipped.routing_file.parent / name, config / name)
+    (config / "handover.yaml").write_text(
+        f"endpoints:\n  '*':\n    - url: {receiver.url}\n      secret: {HOOK_SECRET_NAME}\n")
     return replace(shipped, data_dir=data_dir, routing_file=config / "routing.yaml",
-                   supervisors_file=config / "supervisors.yaml")
+                   supervisors_file=config / "supervisors.yaml",
+                   handover_file=config / "handover.yaml")
 
 
 def app_environment(settings: Settings) -> dict[str, str]:
     """The environment under which `balagh` commands see the test app's settings."""
     return {**os.environ, "BALAGH_DATA_DIR": str(settings.data_dir),
             "BALAGH_ROUTING_FILE": str(settings.routing_file),
-            "BALAGH_SUPERVISORS_FILE": str(settings.supervisors_file)}
+            "BALAGH_SUPERVISORS_FILE": str(settings.supervisors_file),
+            "BALAGH_HANDOVER_FILE": str(settings.handover_file),
+            f"BALAGH_SECRET_{HOOK_SECRET_NAME}": HOOK_SECRET}
 
 
 class AppProcess:

@@ -14,6 +14,8 @@ import structlog
 
 from balagh.ami.client import AmiSession, ami_int
 from balagh.ami.queue_names import routing_queue
+from balagh.handover.summary import Publisher
+from balagh.routing import DANGER_ANSWER, DANGER_QUESTION
 from balagh.store.reports import ReportStore
 
 log = structlog.get_logger(__name__)
@@ -41,12 +43,19 @@ def apply_queue_event(store: ReportStore, event: dict[str, str], at: datetime) -
                               at=at)
 
 
+# The queue's side of a report, as handed over to the unit's systems.
+HANDOVER_EVENTS = {"AgentConnect": "answered", "QueueCallerAbandon": "abandoned",
+                   "AgentComplete": "ended"}
+
+
 class QueueOutcomes:
     def __init__(self, ami: AmiSession, store: ReportStore,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 outbox: Publisher | None = None) -> None:
         self.ami = ami
         self.store = store
         self.clock = clock
+        self.outbox = outbox
 
     async def run(self) -> None:
         """Follow queue events from the shared AMI session until cancelled.
@@ -58,5 +67,32 @@ class QueueOutcomes:
             while True:
                 event = await events.get()
                 apply_queue_event(self.store, event, self.clock())
+                await self.hand_over(event)
         finally:
             self.ami.unlisten(events)
+
+    async def hand_over(self, event: dict[str, str]) -> None:
+        """Publish the queue's side of a Balagh report (answered, abandoned, ended)."""
+        kind = HANDOVER_EVENTS.get(event.get("Event", ""))
+        if kind is None or self.outbox is None:
+            return
+        try:
+            report = await self.store.get_report(event.get("Uniqueid", ""))
+        except Exception as exc:  # the database is having trouble: the call is not waiting
+            log.warning("handover.report_unreadable", event=kind, error=str(exc))
+            return
+        if report is None:
+            return  # not a Balagh call
+        queue = report.joined_queue or report.queue
+        fields: dict[str, object] = {
+            "reference": report.reference, "queue": queue, "priority": report.priority,
+            "danger": report.answers.get(DANGER_QUESTION) == DANGER_ANSWER}
+        details: dict[str, object] = {}
+        if kind == "answered":
+            details = {"agent": event.get("MemberName") or event.get("Interface") or "unknown",
+                       "wait_seconds": ami_int(event.get("HoldTime"))}
+        elif kind == "abandoned":
+            details = {"wait_seconds": ami_int(event.get("HoldTime"))}
+        else:
+            details = {"talk_seconds": ami_int(event.get("TalkTime"))}
+        self.outbox.publish(kind, fields, queue=queue, details=details)

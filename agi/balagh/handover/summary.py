@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from typing import Protocol
 
 from balagh.ivr.say import say_digits
 from balagh.routing import DANGER_ANSWER, DANGER_QUESTION, Decision, Location
@@ -18,13 +19,21 @@ from balagh.routing import DANGER_ANSWER, DANGER_QUESTION, Decision, Location
 NO_CONDITION = "none"
 
 
+class Publisher(Protocol):
+    """The outbox as the call path sees it: publish never waits and never raises."""
+
+    def publish(self, event: str, report: Mapping[str, object], *, queue: str | None,
+                details: Mapping[str, object] | None = None) -> None: ...
+
+
 @dataclass(frozen=True)
 class HandoverSettings:
-    """How calls are handed over: the caller-hash key (None: no repeat-caller count) and
-    the language the agents hear the whisper in."""
+    """How calls are handed over: the caller-hash key (None: no repeat-caller count), the
+    language the agents hear the whisper in, and the outbox to the units' systems."""
 
     caller_key: bytes | None = None
     agent_language: str = "ar"
+    outbox: Publisher | None = None
 
 
 @dataclass(frozen=True)

@@ -159,6 +159,9 @@ async def _serve(call: CallPort, menu: Menu, table: Table, record: CallRecord,
                             await record.repeat_calls())
         await put_through(call, menu, decision, record, asked, summary, handover)
         status = ReportStatus.ROUTED
+        if handover.outbox is not None:
+            handover.outbox.publish("routed", {**summary.fields(), "rule": decision.rule},
+                                    queue=decision.queue)
     except CallGone:
         status = ReportStatus.HUNG_UP_IN_IVR
     except asyncio.CancelledError:
