@@ -3,6 +3,9 @@
 Pure data plus its loader. The call flow asks the questions in this order; routing
 only ever sees the answer values, so `Menu.answer_values()` is what ties the two
 files together when the routing table is validated.
+
+(A little over 300 lines on purpose: the menu's model and the checks of its one YAML file
+read best side by side, and every caller imports both.)
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ Debian 12 has no asterisk package, so the sandbox is a minimal sid tree kept in 
 cache folder outside the repository and reused while present. Every start copies
 the project's dialplan/, config/asterisk/ and sounds/ into it so that edits take
 effect. Asterisk listens on loopback only. Needs root (chroot, mount).
+
+(Just over 300 lines: install, secrets, deploy, run and mounts of one chroot are one
+object's life; split, each part would need all the others' paths.)
 """
 
 from __future__ import annotations
