@@ -62,17 +62,18 @@ async def test_a_caller_in_danger_who_hangs_up_waiting_raises_the_alert(
                                      "balagh-test-caller", DANGER_TO_GENERAL)
             joined = await wait_for_event(
                 joins, lambda e: e.get("Uniqueid") == f"{caller.uniqueid}-far", 60)
+            reference = await ami.getvar(joined["Channel"], "BALAGH_REFERENCE")
             await ami.action({"Action": "Hangup", "Channel": caller.channel})
     finally:
         ami.unlisten(joins)
-    reference = await asyncio.to_thread(
-        wait_for, lambda: next((r.document["report"]["reference"] for r in receiver.accepted
-                                if r.document["event"] == "abandoned"
-                                and r.document["report"]["queue"] == "general"), None),
-        timeout=20, what="the abandoned event")
-    assert joined["Queue"] == "balagh-general"
-    abandoned = next(r.document for r in receiver.accepted
-                     if r.document["id"] == f"{reference}:abandoned")
+    assert joined["Queue"] == "balagh-general" and reference
+
+    def abandoned_event() -> dict | None:
+        return next((r.document for r in receiver.accepted
+                     if r.document["id"] == f"{reference}:abandoned"), None)
+
+    abandoned = await asyncio.to_thread(wait_for, abandoned_event, timeout=20,
+                                        what="the abandoned event")
     assert abandoned["alert"] == "caller in danger hung up before anyone answered"
     assert events_of(receiver, reference) == ["routed", "abandoned"]
 
