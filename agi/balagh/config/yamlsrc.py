@@ -134,3 +134,11 @@ def parse_yaml(text: str, path: str | Path = "<string>") -> YamlDoc:
     if node is not None:
         _walk(node, (), lines, path)
     return YamlDoc(path=path, data=data, lines=lines)
+
+
+def known_keys(doc: YamlDoc, key: KeyPath, raw: dict[Any, Any], known: Iterable[str]) -> None:
+    """Every key of the mapping `raw` at `key` is one of `known`, else a ConfigError there."""
+    known = tuple(known)
+    for name in raw:
+        if str(name) not in known:
+            raise doc.error((*key, str(name)), f"unknown key (known: {', '.join(known)})")

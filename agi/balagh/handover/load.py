@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from balagh.config import SECRET_PREFIX
-from balagh.config.yamlsrc import KeyPath, YamlDoc, load_yaml
+from balagh.config.yamlsrc import KeyPath, YamlDoc, known_keys, load_yaml
 
 from .document import EVENTS
 
@@ -75,7 +75,7 @@ def load_handover(path: str | Path, known_queues: frozenset[str] | None = None,
         return HandoverConfig(source=path)
     if not isinstance(top, dict):
         raise doc.error((), "must be a mapping with endpoints")
-    _known_keys(doc, (), top, _TOP_KEYS)
+    known_keys(doc, (), top, _TOP_KEYS)
     raw = top.get("endpoints")
     if raw is None:
         return HandoverConfig(source=path)
@@ -118,17 +118,11 @@ def _queue_problem(queue: str, known_queues: frozenset[str] | None) -> str | Non
     return None
 
 
-def _known_keys(doc: YamlDoc, key: KeyPath, raw: dict[Any, Any], known: tuple[str, ...]) -> None:
-    for name in raw:
-        if str(name) not in known:
-            raise doc.error((*key, str(name)), f"unknown key (known: {', '.join(known)})")
-
-
 def _endpoint(doc: YamlDoc, key: KeyPath, raw: Any,
               secrets: Mapping[str, str]) -> tuple[Endpoint, str]:
     if not isinstance(raw, dict):
         raise doc.error(key, "must be a mapping with url, secret and optionally events")
-    _known_keys(doc, key, raw, _ENDPOINT_KEYS)
+    known_keys(doc, key, raw, _ENDPOINT_KEYS)
     for name in ("url", "secret"):
         if raw.get(name) is None:
             raise doc.error((*key, name), "missing")

@@ -16,8 +16,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from balagh.config.yamlsrc import KeyPath, YamlDoc, load_yaml
-from balagh.routing.load.fields import known_keys, token
+from balagh.config.yamlsrc import KeyPath, YamlDoc, known_keys, load_yaml
+from balagh.routing.load.fields import token
 
 __all__ = ["DTMF_DIGITS", "RESERVED_KEYS", "ROUTE", "LongerTimeouts", "Menu", "Question",
            "load_menu"]

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from balagh.config.yamlsrc import KeyPath, YamlDoc, load_yaml
+from balagh.config.yamlsrc import KeyPath, YamlDoc, known_keys, load_yaml
 
 from .model import Supervisor, SupervisorTable
 from .pins import is_pin_hash
@@ -80,7 +80,7 @@ def load_supervisors(path: str | Path,
         return SupervisorTable(source=path)
     if not isinstance(top, dict):
         raise doc.error((), "must be a mapping with lockout and supervisors")
-    _known_keys(doc, (), top, _TOP_KEYS)
+    known_keys(doc, (), top, _TOP_KEYS)
     attempts, minutes = _lockout(doc, top.get("lockout"))
     raw = top.get("supervisors")
     if raw is None:
@@ -108,19 +108,13 @@ def load_supervisors(path: str | Path,
     return SupervisorTable(tuple(supervisors), attempts, minutes, path)
 
 
-def _known_keys(doc: YamlDoc, key: KeyPath, raw: dict[Any, Any], known: tuple[str, ...]) -> None:
-    for name in raw:
-        if str(name) not in known:
-            raise doc.error((*key, str(name)), f"unknown key (known: {', '.join(known)})")
-
-
 def _lockout(doc: YamlDoc, raw: Any) -> tuple[int, float]:
     default = SupervisorTable()
     if raw is None:
         return default.lockout_attempts, default.lockout_minutes
     if not isinstance(raw, dict):
         raise doc.error(("lockout",), "must be a mapping like {attempts: 5, minutes: 15}")
-    _known_keys(doc, ("lockout",), raw, _LOCKOUT_KEYS)
+    known_keys(doc, ("lockout",), raw, _LOCKOUT_KEYS)
     attempts = raw.get("attempts", default.lockout_attempts)
     if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
         raise doc.error(("lockout", "attempts"), f"must be a whole number of 1 or more, "
@@ -136,7 +130,7 @@ def _supervisor(doc: YamlDoc, key: KeyPath, raw: Any,
                 known_queues: frozenset[str] | None) -> Supervisor:
     if not isinstance(raw, dict):
         raise doc.error(key, "must be a mapping with " + ", ".join(_SUPERVISOR_KEYS))
-    _known_keys(doc, key, raw, _SUPERVISOR_KEYS)
+    known_keys(doc, key, raw, _SUPERVISOR_KEYS)
     for name in _SUPERVISOR_KEYS:
         if raw.get(name) is None:
             raise doc.error((*key, name), "missing" + _MISSING_HINTS[name])

@@ -7,23 +7,15 @@ an admin how to write the value instead.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from typing import Any
 
-from balagh.config.yamlsrc import KeyPath, YamlDoc
+from balagh.config.yamlsrc import KeyPath, YamlDoc, known_keys
 from balagh.routing.numbers import is_e164, normalise_number
 
 __all__ = ["TOKEN", "known_keys", "number", "positive", "token", "whole"]
 
 # Names go into Queue(<name>,...) and the overflow spec: no commas, spaces, ':' or '|'.
 TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
-
-
-def known_keys(doc: YamlDoc, key: KeyPath, raw: dict[Any, Any], known: Iterable[str]) -> None:
-    known = tuple(known)
-    for name in raw:
-        if str(name) not in known:
-            raise doc.error((*key, str(name)), f"unknown key (known: {', '.join(known)})")
 
 
 def token(doc: YamlDoc, key: KeyPath, value: Any) -> str:
