@@ -29,6 +29,9 @@ async def test_the_agent_hears_the_summary_before_the_caller(
         settings: Settings, pbx: Sandbox, running_app, ami) -> None:
     async with answered_call(ami, settings, CHILD_IN_DANGER) as (_caller, connect):
         whisper = await ami.getvar(connect["Channel"], "BALAGH_WHISPER")
+        summary = await ami.getvar(connect["Channel"], "BALAGH_SUMMARY")
+        # The agent's channel has the same line, for phones that display it.
+        assert summary and await ami.getvar(connect["DestChannel"], "BALAGH_SUMMARY") == summary
         reference = await ami.getvar(connect["Channel"], "BALAGH_REFERENCE")
         agent_heard = await agent_recording(ami, pbx, connect)
         await asyncio.sleep(2)  # a stretch of the caller's voice after the whisper

@@ -65,7 +65,7 @@ async def test_issue_example_routes_child_in_danger_to_child_protection(menu, ta
     assert call.languages == ["ar"]
     # The queue, its wait and the overflow chain (to the general line) for the dialplan.
     whisper = call.variables.pop("BALAGH_WHISPER")
-    summary = call.variables.pop("BALAGH_SUMMARY")
+    summary = call.variables.pop("__BALAGH_SUMMARY")  # inherited by the agent's channel
     assert call.variables == {"BALAGH_QUEUE": "child-protection", "BALAGH_PRIO": "10",
                               "BALAGH_REFERENCE": outcome.reference, "BALAGH_RULE": "child",
                               "BALAGH_QUEUE_WAIT": "90", "BALAGH_OVERFLOW": "queue:general"}

@@ -233,7 +233,9 @@ async def put_through(call: CallPort, menu: Menu, decision: Decision, record: Ca
         variables["BALAGH_QUEUE_WAIT"] = str(decision.wait)
     if summary is not None:
         variables["BALAGH_WHISPER"] = whisper_files(summary, handover.agent_language)
-        variables["BALAGH_SUMMARY"] = summary.text()
+        # Inherited ("__") by the agent's channel app_queue rings: phones that show channel
+        # variables show the report as it rings.
+        variables["__BALAGH_SUMMARY"] = summary.text()
     await call.set_variables(variables)
     log.info("call.routed", rule=decision.rule, queue=decision.queue, priority=decision.priority,
              overflow=variables["BALAGH_OVERFLOW"], ended=asked.ended.value,
