@@ -11,16 +11,20 @@ for this machine only; they are not test assertions.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import platform
+import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import timeit
 from dataclasses import replace
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from balagh.config import CONFIG_DIR, load_settings
@@ -36,6 +40,7 @@ from balagh.testcall import place_call
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 SEQUENTIAL_CALLS = 10
 BURST_CALLS = 20
+HANDOVER_CALLS = 20
 ADULT_WOMAN = ["2", "2", "2", "2", "1", "0"]
 
 
@@ -58,6 +63,64 @@ def rss_mib(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+class UnitReceiver:
+    """The unit's system for the handover benchmark: when each routed document arrived."""
+
+    def __init__(self) -> None:
+        self.routed_at: dict[str, datetime] = {}
+        self.arrived = threading.Condition()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                arrived = datetime.now(UTC)
+                document = json.loads(body)
+                if document["event"] == "routed":
+                    with receiver.arrived:
+                        receiver.routed_at[document["report"]["reference"]] = arrived
+                        receiver.arrived.notify_all()
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/reports"
+
+    def routed(self, reference: str, timeout: float) -> datetime:
+        with self.arrived:
+            self.arrived.wait_for(lambda: reference in self.routed_at, timeout)
+            return self.routed_at[reference]
+
+
+def last_key_at(settings, reference: str) -> datetime:
+    """When the app took the caller's last answer (its own clock, as stored)."""
+    with sqlite3.connect(f"file:{settings.database}?mode=ro", uri=True) as db:
+        stamp = db.execute("SELECT MAX(answered_at) FROM answers JOIN reports USING (call_id)"
+                           " WHERE reference = ?", (reference,)).fetchone()[0]
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+async def handover_latency(settings, out: list[str], unit: UnitReceiver) -> None:
+    """The caller's last key -> the unit's system holding the routed document."""
+    latencies = []
+    for _ in range(HANDOVER_CALLS):
+        result = await place_call(settings, settings.hotline, ADULT_WOMAN, ahead=True)
+        assert result.reference, result
+        arrived = await asyncio.to_thread(unit.routed, result.reference, 10)
+        latencies.append((arrived - last_key_at(settings, result.reference)).total_seconds())
+    out.append(f"| last key to the unit's system holding the routed document "
+               f"({HANDOVER_CALLS} calls) | median {statistics.median(latencies):.3f} s, "
+               f"p95 {pct(latencies, 0.95):.3f} s, max {max(latencies):.3f} s |")
 
 
 def pct(values: list[float], p: float) -> float:
@@ -132,7 +195,10 @@ def main() -> int:
     out: list[str] = []
     pure(out)
     asyncio.run(store_throughput(out))
+    unit = UnitReceiver()
     with tempfile.TemporaryDirectory() as data_dir:
+        handover = Path(data_dir) / "handover.yaml"
+        handover.write_text(f"endpoints:\n  '*':\n    - url: {unit.url}\n      secret: BENCH\n")
         settings = replace(load_settings(), data_dir=Path(data_dir))
         sandbox = Sandbox(settings)
         sandbox.install()
@@ -140,7 +206,9 @@ def main() -> int:
         log = open(Path(data_dir) / "app.log", "wb")
         app = subprocess.Popen([sys.executable, "-m", "balagh", "--log-json", "run"],
                                stdout=log, stderr=log,
-                               env={**os.environ, "BALAGH_DATA_DIR": data_dir})
+                               env={**os.environ, "BALAGH_DATA_DIR": data_dir,
+                                    "BALAGH_HANDOVER_FILE": str(handover),
+                                    "BALAGH_SECRET_BENCH": "bench-secret"})
         try:
             deadline = time.monotonic() + 30
             while b'"ari.connected"' not in (Path(data_dir) / "app.log").read_bytes():
@@ -148,6 +216,7 @@ def main() -> int:
                     raise RuntimeError("balagh run did not connect")
                 time.sleep(0.1)
             asyncio.run(calls(settings, out, app.pid))
+            asyncio.run(handover_latency(settings, out, unit))
         finally:
             app.terminate()
             app.wait(10)
