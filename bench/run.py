@@ -105,7 +105,8 @@ class UnitReceiver:
 def last_key_at(settings, reference: str) -> datetime:
     """When the app took the caller's last answer (its own clock, as stored)."""
     with sqlite3.connect(f"file:{settings.database}?mode=ro", uri=True) as db:
-        stamp = db.execute("SELECT MAX(answered_at) FROM answers JOIN reports USING (call_id)"
+        stamp = db.execute("SELECT MAX(answers.answered_at) FROM answers JOIN reports"
+                           " USING (call_id)"
                            " WHERE reference = ?", (reference,)).fetchone()[0]
     return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 

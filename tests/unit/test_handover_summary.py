@@ -73,8 +73,8 @@ async def test_repeat_calls_count_this_numbers_calls_in_30_days(store):
         at = T0 - timedelta(days=days_ago)
         CallRecord.start(store, CallInfo("old" + str(n), "x", info.caller, "800"),
                          lambda at=at: at, key)
+    await store.flush()  # the earlier calls are on disk when the new one comes in
     record = CallRecord.start(store, info, lambda: T0, key)
-    await store.flush()
     assert await record.repeat_calls() == 3
     withheld = CallRecord.start(store, CallInfo("c9", "x", None, "800"), lambda: T0, key)
     assert await withheld.repeat_calls() is None

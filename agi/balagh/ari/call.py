@@ -81,9 +81,11 @@ class AriCall:
         await self.set_variables({"CHANNEL(language)": language})
 
     async def set_variables(self, variables: dict[str, str]) -> None:
-        for name, value in variables.items():
-            await self._call(self._rest.channels.setChannelVar, channelId=self.info.call_id,
-                             variable=name, value=value)
+        # ARI sets one variable per request: send them together, not one round trip each.
+        await asyncio.gather(*(
+            self._call(self._rest.channels.setChannelVar, channelId=self.info.call_id,
+                       variable=name, value=value)
+            for name, value in variables.items()))
 
     async def get_variable(self, name: str) -> str | None:
         try:

@@ -39,6 +39,13 @@ class CallRecord:
         self.clock = clock
         self.answers: dict[str, str] = dict(answers or {})
         self.caller_hash = caller_hash
+        # The count does not depend on the answers: it is looked up while the caller answers.
+        self._repeat: asyncio.Future[int] | None = None
+        if caller_hash is not None:
+            self._repeat = asyncio.ensure_future(store.calls_from(
+                caller_hash, clock() - REPEAT_WINDOW, besides=call_id))
+            # A caller who hangs up first never asks: its outcome must not go unretrieved.
+            self._repeat.add_done_callback(lambda done: done.cancelled() or done.exception())
 
     @classmethod
     def start(cls, store: ReportStore, info: CallInfo, clock: Clock,
@@ -65,12 +72,10 @@ class CallRecord:
     async def repeat_calls(self) -> int | None:
         """This number's calls in the last 30 days, this one included; None when withheld
         or when the database does not answer at once (the call does not wait for it)."""
-        if self.caller_hash is None:
+        if self._repeat is None:
             return None
         try:
-            earlier = await asyncio.wait_for(self.store.calls_from(
-                self.caller_hash, self.clock() - REPEAT_WINDOW, besides=self.call_id),
-                REPEAT_LOOKUP_SECONDS)
+            earlier = await asyncio.wait_for(asyncio.shield(self._repeat), REPEAT_LOOKUP_SECONDS)
         except Exception as exc:
             log.warning("call.repeat_count_failed", error=f"{type(exc).__name__}: {exc}")
             return None

@@ -19,11 +19,14 @@ import asyncari
 
 from balagh.ami.client import AmiSession, wait_for_event
 from balagh.ami.queue_names import routing_queue
+from balagh.ari.call import http_status
 from balagh.config import Settings
 from balagh.testcall.result import CallResult
 
 # A person takes a moment after a prompt starts before pressing a key.
 KEY_DELAY_SECONDS = 0.3
+DTMF_ATTEMPTS = 5
+DTMF_RETRY_SECONDS = 0.2
 
 
 def _media_name(uri: str) -> str:
@@ -133,7 +136,17 @@ async def _converse(ari: Any, ami: AmiSession, ari_events: asyncio.Queue[dict[st
         result.timeline.append((time.monotonic() - (answered_at or started), kind, media))
 
     async def press(keys: str) -> None:
-        await ari.channels.sendDTMF(channelId=caller_leg, dtmf=keys, between=100, duration=100)
+        # Right after answer, under load, Asterisk may refuse DTMF on the leg for a moment
+        # (412: not ready yet); a person would simply press again.
+        for attempt in range(DTMF_ATTEMPTS):
+            try:
+                await ari.channels.sendDTMF(channelId=caller_leg, dtmf=keys, between=100,
+                                            duration=100)
+                break
+            except Exception as exc:
+                if http_status(exc) != 412 or attempt == DTMF_ATTEMPTS - 1:
+                    raise
+                await asyncio.sleep(DTMF_RETRY_SECONDS)
         result.sent.extend(keys)
 
     joined = asyncio.create_task(wait_for_event(ami_events, _reached_a_person, 3600))
