@@ -33,7 +33,6 @@ from .legs import (
 )
 from .tones import AGENT_HZ, CALLER_HZ, SUPERVISOR_HZ
 
-ELDERLY = "223220"          # English, no danger, elderly, female, Dubai, none: elderly-care
 PIN = "4321"  # also typed by the sandbox's test desk phone (balagh-test-desk)
 LISTEN_SECONDS = 4.0
 # A leg that hears the supervisor does so for about LISTEN_SECONDS; one that does not may

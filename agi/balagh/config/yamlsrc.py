@@ -136,6 +136,22 @@ def parse_yaml(text: str, path: str | Path = "<string>") -> YamlDoc:
     return YamlDoc(path=path, data=data, lines=lines)
 
 
+def load_optional_mapping(path: str | Path, keys: Iterable[str],
+                          what: str) -> tuple[YamlDoc, dict[Any, Any]] | None:
+    """An optional config file that is a mapping of `keys`; None if it is missing or empty
+    (the caller's defaults then apply). `what` names its keys in the error for a non-mapping."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    doc = load_yaml(path)
+    if doc.data is None:
+        return None
+    if not isinstance(doc.data, dict):
+        raise doc.error((), f"must be a mapping with {what}")
+    known_keys(doc, (), doc.data, keys)
+    return doc, doc.data
+
+
 def known_keys(doc: YamlDoc, key: KeyPath, raw: dict[Any, Any], known: Iterable[str]) -> None:
     """Every key of the mapping `raw` at `key` is one of `known`, else a ConfigError there."""
     known = tuple(known)

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from balagh.config import SECRET_PREFIX
-from balagh.config.yamlsrc import KeyPath, YamlDoc, known_keys, load_yaml
+from balagh.config.yamlsrc import KeyPath, YamlDoc, known_keys, load_optional_mapping
 
 from .document import EVENTS
 
@@ -67,15 +67,10 @@ def load_handover(path: str | Path, known_queues: frozenset[str] | None = None,
     `secrets`: variables holding the secrets' values, BALAGH_SECRET_<NAME> (default the
     environment; config.secret_values adds the secrets file)."""
     path = Path(path)
-    if not path.exists():
+    loaded = load_optional_mapping(path, _TOP_KEYS, "endpoints")
+    if loaded is None:
         return HandoverConfig(source=path)
-    doc = load_yaml(path)
-    top = doc.data
-    if top is None:
-        return HandoverConfig(source=path)
-    if not isinstance(top, dict):
-        raise doc.error((), "must be a mapping with endpoints")
-    known_keys(doc, (), top, _TOP_KEYS)
+    doc, top = loaded
     raw = top.get("endpoints")
     if raw is None:
         return HandoverConfig(source=path)

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from balagh.config.yamlsrc import KeyPath, YamlDoc, known_keys, load_yaml
+from balagh.config.yamlsrc import KeyPath, YamlDoc, known_keys, load_optional_mapping
 
 from .model import Supervisor, SupervisorTable
 from .pins import is_pin_hash
@@ -72,15 +72,10 @@ def load_supervisors(path: str | Path,
 
     With `known_queues` (the routing table's), every queue named must be one of them."""
     path = Path(path)
-    if not path.exists():
+    loaded = load_optional_mapping(path, _TOP_KEYS, "lockout and supervisors")
+    if loaded is None:
         return SupervisorTable(source=path)
-    doc = load_yaml(path)
-    top = doc.data
-    if top is None:
-        return SupervisorTable(source=path)
-    if not isinstance(top, dict):
-        raise doc.error((), "must be a mapping with lockout and supervisors")
-    known_keys(doc, (), top, _TOP_KEYS)
+    doc, top = loaded
     attempts, minutes = _lockout(doc, top.get("lockout"))
     raw = top.get("supervisors")
     if raw is None:
