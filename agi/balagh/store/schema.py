@@ -124,7 +124,45 @@ ALTER TABLE reports ADD COLUMN caller_hash TEXT;
 CREATE INDEX reports_caller_hash ON reports (caller_hash, started_at);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
+# v7: nothing lost, everything counted (issue 12).
+# - report_events: the append-only timeline of each report, in time order;
+# - reports.typed_ahead / gave_up_in: what the statistics split and count by;
+# - spool_applied: ids of writes replayed from the spool file, so each lands exactly once;
+# - maintenance_runs: every purge, redact, vacuum and backup, with the rows really changed.
+_V7 = """
+CREATE TABLE report_events (
+    id      INTEGER PRIMARY KEY,
+    call_id TEXT    NOT NULL,   -- reports.call_id (Asterisk's Uniqueid of the caller)
+    at      TEXT    NOT NULL,
+    kind    TEXT    NOT NULL,   -- answer | routed | queue_join | overflow | answered | ...
+    detail  TEXT                -- a JSON object, never a caller's number
+);
+CREATE INDEX report_events_call ON report_events (call_id, at, id);
+CREATE INDEX report_events_kind ON report_events (kind, at);
+
+-- 1 when the caller's last key came before the prompt asked for it, 0 when not
+ALTER TABLE reports ADD COLUMN typed_ahead INTEGER;
+-- the question being asked when a caller hung up in the IVR
+ALTER TABLE reports ADD COLUMN gave_up_in TEXT;
+CREATE INDEX reports_routed_at ON reports (routed_at);
+
+CREATE TABLE spool_applied (
+    id         TEXT PRIMARY KEY,  -- the write's id in the spool file
+    applied_at TEXT NOT NULL
+);
+
+CREATE TABLE maintenance_runs (
+    id       INTEGER PRIMARY KEY,
+    at       TEXT    NOT NULL,
+    action   TEXT    NOT NULL,  -- purge | redact | vacuum | backup
+    before   TEXT,              -- the cut-off, for purge and redact
+    rows     INTEGER,           -- rows really changed
+    outcome  TEXT    NOT NULL,  -- done | failed
+    detail   TEXT
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
 VERSION = len(MIGRATIONS)
 
 
