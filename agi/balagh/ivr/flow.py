@@ -22,8 +22,8 @@ import structlog
 from balagh.handover.summary import (
     HandoverSettings,
     HandoverSummary,
+    agent_variables,
     summarise,
-    whisper_files,
 )
 from balagh.ivr.ask import Outcome, ask
 from balagh.ivr.geolocation import geolocated_emirate
@@ -219,7 +219,7 @@ async def put_through(call: CallPort, menu: Menu, decision: Decision, record: Ca
                       asked: MenuResult, summary: HandoverSummary | None = None,
                       handover: HandoverSettings = NO_HANDOVER) -> None:
     """Hand the call to the dialplan's queue with everything the queue needs to know,
-    and what the answering agent hears before the caller (BALAGH_WHISPER)."""
+    and what the answering agent hears before the caller (BALAGH_WHISPER_<queue>)."""
     record.decision(decision)
     # Variables first: if anything fails after this, the dialplan still knows the queue.
     variables = {
@@ -232,7 +232,9 @@ async def put_through(call: CallPort, menu: Menu, decision: Decision, record: Ca
     if decision.wait:
         variables["BALAGH_QUEUE_WAIT"] = str(decision.wait)
     if summary is not None:
-        variables["BALAGH_WHISPER"] = whisper_files(summary, handover.agent_language)
+        # Per queue of the chain (BALAGH_WHISPER_<queue>, BALAGH_ACCEPT_<queue>): the
+        # dialplan picks the one of the queue the caller waits in.
+        variables.update(agent_variables(summary, decision, handover))
         # Inherited ("__") by the agent's channel app_queue rings: phones that show channel
         # variables show the report as it rings.
         variables["__BALAGH_SUMMARY"] = summary.text()
