@@ -27,12 +27,12 @@ from . import queries as reads
 from . import writer as writes
 from .audit import MonitorAudit
 from .calls import CallRecorder
-from .outbox import OutboxRows
 from .events import TimelineEvent
+from .outbox import OutboxRows
 from .queries import Answer, Delivery, MonitorEvent, Queries, Report, TableLoad
-from .search import ReportSearch
 from .retention import Retention
 from .schema import migrate
+from .search import ReportSearch
 from .writer import Writer
 
 log = structlog.get_logger()
