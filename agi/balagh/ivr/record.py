@@ -92,7 +92,7 @@ class CallRecord:
                                  typed_ahead=asked.typed_ahead)
 
     def language(self, language: str) -> None:
-        self.store.set_language(call_id=self.call_id, language=language)
+        self.store.set_language(call_id=self.call_id, language=language, at=self.clock())
 
     def location(self, location: Location) -> None:
         self.store.set_location(call_id=self.call_id, emirate=location.emirate,

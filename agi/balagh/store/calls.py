@@ -83,10 +83,10 @@ class CallRecorder:
 
         self._submit("record_answer", call_id, build)
 
-    def set_language(self, *, call_id: str, language: str) -> None:
-        # No time is passed in; the app's clock, still not the database's.
+    def set_language(self, *, call_id: str, language: str, at: datetime | None = None) -> None:
+        # Without a time, the app's clock: still not the database's.
         def build() -> list[Statement]:
-            when = now()
+            when = now() if at is None else iso(at)
             return [("UPDATE reports SET language = ?, updated_at = ? WHERE call_id = ?",
                      (language, when, call_id)),
                     event(call_id, when, EventKind.LANGUAGE, {"language": language})]

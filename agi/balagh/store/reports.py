@@ -13,9 +13,10 @@ The methods below forward to those parts, so a caller needs only the store.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 import structlog
@@ -27,6 +28,7 @@ from . import queries as reads
 from . import writer as writes
 from .audit import MonitorAudit
 from .calls import CallRecorder
+from .disclosures import record_numbers_shown
 from .events import TimelineEvent
 from .outbox import OutboxRows
 from .queries import Answer, Delivery, MonitorEvent, Queries, Report, TableLoad
@@ -124,8 +126,8 @@ class ReportStore:
         self.calls.record_answer(call_id=call_id, question=question, value=value, key=key,
                                  attempt=attempt, at=at, typed_ahead=typed_ahead)
 
-    def set_language(self, *, call_id: str, language: str) -> None:
-        self.calls.set_language(call_id=call_id, language=language)
+    def set_language(self, *, call_id: str, language: str, at: datetime | None = None) -> None:
+        self.calls.set_language(call_id=call_id, language=language, at=at)
 
     def set_location(self, *, call_id: str, emirate: str | None, source: str,
                      at: datetime) -> None:
@@ -184,6 +186,11 @@ class ReportStore:
         self.audit.record_monitor(at=at, action=action, session=session, supervisor=supervisor,
                                   phone=phone, reference=reference, agent=agent, mode=mode,
                                   detail=detail)
+
+    def record_numbers_shown(self, *, at: datetime, user: str, filters: Mapping[str, Any],
+                             rows: int) -> None:
+        """Someone asked for callers' numbers in full (disclosures.py)."""
+        record_numbers_shown(self.writer, at=at, user=user, filters=filters, rows=rows)
 
     # ------------------------------------------------------ reads (queries.py)
 
