@@ -202,3 +202,21 @@ async def test_timeline_is_in_time_order_and_unknown_kinds_survive(store: Report
                                              "from-the-future"]
     assert events[-1].detail == {"raw": "x"}
     assert await store.timeline("no-such-report") == []
+
+
+async def test_handover_delivered_or_given_up_goes_on_the_timeline(store: ReportStore) -> None:
+    start(store)
+    for event in ("routed", "answered", "ended"):
+        store.queue_delivery(key=f"1234566:{event}", url="https://unit.example/in?t=SECRET",
+                             event=event, reference="1234566", body="{}", at=at(13))
+    await store.flush()
+    routed, answered, ended = await store.due_deliveries(at(13), 10)
+    await store.delivery_done(routed.id, at(14))
+    await store.delivery_failed(answered.id, at(30), "HTTP 503", at(90), give_up=False)
+    await store.delivery_failed(ended.id, at(31), "HTTP 503", at(91), give_up=True)
+    events = steps(await store.timeline("c1"))
+    assert events[1:] == [
+        ("handover", {"attempts": 1, "event": "routed", "outcome": "delivered"}),
+        ("handover", {"attempts": 1, "event": "ended", "outcome": "failed"}),
+    ]  # a retry to come is the outbox's business, not the report's
+    assert "SECRET" not in str(events)

@@ -32,6 +32,7 @@ class EventKind(StrEnum):
     SUPERVISOR_START = "supervisor_start"  # supervisor, mode, session
     SUPERVISOR_MODE = "supervisor_mode"    # supervisor, mode, session
     SUPERVISOR_END = "supervisor_end"      # supervisor, mode, session
+    HANDOVER = "handover"            # event, outcome (delivered | failed), attempts
 
 
 @dataclass(frozen=True, slots=True)
