@@ -58,7 +58,9 @@ async def timeline_until(settings: Settings, call_id: str, last_kind: str
 
 
 def kinds(steps: list[tuple[str, dict[str, Any]]]) -> list[str]:
-    return [kind for kind, _ in steps]
+    """The steps' kinds, without deliveries to the unit's receiver (every e2e queue has
+    one): they interleave with the call's own steps at the receiver's pace."""
+    return [kind for kind, _ in steps if kind != "handover"]
 
 
 def first(steps: list[tuple[str, dict[str, Any]]], kind: str) -> dict[str, Any]:
@@ -69,8 +71,13 @@ async def test_answered_call(settings, running_app):
     result = await place_call(settings, "800700", CHILD_IN_DANGER.split(","), wait_agent=True)
     assert result.agent_answered
     steps = await timeline_until(settings, result.hotline_id, "end")
-    assert kinds(steps) == ["started", "answer", "language", *["answer"] * 5, "location",
-                            "routing", "status", "queue_join", "agent_answer", "end"]
+    # The app stamps "routed" when the dialplan has the call; app_queue may be quicker.
+    seen = kinds(steps)
+    assert any(kind == "handover" for kind, _ in steps)
+    assert seen[:10] == ["started", "answer", "language", *["answer"] * 5, "location",
+                         "routing"], seen
+    assert sorted(seen[10:12]) == ["queue_join", "status"], seen
+    assert seen[12:] == ["agent_answer", "end"], seen
     assert first(steps, "routing") == {"rule": "child", "queue": "child-protection",
                                        "priority": 10, "danger": True}
     assert first(steps, "queue_join")["queue"] == "child-protection"
@@ -96,7 +103,8 @@ async def test_abandoned_in_the_queue(settings, running_app):
         result = await place_call(settings, "800700", ADULT_MAN, ahead=True)
         assert result.queue == "general"
         steps = await timeline_until(settings, result.hotline_id, "abandon")
-    assert kinds(steps)[-3:] == ["status", "queue_join", "abandon"]
+    assert sorted(kinds(steps)[-3:-1]) == ["queue_join", "status"]
+    assert kinds(steps)[-1] == "abandon"
     assert first(steps, "abandon")["queue"] == "general"
     assert first(steps, "abandon")["wait_seconds"] >= 0
     report = report_by_call(settings, result.hotline_id,
