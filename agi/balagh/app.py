@@ -20,7 +20,9 @@ from balagh.handover.outbox import Outbox
 from balagh.handover.summary import HandoverSettings
 from balagh.ivr.flow import RoutingContext, handle_call, resume_call
 from balagh.ivr.menu import load_menu
+from balagh.orphans import take_back
 from balagh.routing.load import LiveTable, load_locations
+from balagh.sounds.files import prompt_seconds
 from balagh.store.reports import ReportStore
 from balagh.supervise.session import Request, Supervision
 from balagh.supervise.snoop import SNOOP_ARG
@@ -93,17 +95,11 @@ async def run_app(settings: Settings, *, banner_text: bool = False) -> int:
                           handover=handover)
 
     async def on_orphan(call: AriCall) -> None:
-        if call.info.channel.startswith("Snoop/"):
-            await call.hangup()  # a monitoring session of the app before the restart
-            return
-        if await call.get_variable("BALAGH_ROLE") == "supervisor":
-            # A supervisor caught in the app by a restart: the dialplan tells them so.
-            await call.continue_in_dialplan()
-            return
-        await resume_call(call, menu, routing.current, store, context=context,
-                          handover=handover)
+        await take_back(call, lambda caller: resume_call(
+            caller, menu, routing.current, store, context=context, handover=handover))
 
-    application = AriApplication(settings.ari, on_call, orphan_handler=on_orphan)
+    application = AriApplication(settings.ari, on_call, orphan_handler=on_orphan,
+                                 prompt_seconds=prompt_seconds(settings.sounds_dir).get)
     supervision.rest = application.rest
     runner = asyncio.create_task(application.run())
     watcher = asyncio.create_task(routing.watch())

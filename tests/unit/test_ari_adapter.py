@@ -303,7 +303,8 @@ async def test_stasis_start_creates_a_call_and_runs_the_handler():
     assert call is app.calls["c1"]
     assert call.info == CallInfo(call_id="c1", channel="PJSIP/trunk-c1", caller="0501234567",
                                  hotline="800222", args=("800222",))
-    assert call._rest.channels is rest.channels
+    await call.answer()  # through the application's client of the moment
+    assert rest.channels.named("answer") == [{"channelId": "c1"}]
     handler.release.set()
     await app.drain(1.0)
     assert app.calls == {}  # forgotten once the handler returns
@@ -467,10 +468,19 @@ async def test_a_call_in_progress_goes_on_over_the_new_connection():
     await until(lambda: handler.calls)
     call = handler.calls[0]
     app.client = None  # the connection dropped
-    with pytest.raises(AriUnavailable):
-        await call.answer()
+    # A request made meanwhile waits for the reconnect, then goes over the new client.
+    answering = asyncio.create_task(call.answer())
+    await asyncio.sleep(0.05)
+    assert not answering.done()
     new = FakeRest()
     app.client = new  # reconnected
-    await call.answer()
+    await asyncio.wait_for(answering, 1.0)
     assert new.channels.named("answer") == [{"channelId": "c1"}]
     assert old.channels.named("answer") == []
+
+
+async def test_without_a_reconnect_a_request_gives_up_after_the_wait():
+    app, _ = make_app(RecordingHandler())
+    app.client = None
+    with pytest.raises(AriUnavailable):
+        await app.current_client(wait=0.05)

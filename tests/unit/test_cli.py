@@ -13,8 +13,8 @@ from balagh.cli.common import print_fields, table_lines
 from balagh.config import Settings
 from balagh.testcall import CallResult
 
-COMMANDS = ["run", "pbx", "call", "reports", "sounds", "ivr", "routes", "supervisors", "monitor",
-            "outbox"]
+COMMANDS = ["run", "watchdog", "pbx", "call", "reports", "sounds", "ivr", "routes", "supervisors",
+            "monitor", "outbox"]
 
 
 def _commands(parser: argparse.ArgumentParser) -> list[str]:
@@ -28,6 +28,7 @@ def test_every_command_group_is_registered_in_order():
 
 @pytest.mark.parametrize(("argv", "func"), [
     (["run"], "_run"),
+    (["watchdog", "--grace", "3"], "_watchdog"),
     (["pbx", "status"], "_pbx"),
     (["call", "--digits", "1,2"], "_call"),
     (["reports", "R-1"], "_reports"),

@@ -6,6 +6,11 @@ behind. Each call is served by its own task. After every (re)connect, channels
 that were already in the app (their StasisStart was lost) are taken back.
 Calls hold the application's current client (CurrentClient), not the one they
 started with, so a call in progress goes on over the new connection.
+
+While connected, the app beats a heartbeat into an Asterisk global variable
+(liveness.py): the watchdog, a separate process, takes callers out of the app only
+when the heartbeat has stopped. A heartbeat that cannot be written ends the session
+(a half-open connection), and keep_up connects again.
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ from typing import Any
 import asyncari
 import structlog
 
-from balagh.ari.call import AriCall
+from balagh.ari.call import AriCall, PromptSeconds
+from balagh.ari.liveness import WATCHDOG_FENCE_SECONDS, Heartbeat, in_stasis_of, stasis_args
 from balagh.config import AriSettings
 from balagh.ivr.port import CallInfo
 from balagh.supervised import DEFAULT_BACKOFF, Backoff, MarkUp, keep_up
@@ -27,8 +33,14 @@ log = structlog.get_logger(__name__)
 CallHandler = Callable[[AriCall], Awaitable[object]]
 WITHHELD = frozenset({"", "anonymous", "restricted", "unavailable", "unknown", "private"})
 # Events for a channel that entered the app reach the reader before the HTTP answer
-# listing it; this grace lets them arrive before a channel is counted as an orphan.
-RECONCILE_GRACE_SECONDS = 1.0
+# listing it; this grace lets them arrive before a channel is counted as an orphan. It
+# also fences off the watchdog: it outlasts any move the watchdog began before it saw
+# this connection's first heartbeat.
+RECONCILE_GRACE_SECONDS = WATCHDOG_FENCE_SECONDS
+
+
+class WebsocketClosed(ConnectionError):
+    """Asterisk (or the network) closed the event websocket."""
 
 
 async def _continue(call: AriCall) -> None:
@@ -38,6 +50,14 @@ async def _continue(call: AriCall) -> None:
 def caller_number(channel: dict[str, Any]) -> str | None:
     number = str((channel.get("caller") or {}).get("number") or "").strip()
     return None if number.lower() in WITHHELD else number
+
+
+def call_info(channel: dict[str, Any], args: list[Any]) -> CallInfo:
+    """What a call knows about itself, from ARI's channel JSON and its Stasis() arguments."""
+    hotline = str(args[0]) if args else str((channel.get("dialplan") or {}).get("exten", ""))
+    return CallInfo(call_id=str(channel["id"]), channel=str(channel.get("name", "")),
+                    caller=caller_number(channel), hotline=hotline or None,
+                    args=tuple(str(arg) for arg in args))
 
 
 def event_channel_id(event: dict[str, Any]) -> str | None:
@@ -53,26 +73,44 @@ def event_channel_id(event: dict[str, Any]) -> str | None:
 
 
 class AriUnavailable(RuntimeError):
-    """No ARI connection at the moment (between a drop and the reconnect)."""
+    """No ARI connection, and none came back within RECONNECT_WAIT_SECONDS."""
+
+
+# A request made while the connection is down waits this long for the next one (the first
+# reconnect comes within 100 ms): a short drop costs a call a moment, not its route.
+RECONNECT_WAIT_SECONDS = 5.0
 
 
 class CurrentClient:
-    """The REST side of whichever ARI connection is up now, for the calls to use."""
+    """The REST side of whichever ARI connection is up now, for the calls to use:
+    `rest.channels.answer(...)` goes to the client of the moment, waiting for one if the
+    connection is being re-made."""
 
     def __init__(self, application: AriApplication) -> None:
         self._application = application
 
-    def __getattr__(self, name: str) -> Any:
-        client = self._application.client
-        if client is None:
-            raise AriUnavailable("not connected to ARI")
-        return getattr(client, name)
+    def __getattr__(self, name: str) -> _CurrentRepository:
+        return _CurrentRepository(self._application, name)
+
+
+class _CurrentRepository:
+    def __init__(self, application: AriApplication, name: str) -> None:
+        self._application = application
+        self._name = name
+
+    def __getattr__(self, operation: str) -> Callable[..., Awaitable[Any]]:
+        async def request(**params: Any) -> Any:
+            client = await self._application.current_client()
+            return await getattr(getattr(client, self._name), operation)(**params)
+
+        return request
 
 
 class AriApplication:
     def __init__(self, settings: AriSettings, handler: CallHandler,
                  *, orphan_handler: CallHandler | None = None,
-                 backoff: Backoff = DEFAULT_BACKOFF) -> None:
+                 backoff: Backoff = DEFAULT_BACKOFF,
+                 prompt_seconds: PromptSeconds | None = None) -> None:
         self.settings = settings
         self.handler = handler
         # A call found in the app after a (re)connect: its StasisStart went with the old
@@ -80,10 +118,34 @@ class AriApplication:
         self.orphan_handler = orphan_handler or _continue
         self.backoff = backoff
         self.calls: dict[str, AriCall] = {}
+        self.prompt_seconds = prompt_seconds
         self.connected = asyncio.Event()
-        self.client: Any = None
+        self._client: Any = None
+        self._client_up = asyncio.Event()
         self.rest = CurrentClient(self)  # for calls, and anyone acting for them
         self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def client(self) -> Any:
+        """The connected asyncari client, or None between a drop and the reconnect."""
+        return self._client
+
+    @client.setter
+    def client(self, client: Any) -> None:
+        self._client = client
+        if client is None:
+            self._client_up.clear()
+        else:
+            self._client_up.set()
+
+    async def current_client(self, wait: float = RECONNECT_WAIT_SECONDS) -> Any:
+        """The client of the moment, waiting up to `wait` seconds for a reconnect."""
+        while self._client is None:
+            try:
+                await asyncio.wait_for(self._client_up.wait(), wait)
+            except TimeoutError:
+                raise AriUnavailable("not connected to ARI") from None
+        return self._client
 
     async def run(self) -> None:
         """Serve calls until cancelled, reconnecting whenever the websocket drops."""
@@ -95,15 +157,25 @@ class AriApplication:
                                         self.settings.username,
                                         self.settings.password) as client:
                 self.client = client
+                heartbeat = Heartbeat(client, self.settings.app)
+                await heartbeat.beat()  # the watchdog stands back from here on
                 self.connected.set()
                 mark_up()
                 log.info("ari.connected", url=self.settings.url, app=self.settings.app)
                 self._spawn(self._reconcile(client))
-                async for message in client:
-                    self.dispatch(getattr(message, "_orig_msg", message))
+                # Either ending ends the session: the websocket closed, or the heartbeat
+                # could not be written (a half-open connection the websocket never noticed).
+                async with asyncio.TaskGroup() as session:
+                    session.create_task(self._read(client))
+                    session.create_task(heartbeat.run())
         finally:
             self.connected.clear()
             self.client = None
+
+    async def _read(self, client: Any) -> None:
+        async for message in client:
+            self.dispatch(getattr(message, "_orig_msg", message))
+        raise WebsocketClosed("the ARI websocket closed")
 
     def dispatch(self, event: dict[str, Any]) -> None:
         """Hand one event to its call. Sync and quick by design."""
@@ -119,13 +191,8 @@ class AriApplication:
             call.on_event(event)
 
     def _start_call(self, event: dict[str, Any], handler: CallHandler | None = None) -> None:
-        channel = event["channel"]
-        args = event.get("args") or []
-        hotline = str(args[0]) if args else str((channel.get("dialplan") or {}).get("exten", ""))
-        info = CallInfo(call_id=str(channel["id"]), channel=str(channel.get("name", "")),
-                        caller=caller_number(channel), hotline=hotline or None,
-                        args=tuple(str(arg) for arg in args))
-        call = AriCall(info, self.rest)
+        info = call_info(event["channel"], event.get("args") or [])
+        call = AriCall(info, self.rest, self.prompt_seconds)
         self.calls[info.call_id] = call
         self._spawn(self._serve(call, handler or self.handler))
 
@@ -151,13 +218,18 @@ class AriApplication:
         for channel_id in channel_ids:
             if channel_id in self.calls:
                 continue
-            log.warning("ari.orphan_taken_back", call_id=channel_id)
             try:
-                channel = await client.channels.get(channelId=channel_id)
-                self._start_call({"channel": dict(getattr(channel, "json", channel))},
-                                 self.orphan_handler)
+                channel = dict(getattr(found := await client.channels.get(channelId=channel_id),
+                                       "json", found))
             except Exception as exc:  # gone meanwhile, or ARI refused: nothing to serve
                 log.warning("ari.orphan_failed", call_id=channel_id, error=str(exc))
+                continue
+            if not in_stasis_of(channel, self.settings.app):
+                log.info("ari.orphan_moved_already", call_id=channel_id)  # the watchdog
+                continue
+            log.warning("ari.orphan_taken_back", call_id=channel_id)
+            self._start_call({"channel": channel, "args": stasis_args(channel)},
+                             self.orphan_handler)
 
     def _spawn(self, coro: Awaitable[None]) -> None:
         task = asyncio.ensure_future(coro)

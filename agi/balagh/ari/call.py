@@ -21,16 +21,25 @@ from balagh.ivr.port import CallGone, CallInfo
 log = structlog.get_logger(__name__)
 
 GONE_EVENTS = frozenset({"StasisEnd", "ChannelDestroyed", "ChannelHangupRequest"})
-# Longest a single prompt may take before we stop waiting for its end event.
-PLAYBACK_GUARD_SECONDS = 300.0
+# How long a playback may outlast its prompts' own length before we stop waiting for its
+# end event (lost, say, with a dropped websocket); a prompt of unknown length counts as
+# UNKNOWN_PROMPT_SECONDS.
+PLAYBACK_MARGIN_SECONDS = 5.0
+UNKNOWN_PROMPT_SECONDS = 30.0
+# Longest one ARI request may take, a wait for a reconnect included.
+REQUEST_TIMEOUT_SECONDS = 10.0
+
+PromptSeconds = Callable[[str], float | None]
 
 Rest = Callable[..., Awaitable[Any]]
 
 
 class AriCall:
-    def __init__(self, info: CallInfo, rest: AriRest) -> None:
+    def __init__(self, info: CallInfo, rest: AriRest,
+                 prompt_seconds: PromptSeconds | None = None) -> None:
         self.info = info
         self._rest = rest
+        self._prompt_seconds = prompt_seconds or (lambda _sound: None)
         self._digits: deque[str] = deque()
         self._playing: set[str] = set()
         self._finished_playbacks: set[str] = set()
@@ -138,7 +147,8 @@ class AriCall:
                 return playback_id in self._finished_playbacks or (
                     interruptible and bool(self._digits))
 
-            await self._wait_until(done, PLAYBACK_GUARD_SECONDS)
+            if not await self._wait_until(done, self.playback_bound(sounds)):
+                log.warning("ari.playback_end_lost", playback=playback_id)
         finally:
             self._playing.discard(playback_id)
         if playback_id in self._finished_playbacks:
@@ -149,6 +159,12 @@ class AriCall:
             await self._rest.playbacks.stop(playbackId=playback_id)
         except Exception as exc:  # it may have finished on its own meanwhile
             log.debug("ari.playback_stop_failed", error=str(exc))
+
+    def playback_bound(self, sounds: Sequence[str]) -> float:
+        """The longest wait for `sounds` to finish playing."""
+        known = (self._prompt_seconds(sound) for sound in sounds)
+        return sum(UNKNOWN_PROMPT_SECONDS if seconds is None else seconds
+                   for seconds in known) + PLAYBACK_MARGIN_SECONDS
 
     async def continue_in_dialplan(self) -> None:
         await self._call(self._rest.channels.continueInDialplan, channelId=self.info.call_id)
@@ -170,7 +186,7 @@ class AriCall:
         if self.gone:
             raise CallGone(self.info.call_id)
         try:
-            return await operation(**params)
+            return await asyncio.wait_for(operation(**params), REQUEST_TIMEOUT_SECONDS)
         except Exception as exc:
             if self.gone:
                 raise CallGone(self.info.call_id) from exc

@@ -18,13 +18,15 @@ from balagh.cli import (
     run,
     sounds,
     supervisors,
+    watchdog,
 )
 from balagh.config import load_settings
 from balagh.config.yamlsrc import ConfigError
 from balagh.logs import setup_logging
 
 # Each command group adds its parser(s) and sets `func(settings, args) -> exit status`.
-COMMANDS = (run, pbx, call, reports, sounds, ivr, routes, supervisors, monitor, outbox)
+COMMANDS = (run, watchdog, pbx, call, reports, sounds, ivr, routes, supervisors, monitor,
+            outbox)
 
 
 def build_parser() -> argparse.ArgumentParser:

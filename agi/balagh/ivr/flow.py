@@ -53,6 +53,9 @@ NO_HANDOVER = HandoverSettings()
 TYPING_PAUSE_SECONDS = 0.4
 
 
+RESUMED_BY_APP = "resumed after the app restarted"
+
+
 class MenuEnd(enum.Enum):
     """How the questions ended."""
 
@@ -71,6 +74,7 @@ class MenuResult:
     # danger key) already waiting when its question came up, so its prompt never started?
     # None when no key ended it (a default after silence, no answer, resumed).
     last_key_typed_ahead: bool | None = None
+    reason: str | None = None      # with RESUMED: who took the caller back, and why
 
     @property
     def detail(self) -> str | None:
@@ -79,7 +83,7 @@ class MenuResult:
             MenuEnd.COMPLETED: None,
             MenuEnd.DANGER_KEY: "danger-key",
             MenuEnd.NO_ANSWER: f"no-answer:{self.question}",
-            MenuEnd.RESUMED: "resumed after the app restarted",
+            MenuEnd.RESUMED: self.reason or RESUMED_BY_APP,
         }[self.ended]
 
     @property
@@ -126,17 +130,20 @@ async def handle_call(call: CallPort, menu: Menu, table: Table, store: ReportSto
 
 async def resume_call(call: CallPort, menu: Menu, table: Table, store: ReportStore,
                       *, clock: Clock = utcnow, context: RoutingContext | None = None,
-                      handover: HandoverSettings = NO_HANDOVER) -> CallOutcome:
+                      handover: HandoverSettings = NO_HANDOVER,
+                      reason: str = RESUMED_BY_APP) -> CallOutcome:
     """A caller who was in the menu when the app went away (crash, restart, network).
 
-    Asterisk kept the channel in the app; the new connection finds it. It is routed at
-    once by the answers stored so far, so a child who had said "child" still reaches
-    child protection, not just the general line."""
+    Asterisk kept the channel in the app; the new connection (or the watchdog, `reason`
+    says which) finds it. It is routed at once by the answers stored so far, so a child
+    who had said "child" still reaches child protection, not just the general line. It
+    needs no ARI events: variables are set and the call continues, nothing is played."""
     record = await CallRecord.resume(store, call.info, clock, handover.caller_key)
-    log.warning("call.resume", call_id=call.info.call_id, answers=sorted(record.answers))
+    log.warning("call.resume", call_id=call.info.call_id, answers=sorted(record.answers),
+                reason=reason)
 
     async def already_asked(_record: CallRecord) -> MenuResult:
-        return MenuResult(MenuEnd.RESUMED)
+        return MenuResult(MenuEnd.RESUMED, reason=reason)
 
     return await _serve(call, menu, table, record, already_asked,
                         context or RoutingContext(), handover)
@@ -252,7 +259,8 @@ async def put_through(call: CallPort, menu: Menu, decision: Decision, record: Ca
     log.info("call.routed", rule=decision.rule, queue=decision.queue, priority=decision.priority,
              overflow=variables["BALAGH_OVERFLOW"], ended=asked.ended.value,
              typed_ahead=asked.typed_ahead)
-    if decision.announce and asked.ended is not MenuEnd.DANGER_KEY:
+    # A caller in danger, or taken back after waiting in silence, wants a person now.
+    if decision.announce and asked.ended not in (MenuEnd.DANGER_KEY, MenuEnd.RESUMED):
         await call.play([decision.announce])
     if not asked.straight_through:
         await read_back(call, menu, record.reference)

@@ -35,3 +35,17 @@ def copy_atomic(source: Path, target: Path) -> None:
 
 
 __all__ = ["audio_path", "copy_atomic", "missing_audio"]
+
+
+def prompt_seconds(sounds_dir: str | Path) -> dict[str, float]:
+    """How long each prompt plays, in its longest language: a bound for waiting on it."""
+    from balagh.sounds.wav import AudioError, inspect_wav
+
+    longest: dict[str, float] = {}
+    for path in Path(sounds_dir).glob("*/balagh/*.wav"):
+        try:
+            seconds = inspect_wav(path).duration
+        except AudioError:
+            continue  # `balagh sounds check` reports it; the guard's default applies
+        longest[path.stem] = max(seconds, longest.get(path.stem, 0.0))
+    return longest

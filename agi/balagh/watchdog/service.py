@@ -1,0 +1,95 @@
+"""`balagh watchdog` put together: its own ARI connection, the report store, the routing.
+
+It connects to ARI as its own Stasis app (`<app>-watchdog`, so it never receives the
+hotline's calls) and routes a silent app's callers exactly as the app would route a
+caller it takes back after a restart (ivr.flow.resume_call): by the stored answers,
+with the same whisper, report and handover events (queued in the outbox, which the app
+delivers once it is back). If the routing table cannot be read, the caller still goes
+on to the dialplan, which sends them to the general line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from dataclasses import replace
+
+import structlog
+
+from balagh.ari.app import AriApplication
+from balagh.ari.call import AriCall
+from balagh.config import Settings, secret_values
+from balagh.handover.callers import caller_hash_key
+from balagh.handover.load import HandoverConfig, load_handover
+from balagh.handover.outbox import Outbox
+from balagh.handover.summary import HandoverSettings
+from balagh.ivr.flow import RoutingContext, resume_call
+from balagh.ivr.menu import load_menu
+from balagh.orphans import take_back
+from balagh.routing.load import load_locations, load_table
+from balagh.store.reports import ReportStore
+
+from .monitor import DEFAULT_GRACE_SECONDS, DEFAULT_INTERVAL_SECONDS, Watchdog
+
+log = structlog.get_logger(__name__)
+
+REASON = "moved by the watchdog: the app was not answering"
+
+
+def watchdog_app(app: str) -> str:
+    return f"{app}-watchdog"
+
+
+async def run_watchdog(settings: Settings, *, grace: float = DEFAULT_GRACE_SECONDS,
+                       interval: float = DEFAULT_INTERVAL_SECONDS) -> int:
+    store = await ReportStore.open(settings.database)
+
+    async def route_caller(call: AriCall) -> None:
+        # Read at the moment of need: the table may have changed since the watchdog started.
+        try:
+            menu = load_menu(settings.ivr_file)
+            table = load_table(settings.routing_file, menu.answer_values())
+            locations = settings.routing_file.parent / "locations.yaml"
+            prefixes = load_locations(locations, menu.answer_values().get("emirate")) \
+                if locations.exists() else {}
+            units = load_handover(settings.handover_file, frozenset(table.queues),
+                                  secret_values(settings))
+        except Exception as exc:
+            log.error("watchdog.config_unreadable", error=str(exc))
+            await call.continue_in_dialplan()  # no decision: the dialplan's general line
+            return
+        handover = _handover(settings, store, units)
+        await resume_call(call, menu, table, store, context=RoutingContext(prefixes=prefixes),
+                          handover=handover, reason=REASON)
+
+    async def ignore(call: AriCall) -> None:
+        await call.continue_in_dialplan()  # nothing should ever be sent to the watchdog
+
+    link = AriApplication(replace(settings.ari, app=watchdog_app(settings.ari.app)), ignore)
+    watchdog = Watchdog(link.rest, settings.ari.app,
+                        lambda call: take_back(call, route_caller),
+                        grace=grace, interval=interval)
+    connection = asyncio.create_task(link.run())
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await link.connected.wait()
+        checks = asyncio.create_task(watchdog.run())
+        await stop.wait()
+        checks.cancel()
+        await asyncio.gather(checks, return_exceptions=True)
+    finally:
+        connection.cancel()
+        await asyncio.gather(connection, return_exceptions=True)
+        await store.close()
+        log.info("watchdog.stopped", moved=watchdog.moved)
+    return 0
+
+
+def _handover(settings: Settings, store: ReportStore, units: HandoverConfig) -> HandoverSettings:
+    # The outbox only queues here; the app's delivery worker sends the events.
+    return HandoverSettings(caller_key=caller_hash_key(settings.data_dir),
+                            agent_language=settings.agent_language,
+                            outbox=Outbox(store, lambda: units), agents=units.agents)
