@@ -136,7 +136,7 @@ async def test_an_app_back_within_the_grace_keeps_its_callers(
     assert watchdog.events("watchdog.moved") == []
 
 
-@pytest.mark.parametrize("back_after", [GRACE - 1.5, GRACE - 0.5])
+@pytest.mark.parametrize("back_after", [GRACE - 2.5, GRACE - 2.0, GRACE - 1.5])
 async def test_app_and_watchdog_never_both_move_a_caller(
         settings: Settings, running_app: AppProcess, watchdog: WatchdogProcess,
         back_after: float) -> None:

@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
                         version=f"%(prog)s {metadata.version('balagh')}")
     parser.add_argument("--config", type=Path, help="service settings (default config/balagh.yaml)")
     parser.add_argument("--log-level", help="debug, info, warning (default: info for run, "
-                        "warning otherwise)")
+                        "watchdog and pbx, warning otherwise)")
     parser.add_argument("--log-json", action="store_true", help="JSON log lines")
     sub = parser.add_subparsers(dest="command", required=True)
     for command in COMMANDS:
@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    level = args.log_level or ("info" if args.command in ("run", "pbx") else "warning")
+    level = args.log_level or ("info" if args.command in ("run", "watchdog", "pbx") else "warning")
     setup_logging(level, json=args.log_json)
     try:
         settings = load_settings(args.config)
