@@ -111,7 +111,14 @@ async def run_app(settings: Settings, *, banner_text: bool = False) -> int:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    loop.add_signal_handler(signal.SIGHUP, lambda: routing.reload(reload_trigger(settings)))
+    reloads: set[asyncio.Task[str]] = set()
+
+    def on_sighup() -> None:
+        task = asyncio.create_task(routing.reload(reload_trigger(settings)))
+        reloads.add(task)
+        task.add_done_callback(reloads.discard)
+
+    loop.add_signal_handler(signal.SIGHUP, on_sighup)
     settings.pid_file.parent.mkdir(parents=True, exist_ok=True)
     settings.pid_file.write_text(f"{os.getpid()}\n")
     try:

@@ -39,7 +39,7 @@ async def test_good_change_is_applied_and_recorded(store, routing, answer_values
     live = LiveTable(routing, answer_values, store)
     before = live.current
     women_to_general(routing)
-    assert live.reload("sighup: test") == APPLIED
+    assert await live.reload("sighup: test") == APPLIED
     assert live.current is not before
     assert live.current.rules[-1].queue == "general"
     await store.flush()
@@ -55,21 +55,21 @@ async def test_bad_file_is_refused_and_the_old_table_kept(store, routing, answer
     before = live.current
     routing.write_text(routing.read_text().replace("queue: child-protection",
                                                    "queue: child-protecton"))
-    assert live.reload("sighup") == REFUSED
+    assert await live.reload("sighup") == REFUSED
     assert live.current is before
     await store.flush()
     refused = (await store.list_reloads())[0]
     assert refused.outcome == REFUSED
     assert "child-protecton" in refused.error and "routing.yaml:" in refused.error
     # The same bad file is not tried again and again; fixing it is.
-    assert live.reload("file-change") == UNCHANGED
+    assert await live.reload("file-change") == UNCHANGED
     routing.write_text(routing.read_text().replace("child-protecton", "child-protection"))
-    assert live.reload("file-change") == APPLIED
+    assert await live.reload("file-change") == APPLIED
 
 
 async def test_unchanged_file_is_not_reloaded(store, routing, answer_values):
     live = LiveTable(routing, answer_values, store)
-    assert live.reload("sighup") == UNCHANGED
+    assert await live.reload("sighup") == UNCHANGED
 
 
 async def test_bad_table_at_startup_is_fatal_and_recorded(store, routing, answer_values):

@@ -129,3 +129,42 @@ def test_bad_environment_value_names_the_variable(tmp_path, environ):
     environ["BALAGH_AMI_PORT"] = "many"
     with pytest.raises(ConfigError, match="BALAGH_AMI_PORT: must be a whole number"):
         load_settings(write(tmp_path, ""), environ)
+
+
+# -- hostile or broken files: one clear error each, at once and in little memory ---------
+
+BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{name}: &{name} [{', '.join([f'*{prev}'] * 9)}]\n"
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=False))
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    (BOMB, "more than 100000 values once aliases are expanded"),
+    ("a: &a [*a]\n", "an alias refers to itself"),
+    ("x: " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply"),
+])
+def test_alias_bombs_loops_and_deep_nesting_are_refused(tmp_path: Path, text: str,
+                                                        message: str) -> None:
+    path = tmp_path / "routing.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_yaml(path)
+    assert message in str(caught.value)
+    assert str(caught.value).startswith(str(path))
+
+
+def test_binary_garbage_names_the_line_of_the_first_bad_byte(tmp_path: Path) -> None:
+    path = tmp_path / "ivr.yaml"
+    path.write_bytes(b"questions:\n  - id: age\n\xff\xfe\x00garbage\n")
+    with pytest.raises(ConfigError) as caught:
+        load_yaml(path)
+    assert caught.value.line == 3
+    assert "not UTF-8 text (byte 23)" in str(caught.value)
+
+
+def test_a_file_too_large_to_be_config_is_refused_unread(tmp_path: Path) -> None:
+    path = tmp_path / "routing.yaml"
+    with path.open("wb") as out:
+        out.truncate(6_000_000)  # sparse: 6 MB of nothing
+    with pytest.raises(ConfigError, match="is 6000000 bytes; a config file is at most"):
+        load_yaml(path)

@@ -14,6 +14,11 @@ from typing import Any
 
 import yaml
 
+# Config files are written by people: kilobytes, a few hundred values. Far beyond these
+# is a wrong file or an attack, and is refused before it can stall or exhaust anything.
+MAX_CONFIG_BYTES = 1_000_000
+MAX_NODES = 100_000  # values once aliases are expanded
+
 KeyPath = tuple[str | int, ...]
 
 
@@ -64,24 +69,49 @@ class YamlDoc:
         return ConfigError(self.path, self.line(key), key, message)
 
 
-def _walk(node: yaml.Node, key: KeyPath, lines: dict[KeyPath, int], path: Path) -> None:
-    lines.setdefault(key, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        seen: set[KeyPath] = set()
-        for knode, vnode in node.value:
-            child = (*key, str(knode.value))
-            # PyYAML silently keeps the last of two equal keys; an admin's typo must not vanish.
-            if child in seen:
-                raise ConfigError(path, knode.start_mark.line + 1, child,
-                                  f"duplicate key (first on line {lines[child]})")
-            seen.add(child)
-            lines[child] = knode.start_mark.line + 1
-            _walk(vnode, child, lines, path)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            child = (*key, index)
-            lines[child] = item.start_mark.line + 1
-            _walk(item, child, lines, path)
+class _Walk:
+    """One pass over the composed nodes: each key path's line, and the limits on what a
+    hostile or broken file could make of aliases (a loop, or a "billion laughs" bomb)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lines: dict[KeyPath, int] = {}
+        self.budget = MAX_NODES
+        self.open: set[int] = set()  # the nodes on the way down to this one
+
+    def walk(self, node: yaml.Node, key: KeyPath) -> None:
+        line = node.start_mark.line + 1
+        if id(node) in self.open:
+            raise ConfigError(self.path, line, key, "an alias refers to itself (a loop)")
+        self.budget -= 1
+        if self.budget < 0:
+            raise ConfigError(self.path, line, key, f"more than {MAX_NODES} values once "
+                              "aliases are expanded: too large for a config file")
+        self.lines.setdefault(key, line)
+        self.open.add(id(node))
+        try:
+            self._children(node, key)
+        finally:
+            self.open.discard(id(node))
+
+    def _children(self, node: yaml.Node, key: KeyPath) -> None:
+        lines = self.lines
+        if isinstance(node, yaml.MappingNode):
+            seen: set[KeyPath] = set()
+            for knode, vnode in node.value:
+                child = (*key, str(knode.value))
+                # PyYAML silently keeps the last of two equal keys; a typo must not vanish.
+                if child in seen:
+                    raise ConfigError(self.path, knode.start_mark.line + 1, child,
+                                      f"duplicate key (first on line {lines[child]})")
+                seen.add(child)
+                lines[child] = knode.start_mark.line + 1
+                self.walk(vnode, child)
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                child = (*key, index)
+                lines[child] = item.start_mark.line + 1
+                self.walk(item, child)
 
 
 def _bad_scalar(node: yaml.Node | None, key: KeyPath = ()) -> tuple[KeyPath, int] | None:
@@ -108,9 +138,19 @@ def load_yaml(path: str | Path) -> YamlDoc:
     """Load one YAML file; syntax errors become ConfigError with the line."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        size = path.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise ConfigError(path, None, "", f"is {size} bytes; a config file is at most "
+                              f"{MAX_CONFIG_BYTES} (is it the right file?)")
+        raw = path.read_bytes()
     except OSError as exc:
         raise ConfigError(path, None, "", f"cannot read: {exc.strerror}") from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise ConfigError(path, line, "", f"not UTF-8 text (byte {exc.start}): a config "
+                          "file is plain text, saved as UTF-8") from None
     return parse_yaml(text, path)
 
 
@@ -119,7 +159,12 @@ def parse_yaml(text: str, path: str | Path = "<string>") -> YamlDoc:
     node = None
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+        walk = _Walk(path)
+        if node is not None:
+            walk.walk(node, ())  # first: it refuses alias loops and bombs
         data = yaml.safe_load(text)
+    except RecursionError:
+        raise ConfigError(path, None, "", "nested too deeply to be a config file") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -130,10 +175,7 @@ def parse_yaml(text: str, path: str | Path = "<string>") -> YamlDoc:
         key, line = _bad_scalar(node) or ((), None)
         raise ConfigError(path, line, key, f"{exc}; put the value in quotes if it is "
                           "not meant as a date") from exc
-    lines: dict[KeyPath, int] = {}
-    if node is not None:
-        _walk(node, (), lines, path)
-    return YamlDoc(path=path, data=data, lines=lines)
+    return YamlDoc(path=path, data=data, lines=walk.lines)
 
 
 def load_optional_mapping(path: str | Path, keys: Iterable[str],

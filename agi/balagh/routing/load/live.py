@@ -44,6 +44,7 @@ class LiveTable:
         self.store = store
         self.clock = clock
         self.sha256 = file_sha256(path)
+        self._reloading = asyncio.Lock()
         # At start a bad table is fatal: better no app (the dialplan sends callers to
         # the general line) than an app routing by a table nobody checked.
         try:
@@ -53,14 +54,21 @@ class LiveTable:
             raise
         self._record("startup", APPLIED, len(self.current.rules), None)
 
-    def reload(self, trigger: str) -> str:
-        """Load the file again; APPLIED, REFUSED (old table kept) or UNCHANGED. Never raises."""
-        sha256 = file_sha256(self.path)
+    async def reload(self, trigger: str) -> str:
+        """Load the file again; APPLIED, REFUSED (old table kept) or UNCHANGED. Never raises.
+
+        The file is read and parsed in a worker thread: a huge or hostile file must not
+        stall the calls being served on the event loop meanwhile."""
+        async with self._reloading:  # a SIGHUP during a file-change reload waits its turn
+            return await self._reload(trigger)
+
+    async def _reload(self, trigger: str) -> str:
+        sha256 = await asyncio.to_thread(file_sha256, self.path)
         if sha256 is not None and sha256 == self.sha256:
             log.info("routing.reload_unchanged", trigger=trigger, sha256=sha256[:12])
             return UNCHANGED
         try:
-            table = load_table(self.path, self.answer_values)
+            table = await asyncio.to_thread(load_table, self.path, self.answer_values)
         except Exception as exc:  # ConfigError, or a bug in the loader: keep serving
             log.error("routing.reload_refused", trigger=trigger, file=str(self.path),
                       error=str(exc))
@@ -82,11 +90,11 @@ class LiveTable:
         seen: str | None = None
         while True:
             await asyncio.sleep(interval)
-            sha256 = file_sha256(self.path)
+            sha256 = await asyncio.to_thread(file_sha256, self.path)
             if sha256 is None or sha256 == self.sha256:
                 seen = None
             elif sha256 == seen:
-                self.reload("file-change")
+                await self.reload("file-change")
                 seen = None
             else:
                 seen = sha256
