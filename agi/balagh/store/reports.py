@@ -46,11 +46,12 @@ class ReportStore:
     BUSY_TIMEOUT_MS = 2000  # SQLite waits this long for a lock before saying "locked"
 
     def __init__(self, path: Path, write_db: aiosqlite.Connection | None,
-                 read_db: aiosqlite.Connection, references: Iterable[str] = ()) -> None:
+                 read_db: aiosqlite.Connection, references: Iterable[str] = (), *,
+                 spool_file: Path | None = None) -> None:
         """Compose the parts over two open connections (the writer's may be None: the
         database cannot be written, the spool takes the writes); open() is the way in."""
         self.path = path
-        self.writer = Writer(write_db, path=path, spool=Spool(spool_path(path)),
+        self.writer = Writer(write_db, path=path, spool=Spool(spool_file or spool_path(path)),
                              busy_timeout_ms=self.BUSY_TIMEOUT_MS)
         self.writer.on_reopen = self._reopen_reader
         self.calls = CallRecorder(self.writer, references)
@@ -63,7 +64,7 @@ class ReportStore:
     # ---------------------------------------------------------------- lifecycle
 
     @classmethod
-    async def open(cls, path: Path) -> ReportStore:
+    async def open(cls, path: Path, spool_file: Path | None = None) -> ReportStore:
         """Open (creating if needed) the database at `path` and start the writer.
 
         A database that cannot be *written* (read-only file or folder, full disk,
@@ -84,7 +85,7 @@ class ReportStore:
             if write_db is not None:
                 await write_db.close()
             raise
-        store = cls(path, write_db, read_db)
+        store = cls(path, write_db, read_db, spool_file=spool_file)
         # Replay what an earlier run spooled before anyone draws a reference number.
         if write_db is not None:
             await store.writer.recover()
@@ -111,7 +112,6 @@ class ReportStore:
             if not is_unavailable(exc):
                 raise
             log.error("store.unwritable", path=str(path), error=str(exc),
-                      spool=str(spool_path(path)),
                       hint="calls go on; reports wait in the spool until the database "
                       "can be written")
             return None

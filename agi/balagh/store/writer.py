@@ -392,7 +392,7 @@ class Writer:
         try:
             if self.db is None:
                 await self._reopen()
-            await self._replay()
+            replayed = await self._replay()
         except Exception as exc:
             if isinstance(exc, ValueError) and self.db is not None:
                 self.db = None  # aiosqlite: the connection is closed; open a new one next time
@@ -405,7 +405,7 @@ class Writer:
             return False
         self._spooling = False
         self._probe_delay = self.PROBE_MIN
-        log.warning("store.spool_drained", replayed=self._spooled)
+        log.warning("store.spool_drained", replayed=replayed)
         self._spooled = 0
         return True
 
@@ -427,7 +427,7 @@ class Writer:
         if self.on_reopen is not None:
             await self.on_reopen()
 
-    async def _replay(self) -> None:
+    async def _replay(self) -> int:
         assert self.spool is not None and self.db is not None
         spool = self.spool
         fd = await asyncio.to_thread(spool.acquire)  # no appends from elsewhere meanwhile
@@ -445,8 +445,7 @@ class Writer:
             await asyncio.to_thread(spool.remove)
         finally:
             spool.release(fd)
-        if spooled:
-            log.info("store.spool_replayed", writes=len(spooled))
+        return len(spooled)
 
     async def _replay_chunk(self, chunk: list[Write]) -> None:
         try:
