@@ -311,31 +311,35 @@ KILLED = textwrap.dedent("""
 """)
 
 
+def run_until_spooled_then_kill(path: Path, writes: int) -> str:
+    """Start an app process that spools `writes` calls, then kill -9 it; its last word."""
+    app = subprocess.Popen([sys.executable, "-c", KILLED, str(path), str(writes)],
+                           stdout=subprocess.PIPE, text=True)
+    try:
+        assert app.stdout is not None
+        said = next((line for line in app.stdout if line.startswith("spooled")), "")
+        app.send_signal(signal.SIGKILL)
+        app.wait(timeout=5)
+        return said.strip()
+    finally:
+        if app.poll() is None:
+            app.kill()
+            app.wait()
+
+
 async def test_kill_9_while_writes_wait_in_the_spool(tmp_path: Path) -> None:
     path = tmp_path / "balagh.sqlite3"
     await (await ReportStore.open(path)).close()
     other = sqlite3.connect(path, isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")
-    app = subprocess.Popen([sys.executable, "-c", KILLED, str(path), "500"],
-                           stdout=subprocess.PIPE, text=True)
+    other.execute("BEGIN IMMEDIATE")  # the database stays locked while the app runs
     try:
-        assert app.stdout is not None
-        stdout = app.stdout
-
-        def said_spooled() -> str:
-            lines = iter(stdout.readline, "")
-            return next((line for line in lines if line.startswith("spooled")), "")
-
-        line = await asyncio.wait_for(asyncio.to_thread(said_spooled), timeout=15)
-        assert line.strip() == "spooled True"
-        app.send_signal(signal.SIGKILL)
-        app.wait(timeout=5)
+        said = await asyncio.wait_for(asyncio.to_thread(run_until_spooled_then_kill, path, 500),
+                                      timeout=20)
     finally:
-        if app.poll() is None:
-            app.kill()
         other.execute("ROLLBACK")
         other.close()
-    store = await ReportStore.open(path)
+    assert said == "spooled True"
+    store = await ReportStore.open(path)  # the next start replays the spool
     await store.close()
     with contextlib.closing(sqlite3.connect(path)) as db:
         assert db.execute("SELECT COUNT(*), COUNT(DISTINCT call_id) FROM reports"
