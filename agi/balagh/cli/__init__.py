@@ -8,7 +8,9 @@ from importlib import metadata
 from pathlib import Path
 
 from balagh.cli import (
+    backup,
     call,
+    health,
     ivr,
     monitor,
     outbox,
@@ -24,7 +26,8 @@ from balagh.config.yamlsrc import ConfigError
 from balagh.logs import setup_logging
 
 # Each command group adds its parser(s) and sets `func(settings, args) -> exit status`.
-COMMANDS = (run, pbx, call, reports, sounds, ivr, routes, supervisors, monitor, outbox)
+COMMANDS = (run, pbx, call, reports, sounds, ivr, routes, supervisors, monitor, outbox,
+            health, backup)
 
 
 def build_parser() -> argparse.ArgumentParser:

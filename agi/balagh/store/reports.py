@@ -4,7 +4,7 @@
 - `spool`     (spool.py): where writes wait, on disk, while SQLite cannot take them.
 - `calls`     (calls.py): the call path's writes (never await, never raise).
 - `queries`   (queries.py): typed reads over a second, read-only connection.
-- `retention` (retention.py): redact / purge old reports.
+- `retention` (retention.py): redact / purge old reports, in chunks (maintenance.py).
 - `audit`     (audit.py): the monitoring audit's writes (never await, never raise).
 - `outbox`    (outbox.py): report events queued for the units' endpoints (queueing never
                 awaits nor raises; the delivery worker's updates wait for their commit).
@@ -56,7 +56,7 @@ class ReportStore:
         self.writer.on_reopen = self._reopen_reader
         self.calls = CallRecorder(self.writer, references)
         self.queries = Queries(read_db)
-        self.retention = Retention(self.writer, self.queries)
+        self.retention = Retention(self.writer, path)
         self.audit = MonitorAudit(self.writer)
         self.outbox = OutboxRows(self.writer, self.queries)
         self._closed = False
