@@ -367,8 +367,10 @@ class Writer:
         current = file_identity(self.path)
         if current == self._identity:
             return
-        log.error("store.database_replaced" if current else "store.database_missing",
-                  path=str(self.path))
+        if current is None:
+            log.error("store.database_missing", path=str(self.path))
+        else:
+            log.error("store.database_replaced", path=str(self.path))
         db, self.db = self.db, None
         self._close_later(db)
         self._spooling = True
