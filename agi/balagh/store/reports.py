@@ -34,7 +34,7 @@ from .outbox import OutboxRows
 from .queries import Answer, Delivery, MonitorEvent, Queries, Report, TableLoad
 from .retention import Retention
 from .schema import migrate
-from .spool import Spool, spool_path
+from .spool import Spool, depth, spool_path
 from .writer import Writer, check_writable, is_unavailable
 
 log = structlog.get_logger()
@@ -93,6 +93,10 @@ class ReportStore:
             store.calls.references.update(await store.queries.references())
         except Exception as exc:  # only a fresh-number check is lost; the calls go on
             log.warning("store.references_unread", error=str(exc))
+        if store.writer.spooling and store.writer.spool is not None:
+            log.error("store.spool_in_use", depth=depth(store.writer.spool.path),
+                      spool=str(store.writer.spool.path),
+                      error="the database cannot be written yet")
         store.writer.start(f"balagh-store-writer:{path}")
         log.info("store.opened", path=str(path), reports=len(store.calls.references),
                  writable=write_db is not None, spooling=store.writer.spooling)
