@@ -31,8 +31,8 @@ from .timestamps import iso, now
 
 log = structlog.get_logger()
 
-CHUNK = 1000  # rows per transaction
-PAUSE = 0.01  # seconds between chunks: the app's writer takes the lock here
+CHUNK = 500  # rows per transaction
+PAUSE = 0.02  # seconds between chunks: the app's writer takes the lock here
 BUSY_TIMEOUT = 5.0  # seconds a chunk waits for the app's writer to let go
 BACKUP_PAGES = 1024  # pages copied per backup step
 
@@ -113,10 +113,10 @@ def purge(path: Path, before: datetime, *, vacuum: bool = False, chunk: int = CH
         for table in ("answers", "report_events"):
             removed[table] += db.execute(
                 f"DELETE FROM {table} WHERE call_id IN ({_marks(calls)})", calls).rowcount
-        references = [row[2] for row in rows]
-        removed["outbox"] += db.execute(
-            f"DELETE FROM outbox WHERE status = 'delivered' AND reference IN"
-            f" ({_marks(references)})", references).rowcount
+        # outbox.key is REFERENCE:EVENT, indexed (UNIQUE key, url); reference is not.
+        removed["outbox"] += db.executemany(
+            "DELETE FROM outbox WHERE status = 'delivered' AND key >= ? AND key < ?",
+            [(f"{row[2]}:", f"{row[2]};") for row in rows]).rowcount
         ids = [row[0] for row in rows]
         return db.execute(f"DELETE FROM reports WHERE id IN ({_marks(ids)})", ids).rowcount
 
@@ -148,6 +148,9 @@ def _run(path: Path, run: Run, when: str | None, step: Callable[[sqlite3.Connect
                     break
                 run.rows += changed
                 run.chunks += 1
+                # Fold the chunk into the main file now, outside the write lock, so the
+                # app's next commit does not find a long WAL to checkpoint itself.
+                db.execute("PRAGMA wal_checkpoint(PASSIVE)")
                 time.sleep(pause)
             run.detail.update(extra or {})
             _forget(db, run, vacuum)
