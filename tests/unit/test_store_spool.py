@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from structlog.testing import capture_logs
 
 from balagh.store import ReportStore
 from balagh.store.spool import Spool, SpooledWrite, depth, spool_path
@@ -105,18 +106,22 @@ async def test_lock_held_longer_than_the_retries(tmp_path: Path) -> None:
     store = await ReportStore.open(path)
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # e.g. a long maintenance job elsewhere
-    try:
-        for n in range(300):  # more than one batch
+    with capture_logs() as logs:
+        try:
+            for n in range(300):  # more than one batch
+                call(store, n)
+            await store.flush()
+            assert store.writer.spooling
+            assert depth(spool_path(path)) > 0
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        for n in range(300, 310):
             call(store, n)
-        await store.flush()
-        assert store.writer.spooling
-        assert depth(spool_path(path)) > 0
-    finally:
-        other.execute("ROLLBACK")
-        other.close()
-    for n in range(300, 310):
-        call(store, n)
-    await drained(store)
+        await drained(store)
+    events = [entry["event"] for entry in logs]
+    assert events.count("store.spool_in_use") == 1 and events.count("store.spool_drained") == 1
+    assert "store.write_dropped" not in events
     assert counts(path) == (310, 310, 310)
     assert store.write_errors == 0
     assert not spool_path(path).exists()
