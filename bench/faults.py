@@ -111,6 +111,7 @@ async def main(count: int, compare: bool) -> list[str]:
               f"({path.stat().st_size / 1e6:.0f} MB)")
         pristine = folder / "pristine.sqlite3"
         shutil.copyfile(path, pristine)
+        os.sync()  # the seeding's dirty pages must not be flushed during the measurements
         lines = []
         cut = datetime.now(UTC) - timedelta(days=1)
         copy = folder / "backup.sqlite3"
