@@ -73,7 +73,8 @@ async def run_app(settings: Settings, *, banner_text: bool = False) -> int:
     context = RoutingContext(queues=queues.snapshot, prefixes=prefixes)
     outbox = Outbox(store, lambda: units)
     handover = HandoverSettings(caller_key=caller_hash_key(settings.data_dir),
-                                agent_language=settings.agent_language, outbox=outbox)
+                                agent_language=settings.agent_language, outbox=outbox,
+                                agents=units.agents)
 
     supervision = Supervision(
         table=SupervisorFile(settings.supervisors_file,

@@ -64,7 +64,9 @@ async def test_issue_example_routes_child_in_danger_to_child_protection(menu, ta
     assert call.answered
     assert call.languages == ["ar"]
     # The queue, its wait and the overflow chain (to the general line) for the dialplan.
-    whisper = call.variables.pop("BALAGH_WHISPER")
+    # Each queue the caller may wait in has its whisper (its agents' language; here both ar).
+    whisper = call.variables.pop("BALAGH_WHISPER_child_protection")
+    assert call.variables.pop("BALAGH_WHISPER_general") == whisper
     summary = call.variables.pop("__BALAGH_SUMMARY")  # inherited by the agent's channel
     assert call.variables == {"BALAGH_QUEUE": "child-protection", "BALAGH_PRIO": "10",
                               "BALAGH_REFERENCE": outcome.reference, "BALAGH_RULE": "child",

@@ -10,6 +10,7 @@ import pytest
 
 from balagh.config import CONFIG_DIR, Settings, load_settings, secret_values
 from balagh.config.yamlsrc import ConfigError
+from balagh.handover.agents import Accept, QueueAgents
 from balagh.handover.load import Endpoint, HandoverConfig, load_handover
 
 from .shipped import FIXTURES as SHARED_FIXTURES
@@ -119,3 +120,12 @@ def test_queues_are_only_checked_when_known() -> None:
 
 def test_fixture_set_is_not_empty() -> None:
     assert len(BAD) >= 10
+
+
+def test_agents_per_queue() -> None:
+    config = load_handover(FIXTURES / "good" / "agents.yaml", QUEUES, SECRETS)
+    assert config.endpoints == {}
+    assert config.agents == {
+        "women-protection": QueueAgents(language="en", accept=Accept(key="1", seconds=8)),
+        "child-protection": QueueAgents(language=None, accept=Accept(key="5", seconds=10)),
+    }

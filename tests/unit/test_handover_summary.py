@@ -7,11 +7,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from balagh.config import SOUNDS_DIR
+from balagh.handover.agents import ACCEPT_PROMPT, Accept, QueueAgents
 from balagh.handover.callers import caller_hash, caller_hash_key
-from balagh.handover.summary import summarise, whisper_files, whisper_prompts
+from balagh.handover.summary import (
+    HandoverSettings,
+    agent_variables,
+    summarise,
+    whisper_files,
+    whisper_prompts,
+)
 from balagh.ivr.port import CallInfo
 from balagh.ivr.record import CallRecord
-from balagh.routing import Decision, Location
+from balagh.routing import Decision, Location, OverflowStep
 from balagh.routing.load import load_table
 from balagh.sounds import load_catalogue
 
@@ -47,7 +54,8 @@ def test_unknown_facts_are_left_out_and_a_first_call_is_not_a_repeat():
 def test_every_phrase_the_shipped_menu_and_table_can_need_is_in_the_catalogue():
     catalogue = set(load_catalogue(SOUNDS_DIR / "prompts.yaml").ids)
     table = load_table(ROUTING_FILE, VALUES)
-    needed = {"w-report", "w-in-danger", "w-repeat", "w-reference", "w-location-unknown"}
+    needed = {"w-report", "w-in-danger", "w-repeat", "w-reference", "w-location-unknown",
+              ACCEPT_PROMPT}
     needed |= {f"w-queue-{queue}" for queue in table.queues}
     for question in ("age", "gender", "emirate"):
         needed |= {f"w-{question}-{value}" for value in VALUES[question]}
@@ -78,3 +86,27 @@ async def test_repeat_calls_count_this_numbers_calls_in_30_days(store):
     assert await record.repeat_calls() == 3
     withheld = CallRecord.start(store, CallInfo("c9", "x", None, "800"), lambda: T0, key)
     assert await withheld.repeat_calls() is None
+
+
+def test_each_queue_of_the_chain_gets_its_agents_whisper_and_accept_rule():
+    decision = Decision(rule="women", queue="women-protection", priority=0, wait=60,
+                        overflow=(OverflowStep("queue", "social-welfare", 60),
+                                  OverflowStep("number", "+97165555555"),
+                                  OverflowStep("queue", "general")))
+    summary = summarise("3352994", CHILD, decision, Location("sharjah", "answer"), None)
+    settings = HandoverSettings(agent_language="ar", agents={
+        "women-protection": QueueAgents(language="en", accept=Accept("1", 8)),
+        "general": QueueAgents(accept=Accept("0", 10))})
+    variables = agent_variables(summary, decision, settings)
+    # One variable per queue, named as the dialplan's REPLACE(EXTEN,-.,_) spells it.
+    # Where agents accept with a key, the whisper ends asking for that key.
+    assert variables == {
+        "BALAGH_WHISPER_women_protection":
+            whisper_files(summary, "en") + "&en/balagh/w-accept&en/balagh/digit-1",
+        "BALAGH_ACCEPT_women_protection": "1^8",
+        "BALAGH_WHISPER_social_welfare": whisper_files(summary, "ar"),
+        "BALAGH_WHISPER_general":
+            whisper_files(summary, "ar") + "&ar/balagh/w-accept&ar/balagh/digit-0",
+        "BALAGH_ACCEPT_general": "0^10",
+    }
+    assert variables["BALAGH_WHISPER_women_protection"].startswith("en/balagh/w-report&")

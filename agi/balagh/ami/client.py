@@ -115,10 +115,14 @@ class AmiSession:
     def unlisten(self, queue: asyncio.Queue[dict[str, str]]) -> None:
         self._listeners = [(a, q) for a, q in self._listeners if q is not queue]
 
-    async def action(self, action: dict[str, str], timeout: float = 10.0) -> Any:
+    async def action(self, action: dict[str, str], timeout: float = 10.0,
+                     as_list: bool | None = None) -> Any:
+        """`as_list=False` for an answer panoramisk would wrongly wait on as a list
+        (QueueAdd's "Added interface to queue")."""
         if self.manager is None or not self.connected.is_set():
             raise AmiError("not connected")
-        return await asyncio.wait_for(self.manager.send_action(dict(action)), timeout)
+        return await asyncio.wait_for(
+            self.manager.send_action(dict(action), as_list=as_list), timeout)
 
     async def action_list(self, action: dict[str, str], timeout: float = 10.0) -> list[Any]:
         """An action answered by a list of events (QueueSummary, QueueStatus, ...)."""

@@ -14,6 +14,7 @@ import structlog
 
 from balagh.ami.client import AmiSession, ami_int
 from balagh.ami.queue_names import routing_queue
+from balagh.ami.steps import apply_step_event, is_step_event
 from balagh.handover.summary import Publisher
 from balagh.routing import DANGER_ANSWER, DANGER_QUESTION
 from balagh.store.reports import ReportStore
@@ -22,6 +23,14 @@ log = structlog.get_logger(__name__)
 
 QUEUE_EVENTS = frozenset({"QueueCallerJoin", "AgentConnect", "AgentComplete",
                           "QueueCallerAbandon"})
+
+
+def position(event: dict[str, str]) -> int | None:
+    """The caller's place in the queue (1 = next), when AMI gives it."""
+    value = event.get("Position")
+    return int(value) if value and value.isdigit() else None
+
+
 def apply_queue_event(store: ReportStore, event: dict[str, str], at: datetime) -> None:
     """One app_queue event onto its report (pure apart from the store's enqueue)."""
     kind = event.get("Event")
@@ -30,17 +39,19 @@ def apply_queue_event(store: ReportStore, event: dict[str, str], at: datetime) -
     if not call_id or kind not in QUEUE_EVENTS:
         return
     if kind == "QueueCallerJoin":
-        store.queue_joined(call_id=call_id, queue=queue, at=at)
+        store.queue_joined(call_id=call_id, queue=queue, at=at, position=position(event))
     elif kind == "AgentConnect":
         agent = event.get("MemberName") or event.get("Interface") or "unknown"
         store.queue_answered(call_id=call_id, queue=queue, agent=agent,
                              wait_seconds=ami_int(event.get("HoldTime")), at=at)
     elif kind == "QueueCallerAbandon":
         store.queue_abandoned(call_id=call_id, queue=queue,
-                              wait_seconds=ami_int(event.get("HoldTime")), at=at)
+                              wait_seconds=ami_int(event.get("HoldTime")), at=at,
+                              position=position(event))
     elif kind == "AgentComplete":
+        # Reason: who hung up (caller | agent) or transfer.
         store.queue_completed(call_id=call_id, talk_seconds=ami_int(event.get("TalkTime")),
-                              at=at)
+                              at=at, by=event.get("Reason") or None)
 
 
 # The queue's side of a report, as handed over to the unit's systems.
@@ -62,11 +73,12 @@ class QueueOutcomes:
 
         Events during a gap in the connection are lost (AMI does not replay them):
         those reports keep what the IVR wrote and simply lack the queue's side."""
-        events = self.ami.listen(lambda e: e.get("Event") in QUEUE_EVENTS)
+        events = self.ami.listen(lambda e: e.get("Event") in QUEUE_EVENTS or is_step_event(e))
         try:
             while True:
                 event = await events.get()
                 apply_queue_event(self.store, event, self.clock())
+                apply_step_event(self.store, event, self.clock())
                 await self.hand_over(event)
         finally:
             self.ami.unlisten(events)

@@ -1,23 +1,43 @@
-"""`balagh reports`: the latest reports as a table, one report in full, or retention."""
+"""`balagh reports`: reports found by filters as a table, CSV or JSON; one report in full
+with its timeline; or retention.
+
+Callers' numbers are masked unless --show-numbers is given; each such use is recorded in
+maintenance_runs (and logged) before a number is shown, and refused if it cannot be.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import fields
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import IO, Any
 
-from balagh.cli.common import report_store, table_lines
+import structlog
+
+from balagh.cli.common import report_store
+from balagh.cli.report_rows import FORMATS, WRITERS, cell, shown_number
+from balagh.cli.timeline import timeline_lines
 from balagh.config import Settings
+from balagh.status import ReportStatus
 from balagh.store import maintenance
-from balagh.store.reports import MonitorEvent, Report
+from balagh.store.events import TimelineEvent
+from balagh.store.reports import MonitorEvent, Report, ReportSearch, ReportStore
+from balagh.store.search import QUEUE_OUTCOMES, REPEAT_DAYS
+
+log = structlog.get_logger(__name__)
 
 MONITOR_EVENTS = 1000  # monitoring lines shown with one report
-COLUMNS = ("reference", "started_at", "status", "language", "queue", "priority",
-           "queue_outcome", "wait_seconds", "caller", "location")
+TABLE_LIMIT = 20  # reports in the table when no --limit is given (exports: all)
+
+
+class NotRecorded(Exception):
+    """--show-numbers could not be recorded, so no number is shown."""
 
 
 def _reports(settings: Settings, args: argparse.Namespace) -> int:
@@ -27,47 +47,130 @@ def _reports(settings: Settings, args: argparse.Namespace) -> int:
             return 2
         return asyncio.run(apply_retention(settings, args.reference, args.older_than,
                                            dry_run=args.dry_run, vacuum=args.vacuum))
-    return asyncio.run(show_reports(settings, args.reference, args.limit))
+    try:
+        search = search_from(args)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.reference:
+        return asyncio.run(show_report(settings, args.reference, args.show_numbers))
+    return asyncio.run(list_reports(settings, search, args.format, args.output,
+                                    args.show_numbers))
 
 
-def _cell(value: Any) -> str:
-    return "-" if value is None or value == "" else str(value)
+def parse_moment(text: str, *, end_of_day: bool = False) -> datetime:
+    """A date (YYYY-MM-DD) or a date and time, UTC unless it says otherwise. A bare date as
+    --until means the end of that day (the whole day included)."""
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            moment = datetime.combine(day, time(), tzinfo=UTC)
+            return moment + timedelta(days=1) if end_of_day else moment
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"not a date or time: {text!r} (YYYY-MM-DD or "
+                         "YYYY-MM-DDTHH:MM[:SS], UTC)") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-async def show_reports(settings: Settings, reference: str | None, limit: int) -> int:
+def search_from(args: argparse.Namespace) -> ReportSearch:
+    """The command line's filters as a search."""
+    limit = args.limit
+    if limit is None:
+        limit = TABLE_LIMIT if args.format == "table" else None
+    elif limit < 1:
+        raise ValueError("--limit must be at least 1")
+    if args.repeat is not None and args.repeat < 1:
+        raise ValueError("--repeat must be at least 1 day")
+    return ReportSearch(
+        since=parse_moment(args.since) if args.since else None,
+        until=parse_moment(args.until, end_of_day=True) if args.until else None,
+        queue=args.queue, status=args.status, outcome=args.outcome, danger=args.danger,
+        emirate=args.emirate, language=args.language, repeat_days=args.repeat, limit=limit)
+
+
+async def disclose(store: ReportStore, filters: dict[str, Any], rows: int) -> None:
+    """Record (and wait for) a use of --show-numbers before any number is shown."""
+    user = getpass.getuser()
+    errors = store.write_errors
+    store.record_numbers_shown(at=datetime.now(UTC), user=user, filters=filters, rows=rows)
+    await store.flush()
+    if store.write_errors != errors:
+        raise NotRecorded("the use of --show-numbers could not be recorded")
+    log.warning("reports.numbers_shown", user=user, filters=filters, rows=rows)
+
+
+async def list_reports(settings: Settings, search: ReportSearch, format: str,
+                       output: Path | None, show_numbers: bool) -> int:
     if not settings.database.exists():
         print(f"no reports yet ({settings.database} does not exist)")
         return 0
     async with report_store(settings) as store:
-        if reference:
-            report = await store.get_report(reference)
-            if report is None:
-                print(f"no report {reference}")
+        reports = await store.search_reports(search)
+        if show_numbers:
+            try:
+                await disclose(store, {"format": format, **search.described()}, len(reports))
+            except NotRecorded as exc:
+                print(f"error: {exc}; numbers not shown", file=sys.stderr)
                 return 1
-            events = await store.monitor_events(reference=report.reference,
-                                                limit=MONITOR_EVENTS)
-            print_report(report, list(reversed(events)))
-            return 0
-        rows = await store.list_reports(limit)
-    cells = [[_cell(getattr(row, column)) for column in COLUMNS] for row in rows]
-    for line in table_lines([COLUMNS, *cells]):
-        print(line)
+    with _opened(output) as out:
+        WRITERS[format](reports, out, show_numbers)
+    if output is not None:
+        print(f"{len(reports)} report(s) written to {output}")
     return 0
 
 
-def print_report(report: Report, monitoring: Sequence[MonitorEvent] = ()) -> None:
-    """The report's fields, its answers, and who listened in on it (oldest first)."""
-    skip = {"answers", "answer_log", "id"}
+@contextmanager
+def _opened(output: Path | None) -> Iterator[IO[str]]:
+    if output is None:
+        yield sys.stdout
+        return
+    with output.open("w", encoding="utf-8", newline="") as handle:
+        yield handle
+
+
+async def show_report(settings: Settings, reference: str, show_numbers: bool) -> int:
+    if not settings.database.exists():
+        print(f"no reports yet ({settings.database} does not exist)")
+        return 0
+    async with report_store(settings) as store:
+        report = await store.get_report(reference)
+        if report is None:
+            print(f"no report {reference}")
+            return 1
+        if show_numbers:
+            try:
+                await disclose(store, {"reference": report.reference}, 1)
+            except NotRecorded as exc:
+                print(f"error: {exc}; numbers not shown", file=sys.stderr)
+                return 1
+        events = await store.monitor_events(reference=report.reference, limit=MONITOR_EVENTS)
+        timeline = await store.timeline(report.call_id)
+    print_report(report, list(reversed(events)), timeline, show_numbers=show_numbers)
+    return 0
+
+
+def print_report(report: Report, monitoring: Sequence[MonitorEvent] = (),
+                 timeline: Sequence[TimelineEvent] = (), *, show_numbers: bool = False) -> None:
+    """The report's fields, its answers, its timeline and who listened in (oldest first)."""
+    skip = {"answers", "answer_log", "id", "caller_hash"}
     for column in fields(report):
-        if column.name not in skip:
-            print(f"{column.name:<14} {_cell(getattr(report, column.name))}")
+        if column.name in skip:
+            continue
+        value = getattr(report, column.name)
+        if column.name == "caller":
+            value = shown_number(value, show_numbers)
+        print(f"{column.name:<14} {cell(value)}")
     print("answers:")
     for answer in report.answer_log:
-        print(f"  {answer.answered_at}  {answer.question:<10} {_cell(answer.value):<16}"
-              f" key {_cell(answer.key)}  attempt {answer.attempt}")
+        print(f"  {answer.answered_at}  {answer.question:<10} {cell(answer.value):<16}"
+              f" key {cell(answer.key)}  attempt {answer.attempt}")
+    print("timeline:" if timeline else "timeline: none")
+    for line in timeline_lines(report.started_at, timeline):
+        print(line)
     print("monitoring:" if monitoring else "monitoring: none")
     for event in monitoring:
-        parts = [event.at, _cell(event.supervisor), event.action]
+        parts = [event.at, cell(event.supervisor), event.action]
         parts += [f"{name} {value}" for name, value in (
             ("mode", event.mode), ("agent", event.agent), ("phone", event.phone),
             ("detail", event.detail)) if value]
@@ -113,12 +216,16 @@ async def apply_retention(settings: Settings, action: str, days: int, *,
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     reports = subparsers.add_parser(
-        "reports", help="list recent reports, show one, or apply retention",
-        description="balagh reports [REFERENCE]; balagh reports redact --older-than DAYS "
+        "reports", help="find reports, export them, show one with its timeline, or apply "
+        "retention",
+        description="balagh reports [filters] [--format table|csv|json] [--output FILE]; "
+        "balagh reports REFERENCE; balagh reports redact --older-than DAYS "
         "(forget caller numbers and locations); balagh reports purge --older-than DAYS "
         "(delete reports and their answers)")
     reports.add_argument("reference", nargs="?", help="a reference number, or redact / purge")
-    reports.add_argument("--limit", type=int, default=20)
+    reports.add_argument("--limit", type=int,
+                         help=f"at most N reports (default {TABLE_LIMIT} in the table, "
+                         "all in CSV/JSON)")
     reports.add_argument("--older-than", type=int, metavar="DAYS",
                          help="with redact or purge: reports started more than DAYS ago")
     reports.add_argument("--dry-run", action="store_true",
@@ -126,4 +233,26 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     reports.add_argument("--vacuum", action="store_true",
                          help="with redact or purge: rewrite the file afterwards (holds the "
                          "lock for the whole rewrite; the app spools meanwhile)")
+    filters = reports.add_argument_group("filters (listing and export)")
+    filters.add_argument("--since", metavar="WHEN",
+                         help="started at or after: YYYY-MM-DD or YYYY-MM-DDTHH:MM, UTC")
+    filters.add_argument("--until", metavar="WHEN",
+                         help="started before; a bare date includes that whole day")
+    filters.add_argument("--queue", help="routed to, or last waited in, this queue")
+    filters.add_argument("--status", choices=[str(status) for status in ReportStatus])
+    filters.add_argument("--outcome", choices=QUEUE_OUTCOMES,
+                         help="the queue's side: answered by an agent, or abandoned")
+    filters.add_argument("--danger", action=argparse.BooleanOptionalAction, default=None,
+                         help="only callers in danger (--no-danger: only the others)")
+    filters.add_argument("--emirate")
+    filters.add_argument("--language")
+    filters.add_argument("--repeat", type=int, nargs="?", const=REPEAT_DAYS, metavar="DAYS",
+                         help="only callers who had called in the DAYS before "
+                         f"(default {REPEAT_DAYS})")
+    out = reports.add_argument_group("output")
+    out.add_argument("--format", choices=FORMATS, default="table")
+    out.add_argument("--output", type=Path, metavar="FILE",
+                     help="write the table, CSV or JSON here instead of to the screen")
+    out.add_argument("--show-numbers", action="store_true",
+                     help="callers' numbers in full (recorded, with your user name)")
     reports.set_defaults(func=_reports)

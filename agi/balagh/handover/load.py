@@ -18,12 +18,13 @@ from urllib.parse import urlsplit
 from balagh.config import SECRET_PREFIX
 from balagh.config.yamlsrc import KeyPath, YamlDoc, known_keys, load_optional_mapping
 
+from .agents import QueueAgents, parse_agents
 from .document import EVENTS
 
 __all__ = ["ANY_QUEUE", "Endpoint", "HandoverConfig", "load_handover"]
 
 ANY_QUEUE = "*"
-_TOP_KEYS = ("endpoints",)
+_TOP_KEYS = ("endpoints", "agents")
 _ENDPOINT_KEYS = ("url", "secret", "events")
 _QUEUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")  # as routing.yaml's queue names
 _SECRET_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
@@ -40,10 +41,11 @@ class Endpoint:
 
 @dataclass(frozen=True, slots=True)
 class HandoverConfig:
-    """Endpoints by queue name ("*": every queue)."""
+    """Endpoints by queue name ("*": every queue), and how each queue's agents take calls."""
 
     endpoints: Mapping[str, tuple[Endpoint, ...]] = field(default_factory=dict)
     source: Path | None = None
+    agents: Mapping[str, QueueAgents] = field(default_factory=dict)
 
     def endpoints_for(self, queue: str) -> list[Endpoint]:
         """The queue's own endpoints, then those for every queue."""
@@ -67,13 +69,15 @@ def load_handover(path: str | Path, known_queues: frozenset[str] | None = None,
     `secrets`: variables holding the secrets' values, BALAGH_SECRET_<NAME> (default the
     environment; config.secret_values adds the secrets file)."""
     path = Path(path)
-    loaded = load_optional_mapping(path, _TOP_KEYS, "endpoints")
+    loaded = load_optional_mapping(path, _TOP_KEYS, "endpoints and/or agents")
     if loaded is None:
         return HandoverConfig(source=path)
     doc, top = loaded
+    agents = parse_agents(doc, top.get("agents"),
+                          lambda queue: _queue_problem(queue, known_queues, any_queue=False))
     raw = top.get("endpoints")
     if raw is None:
-        return HandoverConfig(source=path)
+        return HandoverConfig(source=path, agents=agents)
     if not isinstance(raw, dict):
         raise doc.error(("endpoints",), "must map queue names (or \"*\") to lists of endpoints")
     values = os.environ if secrets is None else secrets
@@ -100,16 +104,18 @@ def load_handover(path: str | Path, known_queues: frozenset[str] | None = None,
                                 f"{first[0]} at endpoints.{first[1]}: one URL, one secret")
             found.append(endpoint)
         endpoints[queue] = tuple(found)
-    return HandoverConfig(endpoints, path)
+    return HandoverConfig(endpoints, path, agents)
 
 
-def _queue_problem(queue: str, known_queues: frozenset[str] | None) -> str | None:
-    if queue == ANY_QUEUE:
+def _queue_problem(queue: str, known_queues: frozenset[str] | None,
+                   any_queue: bool = True) -> str | None:
+    star = ', or "*"' if any_queue else ""
+    if queue == ANY_QUEUE and any_queue:
         return None
     if not _QUEUE.fullmatch(queue):
-        return f"must be a queue name of letters, digits, '-', '_' or '.', or \"*\", got {queue!r}"
+        return f"must be a queue name of letters, digits, '-', '_' or '.'{star}, got {queue!r}"
     if known_queues is not None and queue not in known_queues:
-        return f"unknown queue '{queue}' (known: {', '.join(sorted(known_queues))}, or \"*\")"
+        return f"unknown queue '{queue}' (known: {', '.join(sorted(known_queues))}{star})"
     return None
 
 

@@ -1,8 +1,9 @@
 """The handover summary: one place builds what the agent hears and what the unit's systems get.
 
 Built once per routed call from what the caller said and what routing decided. The
-whisper is a list of prompt files in the agent's language, played to the agent by
-app_queue before the caller is put through (Queue's announcement override); the same
+whisper is a list of prompt files in the agents' language, played to the answering agent
+before the caller is put through (by app_queue as Queue's announcement override, or, where
+the queue's agents accept calls with a key, by the dialplan's balagh-accept-key); the same
 facts go on the caller's channel (BALAGH_SUMMARY, for agent phones that show it) and
 into the document pushed to the unit.
 """
@@ -10,13 +11,16 @@ into the document pushed to the unit.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Protocol
 
 from balagh.ivr.say import say_digits
 from balagh.routing import DANGER_ANSWER, DANGER_QUESTION, Decision, Location
 
+from .agents import QueueAgents, queue_variables
+
 NO_CONDITION = "none"
+GENERAL_QUEUE = "general"  # the dialplan's line of last resort (balagh-queue,general)
 
 
 class Publisher(Protocol):
@@ -29,11 +33,13 @@ class Publisher(Protocol):
 @dataclass(frozen=True)
 class HandoverSettings:
     """How calls are handed over: the caller-hash key (None: no repeat-caller count), the
-    language the agents hear the whisper in, and the outbox to the units' systems."""
+    language the agents hear the whisper in (per queue in `agents`, else `agent_language`),
+    whether they press a key to accept, and the outbox to the units' systems."""
 
     caller_key: bytes | None = None
     agent_language: str = "ar"
     outbox: Publisher | None = None
+    agents: Mapping[str, QueueAgents] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -101,3 +107,15 @@ def whisper_files(summary: HandoverSummary, language: str) -> str:
     """Queue's announcement override: the sound files joined by '&', in `language`'s folder
     (named with it, so the agent channel's own language does not matter)."""
     return "&".join(f"{language}/balagh/{prompt}" for prompt in whisper_prompts(summary))
+
+
+def agent_variables(summary: HandoverSummary, decision: Decision,
+                    settings: HandoverSettings) -> dict[str, str]:
+    """What each queue the caller may wait in plays to its agents and asks of them:
+    the routed queue, the overflow chain's queues and the general line."""
+    queues = [decision.queue, *(step.target for step in decision.overflow
+                                if step.kind == "queue"), GENERAL_QUEUE]
+    languages = {rule.language for rule in settings.agents.values() if rule.language}
+    whisper = {language: whisper_files(summary, language)
+               for language in {settings.agent_language, *languages}}
+    return queue_variables(queues, settings.agents, whisper, settings.agent_language)

@@ -22,8 +22,8 @@ import structlog
 from balagh.handover.summary import (
     HandoverSettings,
     HandoverSummary,
+    agent_variables,
     summarise,
-    whisper_files,
 )
 from balagh.ivr.ask import Outcome, ask
 from balagh.ivr.geolocation import geolocated_emirate
@@ -67,6 +67,10 @@ class MenuResult:
     ended: MenuEnd
     typed_ahead: bool = False      # the last answer was waiting before its prompt
     question: str | None = None    # with NO_ANSWER: the question left unanswered
+    # reports.typed_ahead: was the key that ended the menu (the last answer's, or the
+    # danger key) already waiting when its question came up, so its prompt never started?
+    # None when no key ended it (a default after silence, no answer, resumed).
+    last_key_typed_ahead: bool | None = None
 
     @property
     def detail(self) -> str | None:
@@ -151,6 +155,7 @@ async def _serve(call: CallPort, menu: Menu, table: Table, record: CallRecord,
     decision: Decision | None = None
     try:
         asked = await questions(record)
+        record.asking = None  # past the questions: a hang-up now is not "gave up in" one
         location = await locate_caller(call, record, context)
         facts = make_facts(record.answers, table.zone, caller=info.caller, location=location,
                            now=record.clock(), queues=context.queues())
@@ -173,7 +178,8 @@ async def _serve(call: CallPort, menu: Menu, table: Table, record: CallRecord,
         status, error = await _fallback(call), f"{type(exc).__name__}: {exc}"
     finally:
         detail = "; ".join(part for part in (asked.detail if asked else None, error) if part)
-        record.close(status, detail or None)
+        record.close(status, detail or None,
+                     typed_ahead=asked.last_key_typed_ahead if asked else None)
         log.info("call.end", status=status, ended=asked.ended.value if asked else None,
                  queue=decision.queue if decision else None)
         structlog.contextvars.unbind_contextvars("call_id", "report")
@@ -185,24 +191,28 @@ async def ask_questions(call: CallPort, menu: Menu, record: CallRecord) -> MenuR
     """The questions in order, each answer recorded as it is given."""
     question: Question | None = menu.questions[0]
     typed_ahead = False
+    last_key_typed_ahead: bool | None = None
     while question is not None:
+        record.asking = question.id
         if question is not menu.questions[0]:
             await call.wait_for_digit(TYPING_PAUSE_SECONDS)
         asked = await ask(call, question, menu, menu.timeout_for(question, record.answers))
         if asked.outcome is Outcome.DANGER:
             record.answer(DANGER_QUESTION, asked)
             log.info("ivr.danger_key", during=question.id)
-            return MenuResult(MenuEnd.DANGER_KEY)
+            return MenuResult(MenuEnd.DANGER_KEY, last_key_typed_ahead=asked.typed_ahead)
         if asked.outcome is Outcome.NO_ANSWER:
             log.info("ivr.no_answer", question=question.id)
             return MenuResult(MenuEnd.NO_ANSWER, question=question.id)
         record.answer(question.id, asked)
         typed_ahead = asked.typed_ahead
+        last_key_typed_ahead = asked.typed_ahead if asked.key is not None else None
         if question.sets_language and asked.value is not None:
             await call.set_language(asked.value)
             record.language(asked.value)
         question = menu.next_question(question, asked.key)
-    return MenuResult(MenuEnd.COMPLETED, typed_ahead=typed_ahead)
+    return MenuResult(MenuEnd.COMPLETED, typed_ahead=typed_ahead,
+                      last_key_typed_ahead=last_key_typed_ahead)
 
 
 async def locate_caller(call: CallPort, record: CallRecord,
@@ -219,7 +229,7 @@ async def put_through(call: CallPort, menu: Menu, decision: Decision, record: Ca
                       asked: MenuResult, summary: HandoverSummary | None = None,
                       handover: HandoverSettings = NO_HANDOVER) -> None:
     """Hand the call to the dialplan's queue with everything the queue needs to know,
-    and what the answering agent hears before the caller (BALAGH_WHISPER)."""
+    and what the answering agent hears before the caller (BALAGH_WHISPER_<queue>)."""
     record.decision(decision)
     # Variables first: if anything fails after this, the dialplan still knows the queue.
     variables = {
@@ -232,7 +242,9 @@ async def put_through(call: CallPort, menu: Menu, decision: Decision, record: Ca
     if decision.wait:
         variables["BALAGH_QUEUE_WAIT"] = str(decision.wait)
     if summary is not None:
-        variables["BALAGH_WHISPER"] = whisper_files(summary, handover.agent_language)
+        # Per queue of the chain (BALAGH_WHISPER_<queue>, BALAGH_ACCEPT_<queue>): the
+        # dialplan picks the one of the queue the caller waits in.
+        variables.update(agent_variables(summary, decision, handover))
         # Inherited ("__") by the agent's channel app_queue rings: phones that show channel
         # variables show the report as it rings.
         variables["__BALAGH_SUMMARY"] = summary.text()

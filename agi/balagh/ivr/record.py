@@ -16,7 +16,7 @@ import structlog
 from balagh.handover.callers import REPEAT_WINDOW, caller_hash
 from balagh.ivr.ask import Asked
 from balagh.ivr.port import CallInfo
-from balagh.routing import Decision, Location
+from balagh.routing import DANGER_ANSWER, DANGER_QUESTION, Decision, Location
 from balagh.status import ReportStatus
 from balagh.store.reports import Report, ReportStore
 
@@ -39,6 +39,9 @@ class CallRecord:
         self.clock = clock
         self.answers: dict[str, str] = dict(answers or {})
         self.caller_hash = caller_hash
+        # The question being asked (None between questions and after the menu): where a
+        # caller who hangs up gave up (reports.gave_up_in).
+        self.asking: str | None = None
         # The count does not depend on the answers: it is looked up while the caller answers.
         self._repeat: asyncio.Future[int] | None = None
         if caller_hash is not None:
@@ -85,10 +88,11 @@ class CallRecord:
         assert asked.value is not None
         self.answers[question] = asked.value
         self.store.record_answer(call_id=self.call_id, question=question, value=asked.value,
-                                 key=asked.key, attempt=asked.attempt, at=self.clock())
+                                 key=asked.key, attempt=asked.attempt, at=self.clock(),
+                                 typed_ahead=asked.typed_ahead)
 
     def language(self, language: str) -> None:
-        self.store.set_language(call_id=self.call_id, language=language)
+        self.store.set_language(call_id=self.call_id, language=language, at=self.clock())
 
     def location(self, location: Location) -> None:
         self.store.set_location(call_id=self.call_id, emirate=location.emirate,
@@ -97,11 +101,16 @@ class CallRecord:
     def decision(self, decision: Decision) -> None:
         self.store.record_decision(call_id=self.call_id, rule=decision.rule,
                                    queue=decision.queue, priority=decision.priority,
-                                   at=self.clock())
+                                   at=self.clock(),
+                                   danger=self.answers.get(DANGER_QUESTION) == DANGER_ANSWER)
 
-    def close(self, status: ReportStatus, detail: str | None) -> None:
+    def close(self, status: ReportStatus, detail: str | None,
+              typed_ahead: bool | None = None) -> None:
+        """The final status; a caller who hung up in the IVR is counted against the question
+        being asked, if one was."""
+        gave_up_in = self.asking if status is ReportStatus.HUNG_UP_IN_IVR else None
         self.store.set_status(call_id=self.call_id, status=status, at=self.clock(),
-                              detail=detail)
+                              detail=detail, typed_ahead=typed_ahead, gave_up_in=gave_up_in)
 
 
 async def _stored_report(store: ReportStore, call_id: str) -> Report | None:

@@ -3,14 +3,21 @@ of a supervisor listening in, appended to monitor_audit.
 
 Like the call path, recording only enqueues on the writer (no await, never raises):
 a database problem must not hold up a supervisor's call. Rows are never updated.
+A session's start, mode changes and end also go on the monitored report's timeline, in
+the same Write as the audit row.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from .events import EventKind, event_for_reference
 from .timestamps import iso
 from .writer import Statement, Writer
+
+# Audit actions that are a step of the monitored report (refusals and PIN checks are not).
+TIMELINE_KINDS = {"start": EventKind.SUPERVISOR_START, "mode": EventKind.SUPERVISOR_MODE,
+                  "end": EventKind.SUPERVISOR_END}
 
 
 class MonitorAudit:
@@ -22,12 +29,19 @@ class MonitorAudit:
                        reference: str | None = None, agent: str | None = None,
                        mode: str | None = None, detail: str | None = None) -> None:
         def build() -> list[Statement]:
-            return [(
+            statements: list[Statement] = [(
                 "INSERT INTO monitor_audit (at, session, supervisor, phone, action, reference,"
                 " agent, mode, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (iso(at), session, supervisor, phone, str(action), reference, agent, mode,
                  detail),
             )]
+            kind = TIMELINE_KINDS.get(str(action))
+            if kind is not None and reference:
+                # Not the supervisor's phone: the timeline says who, not from where.
+                statements.append(event_for_reference(
+                    reference, iso(at), kind,
+                    {"supervisor": supervisor, "mode": mode, "session": session}))
+            return statements
 
         self.writer.submit("record_monitor", build, session=str(session or "-"),
                            action=str(action))

@@ -11,11 +11,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from .events import EventKind
 from .queries import Queries
 from .timestamps import iso
 from .writer import Statement, Writer
 
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+
+
+def _handover_step(id: int, at: str, outcome: str) -> Statement:
+    """The report's timeline row for a delivery that just became `outcome` (after its
+    UPDATE, in the same Write; nothing if the update did not match). Not the URL: it may
+    carry a unit's token."""
+    return ("INSERT INTO report_events (call_id, at, kind, detail)"
+            " SELECT reports.call_id, ?, ?, json_object('attempts', outbox.attempts,"
+            " 'event', outbox.event, 'outcome', outbox.status)"
+            " FROM outbox JOIN reports ON reports.reference = outbox.reference"
+            " WHERE outbox.id = ? AND outbox.status = ?",
+            (at, str(EventKind.HANDOVER), int(id), outcome))
 
 
 class OutboxRows:
@@ -42,6 +55,7 @@ class OutboxRows:
         self.writer.submit("delivery_done", lambda: [
             ("UPDATE outbox SET status = ?, delivered_at = ?, attempts = attempts + 1"
              " WHERE id = ?", (DELIVERED, when, int(id))),
+            _handover_step(id, when, DELIVERED),
             ("UPDATE outbox SET next_attempt_at = ? WHERE status = ? AND next_attempt_at > ?"
              " AND url = (SELECT url FROM outbox WHERE id = ?)",
              (when, PENDING, when, int(id))),
@@ -52,15 +66,20 @@ class OutboxRows:
                               next_attempt_at: datetime, give_up: bool) -> None:
         """One more failed attempt: tried again at `next_attempt_at`, or failed for good.
 
-        `at` (when the attempt ended) is not stored: the row keeps the next attempt and
-        the error; it is accepted for symmetry with delivery_done."""
-        del at
-        self.writer.submit("delivery_failed", lambda: [(
-            "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?,"
-            " status = ? WHERE id = ? AND status = ?",
-            (str(error), iso(next_attempt_at), FAILED if give_up else PENDING, int(id),
-             PENDING),
-        )], delivery=str(id))
+        `at` (when the attempt ended) goes on the report's timeline when the delivery
+        fails for good; the row keeps the next attempt and the error."""
+        def build() -> list[Statement]:
+            statements: list[Statement] = [(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?,"
+                " next_attempt_at = ?, status = ? WHERE id = ? AND status = ?",
+                (str(error), iso(next_attempt_at), FAILED if give_up else PENDING, int(id),
+                 PENDING),
+            )]
+            if give_up:  # retries are the outbox's business; giving up is the report's
+                statements.append(_handover_step(id, iso(at), FAILED))
+            return statements
+
+        self.writer.submit("delivery_failed", build, delivery=str(id))
         await self.writer.flush()
 
     async def retry_deliveries(self, ids: Sequence[int] | None, now: datetime) -> int:

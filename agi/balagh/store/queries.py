@@ -18,6 +18,8 @@ import aiosqlite
 from balagh.status import ReportStatus
 from balagh.supervise.model import PinAttempt
 
+from .events import TimelineEvent, decode, kind_of
+from .search import ReportSearch
 from .timestamps import iso
 
 
@@ -64,6 +66,8 @@ class Report:
     wait_seconds: int | None
     talk_seconds: int | None
     caller_hash: str | None = None
+    typed_ahead: int | None = None  # 1/0: the menu's last key came before its prompt
+    gave_up_in: str | None = None   # hung up in the IVR: the question being asked
     answers: Mapping[str, str | None] = field(default_factory=dict)
     answer_log: tuple[Answer, ...] = ()
 
@@ -185,24 +189,38 @@ class Queries:
 
     async def list_reports(self, limit: int = 20) -> list[Report]:
         """The newest reports first, each with `answers` (latest per question)."""
-        async with self.db.execute(
-            f"SELECT {_REPORT_COLUMNS} FROM reports ORDER BY started_at DESC, id DESC LIMIT ?",
-            (int(limit),),
-        ) as cursor:
+        return await self.search_reports(ReportSearch(limit=int(limit)))
+
+    async def search_reports(self, search: ReportSearch) -> list[Report]:
+        """The reports `search` selects, newest first, each with `answers` (latest per
+        question)."""
+        sql, params = search.selection(_REPORT_COLUMNS)
+        async with self.db.execute(sql, params) as cursor:
             rows = [row async for row in cursor]
         if not rows:
             return []
         answers: dict[str, dict[str, str | None]] = {row["call_id"]: {} for row in rows}
         # Same selection as above, as a subquery: no limit on SQL parameters to hit.
+        inner, inner_params = search.selection("reports.call_id")
         async with self.db.execute(
-            "SELECT call_id, question, value FROM answers WHERE call_id IN"
-            " (SELECT call_id FROM reports ORDER BY started_at DESC, id DESC LIMIT ?)"
-            " ORDER BY id",
-            (int(limit),),
+            f"SELECT call_id, question, value FROM answers WHERE call_id IN ({inner})"
+            " ORDER BY id", inner_params,
         ) as cursor:
             async for answer in cursor:
                 answers[answer["call_id"]][answer["question"]] = answer["value"]
         return [_report(row, answers[row["call_id"]]) for row in rows]
+
+    async def timeline(self, reference_or_call_id: str) -> list[TimelineEvent]:
+        """One report's timeline in time order (ties in the order they were written)."""
+        key = str(reference_or_call_id)
+        async with self.db.execute(
+            "SELECT id, call_id, at, kind, detail FROM report_events WHERE call_id ="
+            " COALESCE((SELECT call_id FROM reports WHERE reference = ?), ?)"
+            " ORDER BY at, id", (key, key),
+        ) as cursor:
+            return [TimelineEvent(id=row["id"], call_id=row["call_id"], at=row["at"],
+                                  kind=kind_of(row["kind"]), detail=decode(row["detail"]))
+                    async for row in cursor]
 
     async def list_reloads(self, limit: int = 20) -> list[TableLoad]:
         """The newest routing-table loads first."""

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 import structlog
@@ -30,16 +31,20 @@ from . import queries as reads
 from . import writer as writes
 from .audit import MonitorAudit
 from .calls import CallRecorder
+from .disclosures import record_numbers_shown
+from .events import TimelineEvent
 from .outbox import OutboxRows
 from .queries import Answer, Delivery, MonitorEvent, Queries, Report, TableLoad
 from .retention import Retention
 from .schema import migrate
+from .search import ReportSearch
 from .spool import Spool, depth, spool_path
 from .writer import Writer, check_writable, is_unavailable
 
 log = structlog.get_logger()
 
-__all__ = ["Answer", "Delivery", "MonitorEvent", "Report", "ReportStore", "TableLoad"]
+__all__ = ["Answer", "Delivery", "MonitorEvent", "Report", "ReportSearch", "ReportStore",
+           "TableLoad", "TimelineEvent"]
 
 
 class ReportStore:
@@ -178,28 +183,31 @@ class ReportStore:
                                 caller_hash=caller_hash)
 
     def record_answer(self, *, call_id: str, question: str, value: str | None, key: str | None,
-                      attempt: int, at: datetime) -> None:
+                      attempt: int, at: datetime, typed_ahead: bool = False) -> None:
         self.calls.record_answer(call_id=call_id, question=question, value=value, key=key,
-                                 attempt=attempt, at=at)
+                                 attempt=attempt, at=at, typed_ahead=typed_ahead)
 
-    def set_language(self, *, call_id: str, language: str) -> None:
-        self.calls.set_language(call_id=call_id, language=language)
+    def set_language(self, *, call_id: str, language: str, at: datetime | None = None) -> None:
+        self.calls.set_language(call_id=call_id, language=language, at=at)
 
     def set_location(self, *, call_id: str, emirate: str | None, source: str,
                      at: datetime) -> None:
         self.calls.set_location(call_id=call_id, emirate=emirate, source=source, at=at)
 
     def record_decision(self, *, call_id: str, rule: str, queue: str, priority: int,
-                        at: datetime) -> None:
+                        at: datetime, danger: bool = False) -> None:
         self.calls.record_decision(call_id=call_id, rule=rule, queue=queue, priority=priority,
-                                   at=at)
+                                   at=at, danger=danger)
 
     def set_status(self, *, call_id: str, status: ReportStatus, at: datetime,
-                   detail: str | None = None) -> None:
-        self.calls.set_status(call_id=call_id, status=status, at=at, detail=detail)
+                   detail: str | None = None, typed_ahead: bool | None = None,
+                   gave_up_in: str | None = None) -> None:
+        self.calls.set_status(call_id=call_id, status=status, at=at, detail=detail,
+                              typed_ahead=typed_ahead, gave_up_in=gave_up_in)
 
-    def queue_joined(self, *, call_id: str, queue: str, at: datetime) -> None:
-        self.calls.queue_joined(call_id=call_id, queue=queue, at=at)
+    def queue_joined(self, *, call_id: str, queue: str, at: datetime,
+                     position: int | None = None) -> None:
+        self.calls.queue_joined(call_id=call_id, queue=queue, at=at, position=position)
 
     def queue_answered(self, *, call_id: str, queue: str, agent: str, wait_seconds: int,
                        at: datetime) -> None:
@@ -207,12 +215,23 @@ class ReportStore:
                                   wait_seconds=wait_seconds, at=at)
 
     def queue_abandoned(self, *, call_id: str, queue: str, wait_seconds: int,
-                        at: datetime) -> None:
+                        at: datetime, position: int | None = None) -> None:
         self.calls.queue_abandoned(call_id=call_id, queue=queue, wait_seconds=wait_seconds,
-                                   at=at)
+                                   at=at, position=position)
 
-    def queue_completed(self, *, call_id: str, talk_seconds: int, at: datetime) -> None:
-        self.calls.queue_completed(call_id=call_id, talk_seconds=talk_seconds, at=at)
+    def queue_completed(self, *, call_id: str, talk_seconds: int, at: datetime,
+                        by: str | None = None) -> None:
+        self.calls.queue_completed(call_id=call_id, talk_seconds=talk_seconds, at=at, by=by)
+
+    def overflowed(self, *, call_id: str, from_: str | None, to: str, to_kind: str,
+                   reason: str | None, at: datetime) -> None:
+        self.calls.overflowed(call_id=call_id, from_=from_, to=to, to_kind=to_kind,
+                              reason=reason, at=at)
+
+    def transferred(self, *, call_ids: Sequence[str], kind: str, result: str | None,
+                    to: str | None, by: str | None, at: datetime) -> None:
+        self.calls.transferred(call_ids=call_ids, kind=kind, result=result, to=to, by=by,
+                               at=at)
 
     def record_reload(self, *, file: str, sha256: str | None, trigger: str, outcome: str,
                       rules: int | None, error: str | None, at: datetime) -> None:
@@ -229,6 +248,11 @@ class ReportStore:
                                   phone=phone, reference=reference, agent=agent, mode=mode,
                                   detail=detail)
 
+    def record_numbers_shown(self, *, at: datetime, user: str, filters: Mapping[str, Any],
+                             rows: int) -> None:
+        """Someone asked for callers' numbers in full (disclosures.py)."""
+        record_numbers_shown(self.writer, at=at, user=user, filters=filters, rows=rows)
+
     # ------------------------------------------------------ reads (queries.py)
 
     async def get_report(self, reference_or_call_id: str) -> Report | None:
@@ -236,6 +260,12 @@ class ReportStore:
 
     async def list_reports(self, limit: int = 20) -> list[Report]:
         return await self.queries.list_reports(limit)
+
+    async def search_reports(self, search: ReportSearch) -> list[Report]:
+        return await self.queries.search_reports(search)
+
+    async def timeline(self, reference_or_call_id: str) -> list[TimelineEvent]:
+        return await self.queries.timeline(reference_or_call_id)
 
     async def list_reloads(self, limit: int = 20) -> list[TableLoad]:
         return await self.queries.list_reloads(limit)

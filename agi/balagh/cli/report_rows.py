@@ -1,0 +1,103 @@
+"""Reports as rows for people and for other tools: a table, CSV or JSON, numbers masked.
+
+A caller's number is masked in every listing and export (+9715****4567; a withheld number
+stays 'withheld') unless the command was asked for numbers in full, which it records.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Sequence
+from typing import IO, Any
+
+from balagh.routing import DANGER_ANSWER, DANGER_QUESTION
+from balagh.store.reports import Report
+
+from .common import table_lines
+
+WITHHELD = "withheld"
+FORMATS = ("table", "csv", "json")
+TABLE_COLUMNS = ("reference", "started_at", "status", "language", "queue", "priority",
+                 "queue_outcome", "wait_seconds", "caller", "location")
+# Export columns: what the report says, never the caller_hash (it links a caller's calls).
+EXPORT_COLUMNS = ("reference", "call_id", "started_at", "routed_at", "ended_at", "status",
+                  "status_detail", "hotline", "caller", "language", "location",
+                  "location_source", "danger", "rule", "queue", "priority", "joined_queue",
+                  "queue_outcome", "answered_by", "answered_at", "wait_seconds",
+                  "talk_seconds", "typed_ahead", "gave_up_in")
+
+
+def mask_number(number: str | None) -> str:
+    """'+971501234567' -> '+9715****4567': the country and network stay readable, the
+    subscriber does not. Short numbers keep their last two digits only."""
+    if not number:
+        return WITHHELD
+    if len(number) <= 8:
+        return "****" + number[-2:]
+    return number[:5] + "****" + number[-4:]
+
+
+def shown_number(number: str | None, show_numbers: bool) -> str:
+    if not number:
+        return WITHHELD
+    return number if show_numbers else mask_number(number)
+
+
+def record(report: Report, show_numbers: bool) -> dict[str, Any]:
+    """One report as a flat mapping of EXPORT_COLUMNS, plus its answers."""
+    values: dict[str, Any] = {}
+    for column in EXPORT_COLUMNS:
+        if column == "caller":
+            values[column] = shown_number(report.caller, show_numbers)
+        elif column == "danger":
+            values[column] = report.answers.get(DANGER_QUESTION) == DANGER_ANSWER
+        elif column == "typed_ahead":
+            values[column] = None if report.typed_ahead is None else bool(report.typed_ahead)
+        elif column == "status":
+            values[column] = str(report.status)
+        else:
+            values[column] = getattr(report, column)
+    values["answers"] = dict(report.answers)
+    return values
+
+
+def cell(value: Any) -> str:
+    return "-" if value is None or value == "" else str(value)
+
+
+def write_table(reports: Sequence[Report], out: IO[str], show_numbers: bool) -> None:
+    rows = [[cell(shown_number(report.caller, show_numbers) if column == "caller"
+                  else getattr(report, column)) for column in TABLE_COLUMNS]
+            for report in reports]
+    for line in table_lines([TABLE_COLUMNS, *rows]):
+        out.write(line.rstrip() + "\n")
+
+
+def write_csv(reports: Sequence[Report], out: IO[str], show_numbers: bool) -> None:
+    """One row per report; each question its own answer.QUESTION column."""
+    records = [record(report, show_numbers) for report in reports]
+    questions = sorted({question for rec in records for question in rec["answers"]})
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([*EXPORT_COLUMNS, *(f"answer.{q}" for q in questions)])
+    for rec in records:
+        flat = ["" if rec[c] is None else _csv_value(rec[c]) for c in EXPORT_COLUMNS]
+        writer.writerow([*flat, *(rec["answers"].get(q) or "" for q in questions)])
+
+
+def _csv_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def write_json(reports: Sequence[Report], out: IO[str], show_numbers: bool) -> None:
+    json.dump([record(report, show_numbers) for report in reports], out, indent=1,
+              ensure_ascii=False)
+    out.write("\n")
+
+
+WRITERS = {"table": write_table, "csv": write_csv, "json": write_json}
+
+__all__ = ["EXPORT_COLUMNS", "FORMATS", "TABLE_COLUMNS", "WITHHELD", "WRITERS", "cell",
+           "mask_number", "record", "shown_number"]
