@@ -94,8 +94,11 @@ async def old_single_statement(path: Path) -> float:
 
 
 def row(what: str, stats: dict[str, float], run: maintenance.Run) -> str:
-    return (f"| {what} | {run.rows:,} rows in {run.seconds:.1f} s, {run.chunks} chunks, "
-            f"longest lock {run.longest_lock * 1000:.0f} ms | {int(stats['writes'])} live writes,"
+    done = (f"{run.rows:,} reports copied in {run.seconds:.1f} s (a read snapshot: no write "
+            "lock)" if run.action == "backup" else
+            f"{run.rows:,} rows in {run.seconds:.1f} s, {run.chunks} chunks, "
+            f"longest lock {run.longest_lock * 1000:.0f} ms")
+    return (f"| {what} | {done} | {int(stats['writes'])} live writes,"
             f" lost {int(stats['lost'])}, commit wait median {stats['median_wait'] * 1000:.1f} ms,"
             f" p99 {stats['p99_wait'] * 1000:.1f} ms, max {stats['max_wait'] * 1000:.0f} ms |")
 
