@@ -29,6 +29,9 @@ def _backup(settings: Settings, args: argparse.Namespace) -> int:
     size = run.detail["bytes"]
     print(f"backed up {run.rows} report(s) to {target} ({size / 1e6:.1f} MB, "
           f"{run.seconds:.1f} s)")
+    if run.detail.get("unrecorded"):
+        print("note: the database is not writable, so this backup is not in maintenance_runs; "
+              "see `balagh health`")
     return 0
 
 

@@ -16,8 +16,8 @@ from typing import Any
 
 from balagh.cli.common import print_fields
 from balagh.config import Settings
+from balagh.store.maintenance import write_check
 from balagh.store.spool import depth
-from balagh.store.timestamps import now
 
 __all__ = ["check", "register"]
 
@@ -35,7 +35,7 @@ def check(database: Path, spool_file: Path) -> dict[str, Any]:
             with contextlib.closing(_connect(database)) as db:
                 state["schema_version"] = db.execute("PRAGMA user_version").fetchone()[0]
                 state["outbox"] = _outbox(db)
-                _write_test(db)
+                write_check(db)
                 state["writable"] = True
         except sqlite3.Error as exc:
             state["error"] = str(exc)
@@ -61,20 +61,6 @@ def _outbox(db: sqlite3.Connection) -> dict[str, int] | None:
     counts = {"pending": 0, "failed": 0}
     counts.update({str(status): int(n) for status, n in rows})
     return counts
-
-
-def _write_test(db: sqlite3.Connection) -> None:
-    """A real write, committed then removed: a full disk only shows on a commit."""
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        db.execute("INSERT OR REPLACE INTO spool_applied (id, applied_at) VALUES"
-                   " ('health-check', ?)", (now(),))
-        db.execute("DELETE FROM spool_applied WHERE id = 'health-check'")
-        db.execute("COMMIT")
-    except BaseException:
-        with contextlib.suppress(sqlite3.Error):
-            db.execute("ROLLBACK")
-        raise
 
 
 def _health(settings: Settings, args: argparse.Namespace) -> int:

@@ -167,11 +167,34 @@ def _run(path: Path, run: Run, when: str | None, step: Callable[[sqlite3.Connect
         db.close()
 
 
-def _open(path: Path, action: str) -> sqlite3.Connection:
+def _open(path: Path, action: str, *, writes: bool = True) -> sqlite3.Connection:
     try:
-        return connect(path)
+        db = connect(path)
     except sqlite3.Error as exc:
         raise MaintenanceError(f"{action}: cannot open {path}: {exc}") from exc
+    if not writes:
+        return db
+    try:
+        write_check(db)  # before any work: a read-only file opens without a word
+    except sqlite3.Error as exc:
+        db.close()
+        raise MaintenanceError(f"{action}: cannot write {path}: {exc}") from exc
+    return db
+
+
+def write_check(db: sqlite3.Connection) -> None:
+    """A real write, committed then removed: a read-only file or a full disk only shows
+    on a commit. Raises the error a write would meet."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.execute("INSERT OR REPLACE INTO spool_applied (id, applied_at) VALUES"
+                   " ('write-check', ?)", (now(),))
+        db.execute("DELETE FROM spool_applied WHERE id = 'write-check'")
+        db.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            db.execute("ROLLBACK")
+        raise
 
 
 def _forget(db: sqlite3.Connection, run: Run, vacuum: bool) -> None:
@@ -218,7 +241,7 @@ def backup(path: Path, target: Path, *, force: bool = False,
     began = time.monotonic()
     run = Run("backup")
     partial = target.with_name(target.name + ".part")
-    source = _open(path, "backup")
+    source = _open(path, "backup", writes=False)  # a read-only database is still copied
     try:
         try:
             partial.unlink(missing_ok=True)
@@ -240,7 +263,10 @@ def backup(path: Path, target: Path, *, force: bool = False,
             raise MaintenanceError(f"backup failed: {exc}") from exc
         run.seconds = time.monotonic() - began
         run.detail.update(target=str(target), bytes=target.stat().st_size)
-        _record(source, run, None, "done")
+        try:
+            _record(source, run, None, "done")
+        except MaintenanceError:  # the copy is good; the log says it went unrecorded
+            run.detail["unrecorded"] = True
         return run
     finally:
         source.close()
