@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: help deps venv run test test-unit e2e lint pbx pbx-stop pbx-status sounds bench clean
+.PHONY: help deps venv run test test-unit e2e lint pbx pbx-stop pbx-status sounds bench faults clean
 
 # Debian packages the sandbox and the prompts need: debootstrap builds the PBX,
 # espeak-ng and sox make placeholder prompts (and their tests).
@@ -17,6 +17,7 @@ help:
 	@echo "make pbx       install (once) and start the sandbox Asterisk"
 	@echo "make sounds    generate missing placeholder prompts with espeak-ng"
 	@echo "make bench     benchmarks against the sandbox PBX (results in bench/RESULTS.md)"
+	@echo "make faults    the slow store faults: purge, redact, backup of 1 M reports beside a live app"
 
 deps:
 	@missing=""; for tool in $(DEB_TOOLS); do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
@@ -70,6 +71,12 @@ sounds: deps venv
 bench: venv
 	$(BIN)/balagh pbx install
 	$(BIN)/python bench/run.py
+
+# No PBX: the spool's fault tests (as root: chattr, tmpfs), then maintenance on
+# 1 M generated reports beside a live writer (results appended to bench/RESULTS.md).
+faults: venv
+	$(BIN)/pytest -q tests/unit/test_store_spool.py tests/unit/test_maintenance.py
+	$(BIN)/python bench/faults.py --reports $(or $(REPORTS),1000000)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build dist agi/*.egg-info

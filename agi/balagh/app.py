@@ -59,7 +59,7 @@ async def run_app(settings: Settings, *, banner_text: bool = False) -> int:
     menu = load_menu(settings.ivr_file)
     if not settings.ari.password:
         log.warning("ari.no_password", hint="set BALAGH_ARI_PASSWORD or run `balagh pbx start`")
-    store = await ReportStore.open(settings.database)
+    store = await ReportStore.open(settings.database, settings.spool_file)
     try:
         routing = LiveTable(settings.routing_file, menu.answer_values(), store)
         locations = settings.routing_file.parent / "locations.yaml"

@@ -14,7 +14,7 @@ from balagh.config import Settings
 from balagh.testcall import CallResult
 
 COMMANDS = ["run", "watchdog", "pbx", "call", "reports", "sounds", "ivr", "routes", "supervisors",
-            "monitor", "outbox"]
+            "monitor", "outbox", "health", "backup"]
 
 
 def _commands(parser: argparse.ArgumentParser) -> list[str]:

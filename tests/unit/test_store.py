@@ -181,24 +181,39 @@ def assert_call_path_survives(store: ReportStore, calls: int = 50) -> None:
     assert time.perf_counter() - began < 0.5
 
 
+async def drained(store: ReportStore, timeout: float = 10) -> None:
+    """Wait until the writer has left the spool (SQLite holds every write again)."""
+    await store.flush()
+    async with asyncio.timeout(timeout):
+        while store.writer.spooling:
+            await asyncio.sleep(0.05)
+            await store.flush()
+
+
 async def test_closed_connection_under_the_store(store: ReportStore) -> None:
+    assert store.writer.db is not None
     await store.writer.db.close()  # the database goes away under a running store
     assert_call_path_survives(store)
     await asyncio.wait_for(store.flush(), timeout=10)
-    assert store.write_errors == 50 * 5
+    assert store.writer.spooling  # nothing dropped: the spool holds the writes
+    await drained(store)  # a new connection replays them
+    assert store.write_errors == 0
+    assert await store.get_report("broken-49") is not None
 
 
 async def test_read_only_database(store: ReportStore) -> None:
+    assert store.writer.db is not None
     await store.writer.db.execute("PRAGMA query_only = ON")  # every write now fails
     assert_call_path_survives(store, calls=10)
     await asyncio.wait_for(store.flush(), timeout=10)
-    assert store.write_errors == 10 * 5
-    # And it recovers once the database does.
+    assert store.writer.spooling and store.write_errors == 0
+    # And it recovers once the database does, the spooled writes first.
     await store.writer.db.execute("PRAGMA query_only = OFF")
     start(store, "after")
-    await store.flush()
+    await drained(store)
+    assert await store.get_report("broken-0") is not None
     assert await store.get_report("after") is not None
-    assert store.write_errors == 10 * 5
+    assert store.write_errors == 0
 
 
 async def test_database_path_that_is_a_directory_fails_at_open(tmp_path: Path) -> None:
@@ -228,22 +243,25 @@ async def test_locked_database_is_retried(
     assert await store.get_report("locked") is not None
 
 
-async def test_lock_that_outlasts_the_retries_drops_and_goes_on(
+async def test_lock_that_outlasts_the_retries_spools_and_goes_on(
     store: ReportStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(Writer, "RETRY_DELAY", 0.001)
+    assert store.writer.db is not None
     await store.writer.db.execute("PRAGMA busy_timeout = 1")
     other = sqlite3.connect(store.path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
     try:
-        start(store, "lost")
+        start(store, "spooled")
         await asyncio.wait_for(store.flush(), timeout=10)
+        assert store.writer.spooling
+        start(store, "kept")  # after the lock is gone, still behind "spooled"
     finally:
         other.execute("ROLLBACK")
         other.close()
-    assert store.write_errors == 1
-    start(store, "kept")
-    await store.flush()
+    await drained(store)
+    assert store.write_errors == 0
+    assert await store.get_report("spooled") is not None
     assert await store.get_report("kept") is not None
 
 

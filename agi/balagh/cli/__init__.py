@@ -8,7 +8,9 @@ from importlib import metadata
 from pathlib import Path
 
 from balagh.cli import (
+    backup,
     call,
+    health,
     ivr,
     monitor,
     outbox,
@@ -26,7 +28,7 @@ from balagh.logs import setup_logging
 
 # Each command group adds its parser(s) and sets `func(settings, args) -> exit status`.
 COMMANDS = (run, watchdog, pbx, call, reports, sounds, ivr, routes, supervisors, monitor,
-            outbox)
+            outbox, health, backup)
 
 
 def build_parser() -> argparse.ArgumentParser:

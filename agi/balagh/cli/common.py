@@ -34,7 +34,7 @@ async def report_store(settings: Settings) -> AsyncIterator[ReportStore]:
     """The report database, closed again however the command ends."""
     from balagh.store.reports import ReportStore
 
-    store = await ReportStore.open(settings.database)
+    store = await ReportStore.open(settings.database, settings.spool_file)
     try:
         yield store
     finally:

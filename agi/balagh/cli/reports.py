@@ -25,6 +25,7 @@ from balagh.cli.report_rows import FORMATS, WRITERS, cell, shown_number
 from balagh.cli.timeline import timeline_lines
 from balagh.config import Settings
 from balagh.status import ReportStatus
+from balagh.store import maintenance
 from balagh.store.events import TimelineEvent
 from balagh.store.reports import MonitorEvent, Report, ReportSearch, ReportStore
 from balagh.store.search import QUEUE_OUTCOMES, REPEAT_DAYS
@@ -45,7 +46,7 @@ def _reports(settings: Settings, args: argparse.Namespace) -> int:
             print(f"error: reports {args.reference} needs --older-than DAYS", file=sys.stderr)
             return 2
         return asyncio.run(apply_retention(settings, args.reference, args.older_than,
-                                           dry_run=args.dry_run))
+                                           dry_run=args.dry_run, vacuum=args.vacuum))
     try:
         search = search_from(args)
     except ValueError as exc:
@@ -177,8 +178,9 @@ def print_report(report: Report, monitoring: Sequence[MonitorEvent] = (),
 
 
 async def apply_retention(settings: Settings, action: str, days: int, *,
-                          dry_run: bool) -> int:
-    """`balagh reports redact|purge --older-than DAYS`."""
+                          dry_run: bool, vacuum: bool = False) -> int:
+    """`balagh reports redact|purge --older-than DAYS [--vacuum]`: in small chunks beside
+    the running app; non-zero, with the reason, when the database was not changed."""
     if days < 1:
         print("error: --older-than must be at least 1 day")
         return 1
@@ -186,21 +188,30 @@ async def apply_retention(settings: Settings, action: str, days: int, *,
         print(f"no reports ({settings.database} does not exist)")
         return 0
     before = datetime.now(UTC) - timedelta(days=days)
-    async with report_store(settings) as store:
-        if dry_run:
+    if dry_run:
+        async with report_store(settings) as store:
             count = await store.count_before(before)
-            print(f"{count} report(s) started before {before:%Y-%m-%d %H:%M} UTC would be "
-                  f"{'redacted' if action == 'redact' else 'deleted'}")
-            return 0
-        if action == "redact":
-            count = await store.redact_before(before)
-            print(f"redacted caller number and location of {count} report(s) started before "
-                  f"{before:%Y-%m-%d %H:%M} UTC")
-        else:
-            count = await store.purge_before(before)
-            print(f"deleted {count} report(s) started before {before:%Y-%m-%d %H:%M} UTC, "
-                  "with their answers")
-        return 1 if store.write_errors else 0
+        print(f"{count} report(s) started before {before:%Y-%m-%d %H:%M} UTC would be "
+              f"{'redacted' if action == 'redact' else 'deleted'}")
+        return 0
+    run = maintenance.redact if action == "redact" else maintenance.purge
+    try:
+        done = await asyncio.to_thread(run, settings.database, before, vacuum=vacuum)
+    except maintenance.MaintenanceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if action == "redact":
+        print(f"redacted caller number and location of {done.rows} report(s) started before "
+              f"{before:%Y-%m-%d %H:%M} UTC")
+    else:
+        print(f"deleted {done.rows} report(s) started before {before:%Y-%m-%d %H:%M} UTC, "
+              f"with {done.detail.get('answers', 0)} answer(s) and "
+              f"{done.detail.get('report_events', 0)} timeline event(s)")
+    if done.detail.get("checkpoint") != "complete":
+        print("note: the WAL could not be emptied while the app reads; old values may stay "
+              "in balagh.sqlite3-wal until the next checkpoint (run again when quiet, or "
+              "with --vacuum)")
+    return 0
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -219,6 +230,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                          help="with redact or purge: reports started more than DAYS ago")
     reports.add_argument("--dry-run", action="store_true",
                          help="with redact or purge: only count")
+    reports.add_argument("--vacuum", action="store_true",
+                         help="with redact or purge: rewrite the file afterwards (holds the "
+                         "lock for the whole rewrite; the app spools meanwhile)")
     filters = reports.add_argument_group("filters (listing and export)")
     filters.add_argument("--since", metavar="WHEN",
                          help="started at or after: YYYY-MM-DD or YYYY-MM-DDTHH:MM, UTC")

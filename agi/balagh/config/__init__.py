@@ -68,10 +68,20 @@ class Settings:
     hotline: str = "800700"
     agent_language: str = "ar"  # the language agents hear the report's whisper in
     secrets_file: Path | None = None
+    # Where writes wait while SQLite cannot take them; on another filesystem than the
+    # data folder, it also outlives a full disk. Default: beside the database.
+    spool_dir: Path | None = None
 
     @property
     def database(self) -> Path:
         return self.data_dir / "balagh.sqlite3"
+
+    @property
+    def spool_file(self) -> Path:
+        from balagh.store.spool import spool_path
+
+        spooled = spool_path(self.database)
+        return spooled if self.spool_dir is None else self.spool_dir / spooled.name
 
     @property
     def pid_file(self) -> Path:
@@ -108,11 +118,12 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "BALAGH_AGENT_LANGUAGE": ("", "agent_language"),
     "BALAGH_HANDOVER_FILE": ("", "handover_file"),
     "BALAGH_SECRETS_FILE": ("", "secrets_file"),
+    "BALAGH_SPOOL_DIR": ("", "spool_dir"),
 }
 
 _SECTIONS = {"ari": AriSettings, "ami": AmiSettings}
 _PATH_KEYS = {"data_dir", "pbx_dir", "ivr_file", "routing_file", "supervisors_file",
-              "handover_file", "sounds_dir", "secrets_file"}
+              "handover_file", "sounds_dir", "secrets_file", "spool_dir"}
 _SECRET_KEYS = {("ari", "password"), ("ami", "secret")}
 
 

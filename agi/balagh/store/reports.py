@@ -1,9 +1,10 @@
 """The report store the app opens: one database, its parts composed behind one object.
 
 - `writer`    (writer.py): the single writer task; the call path only enqueues.
+- `spool`     (spool.py): where writes wait, on disk, while SQLite cannot take them.
 - `calls`     (calls.py): the call path's writes (never await, never raise).
 - `queries`   (queries.py): typed reads over a second, read-only connection.
-- `retention` (retention.py): redact / purge old reports.
+- `retention` (retention.py): redact / purge old reports, in chunks (maintenance.py).
 - `audit`     (audit.py): the monitoring audit's writes (never await, never raise).
 - `outbox`    (outbox.py): report events queued for the units' endpoints (queueing never
                 awaits nor raises; the delivery worker's updates wait for their commit).
@@ -13,6 +14,8 @@ The methods below forward to those parts, so a caller needs only the store.
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,7 +38,8 @@ from .queries import Answer, Delivery, MonitorEvent, Queries, Report, TableLoad
 from .retention import Retention
 from .schema import migrate
 from .search import ReportSearch
-from .writer import Writer
+from .spool import Spool, depth, spool_path
+from .writer import Writer, check_writable, is_unavailable
 
 log = structlog.get_logger()
 
@@ -46,14 +50,18 @@ __all__ = ["Answer", "Delivery", "MonitorEvent", "Report", "ReportSearch", "Repo
 class ReportStore:
     BUSY_TIMEOUT_MS = 2000  # SQLite waits this long for a lock before saying "locked"
 
-    def __init__(self, path: Path, write_db: aiosqlite.Connection, read_db: aiosqlite.Connection,
-                 references: Iterable[str] = ()) -> None:
-        """Compose the parts over two open connections; open() is the way in."""
+    def __init__(self, path: Path, write_db: aiosqlite.Connection | None,
+                 read_db: aiosqlite.Connection, references: Iterable[str] = (), *,
+                 spool_file: Path | None = None) -> None:
+        """Compose the parts over two open connections (the writer's may be None: the
+        database cannot be written, the spool takes the writes); open() is the way in."""
         self.path = path
-        self.writer = Writer(write_db)
+        self.writer = Writer(write_db, path=path, spool=Spool(spool_file or spool_path(path)),
+                             busy_timeout_ms=self.BUSY_TIMEOUT_MS)
+        self.writer.on_reopen = self._reopen_reader
         self.calls = CallRecorder(self.writer, references)
         self.queries = Queries(read_db)
-        self.retention = Retention(self.writer, self.queries)
+        self.retention = Retention(self.writer, path)
         self.audit = MonitorAudit(self.writer)
         self.outbox = OutboxRows(self.writer, self.queries)
         self._closed = False
@@ -61,44 +69,97 @@ class ReportStore:
     # ---------------------------------------------------------------- lifecycle
 
     @classmethod
-    async def open(cls, path: Path) -> ReportStore:
+    async def open(cls, path: Path, spool_file: Path | None = None) -> ReportStore:
         """Open (creating if needed) the database at `path` and start the writer.
 
-        Unlike the call path this may raise: a database that cannot be opened
-        is a start-up problem to report loudly, and the dialplan's fallback
-        still queues callers while the app is down.
+        A database that cannot be *written* (read-only file or folder, full disk,
+        locked) is logged loudly and the store runs anyway, its writes going to the
+        spool until SQLite takes them. What cannot be used at all (the path is a
+        folder, a schema newer than this version) raises: a start-up problem, and
+        the dialplan's fallback still queues callers while the app is down.
         """
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_db = await writes.connect(path, cls.BUSY_TIMEOUT_MS)
+        if path.is_dir():
+            raise sqlite3.OperationalError(f"unable to open database file: {path} is a folder")
+        with contextlib.suppress(OSError):  # a read-only parent: noticed below
+            path.parent.mkdir(parents=True, exist_ok=True)
+        write_db = await cls._open_writer(path)
         try:
-            await migrate(write_db)
-            read_db = await reads.connect(path, cls.BUSY_TIMEOUT_MS)
+            read_db = await cls._open_reader(path)
         except BaseException:
-            await write_db.close()
+            if write_db is not None:
+                await write_db.close()
             raise
+        store = cls(path, write_db, read_db, spool_file=spool_file)
+        # Replay what an earlier run spooled before anyone draws a reference number.
+        if write_db is not None:
+            await store.writer.recover()
         try:
-            references = await Queries(read_db).references()
-        except BaseException:
-            await write_db.close()
-            await read_db.close()
-            raise
-        store = cls(path, write_db, read_db, references)
+            store.calls.references.update(await store.queries.references())
+        except Exception as exc:  # only a fresh-number check is lost; the calls go on
+            log.warning("store.references_unread", error=str(exc))
+        if store.writer.spooling and store.writer.spool is not None:
+            log.error("store.spool_in_use", depth=depth(store.writer.spool.path),
+                      spool=str(store.writer.spool.path),
+                      error="the database cannot be written yet")
         store.writer.start(f"balagh-store-writer:{path}")
-        log.info("store.opened", path=str(path), reports=len(references))
+        log.info("store.opened", path=str(path), reports=len(store.calls.references),
+                 writable=write_db is not None, spooling=store.writer.spooling)
         return store
 
+    @classmethod
+    async def _open_writer(cls, path: Path) -> aiosqlite.Connection | None:
+        db: aiosqlite.Connection | None = None
+        try:
+            db = await writes.connect(path, cls.BUSY_TIMEOUT_MS)
+            await migrate(db)
+            await check_writable(db)
+            return db
+        except Exception as exc:
+            if db is not None:
+                await db.close()
+            if not is_unavailable(exc):
+                raise
+            log.error("store.unwritable", path=str(path), error=str(exc),
+                      hint="calls go on; reports wait in the spool until the database "
+                      "can be written")
+            return None
+
+    @classmethod
+    async def _open_reader(cls, path: Path) -> aiosqlite.Connection:
+        try:
+            return await reads.connect(path, cls.BUSY_TIMEOUT_MS)
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            # Nothing readable yet (the file is missing or unreadable): an empty stand-in
+            # answers the call path's reads until the writer reopens the database.
+            log.error("store.unreadable", path=str(path), error=str(exc))
+            db = await aiosqlite.connect(":memory:")
+            await migrate(db)
+            return db
+
+    async def _reopen_reader(self) -> None:
+        """After the writer reopened the database (replaced, removed, recovered)."""
+        old = self.queries.db
+        self.queries.db = await reads.connect(self.path, self.BUSY_TIMEOUT_MS)
+        with contextlib.suppress(Exception):
+            await old.close()
+
     async def close(self) -> None:
-        """Write everything already queued, then close the connections."""
+        """Write (or spool) everything queued, close the reader, then checkpoint the WAL
+        and close the writer: the reader first, so the checkpoint can empty the WAL."""
         if self._closed:
             return
         self._closed = True
-        await self.writer.close()
+        await self.writer.stop()
         try:
             await self.queries.db.close()
         except Exception as exc:  # already broken: nothing left to save
             log.warning("store.close_failed", error=str(exc))
-        log.info("store.closed", path=str(self.path), write_errors=self.write_errors)
+        await self.writer.close()
+        log.info("store.closed", path=str(self.path), write_errors=self.write_errors,
+                 spooling=self.writer.spooling)
 
     async def flush(self) -> None:
         """Return once every write queued before this call is committed (or dropped)."""

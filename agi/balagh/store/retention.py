@@ -1,42 +1,34 @@
 """Retention: callers' data is kept no longer than it is needed.
 
-Both actions go through the single writer (so they never race the call path)
-and wait until they are committed; each returns how many reports it touched.
+Both actions run in small chunks on their own connection (maintenance.py), in a
+thread, beside the app's writer rather than through it: one big statement on the
+writer would hold the lock for seconds and starve the calls. Each returns how
+many reports it really changed and raises MaintenanceError if it could not.
 """
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
+from pathlib import Path
 
-from .queries import Queries
-from .timestamps import iso
+from . import maintenance
 from .writer import Writer
 
 
 class Retention:
-    # call_id="-" in the writer's log context: these writes are about no one call.
-    def __init__(self, writer: Writer, queries: Queries) -> None:
+    def __init__(self, writer: Writer, path: Path) -> None:
         self.writer = writer
-        self.queries = queries
+        self.path = path
 
-    async def redact_before(self, before: datetime) -> int:
+    async def redact_before(self, before: datetime, *, vacuum: bool = False) -> int:
         """Forget who called and from where (number, location) in reports started before."""
-        count = await self.queries.count_before(before)
-        when = iso(before)
-        self.writer.submit("redact", lambda: [(
-            "UPDATE reports SET caller = NULL, location = NULL, location_source = NULL,"
-            " channel = '' WHERE started_at < ?", (when,))], call_id="-")
-        await self.writer.flush()
-        return count
+        await self.writer.flush()  # what the app wrote before asking is redacted too
+        run = await asyncio.to_thread(maintenance.redact, self.path, before, vacuum=vacuum)
+        return run.rows
 
-    async def purge_before(self, before: datetime) -> int:
-        """Delete reports started before, with their answers."""
-        count = await self.queries.count_before(before)
-        when = iso(before)
-        self.writer.submit("purge", lambda: [
-            ("DELETE FROM answers WHERE call_id IN"
-             " (SELECT call_id FROM reports WHERE started_at < ?)", (when,)),
-            ("DELETE FROM reports WHERE started_at < ?", (when,)),
-        ], call_id="-")
+    async def purge_before(self, before: datetime, *, vacuum: bool = False) -> int:
+        """Delete reports started before, with their answers and timeline."""
         await self.writer.flush()
-        return count
+        run = await asyncio.to_thread(maintenance.purge, self.path, before, vacuum=vacuum)
+        return run.rows

@@ -2,17 +2,21 @@
 
 The rule that shapes it: a database problem must never block or break the
 caller of `submit`. Submitting only *enqueues* (no await, never raises); the
-writer task commits writes in batches, retries briefly when the database is
-locked, and logs, counts and drops what it cannot write. It knows nothing about
-what the statements mean; the modules beside it build them.
+writer task commits writes in batches and retries briefly when the database is
+locked. When SQLite cannot be written (locked for long, read-only, disk full, the
+file gone) the writes go to the spool file (spool.py) instead, in order, and are
+replayed exactly once when SQLite works again; only a bad statement is dropped.
+It knows nothing about what the statements mean; the modules beside it build them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sqlite3
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,9 +24,12 @@ from typing import Any
 import aiosqlite
 import structlog
 
+from .spool import Spool, SpooledWrite, Statement, new_id
+from .timestamps import now
+
 log = structlog.get_logger()
 
-Statement = tuple[str, Sequence[Any]]
+__all__ = ["Statement", "Write", "Writer", "connect", "is_busy", "is_unavailable"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +39,10 @@ class Write:
     op: str
     statements: tuple[Statement, ...]
     context: Mapping[str, str] = field(default_factory=dict)  # logged if it is lost
+    id: str = field(default_factory=new_id)  # its key in the spool and spool_applied
+
+    def spooled(self) -> SpooledWrite:
+        return SpooledWrite(self.id, self.op, self.statements, self.context)
 
 
 class _Stop:
@@ -48,6 +59,44 @@ def is_busy(exc: BaseException) -> bool:
         return False
     text = str(exc).lower()
     return "locked" in text or "busy" in text
+
+
+# SQLite's primary result codes that say "the database cannot be written now", as
+# opposed to "this statement is wrong": BUSY, LOCKED, READONLY, IOERR, CORRUPT, FULL,
+# CANTOPEN, PROTOCOL, NOTADB.
+_UNAVAILABLE_CODES = frozenset({5, 6, 8, 10, 11, 13, 14, 15, 26})
+_UNAVAILABLE_WORDS = ("locked", "busy", "readonly", "read-only", "disk", "unable to open",
+                      "not a database", "malformed")
+
+
+class DatabaseGone(sqlite3.OperationalError):
+    """The writer has no connection: the file was removed, replaced or never opened."""
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """True when the write failed because of the database, not because of the write."""
+    if isinstance(exc, DatabaseGone):
+        return True
+    if isinstance(exc, ValueError) and "connection" in str(exc).lower():
+        return True  # aiosqlite: the connection was closed under us
+    if not isinstance(exc, sqlite3.OperationalError | sqlite3.DatabaseError) or isinstance(
+            exc, sqlite3.IntegrityError | sqlite3.ProgrammingError | sqlite3.InterfaceError
+            | sqlite3.DataError):
+        return False
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in _UNAVAILABLE_CODES
+    text = str(exc).lower()
+    return any(word in text for word in _UNAVAILABLE_WORDS)
+
+
+def file_identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of the file at `path`, None if there is none."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
 
 
 async def connect(path: Path, busy_timeout_ms: int) -> aiosqlite.Connection:
@@ -73,28 +122,47 @@ class Writer:
     MAX_BATCH = 200  # writes committed in one transaction
     MAX_PENDING = 100_000  # queued writes; beyond this submit() drops (and counts)
     CLOSE_TIMEOUT = 30.0  # seconds close() waits for the queue to drain
+    PROBE_MIN = 0.5  # seconds between attempts to leave the spool, doubled up to PROBE_MAX
+    PROBE_MAX = 2.0
+    PROBE_BUSY_MS = 250  # a probe waits this little for the lock: the spool is safe meanwhile
+    REPLAY_BATCH = 200  # spooled writes replayed in one transaction
 
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: aiosqlite.Connection | None, *, path: Path | None = None,
+                 spool: Spool | None = None, busy_timeout_ms: int = 2000) -> None:
+        """`path` lets the writer notice its file replaced or removed and reopen it;
+        `spool` is where writes go while SQLite cannot take them (without one, they
+        are dropped and counted, as before)."""
         self.db = db
+        self.path = path
+        self.spool = spool
+        self.busy_timeout_ms = busy_timeout_ms
+        self._identity = file_identity(path) if path is not None and db is not None else None
         self._queue: asyncio.Queue[_Item] = asyncio.Queue(maxsize=self.MAX_PENDING)
         self._write_errors = 0
         self._closing = False
         self._task: asyncio.Task[None] | None = None
+        self._spooling = False
+        self._spooled = 0  # writes this writer put in the spool since it last drained
+        self._probe_delay = self.PROBE_MIN
+        self._next_probe = 0.0
         # Called with the attempt number each time a locked database is waited out.
         self.on_retry: Callable[[int], None] | None = None
+        # Awaited after the connection was reopened (ReportStore reopens its reader).
+        self.on_reopen: Callable[[], Awaitable[None]] | None = None
+        if spool is not None and (db is None or spool.path.exists()):
+            self._spooling = True  # replay (or wait for the database) before any new write
 
     def start(self, name: str) -> None:
         """Start the writer task (once); until then, and after close(), submit() refuses."""
         if self._task is None and not self._closing:
             self._task = asyncio.create_task(self._run(), name=name)
 
-    async def close(self) -> None:
-        """Write everything already queued, then close the connection."""
-        if self._task is None:
-            return
+    async def stop(self) -> None:
+        """Write (or spool) everything already queued, then end the task; the
+        connection stays open for close()."""
         self._closing = True
         task, self._task = self._task, None
-        if not task.done():
+        if task is not None and not task.done():
             await self._queue.put(_STOP)
             try:
                 await asyncio.wait_for(asyncio.shield(task), timeout=self.CLOSE_TIMEOUT)
@@ -103,23 +171,47 @@ class Writer:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
         self._abandon_queue()
+
+    async def close(self) -> None:
+        """stop(), then checkpoint the WAL into the main file and close the connection."""
+        await self.stop()
+        db, self.db = self.db, None
+        if db is None:
+            return
         try:
-            await self.db.close()
+            # TRUNCATE: after a clean stop the main file alone holds every report.
+            await db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except Exception as exc:  # locked by another process, or read-only: it is still safe
+            log.warning("store.checkpoint_failed", error=str(exc))
+        try:
+            await db.close()
         except Exception as exc:  # already broken: nothing left to save
             log.warning("store.close_failed", error=str(exc))
 
     async def flush(self) -> None:
-        """Return once every write queued before this call is committed (or dropped)."""
+        """Return once every write queued before this call is committed, spooled or dropped."""
         if self._task is None or self._task.done():
             return
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         await self._queue.put(done)
         await done
 
+    async def recover(self) -> bool:
+        """Try to leave the spool now (reopen, replay); True when SQLite holds everything.
+        Only for when the task is not running (open, tests): it owns the connection."""
+        if not self._spooling:
+            return True
+        return await self._recover()
+
     @property
     def write_errors(self) -> int:
-        """Writes that were lost: dropped after retries, or refused when queued."""
+        """Writes that were lost: dropped, refused when queued, or not even spoolable."""
         return self._write_errors
+
+    @property
+    def spooling(self) -> bool:
+        """True while writes go to the spool rather than to SQLite."""
+        return self._spooling
 
     def submit(self, op: str, build: Callable[[], Iterable[Statement]], **context: str) -> None:
         """Queue one write. Never raises, never waits: the caller goes on regardless.
@@ -138,28 +230,54 @@ class Writer:
 
     async def _run(self) -> None:
         while True:
-            batch = [await self._queue.get()]
+            try:
+                first = await self._next_item()
+            except TimeoutError:  # spooling and nothing to write: time to probe
+                await self._guarded(self._recover())
+                continue
+            batch = [first]
             while len(batch) < self.MAX_BATCH and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             writes = [item for item in batch if isinstance(item, Write)]
-            try:
-                if writes:
-                    await self._commit(writes)
-            except Exception as exc:  # a bug here must not stop every later write
-                self._write_errors += len(writes)
-                with contextlib.suppress(Exception):  # nor may a broken log stream
-                    log.exception("store.writer_failed", error=repr(exc), dropped=len(writes))
+            if writes:
+                await self._guarded(self._write(writes), writes)
             for item in batch:
                 if isinstance(item, asyncio.Future) and not item.done():
                     item.set_result(None)
             if any(item is _STOP for item in batch):
                 return
 
+    async def _next_item(self) -> _Item:
+        if not self._spooling:
+            return await self._queue.get()
+        wait = max(0.0, self._next_probe - time.monotonic())
+        return await asyncio.wait_for(self._queue.get(), timeout=wait)
+
+    async def _guarded(self, work: Awaitable[Any], writes: Sequence[Write] = ()) -> None:
+        try:
+            await work
+        except Exception as exc:  # a bug here must not stop every later write
+            self._write_errors += len(writes)
+            with contextlib.suppress(Exception):  # nor may a broken log stream
+                log.exception("store.writer_failed", error=repr(exc), dropped=len(writes))
+
+    async def _write(self, writes: list[Write]) -> None:
+        self._check_file()
+        if self._spooling and time.monotonic() >= self._next_probe:
+            await self._recover()
+        if self._spooling:
+            await self._to_spool(writes)
+        else:
+            await self._commit(writes)
+
     async def _commit(self, writes: list[Write]) -> None:
         try:
             await self._apply_with_retry(writes)
             return
         except Exception as exc:
+            if self.spool is not None and is_unavailable(exc):
+                await self._start_spooling(writes, exc)
+                return
             if len(writes) == 1 or is_busy(exc):
                 # Still locked after the retries: waiting longer would only grow the queue.
                 for write in writes:
@@ -167,10 +285,13 @@ class Writer:
                 return
             log.warning("store.batch_failed", error=repr(exc), writes=len(writes))
         # One bad write must not take its neighbours down: retry them one by one.
-        for write in writes:
+        for n, write in enumerate(writes):
             try:
                 await self._apply_with_retry([write])
             except Exception as exc:
+                if self.spool is not None and is_unavailable(exc):
+                    await self._start_spooling(writes[n:], exc)  # the rest keep their order
+                    return
                 self._drop(write, exc)
 
     async def _apply_with_retry(self, writes: list[Write]) -> None:
@@ -187,20 +308,161 @@ class Writer:
                         self.on_retry(attempt + 1)
                 await asyncio.sleep(self.RETRY_DELAY * 2**attempt)
 
-    async def _apply(self, writes: list[Write]) -> None:
+    async def _apply(self, writes: Sequence[Write], *, spooled: bool = False) -> None:
+        if self.db is None:
+            raise DatabaseGone("no database connection")
+        db = self.db
         # IMMEDIATE takes the write lock up front, so "locked" comes before any work.
-        await self.db.execute("BEGIN IMMEDIATE")
+        await db.execute("BEGIN IMMEDIATE")
         try:
+            applied_at = now()
             for write in writes:
+                if spooled:
+                    # Replayed before (the app died mid-replay): exactly once, so skip it.
+                    async with db.execute("SELECT 1 FROM spool_applied WHERE id = ?",
+                                          (write.id,)) as cursor:
+                        if await cursor.fetchone() is not None:
+                            continue
                 for sql, params in write.statements:
-                    await self.db.execute(sql, params)
-            await self.db.execute("COMMIT")
+                    await db.execute(sql, params)
+                if spooled:
+                    await db.execute("INSERT INTO spool_applied (id, applied_at) VALUES (?, ?)",
+                                     (write.id, applied_at))
+            await db.execute("COMMIT")
         except BaseException:
             try:
-                await self.db.execute("ROLLBACK")
+                await db.execute("ROLLBACK")
             except Exception:  # no transaction left, or no connection: nothing to undo
                 pass
             raise
+
+    # ----------------------------------------------------------------- the spool
+
+    async def _start_spooling(self, writes: Sequence[Write], exc: BaseException | None) -> None:
+        if not self._spooling:
+            self._spooling = True
+            self._probe_delay = self.PROBE_MIN
+            self._next_probe = time.monotonic() + self._probe_delay
+            log.error("store.spool_in_use", depth=self._spooled + len(writes),
+                      spool=str(self.spool.path) if self.spool else None,
+                      error=repr(exc) if exc else None)
+        if writes:
+            await self._to_spool(writes)
+
+    async def _to_spool(self, writes: Sequence[Write]) -> None:
+        assert self.spool is not None
+        try:
+            await asyncio.to_thread(self.spool.append, [write.spooled() for write in writes])
+        except Exception as exc:  # the spool's disk is dead too: now it is lost
+            for write in writes:
+                self._write_errors += 1
+                log.error("store.write_lost", op=write.op, **write.context, error=repr(exc))
+            return
+        self._spooled += len(writes)
+
+    def _check_file(self) -> None:
+        """Notice the database file removed or replaced under the open connection."""
+        if self.path is None or self.spool is None or self.db is None:
+            return
+        current = file_identity(self.path)
+        if current == self._identity:
+            return
+        if current is None:
+            log.error("store.database_missing", path=str(self.path))
+        else:
+            log.error("store.database_replaced", path=str(self.path))
+        db, self.db = self.db, None
+        self._close_later(db)
+        self._spooling = True
+        self._next_probe = 0.0  # reopen at once: a replaced file may be fine to use
+        log.error("store.spool_in_use", depth=self._spooled, spool=str(self.spool.path),
+                  error="database file replaced or removed")
+
+    def _close_later(self, db: aiosqlite.Connection) -> None:
+        async def close() -> None:
+            with contextlib.suppress(Exception):
+                await db.close()
+        task = asyncio.get_running_loop().create_task(close())
+        _BACKGROUND.add(task)
+        task.add_done_callback(_BACKGROUND.discard)
+
+    async def _recover(self) -> bool:
+        """Reopen if needed, replay the spool, leave spooling; on failure back off."""
+        if self.spool is None:
+            self._spooling = False
+            return True
+        try:
+            if self.db is None:
+                await self._reopen()
+            replayed = await self._replay()
+        except Exception as exc:
+            if isinstance(exc, ValueError) and self.db is not None:
+                self.db = None  # aiosqlite: the connection is closed; open a new one next time
+            self._probe_delay = min(self._probe_delay * 2, self.PROBE_MAX)
+            self._next_probe = time.monotonic() + self._probe_delay
+            if not is_unavailable(exc) and not isinstance(exc, OSError):
+                log.exception("store.replay_failed", error=repr(exc))
+            else:
+                log.debug("store.still_unavailable", error=str(exc))
+            return False
+        self._spooling = False
+        self._probe_delay = self.PROBE_MIN
+        log.warning("store.spool_drained", replayed=replayed)
+        self._spooled = 0
+        return True
+
+    async def _reopen(self) -> None:
+        from .schema import migrate  # schema knows nothing of the writer; no cycle at import
+
+        if self.path is None:
+            raise DatabaseGone("no database path to reopen")
+        db = await connect(self.path, self.busy_timeout_ms)
+        try:
+            await migrate(db)
+            await check_writable(db)
+        except BaseException:
+            await db.close()
+            raise
+        self.db = db
+        self._identity = file_identity(self.path)
+        log.warning("store.reopened", path=str(self.path))
+        if self.on_reopen is not None:
+            await self.on_reopen()
+
+    async def _replay(self) -> int:
+        assert self.spool is not None and self.db is not None
+        spool = self.spool
+        fd = await asyncio.to_thread(spool.acquire)  # no appends from elsewhere meanwhile
+        try:
+            spooled = await asyncio.to_thread(spool.read)
+            await self.db.execute(f"PRAGMA busy_timeout = {int(self.PROBE_BUSY_MS)}")
+            try:
+                for start in range(0, len(spooled), self.REPLAY_BATCH):
+                    chunk = [Write(w.op, w.statements, w.context, w.id)
+                             for w in spooled[start:start + self.REPLAY_BATCH]]
+                    await self._replay_chunk(chunk)
+            finally:
+                with contextlib.suppress(Exception):
+                    await self.db.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+            await asyncio.to_thread(spool.remove)
+        finally:
+            spool.release(fd)
+        return len(spooled)
+
+    async def _replay_chunk(self, chunk: list[Write]) -> None:
+        try:
+            await self._apply(chunk, spooled=True)
+            return
+        except Exception as exc:
+            if is_unavailable(exc):
+                raise
+        for write in chunk:  # a bad write among them: find it, keep the others
+            try:
+                await self._apply([write], spooled=True)
+            except Exception as exc:
+                if is_unavailable(exc):
+                    raise
+                self._drop(write, exc)
 
     def _drop(self, write: Write, exc: BaseException) -> None:
         self._write_errors += 1
@@ -214,3 +476,21 @@ class Writer:
                 self._drop(item, RuntimeError("store closed before the write"))
             elif isinstance(item, asyncio.Future) and not item.done():
                 item.set_result(None)
+
+
+_BACKGROUND: set[asyncio.Task[None]] = set()
+
+
+async def check_writable(db: aiosqlite.Connection) -> None:
+    """Really write (and undo it): SQLite opens a read-only file without a word, and a
+    full disk only shows on a write. Raises the error a write would meet."""
+    await db.execute("BEGIN IMMEDIATE")
+    try:
+        await db.execute("INSERT OR REPLACE INTO spool_applied (id, applied_at) VALUES (?, ?)",
+                         ("write-check", now()))
+        await db.execute("DELETE FROM spool_applied WHERE id = ?", ("write-check",))
+        await db.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(Exception):
+            await db.execute("ROLLBACK")
+        raise

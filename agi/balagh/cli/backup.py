@@ -1,0 +1,46 @@
+"""`balagh backup FILE [--force]`: a consistent copy of the report database, calls or not.
+
+SQLite's online backup over one read snapshot (store/maintenance.py): the running
+app goes on writing meanwhile. The copy is one self-contained file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from balagh.config import Settings
+from balagh.store import maintenance
+
+__all__ = ["register"]
+
+
+def _backup(settings: Settings, args: argparse.Namespace) -> int:
+    if not settings.database.exists():
+        print(f"error: no database at {settings.database}", file=sys.stderr)
+        return 1
+    target: Path = args.file
+    try:
+        run = maintenance.backup(settings.database, target, force=args.force)
+    except maintenance.MaintenanceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    size = run.detail["bytes"]
+    print(f"backed up {run.rows} report(s) to {target} ({size / 1e6:.1f} MB, "
+          f"{run.seconds:.1f} s)")
+    if run.detail.get("unrecorded"):
+        print("note: the database is not writable, so this backup is not in maintenance_runs; "
+              "see `balagh health`")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "backup", help="copy the report database consistently while calls run",
+        description="Write a consistent copy of the report database to FILE using SQLite's "
+        "online backup; the running app is not stopped. Refuses to replace FILE without "
+        "--force. Each backup is recorded in the database (maintenance_runs).")
+    parser.add_argument("file", type=Path, metavar="FILE")
+    parser.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    parser.set_defaults(func=_backup)

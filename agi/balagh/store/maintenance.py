@@ -1,0 +1,307 @@
+"""Maintenance beside live calls: purge, redact and backup in small steps.
+
+Each runs on its own blocking sqlite3 connection (call it from a thread or a
+command), never through the app's writer, and takes the write lock for one
+chunk at a time with a pause between chunks, so the app's writer waits a few
+milliseconds at most. Each returns the rows really changed, records itself in
+maintenance_runs, and raises MaintenanceError when it could not do its work:
+a command must never print success for a write that did not happen.
+
+Retention that really forgets: secure_delete zeroes what is deleted or
+overwritten, and a WAL checkpoint (TRUNCATE) then an optional VACUUM leave no
+old copy of a number in the database's files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from .timestamps import iso, now
+
+log = structlog.get_logger()
+
+CHUNK = 500  # rows per transaction
+PAUSE = 0.02  # seconds between chunks: the app's writer takes the lock here
+BUSY_TIMEOUT = 5.0  # seconds a chunk waits for the app's writer to let go
+BACKUP_PAGES = 1024  # pages copied per backup step
+
+
+class MaintenanceError(Exception):
+    """The maintenance did not (fully) happen; the message says what and how far it got."""
+
+
+@dataclass
+class Run:
+    """What one maintenance run did."""
+
+    action: str
+    rows: int = 0  # rows really changed (reports purged or redacted; reports in a backup)
+    chunks: int = 0
+    longest_lock: float = 0.0  # seconds, the longest one chunk held the write lock
+    seconds: float = 0.0
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """A connection for maintenance; refuses a database that does not exist (no new file)."""
+    if not path.is_file():
+        raise MaintenanceError(f"no database at {path}")
+    db = sqlite3.connect(f"{path.absolute().as_uri()}?mode=rw", uri=True,
+                         isolation_level=None, timeout=BUSY_TIMEOUT)
+    # Deleted and overwritten content is zeroed on disk, not merely marked free.
+    db.execute("PRAGMA secure_delete = ON")
+    return db
+
+
+# ------------------------------------------------------------------ purge and redact
+
+_REDACTABLE = ("(caller IS NOT NULL OR location IS NOT NULL OR location_source IS NOT NULL"
+               " OR channel != '')")
+
+
+def redact(path: Path, before: datetime, *, vacuum: bool = False, chunk: int = CHUNK,
+           pause: float = PAUSE) -> Run:
+    """Forget who called and from where (number, location, channel) in reports started
+    before `before`; rows = reports that still held any of it."""
+    when = iso(before)
+    run = Run("redact")
+    last = 0
+
+    def step(db: sqlite3.Connection) -> int:
+        nonlocal last
+        # Walk the primary key from where the last chunk stopped: each row is looked at
+        # once, however many already hold nothing to forget.
+        ids = [row[0] for row in db.execute(
+            f"SELECT id FROM reports WHERE id > ? AND started_at < ? AND {_REDACTABLE}"
+            " ORDER BY id LIMIT ?", (last, when, chunk))]
+        if not ids:
+            return -1
+        last = ids[-1]
+        cursor = db.execute(
+            "UPDATE reports SET caller = NULL, location = NULL, location_source = NULL,"
+            f" channel = '' WHERE id IN ({_marks(ids)})", ids)
+        return cursor.rowcount
+
+    return _run(path, run, when, step, vacuum=vacuum, pause=pause)
+
+
+def purge(path: Path, before: datetime, *, vacuum: bool = False, chunk: int = CHUNK,
+          pause: float = PAUSE) -> Run:
+    """Delete reports started before `before` with their answers and timeline; their
+    outbox rows go only once delivered (a pending event still has to reach its unit)."""
+    when = iso(before)
+    run = Run("purge")
+    removed = {"answers": 0, "report_events": 0, "outbox": 0}
+
+    def step(db: sqlite3.Connection) -> int:
+        rows = db.execute("SELECT id, call_id, reference FROM reports WHERE started_at < ?"
+                          " ORDER BY started_at LIMIT ?", (when, chunk)).fetchall()
+        if not rows:
+            return -1
+        calls = [row[1] for row in rows]
+        for table in ("answers", "report_events"):
+            removed[table] += db.execute(
+                f"DELETE FROM {table} WHERE call_id IN ({_marks(calls)})", calls).rowcount
+        # outbox.key is REFERENCE:EVENT, indexed (UNIQUE key, url); reference is not.
+        removed["outbox"] += db.executemany(
+            "DELETE FROM outbox WHERE status = 'delivered' AND key >= ? AND key < ?",
+            [(f"{row[2]}:", f"{row[2]};") for row in rows]).rowcount
+        ids = [row[0] for row in rows]
+        return db.execute(f"DELETE FROM reports WHERE id IN ({_marks(ids)})", ids).rowcount
+
+    return _run(path, run, when, step, vacuum=vacuum, pause=pause, extra=removed)
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ",".join("?" * len(values))
+
+
+def _run(path: Path, run: Run, when: str | None, step: Callable[[sqlite3.Connection], int], *,
+         vacuum: bool, pause: float, extra: dict[str, int] | None = None) -> Run:
+    began = time.monotonic()
+    db = _open(path, run.action)
+    try:
+        try:
+            while True:
+                held = time.monotonic()
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    changed = step(db)
+                    db.execute("COMMIT")
+                except BaseException:
+                    with contextlib.suppress(sqlite3.Error):
+                        db.execute("ROLLBACK")
+                    raise
+                run.longest_lock = max(run.longest_lock, time.monotonic() - held)
+                if changed < 0:
+                    break
+                run.rows += changed
+                run.chunks += 1
+                # Fold the chunk into the main file now, outside the write lock, so the
+                # app's next commit does not find a long WAL to checkpoint itself.
+                db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                time.sleep(pause)
+            run.detail.update(extra or {})
+            _forget(db, run, vacuum)
+        except sqlite3.Error as exc:
+            run.seconds = time.monotonic() - began
+            _record(db, run, when, "failed", error=str(exc))
+            raise MaintenanceError(
+                f"{run.action} stopped: {exc} ({run.rows} row(s) changed before it "
+                "stopped; run it again)") from exc
+        run.seconds = time.monotonic() - began
+        _record(db, run, when, "done")
+        return run
+    finally:
+        db.close()
+
+
+def _open(path: Path, action: str, *, writes: bool = True) -> sqlite3.Connection:
+    try:
+        db = connect(path)
+    except sqlite3.Error as exc:
+        raise MaintenanceError(f"{action}: cannot open {path}: {exc}") from exc
+    if not writes:
+        return db
+    try:
+        write_check(db)  # before any work: a read-only file opens without a word
+    except sqlite3.Error as exc:
+        db.close()
+        raise MaintenanceError(f"{action}: cannot write {path}: {exc}") from exc
+    return db
+
+
+def write_check(db: sqlite3.Connection) -> None:
+    """A real write, committed then removed: a read-only file or a full disk only shows
+    on a commit. Raises the error a write would meet."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.execute("INSERT OR REPLACE INTO spool_applied (id, applied_at) VALUES"
+                   " ('write-check', ?)", (now(),))
+        db.execute("DELETE FROM spool_applied WHERE id = 'write-check'")
+        db.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            db.execute("ROLLBACK")
+        raise
+
+
+def _forget(db: sqlite3.Connection, run: Run, vacuum: bool) -> None:
+    """Push the changes out of the WAL into the (zeroed) main file, and empty the WAL."""
+    busy, frames, done = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    run.detail["checkpoint"] = "complete" if busy == 0 and frames == done else "partial"
+    if vacuum:
+        db.execute("VACUUM")  # rewrites the file: nothing of the old pages survives
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        run.detail["vacuum"] = True
+
+
+def _record(db: sqlite3.Connection, run: Run, when: str | None, outcome: str,
+            error: str | None = None) -> None:
+    """A maintenance_runs row; for a failed run this may fail too (logged, then raised)."""
+    detail = dict(run.detail, chunks=run.chunks, longest_lock_ms=round(run.longest_lock * 1000),
+                  seconds=round(run.seconds, 2))
+    if error:
+        detail["error"] = error
+    try:
+        db.execute("INSERT INTO maintenance_runs (at, action, before, rows, outcome, detail)"
+                   " VALUES (?, ?, ?, ?, ?, ?)",
+                   (now(), run.action, when, run.rows, outcome, json.dumps(detail)))
+    except sqlite3.Error as exc:
+        log.error("maintenance.unrecorded", action=run.action, outcome=outcome, error=str(exc))
+        if outcome == "done":
+            raise MaintenanceError(f"{run.action} done ({run.rows} row(s)) but not recorded:"
+                                   f" {exc}") from exc
+
+
+# ------------------------------------------------------------------ backup
+
+
+def backup(path: Path, target: Path, *, force: bool = False,
+           pages: int = BACKUP_PAGES) -> Run:
+    """A consistent copy of the database at `target`, taken while calls go on.
+
+    The source holds one read transaction for the whole copy: in WAL mode that never
+    blocks the app's writer, and it keeps the step-by-step copy on one snapshot (a
+    backup whose source changes under it would otherwise start over at every commit).
+    """
+    if target.exists() and not force:
+        raise MaintenanceError(f"{target} exists (--force to replace it)")
+    began = time.monotonic()
+    run = Run("backup")
+    partial = target.with_name(target.name + ".part")
+    source = _open(path, "backup", writes=False)  # a read-only database is still copied
+    try:
+        try:
+            partial.unlink(missing_ok=True)
+            with contextlib.closing(sqlite3.connect(partial)) as copy:
+                source.execute("BEGIN")
+                source.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()  # the snapshot
+                page_size = source.execute("PRAGMA page_size").fetchone()[0]
+                with _Paced(partial, pages * page_size) as paced:
+                    source.backup(copy, pages=pages, progress=paced.step)
+                source.execute("COMMIT")
+                copy.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
+                run.rows = copy.execute("SELECT COUNT(*) FROM reports").fetchone()[0]
+            os.replace(partial, target)
+        except (sqlite3.Error, OSError) as exc:
+            partial.unlink(missing_ok=True)
+            with contextlib.suppress(sqlite3.Error):
+                source.execute("ROLLBACK")
+            _record(source, run, None, "failed", error=str(exc))
+            raise MaintenanceError(f"backup failed: {exc}") from exc
+        run.seconds = time.monotonic() - began
+        run.detail.update(target=str(target), bytes=target.stat().st_size)
+        try:
+            _record(source, run, None, "done")
+        except MaintenanceError:  # the copy is good; the log says it went unrecorded
+            run.detail["unrecorded"] = True
+        return run
+    finally:
+        source.close()
+
+
+class _Paced:
+    """Flush the copy to disk as it grows, a little at a time, with a breath between steps.
+
+    Left to itself the kernel keeps the whole copy dirty in memory and writes it out at
+    the final fsync; on ext4 every other fsync (the app's WAL checkpoint) then waits
+    behind hundreds of megabytes. Small flushes along the way keep those waits short.
+    """
+
+    SYNC_BYTES = 16 * 1024 * 1024
+    BREATH = 0.002  # seconds after each step
+
+    def __init__(self, path: Path, step_bytes: int) -> None:
+        self.path = path
+        self.step_bytes = step_bytes
+        self.fd = -1
+        self.unsynced = 0
+
+    def __enter__(self) -> _Paced:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+
+    def step(self, status: int, remaining: int, total: int) -> None:
+        del status, total
+        self.unsynced += self.step_bytes
+        if self.unsynced >= self.SYNC_BYTES or remaining == 0:
+            if self.fd < 0:
+                self.fd = os.open(self.path, os.O_RDONLY)
+            os.fsync(self.fd)
+            self.unsynced = 0
+        time.sleep(self.BREATH)
