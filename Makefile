@@ -17,7 +17,7 @@ help:
 	@echo "make pbx       install (once) and start the sandbox Asterisk"
 	@echo "make sounds    generate missing placeholder prompts with espeak-ng"
 	@echo "make bench     benchmarks against the sandbox PBX (results in bench/RESULTS.md)"
-	@echo "make faults    the slow store faults: purge, redact, backup of 1 M reports beside a live app"
+	@echo "make faults    the fault suite on the sandbox PBX (docs/reliability.md), then the store's"
 
 deps:
 	@missing=""; for tool in $(DEB_TOOLS); do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
@@ -72,9 +72,15 @@ bench: venv
 	$(BIN)/balagh pbx install
 	$(BIN)/python bench/run.py
 
-# No PBX: the spool's fault tests (as root: chattr, tmpfs), then maintenance on
-# 1 M generated reports beside a live writer (results appended to bench/RESULTS.md).
-faults: venv
+# The fault suite on the sandbox PBX (its table becomes docs/reliability.md), the spool's
+# fault tests (as root: chattr, tmpfs), then maintenance on 1 M generated reports beside
+# a live writer (results appended to bench/RESULTS.md).
+FAULT_ROWS := $(or $(TMPDIR),/tmp)/balagh-fault-rows.jsonl
+faults: deps venv
+	$(BIN)/balagh pbx install
+	rm -f $(FAULT_ROWS)
+	BALAGH_FAULTS_REPORT=$(FAULT_ROWS) $(BIN)/pytest -q tests/e2e/test_faults.py tests/e2e/test_watchdog.py
+	PATH=$(BIN):$$PATH $(BIN)/python bench/reliability.py $(FAULT_ROWS)
 	$(BIN)/pytest -q tests/unit/test_store_spool.py tests/unit/test_maintenance.py
 	$(BIN)/python bench/faults.py --reports $(or $(REPORTS),1000000)
 
