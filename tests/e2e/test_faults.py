@@ -91,31 +91,50 @@ async def test_a_frozen_websocket_is_noticed_and_replaced(
 
 
 async def test_ten_callers_mid_menu_survive_a_dropped_websocket(
-        settings: Settings, proxied: tuple[AppProcess, FaultProxy, FaultProxy],
+        settings: Settings, pbx: Sandbox,
+        proxied: tuple[AppProcess, FaultProxy, FaultProxy],
         fault_rows: list[FaultRow]) -> None:
     app, ari, _ = proxied
+    count = 10
     before = last_report_id(settings)
-    # English, not in danger, a child, female, Dubai, no condition: each key when asked.
-    calls = [asyncio.create_task(place_call(settings, "800700", ["2", "2", "1", "2", "2", "0"],
-                                            timeout=150)) for _ in range(10)]
-    await asyncio.to_thread(wait_for, lambda: answers_after(settings, before) >= 20,
-                            timeout=90, what="ten callers two answers in")
-    cut = time.monotonic()
-    assert ari.cut(WEBSOCKET) == 1
-    await asyncio.to_thread(wait_for, lambda: connects(app) >= 2, timeout=10,
-                            what="the app to connect again")
-    reconnected = time.monotonic() - cut
-    results = await asyncio.gather(*calls)
-    queues = [result.queue for result in results]
-    reports = [report_by_call(settings, r.hotline_id, status="routed") for r in results]
-    print(f"\nwebsocket cut: reconnected in {reconnected:.2f} s; queues {queues}")
-    assert all(report is not None for report in reports)
-    assert queues == ["child-protection"] * 10  # each routed by its own answers
+    async with AmiSession(settings.ami) as ami:
+        joins = ami.listen(lambda e: e.get("Event") == "QueueCallerJoin")
+        # English, not in danger; then they stop at the age question.
+        legs = [await originate(ami, f"Local/{settings.hotline}@balagh-inbound/n",
+                                "balagh-test-caller", "22") for _ in range(count)]
+        await asyncio.to_thread(wait_for, lambda: answers_after(settings, before) >= 2 * count,
+                                timeout=60, what=f"{count} callers two answers in")
+        cut = time.monotonic()
+        assert ari.cut(WEBSOCKET) == 1
+        await asyncio.to_thread(wait_for, lambda: connects(app) >= 2, timeout=10,
+                                what="the app to connect again")
+        reconnected = time.monotonic() - cut
+        # The rest of their answers come after the drop: a child, female, Dubai, none.
+        for leg in legs:
+            for digit in "1220":
+                await ami.action({"Action": "PlayDTMF", "Channel": leg.channel,
+                                  "Digit": digit})
+        hotline_legs = {f"{leg.uniqueid}-far" for leg in legs}
+        queued: dict[str, str] = {}
+        while len(queued) < count:
+            event = await wait_for_event(joins, lambda e: True, 90)
+            if event.get("Uniqueid") in hotline_legs:
+                queued[event["Uniqueid"]] = event.get("Queue", "")
+        for leg in legs:
+            await ami.action({"Action": "Hangup", "Channel": leg.channel})
+        ami.unlisten(joins)
+    remove_test_recordings(pbx)
+    reports = [report_by_call(settings, hotline, status="routed") for hotline in hotline_legs]
+    print(f"\nwebsocket cut: reconnected in {reconnected:.2f} s; queues {set(queued.values())}")
+    assert set(queued.values()) == {"balagh-child-protection"}
+    assert all(r is not None and r["answers"] == {
+        "language": "en", "danger": "no", "age": "child", "gender": "female",
+        "emirate": "dubai", "condition": "none"} for r in reports), reports
     fault_rows.append(FaultRow(
-        "ARI websocket cut while 10 callers are mid-menu",
-        "reconnect within 100 ms backoff; all 10 reach their queue, reports right",
-        f"reconnected in {reconnected:.2f} s; 10/10 in child-protection, 10 reports routed",
-        reconnected))
+        f"ARI websocket cut while {count} callers are mid-menu",
+        "reconnect at once; the callers go on with the menu; all reach their queue",
+        f"reconnected in {reconnected:.2f} s; keys pressed after the drop were heard; "
+        f"{count}/{count} in child-protection with all six answers", reconnected))
 
 
 async def test_hanging_ari_requests_the_watchdog_moves_the_caller(
@@ -229,8 +248,7 @@ async def test_fifty_callers_in_flight_while_the_app_is_killed_and_restarted(
             await ami.action({"Action": "Hangup", "Channel": leg.channel})
         ami.unlisten(joins)
         left = await leftovers(settings)
-    for path in in_chroot(pbx.root, "/var/spool/asterisk/monitor").glob("*-balagh-sup-*.wav"):
-        path.unlink(missing_ok=True)  # what the test callers recorded
+    remove_test_recordings(pbx)
     rows = reports_since(settings, before)
     print(f"\n{count} callers: all in a queue {recovered:.1f} s after the kill; {left}")
     assert len(rows) == count and all(status == "routed" for status, _ in rows)
@@ -241,6 +259,12 @@ async def test_fifty_callers_in_flight_while_the_app_is_killed_and_restarted(
         f"{count} reach a queue, {count} reports routed, nothing left behind",
         f"{count}/{count} joined a queue {recovered:.1f} s after the kill; {count} reports "
         "routed (resumed); 0 channels, 0 bridges left", recovered))
+
+
+def remove_test_recordings(pbx: Sandbox) -> None:
+    """What the sandbox's test callers recorded (they record everything they hear)."""
+    for path in in_chroot(pbx.root, "/var/spool/asterisk/monitor").glob("*-balagh-sup-*.wav"):
+        path.unlink(missing_ok=True)
 
 
 def count_leftovers(settings: Settings) -> dict[str, int]:
