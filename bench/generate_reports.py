@@ -6,7 +6,7 @@
 The file is created with Balagh's own migrations, so `balagh stats` and `report-pack`
 read it as they would a live database (BALAGH_DATA_DIR=... or --database). The mix:
 seven queues by the shipped routing rules, ~5 % danger, ~8 % hung up in the IVR at
-every question (more at the first ones), ~30 % typed ahead, ~15 % abandoned in the
+every question (more at the first ones), ~30 % typed ahead, ~8 % abandoned in the
 queue, busier days and hours. Same seed, same file.
 """
 
@@ -21,7 +21,7 @@ import sqlite3
 import sys
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import aiosqlite
@@ -30,6 +30,7 @@ from balagh.stats.period import parse_month
 from balagh.store.schema import migrate
 from balagh.store.timestamps import iso
 
+Row = tuple[object, ...]
 BATCH = 50_000
 QUESTIONS = ("language", "danger", "age", "gender", "emirate", "condition")
 # Where callers who hang up in the IVR do so: most early, fewer once they are engaged.
@@ -45,9 +46,9 @@ KEYS = {"language": {"ar": "1", "en": "2"}, "danger": {"yes": "1", "no": "2"},
 # Calls per hour of the day (UTC): quiet at night, busy in the (Gulf) afternoon.
 HOUR_WEIGHTS = (2, 1, 1, 1, 2, 4, 6, 8, 9, 9, 9, 8, 8, 9, 10, 10, 9, 8, 7, 6, 5, 4, 3, 2)
 # How long callers wait on average in each queue (s): some units have fewer agents.
-QUEUE_MEAN_WAIT = {"child-protection": 14, "women-protection": 22, "elderly-care": 18,
-                   "disability-support": 30, "mental-health": 26, "social-welfare": 35,
-                   "general": 40}
+QUEUE_MEAN_WAIT = {"child-protection": 6, "women-protection": 9, "elderly-care": 8,
+                   "disability-support": 14, "mental-health": 11, "social-welfare": 16,
+                   "general": 18}
 
 
 def route(answers: dict[str, str]) -> tuple[str, str]:
@@ -88,8 +89,7 @@ class Generator:
                                              seconds=self.rng.uniform(0, 3600))
                       for day, hour in zip(days, hours, strict=True))
 
-    def report(self, i: int, started: datetime) -> tuple[tuple[object, ...], list[tuple[object, ...]],
-                                       list[tuple[object, ...]]]:
+    def report(self, i: int, started: datetime) -> tuple[Row, list[Row], list[Row]]:
         rng = self.rng
         call_id = f"{1_700_000_000 + i}.{i % 997}"
         typed_ahead = 1 if rng.random() < 0.3 else 0
@@ -111,7 +111,7 @@ class Generator:
         # Seconds per question: a caller who types ahead barely waits for the prompts.
         step = (0.6, 2.0) if typed_ahead else (4.0, 8.0)
         at = started + timedelta(seconds=rng.uniform(2.0, 4.0))
-        answers: list[tuple[object, ...]] = []
+        answers: list[Row] = []
         given: dict[str, str] = {}
         for question in QUESTIONS:
             if question == gave_up:
@@ -137,10 +137,10 @@ class Generator:
             emirate, source = self.pick(EMIRATES), "number-prefix"
         caller = f"+9715{rng.randrange(10_000_000, 99_999_999)}"
         caller_hash = hashlib.blake2b(caller.encode(), digest_size=16).hexdigest()
-        events: list[tuple[object, ...]] = []
+        events: list[Row] = []
         if gave_up is not None:
             ended = at + timedelta(seconds=rng.uniform(1.0, 8.0))
-            row = (call_id, f"{(i * 7919 + 12345) % 100_000_000:08d}", f"PJSIP/trunk-{i:08x}",
+            row: Row = (call_id, f"{(i * 7919 + 12345) % 100_000_000:08d}", f"PJSIP/trunk-{i:08x}",
                    caller, "800700", language, "hung_up_in_ivr", "hangup", None, None, None,
                    iso(started), None, iso(ended), iso(ended), emirate, source, None, None,
                    None, None, None, None, caller_hash, typed_ahead_value, gave_up)
@@ -158,7 +158,7 @@ class Generator:
         # A busy hour: everyone waits longer.
         if started.hour in (13, 14, 15):
             mean_wait *= 1.6
-        abandoned = rng.random() < (0.06 if danger else 0.15)
+        abandoned = rng.random() < (0.03 if danger else 0.08)
         wait = min(900, int(rng.expovariate(1 / (mean_wait * (1.4 if abandoned else 1.0)))))
         joined = queue if wait < 90 or queue == "general" else "general"
         answered_at = talk = None
@@ -201,9 +201,7 @@ async def create(path: Path) -> None:
         await migrate(conn)
 
 
-def batches(gen: Generator, count: int) -> Iterator[tuple[list[tuple[object, ...]],
-                                                          list[tuple[object, ...]],
-                                                          list[tuple[object, ...]]]]:
+def batches(gen: Generator, count: int) -> Iterator[tuple[list[Row], list[Row], list[Row]]]:
     starts = gen.start_times(count)
     for first in range(0, count, BATCH):
         rows, answers, events = [], [], []

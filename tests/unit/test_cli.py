@@ -14,7 +14,7 @@ from balagh.config import Settings
 from balagh.testcall import CallResult
 
 COMMANDS = ["run", "pbx", "call", "reports", "sounds", "ivr", "routes", "supervisors", "monitor",
-            "outbox"]
+            "outbox", "stats", "report-pack"]
 
 
 def _commands(parser: argparse.ArgumentParser) -> list[str]:

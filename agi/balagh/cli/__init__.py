@@ -13,10 +13,12 @@ from balagh.cli import (
     monitor,
     outbox,
     pbx,
+    report_pack,
     reports,
     routes,
     run,
     sounds,
+    stats,
     supervisors,
 )
 from balagh.config import load_settings
@@ -24,7 +26,8 @@ from balagh.config.yamlsrc import ConfigError
 from balagh.logs import setup_logging
 
 # Each command group adds its parser(s) and sets `func(settings, args) -> exit status`.
-COMMANDS = (run, pbx, call, reports, sounds, ivr, routes, supervisors, monitor, outbox)
+COMMANDS = (run, pbx, call, reports, sounds, ivr, routes, supervisors, monitor, outbox, stats,
+            report_pack)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -20,7 +20,8 @@ TEXT: dict[str, dict[str, str]] = {
                       "خلال {seconds} ثانية."},
     "times_note": {"en": "Waits and times are in seconds.",
                    "ar": "أوقات الانتظار والأوقات بالثواني."},
-    "give_ups": {"en": "Where callers hang up in the menu", "ar": "أين يغلق المتصلون الخط في القائمة"},
+    "give_ups": {"en": "Where callers hang up in the menu",
+                 "ar": "أين يغلق المتصلون الخط في القائمة"},
     "give_ups_note": {"en": "Callers who hung up before reaching a queue, by the question "
                             "being asked: the prompt to look at first.",
                       "ar": "المتصلون الذين أغلقوا الخط قبل الوصول إلى الطابور، حسب السؤال "
@@ -28,6 +29,7 @@ TEXT: dict[str, dict[str, str]] = {
     "question": {"en": "Question", "ar": "السؤال"},
     "callers": {"en": "Callers", "ar": "المتصلون"},
     "share": {"en": "Share", "ar": "النسبة"},
+    "charts": {"en": "Charts", "ar": "رسوم بيانية"},
     "chart_calls": {"en": "Calls per day, by queue", "ar": "المكالمات يومياً حسب الطابور"},
     "chart_sl": {"en": "Service level per day", "ar": "مستوى الخدمة يومياً"},
     "chart_wait": {"en": "Wait in the queue (box: 25-75 %, whiskers: 5-95 %)",

@@ -8,10 +8,10 @@ why chart images carry only English/neutral labels and the Arabic goes in captio
 from __future__ import annotations
 
 import base64
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
+from pathlib import Path
 
 from . import charts, query
 from .labels import name, text
@@ -54,12 +54,12 @@ class PackData:
         return self.groups["day"]
 
 
-def collect(conn: sqlite3.Connection, period: Period, *, service_level_seconds: int = 20,
+def collect(database: Path, period: Period, *, service_level_seconds: int = 20,
             questions: list[str] | None = None) -> PackData:
-    groups = {by: query.compute(conn, period, by, service_level_seconds=service_level_seconds,
-                                questions=questions) for by, _ in GROUP_TITLES}
-    return PackData(period, service_level_seconds, groups,
-                    query.calls_per_day_and_queue(conn, period))
+    report = query.compute_many(database, period, [by for by, _ in GROUP_TITLES],
+                                service_level_seconds=service_level_seconds,
+                                questions=questions)
+    return PackData(period, service_level_seconds, report.stats, report.per_day_and_queue)
 
 
 def _img(png: bytes, alt: str) -> str:
@@ -132,17 +132,17 @@ def render(data: PackData, language: str, generated: datetime | None = None) -> 
     """The whole page as one string."""
     generated = generated or datetime.now(UTC)
     direction = "rtl" if language == "ar" else "ltr"
-    start, end = data.period.bounds
     title = f"{text('title', language)} {data.period.label}"
+    stamp = generated.strftime("%Y-%m-%d %H:%M")
     parts = [
         f'<!DOCTYPE html>\n<html lang="{language}" dir="{direction}">',
         '<head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{escape(title)}</title><style>{CSS}</style></head><body>",
         f"<h1>{escape(text('title', language))} <bdi>{escape(data.period.label)}</bdi></h1>",
-        f'<p class="meta">{escape(text("period", language))}: <bdi dir="ltr">{escape(start)}'
-        f" – {escape(end)}</bdi> (UTC) · {escape(text('generated', language))}: "
-        f'<bdi dir="ltr">{escape(generated.strftime("%Y-%m-%d %H:%M"))} UTC</bdi></p>',
+        f'<p class="meta">{escape(text("period", language))}: <bdi dir="ltr">'
+        f"{escape(data.period.shown)}</bdi> (UTC) · {escape(text('generated', language))}: "
+        f'<bdi dir="ltr">{escape(stamp)} UTC</bdi></p>',
     ]
     if data.total.empty:
         parts.append(f"<p><strong>{escape(text('no_calls', language))}</strong></p>")
@@ -155,6 +155,7 @@ def render(data: PackData, language: str, generated: datetime | None = None) -> 
         f" {escape(text('times_note', language))}</p>",
         f"<h2>{escape(text('give_ups', language))}</h2>",
         _give_ups(data, language),
+        f"<h2>{escape(text('charts', language))}</h2>",
         *_chart_images(data, language),
         f'<p class="note">{escape(text("charts_note", language))}</p>',
     ]

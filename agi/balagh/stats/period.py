@@ -28,6 +28,12 @@ class Period:
         """The period as stored text, for `started_at >= ? AND started_at < ?`."""
         return iso(self.start), iso(self.end)
 
+    @property
+    def shown(self) -> str:
+        """First and last day, both included: 2026-11-01 – 2026-11-30."""
+        last = (self.end - timedelta(days=1)).date().isoformat()
+        return f"{self.start.date().isoformat()} – {last}"
+
     def each_day(self) -> list[str]:
         return [(self.start + timedelta(days=n)).date().isoformat() for n in range(self.days)]
 

@@ -54,7 +54,7 @@ def table(stats: Stats) -> str:
         values = row.as_dict(sl)
         lines.append((row.key, *(cell(name, values[name]) for name, _ in COLUMNS)))
     right = set(range(1, len(COLUMNS) + 1))
-    out = [f"{stats.period.label} ({stats.period.bounds[0]} to {stats.period.bounds[1]}),"
+    out = [f"{stats.period.label} ({stats.period.shown}, UTC),"
            f" by {stats.by}; SL = answered within {sl} s; waits and times in seconds", ""]
     out += [line.rstrip() for line in table_lines(lines, right)]
     if stats.questions:
