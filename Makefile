@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: help deps venv run test test-unit e2e lint pbx pbx-stop pbx-status sounds bench clean
+.PHONY: help deps venv run test test-unit e2e lint pbx pbx-stop pbx-status sounds bench bench-stats clean
 
 # Debian packages the sandbox and the prompts need: debootstrap builds the PBX,
 # espeak-ng and sox make placeholder prompts (and their tests).
@@ -17,6 +17,7 @@ help:
 	@echo "make pbx       install (once) and start the sandbox Asterisk"
 	@echo "make sounds    generate missing placeholder prompts with espeak-ng"
 	@echo "make bench     benchmarks against the sandbox PBX (results in bench/RESULTS.md)"
+	@echo "make bench-stats  balagh stats and report-pack over 1,000,000 generated reports (no PBX)"
 
 deps:
 	@missing=""; for tool in $(DEB_TOOLS); do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
@@ -70,6 +71,10 @@ sounds: deps venv
 bench: venv
 	$(BIN)/balagh pbx install
 	$(BIN)/python bench/run.py
+
+# No PBX: generates 1,000,000 reports once (kept in /tmp), then times the commands.
+bench-stats: venv
+	$(BIN)/python bench/bench_stats.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build dist agi/*.egg-info

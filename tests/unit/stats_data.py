@@ -2,15 +2,15 @@
 
 Two days in the period (2026-11-01 and -02), eight calls, and two just outside it:
 
-call  day  status (question)   queue (rule)                      outcome   wait typed to queue danger
-c1    1    routed              child-protection (child)          answered     5   1      8.0   yes
-c2    1    routed              child-protection (child)          answered    30   0     40.0   no
-c3    1    routed              women-protection (adult-female)   abandoned   50   0     35.5
-c4    1    hung up (age)
-c5    2    routed              general (default)                 answered    20   1      6.0   no, yes
-c6    2    hung up (language)
-c7    2    hung up (age)
-c8    2    routed              women-protection (adult-female)   (waiting)        1     10.0
+call day status (question)   queue (rule)                     outcome   wait typed to queue danger
+c1   1   routed              child-protection (child)          answered     5   1      8.0   yes
+c2   1   routed              child-protection (child)          answered    30   0     40.0   no
+c3   1   routed              women-protection (adult-female)   abandoned   50   0     35.5
+c4   1   hung up (age)
+c5   2   routed              general (default)                 answered    20   1      6.0   no,yes
+c6   2   hung up (language)
+c7   2   hung up (age)
+c8   2   routed              women-protection (adult-female)   (waiting)        1     10.0
 """
 
 from __future__ import annotations

@@ -46,7 +46,8 @@ def calls_per_day(ax: Axes, days: Sequence[str], per_queue: dict[str, dict[str, 
         bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
     _day_ticks(ax, days)
     ax.set_ylabel("calls")
-    ax.legend(fontsize="x-small", ncols=2, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    if queues:
+        ax.legend(fontsize="x-small", ncols=2, loc="upper left", bbox_to_anchor=(1.0, 1.0))
 
 
 def service_level_per_day(ax: Axes, by_day: Stats) -> None:
