@@ -44,7 +44,8 @@ def machine() -> str:
     fields = dict(re.findall(r"^([^:\n]+):\s*(.+)$", text, re.MULTILINE))
     model = fields.get("Model name", "unknown cpu")
     cores = fields.get("CPU(s)", str(os.cpu_count()))
-    return f"{model}, {cores} CPU(s), Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}"
+    return (f"{model}, {cores} CPU(s), Python {sys.version.split()[0]},"
+            f" SQLite {sqlite3.sqlite_version}")
 
 
 def load() -> str:

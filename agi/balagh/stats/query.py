@@ -144,13 +144,16 @@ class Kind:
     packs: list[str] = field(default_factory=list)  # group_concat results, days merged late
     daily: Counter[tuple[str, str]] = field(default_factory=Counter)
 
-    def add(self, day: str, packed: str | None) -> None:
+    def add(self, day: str, packed: str | None) -> Counter[str]:
+        """Count one day's keys; returns them counted."""
         if not packed:
-            return
+            return Counter()
         self.packs.append(packed)
+        counts = Counter(packed.split(_RECORD))
         daily = self.daily
-        for key, count in Counter(packed.split(_RECORD)).items():
+        for key, count in counts.items():
             daily[(day, key[key.rfind(_FIELD) + 1:])] += count
+        return counts
 
     def add_dated(self, packed: str | None) -> None:
         """Keys that start with their day (the danger scan covers the whole period)."""
@@ -206,11 +209,11 @@ def _scan_day(path: Path, others: list[str], queue: int | None, day: str, start:
         calls, give_ups, to_queue = conn.execute(_day_sql(others),
                                                  _params(start, end)).fetchone()
     keys = Keys()
-    keys.calls.add(day, calls)
+    counted = keys.calls.add(day, calls)
     keys.give_ups.add(day, give_ups)
     keys.to_queue.add(day, to_queue)
-    if queue is not None and calls:
-        for key, count in Counter(calls.split(_RECORD)).items():
+    if queue is not None:
+        for key, count in counted.items():
             keys.per_day_and_queue[(key.split(_FIELD)[queue], day)] += count
     return keys
 

@@ -60,7 +60,8 @@ def table(stats: Stats) -> str:
     if stats.questions:
         out += ["", "hung up in the IVR, by the question being asked:", ""]
         give_ups = [(stats.by, *stats.questions)]
-        for row in _rows(stats):
+        # Only groups with give-ups: by queue, everyone who hung up is '(not routed)'.
+        for row in [*(row for row in stats.rows if row.hung_up_in_ivr), stats.total]:
             give_ups.append((row.key, *(str(row.gave_up_in.get(q, 0)) for q in stats.questions)))
         out += [line.rstrip() for line in
                 table_lines(give_ups, set(range(1, len(stats.questions) + 1)))]
