@@ -62,7 +62,7 @@ _CALL_CODE = ("((CASE r.status WHEN 'routed' THEN 0 WHEN 'fallback' THEN 1"
               " WHEN 'hung_up_in_ivr' THEN 2 ELSE 3 END)"
               " + 4 * (CASE WHEN r.queue_outcome IS NULL THEN 0 WHEN r.queue_outcome ="
               " 'answered' THEN 1 WHEN r.queue_outcome = 'abandoned' THEN 2 ELSE 3 END)"
-              " + 16 * coalesce(r.wait_seconds + 1, 0))")
+              " + 16 * coalesce(max(r.wait_seconds, 0) + 1, 0))")
 # 2 * tenths of a second from start to queue + typed ahead (1 or 0)
 _TO_QUEUE_CODE = ("(2 * CAST(round((julianday(r.routed_at) - julianday(r.started_at))"
                   " * 864000.0) AS INTEGER) + (r.typed_ahead != 0))")
