@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: help deps venv run test test-unit e2e lint pbx pbx-stop pbx-status sounds bench faults clean
+.PHONY: help deps venv run test test-unit e2e lint pbx pbx-stop pbx-status sounds bench bench-stats faults clean
 
 # Debian packages the sandbox and the prompts need: debootstrap builds the PBX,
 # espeak-ng and sox make placeholder prompts (and their tests).
@@ -17,6 +17,7 @@ help:
 	@echo "make pbx       install (once) and start the sandbox Asterisk"
 	@echo "make sounds    generate missing placeholder prompts with espeak-ng"
 	@echo "make bench     benchmarks against the sandbox PBX (results in bench/RESULTS.md)"
+	@echo "make bench-stats  balagh stats and report-pack over 1,000,000 generated reports (no PBX)"
 	@echo "make faults    the fault suite on the sandbox PBX (docs/reliability.md), then the store's"
 
 deps:
@@ -71,6 +72,10 @@ sounds: deps venv
 bench: venv
 	$(BIN)/balagh pbx install
 	$(BIN)/python bench/run.py
+
+# No PBX: generates 1,000,000 reports once (kept in /tmp), then times the commands.
+bench-stats: venv
+	$(BIN)/python bench/bench_stats.py
 
 # The fault suite on the sandbox PBX (its table becomes docs/reliability.md), the spool's
 # fault tests (as root: chattr, tmpfs), then maintenance on 1 M generated reports beside
