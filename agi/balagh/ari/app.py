@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncari
+import asyncari.model
 import structlog
 
 from balagh.ari.call import AriCall, PromptSeconds
@@ -37,6 +38,17 @@ WITHHELD = frozenset({"", "anonymous", "restricted", "unavailable", "unknown", "
 # also fences off the watchdog: it outlasts any move the watchdog began before it saw
 # this connection's first heartbeat.
 RECONCILE_GRACE_SECONDS = WATCHDOG_FENCE_SECONDS
+
+
+def forget_old_objects() -> None:
+    """asyncari keeps one object per channel, bridge or playback id, tied to the client that
+    first made it, and asserts that later events and replies come through that same client:
+    after a reconnect every event or reply about a channel seen before would raise (and an
+    event raising in asyncari's reader ends the new session too). Each connection starts
+    with empty caches; objects still held elsewhere are left as they are."""
+    for value in vars(asyncari.model).values():
+        if isinstance(value, type) and issubclass(value, asyncari.model.BaseObject):
+            setattr(value, "cache", None)  # noqa: B010 (asyncari has no types)
 
 
 class WebsocketClosed(ConnectionError):
@@ -153,6 +165,7 @@ class AriApplication:
         await keep_up("ari", self._session, self.backoff)
 
     async def _session(self, mark_up: MarkUp) -> None:
+        forget_old_objects()
         try:
             async with asyncari.connect(self.settings.url, self.settings.app,
                                         self.settings.username,
