@@ -57,7 +57,7 @@ def test_a_log_line_reaches_a_pipe_while_the_process_still_runs(tmp_path: Path) 
                 received += os.read(process.stderr.fileno(), 4096)
         assert process.poll() is None, "the watchdog ended: the line came at exit"
         entry = json.loads(received.split(b"\n", 1)[0])
-        assert entry["event"] in ("store.opened", "connection.failed") and "level" in entry
+        assert entry["event"] and entry["level"] and entry["timestamp"]
     finally:
         process.kill()  # not SIGTERM: what the test checks is the pipe, not the stop path
         process.wait()
