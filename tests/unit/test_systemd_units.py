@@ -91,7 +91,7 @@ def test_the_watchdog_does_not_depend_on_the_app() -> None:
 def test_the_backup_timer_starts_a_dated_backup_nightly() -> None:
     backup = UNITS / "balagh-backup.service"
     assert one(backup, "Service", "Type") == "oneshot"
-    assert "backup /var/backups/balagh/balagh-$$(date +%%F).sqlite3" in \
+    assert "backup /var/backups/balagh/balagh-$$(date +%%F-%%H%%M).sqlite3" in \
         one(backup, "Service", "ExecStart")
     assert "/var/backups/balagh" in values(backup, "Service", "ReadWritePaths")
     timer = UNITS / "balagh-backup.timer"

@@ -77,8 +77,8 @@ async def heartbeat_check(name: str, ari: AriHttp, app: str, *, silent: Status,
     channels = await ari.channel_ids(app) if held else None
     data: dict[str, Any] = {"app": app, "variable": variable, "beating": beat.beating,
                             "watched_seconds": beat.seconds}
-    if channels is not None or held:
-        data["channels"] = len(channels or [])
+    if held:
+        data["channels"] = len(channels or [])  # None: Asterisk does not know the app
     if beat.beating:
         calls = f"; {data['channels']} call(s) in progress" if held else ""
         return Check(name, Status.OK, f"{app} beating{calls}", data)
