@@ -8,10 +8,14 @@ is the kernel's PR_SET_MDWE (Linux 6.3+), set on a child before it runs Balagh.
 
 from __future__ import annotations
 
+import asyncio
+import re
+import shlex
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -97,6 +101,30 @@ def test_the_backup_timer_starts_a_dated_backup_nightly() -> None:
     timer = UNITS / "balagh-backup.timer"
     assert one(timer, "Timer", "OnCalendar") == "*-*-* 02:30"
     assert one(timer, "Timer", "Persistent") == "true"
+
+
+def test_the_backup_unit_s_command_writes_a_dated_copy(tmp_path: Path) -> None:
+    """Its ExecStart= as systemd would run it ($$ and %% unescaped), the paths moved here."""
+    from balagh.store import ReportStore
+
+    data, backups = tmp_path / "data", tmp_path / "backups"
+    backups.mkdir()
+
+    async def make_database() -> None:
+        await (await ReportStore.open(data / "balagh.sqlite3")).close()
+
+    asyncio.run(make_database())
+    command = one(UNITS / "balagh-backup.service", "Service", "ExecStart")
+    command = command.replace("$$", "$").replace("%%", "%")
+    command = command.replace(INSTALLED, str(Path(sys.executable).parent / "balagh"))
+    command = command.replace("/var/backups/balagh", str(backups))
+    env = {"PATH": "/usr/bin:/bin", "BALAGH_DATA_DIR": str(data), "HOME": str(tmp_path)}
+    result = subprocess.run(shlex.split(command), capture_output=True, text=True, env=env,
+                            timeout=60, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    (copy,) = backups.iterdir()
+    assert re.fullmatch(r"balagh-\d{4}-\d{2}-\d{2}-\d{4}\.sqlite3", copy.name)
+    assert copy.name[7:17] == datetime.now().strftime("%Y-%m-%d")
 
 
 @pytest.fixture
