@@ -1,4 +1,11 @@
-"""structlog set-up: one line per event, with the call's context bound per call."""
+"""structlog set-up: one line per event, with the call's context bound per call.
+
+Everything goes to stderr, one line per event, written and flushed at once (PrintLogger
+flushes each line; stderr is line-buffered even when piped), so stdout stays free for a
+command's own output (`balagh health --json`). Under systemd both reach the journal. With
+--log-json the libraries' own stdlib log lines are JSON objects too, so every line of
+`journalctl -u balagh -o cat` parses.
+"""
 
 from __future__ import annotations
 
@@ -23,9 +30,26 @@ def redact_secrets(_logger: object, _name: str,
     return event
 
 
+def _json_handler() -> logging.Handler:
+    """stdlib records (asyncari, panoramisk, httpx) rendered as structlog's JSON lines."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                    structlog.processors.JSONRenderer()],
+        foreign_pre_chain=[structlog.stdlib.add_logger_name,
+                           structlog.processors.add_log_level,
+                           structlog.processors.TimeStamper(fmt="iso", utc=True),
+                           structlog.processors.format_exc_info,
+                           redact_secrets]))
+    return handler
+
+
 def setup_logging(level: str = "info", *, json: bool = False) -> None:
     numeric = getattr(logging, level.upper(), logging.INFO)
-    logging.basicConfig(format="%(message)s", stream=sys.stderr, level=numeric)
+    if json:
+        logging.basicConfig(handlers=[_json_handler()], level=numeric)
+    else:
+        logging.basicConfig(format="%(message)s", stream=sys.stderr, level=numeric)
     # Libraries underneath (asyncari, panoramisk, httpx) log via stdlib logging;
     # keep them to errors: asyncari warns about every event type it has no model for.
     for noisy in ("asyncari", "asyncswagger11", "httpx", "httpcore", "panoramisk"):

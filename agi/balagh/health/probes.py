@@ -1,0 +1,152 @@
+"""The probes behind `balagh health`: each returns one Check and never raises.
+
+Every probe has its own timeout (guarded); they run side by side, so the whole check
+takes about as long as the slowest, a few seconds at most. ARI is read over plain HTTP
+(ari_http.py) and AMI with a login of its own, each closed again at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Collection
+from typing import Any
+
+from balagh.ami.client import AmiSession
+from balagh.ari.liveness import heartbeat_variable
+from balagh.config import AmiSettings, Settings
+from balagh.health.ari_http import AriHttp
+from balagh.health.heartbeat import WINDOW_SECONDS, watch
+from balagh.health.report import Check, Status
+from balagh.health.store import last_table_load, store_state
+from balagh.ivr.menu import load_menu
+from balagh.routing.load import load_table
+from balagh.watchdog.service import watchdog_app
+
+# The lines, in the order printed.
+NAMES = ("ari", "ami", "app", "watchdog", "store", "menu", "routing")
+
+AMI_LOGIN_SECONDS = 3.0
+# A probe's own bound: its requests' timeouts (3 s each) plus a margin, so a probe's own
+# error message (which says more) normally wins over "no answer within".
+PROBE_SECONDS = {"ari": 5.0, "ami": AMI_LOGIN_SECONDS + 2.0, "app": WINDOW_SECONDS + 7.0,
+                 "watchdog": WINDOW_SECONDS + 7.0, "store": 10.0, "menu": 10.0,
+                 "routing": 10.0}
+# What a failed probe means: only what stops callers being served is DOWN.
+FAILED = {"ari": Status.DOWN, "ami": Status.DEGRADED, "app": Status.DOWN,
+          "watchdog": Status.DEGRADED, "store": Status.DEGRADED, "menu": Status.DEGRADED,
+          "routing": Status.DEGRADED}
+
+
+async def guarded(name: str, probe: Awaitable[Check], timeout: float) -> Check:
+    """The probe's Check, or one saying why it failed (it timed out, or raised)."""
+    try:
+        return await asyncio.wait_for(probe, timeout)
+    except TimeoutError:
+        return Check(name, FAILED[name], f"no answer within {timeout:g} s")
+    except Exception as exc:
+        return Check(name, FAILED[name], str(exc) or type(exc).__name__)
+
+
+async def ari_check(ari: AriHttp, settings: Settings) -> Check:
+    info = await ari.get("asterisk/info")
+    if not isinstance(info, dict):
+        return Check("ari", Status.DOWN, f"no ARI at {ari.base} (404)")
+    version = str((info.get("system") or {}).get("version", "?"))
+    return Check("ari", Status.OK,
+                 f"Asterisk {version} at {settings.ari.url} as {settings.ari.username}",
+                 {"url": settings.ari.url, "asterisk_version": version})
+
+
+async def ami_check(settings: AmiSettings) -> Check:
+    session = AmiSession(settings)
+    try:
+        await session.connect(timeout=AMI_LOGIN_SECONDS)  # raises AmiError saying why
+    finally:
+        session.close()
+    return Check("ami", Status.OK,
+                 f"logged in to {settings.host}:{settings.port} as {settings.username}",
+                 {"host": settings.host, "port": settings.port})
+
+
+async def heartbeat_check(name: str, ari: AriHttp, app: str, *, silent: Status,
+                          held: bool, window: float = WINDOW_SECONDS) -> Check:
+    """Is `app` beating (its heartbeat variable changing)? With `held`, also how many
+    channels Asterisk holds in it: the calls in progress, or callers left in a dead app."""
+    variable = heartbeat_variable(app)
+    beat = await watch(lambda: ari.variable(variable), window=window)
+    channels = await ari.channel_ids(app) if held else None
+    data: dict[str, Any] = {"app": app, "variable": variable, "beating": beat.beating,
+                            "watched_seconds": beat.seconds}
+    if held:
+        data["channels"] = len(channels or [])  # None: Asterisk does not know the app
+    if beat.beating:
+        calls = f"; {data['channels']} call(s) in progress" if held else ""
+        return Check(name, Status.OK, f"{app} beating{calls}", data)
+    if beat.never_set:
+        text = f"{app} not running (no heartbeat since Asterisk started)"
+    else:
+        text = f"{app} not beating: heartbeat unchanged for {beat.seconds:g} s"
+    if held and data["channels"]:
+        text += f"; {data['channels']} caller(s) held in it, for the watchdog to move"
+    return Check(name, silent, text, data)
+
+
+def store_check(settings: Settings) -> Check:
+    state = store_state(settings.database, settings.spool_file)
+    parts = [state["database"]]
+    if not state["exists"]:
+        parts.append("MISSING")
+    elif state["writable"]:
+        parts.append(f"writable (schema {state['schema_version']})")
+    else:
+        parts.append(f"NOT writable: {state['error']}")
+    waiting = state["spool_depth"]
+    parts.append(f"{waiting} write(s) waiting in the spool" if waiting else "spool empty")
+    if state["outbox"] is not None:
+        parts.append(f"outbox {state['outbox']['pending']} pending, "
+                     f"{state['outbox']['failed']} failed")
+    return Check("store", Status.OK if state["healthy"] else Status.DEGRADED,
+                 ", ".join(parts), state)
+
+
+def menu_check(settings: Settings) -> Check:
+    menu = load_menu(settings.ivr_file)
+    return Check("menu", Status.OK,
+                 f"{len(menu.questions)} questions, languages {', '.join(menu.languages)} "
+                 f"({settings.ivr_file})",
+                 {"file": str(settings.ivr_file), "questions": len(menu.questions)})
+
+
+def routing_check(settings: Settings) -> Check:
+    try:
+        answers: dict[str, frozenset[str]] | None = load_menu(settings.ivr_file).answer_values()
+    except Exception:  # the menu line says why; the table is still checked on its own
+        answers = None
+    table = load_table(settings.routing_file, answers)
+    last = last_table_load(settings.database)
+    text = f"{len(table.rules)} rules, {len(table.queues)} queues ({settings.routing_file})"
+    if last is not None:
+        text += f"; the app's last load: {last['outcome']} at {last['at']} ({last['trigger']})"
+    return Check("routing", Status.OK, text,
+                 {"file": str(settings.routing_file), "rules": len(table.rules),
+                  "queues": len(table.queues), "warnings": len(table.warnings),
+                  "last_load": last})
+
+
+async def run_probes(settings: Settings, only: Collection[str] = NAMES) -> list[Check]:
+    """The chosen checks, run side by side, in NAMES order."""
+    async with AriHttp(settings.ari) as ari:
+        app = settings.ari.app
+        probes: dict[str, Callable[[], Awaitable[Check]]] = {
+            "ari": lambda: ari_check(ari, settings),
+            "ami": lambda: ami_check(settings.ami),
+            "app": lambda: heartbeat_check("app", ari, app, silent=Status.DOWN, held=True),
+            "watchdog": lambda: heartbeat_check("watchdog", ari, watchdog_app(app),
+                                                silent=Status.DEGRADED, held=False),
+            "store": lambda: asyncio.to_thread(store_check, settings),
+            "menu": lambda: asyncio.to_thread(menu_check, settings),
+            "routing": lambda: asyncio.to_thread(routing_check, settings),
+        }
+        chosen = [name for name in NAMES if name in only]
+        return list(await asyncio.gather(
+            *(guarded(name, probes[name](), PROBE_SECONDS[name]) for name in chosen)))
