@@ -33,6 +33,11 @@ def format_key(key: Iterable[str | int]) -> str:
     return out
 
 
+# Every character str.splitlines() breaks at, written as its escape instead.
+_LINE_BREAKS = {ord(ch): ch.encode("unicode_escape").decode("ascii")
+                for ch in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"}
+
+
 class ConfigError(Exception):
     """A configuration problem, located as precisely as we can."""
 
@@ -45,7 +50,9 @@ class ConfigError(Exception):
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path
-        return f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
+        text = f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
+        # One line whatever a key or value held (a key can be any YAML string).
+        return text.translate(_LINE_BREAKS)
 
 
 @dataclass
