@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 
 import structlog
@@ -21,6 +20,7 @@ from balagh.handover.summary import HandoverSettings
 from balagh.ivr.flow import RoutingContext, handle_call, resume_call
 from balagh.ivr.menu import load_menu
 from balagh.orphans import take_back
+from balagh.pidfile import PidFile, PidFileHeld
 from balagh.routing.load import LiveTable, load_locations
 from balagh.sounds.files import prompt_seconds
 from balagh.store.reports import ReportStore
@@ -119,8 +119,11 @@ async def run_app(settings: Settings, *, banner_text: bool = False) -> int:
         task.add_done_callback(reloads.discard)
 
     loop.add_signal_handler(signal.SIGHUP, on_sighup)
-    settings.pid_file.parent.mkdir(parents=True, exist_ok=True)
-    settings.pid_file.write_text(f"{os.getpid()}\n")
+    try:
+        pid_file: PidFile | None = PidFile.acquire(settings.pid_file)
+    except PidFileHeld as exc:  # `routes reload` keeps signalling the first app
+        log.warning("app.pid_file_held", error=str(exc))
+        pid_file = None
     try:
         waiters = [asyncio.create_task(application.connected.wait()),
                    asyncio.create_task(stop.wait())]
@@ -134,7 +137,8 @@ async def run_app(settings: Settings, *, banner_text: bool = False) -> int:
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             loop.remove_signal_handler(signum)
-        settings.pid_file.unlink(missing_ok=True)
+        if pid_file is not None:
+            pid_file.release()
         watcher.cancel()
         monitor.cancel()
         outcomes.cancel()

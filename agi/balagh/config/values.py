@@ -52,8 +52,10 @@ def port_problem(port: int) -> str | None:
 
 
 def seconds_problem(seconds: int, maximum: int = MAX_WAIT_SECONDS) -> str | None:
-    if not 0 < seconds <= maximum:
-        return f"must be a number of seconds above 0 and at most {maximum}, got {seconds}"
+    if seconds <= 0:
+        return f"must be a number of seconds above 0, got {seconds}"
+    if seconds > maximum:
+        return f"must be at most {maximum} seconds, got {seconds}"
     return None
 
 
