@@ -23,6 +23,7 @@ from balagh.orphans import take_back
 from balagh.pidfile import PidFile, PidFileHeld
 from balagh.routing.load import LiveTable, load_locations
 from balagh.sounds.files import prompt_seconds
+from balagh.store.permissions import data_files, loose_files, private_umask
 from balagh.store.reports import ReportStore
 from balagh.supervise.session import Request, Supervision
 from balagh.supervise.snoop import SNOOP_ARG
@@ -55,11 +56,22 @@ def reload_trigger(settings: Settings) -> str:
     return f"sighup: {note}" if note else "sighup"
 
 
+def check_permissions(settings: Settings) -> None:
+    """Warn, loudly, about a data folder or database files someone opened up."""
+    files = data_files(settings.database, settings.spool_file)
+    for path, mode in loose_files(settings.data_dir, files):
+        wanted = "700" if path.is_dir() else "600"
+        log.warning("store.permissions_loose", path=str(path), mode=mode,
+                    hint=f"callers' numbers and answers are in it: chmod {wanted} {path}")
+
+
 async def run_app(settings: Settings, *, banner_text: bool = False) -> int:
+    private_umask()  # the database, WAL, shm, spool and pid file: this user's alone
     menu = load_menu(settings.ivr_file)
     if not settings.ari.password:
         log.warning("ari.no_password", hint="set BALAGH_ARI_PASSWORD or run `balagh pbx start`")
     store = await ReportStore.open(settings.database, settings.spool_file)
+    check_permissions(settings)
     try:
         routing = LiveTable(settings.routing_file, menu.answer_values(), store)
         locations = settings.routing_file.parent / "locations.yaml"
