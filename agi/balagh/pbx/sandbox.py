@@ -27,6 +27,7 @@ from pathlib import Path
 import structlog
 
 from balagh.config import ASTERISK_CONFIG_DIR, DIALPLAN_DIR, Settings, read_env_file
+from balagh.pbx import test_user
 from balagh.pbx.mirror import debian_mirror
 from balagh.sounds import install_prompts
 
@@ -37,7 +38,8 @@ APT_OPTS = ("-o", "Acquire::Check-Valid-Until=false", "-o", "Dpkg::Use-Pty=0")
 # Directories the chroot's asterisk user owns; root here may lack CAP_DAC_OVERRIDE.
 ASTERISK_DIRS = ("etc/asterisk", "var/lib/asterisk", "var/spool/asterisk", "var/log/asterisk",
                  "var/cache/asterisk", "var/run/asterisk", "usr/share/asterisk")
-SECRET_KEYS = ("BALAGH_ARI_PASSWORD", "BALAGH_AMI_SECRET", "BALAGH_SIP_PASSWORD")
+SECRET_KEYS = ("BALAGH_ARI_PASSWORD", "BALAGH_AMI_SECRET", "BALAGH_SIP_PASSWORD",
+               test_user.SECRET_KEY)
 
 
 class SandboxError(RuntimeError):
@@ -131,12 +133,15 @@ class Sandbox:
             "{{ARI_PASSWORD}}": values["BALAGH_ARI_PASSWORD"],
             "{{AMI_SECRET}}": values["BALAGH_AMI_SECRET"],
             "{{SIP_PASSWORD}}": values["BALAGH_SIP_PASSWORD"],
+            "{{TEST_AMI_SECRET}}": values[test_user.SECRET_KEY],
         }
         etc = self.root / "etc/asterisk"
         sources = sorted(ASTERISK_CONFIG_DIR.glob("*.conf"))
         sources += sorted(DIALPLAN_DIR.glob("*.conf"))
         for source in sources:
             text = source.read_text(encoding="utf-8")
+            if source.name == "manager.conf":  # the tests' user exists in the sandbox only
+                text += test_user.MANAGER_SECTION
             for placeholder, value in placeholders.items():
                 text = text.replace(placeholder, value)
             target = etc / source.name
