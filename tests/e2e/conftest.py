@@ -25,7 +25,7 @@ import pytest
 from balagh.ami.client import AmiSession
 from balagh.config import Settings, load_settings
 from balagh.pbx.sandbox import Sandbox, in_chroot
-from balagh.pbx.test_user import test_ami_settings
+from balagh.pbx.test_user import ami_for_tests
 from unit.handover_receiver import Receiver
 
 pytestmark = pytest.mark.e2e
@@ -278,7 +278,7 @@ def reload_and_wait(settings, outcome: str) -> str:
 async def ami(settings: Settings, pbx: Sandbox) -> AsyncIterator[AmiSession]:
     """An AMI session for a test, with the sandbox agents recording what they hear."""
     # The sandbox's test user: DBPut/DBDel need `system`, which the app's user lacks.
-    async with AmiSession(test_ami_settings(settings)) as session:
+    async with AmiSession(ami_for_tests(settings)) as session:
         # The sandbox agents record what they hear only while this key is set.
         await session.action({"Action": "DBPut", "Family": "balagh-test", "Key": "record",
                               "Val": "1"})

@@ -33,7 +33,7 @@ writetimeout = 5000
 """
 
 
-def test_ami_settings(settings: Settings, environ: Mapping[str, str] | None = None) -> AmiSettings:
+def ami_for_tests(settings: Settings, environ: Mapping[str, str] | None = None) -> AmiSettings:
     """The tests' AMI login: BALAGH_TEST_AMI_USERNAME/SECRET from the environment, else
     the sandbox's secret file; the app's own login when neither has a secret."""
     env = os.environ if environ is None else environ
@@ -43,4 +43,4 @@ def test_ami_settings(settings: Settings, environ: Mapping[str, str] | None = No
     return replace(settings.ami, username=env.get(USERNAME_KEY) or USERNAME, secret=secret)
 
 
-__all__ = ["MANAGER_SECTION", "SECRET_KEY", "USERNAME", "test_ami_settings"]
+__all__ = ["MANAGER_SECTION", "SECRET_KEY", "USERNAME", "ami_for_tests"]

@@ -21,7 +21,7 @@ from balagh.ami.client import AmiSession, wait_for_event
 from balagh.ami.queue_names import routing_queue
 from balagh.ari.call import http_status
 from balagh.config import Settings
-from balagh.pbx.test_user import test_ami_settings
+from balagh.pbx.test_user import ami_for_tests
 from balagh.testcall.result import CallResult
 
 # A person takes a moment after a prompt starts before pressing a key.
@@ -54,7 +54,7 @@ async def place_call(settings: Settings, number: str, digits: list[str], *,
     ari_events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
 
     # The sandbox's test user when there is one: the app's own login stays the app's.
-    async with AmiSession(test_ami_settings(settings)) as ami, asyncari.connect(
+    async with AmiSession(ami_for_tests(settings)) as ami, asyncari.connect(
         settings.ari.url, caller_app, settings.ari.username, settings.ari.password
     ) as ari:
         ami_events = ami.listen(lambda e: e.get("Uniqueid") == hotline_leg)
