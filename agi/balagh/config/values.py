@@ -32,14 +32,14 @@ def url_problem(url: object, schemes: tuple[str, ...] = ("http", "https")) -> st
     """A URL with one of `schemes`, a host, and a valid port if it names one."""
     want = " or ".join(f"{scheme}://" for scheme in schemes)
     if not isinstance(url, str) or any(ch.isspace() for ch in url):
-        return f"must be a {want} URL, got {url!r}"
+        return f"must be an {want} URL, got {url!r}"
     try:
         parts = urlsplit(url)
         port = parts.port  # raises ValueError when out of range or not a number
     except ValueError:
-        return f"must be a {want} URL with a valid host and port, got {url!r}"
+        return f"must be an {want} URL with a valid host and port, got {url!r}"
     if parts.scheme not in schemes or not parts.hostname:
-        return f"must be a {want} URL, got {url!r}"
+        return f"must be an {want} URL, got {url!r}"
     if port == 0:
         return f"port must be 1 to 65535, got {url!r}"
     return None
