@@ -111,6 +111,17 @@ def test_a_newer_schema_is_one_line(tmp_path, monkeypatch, capsys):
         asyncio.run(ReportStore.open(database))
 
 
+def test_run_stops_at_a_newer_schema_in_one_line(tmp_path, monkeypatch, capsys):
+    database = tmp_path / "balagh.sqlite3"
+    with sqlite3.connect(database) as db:
+        db.execute("PRAGMA user_version = 99")
+    monkeypatch.setenv("BALAGH_DATA_DIR", str(tmp_path))
+    assert main(["run"]) == 1  # before any connection to the PBX
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1].startswith(f"error: {database}: database schema")
+
+
 def test_a_damaged_database_is_one_line(tmp_path, monkeypatch, capsys):
     (tmp_path / "balagh.sqlite3").write_bytes(os.urandom(8192))
     monkeypatch.setenv("BALAGH_DATA_DIR", str(tmp_path))
