@@ -70,3 +70,23 @@ def test_every_listener_binds_loopback():
     assert endpoint["bind_rtp_to_media_address"] == "yes"
     rtp = section((ASTERISK / "rtp.conf").read_text(), "general")
     assert (int(rtp["rtpstart"]), int(rtp["rtpend"])) == (10000, 10999)
+
+
+def test_the_sandbox_gives_asterisk_no_nameservers(tmp_path):
+    """res_pjsip's DNS resolver would bind 0.0.0.0 and [::]; a symlink out of the chroot
+    is replaced, never written through."""
+    from dataclasses import replace
+
+    from balagh.config import Settings
+    from balagh.pbx.sandbox import Sandbox
+
+    sandbox = Sandbox(replace(Settings(), pbx_dir=tmp_path))
+    (sandbox.root / "etc").mkdir(parents=True)
+    host = tmp_path / "host-resolv.conf"
+    host.write_text("nameserver 192.0.2.53\n")
+    (sandbox.root / "etc" / "resolv.conf").symlink_to(host)
+    sandbox._no_nameservers()
+    resolv = sandbox.root / "etc" / "resolv.conf"
+    assert not resolv.is_symlink()
+    assert not [line for line in resolv.read_text().splitlines() if line.startswith("nameserver")]
+    assert host.read_text() == "nameserver 192.0.2.53\n"

@@ -149,6 +149,16 @@ class Sandbox:
             target.chmod(0o640 if "{{" in source.read_text(encoding="utf-8") else 0o644)
         self._deploy_sounds()
 
+    def _no_nameservers(self) -> None:
+        """With nameservers in resolv.conf, res_pjsip opens a DNS resolver whose sockets
+        bind every interface (0.0.0.0 and [::]). The sandbox needs no DNS once built (apt
+        runs in the partial root at install), so its Asterisk gets none; it logs once that
+        it falls back to system resolution."""
+        resolv = self.root / "etc/resolv.conf"
+        resolv.unlink(missing_ok=True)  # may be a symlink out of the chroot
+        resolv.write_text("# Balagh sandbox: no nameservers, so Asterisk listens on "
+                          "loopback only (balagh/pbx/sandbox.py)\n", encoding="utf-8")
+
     def _deploy_sounds(self) -> None:
         # The same copy as `balagh sounds install`, with the chroot's own symlinks.
         install_prompts(self.settings.sounds_dir, Path("/usr/share/asterisk/sounds"),
@@ -172,6 +182,7 @@ class Sandbox:
             raise SandboxError("the sandbox PBX is not installed: run `balagh pbx install`")
         self._fix_permissions()
         self.deploy()
+        self._no_nameservers()
         if self.running():
             self.cli("core reload")
             self.wait_for_ari(timeout)
