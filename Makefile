@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: help deps venv run test test-unit e2e lint pbx pbx-stop pbx-status sounds bench faults clean
+.PHONY: help deps venv run test test-unit e2e lint pbx pbx-stop pbx-status sounds bench bench-stats faults clean
 
 # Debian packages the sandbox and the prompts need: debootstrap builds the PBX,
 # espeak-ng and sox make placeholder prompts (and their tests).
@@ -17,7 +17,8 @@ help:
 	@echo "make pbx       install (once) and start the sandbox Asterisk"
 	@echo "make sounds    generate missing placeholder prompts with espeak-ng"
 	@echo "make bench     benchmarks against the sandbox PBX (results in bench/RESULTS.md)"
-	@echo "make faults    the slow store faults: purge, redact, backup of 1 M reports beside a live app"
+	@echo "make bench-stats  balagh stats and report-pack over 1,000,000 generated reports (no PBX)"
+	@echo "make faults    the fault suite on the sandbox PBX (docs/reliability.md), then the store's"
 
 deps:
 	@missing=""; for tool in $(DEB_TOOLS); do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
@@ -72,9 +73,19 @@ bench: venv
 	$(BIN)/balagh pbx install
 	$(BIN)/python bench/run.py
 
-# No PBX: the spool's fault tests (as root: chattr, tmpfs), then maintenance on
-# 1 M generated reports beside a live writer (results appended to bench/RESULTS.md).
-faults: venv
+# No PBX: generates 1,000,000 reports once (kept in /tmp), then times the commands.
+bench-stats: venv
+	$(BIN)/python bench/bench_stats.py
+
+# The fault suite on the sandbox PBX (its table becomes docs/reliability.md), the spool's
+# fault tests (as root: chattr, tmpfs), then maintenance on 1 M generated reports beside
+# a live writer (results appended to bench/RESULTS.md).
+FAULT_ROWS := $(or $(TMPDIR),/tmp)/balagh-fault-rows.jsonl
+faults: deps venv
+	$(BIN)/balagh pbx install
+	rm -f $(FAULT_ROWS)
+	BALAGH_FAULTS_REPORT=$(FAULT_ROWS) $(BIN)/pytest -q tests/e2e/test_faults.py tests/e2e/test_watchdog.py
+	PATH=$(BIN):$$PATH $(BIN)/python bench/reliability.py $(FAULT_ROWS)
 	$(BIN)/pytest -q tests/unit/test_store_spool.py tests/unit/test_maintenance.py
 	$(BIN)/python bench/faults.py --reports $(or $(REPORTS),1000000)
 

@@ -19,6 +19,7 @@ from balagh.handover.outbox import Outbox
 from balagh.handover.summary import HandoverSettings
 from balagh.ivr.flow import RoutingContext, handle_call, resume_call
 from balagh.ivr.menu import load_menu
+from balagh.looplag import LoopLag
 from balagh.orphans import take_back
 from balagh.pidfile import PidFile, PidFileHeld
 from balagh.routing.load import LiveTable, load_locations
@@ -119,6 +120,7 @@ async def run_app(settings: Settings, *, banner_text: bool = False) -> int:
     monitor = asyncio.create_task(queues.run())
     outcomes = asyncio.create_task(QueueOutcomes(ami, store, outbox=outbox).run())
     delivery = asyncio.create_task(outbox.run())
+    lag = asyncio.create_task(LoopLag().run())
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -155,13 +157,14 @@ async def run_app(settings: Settings, *, banner_text: bool = False) -> int:
         monitor.cancel()
         outcomes.cancel()
         delivery.cancel()  # before the store closes: rows left pending go out after a restart
+        lag.cancel()
         ami_link.cancel()
         # Calls still in the menu after a short grace are sent on to the dialplan
         # (their handlers' cancellation path), then the websocket closes.
         await application.drain(timeout=5)
         await application.cancel_calls()
         runner.cancel()
-        await asyncio.gather(runner, watcher, monitor, outcomes, delivery, ami_link,
+        await asyncio.gather(runner, watcher, monitor, outcomes, delivery, ami_link, lag,
                              return_exceptions=True)
         await store.close()
     return 0

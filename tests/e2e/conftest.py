@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -103,13 +103,15 @@ def app_environment(settings: Settings) -> dict[str, str]:
 class AppProcess:
     """`balagh run` as a child process, started and stopped by the tests."""
 
-    def __init__(self, settings: Settings, log_path: Path) -> None:
+    def __init__(self, settings: Settings, log_path: Path,
+                 extra_env: dict[str, str] | None = None) -> None:
         self.settings = settings
         self.log_path = log_path
+        self.extra_env = extra_env or {}  # e.g. the ARI URL of a fault proxy
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 30.0) -> None:
-        env = app_environment(self.settings)
+        env = {**app_environment(self.settings), **self.extra_env}
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "balagh", "--log-json", "run"],
@@ -147,6 +149,19 @@ class AppProcess:
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def events(self, event: str) -> list[dict[str, Any]]:
+        """Every JSON log line of `event` the app wrote, oldest first."""
+        found = []
+        for line in self.log_text().splitlines():
+            if f'"{event}' in line:
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    continue
+                if entry.get("event") == event:
+                    found.append(entry)
+        return found
+
     def last_event(self, event: str, **fields: object) -> dict[str, Any] | None:
         """The app's latest JSON log line of `event` with these field values, if any."""
         last = None
@@ -176,6 +191,27 @@ def running_app(app: AppProcess) -> AppProcess:
     if app.process is None or app.process.poll() is not None:
         app.start()
     return app
+
+
+@dataclass
+class FaultRow:
+    """One row of the reliability table (docs/reliability.md), written by `make faults`."""
+
+    fault: str
+    expected: str
+    observed: str
+    recovery_seconds: float | None = None
+
+
+@pytest.fixture(scope="session")
+def fault_rows() -> Iterator[list[FaultRow]]:
+    rows: list[FaultRow] = []
+    yield rows
+    target = os.environ.get("BALAGH_FAULTS_REPORT")
+    if target and rows:
+        with open(target, "a", encoding="utf-8") as out:
+            for row in rows:
+                out.write(json.dumps(asdict(row)) + "\n")
 
 
 def wait_for(condition: Callable[[], T | None], *, timeout: float, what: str) -> T:

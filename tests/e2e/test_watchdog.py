@@ -26,6 +26,7 @@ from balagh.watchdog.service import REASON
 
 from .conftest import (
     AppProcess,
+    FaultRow,
     answers_after,
     app_environment,
     last_report_id,
@@ -102,7 +103,8 @@ def taken_back_by_app(app: AppProcess) -> set[str]:
 
 
 async def test_a_dead_app_s_callers_are_routed_by_the_watchdog(
-        settings: Settings, running_app: AppProcess, watchdog: WatchdogProcess) -> None:
+        settings: Settings, running_app: AppProcess, watchdog: WatchdogProcess,
+        fault_rows: list[FaultRow]) -> None:
     (call,) = await callers_mid_menu(settings, 1)
     killed = time.monotonic()
     await asyncio.to_thread(running_app.crash)
@@ -121,25 +123,39 @@ async def test_a_dead_app_s_callers_are_routed_by_the_watchdog(
     # The app, back, finds nothing of it to take back.
     await asyncio.sleep(4)  # its reconcile runs a fence after it connects
     assert result.hotline_id not in taken_back_by_app(running_app)
+    fault_rows.append(FaultRow(
+        "app killed (SIGKILL) mid-question and not restarted",
+        f"the watchdog routes the caller by their answers within the grace ({GRACE:g} s) "
+        "and a check",
+        f"caller in child-protection {moved_after:.1f} s after the kill; report routed "
+        "by the watchdog; the app, back later, left it alone", moved_after))
 
 
 async def test_an_app_back_within_the_grace_keeps_its_callers(
-        settings: Settings, running_app: AppProcess, watchdog: WatchdogProcess) -> None:
+        settings: Settings, running_app: AppProcess, watchdog: WatchdogProcess,
+        fault_rows: list[FaultRow]) -> None:
     (call,) = await callers_mid_menu(settings, 1)
+    killed = time.monotonic()
     await asyncio.to_thread(running_app.crash)
     await asyncio.to_thread(running_app.start)
     result = await call
+    recovered = time.monotonic() - killed
     assert (result.queue, result.priority) == ("child-protection", 0)
     report = report_by_call(settings, result.hotline_id, status="routed")
     assert report["status_detail"] == "resumed after the app restarted"
     assert result.hotline_id in taken_back_by_app(running_app)
     assert watchdog.events("watchdog.moved") == []
+    fault_rows.append(FaultRow(
+        "app killed (SIGKILL) mid-question and restarted at once",
+        "the new app takes the caller back and routes by the stored answers; the watchdog "
+        "stays out", f"caller in child-protection {recovered:.1f} s after the kill; report "
+        "routed (resumed); watchdog moved nobody", recovered))
 
 
 @pytest.mark.parametrize("back_after", [GRACE - 2.5, GRACE - 2.0, GRACE - 1.5])
 async def test_app_and_watchdog_never_both_move_a_caller(
         settings: Settings, running_app: AppProcess, watchdog: WatchdogProcess,
-        back_after: float) -> None:
+        back_after: float, fault_rows: list[FaultRow]) -> None:
     """The app comes back about when the watchdog acts: whoever moves a caller, only one."""
     joins: list[dict[str, str]] = []
     async with AmiSession(settings.ami) as ami:
@@ -169,3 +185,8 @@ async def test_app_and_watchdog_never_both_move_a_caller(
         expected = REASON if result.hotline_id in by_watchdog else \
             "resumed after the app restarted"
         assert report["status_detail"] == expected
+    fault_rows.append(FaultRow(
+        f"app killed with 4 callers mid-menu, restarted {back_after:g} s later (near the "
+        "watchdog's grace)", "each caller moved once, by the app or the watchdog",
+        f"watchdog moved {len(by_watchdog)}, app took back {len(by_app)}; one queue join "
+        "each", None))

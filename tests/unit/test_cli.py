@@ -13,8 +13,8 @@ from balagh.cli.common import print_fields, table_lines
 from balagh.config import Settings
 from balagh.testcall import CallResult
 
-COMMANDS = ["run", "watchdog", "pbx", "call", "reports", "sounds", "ivr", "routes", "supervisors",
-            "monitor", "outbox", "health", "backup"]
+COMMANDS = ["run", "watchdog", "pbx", "call", "reports", "stats", "report-pack", "sounds", "ivr",
+            "routes", "supervisors", "monitor", "outbox", "health", "backup"]
 
 
 def _commands(parser: argparse.ArgumentParser) -> list[str]:

@@ -322,3 +322,20 @@ async def test_newer_schema_is_refused(tmp_path: Path) -> None:
         conn.execute(f"PRAGMA user_version = {VERSION + 1}")
     with pytest.raises(Exception, match="newer"):
         await ReportStore.open(path)
+
+
+async def test_routed_stands_when_a_late_closer_says_otherwise(store: ReportStore) -> None:
+    # The watchdog routed the caller; the app, whose link was frozen meanwhile, closes
+    # the same report late with a fallback: the report stays routed.
+    reference = start(store, "1700000000.9")
+    store.set_status(call_id="1700000000.9", status=ReportStatus.FALLBACK, at=at(1),
+                     detail="TimeoutError")
+    store.set_status(call_id="1700000000.9", status=ReportStatus.ROUTED, at=at(2),
+                     detail="moved by the watchdog")
+    store.set_status(call_id="1700000000.9", status=ReportStatus.FALLBACK, at=at(3),
+                     detail="TimeoutError")
+    await store.flush()
+    report = await store.get_report(reference)
+    assert report is not None
+    assert (report.status, report.status_detail) == (ReportStatus.ROUTED,
+                                                     "moved by the watchdog")

@@ -190,29 +190,58 @@ def test_stasis_of_and_its_arguments() -> None:
 
 
 class FlakyAsterisk:
-    """setGlobalVar as a client's: failing while `down`, recording what was written."""
+    """setGlobalVar and userEvent as a client's: failing while `down`, recording writes."""
 
     def __init__(self) -> None:
         self.down = False
         self.written: list[tuple[str, str]] = []
+        self.events: list[str] = []
 
     async def setGlobalVar(self, variable: str, value: str) -> None:
         if self.down:
             raise ConnectionError("connection reset")
         self.written.append((variable, value))
 
+    async def userEvent(self, eventName: str, application: str) -> None:
+        assert application == APP
+        self.events.append(eventName)
+
+
+def client(asterisk: FlakyAsterisk) -> SimpleNamespace:
+    return SimpleNamespace(asterisk=asterisk, events=asterisk)
+
 
 async def test_the_heartbeat_writes_new_values_and_gives_up_after_repeated_misses(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(liveness, "HEARTBEAT_SECONDS", 0.0)
     asterisk = FlakyAsterisk()
-    heartbeat = Heartbeat(SimpleNamespace(asterisk=asterisk), APP)
+    heartbeat = Heartbeat(client(asterisk), APP)
     await heartbeat.beat()
     await heartbeat.beat()
     assert [name for name, _ in asterisk.written] == [heartbeat_variable(APP)] * 2
     assert asterisk.written[0][1] != asterisk.written[1][1]
+    assert asterisk.events == [liveness.ECHO_EVENT] * 2  # each beat also echoes
     asterisk.down = True
-    with pytest.raises(HeartbeatLost):
+    with pytest.raises(HeartbeatLost, match="heartbeats in a row failed"):
         await asyncio.wait_for(heartbeat.run(), 1.0)
     # A restarted app never writes a value an earlier process wrote.
-    assert Heartbeat(SimpleNamespace(asterisk=asterisk), APP).token != heartbeat.token
+    assert Heartbeat(client(asterisk), APP).token != heartbeat.token
+
+
+async def test_a_websocket_that_stops_bringing_the_echo_back_ends_the_session(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(liveness, "HEARTBEAT_SECONDS", 0.0)
+    clock = Clock()
+    heartbeat = Heartbeat(client(FlakyAsterisk()), APP, clock=clock)
+    echo = {"type": "ChannelUserevent", "eventname": liveness.ECHO_EVENT, "application": APP}
+    assert heartbeat.on_event(echo)
+    assert not heartbeat.on_event({"type": "ChannelUserevent", "eventname": "Other"})
+    running = asyncio.create_task(heartbeat.run())
+    for _ in range(20):  # echoes keep coming: the session goes on
+        clock.now += 1.0
+        heartbeat.on_event(echo)
+        await asyncio.sleep(0)
+    assert not running.done()
+    clock.now += liveness.ECHO_TIMEOUT_SECONDS + 1  # HTTP works, the websocket is silent
+    with pytest.raises(HeartbeatLost, match="no event on the websocket"):
+        await asyncio.wait_for(running, 1.0)

@@ -122,6 +122,7 @@ class AriApplication:
         self.connected = asyncio.Event()
         self._client: Any = None
         self._client_up = asyncio.Event()
+        self._heartbeat: Heartbeat | None = None
         self.rest = CurrentClient(self)  # for calls, and anyone acting for them
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -157,7 +158,7 @@ class AriApplication:
                                         self.settings.username,
                                         self.settings.password) as client:
                 self.client = client
-                heartbeat = Heartbeat(client, self.settings.app)
+                heartbeat = self._heartbeat = Heartbeat(client, self.settings.app)
                 await heartbeat.beat()  # the watchdog stands back from here on
                 self.connected.set()
                 mark_up()
@@ -171,6 +172,7 @@ class AriApplication:
         finally:
             self.connected.clear()
             self.client = None
+            self._heartbeat = None
 
     async def _read(self, client: Any) -> None:
         async for message in client:
@@ -179,6 +181,8 @@ class AriApplication:
 
     def dispatch(self, event: dict[str, Any]) -> None:
         """Hand one event to its call. Sync and quick by design."""
+        if self._heartbeat is not None and self._heartbeat.on_event(event):
+            return
         kind = event.get("type")
         channel_id = event_channel_id(event)
         if channel_id is None:

@@ -16,7 +16,8 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import structlog
@@ -26,6 +27,11 @@ log = structlog.get_logger(__name__)
 HEARTBEAT_SECONDS = 1.0
 REQUEST_TIMEOUT_SECONDS = 2.0  # for one heartbeat write
 MISSES_ALLOWED = 2  # writes in a row that may fail before the connection counts as dead
+# Each beat also sends the app a user event, which must come back on its websocket: a
+# websocket silent this long while HTTP still works is half-open (a NAT or firewall
+# dropped it without a close), and only a new connection will bring events again.
+ECHO_EVENT = "BalaghHeartbeat"
+ECHO_TIMEOUT_SECONDS = 5.0
 MOVE_TIMEOUT_SECONDS = 2.0  # the watchdog's bound on moving one caller
 WATCHDOG_FENCE_SECONDS = MOVE_TIMEOUT_SECONDS + 1.0
 
@@ -40,12 +46,16 @@ def heartbeat_variable(app: str) -> str:
 
 
 class Heartbeat:
-    def __init__(self, client: Any, app: str) -> None:
+    def __init__(self, client: Any, app: str,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.client = client
+        self.app = app
         self.variable = heartbeat_variable(app)
         # Unique per process start, so a restarted app never repeats an old value.
         self.token = f"{os.getpid()}-{secrets.token_hex(3)}"
         self.count = 0
+        self.clock = clock
+        self.echoed_at = clock()
 
     async def beat(self) -> None:
         self.count += 1
@@ -53,10 +63,22 @@ class Heartbeat:
             self.client.asterisk.setGlobalVar(variable=self.variable,
                                               value=f"{self.token}-{self.count}"),
             REQUEST_TIMEOUT_SECONDS)
+        await asyncio.wait_for(
+            self.client.events.userEvent(eventName=ECHO_EVENT, application=self.app),
+            REQUEST_TIMEOUT_SECONDS)
+
+    def on_event(self, event: Mapping[str, Any]) -> bool:
+        """Whether `event` is this heartbeat's echo (noted); the reader calls it first."""
+        if event.get("type") == "ChannelUserevent" and event.get("eventname") == ECHO_EVENT:
+            self.echoed_at = self.clock()
+            return True
+        return False
 
     async def run(self) -> None:
-        """Beat every second until cancelled; raise HeartbeatLost after too many misses."""
+        """Beat every second until cancelled; raise HeartbeatLost after too many misses,
+        or when the websocket has stopped bringing the echoes back."""
         misses = 0
+        self.echoed_at = self.clock()
         while True:
             await asyncio.sleep(HEARTBEAT_SECONDS)
             try:
@@ -67,6 +89,9 @@ class Heartbeat:
                 log.warning("ari.heartbeat_missed", misses=misses, error=repr(exc))
                 if misses > MISSES_ALLOWED:
                     raise HeartbeatLost(f"{misses} heartbeats in a row failed") from exc
+            silent = self.clock() - self.echoed_at
+            if silent > ECHO_TIMEOUT_SECONDS:
+                raise HeartbeatLost(f"no event on the websocket for {silent:.1f} s")
 
 
 def in_stasis_of(channel: Mapping[str, Any], app: str) -> bool:

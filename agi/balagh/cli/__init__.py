@@ -16,10 +16,12 @@ from balagh.cli import (
     monitor,
     outbox,
     pbx,
+    report_pack,
     reports,
     routes,
     run,
     sounds,
+    stats,
     supervisors,
     watchdog,
 )
@@ -30,8 +32,8 @@ from balagh.store.permissions import private_umask
 from balagh.store.schema import SchemaError
 
 # Each command group adds its parser(s) and sets `func(settings, args) -> exit status`.
-COMMANDS = (run, watchdog, pbx, call, reports, sounds, ivr, routes, supervisors, monitor,
-            outbox, health, backup)
+COMMANDS = (run, watchdog, pbx, call, reports, stats, report_pack, sounds, ivr, routes,
+            supervisors, monitor, outbox, health, backup)
 
 
 def build_parser() -> argparse.ArgumentParser:

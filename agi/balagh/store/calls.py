@@ -141,8 +141,12 @@ class CallRecorder:
             if status in ENDED_STATUSES:
                 sets.append("ended_at = COALESCE(ended_at, ?)")
                 params.append(when)
-            params.append(call_id)
-            return [(f"UPDATE reports SET {', '.join(sets)} WHERE call_id = ?", params),
+            # When the app and the watchdog both close a report (the app lost its link
+            # while the watchdog moved the caller), "routed" stands: nothing overwrites
+            # it. The timeline keeps every attempt.
+            params.extend((call_id, str(ReportStatus.ROUTED)))
+            return [(f"UPDATE reports SET {', '.join(sets)} WHERE call_id = ? AND status != ?",
+                     params),
                     event(call_id, when, EventKind.STATUS, facts)]
 
         self._submit("set_status", call_id, build)

@@ -74,13 +74,20 @@ async def run_watchdog(settings: Settings, *, grace: float = DEFAULT_GRACE_SECON
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    checks: asyncio.Task[None] | None = None
     try:
-        await link.connected.wait()
-        checks = asyncio.create_task(watchdog.run())
-        await stop.wait()
-        checks.cancel()
-        await asyncio.gather(checks, return_exceptions=True)
+        # Until ARI answers there is nothing to watch; a stop meanwhile ends it at once.
+        waiters = [asyncio.create_task(link.connected.wait()), asyncio.create_task(stop.wait())]
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        for waiter in waiters:
+            waiter.cancel()
+        if not stop.is_set():
+            checks = asyncio.create_task(watchdog.run())
+            await stop.wait()
     finally:
+        if checks is not None:
+            checks.cancel()
+            await asyncio.gather(checks, return_exceptions=True)
         connection.cancel()
         await asyncio.gather(connection, return_exceptions=True)
         await store.close()

@@ -1,0 +1,93 @@
+"""`balagh stats`: calls, answers, abandons, service level, waits and give-ups for a period.
+
+  balagh stats --month 2026-11 --by queue          an aligned table
+  balagh stats --week 2026-W47 --format csv        CSV (or json) of the same rows
+  balagh stats --month 2026-11 --plot stats.png    the charts, one PNG with three panels
+
+Read-only: it opens the report database with mode=ro, so a running app is not disturbed.
+docs/statistics.md explains every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from balagh.config import Settings
+from balagh.config.yamlsrc import ConfigError
+from balagh.stats import query, render
+from balagh.stats.period import Period, PeriodError, choose
+from balagh.stats.query import GROUPINGS, StatsError
+
+__all__ = ["add_period_arguments", "menu_questions", "period_from", "register"]
+
+
+def add_period_arguments(parser: argparse.ArgumentParser) -> None:
+    """--month / --week / --since --until and --database: shared with report-pack."""
+    when = parser.add_argument_group("period (UTC; default: the last 30 days)")
+    when.add_argument("--month", metavar="YYYY-MM", help="a calendar month, e.g. 2026-11")
+    when.add_argument("--week", metavar="YYYY-Www", help="an ISO week, e.g. 2026-W47")
+    when.add_argument("--since", metavar="YYYY-MM-DD", help="first day, included")
+    when.add_argument("--until", metavar="YYYY-MM-DD", help="last day, included")
+    parser.add_argument("--service-level-seconds", type=int, default=20, metavar="N",
+                        help="service level: answered within N seconds (default 20)")
+    parser.add_argument("--database", type=Path,
+                        help="the report database (default: the one in the data directory)")
+
+
+def period_from(args: argparse.Namespace) -> Period:
+    return choose(month=args.month, week=args.week, since=args.since, until=args.until)
+
+
+def menu_questions(settings: Settings) -> list[str]:
+    """The menu's question ids in order, for the give-up columns; none if it cannot be read."""
+    from balagh.ivr.menu import load_menu
+
+    try:
+        return [question.id for question in load_menu(settings.ivr_file).questions]
+    except (ConfigError, OSError):
+        return []
+
+
+def _stats(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        period = period_from(args)
+        # --plot needs days and queues too: the same scan gives them at no extra cost.
+        wanted = [args.by, "day", "queue"] if args.plot else [args.by]
+        report = query.compute_many(args.database or settings.database, period, wanted,
+                                    service_level_seconds=args.service_level_seconds,
+                                    questions=menu_questions(settings))
+    except (PeriodError, StatsError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    stats = report.stats[args.by]
+    if args.plot:
+        from balagh.stats import charts  # matplotlib is slow to import: only when drawing
+
+        charts.write_overview(args.plot, report.stats["day"], report.stats["queue"],
+                              report.per_day_and_queue)
+    if stats.empty:
+        print(f"no calls in {period.label} ({period.shown}, UTC)", file=sys.stderr)
+        if args.format == "table":
+            return 0
+    if args.plot:
+        print(f"wrote {args.plot}", file=sys.stderr)
+    output = {"table": render.table, "csv": render.as_csv, "json": render.as_json}[args.format]
+    print(output(stats).rstrip("\n"))
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "stats", help="calls, service level, waits and where callers give up, for a period",
+        description="Figures for a period, one row per day, queue, category (routing rule), "
+        "emirate or language, and a total. See docs/statistics.md.")
+    add_period_arguments(parser)
+    parser.add_argument("--by", choices=list(GROUPINGS), default="day",
+                        help="one row per ... (default day)")
+    parser.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    parser.add_argument("--plot", type=Path, metavar="FILE.png",
+                        help="also draw the charts into this PNG (calls per day per queue, "
+                        "service level per day, waits per queue)")
+    parser.set_defaults(func=_stats)

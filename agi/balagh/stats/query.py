@@ -1,0 +1,355 @@
+"""The SQL side: the period's reports read a day at a time, counted in Python.
+
+SQLite's GROUP BY sorts every row (about 2 s for a million reports here) and building a
+text key per call costs as much, so each day is read with group_concat of one small key
+per call: the grouping values (queue, rule, ...; the day is the slice's own) and an
+integer that packs status, queue outcome and wait, which SQLite makes almost for free.
+A second key per routed call packs typed-ahead and answer-to-queue tenths, a third per
+hang-up in the menu names the question, and a separate scan driven from the danger
+answers covers the few danger calls. Python counts the keys (a few thousand distinct),
+projects them onto each grouping, and figures.py turns counts into exact figures: one
+scan serves every grouping the periodic report needs. Two threads with their own
+read-only (`mode=ro`) connections share the days (SQLite releases the GIL while it
+scans). Statistics never write, and never take the write lock from the running app.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from itertools import chain, pairwise
+from pathlib import Path
+
+from balagh.routing.model import DANGER_ANSWER, DANGER_QUESTION
+from balagh.store.queries import read_only_uri
+from balagh.store.timestamps import iso
+
+from .figures import Figures
+from .period import Period
+
+NOT_ROUTED = "(not routed)"
+UNKNOWN = "(unknown)"
+# What each --by groups on. category: the routing rule that matched (routing.yaml's rule
+# names: child, adult-female, ..., default), i.e. what the caller's answers say the case
+# is; queue: the queue the decision chose (overflow may have moved the caller on later).
+GROUPINGS: dict[str, str] = {
+    "day": "substr(r.started_at, 1, 10)",
+    "queue": f"coalesce(r.queue, '{NOT_ROUTED}')",
+    "category": f"coalesce(r.rule, '{NOT_ROUTED}')",
+    "emirate": f"coalesce(r.location, '{UNKNOWN}')",
+    "language": f"coalesce(r.language, '{UNKNOWN}')",
+}
+# The schema version that has typed_ahead and gave_up_in (store/schema.py, v7).
+NEEDS_VERSION = 7
+
+_IN_PERIOD = "r.started_at >= :start AND r.started_at < :end"
+# A caller in danger: answered 'yes' to the danger question, or pressed the danger key
+# (recorded as the same answer). Counted by a scan of its own driven from those answers
+# (a few % of calls) through the unique call_id index, rather than a test on every call;
+# an index on answers (question, value, call_id) would spare the scan of all answers.
+_DANGER_CALLS = ("r.call_id IN (SELECT call_id FROM answers WHERE question = :danger_q"
+                 " AND value = :danger_a)")
+_FIELD, _RECORD = "\x1f", "\x1e"  # ASCII unit and record separators: never in an id
+STATUSES = ("routed", "fallback", "hung_up_in_ivr")  # codes 0, 1, 2; anything else 3
+OUTCOMES = ("", "answered", "abandoned")  # codes 0, 1, 2; anything else 3
+# status + 4 * outcome + 16 * (wait + 1), wait 0 standing for none
+_CALL_CODE = ("((CASE r.status WHEN 'routed' THEN 0 WHEN 'fallback' THEN 1"
+              " WHEN 'hung_up_in_ivr' THEN 2 ELSE 3 END)"
+              " + 4 * (CASE WHEN r.queue_outcome IS NULL THEN 0 WHEN r.queue_outcome ="
+              " 'answered' THEN 1 WHEN r.queue_outcome = 'abandoned' THEN 2 ELSE 3 END)"
+              " + 16 * coalesce(max(r.wait_seconds, 0) + 1, 0))")
+# 2 * tenths of a second from start to queue + typed ahead (1 or 0)
+_TO_QUEUE_CODE = ("(2 * CAST(round((julianday(r.routed_at) - julianday(r.started_at))"
+                  " * 864000.0) AS INTEGER) + (r.typed_ahead != 0))")
+THREADS = 2
+
+
+def _key(groups: list[str], last: str) -> str:
+    # One printf per key: cheaper than a chain of || (each of which copies the string).
+    if not groups:
+        return last
+    return f"printf(:fmt{len(groups) + 1}, {', '.join([*groups, last])})"
+
+
+def _day_sql(others: list[str]) -> str:
+    calls = _key(others, _CALL_CODE)
+    give_ups = (f"CASE WHEN r.status = 'hung_up_in_ivr' THEN"
+                f" {_key(others, 'coalesce(r.gave_up_in, :unknown)')} END")
+    to_queue = ("CASE WHEN r.routed_at IS NOT NULL AND r.typed_ahead IS NOT NULL THEN"
+                f" {_key(others, _TO_QUEUE_CODE)} END")
+    return (f"SELECT group_concat({calls}, :record), group_concat({give_ups}, :record),"
+            f" group_concat({to_queue}, :record) FROM reports AS r WHERE {_IN_PERIOD}")
+
+
+def _danger_sql(groups: list[str]) -> str:
+    danger = _key(groups, f"{_CALL_CODE}")
+    return (f"SELECT group_concat({danger}, :record) FROM reports AS r"
+            f" WHERE {_DANGER_CALLS} AND {_IN_PERIOD}")
+
+
+def _params(start: str, end: str) -> dict[str, str]:
+    return {"start": start, "end": end, "danger_q": DANGER_QUESTION, "danger_a": DANGER_ANSWER,
+            "record": _RECORD, "unknown": UNKNOWN,
+            **{f"fmt{n}": _FIELD.join(["%s"] * n) for n in range(2, len(GROUPINGS) + 2)}}
+
+
+class StatsError(Exception):
+    """The database cannot give statistics (missing, or too old)."""
+
+
+@dataclass
+class Stats:
+    period: Period
+    by: str
+    service_level_seconds: int
+    rows: list[Figures]
+    total: Figures
+    questions: list[str] = field(default_factory=list)  # give-up columns, menu order
+
+    @property
+    def empty(self) -> bool:
+        return self.total.calls == 0
+
+
+@contextmanager
+def connect(path: Path) -> Iterator[sqlite3.Connection]:
+    """A read-only connection; a clear error if the file is missing or too old."""
+    if not path.exists():
+        raise StatsError(f"no report database at {path}")
+    conn = sqlite3.connect(read_only_uri(path), uri=True, check_same_thread=False)
+    try:
+        conn.execute("PRAGMA busy_timeout = 5000")
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version < NEEDS_VERSION:
+            raise StatsError(f"{path} has schema version {version}; statistics need "
+                             f"{NEEDS_VERSION} (start `balagh run` once to migrate it)")
+        yield conn
+    finally:
+        conn.close()
+
+
+def _slices(period: Period) -> list[tuple[str, str, str]]:
+    """The period a day at a time: (day, start, end) as stored text."""
+    days = [period.start + timedelta(days=n) for n in range(period.days)] + [period.end]
+    return [(a.date().isoformat(), iso(a), iso(b))
+            for a, b in pairwise(days)]
+
+
+@dataclass
+class Kind:
+    """One kind of key (calls, give-ups, ...) counted two ways: over the whole period
+    without the day ('queue<US>rule<US>code'), and per day by the key's last field."""
+
+    packs: list[str] = field(default_factory=list)  # group_concat results, days merged late
+    daily: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    def add(self, day: str, packed: str | None) -> Counter[str]:
+        """Count one day's keys; returns them counted."""
+        if not packed:
+            return Counter()
+        self.packs.append(packed)
+        counts = Counter(packed.split(_RECORD))
+        daily = self.daily
+        for key, count in counts.items():
+            daily[(day, key[key.rfind(_FIELD) + 1:])] += count
+        return counts
+
+    def add_dated(self, packed: str | None) -> None:
+        """Keys that start with their day (the danger scan covers the whole period)."""
+        if not packed:
+            return
+        rest = []
+        for key in packed.split(_RECORD):
+            day, tail = key.split(_FIELD, 1)
+            rest.append(tail)
+            self.daily[(day, tail[tail.rfind(_FIELD) + 1:])] += 1
+        self.packs.append(_RECORD.join(rest))
+
+    def update(self, other: Kind) -> None:
+        self.packs.extend(other.packs)
+        self.daily.update(other.daily)
+
+    def whole(self) -> Counter[str]:
+        # One Counter over every day's keys: counted in C, unlike Counter.update(Counter).
+        return Counter(chain.from_iterable(packed.split(_RECORD) for packed in self.packs))
+
+    def project(self, position: int | None,
+                whole: Counter[str] | None = None) -> Counter[tuple[str, str]]:
+        """Counts by (one grouping's value, the last field); position None: the day."""
+        if position is None:
+            return self.daily
+        projected: Counter[tuple[str, str]] = Counter()
+        for key, count in (self.whole() if whole is None else whole).items():
+            fields = key.split(_FIELD)
+            projected[(fields[position], fields[-1])] += count
+        return projected
+
+
+@dataclass
+class Keys:
+    """Every call of the period, counted by key."""
+
+    calls: Kind = field(default_factory=Kind)     # ... status/outcome/wait code
+    give_ups: Kind = field(default_factory=Kind)  # ... question
+    to_queue: Kind = field(default_factory=Kind)  # ... tenths/typed code
+    danger: Kind = field(default_factory=Kind)    # ... status/outcome/wait code
+    per_day_and_queue: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    def update(self, other: Keys) -> None:
+        for mine, theirs in ((self.calls, other.calls), (self.give_ups, other.give_ups),
+                             (self.to_queue, other.to_queue), (self.danger, other.danger)):
+            mine.update(theirs)
+        self.per_day_and_queue.update(other.per_day_and_queue)
+
+
+def _scan_day(path: Path, others: list[str], queue: int | None, day: str, start: str,
+              end: str) -> Keys:
+    with connect(path) as conn:
+        calls, give_ups, to_queue = conn.execute(_day_sql(others),
+                                                 _params(start, end)).fetchone()
+    keys = Keys()
+    counted = keys.calls.add(day, calls)
+    keys.give_ups.add(day, give_ups)
+    keys.to_queue.add(day, to_queue)
+    if queue is not None:
+        for key, count in counted.items():
+            keys.per_day_and_queue[(key.split(_FIELD)[queue], day)] += count
+    return keys
+
+
+def _scan_danger(path: Path, others: list[str], period: Period) -> Keys:
+    with connect(path) as conn:
+        (danger,) = conn.execute(_danger_sql([GROUPINGS["day"], *others]),
+                                 _params(*period.bounds)).fetchone()
+    keys = Keys()
+    keys.danger.add_dated(danger)
+    return keys
+
+
+def scan(path: Path, others: list[str], period: Period, queue: int | None = None) -> Keys:
+    """Every call's key in the period: the `others` groupings' values and a last field;
+    with `queue` (its position in others), calls per queue and day too."""
+    with connect(path):
+        pass  # a clear error (missing file, old schema) before any thread starts
+    keys = Keys()
+    with ThreadPoolExecutor(THREADS) as pool:
+        # The danger scan first: it reads every answer, the longest single job.
+        jobs = [pool.submit(_scan_danger, path, others, period)]
+        jobs += [pool.submit(_scan_day, path, others, queue, *day) for day in _slices(period)]
+        for job in jobs:
+            keys.update(job.result())
+    return keys
+
+
+def _row(rows: dict[str, Figures], key: str) -> Figures:
+    row = rows.get(key)
+    if row is None:
+        row = rows[key] = Figures(key)
+    return row
+
+
+def _decode(code: str) -> tuple[str, str, int | None]:
+    value = int(code)
+    status = STATUSES[value % 4] if value % 4 < 3 else "other"
+    outcome = OUTCOMES[value // 4 % 4] if value // 4 % 4 < 3 else "other"
+    wait = value // 16 - 1
+    return status, outcome, None if wait < 0 else wait
+
+
+def _add_calls(rows: dict[str, Figures], keys: Counter[tuple[str, str]]) -> None:
+    for (key, code), count in keys.items():
+        status, outcome, wait = _decode(code)
+        row = _row(rows, key)
+        row.calls += count
+        if status in ("routed", "fallback"):
+            row.routed += count
+        elif status == "hung_up_in_ivr":
+            row.hung_up_in_ivr += count
+        if outcome == "answered":
+            row.answered += count
+        elif outcome == "abandoned":
+            row.abandoned += count
+        if outcome in ("answered", "abandoned") and wait is not None:
+            row.wait.add(wait, count)
+            if outcome == "answered":
+                row.answered_wait.add(wait, count)
+
+
+def _add_give_ups(rows: dict[str, Figures], keys: Counter[tuple[str, str]]) -> None:
+    for (key, question), count in keys.items():
+        _row(rows, key).gave_up_in[question] += count
+
+
+def _add_to_queue(rows: dict[str, Figures], keys: Counter[tuple[str, str]]) -> None:
+    for (key, code), count in keys.items():
+        tenths, typed = divmod(int(code), 2)
+        row = _row(rows, key)
+        (row.to_queue_typed if typed else row.to_queue_not_typed).add(tenths, count)
+
+
+def _add_danger(rows: dict[str, Figures], keys: Counter[tuple[str, str]]) -> None:
+    for (key, code), count in keys.items():
+        _, outcome, wait = _decode(code)
+        row = _row(rows, key)
+        row.danger_calls += count
+        if outcome in ("answered", "abandoned") and wait is not None:
+            row.danger_wait.add(wait, count)
+
+
+@dataclass
+class Report:
+    """Several groupings from one scan, and calls per day and queue when both are there."""
+
+    stats: dict[str, Stats]
+    per_day_and_queue: dict[str, dict[str, int]]  # queue -> day -> calls
+
+
+def compute_many(path: Path, period: Period, groupings: list[str], *,
+                 service_level_seconds: int = 20,
+                 questions: list[str] | None = None) -> Report:
+    """Every figure for the period for each grouping, from one scan."""
+    bys = list(dict.fromkeys(groupings))
+    others = [by for by in bys if by != "day"]
+    queue = others.index("queue") if "queue" in others else None
+    keys = scan(path, [GROUPINGS[by] for by in others], period, queue)
+    kinds = (keys.calls, keys.give_ups, keys.to_queue, keys.danger)
+    wholes = [kind.whole() for kind in kinds] if others else [Counter[str]()] * 4
+    result: dict[str, Stats] = {}
+    for by in bys:
+        position = None if by == "day" else others.index(by)
+        rows: dict[str, Figures] = {}
+        for add, kind, whole in zip((_add_calls, _add_give_ups, _add_to_queue, _add_danger),
+                                    kinds, wholes, strict=True):
+            add(rows, kind.project(position, whole))
+        result[by] = _stats(period, by, rows, service_level_seconds, questions)
+    per_day_and_queue: dict[str, dict[str, int]] = {}
+    for (queue_name, day), count in keys.per_day_and_queue.items():
+        per_day_and_queue.setdefault(queue_name, {})[day] = count
+    return Report(result, per_day_and_queue)
+
+
+def _stats(period: Period, by: str, rows: dict[str, Figures], service_level_seconds: int,
+           questions: list[str] | None) -> Stats:
+    if by == "day":
+        for day in period.each_day():
+            rows.setdefault(day, Figures(day))
+    total = Figures("total")
+    for row in rows.values():
+        total.merge(row)
+    known = list(questions or [])
+    seen = sorted(set(total.gave_up_in) - set(known), key=lambda q: -total.gave_up_in[q])
+    return Stats(period, by, service_level_seconds, [rows[k] for k in sorted(rows)], total,
+                 [q for q in known if q in total.gave_up_in] + seen)
+
+
+def compute(path: Path, period: Period, by: str, *, service_level_seconds: int = 20,
+            questions: list[str] | None = None) -> Stats:
+    """Every figure for the period, one row per group (every day of the period for
+    `day`, calls or not), and the total."""
+    return compute_many(path, period, [by], service_level_seconds=service_level_seconds,
+                        questions=questions).stats[by]

@@ -1,0 +1,96 @@
+"""`balagh stats` output: an aligned table (default), CSV or JSON of the same figures."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from balagh.cli.common import table_lines
+
+from .figures import Figures
+from .query import Stats
+
+# Table headings, short so that a row fits a terminal; docs/statistics.md explains each.
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("calls", "calls"),
+    ("answered", "answered"),
+    ("abandoned_in_queue", "abandoned"),
+    ("abandoned_in_ivr", "ivr hang-ups"),
+    ("service_level", "SL"),
+    ("wait_avg", "wait avg"),
+    ("wait_p95", "wait p95"),
+    ("danger_calls", "danger"),
+    ("danger_wait_avg", "danger avg"),
+    ("danger_wait_p95", "danger p95"),
+    ("to_queue_typed_ahead_p50", "typed p50"),
+    ("to_queue_typed_ahead_p95", "typed p95"),
+    ("to_queue_not_typed_ahead_p50", "not typed p50"),
+    ("to_queue_not_typed_ahead_p95", "not typed p95"),
+)
+
+
+def cell(name: str, value: Any) -> str:
+    """One figure as the table shows it: '-' when there is nothing to measure."""
+    if value is None:
+        return "-"
+    if name == "service_level":
+        return f"{value * 100:.1f}%"
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    return str(value)
+
+
+def _rows(stats: Stats) -> list[Figures]:
+    return [*stats.rows, stats.total]
+
+
+def table(stats: Stats) -> str:
+    sl = stats.service_level_seconds
+    head = f"{stats.by}"
+    lines = [(head, *(title for _, title in COLUMNS))]
+    for row in _rows(stats):
+        values = row.as_dict(sl)
+        lines.append((row.key, *(cell(name, values[name]) for name, _ in COLUMNS)))
+    right = set(range(1, len(COLUMNS) + 1))
+    out = [f"{stats.period.label} ({stats.period.shown}, UTC),"
+           f" by {stats.by}; SL = answered within {sl} s; waits and times in seconds", ""]
+    out += [line.rstrip() for line in table_lines(lines, right)]
+    if stats.questions:
+        out += ["", "hung up in the IVR, by the question being asked:", ""]
+        give_ups = [(stats.by, *stats.questions)]
+        # Only groups with give-ups: by queue, everyone who hung up is '(not routed)'.
+        for row in [*(row for row in stats.rows if row.hung_up_in_ivr), stats.total]:
+            give_ups.append((row.key, *(str(row.gave_up_in.get(q, 0)) for q in stats.questions)))
+        out += [line.rstrip() for line in
+                table_lines(give_ups, set(range(1, len(stats.questions) + 1)))]
+    return "\n".join(out)
+
+
+def as_json(stats: Stats) -> str:
+    sl = stats.service_level_seconds
+    return json.dumps({
+        "period": {"label": stats.period.label, "start": stats.period.bounds[0],
+                   "end": stats.period.bounds[1]},
+        "by": stats.by,
+        "service_level_seconds": sl,
+        "questions": stats.questions,
+        "rows": [row.as_dict(sl) for row in stats.rows],
+        "total": stats.total.as_dict(sl),
+    }, indent=2, ensure_ascii=False)
+
+
+def as_csv(stats: Stats) -> str:
+    """One line per group and a `total` line; give-ups as gave_up_in:QUESTION columns."""
+    sl = stats.service_level_seconds
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([stats.by, *(name for name, _ in COLUMNS),
+                     *(f"gave_up_in:{q}" for q in stats.questions)])
+    for row in _rows(stats):
+        values = row.as_dict(sl)
+        writer.writerow([row.key, *("" if values[name] is None else values[name]
+                                    for name, _ in COLUMNS),
+                         *(row.gave_up_in.get(q, 0) for q in stats.questions)])
+    return buffer.getvalue()
