@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 
 import structlog
@@ -22,8 +21,10 @@ from balagh.ivr.flow import RoutingContext, handle_call, resume_call
 from balagh.ivr.menu import load_menu
 from balagh.looplag import LoopLag
 from balagh.orphans import take_back
+from balagh.pidfile import PidFile, PidFileHeld
 from balagh.routing.load import LiveTable, load_locations
 from balagh.sounds.files import prompt_seconds
+from balagh.store.permissions import data_files, loose_files, private_umask
 from balagh.store.reports import ReportStore
 from balagh.supervise.session import Request, Supervision
 from balagh.supervise.snoop import SNOOP_ARG
@@ -56,11 +57,22 @@ def reload_trigger(settings: Settings) -> str:
     return f"sighup: {note}" if note else "sighup"
 
 
+def check_permissions(settings: Settings) -> None:
+    """Warn, loudly, about a data folder or database files someone opened up."""
+    files = data_files(settings.database, settings.spool_file)
+    for path, mode in loose_files(settings.data_dir, files):
+        wanted = "700" if path.is_dir() else "600"
+        log.warning("store.permissions_loose", path=str(path), mode=mode,
+                    hint=f"callers' numbers and answers are in it: chmod {wanted} {path}")
+
+
 async def run_app(settings: Settings, *, banner_text: bool = False) -> int:
+    private_umask()  # the database, WAL, shm, spool and pid file: this user's alone
     menu = load_menu(settings.ivr_file)
     if not settings.ari.password:
         log.warning("ari.no_password", hint="set BALAGH_ARI_PASSWORD or run `balagh pbx start`")
     store = await ReportStore.open(settings.database, settings.spool_file)
+    check_permissions(settings)
     try:
         routing = LiveTable(settings.routing_file, menu.answer_values(), store)
         locations = settings.routing_file.parent / "locations.yaml"
@@ -121,8 +133,11 @@ async def run_app(settings: Settings, *, banner_text: bool = False) -> int:
         task.add_done_callback(reloads.discard)
 
     loop.add_signal_handler(signal.SIGHUP, on_sighup)
-    settings.pid_file.parent.mkdir(parents=True, exist_ok=True)
-    settings.pid_file.write_text(f"{os.getpid()}\n")
+    try:
+        pid_file: PidFile | None = PidFile.acquire(settings.pid_file)
+    except PidFileHeld as exc:  # `routes reload` keeps signalling the first app
+        log.warning("app.pid_file_held", error=str(exc))
+        pid_file = None
     try:
         waiters = [asyncio.create_task(application.connected.wait()),
                    asyncio.create_task(stop.wait())]
@@ -136,7 +151,8 @@ async def run_app(settings: Settings, *, banner_text: bool = False) -> int:
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             loop.remove_signal_handler(signum)
-        settings.pid_file.unlink(missing_ok=True)
+        if pid_file is not None:
+            pid_file.release()
         watcher.cancel()
         monitor.cancel()
         outcomes.cancel()

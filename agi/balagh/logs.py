@@ -10,23 +10,46 @@ command's own output (`balagh health --json`). Under systemd both reach the jour
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
 
-# asyncari puts the ARI credentials in every request URL (api_key=user:password), and
-# httpx errors quote the URL: scrub them from every log line.
-_API_KEY = re.compile(r"(api_key=)[^&\s'\"]+")
+from balagh.privacy import mask_number, redact_text
+
+# Keys whose values are callers' numbers: masked unless the site sets
+# log_caller_numbers: full (BALAGH_LOG_CALLER_NUMBERS=full).
+NUMBER_KEYS = frozenset({"caller", "caller_number", "number"})
+CALLER_NUMBER_MODES = ("masked", "full")
+_caller_numbers = "masked"
+
+
+def set_caller_numbers(mode: str) -> None:
+    """How log lines show callers' numbers from now on: 'masked' (default) or 'full'."""
+    global _caller_numbers
+    if mode not in CALLER_NUMBER_MODES:
+        raise ValueError(f"log_caller_numbers must be one of {', '.join(CALLER_NUMBER_MODES)}")
+    _caller_numbers = mode
 
 
 def redact_secrets(_logger: object, _name: str,
                    event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """Credentials out of every string value (httpx errors quote ARI's api_key URL)."""
     for key, value in event.items():
-        if isinstance(value, str) and "api_key=" in value:
-            event[key] = _API_KEY.sub(r"\1[redacted]", value)
+        if isinstance(value, str):
+            event[key] = redact_text(value)
+    return event
+
+
+def mask_caller_numbers(_logger: object, _name: str,
+                        event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    if _caller_numbers == "full":
+        return event
+    for key in NUMBER_KEYS & event.keys():
+        value = event[key]
+        if isinstance(value, str) and any(ch.isdigit() for ch in value):
+            event[key] = mask_number(value)
     return event
 
 
@@ -63,6 +86,7 @@ def setup_logging(level: str = "info", *, json: bool = False) -> None:
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
             redact_secrets,
+            mask_caller_numbers,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),

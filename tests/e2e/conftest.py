@@ -25,6 +25,7 @@ import pytest
 from balagh.ami.client import AmiSession
 from balagh.config import Settings, load_settings
 from balagh.pbx.sandbox import Sandbox, in_chroot
+from balagh.pbx.test_user import ami_for_tests
 from unit.handover_receiver import Receiver
 
 pytestmark = pytest.mark.e2e
@@ -312,7 +313,8 @@ def reload_and_wait(settings, outcome: str) -> str:
 @pytest.fixture
 async def ami(settings: Settings, pbx: Sandbox) -> AsyncIterator[AmiSession]:
     """An AMI session for a test, with the sandbox agents recording what they hear."""
-    async with AmiSession(settings.ami) as session:
+    # The sandbox's test user: DBPut/DBDel need `system`, which the app's user lacks.
+    async with AmiSession(ami_for_tests(settings)) as session:
         # The sandbox agents record what they hear only while this key is set.
         await session.action({"Action": "DBPut", "Family": "balagh-test", "Key": "record",
                               "Val": "1"})

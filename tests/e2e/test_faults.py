@@ -19,6 +19,7 @@ import pytest
 from balagh.ami.client import AmiSession, wait_for_event
 from balagh.config import Settings
 from balagh.pbx.sandbox import Sandbox, in_chroot
+from balagh.pbx.test_user import ami_for_tests
 from balagh.testcall import place_call
 from balagh.watchdog.service import REASON
 
@@ -97,7 +98,7 @@ async def test_ten_callers_mid_menu_survive_a_dropped_websocket(
     app, ari, _ = proxied
     count = 10
     before = last_report_id(settings)
-    async with AmiSession(settings.ami) as ami:
+    async with AmiSession(ami_for_tests(settings)) as ami:  # PlayDTMF, Hangup: the tests' user
         joins = ami.listen(lambda e: e.get("Event") == "QueueCallerJoin")
         # English, not in danger; then they stop at the age question.
         legs = [await originate(ami, f"Local/{settings.hotline}@balagh-inbound/n",
@@ -222,7 +223,7 @@ async def test_fifty_callers_in_flight_while_the_app_is_killed_and_restarted(
         fault_rows: list[FaultRow]) -> None:
     count = 50
     before = last_report_id(settings)
-    async with AmiSession(settings.ami) as ami:
+    async with AmiSession(ami_for_tests(settings)) as ami:  # PlayDTMF, Hangup: the tests' user
         joins = ami.listen(lambda e: e.get("Event") == "QueueCallerJoin")
         gate = asyncio.Semaphore(10)
 

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from balagh.ami.client import AmiSession
+from balagh.pbx.test_user import ami_for_tests
 from balagh.testcall import place_call
 
 from .conftest import reload_and_wait, report_by_call, wait_for
@@ -17,7 +18,7 @@ WOMEN_AGENT = "Local/1002@balagh-agents/n"
 
 @asynccontextmanager
 async def women_agent_paused(settings) -> AsyncIterator[None]:
-    async with AmiSession(settings.ami) as ami:
+    async with AmiSession(ami_for_tests(settings)) as ami:  # QueuePause: agent class
         await ami.action({"Action": "QueuePause", "Queue": "balagh-women-protection",
                           "Interface": WOMEN_AGENT, "Paused": "true", "Reason": "e2e"})
         try:

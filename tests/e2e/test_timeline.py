@@ -15,6 +15,7 @@ from typing import Any
 
 from balagh.ami.client import AmiSession
 from balagh.config import Settings
+from balagh.pbx.test_user import ami_for_tests
 from balagh.testcall import place_call
 
 from .conftest import balagh, report_by_call, wait_for
@@ -29,7 +30,7 @@ CALLER_NUMBER = "+97165551234"  # place_call's default caller ID
 
 @asynccontextmanager
 async def agent_paused(settings: Settings, queue: str, interface: str) -> AsyncIterator[None]:
-    async with AmiSession(settings.ami) as ami:
+    async with AmiSession(ami_for_tests(settings)) as ami:  # QueuePause: agent class
         await ami.action({"Action": "QueuePause", "Queue": queue, "Interface": interface,
                           "Paused": "true", "Reason": "e2e"})
         try:

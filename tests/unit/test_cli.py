@@ -53,7 +53,7 @@ def test_reload_without_a_running_app(tmp_path, capsys):
     # Settings built here, not loaded: never signal a real `balagh run` on this machine.
     args = build_parser().parse_args(["routes", "reload"])
     assert args.func(replace(Settings(), data_dir=tmp_path), args) == 1
-    assert capsys.readouterr().out == (f"balagh run is not running (no live pid in "
+    assert capsys.readouterr().out == (f"balagh run is not running (no locked pid file "
                                        f"{tmp_path / 'balagh.pid'}); the table is read when "
                                        "it starts\n")
     assert not (tmp_path / "reload-request").exists()

@@ -212,7 +212,8 @@ async def test_bug_in_set_variables_still_continues_the_caller(menu, table, stor
     assert call.continued
     assert outcome.status == ReportStatus.FALLBACK
     assert report.status == ReportStatus.FALLBACK
-    assert report.status_detail == "RuntimeError: boom in set_variables"
+    # The kind only: a message can quote a URL with the ARI credentials.
+    assert report.status_detail == "RuntimeError"
     assert report.routed_at is not None
     # The answers given before the bug are kept.
     assert len(report.answers) == 6

@@ -113,19 +113,19 @@ def test_overflow_spec_refuses_what_the_dialplan_cannot_split():
 
 def test_rule_wait_and_announce_from_yaml(tmp_path):
     table = routes(tmp_path, """\
-        queues: [a, b, general]
+        queues: [qa, qb, general]
         wait: 45
         rules:
           - name: r
             when: {age: child}
-            queue: a
+            queue: qa
             announce: please-hold
-            overflow: [{queue: b}]
+            overflow: [{queue: qb}]
         default: general
         """)
     decision = decide(facts_of({"age": "child"}, table), table)
     assert (decision.announce, decision.wait) == ("please-hold", 45)
-    assert decision.overflow_spec() == "queue:b:45|queue:general"
+    assert decision.overflow_spec() == "queue:qb:45|queue:general"
 
 
 # --- warnings ------------------------------------------------------------------------------------
@@ -137,7 +137,7 @@ def test_shipped_table_and_good_fixtures_have_no_warnings():
 
 
 WARNED = """\
-queues: [a, b, unused, general]       # line 1
+queues: [qa, qb, unused, general]       # line 1
 lists:
   nobody: []                          # line 3
 calendars:
@@ -145,22 +145,22 @@ calendars:
 rules:
   - name: night                       # line 7
     when: {time: {from: "22:00", to: "06:00"}}
-    queue: a
+    queue: qa
     overflow:
-      - {queue: b}
-      - {queue: a}                    # line 12: back to its own queue
+      - {queue: qb}
+      - {queue: qa}                    # line 12: back to its own queue
   - name: weekend
     when: {days: [fri, sat], any: [{caller: {list: nobody}}, {age: child}]}
-    queue: b
+    queue: qb
   - name: to-empty
-    when: {queue: {name: a, no_agents: true}, age: adult}
-    queue: a                          # line 18
+    when: {queue: {name: qa, no_agents: true}, age: adult}
+    queue: qa                          # line 18
   - name: after-holiday
     when: {holiday: uae}
-    queue: b
+    queue: qb
   - name: clock-after-holiday-rule
     when: {days: [sun]}
-    queue: b
+    queue: qb
 default: general
 """
 
@@ -173,16 +173,16 @@ def test_warnings_name_line_and_key(tmp_path):
                          "sends calls to it"),
         (3, "lists.nobody", "list 'nobody' has no numbers: a caller condition on it never "
                             "matches"),
-        (12, "rules[0].overflow[1].queue", "goes back to queue 'a', where the caller has "
+        (12, "rules[0].overflow[1].queue", "goes back to queue 'qa', where the caller has "
                                            "already waited"),
         (8, "rules[0].when", "tests only the clock (time, days): on a public holiday it follows "
                              "the working-week timetable; add 'not: {holiday: NAME}' if the "
                              "unit is closed on holidays"),
-        (18, "rules[2].queue", "sends calls to 'a' exactly when it has no agent logged in"),
+        (18, "rules[2].queue", "sends calls to 'qa' exactly when it has no agent logged in"),
     ]
     assert str(table.warnings[0]) == (f"{tmp_path / 'routing.yaml'}:1: queues[2]: queue "
                                       "'unused' is listed but no rule, overflow step or default "
                                       "sends calls to it")
     # Warnings never change routing.
     noon = facts_of({"age": "child"}, table, now=datetime(2026, 12, 4, 12))
-    assert decide(noon, table).queue == "b"
+    assert decide(noon, table).queue == "qb"

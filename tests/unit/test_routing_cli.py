@@ -59,11 +59,11 @@ def test_check_fails_on_a_bad_locations_file(tmp_path, capsys):
 
 
 WARNED = """\
-queues: [a, unused, general]
+queues: [qa, unused, general]
 rules:
   - name: r
     when: {age: child}
-    queue: a
+    queue: qa
 default: general
 """
 

@@ -40,7 +40,7 @@ EMPTY = QueueState(logged_in=0, available=0, callers=3, longest_wait=40)
 def routes(tmp_path: Path, rules: str, head: str = "") -> Table:
     """A table with queues a (the rule's) and general, from a YAML snippet."""
     path = tmp_path / "routing.yaml"
-    path.write_text(textwrap.dedent(head) + "queues: [a, b, general]\nrules:\n"
+    path.write_text(textwrap.dedent(head) + "queues: [qa, qb, general]\nrules:\n"
                     + textwrap.indent(textwrap.dedent(rules), "  ") + "default: general\n")
     return load_table(path, VALUES)
 
@@ -53,11 +53,11 @@ def rule_of(table: Table, answers: dict[str, str] | None = None, **context: obje
 
 def test_shorthand_and_full_form_answers_are_the_same(tmp_path):
     short = routes(tmp_path,
-                   "- {name: r, when: {age: [adult, elderly], gender: female}, queue: a}\n")
+                   "- {name: r, when: {age: [adult, elderly], gender: female}, queue: qa}\n")
     full = routes(tmp_path, """\
         - name: r
           when: {answer: {age: [adult, elderly], gender: female}}
-          queue: a
+          queue: qa
         """)
     assert short.rules[0].when == full.rules[0].when
     for table in (short, full):
@@ -70,7 +70,7 @@ def test_shorthand_mixes_with_condition_keywords(tmp_path):
     table = routes(tmp_path, """\
         - name: r
           when: {age: adult, caller: withheld}
-          queue: a
+          queue: qa
         """)
     assert rule_of(table, {"age": "adult"}) == "r"
     assert rule_of(table, {"age": "adult"}, caller="+97141234567") == DEFAULT_RULE
@@ -107,7 +107,7 @@ def test_caller_prefix_list_number_withheld(caller, expected):
 
 def test_caller_prefix_written_nationally(tmp_path):
     table = routes(tmp_path,
-                   "- {name: r, when: {caller: {prefix: [\"06\", \"+9717\"]}}, queue: a}\n")
+                   "- {name: r, when: {caller: {prefix: [\"06\", \"+9717\"]}}, queue: qa}\n")
     assert rule_of(table, caller="+97165551234") == "r"
     assert rule_of(table, caller="07 222 3333") == "r"
     assert rule_of(table, caller="+97145551234") == DEFAULT_RULE
@@ -120,13 +120,13 @@ def clock_table(tmp_path: Path) -> Table:
     return routes(tmp_path, """\
         - name: holiday
           when: {holiday: uae}
-          queue: a
+          queue: qa
         - name: night
           when: {time: {from: "22:00", to: "06:00"}, not: {holiday: uae}}
-          queue: b
+          queue: qb
         - name: office
           when: {time: {from: "08:00", to: "15:00"}, days: [sun-thu], not: {holiday: uae}}
-          queue: a
+          queue: qa
         """, head="""\
         timezone: Asia/Dubai
         calendars:
@@ -159,7 +159,7 @@ def test_an_aware_time_is_read_in_the_tables_zone(tmp_path):
 
 
 def test_day_names_and_ranges(tmp_path):
-    table = routes(tmp_path, "- {name: r, when: {days: [Friday, sat-mon]}, queue: a}\n")
+    table = routes(tmp_path, "- {name: r, when: {days: [Friday, sat-mon]}, queue: qa}\n")
     assert table.rules[0].when == Days(frozenset({4, 5, 6, 0}))
     assert table.rules[0].line == 3
 
@@ -186,7 +186,7 @@ def test_location_source(location, rule):
 
 def test_location_emirate(tmp_path):
     table = routes(tmp_path, "- {name: north, when: {location: {emirate: [sharjah, ajman]}}, "
-                   "queue: a}\n")
+                   "queue: qa}\n")
     assert rule_of(table, {"emirate": "ajman"}) == "north"          # the answer is the location
     assert rule_of(table, {"emirate": "dubai"}) == DEFAULT_RULE
     assert rule_of(table, location=Location("sharjah", "number-prefix")) == "north"
@@ -198,28 +198,28 @@ def test_location_emirate(tmp_path):
 def queue_table(tmp_path: Path) -> Table:
     return routes(tmp_path, """\
         - name: nobody
-          when: {queue: {name: a, no_agents: true}}
-          queue: b
+          when: {queue: {name: qa, no_agents: true}}
+          queue: qb
         - name: all-busy
-          when: {queue: {name: a, none_available: true}}
-          queue: b
+          when: {queue: {name: qa, none_available: true}}
+          queue: qb
         - name: crowded
-          when: {queue: {name: b, callers_waiting_at_least: 5, longest_wait_at_least: 120}}
-          queue: a
+          when: {queue: {name: qb, callers_waiting_at_least: 5, longest_wait_at_least: 120}}
+          queue: qa
         - name: staffed
-          when: {not: {queue: {name: a, no_agents: true}}, age: child}
-          queue: a
+          when: {not: {queue: {name: qa, no_agents: true}}, age: child}
+          queue: qa
         """)
 
 
 @pytest.mark.parametrize(("queues", "rule"), [
-    ({"a": QueueState(0, 0, 0, 0)}, "nobody"),
-    ({"a": QueueState(3, 0, 4, 10)}, "all-busy"),
-    ({"a": STAFFED, "b": QueueState(1, 0, 5, 120)}, "crowded"),
-    ({"a": STAFFED, "b": QueueState(1, 0, 5, 119.5)}, "staffed"),
-    ({"a": STAFFED, "b": QueueState(1, 0, 4, 300)}, "staffed"),
+    ({"qa": QueueState(0, 0, 0, 0)}, "nobody"),
+    ({"qa": QueueState(3, 0, 4, 10)}, "all-busy"),
+    ({"qa": STAFFED, "qb": QueueState(1, 0, 5, 120)}, "crowded"),
+    ({"qa": STAFFED, "qb": QueueState(1, 0, 5, 119.5)}, "staffed"),
+    ({"qa": STAFFED, "qb": QueueState(1, 0, 4, 300)}, "staffed"),
     ({}, DEFAULT_RULE),                            # unknown state matches nothing...
-    ({"b": QueueState(0, 0, 9, 999)}, "crowded"),
+    ({"qb": QueueState(0, 0, 9, 999)}, "crowded"),
 ])
 def test_queue_state(tmp_path, queues, rule):
     assert rule_of(queue_table(tmp_path), {"age": "child"}, queues=queues) == rule
@@ -228,8 +228,8 @@ def test_queue_state(tmp_path, queues, rule):
 def test_unknown_queue_state_does_not_match_even_under_not(tmp_path):
     # ...not even through `not`: "not (a has no agents)" is unknown when a's state is.
     table = queue_table(tmp_path)
-    assert match(facts_of({"age": "child"}, table, queues={"b": STAFFED}), table) is None
-    assert rule_of(table, {"age": "child"}, queues={"a": STAFFED}) == "staffed"
+    assert match(facts_of({"age": "child"}, table, queues={"qb": STAFFED}), table) is None
+    assert rule_of(table, {"age": "child"}, queues={"qa": STAFFED}) == "staffed"
 
 
 # --- all / any / not: three-valued -------------------------------------------------------------
@@ -265,7 +265,7 @@ def test_nested_yaml_combinators(tmp_path):
                   - {age: child}
                   - all: [{age: adult}, {not: {gender: male}}]
               - not: {any: [{condition: psychiatric}, {caller: withheld}]}
-          queue: a
+          queue: qa
         """)
     caller = "+97141234567"
     assert rule_of(table, {"age": "child"}, caller=caller) == "r"

@@ -11,12 +11,12 @@ import json
 from collections.abc import Sequence
 from typing import IO, Any
 
+from balagh.privacy import WITHHELD, mask_number, redact_text
 from balagh.routing import DANGER_ANSWER, DANGER_QUESTION
 from balagh.store.reports import Report
 
 from .common import table_lines
 
-WITHHELD = "withheld"
 FORMATS = ("table", "csv", "json")
 TABLE_COLUMNS = ("reference", "started_at", "status", "language", "queue", "priority",
                  "queue_outcome", "wait_seconds", "caller", "location")
@@ -28,20 +28,15 @@ EXPORT_COLUMNS = ("reference", "call_id", "started_at", "routed_at", "ended_at",
                   "talk_seconds", "typed_ahead", "gave_up_in")
 
 
-def mask_number(number: str | None) -> str:
-    """'+971501234567' -> '+9715****4567': the country and network stay readable, the
-    subscriber does not. Short numbers keep their last two digits only."""
-    if not number:
-        return WITHHELD
-    if len(number) <= 8:
-        return "****" + number[-2:]
-    return number[:5] + "****" + number[-4:]
-
-
 def shown_number(number: str | None, show_numbers: bool) -> str:
     if not number:
         return WITHHELD
     return number if show_numbers else mask_number(number)
+
+
+def shown_detail(detail: str | None) -> str | None:
+    """Stored details hold an error's kind only; older rows may quote a message: scrub it."""
+    return None if detail is None else redact_text(detail)
 
 
 def record(report: Report, show_numbers: bool) -> dict[str, Any]:
@@ -56,6 +51,8 @@ def record(report: Report, show_numbers: bool) -> dict[str, Any]:
             values[column] = None if report.typed_ahead is None else bool(report.typed_ahead)
         elif column == "status":
             values[column] = str(report.status)
+        elif column == "status_detail":
+            values[column] = shown_detail(report.status_detail)
         else:
             values[column] = getattr(report, column)
     values["answers"] = dict(report.answers)
@@ -100,4 +97,4 @@ def write_json(reports: Sequence[Report], out: IO[str], show_numbers: bool) -> N
 WRITERS = {"table": write_table, "csv": write_csv, "json": write_json}
 
 __all__ = ["EXPORT_COLUMNS", "FORMATS", "TABLE_COLUMNS", "WITHHELD", "WRITERS", "cell",
-           "mask_number", "record", "shown_number"]
+           "mask_number", "record", "shown_detail", "shown_number"]

@@ -21,7 +21,7 @@ from typing import IO, Any
 import structlog
 
 from balagh.cli.common import report_store
-from balagh.cli.report_rows import FORMATS, WRITERS, cell, shown_number
+from balagh.cli.report_rows import FORMATS, WRITERS, cell, shown_detail, shown_number
 from balagh.cli.timeline import timeline_lines
 from balagh.config import Settings
 from balagh.status import ReportStatus
@@ -160,6 +160,8 @@ def print_report(report: Report, monitoring: Sequence[MonitorEvent] = (),
         value = getattr(report, column.name)
         if column.name == "caller":
             value = shown_number(value, show_numbers)
+        elif column.name == "status_detail":
+            value = shown_detail(value)
         print(f"{column.name:<14} {cell(value)}")
     print("answers:")
     for answer in report.answer_log:

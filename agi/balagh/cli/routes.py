@@ -27,6 +27,7 @@ from balagh.cli.common import report_store
 from balagh.config import Settings
 from balagh.config.yamlsrc import ConfigError
 from balagh.ivr.menu import load_menu
+from balagh.pidfile import running_pid
 from balagh.routing import (
     QueueState,
     Table,
@@ -195,11 +196,10 @@ def _explain(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _reload(settings: Settings, args: argparse.Namespace) -> int:
-    try:
-        pid = int(settings.pid_file.read_text().strip())
-        os.kill(pid, 0)
-    except (OSError, ValueError):
-        print(f"balagh run is not running (no live pid in {settings.pid_file}); "
+    # Only a locked pid file names a running app: a stale one may name a stranger now.
+    pid = running_pid(settings.pid_file)
+    if pid is None:
+        print(f"balagh run is not running (no locked pid file {settings.pid_file}); "
               "the table is read when it starts")
         return 1
     settings.reload_request.write_text(f"balagh routes reload by {getpass.getuser()}"

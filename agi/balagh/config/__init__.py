@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from balagh.config.values import port_problem, url_problem
 from balagh.config.yamlsrc import ConfigError, YamlDoc, load_yaml
 
 # The shipped config/, dialplan/ and sounds/: in a checkout balagh/shipped/ holds
@@ -71,6 +72,9 @@ class Settings:
     # Where writes wait while SQLite cannot take them; on another filesystem than the
     # data folder, it also outlives a full disk. Default: beside the database.
     spool_dir: Path | None = None
+    # Callers' numbers in log lines: "masked" (+9715****4567) unless a site must log
+    # them whole ("full"); the database keeps them either way, until retention.
+    log_caller_numbers: str = "masked"
 
     @property
     def database(self) -> Path:
@@ -119,12 +123,14 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "BALAGH_HANDOVER_FILE": ("", "handover_file"),
     "BALAGH_SECRETS_FILE": ("", "secrets_file"),
     "BALAGH_SPOOL_DIR": ("", "spool_dir"),
+    "BALAGH_LOG_CALLER_NUMBERS": ("", "log_caller_numbers"),
 }
 
 _SECTIONS = {"ari": AriSettings, "ami": AmiSettings}
 _PATH_KEYS = {"data_dir", "pbx_dir", "ivr_file", "routing_file", "supervisors_file",
               "handover_file", "sounds_dir", "secrets_file", "spool_dir"}
 _SECRET_KEYS = {("ari", "password"), ("ami", "secret")}
+_CHOICES = {"log_caller_numbers": ("masked", "full")}
 
 
 def read_env_file(path: Path) -> dict[str, str]:
@@ -166,11 +172,18 @@ def _coerce(doc: YamlDoc | None, key: tuple[str, ...], default: Any, value: Any)
         return path
     if isinstance(default, int) and not isinstance(default, bool):
         try:
-            return int(value)
-        except (TypeError, ValueError):
+            whole = int(value)
+        except (TypeError, ValueError, OverflowError):
             raise _err(doc, key, f"must be a whole number, got {value!r}") from None
+        if name == "port" and (problem := port_problem(whole)):
+            raise _err(doc, key, problem)
+        return whole
     if not isinstance(value, str | int | float):
         raise _err(doc, key, f"must be a string, got {type(value).__name__}")
+    if name == "url" and (problem := url_problem(value, ("http", "https"))):
+        raise _err(doc, key, problem)
+    if name in _CHOICES and str(value) not in _CHOICES[name]:
+        raise _err(doc, key, f"must be one of {', '.join(_CHOICES[name])}, got {value!r}")
     return str(value)
 
 

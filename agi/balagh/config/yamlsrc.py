@@ -33,6 +33,11 @@ def format_key(key: Iterable[str | int]) -> str:
     return out
 
 
+# Every character str.splitlines() breaks at, written as its escape instead.
+_LINE_BREAKS = {ord(ch): ch.encode("unicode_escape").decode("ascii")
+                for ch in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"}
+
+
 class ConfigError(Exception):
     """A configuration problem, located as precisely as we can."""
 
@@ -45,7 +50,9 @@ class ConfigError(Exception):
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path
-        return f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
+        text = f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
+        # One line whatever a key or value held (a key can be any YAML string).
+        return text.translate(_LINE_BREAKS)
 
 
 @dataclass
@@ -154,16 +161,34 @@ def load_yaml(path: str | Path) -> YamlDoc:
     return parse_yaml(text, path)
 
 
+# PyYAML's scanner re-checks every open flow level ([ or {) at each token: 50,000
+# levels take seconds, a megabyte of '[' minutes. No config file nests past a few.
+MAX_FLOW_DEPTH = 100
+
+
+class _TooDeep(Exception):
+    pass
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that stops at MAX_FLOW_DEPTH open flow collections."""
+
+    def fetch_flow_collection_start(self, TokenClass: Any) -> None:
+        if self.flow_level >= MAX_FLOW_DEPTH:
+            raise _TooDeep
+        super().fetch_flow_collection_start(TokenClass)
+
+
 def parse_yaml(text: str, path: str | Path = "<string>") -> YamlDoc:
     path = Path(path)
     node = None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_Loader)
         walk = _Walk(path)
         if node is not None:
             walk.walk(node, ())  # first: it refuses alias loops and bombs
-        data = yaml.safe_load(text)
-    except RecursionError:
+        data = yaml.load(text, Loader=_Loader)  # _Loader is a SafeLoader
+    except (RecursionError, _TooDeep):
         raise ConfigError(path, None, "", "nested too deeply to be a config file") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

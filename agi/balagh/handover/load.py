@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from balagh.config import SECRET_PREFIX
+from balagh.config.values import queue_name_problem, url_problem
 from balagh.config.yamlsrc import KeyPath, YamlDoc, known_keys, load_optional_mapping
 
 from .agents import QueueAgents, parse_agents
@@ -26,7 +26,6 @@ __all__ = ["ANY_QUEUE", "Endpoint", "HandoverConfig", "load_handover"]
 ANY_QUEUE = "*"
 _TOP_KEYS = ("endpoints", "agents")
 _ENDPOINT_KEYS = ("url", "secret", "events")
-_QUEUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")  # as routing.yaml's queue names
 _SECRET_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
 
 
@@ -112,8 +111,8 @@ def _queue_problem(queue: str, known_queues: frozenset[str] | None,
     star = ', or "*"' if any_queue else ""
     if queue == ANY_QUEUE and any_queue:
         return None
-    if not _QUEUE.fullmatch(queue):
-        return f"must be a queue name of letters, digits, '-', '_' or '.'{star}, got {queue!r}"
+    if problem := queue_name_problem(queue):
+        return problem + star
     if known_queues is not None and queue not in known_queues:
         return f"unknown queue '{queue}' (known: {', '.join(sorted(known_queues))}{star})"
     return None
@@ -128,9 +127,8 @@ def _endpoint(doc: YamlDoc, key: KeyPath, raw: Any,
         if raw.get(name) is None:
             raise doc.error((*key, name), "missing")
     url = raw["url"]
-    parts = urlsplit(url) if isinstance(url, str) else None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise doc.error((*key, "url"), f"must be an http:// or https:// URL, got {url!r}")
+    if problem := url_problem(url):
+        raise doc.error((*key, "url"), problem)
     name = raw["secret"]
     if not isinstance(name, str) or not _SECRET_NAME.fullmatch(name):
         raise doc.error((*key, "secret"), "must be the NAME of a secret in capitals, digits and "

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 import httpx
 import structlog
 
+from balagh.privacy import redact_text
+
 from .document import idempotency_key, report_document, serialise
 from .load import ANY_QUEUE, Endpoint, HandoverConfig
 from .signature import sign, verify
@@ -148,7 +150,8 @@ class Outbox:
         try:
             response = await client.post(row.url, content=body, headers=headers)
         except (httpx.HTTPError, OSError) as exc:
-            error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            # Stored with the row: a unit's URL may carry a token in its query.
+            error = redact_text(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
         else:
             if response.is_success:
                 await self.store.delivery_done(row.id, self._clock())

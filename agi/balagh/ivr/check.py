@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from balagh.ami.queue_names import asterisk_queue, routing_queue
+from balagh.config.values import queue_name_problem
+from balagh.config.yamlsrc import ConfigError
 from balagh.ivr.menu import Menu, Question
 from balagh.routing import DANGER_ANSWER, DANGER_QUESTION, Table, decide, make_facts
 
@@ -43,13 +45,21 @@ class CheckResult:
 
 
 def served_queues(queues_conf: Path) -> set[str]:
-    """Routing queue names that queues.conf serves as balagh-NAME (templates excluded)."""
+    """Routing queue names that queues.conf serves as balagh-NAME (templates excluded).
+
+    A balagh- queue whose NAME the dialplan's pattern cannot match is a ConfigError."""
     served = set()
-    for line in queues_conf.read_text(encoding="utf-8", errors="replace").splitlines():
+    try:
+        text = queues_conf.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise ConfigError(queues_conf, None, "", f"cannot read: {exc.strerror}") from None
+    for number, line in enumerate(text.splitlines(), start=1):
         match = re.match(r"\s*\[([^\]]+)\](\(([^)]*)\))?", line)
         if not match or "!" in (match.group(3) or ""):
             continue
         name = routing_queue(match.group(1).strip())
+        if name and (problem := queue_name_problem(name)):
+            raise ConfigError(queues_conf, number, match.group(1).strip(), problem)
         if name:
             served.add(name)
     return served

@@ -31,6 +31,7 @@ from balagh.ivr.menu import Menu, Question
 from balagh.ivr.port import CallGone, CallPort
 from balagh.ivr.record import CallRecord, Clock, utcnow
 from balagh.ivr.say import say_digits
+from balagh.privacy import error_kind
 from balagh.routing import (
     DANGER_QUESTION,
     Decision,
@@ -182,7 +183,8 @@ async def _serve(call: CallPort, menu: Menu, table: Table, record: CallRecord,
         raise
     except Exception as exc:  # a bug must not cost the caller their call
         log.exception("call.error")
-        status, error = await _fallback(call), f"{type(exc).__name__}: {exc}"
+        # The kind only (type, HTTP status): the message can quote a URL with ARI's api_key.
+        status, error = await _fallback(call), error_kind(exc)
     finally:
         detail = "; ".join(part for part in (asked.detail if asked else None, error) if part)
         record.close(status, detail or None,

@@ -45,5 +45,6 @@ async def geolocated_emirate(call: CallPort) -> str | None:
     if point is None:
         return None
     emirate = emirate_at(*point)
-    log.info("geolocation.point", lat=point[0], lon=point[1], emirate=emirate)
+    # The emirate only: coordinates place a caller far more closely than a log needs.
+    log.info("geolocation.point", emirate=emirate)
     return emirate

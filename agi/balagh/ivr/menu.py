@@ -25,6 +25,8 @@ __all__ = ["DTMF_DIGITS", "RESERVED_KEYS", "ROUTE", "LongerTimeouts", "Menu", "Q
 DTMF_DIGITS = frozenset("0123456789")
 # '*' repeats the question; '#' is kept free for later, so admins cannot take them for answers.
 RESERVED_KEYS = frozenset("*#")
+# A question asked more often keeps a silent caller from ever reaching a person.
+MAX_ATTEMPTS = 10
 MAX_TIMEOUT = 60.0  # seconds; catches milliseconds written by habit (5000)
 ROUTE = "route"     # `next: route`: stop asking and put the call through now
 
@@ -305,8 +307,8 @@ def _timeout(doc: YamlDoc, key: KeyPath, value: Any) -> float:
 def _attempts(doc: YamlDoc, key: KeyPath, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise doc.error(key, f"must be a whole number, got {value!r}")
-    if value < 1:
-        raise doc.error(key, f"must be at least 1, got {value}")
+    if not 1 <= value <= MAX_ATTEMPTS:
+        raise doc.error(key, f"must be from 1 to {MAX_ATTEMPTS}, got {value}")
     return value
 
 

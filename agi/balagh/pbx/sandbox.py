@@ -27,6 +27,7 @@ from pathlib import Path
 import structlog
 
 from balagh.config import ASTERISK_CONFIG_DIR, DIALPLAN_DIR, Settings, read_env_file
+from balagh.pbx import test_user
 from balagh.pbx.mirror import debian_mirror
 from balagh.sounds import install_prompts
 
@@ -37,7 +38,8 @@ APT_OPTS = ("-o", "Acquire::Check-Valid-Until=false", "-o", "Dpkg::Use-Pty=0")
 # Directories the chroot's asterisk user owns; root here may lack CAP_DAC_OVERRIDE.
 ASTERISK_DIRS = ("etc/asterisk", "var/lib/asterisk", "var/spool/asterisk", "var/log/asterisk",
                  "var/cache/asterisk", "var/run/asterisk", "usr/share/asterisk")
-SECRET_KEYS = ("BALAGH_ARI_PASSWORD", "BALAGH_AMI_SECRET", "BALAGH_SIP_PASSWORD")
+SECRET_KEYS = ("BALAGH_ARI_PASSWORD", "BALAGH_AMI_SECRET", "BALAGH_SIP_PASSWORD",
+               test_user.SECRET_KEY)
 
 
 class SandboxError(RuntimeError):
@@ -131,18 +133,31 @@ class Sandbox:
             "{{ARI_PASSWORD}}": values["BALAGH_ARI_PASSWORD"],
             "{{AMI_SECRET}}": values["BALAGH_AMI_SECRET"],
             "{{SIP_PASSWORD}}": values["BALAGH_SIP_PASSWORD"],
+            "{{TEST_AMI_SECRET}}": values[test_user.SECRET_KEY],
         }
         etc = self.root / "etc/asterisk"
         sources = sorted(ASTERISK_CONFIG_DIR.glob("*.conf"))
         sources += sorted(DIALPLAN_DIR.glob("*.conf"))
         for source in sources:
             text = source.read_text(encoding="utf-8")
+            if source.name == "manager.conf":  # the tests' user exists in the sandbox only
+                text += test_user.MANAGER_SECTION
             for placeholder, value in placeholders.items():
                 text = text.replace(placeholder, value)
             target = etc / source.name
             target.write_text(text, encoding="utf-8")
             target.chmod(0o640 if "{{" in source.read_text(encoding="utf-8") else 0o644)
         self._deploy_sounds()
+
+    def _no_nameservers(self) -> None:
+        """With nameservers in resolv.conf, res_pjsip opens a DNS resolver whose sockets
+        bind every interface (0.0.0.0 and [::]). The sandbox needs no DNS once built (apt
+        runs in the partial root at install), so its Asterisk gets none; it logs once that
+        it falls back to system resolution."""
+        resolv = self.root / "etc/resolv.conf"
+        resolv.unlink(missing_ok=True)  # may be a symlink out of the chroot
+        resolv.write_text("# Balagh sandbox: no nameservers, so Asterisk listens on "
+                          "loopback only (balagh/pbx/sandbox.py)\n", encoding="utf-8")
 
     def _deploy_sounds(self) -> None:
         # The same copy as `balagh sounds install`, with the chroot's own symlinks.
@@ -167,6 +182,7 @@ class Sandbox:
             raise SandboxError("the sandbox PBX is not installed: run `balagh pbx install`")
         self._fix_permissions()
         self.deploy()
+        self._no_nameservers()
         if self.running():
             self.cli("core reload")
             self.wait_for_ari(timeout)

@@ -17,6 +17,7 @@ from typing import Any
 
 import structlog
 
+from balagh.privacy import redact_text
 from balagh.status import ENDED_STATUSES, ROUTED_STATUSES, ReportStatus
 
 from . import reference as refs
@@ -117,6 +118,9 @@ class CallRecorder:
                    gave_up_in: str | None = None) -> None:
         """The report's status; with it, when known, whether the menu's last key was typed
         ahead and (hung up in the IVR) the question the caller gave up in."""
+        # Callers pass an error's kind, not its message; scrub anyway, as the logs do.
+        detail = None if detail is None else redact_text(detail)
+
         def build() -> list[Statement]:
             when = iso(at)
             sets = ["status = ?", "status_detail = ?", "updated_at = ?"]

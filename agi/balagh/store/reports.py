@@ -34,9 +34,10 @@ from .calls import CallRecorder
 from .disclosures import record_numbers_shown
 from .events import TimelineEvent
 from .outbox import OutboxRows
+from .permissions import data_files, make_private, make_private_folder
 from .queries import Answer, Delivery, MonitorEvent, Queries, Report, TableLoad
 from .retention import Retention
-from .schema import migrate
+from .schema import SchemaError, migrate, unusable
 from .search import ReportSearch
 from .spool import Spool, depth, spool_path
 from .writer import Writer, check_writable, is_unavailable
@@ -82,14 +83,22 @@ class ReportStore:
         if path.is_dir():
             raise sqlite3.OperationalError(f"unable to open database file: {path} is a folder")
         with contextlib.suppress(OSError):  # a read-only parent: noticed below
-            path.parent.mkdir(parents=True, exist_ok=True)
-        write_db = await cls._open_writer(path)
+            make_private_folder(path.parent)
+        created = not path.exists()
+        try:
+            write_db = await cls._open_writer(path)
+        except (SchemaError, sqlite3.DatabaseError) as exc:
+            raise unusable(path, exc) from None
         try:
             read_db = await cls._open_reader(path)
-        except BaseException:
+        except BaseException as exc:
             if write_db is not None:
                 await write_db.close()
+            if isinstance(exc, SchemaError | sqlite3.DatabaseError):
+                raise unusable(path, exc) from None
             raise
+        if created:  # whatever the umask of whoever opened it first
+            make_private(data_files(path))
         store = cls(path, write_db, read_db, spool_file=spool_file)
         # Replay what an earlier run spooled before anyone draws a reference number.
         if write_db is not None:

@@ -6,6 +6,8 @@ n + 1. Never edit a migration that has shipped; add a new one.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import aiosqlite
 
 # Times are ISO-8601 UTC text from the call path, never the database clock.
@@ -168,6 +170,15 @@ VERSION = len(MIGRATIONS)
 
 class SchemaError(Exception):
     """The database cannot be used by this version of Balagh."""
+
+
+def unusable(path: Path, exc: BaseException) -> SchemaError:
+    """One line saying why the database at `path` cannot be used, and what to do."""
+    if isinstance(exc, SchemaError):
+        return SchemaError(f"{path}: {exc}: run the Balagh version that wrote it, or "
+                           "restore a backup made by this one")
+    return SchemaError(f"{path}: not a usable Balagh database ({exc}): restore it from a "
+                       "backup, or move it away to start an empty one")
 
 
 async def user_version(conn: aiosqlite.Connection) -> int:

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from balagh.config.values import queue_name_problem
 from balagh.config.yamlsrc import KeyPath, YamlDoc, known_keys, load_optional_mapping
 
 from .model import Supervisor, SupervisorTable
@@ -27,11 +28,13 @@ _TOP_KEYS = ("lockout", "supervisors")
 _LOCKOUT_KEYS = ("attempts", "minutes")
 _SUPERVISOR_KEYS = ("name", "phones", "pin", "queues")
 ALL = "all"
+# More wrong PINs than this is no lockout; longer than a week locks out for good by mistake.
+MAX_LOCKOUT_ATTEMPTS = 100
+MAX_LOCKOUT_MINUTES = 7 * 24 * 60
 
 # An extension or caller number ("201", "+97141234567"), or TECH/endpoint ("PJSIP/sup1").
 _NUMBER = re.compile(r"\+?[0-9]{2,20}")
 _ENDPOINT = re.compile(r"[A-Za-z][A-Za-z0-9]*/[A-Za-z0-9_.@+-]+")
-_QUEUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")  # as routing.yaml's queue names
 
 HEADER = """\
 # Supervisors who may listen in on, whisper to and barge into bridged calls.
@@ -59,8 +62,8 @@ def phone_problem(phone: object) -> str | None:
 
 def queue_problem(queue: object, known_queues: frozenset[str] | None = None) -> str | None:
     """What is wrong with a queue name, or None."""
-    if not isinstance(queue, str) or not _QUEUE.fullmatch(queue):
-        return f"must be a queue name of letters, digits, '-', '_' or '.', got {queue!r}"
+    if problem := queue_name_problem(queue):
+        return problem
     if known_queues is not None and queue not in known_queues:
         return f"unknown queue '{queue}' (known: {', '.join(sorted(known_queues))})"
     return None
@@ -111,13 +114,15 @@ def _lockout(doc: YamlDoc, raw: Any) -> tuple[int, float]:
         raise doc.error(("lockout",), "must be a mapping like {attempts: 5, minutes: 15}")
     known_keys(doc, ("lockout",), raw, _LOCKOUT_KEYS)
     attempts = raw.get("attempts", default.lockout_attempts)
-    if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
-        raise doc.error(("lockout", "attempts"), f"must be a whole number of 1 or more, "
-                        f"got {attempts!r}")
+    if isinstance(attempts, bool) or not isinstance(attempts, int) \
+            or not 1 <= attempts <= MAX_LOCKOUT_ATTEMPTS:
+        raise doc.error(("lockout", "attempts"), f"must be a whole number from 1 to "
+                        f"{MAX_LOCKOUT_ATTEMPTS}, got {attempts!r}")
     minutes = raw.get("minutes", default.lockout_minutes)
-    if isinstance(minutes, bool) or not isinstance(minutes, int | float) or minutes <= 0:
-        raise doc.error(("lockout", "minutes"), f"must be a number of minutes above 0, "
-                        f"got {minutes!r}")
+    if isinstance(minutes, bool) or not isinstance(minutes, int | float) \
+            or not 0 < minutes <= MAX_LOCKOUT_MINUTES:
+        raise doc.error(("lockout", "minutes"), f"must be a number of minutes above 0 and "
+                        f"at most {MAX_LOCKOUT_MINUTES}, got {minutes!r}")
     return attempts, float(minutes)
 
 

@@ -21,6 +21,7 @@ from balagh.ami.client import AmiSession, wait_for_event
 from balagh.ami.queue_names import routing_queue
 from balagh.ari.call import http_status
 from balagh.config import Settings
+from balagh.pbx.test_user import ami_for_tests
 from balagh.testcall.result import CallResult
 
 # A person takes a moment after a prompt starts before pressing a key.
@@ -52,7 +53,8 @@ async def place_call(settings: Settings, number: str, digits: list[str], *,
     result.hotline_id = hotline_leg
     ari_events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
 
-    async with AmiSession(settings.ami) as ami, asyncari.connect(
+    # The sandbox's test user when there is one: the app's own login stays the app's.
+    async with AmiSession(ami_for_tests(settings)) as ami, asyncari.connect(
         settings.ari.url, caller_app, settings.ari.username, settings.ari.password
     ) as ari:
         ami_events = ami.listen(lambda e: e.get("Uniqueid") == hotline_leg)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from balagh.config.values import seconds_problem
 from balagh.config.yamlsrc import KeyPath, YamlDoc, known_keys
 from balagh.routing.numbers import is_e164, normalise_number
 
@@ -31,17 +32,25 @@ def token(doc: YamlDoc, key: KeyPath, value: Any) -> str:
     return value
 
 
-def whole(doc: YamlDoc, key: KeyPath, value: Any) -> int:
+# Priorities go to Asterisk's QUEUE_PRIO (a C int); far beyond any real ordering.
+MAX_PRIORITY = 1_000_000
+
+
+def whole(doc: YamlDoc, key: KeyPath, value: Any, limit: int = MAX_PRIORITY) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise doc.error(key, f"must be a whole number, got {value!r}")
+    if not -limit <= value <= limit:
+        raise doc.error(key, f"must be from {-limit} to {limit}, got {value}")
     return value
 
 
 def positive(doc: YamlDoc, key: KeyPath, value: Any) -> int:
-    seconds = whole(doc, key, value)
-    if seconds <= 0:
-        raise doc.error(key, f"must be a number of seconds above 0, got {seconds}")
-    return seconds
+    """Seconds (or a count) above 0 and at most a day: more is a typing mistake."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise doc.error(key, f"must be a whole number, got {value!r}")
+    if problem := seconds_problem(value):
+        raise doc.error(key, problem)
+    return value
 
 
 def number(doc: YamlDoc, key: KeyPath, value: Any, *, prefix: bool = False) -> str:

@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from balagh.config.values import queue_name_problem
 from balagh.config.yamlsrc import KeyPath, YamlDoc, load_yaml
 from balagh.routing.conditions import Calendar
 from balagh.routing.load import fields
@@ -84,6 +85,8 @@ def _queues(doc: YamlDoc, raw: Any) -> tuple[str, ...]:
     queues: list[str] = []
     for index, item in enumerate(raw):
         queue = fields.token(doc, ("queues", index), item)
+        if problem := queue_name_problem(queue):
+            raise doc.error(("queues", index), problem)
         if queue in queues:
             raise doc.error(("queues", index), f"queue '{queue}' is listed twice")
         queues.append(queue)

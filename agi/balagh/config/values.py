@@ -1,0 +1,63 @@
+"""Checks for values several config files share: queue names, URLs, ports, bounds.
+
+One rule per kind of value, so routing.yaml, ivr.yaml, handover.yaml, supervisors.yaml,
+queues.conf and balagh.yaml accept and refuse the same things. Each returns what is
+wrong (for the loader's one-line ConfigError), or None.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+# The dialplan sends a caller on with Goto(balagh-queue,NAME,1), matched by the pattern
+# `_[a-z].`: a lowercase letter, then at least one more character. Letters, digits and
+# '-' keep the name also valid in queues.conf ([balagh-NAME]) and channel variables.
+QUEUE_NAME = re.compile(r"[a-z][a-z0-9-]{1,62}")
+QUEUE_NAME_RULE = ("a lowercase letter, then lowercase letters, digits or '-' "
+                   "(2 to 63 characters)")
+
+# Waits and timeouts longer than a day are typing mistakes (milliseconds, extra digits).
+MAX_WAIT_SECONDS = 24 * 3600
+
+
+def queue_name_problem(queue: object) -> str | None:
+    if not isinstance(queue, str) or not QUEUE_NAME.fullmatch(queue):
+        return f"a queue name is {QUEUE_NAME_RULE}, as the dialplan's _[a-z]. pattern " \
+               f"matches, got {queue!r}"
+    return None
+
+
+def url_problem(url: object, schemes: tuple[str, ...] = ("http", "https")) -> str | None:
+    """A URL with one of `schemes`, a host, and a valid port if it names one."""
+    want = " or ".join(f"{scheme}://" for scheme in schemes)
+    if not isinstance(url, str) or any(ch.isspace() for ch in url):
+        return f"must be an {want} URL, got {url!r}"
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # raises ValueError when out of range or not a number
+    except ValueError:
+        return f"must be an {want} URL with a valid host and port, got {url!r}"
+    if parts.scheme not in schemes or not parts.hostname:
+        return f"must be an {want} URL, got {url!r}"
+    if port == 0:
+        return f"port must be 1 to 65535, got {url!r}"
+    return None
+
+
+def port_problem(port: int) -> str | None:
+    if not 1 <= port <= 65535:
+        return f"must be a port from 1 to 65535, got {port}"
+    return None
+
+
+def seconds_problem(seconds: int, maximum: int = MAX_WAIT_SECONDS) -> str | None:
+    if seconds <= 0:
+        return f"must be a number of seconds above 0, got {seconds}"
+    if seconds > maximum:
+        return f"must be at most {maximum} seconds, got {seconds}"
+    return None
+
+
+__all__ = ["MAX_WAIT_SECONDS", "QUEUE_NAME", "QUEUE_NAME_RULE", "port_problem",
+           "queue_name_problem", "seconds_problem", "url_problem"]

@@ -1,0 +1,52 @@
+"""What must not leave the process in clear: secrets in error texts, callers' numbers.
+
+Shared by the logs, the store (status_detail) and `balagh reports`, so one rule
+decides what is scrubbed wherever text is written.
+"""
+
+from __future__ import annotations
+
+import re
+
+WITHHELD = "withheld"
+REDACTED = "[redacted]"
+
+# asyncari puts the ARI credentials in every request URL (api_key=user:password), and
+# httpx errors quote the URL; other clients put passwords, tokens or signatures in
+# query strings, URL user-info or Authorization headers.
+_QUERY_SECRET = re.compile(
+    r"((?:api_key|apikey|password|passwd|secret|token|access_token|signature|sig)=)"
+    r"[^&\s'\"]+", re.IGNORECASE)
+_URL_USERINFO = re.compile(r"(\b[a-z][a-z0-9+.-]*://)[^/\s@'\"]+@", re.IGNORECASE)
+_AUTH_HEADER = re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
+
+
+def redact_text(text: str) -> str:
+    """`text` with anything shaped like a credential replaced by [redacted]."""
+    text = _QUERY_SECRET.sub(rf"\1{REDACTED}", text)
+    text = _URL_USERINFO.sub(rf"\1{REDACTED}@", text)
+    return _AUTH_HEADER.sub(rf"\1 {REDACTED}", text)
+
+
+def mask_number(number: str | None) -> str:
+    """'+971501234567' -> '+9715****4567': the country and network stay readable, the
+    subscriber does not. Short numbers keep their last two digits only."""
+    if not number:
+        return WITHHELD
+    if len(number) <= 8:
+        return "****" + number[-2:]
+    return number[:5] + "****" + number[-4:]
+
+
+def error_kind(exc: BaseException) -> str:
+    """What went wrong, without the message (which can quote URLs with credentials or a
+    caller's data): the exception's type and, for an HTTP error, the status code."""
+    kind = type(exc).__name__
+    response = getattr(exc, "response", None)
+    status = getattr(response, "status_code", None) or getattr(exc, "status_code", None)
+    if isinstance(status, int) and not isinstance(status, bool):
+        return f"{kind} {status}"
+    return kind
+
+
+__all__ = ["REDACTED", "WITHHELD", "error_kind", "mask_number", "redact_text"]
