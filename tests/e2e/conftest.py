@@ -149,6 +149,13 @@ class AppProcess:
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def connected_now(self) -> bool:
+        """Whether the app's latest ARI session is up (connected after its last loss)."""
+        up = self.events("ari.connected")
+        down = [e for e in self.events("connection.lost") if e.get("link") == "ari"] + \
+            [e for e in self.events("connection.failed") if e.get("link") == "ari"]
+        return bool(up) and (not down or up[-1]["timestamp"] > down[-1]["timestamp"])
+
     def events(self, event: str) -> list[dict[str, Any]]:
         """Every JSON log line of `event` the app wrote, oldest first."""
         found = []
