@@ -484,3 +484,22 @@ async def test_without_a_reconnect_a_request_gives_up_after_the_wait():
     app.client = None
     with pytest.raises(AriUnavailable):
         await app.current_client(wait=0.05)
+
+
+async def test_a_request_caught_by_a_reconnect_goes_again_on_the_new_connection():
+    handler = RecordingHandler(hold=True)
+    app, old = make_app(handler)
+    app.dispatch(stasis_start("c1"))
+    await until(lambda: handler.calls)
+    new = FakeRest()
+
+    class ClosedChannels:
+        """The old client, closed by asyncari when its websocket dropped."""
+
+        async def answer(self, **params):
+            app.client = new  # the reconnect happened meanwhile
+            raise RuntimeError("Cannot send a request, as the client has been closed.")
+
+    old.channels = ClosedChannels()
+    await handler.calls[0].answer()
+    assert new.channels.named("answer") == [{"channelId": "c1"}]

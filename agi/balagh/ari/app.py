@@ -51,6 +51,9 @@ def forget_old_objects() -> None:
             setattr(value, "cache", None)  # noqa: B010 (asyncari has no types)
 
 
+ORPHANS_AT_ONCE = 10
+
+
 class WebsocketClosed(ConnectionError):
     """Asterisk (or the network) closed the event websocket."""
 
@@ -113,6 +116,14 @@ class _CurrentRepository:
     def __getattr__(self, operation: str) -> Callable[..., Awaitable[Any]]:
         async def request(**params: Any) -> Any:
             client = await self._application.current_client()
+            try:
+                return await getattr(getattr(client, self._name), operation)(**params)
+            except RuntimeError as exc:
+                # httpx refuses before sending anything: the connection was re-made under
+                # this request. Once more, on the connection of the moment.
+                if "client has been closed" not in str(exc):
+                    raise
+            client = await self._application.current_client()
             return await getattr(getattr(client, self._name), operation)(**params)
 
         return request
@@ -135,6 +146,7 @@ class AriApplication:
         self._client: Any = None
         self._client_up = asyncio.Event()
         self._heartbeat: Heartbeat | None = None
+        self._orphans = asyncio.Semaphore(ORPHANS_AT_ONCE)
         self.rest = CurrentClient(self)  # for calls, and anyone acting for them
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -246,7 +258,16 @@ class AriApplication:
                 continue
             log.warning("ari.orphan_taken_back", call_id=channel_id)
             self._start_call({"channel": channel, "args": stasis_args(channel)},
-                             self.orphan_handler)
+                             self._one_at_a_time(self.orphan_handler))
+
+    def _one_at_a_time(self, handler: CallHandler) -> CallHandler:
+        """`handler` within the take-back limit: fifty callers found after a restart are
+        put through ORPHANS_AT_ONCE at a time, not in one burst that slows Asterisk for all."""
+        async def limited(call: AriCall) -> object:
+            async with self._orphans:
+                return await handler(call)
+
+        return limited
 
     def _spawn(self, coro: Awaitable[None]) -> None:
         task = asyncio.ensure_future(coro)

@@ -25,13 +25,13 @@ import structlog
 log = structlog.get_logger(__name__)
 
 HEARTBEAT_SECONDS = 1.0
-REQUEST_TIMEOUT_SECONDS = 2.0  # for one heartbeat write
+REQUEST_TIMEOUT_SECONDS = 4.0  # for one heartbeat write (a busy Asterisk answers late)
 MISSES_ALLOWED = 2  # writes in a row that may fail before the connection counts as dead
 # Each beat also sends the app a user event, which must come back on its websocket: a
 # websocket silent this long while HTTP still works is half-open (a NAT or firewall
 # dropped it without a close), and only a new connection will bring events again.
 ECHO_EVENT = "BalaghHeartbeat"
-ECHO_TIMEOUT_SECONDS = 5.0
+ECHO_TIMEOUT_SECONDS = 10.0
 MOVE_TIMEOUT_SECONDS = 2.0  # the watchdog's bound on moving one caller
 WATCHDOG_FENCE_SECONDS = MOVE_TIMEOUT_SECONDS + 1.0
 
