@@ -27,7 +27,7 @@ of 1 M reports beside a live app) are in `tests/unit/test_store_spool.py` and
 `tests/unit/test_maintenance.py`, with figures in `bench/RESULTS.md`.
 
 How the pieces fit: the app beats a heartbeat into Asterisk every second and checks it
-comes back on its websocket (a half-open link is noticed within 5 s and re-made); every
+comes back on its websocket (a half-open link is noticed within 10 s and re-made); every
 ARI request has a timeout and waits up to 5 s for a reconnect; `balagh watchdog` moves
 the callers of an app whose heartbeat has stopped for 5 s, by their stored answers; an
 app that comes back takes back only callers still in its Stasis, after a fence.
