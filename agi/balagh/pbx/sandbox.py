@@ -150,14 +150,14 @@ class Sandbox:
         self._deploy_sounds()
 
     def _no_nameservers(self) -> None:
-        """With nameservers in resolv.conf, res_pjsip opens a DNS resolver whose sockets
-        bind every interface (0.0.0.0 and [::]). The sandbox needs no DNS once built (apt
-        runs in the partial root at install), so its Asterisk gets none; it logs once that
-        it falls back to system resolution."""
+        """The sandbox needs no DNS once built (apt runs in the partial root at install), so
+        its Asterisk is given no nameserver to ask. (res_pjsip still makes its resolver,
+        with glibc's default 127.0.0.1, and pjproject binds that resolver's two query
+        sockets to 0.0.0.0 and [::]: client sockets, not services; docs/security.md.)"""
         resolv = self.root / "etc/resolv.conf"
         resolv.unlink(missing_ok=True)  # may be a symlink out of the chroot
-        resolv.write_text("# Balagh sandbox: no nameservers, so Asterisk listens on "
-                          "loopback only (balagh/pbx/sandbox.py)\n", encoding="utf-8")
+        resolv.write_text("# Balagh sandbox: no nameservers: it needs no DNS once built "
+                          "(balagh/pbx/sandbox.py)\n", encoding="utf-8")
 
     def _deploy_sounds(self) -> None:
         # The same copy as `balagh sounds install`, with the chroot's own symlinks.
