@@ -164,7 +164,15 @@ CREATE TABLE maintenance_runs (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
+# v8: the danger calls found without reading every answer (balagh stats): a partial index
+# of the few answers that say the caller is in danger. Its WHERE must stay the same text
+# as the statistics' query (stats/query.py, routing.model's DANGER_QUESTION and
+# DANGER_ANSWER) for SQLite to use it.
+_V8 = """
+CREATE INDEX answers_danger ON answers (call_id) WHERE question = 'danger' AND value = 'yes';
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)
 VERSION = len(MIGRATIONS)
 
 
