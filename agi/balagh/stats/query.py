@@ -44,8 +44,8 @@ GROUPINGS: dict[str, str] = {
     "emirate": f"coalesce(r.location, '{UNKNOWN}')",
     "language": f"coalesce(r.language, '{UNKNOWN}')",
 }
-# The schema version that has typed_ahead and gave_up_in (store/schema.py, v7).
-NEEDS_VERSION = 7
+# The schema version that has to_queue_tenths and the danger answers' index (schema.py, v8).
+NEEDS_VERSION = 8
 
 _IN_PERIOD = "r.started_at >= :start AND r.started_at < :end"
 # A caller in danger: answered 'yes' to the danger question, or pressed the danger key
@@ -64,9 +64,9 @@ _CALL_CODE = ("((CASE r.status WHEN 'routed' THEN 0 WHEN 'fallback' THEN 1"
               " + 4 * (CASE WHEN r.queue_outcome IS NULL THEN 0 WHEN r.queue_outcome ="
               " 'answered' THEN 1 WHEN r.queue_outcome = 'abandoned' THEN 2 ELSE 3 END)"
               " + 16 * coalesce(max(r.wait_seconds, 0) + 1, 0))")
-# 2 * tenths of a second from start to queue + typed ahead (1 or 0)
-_TO_QUEUE_CODE = ("(2 * CAST(round((julianday(r.routed_at) - julianday(r.started_at))"
-                  " * 864000.0) AS INTEGER) + (r.typed_ahead != 0))")
+# 2 * tenths of a second from start to queue + typed ahead (1 or 0); to_queue_tenths is
+# stored with routed_at (store/calls.py), rather than two julianday() calls per call here.
+_TO_QUEUE_CODE = "(2 * r.to_queue_tenths + (r.typed_ahead != 0))"
 THREADS = 2
 
 
@@ -81,7 +81,7 @@ def _day_sql(others: list[str]) -> str:
     calls = _key(others, _CALL_CODE)
     give_ups = (f"CASE WHEN r.status = 'hung_up_in_ivr' THEN"
                 f" {_key(others, 'coalesce(r.gave_up_in, :unknown)')} END")
-    to_queue = ("CASE WHEN r.routed_at IS NOT NULL AND r.typed_ahead IS NOT NULL THEN"
+    to_queue = ("CASE WHEN r.to_queue_tenths IS NOT NULL AND r.typed_ahead IS NOT NULL THEN"
                 f" {_key(others, _TO_QUEUE_CODE)} END")
     return (f"SELECT group_concat({calls}, :record), group_concat({give_ups}, :record),"
             f" group_concat({to_queue}, :record) FROM reports AS r WHERE {_IN_PERIOD}")
@@ -145,40 +145,47 @@ class Kind:
     """One kind of key (calls, give-ups, ...) counted two ways: over the whole period
     without the day ('queue<US>rule<US>code'), and per day by the key's last field."""
 
-    counted: list[Counter[str]] = field(default_factory=list)  # each day's keys, counted
-    daily: Counter[tuple[str, str]] = field(default_factory=Counter)
+    # each day's keys, counted; the per-day and whole-period views are made from these
+    # only when a grouping needs them (in the main thread, after the scan)
+    days: list[tuple[str, Counter[str]]] = field(default_factory=list)
 
     def add(self, day: str, packed: str | None) -> Counter[str]:
         """Count one day's keys; returns them counted."""
         if not packed:
             return Counter()
         counts = Counter(packed.split(_RECORD))
-        self.counted.append(counts)
-        daily = self.daily
-        for key, count in counts.items():
-            daily[(day, key[key.rfind(_FIELD) + 1:])] += count
+        self.days.append((day, counts))
         return counts
 
     def add_dated(self, packed: str | None) -> None:
         """Keys that start with their day (the danger scan covers the whole period)."""
         if not packed:
             return
-        rest = []
-        for key in packed.split(_RECORD):
+        by_day: dict[str, Counter[str]] = {}
+        for key, count in Counter(packed.split(_RECORD)).items():
             day, tail = key.split(_FIELD, 1)
-            rest.append(tail)
-            self.daily[(day, tail[tail.rfind(_FIELD) + 1:])] += 1
-        self.counted.append(Counter(rest))
+            counts = by_day.get(day)
+            if counts is None:
+                counts = by_day[day] = Counter()
+            counts[tail] += count
+        self.days.extend(by_day.items())
 
     def update(self, other: Kind) -> None:
-        self.counted.extend(other.counted)
-        self.daily.update(other.daily)
+        self.days.extend(other.days)
+
+    def daily(self) -> Counter[tuple[str, str]]:
+        """Counts by (day, the key's last field)."""
+        daily: Counter[tuple[str, str]] = Counter()
+        for day, counts in self.days:
+            for key, count in counts.items():
+                daily[(day, key[key.rfind(_FIELD) + 1:])] += count
+        return daily
 
     def whole(self) -> Counter[str]:
         # The days' Counters summed: a few thousand distinct keys a day, rather than
         # splitting and counting every call's key a second time.
         total: Counter[str] = Counter()
-        for counts in self.counted:
+        for _, counts in self.days:
             total.update(counts)
         return total
 
@@ -186,7 +193,7 @@ class Kind:
                 whole: Counter[str] | None = None) -> Counter[tuple[str, str]]:
         """Counts by (one grouping's value, the last field); position None: the day."""
         if position is None:
-            return self.daily
+            return self.daily()
         projected: Counter[tuple[str, str]] = Counter()
         for key, count in (self.whole() if whole is None else whole).items():
             fields = key.split(_FIELD)
