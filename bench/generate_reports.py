@@ -229,6 +229,10 @@ def generate(path: Path, count: int, start: datetime, days: int, seed: int = 12)
                              " answered_at) VALUES (?, ?, ?, ?, ?, ?)", answers)
             conn.executemany("INSERT INTO report_events (call_id, at, kind, detail)"
                              " VALUES (?, ?, ?, ?)", events)
+    with conn:  # what the call path stores with routed_at (store/calls.py set_status)
+        conn.execute("UPDATE reports SET to_queue_tenths = CAST(round((julianday(routed_at)"
+                     " - julianday(started_at)) * 864000.0) AS INTEGER)"
+                     " WHERE routed_at IS NOT NULL")
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.execute("ANALYZE")
     conn.close()

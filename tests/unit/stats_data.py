@@ -86,5 +86,9 @@ def make_database(path: Path, reports: list[tuple[Any, ...]] | None = None) -> P
         conn.executemany("INSERT INTO answers (call_id, question, value, key, attempt,"
                          " answered_at) VALUES (?, ?, ?, '1', 1, '2026-11-01T10:00:01.000Z')",
                          ANSWERS)
+        # What the call path stores with routed_at (store/calls.py set_status)
+        conn.execute("UPDATE reports SET to_queue_tenths = CAST(round((julianday(routed_at)"
+                     " - julianday(started_at)) * 864000.0) AS INTEGER)"
+                     " WHERE routed_at IS NOT NULL")
     conn.close()
     return path

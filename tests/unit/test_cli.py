@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from balagh.cli import build_parser, main
+from balagh.cli import build_parser, command_of, main
 from balagh.cli.call import print_result
 from balagh.cli.common import print_fields, table_lines
 from balagh.config import Settings
@@ -24,6 +24,28 @@ def _commands(parser: argparse.ArgumentParser) -> list[str]:
 
 def test_every_command_group_is_registered_in_order():
     assert _commands(build_parser()) == COMMANDS
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_a_command_alone_registers_just_itself(command):
+    # main() imports only the module of the command it runs (the static table's entry).
+    assert _commands(build_parser(command)) == [command]
+
+
+@pytest.mark.parametrize(("argv", "command"), [
+    (["stats", "--by", "queue"], "stats"),
+    (["--config", "stats", "report-pack"], "report-pack"),
+    (["--log-json", "--log-level", "debug", "run"], "run"),
+    (["--version"], None),
+    (["--", "stats"], None),
+    ([], None),
+])
+def test_command_of_finds_the_command_word(argv, command):
+    assert command_of(argv) == command
+
+
+def test_an_unknown_command_gets_the_whole_parser():
+    assert _commands(build_parser("nonsense")) == COMMANDS
 
 
 @pytest.mark.parametrize(("argv", "func"), [

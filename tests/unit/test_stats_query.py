@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from balagh.stats import query
 from balagh.stats.figures import Histogram
 from balagh.stats.period import parse_month, parse_range
 from balagh.stats.query import NOT_ROUTED, StatsError, compute, compute_many
@@ -121,6 +122,15 @@ def test_missing_or_old_database(tmp_path):
     sqlite3.connect(old).execute("PRAGMA user_version = 6").connection.close()
     with pytest.raises(StatsError, match="schema version 6"):
         compute(old, PERIOD, "day")
+
+
+def test_the_danger_scan_uses_the_partial_index(database):
+    # schema v8's answers_danger: usable only while the query's literals match its WHERE
+    sql = query._danger_sql([query.GROUPINGS["day"]])
+    with sqlite3.connect(database) as conn:
+        plan = conn.execute(f"EXPLAIN QUERY PLAN {sql}",
+                            query._params("2026-11-01", "2026-11-03")).fetchall()
+    assert any("answers_danger" in row[-1] for row in plan), plan
 
 
 def test_statistics_never_write(database):

@@ -118,6 +118,19 @@ async def test_partial_report_when_caller_hangs_up(store: ReportStore) -> None:
     assert report.updated_at == "2025-03-01T09:30:05.000Z"
 
 
+async def test_routing_stores_the_tenths_to_the_queue(store: ReportStore) -> None:
+    # schema v8's to_queue_tenths, what the statistics read: set with routed_at, once
+    start(store, "c-tq")
+    store.set_status(call_id="c-tq", status=ReportStatus.FALLBACK, at=at(7.3))
+    store.set_status(call_id="c-tq", status=ReportStatus.ROUTED, at=at(9))
+    start(store, "c-ivr")
+    store.set_status(call_id="c-ivr", status=ReportStatus.HUNG_UP_IN_IVR, at=at(3))
+    await store.flush()
+    with sqlite3.connect(store.path) as conn:
+        rows = dict(conn.execute("SELECT call_id, to_queue_tenths FROM reports").fetchall())
+    assert rows == {"c-tq": 73, "c-ivr": None}  # 7.3 s, the first routed status
+
+
 async def test_fallback_stamps_routed_at(store: ReportStore) -> None:
     start(store, "c-fb")
     store.set_status(call_id="c-fb", status=ReportStatus.FALLBACK, at=at(7), detail="ivr error")

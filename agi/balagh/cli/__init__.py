@@ -5,48 +5,73 @@ from __future__ import annotations
 import argparse
 import sqlite3
 import sys
-from importlib import metadata
+from collections.abc import Sequence
+from importlib import import_module
 from pathlib import Path
 
-from balagh.cli import (
-    backup,
-    call,
-    health,
-    ivr,
-    monitor,
-    outbox,
-    pbx,
-    report_pack,
-    reports,
-    routes,
-    run,
-    sounds,
-    stats,
-    supervisors,
-    watchdog,
-)
 from balagh.config import Settings, load_settings
 from balagh.config.yamlsrc import ConfigError
 from balagh.logs import set_caller_numbers, setup_logging
 from balagh.store.permissions import private_umask
 from balagh.store.schema import SchemaError
 
-# Each command group adds its parser(s) and sets `func(settings, args) -> exit status`.
-COMMANDS = (run, watchdog, pbx, call, reports, stats, report_pack, sounds, ivr, routes,
-            supervisors, monitor, outbox, health, backup)
+# Each command module (balagh.cli.<module>) adds its parser with `register(subparsers)`
+# and sets `func(settings, args) -> exit status`. A command's module is imported only
+# when that command runs (or for --help without one): importing them all (the ARI app,
+# the store's queries, ...) cost most of a second at every start. Module: command name.
+COMMANDS: dict[str, str] = {
+    "run": "run", "watchdog": "watchdog", "pbx": "pbx", "call": "call",
+    "reports": "reports", "stats": "stats", "report_pack": "report-pack",
+    "sounds": "sounds", "ivr": "ivr", "routes": "routes", "supervisors": "supervisors",
+    "monitor": "monitor", "outbox": "outbox", "health": "health", "backup": "backup",
+}
+# Top-level options that take a value (the word after them is not the command).
+_VALUED_OPTIONS = ("--config", "--log-level")
 
 
-def build_parser() -> argparse.ArgumentParser:
+class _Version(argparse.Action):
+    """--version, reading the installed version only when asked (importlib.metadata is
+    slow to import)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS,
+                 default: str = argparse.SUPPRESS, help: str | None = None) -> None:
+        super().__init__(option_strings=option_strings, dest=dest, default=default, nargs=0,
+                         help=help or "show program's version number and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        from importlib import metadata
+
+        print(f"{parser.prog} {metadata.version('balagh')}")
+        parser.exit()
+
+
+def command_of(argv: Sequence[str]) -> str | None:
+    """The command `argv` names (its first word that is not an option), if any."""
+    words = iter(argv)
+    for word in words:
+        if word == "--":
+            return None
+        if word in _VALUED_OPTIONS:
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with `command` (a known one), only that command's parser is added."""
     parser = argparse.ArgumentParser(prog="balagh", description=__doc__)
-    parser.add_argument("--version", action="version",
-                        version=f"%(prog)s {metadata.version('balagh')}")
+    parser.add_argument("--version", action=_Version)
     parser.add_argument("--config", type=Path, help="service settings (default config/balagh.yaml)")
     parser.add_argument("--log-level", help="debug, info, warning (default: info for run, "
                         "watchdog and pbx, warning otherwise)")
     parser.add_argument("--log-json", action="store_true", help="JSON log lines")
     sub = parser.add_subparsers(dest="command", required=True)
-    for command in COMMANDS:
-        command.register(sub)
+    only = command if command in COMMANDS.values() else None
+    for module, name in COMMANDS.items():
+        if only is None or name == only:
+            import_module(f"balagh.cli.{module}").register(sub)
     return parser
 
 
@@ -56,7 +81,7 @@ SHARED_FILES_COMMANDS = ("pbx", "sounds")
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser(command_of(sys.argv[1:] if argv is None else argv)).parse_args(argv)
     if args.command not in SHARED_FILES_COMMANDS:
         private_umask()
     level = args.log_level or ("info" if args.command in ("run", "watchdog", "pbx") else "warning")
@@ -87,4 +112,4 @@ def main(argv: list[str] | None = None) -> int:
         raise
 
 
-__all__ = ["build_parser", "main"]
+__all__ = ["COMMANDS", "build_parser", "command_of", "main"]

@@ -22,12 +22,12 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from itertools import chain, pairwise
+from itertools import pairwise
 from pathlib import Path
 
 from balagh.routing.model import DANGER_ANSWER, DANGER_QUESTION
-from balagh.store.queries import read_only_uri
 from balagh.store.timestamps import iso
+from balagh.store.uri import read_only_uri
 
 from .figures import Figures
 from .period import Period
@@ -44,16 +44,17 @@ GROUPINGS: dict[str, str] = {
     "emirate": f"coalesce(r.location, '{UNKNOWN}')",
     "language": f"coalesce(r.language, '{UNKNOWN}')",
 }
-# The schema version that has typed_ahead and gave_up_in (store/schema.py, v7).
-NEEDS_VERSION = 7
+# The schema version that has to_queue_tenths and the danger answers' index (schema.py, v8).
+NEEDS_VERSION = 8
 
 _IN_PERIOD = "r.started_at >= :start AND r.started_at < :end"
 # A caller in danger: answered 'yes' to the danger question, or pressed the danger key
 # (recorded as the same answer). Counted by a scan of its own driven from those answers
-# (a few % of calls) through the unique call_id index, rather than a test on every call;
-# an index on answers (question, value, call_id) would spare the scan of all answers.
-_DANGER_CALLS = ("r.call_id IN (SELECT call_id FROM answers WHERE question = :danger_q"
-                 " AND value = :danger_a)")
+# (a few % of calls) through the unique call_id index, rather than a test on every call.
+# Schema v8's partial index answers_danger holds just those answers: SQLite uses it only
+# when the query names the same constants as literals (not parameters), as here.
+_DANGER_CALLS = ("r.call_id IN (SELECT call_id FROM answers WHERE"
+                 f" question = '{DANGER_QUESTION}' AND value = '{DANGER_ANSWER}')")
 _FIELD, _RECORD = "\x1f", "\x1e"  # ASCII unit and record separators: never in an id
 STATUSES = ("routed", "fallback", "hung_up_in_ivr")  # codes 0, 1, 2; anything else 3
 OUTCOMES = ("", "answered", "abandoned")  # codes 0, 1, 2; anything else 3
@@ -63,10 +64,11 @@ _CALL_CODE = ("((CASE r.status WHEN 'routed' THEN 0 WHEN 'fallback' THEN 1"
               " + 4 * (CASE WHEN r.queue_outcome IS NULL THEN 0 WHEN r.queue_outcome ="
               " 'answered' THEN 1 WHEN r.queue_outcome = 'abandoned' THEN 2 ELSE 3 END)"
               " + 16 * coalesce(max(r.wait_seconds, 0) + 1, 0))")
-# 2 * tenths of a second from start to queue + typed ahead (1 or 0)
-_TO_QUEUE_CODE = ("(2 * CAST(round((julianday(r.routed_at) - julianday(r.started_at))"
-                  " * 864000.0) AS INTEGER) + (r.typed_ahead != 0))")
+# 2 * tenths of a second from start to queue + typed ahead (1 or 0); to_queue_tenths is
+# stored with routed_at (store/calls.py), rather than two julianday() calls per call here.
+_TO_QUEUE_CODE = "(2 * r.to_queue_tenths + (r.typed_ahead != 0))"
 THREADS = 2
+MMAP_BYTES = 4 << 30  # reading only: SQLite caps it at its own limit (SQLITE_MAX_MMAP_SIZE)
 
 
 def _key(groups: list[str], last: str) -> str:
@@ -80,7 +82,7 @@ def _day_sql(others: list[str]) -> str:
     calls = _key(others, _CALL_CODE)
     give_ups = (f"CASE WHEN r.status = 'hung_up_in_ivr' THEN"
                 f" {_key(others, 'coalesce(r.gave_up_in, :unknown)')} END")
-    to_queue = ("CASE WHEN r.routed_at IS NOT NULL AND r.typed_ahead IS NOT NULL THEN"
+    to_queue = ("CASE WHEN r.to_queue_tenths IS NOT NULL AND r.typed_ahead IS NOT NULL THEN"
                 f" {_key(others, _TO_QUEUE_CODE)} END")
     return (f"SELECT group_concat({calls}, :record), group_concat({give_ups}, :record),"
             f" group_concat({to_queue}, :record) FROM reports AS r WHERE {_IN_PERIOD}")
@@ -93,8 +95,7 @@ def _danger_sql(groups: list[str]) -> str:
 
 
 def _params(start: str, end: str) -> dict[str, str]:
-    return {"start": start, "end": end, "danger_q": DANGER_QUESTION, "danger_a": DANGER_ANSWER,
-            "record": _RECORD, "unknown": UNKNOWN,
+    return {"start": start, "end": end, "record": _RECORD, "unknown": UNKNOWN,
             **{f"fmt{n}": _FIELD.join(["%s"] * n) for n in range(2, len(GROUPINGS) + 2)}}
 
 
@@ -124,6 +125,8 @@ def connect(path: Path) -> Iterator[sqlite3.Connection]:
     conn = sqlite3.connect(read_only_uri(path), uri=True, check_same_thread=False)
     try:
         conn.execute("PRAGMA busy_timeout = 5000")
+        # Pages read through a memory map: no copy of every page by a read() each
+        conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version < NEEDS_VERSION:
             raise StatsError(f"{path} has schema version {version}; statistics need "
@@ -145,44 +148,55 @@ class Kind:
     """One kind of key (calls, give-ups, ...) counted two ways: over the whole period
     without the day ('queue<US>rule<US>code'), and per day by the key's last field."""
 
-    packs: list[str] = field(default_factory=list)  # group_concat results, days merged late
-    daily: Counter[tuple[str, str]] = field(default_factory=Counter)
+    # each day's keys, counted; the per-day and whole-period views are made from these
+    # only when a grouping needs them (in the main thread, after the scan)
+    days: list[tuple[str, Counter[str]]] = field(default_factory=list)
 
     def add(self, day: str, packed: str | None) -> Counter[str]:
         """Count one day's keys; returns them counted."""
         if not packed:
             return Counter()
-        self.packs.append(packed)
         counts = Counter(packed.split(_RECORD))
-        daily = self.daily
-        for key, count in counts.items():
-            daily[(day, key[key.rfind(_FIELD) + 1:])] += count
+        self.days.append((day, counts))
         return counts
 
     def add_dated(self, packed: str | None) -> None:
         """Keys that start with their day (the danger scan covers the whole period)."""
         if not packed:
             return
-        rest = []
-        for key in packed.split(_RECORD):
+        by_day: dict[str, Counter[str]] = {}
+        for key, count in Counter(packed.split(_RECORD)).items():
             day, tail = key.split(_FIELD, 1)
-            rest.append(tail)
-            self.daily[(day, tail[tail.rfind(_FIELD) + 1:])] += 1
-        self.packs.append(_RECORD.join(rest))
+            counts = by_day.get(day)
+            if counts is None:
+                counts = by_day[day] = Counter()
+            counts[tail] += count
+        self.days.extend(by_day.items())
 
     def update(self, other: Kind) -> None:
-        self.packs.extend(other.packs)
-        self.daily.update(other.daily)
+        self.days.extend(other.days)
+
+    def daily(self) -> Counter[tuple[str, str]]:
+        """Counts by (day, the key's last field)."""
+        daily: Counter[tuple[str, str]] = Counter()
+        for day, counts in self.days:
+            for key, count in counts.items():
+                daily[(day, key[key.rfind(_FIELD) + 1:])] += count
+        return daily
 
     def whole(self) -> Counter[str]:
-        # One Counter over every day's keys: counted in C, unlike Counter.update(Counter).
-        return Counter(chain.from_iterable(packed.split(_RECORD) for packed in self.packs))
+        # The days' Counters summed: a few thousand distinct keys a day, rather than
+        # splitting and counting every call's key a second time.
+        total: Counter[str] = Counter()
+        for _, counts in self.days:
+            total.update(counts)
+        return total
 
     def project(self, position: int | None,
                 whole: Counter[str] | None = None) -> Counter[tuple[str, str]]:
         """Counts by (one grouping's value, the last field); position None: the day."""
         if position is None:
-            return self.daily
+            return self.daily()
         projected: Counter[tuple[str, str]] = Counter()
         for key, count in (self.whole() if whole is None else whole).items():
             fields = key.split(_FIELD)

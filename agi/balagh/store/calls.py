@@ -136,8 +136,12 @@ class CallRecorder:
                 facts["question"] = gave_up_in
             # The first routed or ended status stamps its time; later ones keep it.
             if status in ROUTED_STATUSES:
+                # In SQL, as schema v8 filled it for older reports: the same figures.
                 sets.append("routed_at = COALESCE(routed_at, ?)")
-                params.append(when)
+                sets.append("to_queue_tenths = COALESCE(to_queue_tenths, CAST(round(("
+                            "julianday(COALESCE(routed_at, ?)) - julianday(started_at))"
+                            " * 864000.0) AS INTEGER))")
+                params.extend((when, when))
             if status in ENDED_STATUSES:
                 sets.append("ended_at = COALESCE(ended_at, ?)")
                 params.append(when)

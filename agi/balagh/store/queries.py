@@ -21,6 +21,7 @@ from balagh.supervise.model import PinAttempt
 from .events import TimelineEvent, decode, kind_of
 from .search import ReportSearch
 from .timestamps import iso
+from .uri import read_only_uri
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,10 +147,6 @@ def _report(row: sqlite3.Row, answers: Mapping[str, str | None],
     values = dict(row)
     values["status"] = _status(values["status"])
     return Report(**values, answers=answers, answer_log=answer_log)
-
-
-def read_only_uri(path: Path) -> str:
-    return f"{path.absolute().as_uri()}?mode=ro"
 
 
 async def connect(path: Path, busy_timeout_ms: int) -> aiosqlite.Connection:

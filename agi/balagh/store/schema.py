@@ -164,7 +164,22 @@ CREATE TABLE maintenance_runs (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
+# v8: what the statistics read without computing it per call (balagh stats, issue 12):
+# - reports.to_queue_tenths: tenths of a second from started_at to routed_at, set with
+#   routed_at by the call path (store/calls.py, the same expression), filled here for the
+#   reports already routed;
+# - answers_danger: a partial index of the few answers that say the caller is in danger.
+#   Its WHERE must stay the same text as the statistics' query (stats/query.py, with
+#   routing.model's DANGER_QUESTION and DANGER_ANSWER) for SQLite to use it.
+_V8 = """
+ALTER TABLE reports ADD COLUMN to_queue_tenths INTEGER;
+UPDATE reports SET to_queue_tenths =
+    CAST(round((julianday(routed_at) - julianday(started_at)) * 864000.0) AS INTEGER)
+    WHERE routed_at IS NOT NULL;
+CREATE INDEX answers_danger ON answers (call_id) WHERE question = 'danger' AND value = 'yes';
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)
 VERSION = len(MIGRATIONS)
 
 
