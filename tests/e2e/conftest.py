@@ -158,30 +158,27 @@ class AppProcess:
 
     def events(self, event: str) -> list[dict[str, Any]]:
         """Every JSON log line of `event` the app wrote, oldest first."""
-        found = []
-        for line in self.log_text().splitlines():
-            if f'"{event}' in line:
-                try:
-                    entry = json.loads(line)
-                except ValueError:
-                    continue
-                if entry.get("event") == event:
-                    found.append(entry)
-        return found
+        return log_events(self.log_path, event)
 
     def last_event(self, event: str, **fields: object) -> dict[str, Any] | None:
         """The app's latest JSON log line of `event` with these field values, if any."""
-        last = None
-        for line in self.log_text().splitlines():
-            if f'"{event}"' not in line:
-                continue
+        matching = [entry for entry in self.events(event)
+                    if all(entry.get(k) == v for k, v in fields.items())]
+        return matching[-1] if matching else None
+
+
+def log_events(path: Path, event: str) -> list[dict[str, Any]]:
+    """Every JSON log line of `event` in a process's log file, oldest first."""
+    found = []
+    for line in path.read_text(errors="replace").splitlines():
+        if f'"{event}"' in line:
             try:
                 entry = json.loads(line)
             except ValueError:
                 continue
-            if entry.get("event") == event and all(entry.get(k) == v for k, v in fields.items()):
-                last = entry
-        return last
+            if entry.get("event") == event:
+                found.append(entry)
+    return found
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,6 @@ moved by exactly one of the two (observed from Asterisk: one queue join per call
 from __future__ import annotations
 
 import asyncio
-import json
 import subprocess
 import sys
 import time
@@ -30,6 +29,7 @@ from .conftest import (
     answers_after,
     app_environment,
     last_report_id,
+    log_events,
     report_by_call,
     wait_for,
 )
@@ -65,19 +65,6 @@ class WatchdogProcess:
 
     def events(self, event: str) -> list[dict[str, Any]]:
         return log_events(self.log_path, event)
-
-
-def log_events(path: Path, event: str) -> list[dict[str, Any]]:
-    found = []
-    for line in path.read_text(errors="replace").splitlines():
-        if f'"{event}"' in line:
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue
-            if entry.get("event") == event:
-                found.append(entry)
-    return found
 
 
 @pytest.fixture
