@@ -6,7 +6,6 @@ as `balagh run` in a subprocess with its own data folder, exactly as an operator
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import secrets
@@ -25,6 +24,7 @@ import pytest
 
 from balagh.ami.client import AmiSession
 from balagh.config import Settings, load_settings
+from balagh.pbx.exclusive import exclusive_pbx
 from balagh.pbx.sandbox import Sandbox, in_chroot
 from balagh.pbx.test_user import ami_for_tests
 from unit.handover_receiver import Receiver
@@ -53,19 +53,13 @@ def pbx() -> Iterator[Sandbox]:
     passwords on a machine where the sandbox was never built."""
     if os.geteuid() != 0:
         pytest.skip("the sandbox PBX needs root")
-    # One PBX per machine (its ports are fixed): two test sessions at once (two
-    # checkouts) would answer each other's calls, so the second waits for the first.
-    with open(PBX_LOCK, "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with exclusive_pbx():  # a second checkout's session waits for this one
         sandbox = Sandbox(load_settings())
         sandbox.install()
         started = sandbox.start()
         yield sandbox
         if started:
             sandbox.stop()
-
-
-PBX_LOCK = Path(os.environ.get("BALAGH_PBX_LOCK", "/run/lock/balagh-sandbox-pbx.lock"))
 
 
 # The unit's system the app hands reports to: a real HTTP server on 127.0.0.1. (The same
