@@ -12,6 +12,7 @@ from balagh.ami.outcomes import QueueOutcomes
 from balagh.ami.queues import QueueMonitor
 from balagh.ari.app import AriApplication
 from balagh.ari.call import AriCall
+from balagh.ari.tell import TELL_ARG, serve_telling
 from balagh.config import Settings, secret_values
 from balagh.handover.callers import caller_hash_key
 from balagh.handover.load import load_handover
@@ -97,6 +98,9 @@ async def run_app(settings: Settings, *, banner_text: bool = False) -> int:
         store=store, ami=ami, app=settings.ari.app)
 
     async def on_call(call: AriCall) -> None:
+        if call.info.args[:1] == (TELL_ARG,):  # a waiting caller's reference, not a caller
+            await serve_telling(call, application.rest)
+            return
         if call.info.args[:1] == (SNOOP_ARG,):  # a supervisor's ear, not a caller
             await supervision.follow_snoop(call, call.info.args[-1])
             return

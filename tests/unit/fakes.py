@@ -56,6 +56,7 @@ class ScriptedCall:
         self.variables: dict[str, str] = {}
         self.channel_vars: dict[str, str] = {}    # what get_variable() reads (e.g. geolocation)
         self.timeouts: list[float] = []           # the timeout of every get_digit()
+        self.told: list[tuple[tuple[str, ...], str]] = []  # tell_while_waiting(sounds, language)
         self.log: list[tuple[str, Any]] = []      # every port call, in order
 
     # -- inspection helpers ------------------------------------------------------
@@ -118,6 +119,10 @@ class ScriptedCall:
     async def continue_in_dialplan(self) -> None:
         self._enter("continue_in_dialplan")
         self.continued = True
+
+    async def tell_while_waiting(self, sounds: Sequence[str], language: str) -> None:
+        self.log.append(("tell_while_waiting", tuple(sounds)))  # best effort: never raises
+        self.told.append((tuple(sounds), language))
 
 
 class FixedClock:

@@ -10,6 +10,7 @@ import pytest
 
 from balagh.ivr.ask import Asked, Outcome, ask
 from balagh.ivr.flow import MenuEnd, handle_call, reference_sounds, resume_call
+from balagh.ivr.say import say_digits
 from balagh.ivr.menu import Menu, load_menu
 from balagh.ivr.port import CallGone
 from balagh.routing import DEFAULT_RULE, Table
@@ -36,9 +37,13 @@ def table(menu: Menu) -> Table:
     return load_table(ROUTING_FILE, menu.answer_values())
 
 
+def waiting_for(reference: str) -> list[str]:
+    """What the shipped menu tells a caller in the queue: two readings of the reference."""
+    return ["connecting", *reference_sounds(reference), *say_digits(reference)]
+
+
 async def run(script, menu: Menu, table: Table, store: ReportStore, **kwargs):
-    # After the last answer the caller stays silent (e.g. no '*' after the read-back).
-    call = ScriptedCall([*script, None], **kwargs)
+    call = ScriptedCall(script, **kwargs)
     outcome = await handle_call(call, menu, table, store, clock=FixedClock(T0))
     await store.flush()
     report = await store.get_report(outcome.reference)
@@ -79,7 +84,9 @@ async def test_issue_example_routes_child_in_danger_to_child_protection(menu, ta
     assert summary == f"child-protection; IN DANGER; child; female; sharjah (answer); " \
                       f"ref {outcome.reference}"
     assert call.continued
-    assert call.log[-1] == ("continue_in_dialplan", None)
+    # Into the queue first; "connecting" and the reference are told while waiting there.
+    assert call.log[-2] == ("continue_in_dialplan", None)
+    assert call.told == [(tuple(waiting_for(outcome.reference)), "ar")]
     assert not call.script  # every key consumed, none asked for twice
     assert "invalid" not in call.sounds
 
@@ -106,8 +113,7 @@ async def test_questions_are_asked_in_menu_order_with_their_timeouts(menu, table
     call, _, _ = await run(["1", "2", "2", "1", "2", "0"], menu, table, store)
     prompts = [group[0] for group in call.played if group[0].startswith("ask-")]
     assert prompts == QUESTION_PROMPTS
-    assert call.timeouts[:6] == [question.timeout for question in menu.questions]
-    assert call.timeouts[6:] == [menu.reference_repeat_seconds]
+    assert call.timeouts == [question.timeout for question in menu.questions]
 
 
 async def test_english_caller_gets_english_channel_language(menu, table, store):
@@ -255,13 +261,14 @@ async def test_reference_is_read_back_digit_by_digit_and_is_valid(menu, table, s
     assert len(reference) == refs.LENGTH
     assert report.reference == reference
     assert call.variables["BALAGH_REFERENCE"] == reference
-    readback = ("reference", *(f"digit-{digit}" for digit in reference))
-    assert tuple(reference_sounds(reference)) == readback
-    assert readback in call.played
-    # Read back after the variables are set, a moment for '*', "connecting", then the queue.
+    digits = tuple(f"digit-{digit}" for digit in reference)
+    assert tuple(reference_sounds(reference)) == ("reference", *digits)
+    # Nothing is played between the last answer and the queue: the variables, the queue,
+    # then the reference is read (twice, the second time digits only) over its music.
     names = [name for name, _ in call.log]
-    assert names[-5:] == ["set_variables", "play", "get_digit", "play", "continue_in_dialplan"]
-    assert call.played[-2:] == [readback, ("connecting",)]
+    assert names[-3:] == ["set_variables", "continue_in_dialplan", "tell_while_waiting"]
+    assert call.told == [(("connecting", "reference", *digits, *digits), "ar")]
+    assert not any(sound.startswith("digit-") for sound in call.sounds)
 
 
 async def test_every_call_gets_its_own_reference(menu, table, store):
@@ -385,12 +392,18 @@ async def test_elderly_callers_get_longer_timeouts_from_then_on(menu, table, sto
     assert call.timeouts[3:6] == [longer.timeout] * 3
 
 
-async def test_star_after_the_read_back_repeats_the_reference(menu, table, store):
-    call = ScriptedCall(["2", "2", "2", "2", "1", "0", "*", None])
-    outcome = await handle_call(call, menu, table, store, clock=FixedClock(T0))
-    readback = tuple(reference_sounds(outcome.reference))
-    assert call.played.count(readback) == 2
-    assert call.played[-1] == ("connecting",)
+async def test_english_callers_are_told_their_reference_in_english(menu, table, store):
+    call, outcome, _ = await run(["2", "2", "2", "2", "1", "0"], menu, table, store)
+    [(sounds, language)] = call.told
+    assert language == "en"
+    assert sounds[:2] == ("connecting", "reference")
+
+
+async def test_a_caller_in_danger_is_told_no_announcement_but_still_the_reference(
+        menu, table, store):
+    call, outcome, _ = await run([Ahead("9")], menu, table, store)
+    [(sounds, _language)] = call.told
+    assert sounds == tuple(waiting_for(outcome.reference))
 
 
 async def test_option_jump_skips_to_the_named_question(tmp_path, table, store):

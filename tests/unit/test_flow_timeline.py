@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from balagh.ivr.port import CallGone
 from balagh.ivr.flow import handle_call
 from balagh.ivr.menu import Menu, load_menu
 from balagh.routing import Table
@@ -100,8 +101,9 @@ async def test_hanging_up_at_the_first_question(menu, table, store):
 
 
 async def test_hanging_up_after_the_questions_is_no_question(menu, table, store):
-    # All six answers, then the caller is gone during the reference read-back.
-    call = ScriptedCall(["1", "1", "1", "2", "3", "0", HANGUP])
+    # All six answers, then the caller is gone as the call is put through.
+    call = ScriptedCall(["1", "1", "1", "2", "3", "0"],
+                        fail={"continue_in_dialplan": CallGone("gone")})
     outcome = await handle_call(call, menu, table, store, clock=FixedClock(T0))
     await store.flush()
     report = await store.get_report(outcome.reference)

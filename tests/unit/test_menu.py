@@ -57,6 +57,7 @@ def test_shipped_menu_settings(menu):
     assert menu.invalid_prompt == "invalid"
     assert menu.source == IVR_FILE
     assert menu.language_question is menu.question("language")
+    assert (menu.reference_readings, menu.silent_caller_seconds) == (2, 20.0)
     assert [q.id for q in menu.questions if q.sets_language] == ["language"]
     for question in menu.questions:
         assert (question.timeout, question.attempts) == (5.0, 3)

@@ -221,7 +221,7 @@ class AriApplication:
 
     def _start_call(self, event: dict[str, Any], handler: CallHandler | None = None) -> None:
         info = call_info(event["channel"], event.get("args") or [])
-        call = AriCall(info, self.rest, self.prompt_seconds)
+        call = AriCall(info, self.rest, self.prompt_seconds, app=self.settings.app)
         self.calls[info.call_id] = call
         self._spawn(self._serve(call, handler or self.handler))
 

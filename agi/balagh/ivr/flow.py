@@ -2,7 +2,7 @@
 
     answer -> ask_questions (keys may be typed ahead; the danger key cuts them short)
     -> locate_caller -> decide -> summarise (what the agent will hear)
-    -> put_through (reference read back, then the queue)
+    -> put_through (the queue at once; the reference is read to the caller while they wait)
 
 Each step returns what it found; the report is written as it is given (CallRecord).
 One lifecycle (`_serve`) wraps the steps for a new call and for one taken back after a
@@ -31,6 +31,7 @@ from balagh.ivr.menu import Menu, Question
 from balagh.ivr.port import CallGone, CallPort
 from balagh.ivr.record import CallRecord, Clock, utcnow
 from balagh.ivr.say import say_digits
+from balagh.ivr.silence import SilentCaller
 from balagh.privacy import error_kind
 from balagh.routing import (
     DANGER_QUESTION,
@@ -63,6 +64,7 @@ class MenuEnd(enum.Enum):
     COMPLETED = "completed"    # every question on the caller's path answered
     DANGER_KEY = "danger-key"  # the danger key: route at once
     NO_ANSWER = "no-answer"    # a question without a default got no valid key
+    SILENT = "silent"          # no key at all since the answer (silent_caller_seconds)
     RESUMED = "resumed"        # the app restarted: the answers stored so far are all there is
 
 
@@ -84,14 +86,9 @@ class MenuResult:
             MenuEnd.COMPLETED: None,
             MenuEnd.DANGER_KEY: "danger-key",
             MenuEnd.NO_ANSWER: f"no-answer:{self.question}",
+            MenuEnd.SILENT: f"silent:{self.question}",
             MenuEnd.RESUMED: self.reason or RESUMED_BY_APP,
         }[self.ended]
-
-    @property
-    def straight_through(self) -> bool:
-        """A caller in danger, cut short, or who typed every answer ahead wants a person now:
-        no reference read-back (it is on the channel as BALAGH_REFERENCE for the agent)."""
-        return self.ended is not MenuEnd.COMPLETED or self.typed_ahead
 
 
 @dataclass(frozen=True)
@@ -201,11 +198,16 @@ async def ask_questions(call: CallPort, menu: Menu, record: CallRecord) -> MenuR
     question: Question | None = menu.questions[0]
     typed_ahead = False
     last_key_typed_ahead: bool | None = None
+    silence = SilentCaller(menu.silent_caller_seconds)
     while question is not None:
         record.asking = question.id
         if question is not menu.questions[0]:
             await call.wait_for_digit(TYPING_PAUSE_SECONDS)
-        asked = await ask(call, question, menu, menu.timeout_for(question, record.answers))
+        asked = await ask(call, question, menu, menu.timeout_for(question, record.answers),
+                          silence)
+        if asked.outcome is Outcome.SILENT:
+            log.info("ivr.silent_caller", question=question.id)
+            return MenuResult(MenuEnd.SILENT, question=question.id)
         if asked.outcome is Outcome.DANGER:
             record.answer(DANGER_QUESTION, asked)
             log.info("ivr.danger_key", during=question.id)
@@ -261,28 +263,30 @@ async def put_through(call: CallPort, menu: Menu, decision: Decision, record: Ca
     log.info("call.routed", rule=decision.rule, queue=decision.queue, priority=decision.priority,
              overflow=variables["BALAGH_OVERFLOW"], ended=asked.ended.value,
              typed_ahead=asked.typed_ahead)
-    # A caller in danger, or taken back after waiting in silence, wants a person now.
-    if decision.announce and asked.ended not in (MenuEnd.DANGER_KEY, MenuEnd.RESUMED):
-        await call.play([decision.announce])
-    if not asked.straight_through:
-        await read_back(call, menu, record.reference)
+    # Into the queue at once: the caller's place in it does not wait for any prompt.
     await call.continue_in_dialplan()
+    await call.tell_while_waiting(waiting_words(menu, decision, record.reference, asked),
+                                  caller_language(menu, record.answers))
 
 
 def reference_sounds(reference: str) -> list[str]:
     return ["reference", *say_digits(reference)]
 
 
-async def read_back(call: CallPort, menu: Menu, reference: str) -> None:
-    """The reference digit by digit; the repeat key within a moment plays it again."""
-    while True:
-        await call.play(reference_sounds(reference))
-        if menu.reference_repeat_seconds <= 0:
-            break
-        key = await call.get_digit(menu.reference_repeat_seconds)
-        if key != menu.repeat_key:
-            break
-    await call.play(["connecting"])
+def waiting_words(menu: Menu, decision: Decision, reference: str,
+                  asked: MenuResult) -> list[str]:
+    """What a caller hears over the queue's music: the rule's announcement (not for a
+    caller in danger, or one taken back after a wait in silence) or else "connecting",
+    then the reference, read `reference_readings` times (the second time digits only)."""
+    announce = decision.announce and asked.ended not in (MenuEnd.DANGER_KEY, MenuEnd.RESUMED)
+    words = [decision.announce if announce and decision.announce else "connecting"]
+    for reading in range(menu.reference_readings):
+        words.extend(reference_sounds(reference) if reading == 0 else say_digits(reference))
+    return words
+
+
+def caller_language(menu: Menu, answers: Mapping[str, str]) -> str:
+    return answers.get(menu.language_question.id) or menu.default_language
 
 
 async def _fallback(call: CallPort) -> ReportStatus:

@@ -31,7 +31,10 @@ MAX_TIMEOUT = 60.0  # seconds; catches milliseconds written by habit (5000)
 ROUTE = "route"     # `next: route`: stop asking and put the call through now
 
 _TOP_KEYS = ("languages", "default_language", "invalid_prompt", "questions", "danger_key",
-             "repeat_key", "longer_timeouts", "reference_repeat_seconds")
+             "repeat_key", "longer_timeouts", "reference_readings", "silent_caller_seconds")
+MAX_READINGS = 3
+# A silent caller is put through within this; longer and it is no shortcut at all.
+MAX_SILENT_SECONDS = 120.0
 _QUESTION_KEYS = ("id", "prompt", "options", "timeout", "attempts", "default", "sets_language")
 _OPTION_KEYS = ("answer", "next")
 
@@ -82,7 +85,8 @@ class Menu:
     danger_key: str | None = "9"     # at any prompt: in danger now, route at once
     repeat_key: str = "*"            # plays the question (or the reference) again
     longer_timeouts: LongerTimeouts | None = None
-    reference_repeat_seconds: float = 2.0  # time after the read-back to press '*' for it again
+    reference_readings: int = 2      # times the reference is read to a caller in the queue
+    silent_caller_seconds: float = 0.0  # no key at all by then: put through now (0: off)
 
     def question(self, id: str) -> Question:
         for question in self.questions:
@@ -151,16 +155,21 @@ def load_menu(path: str | Path) -> Menu:
         raise doc.error(("repeat_key",), f"'{repeat_key}' must be a key no question uses, "
                         "normally '*'")
     longer = _longer_timeouts(doc, top.get("longer_timeouts"), questions)
-    repeat_seconds = top.get("reference_repeat_seconds", 2.0)
-    if isinstance(repeat_seconds, bool) or not isinstance(repeat_seconds, int | float) \
-            or not 0 <= repeat_seconds <= MAX_TIMEOUT:
-        raise doc.error(("reference_repeat_seconds",),
-                        f"must be 0 to {MAX_TIMEOUT:g} seconds, got {repeat_seconds!r}")
+    readings = top.get("reference_readings", 2)
+    if isinstance(readings, bool) or not isinstance(readings, int) \
+            or not 0 <= readings <= MAX_READINGS:
+        raise doc.error(("reference_readings",),
+                        f"must be a whole number 0 to {MAX_READINGS}, got {readings!r}")
+    silent = top.get("silent_caller_seconds", 0)
+    if isinstance(silent, bool) or not isinstance(silent, int | float) \
+            or not 0 <= silent <= MAX_SILENT_SECONDS:
+        raise doc.error(("silent_caller_seconds",),
+                        f"must be 0 (off) to {MAX_SILENT_SECONDS:g} seconds, got {silent!r}")
 
     return Menu(questions=tuple(questions), invalid_prompt=invalid_prompt,
                 languages=languages, default_language=default_language, source=doc.path,
                 danger_key=danger_key, repeat_key=repeat_key, longer_timeouts=longer,
-                reference_repeat_seconds=float(repeat_seconds))
+                reference_readings=readings, silent_caller_seconds=float(silent))
 
 
 def _danger_key(doc: YamlDoc, raw: Any, questions: list[Question]) -> str | None:
