@@ -26,8 +26,8 @@ async def test_type_ahead_of_all_answers_plays_no_prompt_after_the_first_key(
         settings, running_app):
     result = await place_call(settings, "800700", ADULT_WOMAN, ahead=True)
     assert (result.queue, result.priority) == ("women-protection", 0)
-    # Only the greeting question had started when the first key came; nothing after it,
-    # not even the reference read-back (the agent has it on the channel).
+    # Only the greeting question had started when the first key came; nothing after it
+    # (the reference is told to the caller in the queue: test_waiting_words.py).
     assert result.played == ["ask-language"]
     report = report_row(settings, result.reference)
     assert report["answers"] == dict(zip(QUESTIONS, ["en", "no", "adult", "female",
@@ -37,7 +37,7 @@ async def test_type_ahead_of_all_answers_plays_no_prompt_after_the_first_key(
 
 
 async def test_barge_in_stops_a_long_prompt_at_once(settings, running_app):
-    # Arabic: ask-age is the longest prompt (about 17 s); the key comes 0.3 s into it.
+    # Arabic: ask-age is a long prompt (about 7 s); the key comes 0.3 s into it.
     result = await place_call(settings, "800700", ["1", "2", "2", "2", "1", "0"])
     assert result.queue == "women-protection"
     started, stopped = starts(result, "ask-age")[0], finishes(result, "ask-age")[0]
@@ -45,9 +45,10 @@ async def test_barge_in_stops_a_long_prompt_at_once(settings, running_app):
 
 
 async def test_timeout_reprompt_then_default(settings, running_app):
-    # Nothing pressed for the language question three times: "sorry", the question again,
-    # and in the end the default, Arabic. The call goes on with the next questions.
-    result = await place_call(settings, "800700", ["-", "-", "-", "2", "2", "2", "1", "0"],
+    # A wrong key, then nothing pressed twice at the language question: "sorry", the
+    # question again, and in the end the default, Arabic. The call goes on with the next
+    # questions. (A caller who has pressed no key at all is put through sooner: below.)
+    result = await place_call(settings, "800700", ["7", "-", "-", "2", "2", "2", "1", "0"],
                               timeout=120)
     assert result.played[:5] == ["ask-language", "invalid", "ask-language", "invalid",
                                  "ask-language"]
@@ -79,13 +80,24 @@ async def test_danger_key_from_every_question(settings, running_app, at):
     assert result.priority == 10
     asked = [m for m in result.played if m.startswith("ask-")]
     assert asked == [f"ask-{q}" for q in QUESTIONS[:at + 1]]  # nothing asked after it
-    assert "reference" not in result.played  # straight through
+    assert "reference" not in result.played  # straight to the queue: nothing after the key
     report = report_by_call(settings, result.hotline_id, status="routed")
     assert report["status_detail"] == "danger-key"
     assert report["answers"]["danger"] == "yes"
     for question in QUESTIONS[:at]:
         if question != "danger":
             assert question in report["answers"]
+
+
+async def test_a_caller_who_presses_nothing_reaches_a_person(settings, running_app):
+    # No key at all, ever: after silent_caller_seconds the questions stop and the caller
+    # waits for a person on the general line, with Arabic, the default language.
+    result = await place_call(settings, "800700", ["-"] * 8, timeout=120)
+    assert result.queue == "general"
+    assert result.played[:3] == ["ask-language", "invalid", "ask-language"]
+    report = report_by_call(settings, result.hotline_id, status="routed")
+    assert report["status_detail"].startswith("silent:")
+    print(f"\nsilent caller: answer to queue join {result.seconds_to_queue:.1f} s")
 
 
 async def test_elderly_callers_wait_longer_for_a_key(settings, running_app):

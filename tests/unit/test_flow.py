@@ -10,9 +10,9 @@ import pytest
 
 from balagh.ivr.ask import Asked, Outcome, ask
 from balagh.ivr.flow import MenuEnd, handle_call, reference_sounds, resume_call
-from balagh.ivr.say import say_digits
 from balagh.ivr.menu import Menu, load_menu
 from balagh.ivr.port import CallGone
+from balagh.ivr.say import say_digits
 from balagh.routing import DEFAULT_RULE, Table
 from balagh.routing.load import load_table
 from balagh.status import ReportStatus
@@ -393,7 +393,7 @@ async def test_elderly_callers_get_longer_timeouts_from_then_on(menu, table, sto
 
 
 async def test_english_callers_are_told_their_reference_in_english(menu, table, store):
-    call, outcome, _ = await run(["2", "2", "2", "2", "1", "0"], menu, table, store)
+    call, _, _ = await run(["2", "2", "2", "2", "1", "0"], menu, table, store)
     [(sounds, language)] = call.told
     assert language == "en"
     assert sounds[:2] == ("connecting", "reference")

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from balagh.ivr.port import CallGone
 from balagh.ivr.flow import handle_call
 from balagh.ivr.menu import Menu, load_menu
+from balagh.ivr.port import CallGone
 from balagh.routing import Table
 from balagh.routing.load import load_table
 from balagh.status import ReportStatus

@@ -371,7 +371,10 @@ def test_check_command_prints_a_table_and_a_summary(
     assert sounds_cli._check(shipped_settings(), args) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].split() == ["id", "lang", "seconds", "RMS", "dBFS", "peak", "dBFS", "status"]
-    assert out[-1] == f"{len(out) - 2} prompt files ok"
+    # The table, one line per language with the whole menu's length, the summary.
+    assert out[-3].startswith("ar: the whole menu heard to the end takes ")
+    assert out[-3].endswith("(budget 45 s): ok") and out[-2].startswith("en: ")
+    assert out[-1] == f"{len(out) - 4} prompt files ok"
 
     write_wav(audio_path(sounds_copy, "en", "ask-age"), amplitude=0.0)
     audio_path(sounds_copy, "ar", "reference").unlink()
@@ -461,7 +464,7 @@ def test_script_numbers_every_prompt(catalogue: Catalogue) -> None:
     # The bilingual prompt says which voice reads which half.
     assert first.text.startswith("[ar] لِلْعَرَبِيَّةِ") and "[en] For English" in first.text
     danger = next(line for line in lines if line.prompt_id == "ask-danger")
-    assert danger.text.startswith("إِذَا كَانَ أَحَدٌ") and "[" not in danger.text
+    assert danger.text.startswith("هَلْ أَحَدٌ") and "[" not in danger.text
     assert danger.note == catalogue.prompts["ask-danger"].note
     with pytest.raises(ValueError, match="fr"):
         script(catalogue, "fr")
@@ -472,7 +475,7 @@ def test_script_command_text(capsys: pytest.CaptureFixture[str]) -> None:
     assert sounds_cli._script(shipped_settings(), args) == 0
     out = capsys.readouterr().out
     assert " 2. ask-danger  ->  en/balagh/ask-danger.wav\n" in out
-    assert "    If someone is in danger right now, press 1. Otherwise press 2.\n" in out
+    assert "    Is someone in danger now? Yes, press 1. No, press 2.\n" in out
     assert "19. digit-9  ->  en/balagh/digit-9.wav\n" in out
     assert f"{N}. {LAST}  ->  en/balagh/{LAST}.wav\n" in out
 

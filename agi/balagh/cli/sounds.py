@@ -26,6 +26,7 @@ from balagh.sounds import (
     prompts_needed,
     script,
 )
+from balagh.sounds.check import MENU_BUDGET_SECONDS, menu_seconds
 
 
 def _catalogue(settings: Settings) -> Catalogue:
@@ -66,16 +67,29 @@ def _routing_table(settings: Settings, answer_values: dict[str, frozenset[str]])
 def _check(settings: Settings, args: argparse.Namespace) -> int:
     rows = check_rows(settings)
     print_check(rows)
+    long_menus = print_menu_lengths(menu_seconds(rows, load_menu(settings.ivr_file)))
     bad = [row for row in rows if not row.ok]
     if not bad:
         print(f"{len(rows)} prompt files ok")
-        return 0
+        return 1 if long_menus else 0
     problems = "; ".join(
         f"{row.lang}/{row.prompt_id} {row.status}" + (f" ({row.detail})" if row.detail else "")
         for row in bad
     )
     print(f"{len(bad)} of {len(rows)} prompt files have problems: {problems}")
     return 1
+
+
+def print_menu_lengths(totals: dict[str, float], out: TextIO | None = None) -> list[str]:
+    """One line per language; returns the languages whose menu is over the budget."""
+    over = []
+    for lang, seconds in totals.items():
+        verdict = "ok" if seconds <= MENU_BUDGET_SECONDS else "TOO LONG"
+        if seconds > MENU_BUDGET_SECONDS:
+            over.append(lang)
+        print(f"{lang}: the whole menu heard to the end takes {seconds:.1f} s "
+              f"(budget {MENU_BUDGET_SECONDS:.0f} s): {verdict}", file=out or sys.stdout)
+    return over
 
 
 def print_check(rows: Sequence[CheckRow], out: TextIO | None = None) -> None:

@@ -66,6 +66,21 @@ def prompts_needed(menu: Menu, table: object | None = None) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
+# The whole menu heard to the end (every question's prompt, no key pressed early) within
+# this, so that even a first-time caller's report reaches the unit within a minute.
+MENU_BUDGET_SECONDS = 45.0
+
+
+def menu_seconds(rows: Iterable[CheckRow], menu: Menu) -> dict[str, float]:
+    """Per language: seconds of every question's prompt, one after the other."""
+    questions = {question.prompt for question in menu.questions}
+    totals = dict.fromkeys(menu.languages, 0.0)
+    for row in rows:
+        if row.prompt_id in questions and row.info is not None and row.lang in totals:
+            totals[row.lang] += row.info.duration
+    return totals
+
+
 def check_prompts(
     sounds_dir: str | Path,
     catalogue: Catalogue,
@@ -113,4 +128,5 @@ def _check_one(sounds_dir: Path, catalogue: Catalogue, prompt_id: str, lang: str
     return CheckRow(prompt_id, lang, path, (*found, *wrong), info, "; ".join(details))
 
 
-__all__ = ["MISSING", "NOT_IN_CATALOGUE", "CheckRow", "check_prompts", "prompts_needed"]
+__all__ = ["MENU_BUDGET_SECONDS", "MISSING", "NOT_IN_CATALOGUE", "CheckRow", "check_prompts",
+           "menu_seconds", "prompts_needed"]
