@@ -77,8 +77,8 @@ def read_answers(values: Mapping[str, str | None], menu: Menu) -> DialplanAnswer
         errors += [f"{variable_for(question)}: missing" for question in _path(menu, answers)
                    if question.id not in answers and not (values.get(variable_for(question))
                                                           or "").strip()]
-    if ended == DANGER_KEY_ENDING and DANGER_QUESTION not in answers:
-        # The dialplan's danger key at any prompt: the caller is in danger.
+    if ended == DANGER_KEY_ENDING:
+        # The danger key at any prompt: the caller is in danger, whatever they said before.
         answers[DANGER_QUESTION] = Given(DANGER_ANSWER, menu.danger_key)
     return DialplanAnswers(answers, ended, tuple(errors))
 

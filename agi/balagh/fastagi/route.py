@@ -9,6 +9,7 @@ A missing or invalid variable is named in BALAGH_ERROR and the call still gets a
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 import structlog
@@ -115,6 +116,10 @@ class RouteService:
         except CallGone as exc:
             log.info("fastagi.caller_gone", reason=str(exc))
             status = ReportStatus.HUNG_UP_IN_IVR
+        except asyncio.CancelledError:
+            # The app is stopping: the dialplan's fallback sends the caller to the general line.
+            status, detail = ReportStatus.FALLBACK, "app stopping"
+            raise
         except Exception as exc:  # a bug must not cost the caller their call
             log.exception("fastagi.route_error")
             status, detail = await _fallback(call, record.reference, exc)
