@@ -63,12 +63,14 @@ async def serve_fastagi(settings: Settings, route: RouteService) -> None:
     """The FastAGI route service; a port it cannot have is logged, not fatal: the ARI
     hotline goes on, and the dialplan's AGI() falls back to the general queue."""
     server = FastAgiServer()
-    server.add_route(ROUTE_SCRIPT, route)
+    server.add_route(ROUTE_SCRIPT, route.handle)
     try:
         await run_server(server, settings.fastagi.host, settings.fastagi.port)
     except OSError as exc:
         log.error("fastagi.listen_failed", host=settings.fastagi.host,
                   port=settings.fastagi.port, error=str(exc))
+    except Exception:  # the ARI hotline must not go down with it
+        log.exception("fastagi.failed")
 
 
 def check_permissions(settings: Settings) -> None:

@@ -76,7 +76,7 @@ class RouteService:
         self.handover = handover
         self.clock = clock
 
-    async def __call__(self, request: Request) -> None:
+    async def handle(self, request: Request) -> None:
         headers = dict(request.headers)
         call = AgiCall(request.reader, request.writer, call_info(headers))
         try:
