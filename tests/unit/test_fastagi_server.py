@@ -118,6 +118,7 @@ async def test_a_route_session_sets_the_queue_variables_and_writes_the_report(se
     assert variables["BALAGH_RULE"] == "child"
     assert variables["BALAGH_OVERFLOW"] == "queue:general"
     assert variables["BALAGH_ERROR"] == ""
+    assert variables["CHANNEL(language)"] == "ar"
     assert variables["BALAGH_WHISPER_general"].startswith("ar/balagh/w-report&")
     reference = variables["BALAGH_REFERENCE"]
     assert variables["BALAGH_READBACK"].startswith("balagh/reference&balagh/digit-")

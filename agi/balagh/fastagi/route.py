@@ -110,6 +110,10 @@ class RouteService:
             variables[READBACK_VARIABLE] = readback(routed.decision, record.reference,
                                                     given.ended)
             variables[ERROR_VARIABLE] = given.error_text
+            language = given.answers.get(self.menu.language_question.id)
+            if language is not None:
+                # The read-back and the queue's prompts in the caller's language, as on ARI.
+                variables["CHANNEL(language)"] = language.value
             await call.set_variables(variables)
             status = ReportStatus.ROUTED
             publish_routed(self.handover, routed)
