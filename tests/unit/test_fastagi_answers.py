@@ -7,6 +7,8 @@ import re
 
 import pytest
 
+from balagh.config import load_settings
+from balagh.config.yamlsrc import ConfigError
 from balagh.fastagi.answers import Given, answer_variables, read_answers
 from balagh.fastagi.channel import call_info
 from balagh.fastagi.protocol import BadSession, parse_headers, parse_reply, quoted, script_name
@@ -180,3 +182,29 @@ def test_the_dialplan_menu_asks_the_shipped_menus_questions_with_its_keys(menu):
     assert dict(language.options) == {"1": "ar", "2": "en"}
     assert '${IF($["${BALAGH_LANGUAGE}" = "2"]?en:ar)}' in text
     assert "AGI(agi://127.0.0.1:4573/route)" in text
+
+
+# -- settings --------------------------------------------------------------------------
+
+def test_fastagi_settings_default_on_loopback_and_can_be_switched_off(tmp_path):
+    shipped = load_settings(environ={})
+    assert (shipped.fastagi.enabled, shipped.fastagi.host, shipped.fastagi.port) == (
+        True, "127.0.0.1", 4573)
+    config = tmp_path / "balagh.yaml"
+    config.write_text("fastagi:\n  enabled: false\n  port: 4599\n  host: '::1'\n")
+    mine = load_settings(config, environ={})
+    assert (mine.fastagi.enabled, mine.fastagi.host, mine.fastagi.port) == (False, "::1", 4599)
+    assert load_settings(config, environ={"BALAGH_FASTAGI_ENABLED": "yes"}).fastagi.enabled
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ("fastagi:\n  host: 0.0.0.0\n", "loopback"),
+    ("fastagi:\n  host: 192.168.1.10\n", "loopback"),
+    ("fastagi:\n  enabled: maybe\n", "true or false"),
+    ("fastagi:\n  port: 70000\n", "port"),
+])
+def test_fastagi_settings_refuse_what_would_open_it_up_or_make_no_sense(tmp_path, text, problem):
+    config = tmp_path / "balagh.yaml"
+    config.write_text(text)
+    with pytest.raises(ConfigError, match=problem):
+        load_settings(config, environ={})
