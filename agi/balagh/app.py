@@ -14,6 +14,8 @@ from balagh.ari.app import AriApplication
 from balagh.ari.call import AriCall
 from balagh.ari.tell import TELL_ARG, serve_telling
 from balagh.config import Settings, secret_values
+from balagh.fastagi.route import ROUTE_SCRIPT, RouteService
+from balagh.fastagi.server import FastAgiServer, run_server
 from balagh.handover.callers import caller_hash_key
 from balagh.handover.load import load_handover
 from balagh.handover.outbox import Outbox
@@ -56,6 +58,20 @@ def reload_trigger(settings: Settings) -> str:
     except OSError:
         return "sighup"
     return f"sighup: {note}" if note else "sighup"
+
+
+async def serve_fastagi(settings: Settings, route: RouteService) -> None:
+    """The FastAGI route service; a port it cannot have is logged, not fatal: the ARI
+    hotline goes on, and the dialplan's AGI() falls back to the general queue."""
+    server = FastAgiServer()
+    server.add_route(ROUTE_SCRIPT, route.handle)
+    try:
+        await run_server(server, settings.fastagi.host, settings.fastagi.port)
+    except OSError as exc:
+        log.error("fastagi.listen_failed", host=settings.fastagi.host,
+                  port=settings.fastagi.port, error=str(exc))
+    except Exception:  # the ARI hotline must not go down with it
+        log.exception("fastagi.failed")
 
 
 def check_permissions(settings: Settings) -> None:
@@ -125,6 +141,10 @@ async def run_app(settings: Settings, *, banner_text: bool = False) -> int:
     outcomes = asyncio.create_task(QueueOutcomes(ami, store, outbox=outbox).run())
     delivery = asyncio.create_task(outbox.run())
     lag = asyncio.create_task(LoopLag().run())
+    route = RouteService(menu, lambda: routing.current, store, context=context,
+                         handover=handover)
+    fastagi = asyncio.create_task(serve_fastagi(settings, route)) \
+        if settings.fastagi.enabled else None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -162,6 +182,8 @@ async def run_app(settings: Settings, *, banner_text: bool = False) -> int:
         outcomes.cancel()
         delivery.cancel()  # before the store closes: rows left pending go out after a restart
         lag.cancel()
+        if fastagi is not None:
+            fastagi.cancel()  # its sessions too: their reports close in `finally`
         ami_link.cancel()
         # Calls still in the menu after a short grace are sent on to the dialplan
         # (their handlers' cancellation path), then the websocket closes.
@@ -169,6 +191,7 @@ async def run_app(settings: Settings, *, banner_text: bool = False) -> int:
         await application.cancel_calls()
         runner.cancel()
         await asyncio.gather(runner, watcher, monitor, outcomes, delivery, ami_link, lag,
+                             *([fastagi] if fastagi is not None else []),
                              return_exceptions=True)
         await store.close()
     return 0

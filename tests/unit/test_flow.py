@@ -229,7 +229,7 @@ async def test_bug_in_routing_still_continues_the_caller(menu, table, store, mon
     def broken_decide(facts, table):
         raise KeyError("no such rule")
 
-    monkeypatch.setattr("balagh.ivr.flow.decide", broken_decide)
+    monkeypatch.setattr("balagh.ivr.routed.decide", broken_decide)
     call, outcome, report = await run(["1", "2", "2", "2", "1", "0"], menu, table, store)
     assert call.continued
     assert outcome.status == ReportStatus.FALLBACK

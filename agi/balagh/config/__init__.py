@@ -6,6 +6,7 @@ environment or from a secret file (the sandbox PBX writes one on install).
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -56,9 +57,19 @@ class AmiSettings:
 
 
 @dataclass(frozen=True)
+class FastAgiSettings:
+    """The FastAGI route service for dialplan-only sites (docs/dialplan-sites.md)."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"  # loopback only: the route writes reports and sets variables
+    port: int = 4573
+
+
+@dataclass(frozen=True)
 class Settings:
     ari: AriSettings = AriSettings()
     ami: AmiSettings = AmiSettings()
+    fastagi: FastAgiSettings = FastAgiSettings()
     data_dir: Path = field(default_factory=default_data_dir)
     pbx_dir: Path = field(default_factory=default_pbx_dir)
     ivr_file: Path = CONFIG_DIR / "ivr.yaml"
@@ -114,6 +125,9 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "BALAGH_AMI_PORT": ("ami", "port"),
     "BALAGH_AMI_USERNAME": ("ami", "username"),
     "BALAGH_AMI_SECRET": ("ami", "secret"),
+    "BALAGH_FASTAGI_ENABLED": ("fastagi", "enabled"),
+    "BALAGH_FASTAGI_HOST": ("fastagi", "host"),
+    "BALAGH_FASTAGI_PORT": ("fastagi", "port"),
     "BALAGH_DATA_DIR": ("", "data_dir"),
     "BALAGH_PBX_DIR": ("", "pbx_dir"),
     "BALAGH_IVR_FILE": ("", "ivr_file"),
@@ -126,7 +140,7 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "BALAGH_LOG_CALLER_NUMBERS": ("", "log_caller_numbers"),
 }
 
-_SECTIONS = {"ari": AriSettings, "ami": AmiSettings}
+_SECTIONS = {"ari": AriSettings, "ami": AmiSettings, "fastagi": FastAgiSettings}
 _PATH_KEYS = {"data_dir", "pbx_dir", "ivr_file", "routing_file", "supervisors_file",
               "handover_file", "sounds_dir", "secrets_file", "spool_dir"}
 _SECRET_KEYS = {("ari", "password"), ("ami", "secret")}
@@ -170,7 +184,9 @@ def _coerce(doc: YamlDoc | None, key: tuple[str, ...], default: Any, value: Any)
         if doc is not None and not path.is_absolute():
             path = doc.path.resolve().parent / path
         return path
-    if isinstance(default, int) and not isinstance(default, bool):
+    if isinstance(default, bool):
+        return _flag(doc, key, value)
+    if isinstance(default, int):
         try:
             whole = int(value)
         except (TypeError, ValueError, OverflowError):
@@ -182,9 +198,31 @@ def _coerce(doc: YamlDoc | None, key: tuple[str, ...], default: Any, value: Any)
         raise _err(doc, key, f"must be a string, got {type(value).__name__}")
     if name == "url" and (problem := url_problem(value, ("http", "https"))):
         raise _err(doc, key, problem)
+    if key == ("fastagi", "host") and not _loopback(str(value)):
+        raise _err(doc, key, f"must be a loopback address (127.0.0.1, ::1), got {value!r}: "
+                   "the route service writes reports and sets channel variables for anyone "
+                   "who can reach it")
     if name in _CHOICES and str(value) not in _CHOICES[name]:
         raise _err(doc, key, f"must be one of {', '.join(_CHOICES[name])}, got {value!r}")
     return str(value)
+
+
+def _flag(doc: YamlDoc | None, key: tuple[str, ...], value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "on", "1"):
+        return True
+    if text in ("false", "no", "off", "0"):
+        return False
+    raise _err(doc, key, f"must be true or false, got {value!r}")
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 def _err(doc: YamlDoc | None, key: tuple[str, ...], message: str) -> ConfigError:

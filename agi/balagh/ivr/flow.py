@@ -15,40 +15,34 @@ from __future__ import annotations
 import asyncio
 import enum
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import structlog
 
-from balagh.handover.summary import (
-    HandoverSettings,
-    HandoverSummary,
-    agent_variables,
-    summarise,
-)
+from balagh.handover.summary import HandoverSettings, HandoverSummary
 from balagh.ivr.ask import Outcome, ask
-from balagh.ivr.geolocation import geolocated_emirate
 from balagh.ivr.menu import Menu, Question
 from balagh.ivr.port import CallGone, CallPort
 from balagh.ivr.record import CallRecord, Clock, utcnow
+from balagh.ivr.routed import (
+    NO_HANDOVER,
+    RoutingContext,
+    locate_caller,
+    publish_routed,
+    queue_variables,
+    route,
+)
 from balagh.ivr.say import say_digits
 from balagh.ivr.silence import SilentCaller
 from balagh.privacy import error_kind
-from balagh.routing import (
-    DANGER_QUESTION,
-    Decision,
-    Location,
-    QueueState,
-    Table,
-    decide,
-    locate,
-    make_facts,
-)
+from balagh.routing import DANGER_QUESTION, Decision, Location, Table
 from balagh.status import ReportStatus
 from balagh.store.reports import ReportStore
 
 log = structlog.get_logger(__name__)
 
-NO_HANDOVER = HandoverSettings()
+# Shared with the FastAGI route (balagh.ivr.routed); still importable from here.
+__all__ = ["NO_HANDOVER", "RoutingContext", "locate_caller"]
 
 # After an answer, a caller still typing ahead sends the next key within this time;
 # waiting for it keeps the next prompt from starting (and being cut) between keys.
@@ -89,14 +83,6 @@ class MenuResult:
             MenuEnd.SILENT: f"silent:{self.question}",
             MenuEnd.RESUMED: self.reason or RESUMED_BY_APP,
         }[self.ended]
-
-
-@dataclass(frozen=True)
-class RoutingContext:
-    """What routing may know besides the answers: live queues and the number-prefix table."""
-
-    queues: Callable[[], Mapping[str, QueueState]] = dict
-    prefixes: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -161,17 +147,11 @@ async def _serve(call: CallPort, menu: Menu, table: Table, record: CallRecord,
     try:
         asked = await questions(record)
         record.asking = None  # past the questions: a hang-up now is not "gave up in" one
-        location = await locate_caller(call, record, context)
-        facts = make_facts(record.answers, table.zone, caller=info.caller, location=location,
-                           now=record.clock(), queues=context.queues())
-        decision = decide(facts, table)
-        summary = summarise(record.reference, record.answers, decision, location,
-                            await record.repeat_calls())
-        await put_through(call, menu, decision, record, asked, summary, handover)
+        routed = await route(call, record, table, context)
+        location, decision = routed.location, routed.decision
+        await put_through(call, menu, decision, record, asked, routed.summary, handover)
         status = ReportStatus.ROUTED
-        if handover.outbox is not None:
-            handover.outbox.publish("routed", {**summary.fields(), "rule": decision.rule},
-                                    queue=decision.queue)
+        publish_routed(handover, routed)
     except CallGone:
         status = ReportStatus.HUNG_UP_IN_IVR
     except asyncio.CancelledError:
@@ -226,16 +206,6 @@ async def ask_questions(call: CallPort, menu: Menu, record: CallRecord) -> MenuR
                       last_key_typed_ahead=last_key_typed_ahead)
 
 
-async def locate_caller(call: CallPort, record: CallRecord,
-                        context: RoutingContext) -> Location:
-    """Where the caller is: their answer, else the SIP geolocation, else the number prefix."""
-    geo_emirate = await geolocated_emirate(call)
-    location = locate(record.answers, call.info.caller, geo_emirate, context.prefixes)
-    record.location(location)
-    log.info("call.located", emirate=location.emirate, source=location.source)
-    return location
-
-
 async def put_through(call: CallPort, menu: Menu, decision: Decision, record: CallRecord,
                       asked: MenuResult, summary: HandoverSummary | None = None,
                       handover: HandoverSettings = NO_HANDOVER) -> None:
@@ -243,22 +213,7 @@ async def put_through(call: CallPort, menu: Menu, decision: Decision, record: Ca
     and what the answering agent hears before the caller (BALAGH_WHISPER_<queue>)."""
     record.decision(decision)
     # Variables first: if anything fails after this, the dialplan still knows the queue.
-    variables = {
-        "BALAGH_QUEUE": decision.queue,
-        "BALAGH_PRIO": str(decision.priority),
-        "BALAGH_REFERENCE": record.reference,
-        "BALAGH_RULE": decision.rule,
-        "BALAGH_OVERFLOW": decision.overflow_spec(),
-    }
-    if decision.wait:
-        variables["BALAGH_QUEUE_WAIT"] = str(decision.wait)
-    if summary is not None:
-        # Per queue of the chain (BALAGH_WHISPER_<queue>, BALAGH_ACCEPT_<queue>): the
-        # dialplan picks the one of the queue the caller waits in.
-        variables.update(agent_variables(summary, decision, handover))
-        # Inherited ("__") by the agent's channel app_queue rings: phones that show channel
-        # variables show the report as it rings.
-        variables["__BALAGH_SUMMARY"] = summary.text()
+    variables = queue_variables(decision, record.reference, summary, handover)
     await call.set_variables(variables)
     log.info("call.routed", rule=decision.rule, queue=decision.queue, priority=decision.priority,
              overflow=variables["BALAGH_OVERFLOW"], ended=asked.ended.value,

@@ -38,13 +38,16 @@ async def place_call(settings: Settings, number: str, digits: list[str], *,
                      ahead: bool = False, timeout: float = 60.0,
                      caller_id: str | None = "+97165551234", wait_agent: bool = False,
                      hang_up_after: int | None = None, context: str = "balagh-inbound",
-                     ) -> CallResult:
+                     variables: dict[str, str] | None = None,
+                     read_variables: tuple[str, ...] = ()) -> CallResult:
     """Call `number`, press `digits`, return what happened.
 
     Each item of `digits` answers one question prompt as it starts: a key, several keys
     ("*" to hear it again), or "-" to press nothing (let it time out). With ahead=True
     all keys are typed at once when the call is answered.
-    hang_up_after=N hangs up right after the N-th item (a caller who gives up half way)."""
+    hang_up_after=N hangs up right after the N-th item (a caller who gives up half way).
+    `variables` are set on the caller's leg before it dials (a Local channel copies them to
+    the hotline leg); `read_variables` are read from the hotline leg once it is queued."""
     result = CallResult()
     # Own app name per call: Asterisk gives one app one websocket, and tests place calls at once.
     caller_app = f"{settings.ari.app}-caller-{uuid.uuid4().hex[:8]}"
@@ -67,7 +70,7 @@ async def place_call(settings: Settings, number: str, digits: list[str], *,
         # The hotline leg of a Local pair takes its caller ID from the caller leg's
         # connected line. A withheld number arrives as "anonymous", as from SIP trunks.
         variables = {"CONNECTEDLINE(num)": caller_id or "anonymous",
-                     "CONNECTEDLINE(name)": "Balagh test caller"}
+                 "CONNECTEDLINE(name)": "Balagh test caller", **(variables or {})}
         try:
             await ari.channels.create(
                 endpoint=f"Local/{number}@{context}/n", app=caller_app,
@@ -84,7 +87,7 @@ async def place_call(settings: Settings, number: str, digits: list[str], *,
             await asyncio.wait_for(
                 _converse(ari, ami, ari_events, ami_events, result, caller_leg, hotline_leg,
                           digits, ahead=ahead, wait_agent=wait_agent,
-                          hang_up_after=hang_up_after),
+                          hang_up_after=hang_up_after, read_variables=read_variables),
                 timeout,
             )
         finally:
@@ -128,7 +131,8 @@ async def _wait_ari(events: asyncio.Queue[dict[str, Any]],
 async def _converse(ari: Any, ami: AmiSession, ari_events: asyncio.Queue[dict[str, Any]],
                     ami_events: asyncio.Queue[dict[str, str]], result: CallResult,
                     caller_leg: str, hotline_leg: str, digits: list[str], *,
-                    ahead: bool, wait_agent: bool, hang_up_after: int | None) -> None:
+                    ahead: bool, wait_agent: bool, hang_up_after: int | None,
+                    read_variables: tuple[str, ...] = ()) -> None:
     pending = list(digits)
     used = 0
     answered_at: float | None = None
@@ -210,6 +214,8 @@ async def _converse(ari: Any, ami: AmiSession, ari_events: asyncio.Queue[dict[st
     result.priority = int(prio) if prio and prio.lstrip("-").isdigit() else None
     result.reference = await ami.getvar(channel_name, "BALAGH_REFERENCE")
     result.fallback = await ami.getvar(channel_name, "BALAGH_FALLBACK")
+    for name in read_variables:
+        result.variables[name] = await ami.getvar(channel_name, name)
     if wait_agent:
         await wait_for_event(ami_events, lambda e: e.get("Event") == "AgentConnect", 60)
         result.agent_answered = True

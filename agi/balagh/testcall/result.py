@@ -20,6 +20,8 @@ class CallResult:
     priority: int | None = None
     reference: str | None = None
     fallback: str | None = None
+    # Channel variables read when the call joined the queue (place_call's read_variables).
+    variables: dict[str, str | None] = field(default_factory=dict)
     seconds_to_queue: float | None = None
     agent_answered: bool = False
     hung_up_early: bool = False
