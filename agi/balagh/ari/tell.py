@@ -56,9 +56,11 @@ async def start_telling(rest: Any, app: str, caller_id: str, language: str,
 async def serve_telling(snoop: AriCall, rest: Any) -> None:
     """Play the sounds named in the snoop's arguments to the waiting caller, then go."""
     _, caller_id, language, sounds = snoop.info.args[:4]
+    structlog.contextvars.bind_contextvars(call_id=caller_id)
     try:
         await _until_queued(rest, caller_id)
         await snoop.set_language(language)
+        log.info("tell.started", snoop=snoop.info.call_id)
         playing = asyncio.ensure_future(
             snoop.play(sounds.split(SOUND_SEPARATOR), interruptible=False))
         answered = asyncio.ensure_future(_until_answered(rest, caller_id))
@@ -67,10 +69,9 @@ async def serve_telling(snoop: AriCall, rest: Any) -> None:
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
-        if answered in done and not answered.exception():
-            log.info("tell.stopped_by_answer")
         for task in done:
             task.result()
+        log.info("tell.done", stopped_by_answer=answered in done)
     except CallGone:
         return  # the caller hung up: Asterisk ended the snoop with them
     except Exception as exc:
@@ -78,6 +79,7 @@ async def serve_telling(snoop: AriCall, rest: Any) -> None:
     finally:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(snoop.hangup(), REQUEST_TIMEOUT_SECONDS)
+        structlog.contextvars.unbind_contextvars("call_id")
 
 
 async def _until_queued(rest: Any, caller_id: str) -> None:
