@@ -56,9 +56,24 @@ class AmiSettings:
 
 
 @dataclass(frozen=True)
+class ConsoleSettings:
+    """`balagh console`, the supervisors' web console (docs/operators.md)."""
+
+    host: str = "127.0.0.1"  # loopback: reach it through a TLS reverse proxy
+    port: int = 8089
+    # Cookies only over HTTPS. Off only for a browser on the same machine speaking plain
+    # HTTP to 127.0.0.1 (the tests); behind the TLS proxy it stays on.
+    secure_cookies: bool = True
+    session_minutes: int = 480      # a session ends this long after its last request
+    lockout_attempts: int = 5       # wrong passwords in a row that lock a console user
+    lockout_minutes: int = 15
+
+
+@dataclass(frozen=True)
 class Settings:
     ari: AriSettings = AriSettings()
     ami: AmiSettings = AmiSettings()
+    console: ConsoleSettings = ConsoleSettings()
     data_dir: Path = field(default_factory=default_data_dir)
     pbx_dir: Path = field(default_factory=default_pbx_dir)
     ivr_file: Path = CONFIG_DIR / "ivr.yaml"
@@ -88,6 +103,11 @@ class Settings:
         return spooled if self.spool_dir is None else self.spool_dir / spooled.name
 
     @property
+    def console_database(self) -> Path:
+        """The console's own users, sessions and login audit (never the report store)."""
+        return self.data_dir / "console.sqlite3"
+
+    @property
     def pid_file(self) -> Path:
         """Written by `balagh run`; `balagh routes reload` signals that process."""
         return self.data_dir / "balagh.pid"
@@ -114,6 +134,9 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "BALAGH_AMI_PORT": ("ami", "port"),
     "BALAGH_AMI_USERNAME": ("ami", "username"),
     "BALAGH_AMI_SECRET": ("ami", "secret"),
+    "BALAGH_CONSOLE_HOST": ("console", "host"),
+    "BALAGH_CONSOLE_PORT": ("console", "port"),
+    "BALAGH_CONSOLE_SECURE_COOKIES": ("console", "secure_cookies"),
     "BALAGH_DATA_DIR": ("", "data_dir"),
     "BALAGH_PBX_DIR": ("", "pbx_dir"),
     "BALAGH_IVR_FILE": ("", "ivr_file"),
@@ -126,7 +149,8 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "BALAGH_LOG_CALLER_NUMBERS": ("", "log_caller_numbers"),
 }
 
-_SECTIONS = {"ari": AriSettings, "ami": AmiSettings}
+_SECTIONS = {"ari": AriSettings, "ami": AmiSettings, "console": ConsoleSettings}
+_TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
 _PATH_KEYS = {"data_dir", "pbx_dir", "ivr_file", "routing_file", "supervisors_file",
               "handover_file", "sounds_dir", "secrets_file", "spool_dir"}
 _SECRET_KEYS = {("ari", "password"), ("ami", "secret")}
@@ -170,7 +194,13 @@ def _coerce(doc: YamlDoc | None, key: tuple[str, ...], default: Any, value: Any)
         if doc is not None and not path.is_absolute():
             path = doc.path.resolve().parent / path
         return path
-    if isinstance(default, int) and not isinstance(default, bool):
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+        if str(value).strip().lower() in _TRUE + _FALSE:
+            return str(value).strip().lower() in _TRUE
+        raise _err(doc, key, f"must be true or false, got {value!r}")
+    if isinstance(default, int):
         try:
             whole = int(value)
         except (TypeError, ValueError, OverflowError):
