@@ -170,7 +170,7 @@ class Accounts:
         'locked' or 'wrong' (an unknown user and a wrong password look the same)."""
         now = now or _now()
         if locked_until(self.failures(name), self.lockout, now) is not None:
-            self.audit(name, "login-locked", remote=remote)
+            self.audit(name, "login-locked", remote=remote, at=now)
             return "locked"
         with self._db() as db:
             row = db.execute("SELECT name, password, role, supervisor FROM users WHERE name = ?",
@@ -178,14 +178,14 @@ class Accounts:
         # A hash is checked even for an unknown user: the answer takes the same time.
         hashed = row["password"] if row else _DUMMY_HASH
         if not verify_password(password, hashed) or row is None:
-            self.audit(name[:64], "login-failed", remote=remote)
+            self.audit(name[:64], "login-failed", remote=remote, at=now)
             return "wrong"
         token = secrets.token_urlsafe(32)
         session = Session(ConsoleUser(row["name"], row["role"], row["supervisor"]), new_token())
         with self._db() as db:
             db.execute("INSERT INTO sessions VALUES (?, ?, ?, ?, ?)",
                        (_digest(token), name, session.csrf, _iso(now), _iso(now)))
-        self.audit(name, "login-ok", remote=remote)
+        self.audit(name, "login-ok", remote=remote, at=now)
         return token, session
 
     def session(self, token: str | None, now: datetime | None = None) -> Session | None:
@@ -211,11 +211,11 @@ class Accounts:
     # ------------------------------------------------------------------ audit
 
     def audit(self, user: str | None, action: str, detail: dict[str, Any] | None = None,
-              remote: str | None = None) -> None:
+              remote: str | None = None, at: datetime | None = None) -> None:
         with self._db() as db:
             db.execute("INSERT INTO audit (at, user, action, detail, remote)"
                        " VALUES (?, ?, ?, ?, ?)",
-                       (_iso(_now()), user, action,
+                       (_iso(at or _now()), user, action,
                         json.dumps(detail or {}, ensure_ascii=False, sort_keys=True), remote))
 
     def audit_rows(self, limit: int = 100, user: str | None = None) -> list[AuditRow]:

@@ -70,6 +70,33 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 
+# The words of queues, answers and questions, as the wallboard shows them.
+WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "child-protection": "Child protection", "women-protection": "Women's protection",
+        "elderly-care": "Elderly care", "disability-support": "Disability support",
+        "mental-health": "Mental health", "social-welfare": "Social welfare",
+        "general": "General line", "child": "child", "adult": "adult", "elderly": "elderly",
+        "male": "male", "female": "female", "abu-dhabi": "Abu Dhabi", "dubai": "Dubai",
+        "sharjah": "Sharjah", "ajman": "Ajman", "umm-al-quwain": "Umm Al Quwain",
+        "ras-al-khaimah": "Ras Al Khaimah", "fujairah": "Fujairah", "condition": "condition",
+    },
+    "ar": {
+        "child-protection": "حماية الطفل", "women-protection": "حماية المرأة",
+        "elderly-care": "رعاية كبار السن", "disability-support": "دعم ذوي الإعاقة",
+        "mental-health": "الصحة النفسية", "social-welfare": "الرعاية الاجتماعية",
+        "general": "الخط العام", "child": "طفل", "adult": "بالغ", "elderly": "كبير السن",
+        "male": "ذكر", "female": "أنثى", "abu-dhabi": "أبوظبي", "dubai": "دبي",
+        "sharjah": "الشارقة", "ajman": "عجمان", "umm-al-quwain": "أم القيوين",
+        "ras-al-khaimah": "رأس الخيمة", "fujairah": "الفجيرة", "condition": "الحالة",
+        "language": "اللغة", "danger": "الخطر", "age": "العمر", "gender": "الجنس",
+        "emirate": "الإمارة",
+    },
+}
+for _lang, _words in WORDS.items():
+    LABELS[_lang] = {**_words, **LABELS[_lang]}
+
+
 def label(lang: str, key: str) -> str:
     return LABELS.get(lang, LABELS["en"]).get(key, LABELS["en"].get(key, key))
 
@@ -124,7 +151,8 @@ def wallboard_page(lang: str, user: str, csrf: str) -> str:
             '<section class="strip">'
             f'<div class="tile"><h2>{e(label(lang, "in_ivr"))}</h2><b id="ivr-count">0</b>'
             '<ul id="ivr-questions"></ul></div>'
-            f'<div class="tile"><h2>{e(label(lang, "to_queue"))}</h2><b id="to-queue">-</b></div>'
+            f'<div class="tile"><h2>{e(label(lang, "to_queue"))}</h2>'
+            '<b id="to-queue" dir="ltr">-</b></div>'
             f'<div class="tile"><h2>{e(label(lang, "calls_today"))}</h2><b id="calls-today">0</b>'
             '</div>'
             f'<div class="tile wide"><h2>{e(label(lang, "per_hour"))}</h2>'

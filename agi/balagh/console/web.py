@@ -243,10 +243,10 @@ async def monitor(request: Request, session: Session) -> Response:
     if not reference.isdigit():
         return refuse(400, "not a reference")
     call = next((c for c in console.feed.snapshot["calls"] if c["reference"] == reference), None)
+    if call is not None and not access.may_monitor(call["queue"]):
+        return refuse(403, "not allowed on this queue (or no supervisor entry to ring)")
     if call is None or call["state"] != "talking":
         return refuse(404, "no call being answered with this reference")
-    if not access.may_monitor(call["queue"]):
-        return refuse(403, "not allowed on this queue")
     phone = dial_phone(access.supervisor) if access.supervisor else None
     if phone is None:
         return refuse(409, "no phone to ring: give the supervisor a TECH/endpoint phone")

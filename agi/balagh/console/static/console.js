@@ -92,7 +92,28 @@
   function renderCalls() {
     const table = document.getElementById("calls");
     if (!table) return;
+    const body = table.tBodies[0];
+    const before = new Map([...body.rows].map((r) => [r.id, r]));
     const rows = state.calls.map((c) => {
+      // A row whose call did not change stays the same node: a click on its button is
+      // never lost to a redraw. (Ages tick in place, see the timer below.)
+      const sig = JSON.stringify({ ...c, since: null });
+      const old = before.get("call-" + c.reference);
+      if (old && old.dataset.sig === sig) {
+        const ticking = old.querySelector("[data-since]");
+        if (ticking) ticking.dataset.since = String(c.since);
+        return old;
+      }
+      const fresh = callRow(c);
+      fresh.dataset.sig = sig;
+      return fresh;
+    });
+    if (!rows.length) rows.push(el("tr", { class: "empty" }, el("td", { colspan: 12 }, L.no_calls)));
+    const same = rows.length === body.rows.length && rows.every((r, i) => r === body.rows[i]);
+    if (!same) body.replaceChildren(...rows);
+  }
+
+  function callRow(c) {
       const buttons = c.monitor ? ["listen", "whisper", "barge"].map((mode) =>
         el("button", { class: "monitor", "data-ref": c.reference, "data-mode": mode,
                        id: mode + "-" + c.reference }, L[mode])) : [];
@@ -106,9 +127,6 @@
         c.state === "ivr" ? el("td", {}, word(c.question))
           : el("td", { "data-since": String(c.since) }, age(c.since)),
         el("td", {}, c.agent || "-"), el("td", {}, ...buttons));
-    });
-    if (!rows.length) rows.push(el("tr", { class: "empty" }, el("td", { colspan: 12 }, L.no_calls)));
-    table.tBodies[0].replaceChildren(...rows);
   }
 
   function render() {
