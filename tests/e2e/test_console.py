@@ -224,6 +224,21 @@ def click(driver: Any, element_id: str) -> None:
     raise AssertionError(f"could not click {element_id}")
 
 
+async def test_the_board_comes_back_by_itself_after_a_restart_of_the_console(
+        console, browser):
+    browser.get(f"{console.url}/?lang=en")
+    await on_screen(browser, "!!document.body.dataset.at", "the first state")
+    await asyncio.to_thread(console.stop)
+    restarted = time.time()
+    await asyncio.to_thread(console.start)
+    # The same page, not reloaded: its event stream reconnects and gets the whole state.
+    waited = await on_screen(browser, f"Number(document.body.dataset.at) > {restarted} && "
+                             "document.querySelectorAll('.queue').length > 0",
+                             "a fresh state after the restart")
+    print(f"\nthe page had the new console's state {waited:.2f} s after it was up")
+    assert waited <= SHOWN_WITHIN + 1.0
+
+
 def desk_recording(pbx: Sandbox, uniqueid: str) -> Path:
     return in_chroot(pbx.root, "/var/spool/asterisk/monitor") / \
         f"supervisor-{uniqueid}-heard.wav"

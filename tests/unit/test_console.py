@@ -318,3 +318,62 @@ def test_pages_are_right_to_left_in_arabic(web) -> None:
     assert '<html lang="ar" dir="rtl">' in arabic and "لوحة المتابعة" in arabic
     assert '<html lang="en" dir="ltr">' in client.get("/live?lang=en").text
     assert client.get("/").headers["content-security-policy"].startswith("default-src 'self'")
+
+
+# ------------------------------------------------------------------ reports and statistics
+
+
+@pytest.fixture
+async def reported(tmp_path: Path) -> Settings:
+    """Two answered reports today: one child protection (Amina's), one general."""
+    from balagh.store import ReportStore
+    from balagh.supervise.load import save_supervisors
+
+    settings = Settings(data_dir=tmp_path, supervisors_file=tmp_path / "supervisors.yaml")
+    save_supervisors(TABLE, settings.supervisors_file)
+    store = await ReportStore.open(settings.database)
+    now = datetime.now(UTC).replace(microsecond=0)
+    for reference, queue in (("7000001", "child-protection"), ("7000002", "general")):
+        call_id = f"call-{reference}"
+        store.start_report(call_id=call_id, reference=reference, channel="PJSIP/x-1",
+                           caller="+97165559876", hotline="800700", started_at=now)
+        store.record_answer(call_id=call_id, question="danger", value="yes", key="1",
+                            attempt=1, at=now)
+        store.record_decision(call_id=call_id, rule=f"{queue}-rule", queue=queue, priority=10,
+                              at=now, danger=True)
+        store.set_status(call_id=call_id, status=ReportStatus.ROUTED, at=now)
+        store.queue_joined(call_id=call_id, queue=queue, at=now)
+        store.queue_answered(call_id=call_id, queue=queue, agent="Agent", wait_seconds=4,
+                             at=now + timedelta(seconds=4))
+        store.queue_completed(call_id=call_id, talk_seconds=30, at=now + timedelta(seconds=34))
+    await store.flush()
+    await store.close()
+    return settings
+
+
+def test_reports_timeline_csv_and_stats_are_filtered_by_role(reported: Settings) -> None:
+    accounts = Accounts(reported.console_database)
+    accounts.add("amina", PASSWORD, "supervisor", "Amina")
+    accounts.add("root", PASSWORD, "admin", None)
+    client = TestClient(create_app(reported, accounts=accounts, feed=StillFeed(reported)),
+                        base_url="https://testserver")
+    login(client, "amina")
+    listing = client.get("/reports").text
+    assert "7000001" in listing and "7000002" not in listing and "+97165559876" not in listing
+    one = client.get("/reports/7000001")
+    assert one.status_code == 200 and 'id="timeline"' in one.text and "agent_answer" in one.text
+    assert client.get("/reports/7000002").status_code == 404  # another queue's: not shown
+    assert client.get("/reports", params={"ref": "7000001"},
+                      follow_redirects=False).headers["location"] == "/reports/7000001"
+    exported = client.get("/reports.csv")
+    assert exported.headers["content-type"].startswith("text/csv")
+    assert "7000001" in exported.text and "7000002" not in exported.text
+    assert "+9716****9876" in exported.text
+    figures = client.get("/stats").text
+    assert "child-protection" in figures and "general" not in figures.split('id="stats"')[1]
+    client.cookies.clear()
+    login(client, "root")
+    assert "7000002" in client.get("/reports", params={"queue": "general"}).text
+    assert "<svg" in client.get("/stats", params={"by": "queue"}).text
+    actions = {row.action for row in accounts.audit_rows(limit=50)}
+    assert {"reports-searched", "report-viewed", "reports-exported", "stats-viewed"} <= actions

@@ -205,6 +205,7 @@ async def events(request: Request, session: Session) -> Response:
 
     async def stream() -> AsyncIterator[str]:
         seen = -1
+        yield "retry: 1000\n\n"  # come back within a second after a drop (a restart)
         while True:
             version, snapshot = await console.feed.next_snapshot(seen, KEEPALIVE_SECONDS)
             current = console.accounts.session(cookie)

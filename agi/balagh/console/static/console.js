@@ -133,6 +133,7 @@
     if (!state) return;
     renderStatus(); renderQueues(); renderCalls();
     document.body.dataset.version = String(state.version || 0);
+    document.body.dataset.at = String(state.at);  // when the server built this state
   }
 
   document.addEventListener("click", async (event) => {
