@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -57,6 +58,7 @@ LOGIN_COOKIE = "balagh_login"     # the login form's CSRF token (double submit: 
 LANG_COOKIE = "balagh_lang"
 DEFAULT_LANGUAGE = "ar"
 KEEPALIVE_SECONDS = 15.0
+SESSION_CHECK_SECONDS = 10.0  # an open stream looks its session up again this often
 REPORT_ROWS = 200
 CSV_ROWS = 100_000
 STATIC = Path(__file__).parent / "static"
@@ -205,10 +207,13 @@ async def events(request: Request, session: Session) -> Response:
 
     async def stream() -> AsyncIterator[str]:
         seen = -1
+        current: Session | None = session
+        checked = time.monotonic()
         yield "retry: 1000\n\n"  # come back within a second after a drop (a restart)
         while True:
             version, snapshot = await console.feed.next_snapshot(seen, KEEPALIVE_SECONDS)
-            current = console.accounts.session(cookie)
+            if time.monotonic() - checked >= SESSION_CHECK_SECONDS:
+                current, checked = console.accounts.session(cookie), time.monotonic()
             if current is None:  # logged out or expired meanwhile: stop telling
                 return
             if version == seen:
