@@ -8,8 +8,9 @@ STAMP  := $(VENV)/.installed-stamp
 .PHONY: help deps venv run test test-unit e2e lint pbx pbx-stop pbx-status sounds bench bench-stats faults clean
 
 # Debian packages the sandbox and the prompts need: debootstrap builds the PBX,
-# espeak-ng and sox make placeholder prompts (and their tests).
-DEB_TOOLS := debootstrap espeak-ng sox
+# espeak-ng and sox make placeholder prompts (and their tests); chromium and
+# chromium-driver run the console's browser tests (tests/e2e/test_console*.py).
+DEB_TOOLS := debootstrap espeak-ng sox chromium chromium-driver
 
 help:
 	@echo "make run       start the sandbox PBX and the Balagh app (prints how to place a call)"
@@ -21,7 +22,7 @@ help:
 	@echo "make faults    the fault suite on the sandbox PBX (docs/reliability.md), then the store's"
 
 deps:
-	@missing=""; for tool in $(DEB_TOOLS); do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+	@missing=""; for tool in $(DEB_TOOLS); do command -v $$tool >/dev/null || dpkg -s $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \

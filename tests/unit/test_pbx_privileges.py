@@ -18,6 +18,7 @@ ACTION_CLASSES = {
     "Getvar": {"call", "reporting"},
     "CoreShowChannels": {"system", "reporting"},
     "QueueSummary": set(),
+    "QueueStatus": set(),  # the console's wallboard (app_queue registers it with no class)
 }
 NEVER = {"system", "config", "command"}
 

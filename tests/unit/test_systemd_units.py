@@ -23,7 +23,8 @@ import pytest
 from .shipped import REPO
 
 UNITS = REPO / "systemd"
-SERVICES = ("balagh.service", "balagh-watchdog.service", "balagh-backup.service")
+SERVICES = ("balagh.service", "balagh-watchdog.service", "balagh-backup.service",
+            "balagh-console.service")
 INSTALLED = "/opt/balagh/bin/balagh"  # where docs/operators.md installs Balagh
 HARDENING = {
     "User": "balagh", "Group": "balagh", "UMask": "0077", "NoNewPrivileges": "yes",
@@ -74,7 +75,8 @@ def test_each_service_is_hardened_and_runs_as_the_balagh_user(name: str) -> None
 
 
 @pytest.mark.parametrize(("name", "command"), [("balagh.service", "run"),
-                                               ("balagh-watchdog.service", "watchdog")])
+                                               ("balagh-watchdog.service", "watchdog"),
+                                               ("balagh-console.service", "console")])
 def test_the_long_running_services_restart_and_log_json(name: str, command: str) -> None:
     unit = UNITS / name
     assert one(unit, "Service", "ExecStart") == f"{INSTALLED} --log-json {command}"
@@ -168,7 +170,8 @@ def test_python_and_balagh_run_under_memory_deny_write_execute(tmp_path: Path) -
     if probe.returncode == 77:
         pytest.skip("this kernel has no PR_SET_MDWE (Linux 6.3+)")
     assert "Permission denied" in probe.stderr  # the restriction is really on
-    imports = under_mdwe("-c", "import balagh.app, balagh.watchdog.service, balagh.cli")
+    imports = under_mdwe("-c", "import balagh.app, balagh.watchdog.service, balagh.cli, "
+                         "balagh.console.web, uvicorn")
     assert imports.returncode == 0, imports.stderr
     # SQLite, YAML, httpx and asyncio for real: the database is missing, ARI unreachable.
     health = under_mdwe("-m", "balagh", "health", "--only", "ari,store,menu,routing")

@@ -66,10 +66,25 @@ class FastAgiSettings:
 
 
 @dataclass(frozen=True)
+class ConsoleSettings:
+    """`balagh console`, the supervisors' web console (docs/operators.md)."""
+
+    host: str = "127.0.0.1"  # loopback: reach it through a TLS reverse proxy
+    port: int = 8089
+    # Cookies only over HTTPS. Off only for a browser on the same machine speaking plain
+    # HTTP to 127.0.0.1 (the tests); behind the TLS proxy it stays on.
+    secure_cookies: bool = True
+    session_minutes: int = 480      # a session ends this long after its last request
+    lockout_attempts: int = 5       # wrong passwords in a row that lock a console user
+    lockout_minutes: int = 15
+
+
+@dataclass(frozen=True)
 class Settings:
     ari: AriSettings = AriSettings()
     ami: AmiSettings = AmiSettings()
     fastagi: FastAgiSettings = FastAgiSettings()
+    console: ConsoleSettings = ConsoleSettings()
     data_dir: Path = field(default_factory=default_data_dir)
     pbx_dir: Path = field(default_factory=default_pbx_dir)
     ivr_file: Path = CONFIG_DIR / "ivr.yaml"
@@ -97,6 +112,11 @@ class Settings:
 
         spooled = spool_path(self.database)
         return spooled if self.spool_dir is None else self.spool_dir / spooled.name
+
+    @property
+    def console_database(self) -> Path:
+        """The console's own users, sessions and login audit (never the report store)."""
+        return self.data_dir / "console.sqlite3"
 
     @property
     def pid_file(self) -> Path:
@@ -128,6 +148,9 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "BALAGH_FASTAGI_ENABLED": ("fastagi", "enabled"),
     "BALAGH_FASTAGI_HOST": ("fastagi", "host"),
     "BALAGH_FASTAGI_PORT": ("fastagi", "port"),
+    "BALAGH_CONSOLE_HOST": ("console", "host"),
+    "BALAGH_CONSOLE_PORT": ("console", "port"),
+    "BALAGH_CONSOLE_SECURE_COOKIES": ("console", "secure_cookies"),
     "BALAGH_DATA_DIR": ("", "data_dir"),
     "BALAGH_PBX_DIR": ("", "pbx_dir"),
     "BALAGH_IVR_FILE": ("", "ivr_file"),
@@ -140,7 +163,8 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "BALAGH_LOG_CALLER_NUMBERS": ("", "log_caller_numbers"),
 }
 
-_SECTIONS = {"ari": AriSettings, "ami": AmiSettings, "fastagi": FastAgiSettings}
+_SECTIONS = {"ari": AriSettings, "ami": AmiSettings, "fastagi": FastAgiSettings,
+             "console": ConsoleSettings}
 _PATH_KEYS = {"data_dir", "pbx_dir", "ivr_file", "routing_file", "supervisors_file",
               "handover_file", "sounds_dir", "secrets_file", "spool_dir"}
 _SECRET_KEYS = {("ari", "password"), ("ami", "secret")}

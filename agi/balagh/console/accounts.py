@@ -1,0 +1,232 @@
+"""console.sqlite3: the console's users, sessions and audit, in a file of their own.
+
+Kept apart from the report store on purpose: the console's schema changes never touch
+the call path's database, and the console opens that one read-only. Plain sqlite3: a
+few small rows per request, microseconds each, on a file only this process writes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from balagh.store.permissions import make_private, make_private_folder
+from balagh.supervise.lockout import locked_until
+from balagh.supervise.model import PinAttempt, SupervisorTable
+
+from .access import ROLES, ConsoleUser
+from .csrf import new_token
+from .passwords import hash_password, verify_password
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    name        TEXT PRIMARY KEY,
+    password    TEXT NOT NULL,          -- scrypt$...: never the password
+    role        TEXT NOT NULL,          -- supervisor | admin
+    supervisor  TEXT,                   -- their name in supervisors.yaml
+    created_at  TEXT NOT NULL,
+    changed_at  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    id          TEXT PRIMARY KEY,       -- sha256 of the cookie: a copy of this file logs nobody in
+    user        TEXT NOT NULL,
+    csrf        TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    seen_at     TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit (
+    id          INTEGER PRIMARY KEY,
+    at          TEXT NOT NULL,
+    user        TEXT,
+    action      TEXT NOT NULL,          -- login-ok | login-failed | login-locked | logout | ...
+    detail      TEXT,                   -- JSON
+    remote      TEXT
+);
+CREATE INDEX IF NOT EXISTS audit_user ON audit (user, id);
+"""
+LOCKOUT_LOOKBACK = 50
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class AccountError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Session:
+    user: ConsoleUser
+    csrf: str
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    id: int
+    at: str
+    user: str | None
+    action: str
+    detail: dict[str, Any]
+    remote: str | None
+
+
+class Accounts:
+    def __init__(self, path: Path, *, session_minutes: int = 480, lockout_attempts: int = 5,
+                 lockout_minutes: int = 15) -> None:
+        self.path = Path(path)
+        self.session_minutes = session_minutes
+        self.lockout = SupervisorTable(lockout_attempts=lockout_attempts,
+                                       lockout_minutes=float(lockout_minutes))
+        make_private_folder(self.path.parent)
+        created = not self.path.exists()
+        with self._db() as db:
+            db.executescript(SCHEMA)
+        if created:
+            make_private([self.path])
+
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=5)
+        db.row_factory = sqlite3.Row
+        try:
+            with db:
+                yield db
+        finally:
+            db.close()
+
+    # ------------------------------------------------------------------ users
+
+    def add(self, name: str, password: str, role: str, supervisor: str | None) -> None:
+        if role not in ROLES:
+            raise AccountError(f"role must be one of {', '.join(ROLES)}")
+        if not name or name != name.strip() or len(name) > 64:
+            raise AccountError(f"not a user name: {name!r}")
+        now = _iso(_now())
+        try:
+            with self._db() as db:
+                db.execute("INSERT INTO users VALUES (?, ?, ?, ?, ?, ?)",
+                           (name, hash_password(password), role, supervisor, now, now))
+        except sqlite3.IntegrityError:
+            raise AccountError(f"user {name!r} exists already") from None
+        self.audit(name, "user-added", {"role": role, "supervisor": supervisor})
+
+    def set_password(self, name: str, password: str) -> None:
+        with self._db() as db:
+            done = db.execute("UPDATE users SET password = ?, changed_at = ? WHERE name = ?",
+                              (hash_password(password), _iso(_now()), name)).rowcount
+            if done:  # a new password ends every session of the old one
+                db.execute("DELETE FROM sessions WHERE user = ?", (name,))
+        if not done:
+            raise AccountError(f"no user {name!r}")
+        self.audit(name, "password-changed")
+
+    def remove(self, name: str) -> None:
+        with self._db() as db:
+            done = db.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount
+            db.execute("DELETE FROM sessions WHERE user = ?", (name,))
+        if not done:
+            raise AccountError(f"no user {name!r}")
+        self.audit(name, "user-removed")
+
+    def users(self) -> list[ConsoleUser]:
+        with self._db() as db:
+            rows = db.execute("SELECT name, role, supervisor FROM users ORDER BY name").fetchall()
+        return [ConsoleUser(row["name"], row["role"], row["supervisor"]) for row in rows]
+
+    def user(self, name: str) -> ConsoleUser | None:
+        return next((u for u in self.users() if u.name == name), None)
+
+    # ------------------------------------------------------------------ login
+
+    def failures(self, name: str) -> list[PinAttempt]:
+        with self._db() as db:
+            rows = db.execute(
+                "SELECT at, action FROM audit WHERE user = ? AND action IN"
+                " ('login-ok', 'login-failed') ORDER BY id DESC LIMIT ?",
+                (name, LOCKOUT_LOOKBACK)).fetchall()
+        return [PinAttempt(at=datetime.fromisoformat(row["at"].replace("Z", "+00:00")),
+                           ok=row["action"] == "login-ok") for row in rows]
+
+    def login(self, name: str, password: str, remote: str | None,
+              now: datetime | None = None) -> tuple[str, Session] | str:
+        """A new session's cookie value and the session, or why not (audited either way):
+        'locked' or 'wrong' (an unknown user and a wrong password look the same)."""
+        now = now or _now()
+        if locked_until(self.failures(name), self.lockout, now) is not None:
+            self.audit(name, "login-locked", remote=remote, at=now)
+            return "locked"
+        with self._db() as db:
+            row = db.execute("SELECT name, password, role, supervisor FROM users WHERE name = ?",
+                             (name,)).fetchone()
+        # A hash is checked even for an unknown user: the answer takes the same time.
+        hashed = row["password"] if row else _DUMMY_HASH
+        if not verify_password(password, hashed) or row is None:
+            self.audit(name[:64], "login-failed", remote=remote, at=now)
+            return "wrong"
+        token = secrets.token_urlsafe(32)
+        session = Session(ConsoleUser(row["name"], row["role"], row["supervisor"]), new_token())
+        with self._db() as db:
+            db.execute("INSERT INTO sessions VALUES (?, ?, ?, ?, ?)",
+                       (_digest(token), name, session.csrf, _iso(now), _iso(now)))
+        self.audit(name, "login-ok", remote=remote, at=now)
+        return token, session
+
+    def session(self, token: str | None, now: datetime | None = None) -> Session | None:
+        """The live session behind a cookie value; None if unknown or expired."""
+        if not token:
+            return None
+        now = now or _now()
+        oldest = _iso(now - timedelta(minutes=self.session_minutes))
+        with self._db() as db:
+            row = db.execute(
+                "SELECT s.csrf, u.name, u.role, u.supervisor FROM sessions s JOIN users u"
+                " ON u.name = s.user WHERE s.id = ? AND s.seen_at >= ?",
+                (_digest(token), oldest)).fetchone()
+            if row is None:
+                return None
+            db.execute("UPDATE sessions SET seen_at = ? WHERE id = ?", (_iso(now), _digest(token)))
+        return Session(ConsoleUser(row["name"], row["role"], row["supervisor"]), row["csrf"])
+
+    def logout(self, token: str) -> None:
+        with self._db() as db:
+            db.execute("DELETE FROM sessions WHERE id = ?", (_digest(token),))
+
+    # ------------------------------------------------------------------ audit
+
+    def audit(self, user: str | None, action: str, detail: dict[str, Any] | None = None,
+              remote: str | None = None, at: datetime | None = None) -> None:
+        with self._db() as db:
+            db.execute("INSERT INTO audit (at, user, action, detail, remote)"
+                       " VALUES (?, ?, ?, ?, ?)",
+                       (_iso(at or _now()), user, action,
+                        json.dumps(detail or {}, ensure_ascii=False, sort_keys=True), remote))
+
+    def audit_rows(self, limit: int = 100, user: str | None = None) -> list[AuditRow]:
+        where, params = ("WHERE user = ?", [user]) if user else ("", [])
+        with self._db() as db:
+            rows = db.execute(f"SELECT * FROM audit {where} ORDER BY id DESC LIMIT ?",
+                              (*params, int(limit))).fetchall()
+        return [AuditRow(row["id"], row["at"], row["user"], row["action"],
+                         json.loads(row["detail"] or "{}"), row["remote"]) for row in rows]
+
+
+_DUMMY_HASH = hash_password("not a password of anyone's")
+
+__all__ = ["AccountError", "Accounts", "AuditRow", "Session"]

@@ -1,0 +1,200 @@
+"""The wallboard and the live calls, as one JSON-ready snapshot (pure).
+
+Built from what AMI says now (QueueStatus: QueueParams, QueueMember and QueueEntry
+events; CoreShowChannels: which channels are up) and what the report store holds (every
+answer is written as it is given, so a call still in the menu is visible, and on which
+question). A snapshot is rebuilt whole each time: nothing drifts after a missed event
+or a reconnect, and a browser that (re)connects gets the full state at once.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from balagh.ami.queue_names import routing_queue
+from balagh.privacy import mask_number
+from balagh.routing import DANGER_ANSWER, DANGER_QUESTION
+from balagh.status import ReportStatus
+from balagh.store.queries import Report
+
+from .access import Access
+
+# QueueMember Status (AST_DEVICE_*): 1 not in use, 2 in use, 3 busy, 6 ringing,
+# 7 ring in use, 8 on hold.
+_TALKING_STATUSES = {"2", "3", "7", "8"}
+_AVAILABLE_STATUSES = {"1"}
+
+
+def _int(value: object) -> int:
+    try:
+        return int(str(value))
+    except ValueError:
+        return 0
+
+
+def _epoch(text: str | None) -> float | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+@dataclass
+class QueueFigures:
+    name: str
+    waiting: int = 0
+    longest_since: float | None = None      # epoch: when the longest-waiting caller joined
+    danger_waiting: int = 0
+    oldest_danger_since: float | None = None
+    oldest_danger_reference: str | None = None
+    available: int = 0
+    talking: int = 0
+    paused: int = 0
+    logged_in: int = 0
+    answered_today: int = 0
+    abandoned_today: int = 0
+    service_level_today: float | None = None
+
+
+@dataclass(frozen=True)
+class Today:
+    """Today's figures by queue, from balagh.stats (the same numbers as `balagh stats`)."""
+
+    answered: Mapping[str, int] = field(default_factory=dict)
+    abandoned: Mapping[str, int] = field(default_factory=dict)
+    service_level: Mapping[str, float | None] = field(default_factory=dict)
+    calls: int = 0
+    to_queue_p50: float | None = None   # seconds from answer to the queue
+    to_queue_p95: float | None = None
+    per_hour: Sequence[int] = ()
+
+
+def current_question(report: Report, questions: Sequence[str]) -> str | None:
+    """The question a caller in the menu is on: the first in menu order not yet answered."""
+    for question in questions:
+        if report.answers.get(question) is None:
+            return question
+    return None
+
+
+def call_state(report: Report) -> str:
+    if report.queue_outcome == "answered":
+        return "talking"
+    if report.status in (ReportStatus.ROUTED, ReportStatus.FALLBACK):
+        return "waiting"
+    return "ivr"
+
+
+def live_call(report: Report, questions: Sequence[str], now: float) -> dict[str, Any]:
+    state = call_state(report)
+    answers = report.answers
+    since = _epoch(report.answered_at if state == "talking" else
+                   report.routed_at if state == "waiting" else report.started_at)
+    return {
+        "reference": report.reference,
+        "state": state,
+        "queue": report.joined_queue or report.queue,
+        "category": report.rule,
+        "danger": answers.get(DANGER_QUESTION) == DANGER_ANSWER,
+        "age": answers.get("age"),
+        "gender": answers.get("gender"),
+        "emirate": report.location or answers.get("emirate"),
+        "language": report.language,
+        "caller": mask_number(report.caller),
+        "started": _epoch(report.started_at),
+        "since": since if since is not None else now,
+        "wait": report.wait_seconds,
+        "agent": report.answered_by,
+        "question": current_question(report, questions) if state == "ivr" else None,
+    }
+
+
+def build(*, queue_events: Iterable[Mapping[str, str]], live_ids: set[str] | None,
+          reports: Iterable[Report], questions: Sequence[str], today: Today, now: float,
+          queues: Iterable[str] = (), pbx_up: bool = True) -> dict[str, Any]:
+    """The whole snapshot. `live_ids`: the uniqueids of the channels up now (None when AMI
+    is down: then the reports alone say which calls are in progress)."""
+    figures: dict[str, QueueFigures] = {name: QueueFigures(name) for name in queues}
+    entries: list[tuple[str, Mapping[str, str]]] = []
+    for event in queue_events:
+        name = routing_queue(str(event.get("Queue", "")))
+        if name is None:
+            continue
+        row = figures.setdefault(name, QueueFigures(name))
+        kind = event.get("Event")
+        if kind == "QueueMember":
+            row.logged_in += 1
+            if event.get("Paused") == "1":
+                row.paused += 1
+            elif event.get("InCall") == "1" or event.get("Status") in _TALKING_STATUSES:
+                row.talking += 1
+            elif event.get("Status") in _AVAILABLE_STATUSES:
+                row.available += 1
+        elif kind == "QueueEntry":
+            entries.append((name, event))
+    live: list[dict[str, Any]] = []
+    by_call: dict[str, dict[str, Any]] = {}
+    for report in reports:
+        if report.ended_at or report.talk_seconds is not None or \
+                report.queue_outcome == "abandoned":
+            continue
+        if live_ids is not None and report.call_id not in live_ids:
+            continue
+        call = live_call(report, questions, now)
+        live.append(call)
+        by_call[report.call_id] = call
+    for name, entry in entries:
+        row = figures[name]
+        row.waiting += 1
+        since = now - _int(entry.get("Wait"))
+        row.longest_since = since if row.longest_since is None else min(row.longest_since, since)
+        entered = by_call.get(str(entry.get("Uniqueid", "")))
+        if entered is not None:
+            entered["since"] = since  # AMI's wait is the queue's own clock
+            if entered["danger"]:
+                row.danger_waiting += 1
+                if row.oldest_danger_since is None or since < row.oldest_danger_since:
+                    row.oldest_danger_since = since
+                    row.oldest_danger_reference = entered["reference"]
+    for name, row in figures.items():
+        row.answered_today = today.answered.get(name, 0)
+        row.abandoned_today = today.abandoned.get(name, 0)
+        row.service_level_today = today.service_level.get(name)
+    in_ivr = [call for call in live if call["state"] == "ivr"]
+    live.sort(key=lambda call: (not call["danger"], call["started"] or now))
+    return {
+        "at": now,
+        "pbx": "up" if pbx_up else "down",
+        "queues": [vars(figures[name]) for name in sorted(figures)],
+        "ivr": {"callers": len(in_ivr),
+                "by_question": dict(Counter(call["question"] or "-" for call in in_ivr))},
+        "calls": live,
+        "today": {"calls": today.calls, "to_queue_p50": today.to_queue_p50,
+                  "to_queue_p95": today.to_queue_p95, "per_hour": list(today.per_hour)},
+    }
+
+
+def for_user(snapshot: Mapping[str, Any], access: Access) -> dict[str, Any]:
+    """What one user's browser gets: only the queues (and their calls) they may see.
+    Calls still in the menu have no queue yet: only those who see every queue see them."""
+    calls = [dict(call, monitor=call["state"] == "talking" and access.may_monitor(call["queue"]))
+             for call in access.visible(snapshot["calls"], "queue")]
+    in_ivr = [call for call in calls if call["state"] == "ivr"]
+    return {
+        **snapshot,
+        "queues": access.visible(snapshot["queues"], "name"),
+        "calls": calls,
+        "ivr": {"callers": len(in_ivr),
+                "by_question": dict(Counter(call["question"] or "-" for call in in_ivr))},
+        "user": {"name": access.user.name, "role": access.user.role},
+    }
+
+
+__all__ = ["QueueFigures", "Today", "build", "call_state", "current_question", "for_user",
+           "live_call"]

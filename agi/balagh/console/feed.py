@@ -1,0 +1,252 @@
+"""Keeping the board current and handing it to every open browser.
+
+Event-driven where Asterisk tells: any queue, agent or channel event on the console's
+own AMI session marks the board stale. The report store says nothing by itself, so its
+`PRAGMA data_version` (which moves when another connection commits) is read four times a
+second: a new answer shows within a quarter of a second, at the cost of one tiny query.
+A stale board is rebuilt whole (board.build) and pushed; a full rebuild also runs every
+few seconds, so nothing is ever left behind by a lost event. After AMI or the database
+comes back, the next rebuild is again complete: a reconnect is a resync.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiosqlite
+import structlog
+
+from balagh.ami.client import AmiSession
+from balagh.config import Settings
+from balagh.stats import query as stats_query
+from balagh.stats.figures import Histogram
+from balagh.stats.period import Period
+from balagh.store.queries import Queries, Report, connect
+from balagh.store.search import ReportSearch
+from balagh.store.timestamps import iso
+from balagh.supervise.modes import Mode
+from balagh.supervise.ring import ring_supervisor
+
+from . import board
+
+log = structlog.get_logger(__name__)
+
+WATCHED_EVENTS = frozenset({
+    "QueueCallerJoin", "QueueCallerLeave", "QueueCallerAbandon", "AgentConnect",
+    "AgentComplete", "AgentCalled", "AgentRingNoAnswer", "QueueMemberStatus",
+    "QueueMemberPause", "QueueMemberAdded", "QueueMemberRemoved", "Hangup", "Newchannel",
+    "BridgeEnter", "BridgeLeave"})
+DB_POLL_SECONDS = 0.25
+FULL_REBUILD_SECONDS = 5.0
+TODAY_EVERY_SECONDS = 2.0   # today's figures (a scan of the day) at most this often
+LIVE_LOOKBACK = timedelta(hours=12)
+LIVE_LIMIT = 1000
+
+
+class Feed:
+    def __init__(self, settings: Settings, questions: Sequence[str],
+                 queues: Sequence[str] = ()) -> None:
+        self.settings = settings
+        self.questions = list(questions)
+        self.queues = list(queues)
+        self.ami = AmiSession(settings.ami)
+        self.snapshot: dict[str, Any] = board.build(
+            queue_events=[], live_ids=set(), reports=[], questions=self.questions,
+            today=board.Today(), now=time.time(), queues=self.queues, pbx_up=False)
+        self.version = 0
+        self._changed = asyncio.Condition()
+        self._stale = asyncio.Event()
+        self._db: aiosqlite.Connection | None = None
+        self._data_version: int | None = None
+        self._today = board.Today()
+        self._today_at = 0.0
+        self._tasks: list[asyncio.Task[Any]] = []
+        self.rings: set[asyncio.Task[Any]] = set()
+
+    # --------------------------------------------------------------- lifecycle
+
+    async def start(self) -> None:
+        events = self.ami.listen(lambda e: e.get("Event") in WATCHED_EVENTS)
+        self._tasks = [asyncio.create_task(self.ami.run(), name="console-ami"),
+                       asyncio.create_task(self._mark_on_events(events), name="console-ami-ev"),
+                       asyncio.create_task(self._watch_database(), name="console-db"),
+                       asyncio.create_task(self._rebuild_loop(), name="console-board")]
+
+    async def stop(self) -> None:
+        for task in [*self._tasks, *self.rings]:
+            task.cancel()
+        await asyncio.gather(*self._tasks, *self.rings, return_exceptions=True)
+        if self._db is not None:
+            await self._db.close()
+            self._db = None
+        self.ami.close()
+
+    # ------------------------------------------------------------ subscribers
+
+    async def next_snapshot(self, seen: int, timeout: float) -> tuple[int, dict[str, Any]]:
+        """The snapshot newer than version `seen` (or the current one after `timeout`)."""
+        async with self._changed:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait_for(lambda: self.version != seen),
+                                       timeout)
+            return self.version, self.snapshot
+
+    # ----------------------------------------------------------------- inputs
+
+    async def _mark_on_events(self, events: asyncio.Queue[dict[str, str]]) -> None:
+        while True:
+            await events.get()
+            self._stale.set()
+
+    async def _reader(self) -> aiosqlite.Connection | None:
+        if self._db is None and self.settings.database.exists():
+            try:
+                self._db = await connect(self.settings.database, busy_timeout_ms=1000)
+            except Exception as exc:
+                log.warning("console.db_unavailable", error=str(exc))
+        return self._db
+
+    async def _watch_database(self) -> None:
+        while True:
+            try:
+                db = await self._reader()
+                if db is not None:
+                    async with db.execute("PRAGMA data_version") as cursor:
+                        row = await cursor.fetchone()
+                    version = int(row[0]) if row else None
+                    if version != self._data_version:
+                        self._data_version = version
+                        self._today_at = 0.0  # today's figures moved too
+                        self._stale.set()
+            except Exception as exc:  # a moved or damaged file: open it again next time
+                log.warning("console.db_poll_failed", error=str(exc))
+                await self._drop_reader()
+            await asyncio.sleep(DB_POLL_SECONDS)
+
+    async def _drop_reader(self) -> None:
+        if self._db is not None:
+            with contextlib.suppress(Exception):
+                await self._db.close()
+            self._db = None
+
+    # ---------------------------------------------------------------- rebuild
+
+    async def _rebuild_loop(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stale.wait(), FULL_REBUILD_SECONDS)
+            self._stale.clear()
+            try:
+                await self.rebuild()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("console.rebuild_failed", error=f"{type(exc).__name__}: {exc}")
+                await asyncio.sleep(0.5)
+
+    async def rebuild(self) -> None:
+        now = time.time()
+        queue_events: list[dict[str, str]] = []
+        live_ids: set[str] | None = None
+        pbx_up = self.ami.connected.is_set()
+        if pbx_up:
+            try:
+                status = await self.ami.action_list({"Action": "QueueStatus"}, timeout=5)
+                queue_events = [{str(k): str(v) for k, v in dict(e).items()} for e in status]
+                channels = await self.ami.action_list({"Action": "CoreShowChannels"}, timeout=5)
+                live_ids = {str(e.get("Uniqueid")) for e in channels
+                            if e.get("Event") == "CoreShowChannel"}
+            except Exception as exc:
+                log.warning("console.ami_read_failed", error=f"{type(exc).__name__}: {exc}")
+                pbx_up = False
+                queue_events, live_ids = [], None
+        reports = await self._live_reports(now)
+        if now - self._today_at >= TODAY_EVERY_SECONDS:
+            self._today = await self._today_figures(now)
+            self._today_at = now
+        snapshot = board.build(queue_events=queue_events, live_ids=live_ids, reports=reports,
+                               questions=self.questions, today=self._today, now=now,
+                               queues=self.queues, pbx_up=pbx_up)
+        async with self._changed:
+            self.snapshot = snapshot
+            self.version += 1
+            self._changed.notify_all()
+
+    async def _live_reports(self, now: float) -> list[Report]:
+        db = await self._reader()
+        if db is None:
+            return []
+        since = datetime.fromtimestamp(now, UTC) - LIVE_LOOKBACK
+        try:
+            found = await Queries(db).search_reports(ReportSearch(since=since, limit=LIVE_LIMIT))
+        except Exception:
+            await self._drop_reader()
+            raise
+        return [r for r in found if not r.ended_at and r.talk_seconds is None]
+
+    async def _today_figures(self, now: float) -> board.Today:
+        day = datetime.fromtimestamp(now, UTC).replace(hour=0, minute=0, second=0,
+                                                       microsecond=0)
+        period = Period(day, day + timedelta(days=1), day.date().isoformat())
+        try:
+            report = await asyncio.to_thread(stats_query.compute_many, self.settings.database,
+                                              period, ["queue"])
+        except stats_query.StatsError:
+            return board.Today()
+        stats = report.stats["queue"]
+        to_queue = Histogram()
+        to_queue.merge(stats.total.to_queue_typed)
+        to_queue.merge(stats.total.to_queue_not_typed)
+        return board.Today(
+            answered={row.key: row.answered for row in stats.rows},
+            abandoned={row.key: row.abandoned for row in stats.rows},
+            service_level={row.key: row.service_level(stats.service_level_seconds)
+                           for row in stats.rows},
+            calls=stats.total.calls,
+            to_queue_p50=_seconds(to_queue.percentile(50)),
+            to_queue_p95=_seconds(to_queue.percentile(95)),
+            per_hour=await self._per_hour(day))
+
+    async def _per_hour(self, day: datetime) -> list[int]:
+        hours = [0] * 24
+        db = await self._reader()
+        if db is None:
+            return hours
+        async with db.execute(
+            "SELECT CAST(substr(started_at, 12, 2) AS INTEGER) AS hour, COUNT(*) FROM reports"
+            " WHERE started_at >= ? AND started_at < ? GROUP BY hour",
+            (iso(day), iso(day + timedelta(days=1))),
+        ) as cursor:
+            async for row in cursor:
+                if 0 <= int(row[0]) < 24:
+                    hours[int(row[0])] = int(row[1])
+        return hours
+
+    # ----------------------------------------------------------------- actions
+
+    def ring(self, phone: str, reference: str, mode: Mode) -> None:
+        """Ring the supervisor's phone into the call, as `balagh monitor` does (the
+        answer takes up to the ring time: the browser is not kept waiting)."""
+        task = asyncio.create_task(self._ring(phone, reference, mode))
+        self.rings.add(task)
+        task.add_done_callback(self.rings.discard)
+
+    async def _ring(self, phone: str, reference: str, mode: Mode) -> None:
+        try:
+            await ring_supervisor(self.ami, phone, reference, mode)
+            log.info("console.rang", phone=phone, reference=reference, mode=mode.value)
+        except Exception as exc:
+            log.warning("console.ring_failed", phone=phone, reference=reference,
+                        error=f"{type(exc).__name__}: {exc}")
+
+
+def _seconds(tenths: int | None) -> float | None:
+    return None if tenths is None else tenths / 10
+
+
+__all__ = ["Feed"]

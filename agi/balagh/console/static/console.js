@@ -1,0 +1,176 @@
+// The wallboard and the live list: filled from the server's event stream (/events).
+// Every message is the whole state for this user, so a reconnect is a full resync.
+"use strict";
+(function () {
+  const L = JSON.parse(document.getElementById("labels").textContent);
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  let state = null;
+  let offset = 0; // local clock minus the server's, so ages tick right
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === "class") node.className = v; else node.setAttribute(k, v);
+    }
+    for (const child of children) {
+      node.append(child instanceof Node ? child : document.createTextNode(child ?? ""));
+    }
+    return node;
+  }
+  function age(since) {
+    if (since === null || since === undefined) return "-";
+    const s = Math.max(0, Math.round(Date.now() / 1000 - offset - since));
+    return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
+  }
+  function word(value) { return value === null || value === undefined ? "-" : (L[value] || value); }
+  function percent(v) { return v === null || v === undefined ? "-" : Math.round(v * 100) + "%"; }
+
+  function renderStatus() {
+    const box = document.getElementById("status");
+    if (!box) return;
+    box.textContent = state && state.pbx === "down" ? L.pbx_down : "";
+    box.className = state && state.pbx === "down" ? "status down" : "status";
+  }
+
+  function figure(name, value, id, extra, since, suffix) {
+    const shown = el("span", { class: "value" }, String(value));
+    if (since !== undefined && since !== null) {
+      shown.dataset.since = String(since);
+      if (suffix) shown.dataset.suffix = suffix;
+    }
+    return el("div", { class: "figure " + (extra || ""), "data-figure": id },
+      shown, el("span", { class: "name" }, name));
+  }
+
+  function renderQueues() {
+    const box = document.getElementById("queues");
+    if (!box) return;
+    box.replaceChildren(...state.queues.map((q) => {
+      const danger = q.danger_waiting > 0;
+      return el("article", { class: "queue" + (danger ? " danger" : ""), id: "queue-" + q.name,
+                             "data-waiting": q.waiting, "data-danger": q.danger_waiting },
+        el("h2", {}, word(q.name)),
+        el("div", { class: "figures" },
+          figure(L.waiting, q.waiting, "waiting", q.waiting ? "hot" : ""),
+          figure(L.longest, q.waiting ? age(q.longest_since) : "-", "longest", "",
+                 q.waiting ? q.longest_since : null),
+          figure(L.danger_waiting, q.danger_waiting, "danger_waiting", danger ? "alarm" : ""),
+          figure(L.oldest_danger, q.danger_waiting ? age(q.oldest_danger_since) +
+                 " #" + q.oldest_danger_reference : "-", "oldest_danger", danger ? "alarm" : "",
+                 danger ? q.oldest_danger_since : null, " #" + q.oldest_danger_reference),
+          figure(L.available, q.available, "available"),
+          figure(L.talking, q.talking, "talking"),
+          figure(L.paused, q.paused, "paused"),
+          figure(L.answered_today, q.answered_today, "answered_today"),
+          figure(L.abandoned_today, q.abandoned_today, "abandoned_today"),
+          figure(L.service_level, percent(q.service_level_today), "service_level")));
+    }));
+    document.getElementById("ivr-count").textContent = state.ivr.callers;
+    document.getElementById("ivr-questions").replaceChildren(
+      ...Object.entries(state.ivr.by_question).map(([q, n]) =>
+        el("li", {}, L.on_question + " " + word(q) + ": " + n)));
+    const t = state.today;
+    document.getElementById("to-queue").textContent =
+      (t.to_queue_p50 === null ? "-" : t.to_queue_p50 + " s") + " / " +
+      (t.to_queue_p95 === null ? "-" : t.to_queue_p95 + " s");
+    document.getElementById("calls-today").textContent = t.calls;
+    const svg = document.getElementById("per-hour");
+    const top = Math.max(1, ...t.per_hour);
+    const ns = "http://www.w3.org/2000/svg";
+    svg.replaceChildren(...t.per_hour.map((n, h) => {
+      const r = document.createElementNS(ns, "rect");
+      const height = 100 * n / top;
+      r.setAttribute("x", h * 20 + 2); r.setAttribute("width", 16);
+      r.setAttribute("y", 105 - height); r.setAttribute("height", height);
+      const title = document.createElementNS(ns, "title");
+      title.textContent = h + ":00 " + n;
+      r.append(title);
+      return r;
+    }));
+  }
+
+  function renderCalls() {
+    const table = document.getElementById("calls");
+    if (!table) return;
+    const body = table.tBodies[0];
+    const before = new Map([...body.rows].map((r) => [r.id, r]));
+    const rows = state.calls.map((c) => {
+      // A row whose call did not change stays the same node: a click on its button is
+      // never lost to a redraw. (Ages tick in place, see the timer below.)
+      const sig = JSON.stringify({ ...c, since: null });
+      const old = before.get("call-" + c.reference);
+      if (old && old.dataset.sig === sig) {
+        const ticking = old.querySelector("[data-since]");
+        if (ticking) ticking.dataset.since = String(c.since);
+        return old;
+      }
+      const fresh = callRow(c);
+      fresh.dataset.sig = sig;
+      return fresh;
+    });
+    if (!rows.length) rows.push(el("tr", { class: "empty" }, el("td", { colspan: 12 }, L.no_calls)));
+    const same = rows.length === body.rows.length && rows.every((r, i) => r === body.rows[i]);
+    if (!same) body.replaceChildren(...rows);
+  }
+
+  function callRow(c) {
+      const buttons = c.monitor ? ["listen", "whisper", "barge"].map((mode) =>
+        el("button", { class: "monitor", "data-ref": c.reference, "data-mode": mode,
+                       id: mode + "-" + c.reference }, L[mode])) : [];
+      return el("tr", { id: "call-" + c.reference, "data-state": c.state,
+                        class: c.danger ? "danger" : "" },
+        el("td", {}, c.reference), el("td", {}, L["state_" + c.state] || c.state),
+        el("td", {}, word(c.queue)), el("td", {}, word(c.category)),
+        el("td", {}, c.danger ? L.yes : L.no), el("td", {}, word(c.age)),
+        el("td", {}, word(c.gender)), el("td", {}, word(c.emirate)),
+        el("td", { dir: "ltr" }, c.caller),
+        c.state === "ivr" ? el("td", {}, word(c.question))
+          : el("td", { "data-since": String(c.since) }, age(c.since)),
+        el("td", {}, c.agent || "-"), el("td", {}, ...buttons));
+  }
+
+  function render() {
+    if (!state) return;
+    renderStatus(); renderQueues(); renderCalls();
+    document.body.dataset.version = String(state.version || 0);
+    document.body.dataset.at = String(state.at);  // when the server built this state
+  }
+
+  document.addEventListener("click", async (event) => {
+    const button = event.target.closest("button.monitor");
+    if (!button) return;
+    const notice = document.getElementById("notice");
+    const body = new URLSearchParams({ reference: button.dataset.ref, mode: button.dataset.mode });
+    const answer = await fetch("/monitor", { method: "POST", body, credentials: "same-origin",
+                                             headers: { "X-CSRF-Token": csrf } });
+    notice.textContent = answer.ok ? L.ringing : L.refused + " (" + answer.status + ")";
+    notice.dataset.status = String(answer.status);
+  });
+
+  function connect() {
+    const source = new EventSource("/events");
+    source.onmessage = (message) => {
+      state = JSON.parse(message.data);
+      offset = Date.now() / 1000 - state.at;
+      render();
+    };
+    source.onerror = () => {
+      const box = document.getElementById("status");
+      if (box) { box.textContent = "…"; box.className = "status down"; }
+      if (source.readyState === EventSource.CLOSED) {
+        // Refused (logged out, session expired) or the server is gone: try again, and
+        // let a page load send us to the login page if that is what it takes.
+        setTimeout(() => fetch("/api/state", { credentials: "same-origin" }).then((r) => {
+          if (r.status === 401) location.href = "/login"; else connect();
+        }).catch(() => setTimeout(connect, 1000)), 1000);
+      }
+    };
+  }
+  connect();
+  // Ages tick every second without rebuilding the rows (a click is never lost to a redraw).
+  setInterval(() => {
+    for (const node of document.querySelectorAll("[data-since]")) {
+      node.textContent = age(Number(node.dataset.since)) + (node.dataset.suffix || "");
+    }
+  }, 1000);
+})();

@@ -1,0 +1,519 @@
+"""The console's web application (Starlette): login, sessions, pages, the event stream,
+the monitor button and the report pages.
+
+Every route but the login page and its static files needs a session; every POST needs
+the session's CSRF token as well (form field `csrf` or header X-CSRF-Token). Every
+login, refusal and action is written to the console's audit (accounts.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, ClassVar
+from urllib.parse import parse_qs
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import (
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from balagh.cli.report_rows import write_csv
+from balagh.cli.reports import parse_moment
+from balagh.cli.stats import menu_questions
+from balagh.cli.timeline import timeline_lines
+from balagh.config import Settings
+from balagh.privacy import mask_number
+from balagh.stats import query as stats_query
+from balagh.stats.period import Period
+from balagh.store.queries import Queries, Report, connect
+from balagh.store.search import ReportSearch
+from balagh.supervise.modes import Mode
+from balagh.supervise.watch import SupervisorFile
+
+from . import pages
+from .access import Access, access_for, dial_phone
+from .accounts import Accounts, Session
+from .board import for_user
+from .csrf import new_token, token_ok
+from .feed import Feed
+
+SESSION_COOKIE = "balagh_session"
+LOGIN_COOKIE = "balagh_login"     # the login form's CSRF token (double submit: no session yet)
+LANG_COOKIE = "balagh_lang"
+DEFAULT_LANGUAGE = "ar"
+KEEPALIVE_SECONDS = 15.0
+SESSION_CHECK_SECONDS = 10.0  # an open stream looks its session up again this often
+REPORT_ROWS = 200
+CSV_ROWS = 100_000
+STATIC = Path(__file__).parent / "static"
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+@dataclass
+class Console:
+    settings: Settings
+    accounts: Accounts
+    feed: Feed
+    supervisors: SupervisorFile
+
+    def access(self, session: Session) -> Access:
+        return access_for(session.user, self.supervisors.current())
+
+
+def _console(request: Request) -> Console:
+    console: Console = request.app.state.console
+    return console
+
+
+def _remote(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def _lang(request: Request) -> str:
+    asked = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
+    return asked if asked in pages.LANGUAGES else DEFAULT_LANGUAGE
+
+
+def _html(request: Request, body: str, status: int = 200) -> HTMLResponse:
+    response = HTMLResponse(body, status)
+    if request.query_params.get("lang") in pages.LANGUAGES:
+        response.set_cookie(LANG_COOKIE, request.query_params["lang"], max_age=365 * 86400,
+                            samesite="strict", httponly=True,
+                            secure=_console(request).settings.console.secure_cookies)
+    return response
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """An url-encoded body (the only kind the console posts); first value of each field."""
+    body = (await request.body())[:65536].decode("utf-8", "replace")
+    return {key: values[0] for key, values in parse_qs(body).items()}
+
+
+def authed(handler: Callable[[Request, Session], Awaitable[Response]],
+           *, page: bool = False) -> Handler:
+    """A route that needs a session (and, for POST, its CSRF token)."""
+
+    async def route(request: Request) -> Response:
+        console = _console(request)
+        session = console.accounts.session(request.cookies.get(SESSION_COOKIE))
+        if session is None:
+            if page and request.method == "GET":
+                return RedirectResponse("/login", 303)
+            return JSONResponse({"error": "log in first"}, 401)
+        if request.method == "POST":
+            given = request.headers.get("x-csrf-token")
+            if given is None:
+                given = (await _form(request)).get("csrf")
+            if not token_ok(session.csrf, given):
+                console.accounts.audit(session.user.name, "csrf-refused",
+                                       {"path": request.url.path}, _remote(request))
+                return JSONResponse({"error": "missing or wrong CSRF token"}, 403)
+        return await handler(request, session)
+
+    return route
+
+
+# ----------------------------------------------------------------------- login
+
+
+async def login_form(request: Request) -> Response:
+    console = _console(request)
+    if console.accounts.session(request.cookies.get(SESSION_COOKIE)) is not None:
+        return RedirectResponse("/", 303)
+    return _login_page(request, None, 200)
+
+
+def _login_page(request: Request, error: str | None, status: int) -> Response:
+    token = new_token()
+    response = _html(request, pages.login_page(_lang(request), token, error), status)
+    response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict", path="/login",
+                        secure=_console(request).settings.console.secure_cookies)
+    return response
+
+
+async def login(request: Request) -> Response:
+    console = _console(request)
+    form = await _form(request)
+    if not token_ok(request.cookies.get(LOGIN_COOKIE), form.get("csrf")):
+        console.accounts.audit(form.get("name", "")[:64] or None, "csrf-refused",
+                               {"path": "/login"}, _remote(request))
+        return _login_page(request, "login_wrong", 403)
+    name, password = form.get("name", "").strip(), form.get("password", "")
+    # scrypt takes tens of milliseconds: off the event loop, so the board keeps going.
+    outcome = await asyncio.to_thread(console.accounts.login, name, password, _remote(request))
+    if isinstance(outcome, str):
+        return _login_page(request, "login_locked" if outcome == "locked" else "login_wrong",
+                           401)
+    token, _session = outcome
+    response = RedirectResponse("/", 303)
+    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict", path="/",
+                        secure=console.settings.console.secure_cookies)
+    response.delete_cookie(LOGIN_COOKIE, path="/login")
+    return response
+
+
+async def logout(request: Request, session: Session) -> Response:
+    console = _console(request)
+    console.accounts.logout(request.cookies.get(SESSION_COOKIE, ""))
+    console.accounts.audit(session.user.name, "logout", remote=_remote(request))
+    response = RedirectResponse("/login", 303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+# ------------------------------------------------------------ board and calls
+
+
+async def wallboard(request: Request, session: Session) -> Response:
+    return _html(request, pages.wallboard_page(_lang(request), session.user.name, session.csrf))
+
+
+async def live(request: Request, session: Session) -> Response:
+    return _html(request, pages.live_page(_lang(request), session.user.name, session.csrf))
+
+
+def _state(console: Console, session: Session, version: int,
+           snapshot: dict[str, Any]) -> dict[str, Any]:
+    return {**for_user(snapshot, console.access(session)), "version": version}
+
+
+async def state(request: Request, session: Session) -> Response:
+    console = _console(request)
+    return JSONResponse(_state(console, session, console.feed.version, console.feed.snapshot))
+
+
+async def events(request: Request, session: Session) -> Response:
+    """Server-sent events: the whole state at once, then each change. EventSource comes
+    back by itself after a drop (a restart of the console); the first message is again
+    the whole state."""
+    console = _console(request)
+    cookie = request.cookies.get(SESSION_COOKIE)
+
+    async def stream() -> AsyncIterator[str]:
+        seen = -1
+        current: Session | None = session
+        checked = time.monotonic()
+        yield "retry: 1000\n\n"  # come back within a second after a drop (a restart)
+        while True:
+            version, snapshot = await console.feed.next_snapshot(seen, KEEPALIVE_SECONDS)
+            if time.monotonic() - checked >= SESSION_CHECK_SECONDS:
+                current, checked = console.accounts.session(cookie), time.monotonic()
+            if current is None:  # logged out or expired meanwhile: stop telling
+                return
+            if version == seen:
+                yield ": keepalive\n\n"
+                continue
+            seen = version
+            data = json.dumps(_state(console, current, version, snapshot), ensure_ascii=False)
+            yield f"id: {version}\ndata: {data}\n\n"
+
+    return StreamingResponse(stream(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+async def monitor(request: Request, session: Session) -> Response:
+    """Ring the supervisor's own phone into a call, as `balagh monitor` does: the same
+    code (supervise/ring.py), so the phone gives its PIN and the app checks the queue and
+    writes the monitoring audit. The console checks first, and audits the request."""
+    console = _console(request)
+    form = await _form(request)
+    reference, mode_word = form.get("reference", ""), form.get("mode", "listen")
+    access = console.access(session)
+    detail: dict[str, Any] = {"reference": reference, "mode": mode_word}
+
+    def refuse(status: int, why: str) -> Response:
+        console.accounts.audit(session.user.name, "monitor-refused", {**detail, "why": why},
+                               _remote(request))
+        return JSONResponse({"error": why}, status)
+
+    try:
+        mode = Mode(mode_word)
+    except ValueError:
+        return refuse(400, "unknown mode")
+    if not reference.isdigit():
+        return refuse(400, "not a reference")
+    call = next((c for c in console.feed.snapshot["calls"] if c["reference"] == reference), None)
+    if call is not None and not access.may_monitor(call["queue"]):
+        return refuse(403, "not allowed on this queue (or no supervisor entry to ring)")
+    if call is None or call["state"] != "talking":
+        return refuse(404, "no call being answered with this reference")
+    phone = dial_phone(access.supervisor) if access.supervisor else None
+    if phone is None:
+        return refuse(409, "no phone to ring: give the supervisor a TECH/endpoint phone")
+    console.feed.ring(phone, reference, mode)
+    console.accounts.audit(session.user.name, "monitor-requested",
+                           {**detail, "phone": phone, "supervisor": access.supervisor.name
+                            if access.supervisor else None}, _remote(request))
+    return JSONResponse({"ringing": phone, "reference": reference, "mode": mode.value}, 202)
+
+
+# --------------------------------------------------------------------- reports
+
+
+def _search(params: dict[str, str], limit: int | None) -> ReportSearch:
+    danger = {"yes": True, "no": False}.get(params.get("danger", ""))
+    return ReportSearch(
+        since=parse_moment(params["since"]) if params.get("since") else None,
+        until=parse_moment(params["until"], end_of_day=True) if params.get("until") else None,
+        queue=params.get("queue") or None, outcome=params.get("outcome") or None,
+        danger=danger, emirate=params.get("emirate") or None,
+        language=params.get("language") or None, limit=limit)
+
+
+async def _reports(console: Console, access: Access, search: ReportSearch) -> list[Report]:
+    """The search, limited to the queues this user may see (one search per queue)."""
+    if access.queues is not None:
+        if search.queue is not None and not access.may_see(search.queue):
+            return []
+        wanted: list[str | None] = [search.queue] if search.queue \
+            else list(sorted(access.queues))
+    else:
+        wanted = [search.queue]
+    if not console.settings.database.exists():
+        return []
+    db = await connect(console.settings.database, busy_timeout_ms=2000)
+    try:
+        found: list[Report] = []
+        for queue in wanted:
+            found += await Queries(db).search_reports(ReportSearch(
+                **{**vars(search), "queue": queue}))
+    finally:
+        await db.close()
+    found.sort(key=lambda r: (r.started_at, r.id), reverse=True)
+    return found[:search.limit] if search.limit is not None else found
+
+
+def _visible_queues(console: Console, access: Access) -> list[str]:
+    names = {q["name"] for q in console.feed.snapshot["queues"]}
+    return sorted(n for n in names if access.may_see(n))
+
+
+async def reports(request: Request, session: Session) -> Response:
+    console, lang = _console(request), _lang(request)
+    params = dict(request.query_params)
+    if params.get("ref", "").isdigit():
+        return RedirectResponse(f"/reports/{params['ref']}", 303)
+    access = console.access(session)
+    try:
+        search = _search(params, REPORT_ROWS)
+    except ValueError as exc:
+        return _html(request, pages.layout(lang, pages.label(lang, "reports"),
+                                           f'<p class="error">{pages.e(exc)}</p>',
+                                           user=session.user.name, csrf=session.csrf), 400)
+    found = await _reports(console, access, search)
+    console.accounts.audit(session.user.name, "reports-searched",
+                           {**search.described(), "rows": len(found)}, _remote(request))
+    rows = [(f'<a href="/reports/{pages.e(r.reference)}">{pages.e(r.reference)}</a>',
+             pages.e(r.started_at), pages.e(r.status), pages.e(r.joined_queue or r.queue),
+             pages.e(r.queue_outcome), pages.e(r.wait_seconds),
+             pages.e(mask_number(r.caller)), pages.e(r.location)) for r in found]
+    query = "&".join(f"{k}={pages.e(v)}" for k, v in params.items() if k != "lang")
+    body = (f'<h1>{pages.e(pages.label(lang, "reports"))}</h1>'
+            f'<form method="get" action="/reports" class="filters"><label>'
+            f'{pages.e(pages.label(lang, "reference"))} <input name="ref" id="ref" size="10">'
+            f'</label><button>{pages.e(pages.label(lang, "search"))}</button></form>'
+            + pages.filter_form(lang, params, _visible_queues(console, access), "/reports",
+                                ("since", "until", "queue", "outcome", "danger", "emirate",
+                                 "language"))
+            + f'<p><a id="csv" href="/reports.csv?{query}">{pages.e(pages.label(lang, "csv"))}'
+            f'</a></p>'
+            + pages.table(lang, ("reference", "started", "status", "queue", "outcome", "wait",
+                                 "caller", "emirate"), rows, "reports"))
+    return _html(request, pages.layout(lang, pages.label(lang, "reports"), body,
+                                       user=session.user.name, csrf=session.csrf,
+                                       page="reports"))
+
+
+async def reports_csv(request: Request, session: Session) -> Response:
+    console = _console(request)
+    params = dict(request.query_params)
+    try:
+        search = _search(params, CSV_ROWS)
+    except ValueError as exc:
+        return JSONResponse({"error": str(exc)}, 400)
+    found = await _reports(console, console.access(session), search)
+    out = io.StringIO()
+    write_csv(found, out, show_numbers=False)  # numbers masked, as `balagh reports`
+    console.accounts.audit(session.user.name, "reports-exported",
+                           {**search.described(), "rows": len(found)}, _remote(request))
+    return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": 'attachment; filename="balagh-reports.csv"'})
+
+
+async def report(request: Request, session: Session) -> Response:
+    console, lang = _console(request), _lang(request)
+    reference = str(request.path_params["reference"])
+    found: Report | None = None
+    timeline: list[str] = []
+    if console.settings.database.exists():
+        db = await connect(console.settings.database, busy_timeout_ms=2000)
+        try:
+            queries = Queries(db)
+            found = await queries.get_report(reference)
+            if found is not None and found.reference == reference:
+                timeline = timeline_lines(found.started_at, await queries.timeline(reference))
+        finally:
+            await db.close()
+    access = console.access(session)
+    if found is None or found.reference != reference or \
+            not access.may_see(found.joined_queue or found.queue):
+        missing = f'<p id="error">{pages.e(pages.label(lang, "not_found"))}</p>'
+        return _html(request, pages.layout(lang, pages.label(lang, "reports"), missing,
+                                           user=session.user.name, csrf=session.csrf), 404)
+    console.accounts.audit(session.user.name, "report-viewed", {"reference": reference},
+                           _remote(request))
+    facts = (("reference", found.reference), ("started", found.started_at),
+             ("status", found.status), ("queue", found.joined_queue or found.queue),
+             ("category", found.rule), ("outcome", found.queue_outcome),
+             ("agent", found.answered_by), ("wait", found.wait_seconds),
+             ("caller", mask_number(found.caller)), ("emirate", found.location),
+             ("language", found.language))
+    answers = [(pages.e(q), pages.e(v)) for q, v in found.answers.items()]
+    body = (f'<h1>{pages.e(pages.label(lang, "reference"))} {pages.e(reference)}</h1>'
+            + pages.table(lang, [k for k, _ in facts], [[pages.e(v) for _, v in facts]], "facts")
+            + f'<h2>{pages.e(pages.label(lang, "answers"))}</h2>'
+            + pages.table(lang, ("question", "answers"), answers, "answers")
+            + f'<h2>{pages.e(pages.label(lang, "timeline"))}</h2>'
+            f'<pre id="timeline" dir="ltr">{pages.e(chr(10).join(timeline))}</pre>')
+    return _html(request, pages.layout(lang, reference, body, user=session.user.name,
+                                       csrf=session.csrf, page="reports"))
+
+
+async def stats(request: Request, session: Session) -> Response:
+    """Figures for a period with balagh.stats (the same numbers as `balagh stats`)."""
+    console, lang = _console(request), _lang(request)
+    params = dict(request.query_params)
+    access = console.access(session)
+    today = datetime.now(UTC).date()
+    try:
+        first = datetime.fromisoformat(params.get("since") or
+                                       (today - timedelta(days=6)).isoformat())
+        last = datetime.fromisoformat(params.get("until") or today.isoformat())
+    except ValueError:
+        first = datetime.combine(today - timedelta(days=6), datetime.min.time())
+        last = datetime.combine(today, datetime.min.time())
+    start = first.replace(tzinfo=UTC, hour=0, minute=0)
+    end = last.replace(tzinfo=UTC, hour=0, minute=0) + timedelta(days=1)
+    if end <= start or (end - start).days > 366:
+        end = start + timedelta(days=1)
+    period = Period(start, end, f"{start.date()}..{(end - timedelta(days=1)).date()}")
+    by = str(params.get("by")) if params.get("by") in stats_query.GROUPINGS else "day"
+    if access.queues is not None:
+        by = "queue"  # a supervisor sees their queues' rows, not totals over every queue
+    params["by"] = by
+    try:
+        result = await asyncio.to_thread(stats_query.compute_many, console.settings.database,
+                                         period, [by], questions=menu_questions(console.settings))
+        figures = result.stats[by]
+        rows = [row for row in figures.rows if by != "queue" or access.may_see(row.key)]
+    except stats_query.StatsError:
+        figures, rows = None, []
+    seconds = figures.service_level_seconds if figures else 20
+    columns = ("by", "calls", "answered", "abandoned", "service_level", "wait")
+    cells = [(pages.e(row.key), row.calls, row.answered, row.abandoned,
+              "-" if row.service_level(seconds) is None
+              else f"{100 * (row.service_level(seconds) or 0):.0f}%",
+              "-" if row.wait.mean() is None else f"{row.wait.mean():.0f} s") for row in rows]
+    if figures is not None and access.queues is None:
+        total = figures.total
+        cells.append(("<b>total</b>", total.calls, total.answered, total.abandoned,
+                      "-" if total.service_level(seconds) is None
+                      else f"{100 * (total.service_level(seconds) or 0):.0f}%",
+                      "-" if total.wait.mean() is None else f"{total.wait.mean():.0f} s"))
+    console.accounts.audit(session.user.name, "stats-viewed", {"period": period.label, "by": by},
+                           _remote(request))
+    body = (f'<h1>{pages.e(pages.label(lang, "stats"))}</h1>'
+            + pages.filter_form(lang, {**params, "since": start.date().isoformat(),
+                                       "until": (end - timedelta(days=1)).date().isoformat()},
+                                [], "/stats", ("since", "until", "by"))
+            + pages.bar_chart([(row.key, float(row.calls)) for row in rows])
+            + pages.table(lang, columns, cells, "stats"))
+    return _html(request, pages.layout(lang, pages.label(lang, "stats"), body,
+                                       user=session.user.name, csrf=session.csrf, page="stats"))
+
+
+# ------------------------------------------------------------------ the app
+
+
+class SecurityHeaders:
+    """No framing, scripts and styles from this origin only, nothing cached."""
+
+    HEADERS: ClassVar[list[tuple[bytes, bytes]]] = [(b"content-security-policy",
+                b"default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
+                b"form-action 'self'; base-uri 'none'"),
+               (b"x-frame-options", b"DENY"), (b"x-content-type-options", b"nosniff"),
+               (b"referrer-policy", b"no-referrer"), (b"cache-control", b"no-store")]
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                names = {name for name, _ in message.get("headers", [])}
+                message["headers"] = [*message.get("headers", []),
+                                      *(h for h in self.HEADERS if h[0] not in names)]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def create_app(settings: Settings, *, accounts: Accounts | None = None,
+               feed: Feed | None = None) -> Starlette:
+    accounts = accounts or Accounts(settings.console_database,
+                                    session_minutes=settings.console.session_minutes,
+                                    lockout_attempts=settings.console.lockout_attempts,
+                                    lockout_minutes=settings.console.lockout_minutes)
+    feed = feed or Feed(settings, menu_questions(settings))
+    console = Console(settings, accounts, feed, SupervisorFile(settings.supervisors_file))
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        await feed.start()
+        try:
+            yield
+        finally:
+            await feed.stop()
+
+    routes = [
+        Route("/login", login_form, methods=["GET"]),
+        Route("/login", login, methods=["POST"]),
+        Route("/logout", authed(logout), methods=["POST"]),
+        Route("/", authed(wallboard, page=True)),
+        Route("/live", authed(live, page=True)),
+        Route("/events", authed(events)),
+        Route("/api/state", authed(state)),
+        Route("/monitor", authed(monitor), methods=["POST"]),
+        Route("/reports", authed(reports, page=True)),
+        Route("/reports.csv", authed(reports_csv, page=True)),
+        Route("/reports/{reference}", authed(report, page=True)),
+        Route("/stats", authed(stats, page=True)),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.console = console
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+__all__ = ["Console", "create_app"]
