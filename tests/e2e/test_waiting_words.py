@@ -9,6 +9,7 @@ found in that recording, in order, and a prompt that was never played must not b
 from __future__ import annotations
 
 import asyncio
+import shutil
 
 from balagh.config import Settings
 from balagh.pbx.sandbox import Sandbox
@@ -29,6 +30,7 @@ async def test_the_waiting_caller_hears_the_reference_over_the_music(
     path = await heard_path_ready(caller.recording(pbx, "caller"))
     try:
         recording, rate = await asyncio.to_thread(samples, path)
+        await asyncio.to_thread(shutil.copy, path, path.with_name("last-waiting-words.wav"))
 
         def heard(prompt: str) -> Match:
             template, prompt_rate = samples(audio_path(settings.sounds_dir, "ar", prompt))

@@ -119,3 +119,6 @@ class AgiCall:
 
     async def continue_in_dialplan(self) -> None:
         """Nothing to send: the dialplan goes on when the session ends."""
+
+    async def tell_while_waiting(self, sounds: Sequence[str], language: str) -> None:
+        """Nothing over AGI: the dialplan plays BALAGH_READBACK itself (dialplan-sites.md)."""
