@@ -383,7 +383,8 @@ def _stats(period: Period, by: str, rows: dict[str, Figures], service_level_seco
     for row in rows.values():
         total.merge(row)
     known = list(questions or [])
-    seen = sorted(set(total.gave_up_in) - set(known), key=lambda q: -total.gave_up_in[q])
+    # ties by name: the same order whichever way the counts were made
+    seen = sorted(set(total.gave_up_in) - set(known), key=lambda q: (-total.gave_up_in[q], q))
     return Stats(period, by, service_level_seconds, [rows[k] for k in sorted(rows)], total,
                  [q for q in known if q in total.gave_up_in] + seen)
 

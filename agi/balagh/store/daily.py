@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from balagh.routing.model import DANGER_ANSWER, DANGER_QUESTION
 
+SINCE_VERSION = 9  # the schema version that made the table
 NOT_ROUTED = "(not routed)"
 UNKNOWN = "(unknown)"
 # dim -> the report's value for it; 'day' rows hold the whole day ('' as value).
@@ -161,3 +162,9 @@ def backfill() -> str:
 
 def migration() -> str:
     return TABLE + backfill() + triggers()
+
+
+# Rows whose calls were all purged (n = 0) of the days a purge chunk touched: the
+# triggers only subtract, and a year of purged days would otherwise stay as zeros.
+FORGET_ZEROS = (f"DELETE FROM stats_daily WHERE dim IN ({', '.join(map(repr, DIMS))})"
+                " AND day >= ? AND day <= ? AND n = 0")

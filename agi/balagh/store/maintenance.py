@@ -27,6 +27,7 @@ from typing import Any
 
 import structlog
 
+from . import daily
 from .timestamps import iso, now
 
 log = structlog.get_logger()
@@ -105,8 +106,9 @@ def purge(path: Path, before: datetime, *, vacuum: bool = False, chunk: int = CH
     removed = {"answers": 0, "report_events": 0, "outbox": 0}
 
     def step(db: sqlite3.Connection) -> int:
-        rows = db.execute("SELECT id, call_id, reference FROM reports WHERE started_at < ?"
-                          " ORDER BY started_at LIMIT ?", (when, chunk)).fetchall()
+        rows = db.execute("SELECT id, call_id, reference, started_at FROM reports"
+                          " WHERE started_at < ? ORDER BY started_at LIMIT ?",
+                          (when, chunk)).fetchall()
         if not rows:
             return -1
         calls = [row[1] for row in rows]
@@ -118,7 +120,12 @@ def purge(path: Path, before: datetime, *, vacuum: bool = False, chunk: int = CH
             "DELETE FROM outbox WHERE status = 'delivered' AND key >= ? AND key < ?",
             [(f"{row[2]}:", f"{row[2]};") for row in rows]).rowcount
         ids = [row[0] for row in rows]
-        return db.execute(f"DELETE FROM reports WHERE id IN ({_marks(ids)})", ids).rowcount
+        deleted = db.execute(f"DELETE FROM reports WHERE id IN ({_marks(ids)})", ids).rowcount
+        # The statistics' counts subtracted themselves (triggers); drop the emptied rows
+        # (a file older than schema v9, not yet opened by the app, has no such table).
+        if db.execute("PRAGMA user_version").fetchone()[0] >= daily.SINCE_VERSION:
+            db.execute(daily.FORGET_ZEROS, (rows[0][3][:10], rows[-1][3][:10]))
+        return deleted
 
     return _run(path, run, when, step, vacuum=vacuum, pause=pause, extra=removed)
 
