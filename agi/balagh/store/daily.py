@@ -84,8 +84,9 @@ def _values(items: list[str] | list[int], name: str) -> str:
 def _select(r: str, n: str, kinds: list[int], source: str = "",
             codes: dict[int, str] = CODES) -> str:
     """Rows (dim, day, value, kind, code, n) for report `r` (NEW, OLD, or a table alias)."""
-    return (f"SELECT d.dim, substr({r}.started_at, 1, 10), {_case(DIMS, 'd.dim', r)},"
-            f" k.kind, {_case(codes, 'k.kind', r)} AS code, {n}"
+    return (f"SELECT d.dim, substr({r}.started_at, 1, 10) AS day,"
+            f" {_case(DIMS, 'd.dim', r)} AS value, k.kind,"
+            f" {_case(codes, 'k.kind', r)} AS code, {n} AS n"
             f" FROM {source}({_values(list(DIMS), 'dim')}) AS d,"
             f" ({_values(kinds, 'kind')}) AS k WHERE code IS NOT NULL")
 
@@ -97,6 +98,15 @@ ALL_KINDS = [CALLS, GIVE_UPS, TO_QUEUE, DANGER]
 
 def _add(r: str, sign: int) -> str:
     return _UPSERT.format(select=_select(r, str(sign), ALL_KINDS))
+
+
+def _move(old: str, new: str) -> str:
+    """Subtract `old`'s rows and add `new`'s, writing only the rows that change: most
+    updates move a report in one grouping (its queue, its status...) if in any."""
+    both = f"{_select(old, '-1', ALL_KINDS)} UNION ALL {_select(new, '1', ALL_KINDS)}"
+    changed = (f"SELECT * FROM (SELECT dim, day, value, kind, code, sum(n) AS n FROM ({both})"
+               " GROUP BY dim, day, value, kind, code) WHERE n != 0")
+    return _UPSERT.format(select=changed)
 
 
 def _danger_of(call_id: str, sign: int) -> str:
@@ -126,8 +136,7 @@ CREATE TRIGGER stats_daily_delete AFTER DELETE ON reports BEGIN
 END;
 CREATE TRIGGER stats_daily_update AFTER UPDATE OF {', '.join(COLUMNS)} ON reports
 WHEN {changed} BEGIN
-    {_add('OLD', -1)}
-    {_add('NEW', 1)}
+    {_move('OLD', 'NEW')}
 END;
 -- A report is a danger call while it has at least one danger answer: the first one
 -- added makes it one, the last one removed (purge, a correction) unmakes it.
