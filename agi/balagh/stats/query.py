@@ -1,4 +1,10 @@
-"""The SQL side: the period's reports read a day at a time, counted in Python.
+"""The SQL side: the period's counts, and the figures made from them.
+
+From schema v9 the counts come from stats_daily (summary.py, kept by the store's
+triggers: store/daily.py); what follows is the exact scan of the reports, used for an
+older file and by the tests as the reference the summary must equal.
+
+The period's reports read a day at a time, counted in Python.
 
 SQLite's GROUP BY sorts every row (about 2 s for a million reports here) and building a
 text key per call costs as much, so each day is read with group_concat of one small key
