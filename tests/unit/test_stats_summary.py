@@ -254,6 +254,8 @@ def test_purge_and_redact_keep_it_right(empty_v9: Path, reports: list[dict[str, 
                               (before.date().isoformat(),)).fetchone() == (0,)
             assert db.execute("SELECT count(*) FROM stats_daily WHERE day < ?",
                               (started(cut)[:10],)).fetchone() == (0,)
+            # the triggers stood aside only inside each chunk's transaction
+            assert db.execute("SELECT count(*) FROM stats_daily_bulk").fetchone() == (0,)
 
 
 async def test_retention_keeps_it_right(store: ReportStore) -> None:

@@ -22,6 +22,8 @@ Part of migration v9: once shipped, change this only with a new migration.
 
 from __future__ import annotations
 
+import sqlite3
+
 from balagh.routing.model import DANGER_ANSWER, DANGER_QUESTION
 
 SINCE_VERSION = 9  # the schema version that made the table
@@ -125,35 +127,55 @@ def _danger_answers(call_id: str) -> str:
             f" question = '{DANGER_QUESTION}' AND value = '{DANGER_ANSWER}')")
 
 
+# Purge and redact change hundreds of reports per chunk: row by row the triggers would
+# write ~20 rows per report. Inside their own transaction (never seen by another
+# connection) they put a row here, count the chunk's reports in one grouped statement
+# (count_reports) and take the row away; meanwhile the triggers stand aside.
+BULK_TABLE = """
+CREATE TABLE stats_daily_bulk (id INTEGER PRIMARY KEY);
+"""
+BULK_ON = "INSERT INTO stats_daily_bulk (id) VALUES (1)"
+BULK_OFF = "DELETE FROM stats_daily_bulk"
+_KEPT = "NOT EXISTS (SELECT 1 FROM stats_daily_bulk)"
+
+
+def count_reports(sign: int, ids: int) -> str:
+    """Add (+1) or subtract (-1) the reports of `ids` placeholders (reports.id), grouped."""
+    select = _select("r", f"{sign} * count(*)", ALL_KINDS, "reports AS r, ")
+    marks = ", ".join("?" * ids)
+    return _UPSERT.format(select=f"SELECT * FROM ({select} AND r.id IN ({marks})"
+                                 " GROUP BY 1, 2, 3, 4, 5) WHERE true")
+
+
 def triggers() -> str:
     changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in COLUMNS)
     return f"""
-CREATE TRIGGER stats_daily_insert AFTER INSERT ON reports BEGIN
+CREATE TRIGGER stats_daily_insert AFTER INSERT ON reports WHEN {_KEPT} BEGIN
     {_add('NEW', 1)}
 END;
-CREATE TRIGGER stats_daily_delete AFTER DELETE ON reports BEGIN
+CREATE TRIGGER stats_daily_delete AFTER DELETE ON reports WHEN {_KEPT} BEGIN
     {_add('OLD', -1)}
 END;
 CREATE TRIGGER stats_daily_update AFTER UPDATE OF {', '.join(COLUMNS)} ON reports
-WHEN {changed} BEGIN
+WHEN {_KEPT} AND ({changed}) BEGIN
     {_move('OLD', 'NEW')}
 END;
 -- A report is a danger call while it has at least one danger answer: the first one
 -- added makes it one, the last one removed (purge, a correction) unmakes it.
 CREATE TRIGGER stats_daily_danger_added AFTER INSERT ON answers
-WHEN {_is_danger('NEW')} AND {_danger_answers('NEW.call_id')} = 1 BEGIN
+WHEN {_KEPT} AND {_is_danger('NEW')} AND {_danger_answers('NEW.call_id')} = 1 BEGIN
     {_danger_of('NEW.call_id', 1)}
 END;
 CREATE TRIGGER stats_daily_danger_removed AFTER DELETE ON answers
-WHEN {_is_danger('OLD')} AND {_danger_answers('OLD.call_id')} = 0 BEGIN
+WHEN {_KEPT} AND {_is_danger('OLD')} AND {_danger_answers('OLD.call_id')} = 0 BEGIN
     {_danger_of('OLD.call_id', -1)}
 END;
 CREATE TRIGGER stats_daily_danger_changed_from AFTER UPDATE OF call_id, question, value
-ON answers WHEN {_is_danger('OLD')} AND {_danger_answers('OLD.call_id')} = 0 BEGIN
+ON answers WHEN {_KEPT} AND {_is_danger('OLD')} AND {_danger_answers('OLD.call_id')} = 0 BEGIN
     {_danger_of('OLD.call_id', -1)}
 END;
 CREATE TRIGGER stats_daily_danger_changed_to AFTER UPDATE OF call_id, question, value
-ON answers WHEN {_is_danger('NEW')} AND {_danger_answers('NEW.call_id')} = 1
+ON answers WHEN {_KEPT} AND {_is_danger('NEW')} AND {_danger_answers('NEW.call_id')} = 1
 AND NOT ({_is_danger('OLD')} AND OLD.call_id = NEW.call_id) BEGIN
     {_danger_of('NEW.call_id', 1)}
 END;
@@ -170,10 +192,15 @@ def backfill() -> str:
 
 
 def migration() -> str:
-    return TABLE + backfill() + triggers()
+    return TABLE + BULK_TABLE + backfill() + triggers()
 
 
 # Rows whose calls were all purged (n = 0) of the days a purge chunk touched: the
 # triggers only subtract, and a year of purged days would otherwise stay as zeros.
 FORGET_ZEROS = (f"DELETE FROM stats_daily WHERE dim IN ({', '.join(map(repr, DIMS))})"
                 " AND day >= ? AND day <= ? AND n = 0")
+
+
+def kept(db: sqlite3.Connection) -> bool:
+    """The database has stats_daily (a file older than v9, not yet opened by the app, not)."""
+    return int(db.execute("PRAGMA user_version").fetchone()[0]) >= SINCE_VERSION

@@ -89,9 +89,16 @@ def redact(path: Path, before: datetime, *, vacuum: bool = False, chunk: int = C
         if not ids:
             return -1
         last = ids[-1]
+        counted = daily.kept(db)
+        if counted:  # the statistics' counts move with the location, in one go (daily.py)
+            db.execute(daily.BULK_ON)
+            db.execute(daily.count_reports(-1, len(ids)), ids)
         cursor = db.execute(
             "UPDATE reports SET caller = NULL, location = NULL, location_source = NULL,"
             f" channel = '' WHERE id IN ({_marks(ids)})", ids)
+        if counted:
+            db.execute(daily.count_reports(1, len(ids)), ids)
+            db.execute(daily.BULK_OFF)
         return cursor.rowcount
 
     return _run(path, run, when, step, vacuum=vacuum, pause=pause)
@@ -111,7 +118,11 @@ def purge(path: Path, before: datetime, *, vacuum: bool = False, chunk: int = CH
                           (when, chunk)).fetchall()
         if not rows:
             return -1
-        calls = [row[1] for row in rows]
+        calls, ids = [row[1] for row in rows], [row[0] for row in rows]
+        counted = daily.kept(db)
+        if counted:  # the chunk leaves the statistics' counts in one go (daily.py)
+            db.execute(daily.BULK_ON)
+            db.execute(daily.count_reports(-1, len(ids)), ids)
         for table in ("answers", "report_events"):
             removed[table] += db.execute(
                 f"DELETE FROM {table} WHERE call_id IN ({_marks(calls)})", calls).rowcount
@@ -119,11 +130,9 @@ def purge(path: Path, before: datetime, *, vacuum: bool = False, chunk: int = CH
         removed["outbox"] += db.executemany(
             "DELETE FROM outbox WHERE status = 'delivered' AND key >= ? AND key < ?",
             [(f"{row[2]}:", f"{row[2]};") for row in rows]).rowcount
-        ids = [row[0] for row in rows]
         deleted = db.execute(f"DELETE FROM reports WHERE id IN ({_marks(ids)})", ids).rowcount
-        # The statistics' counts subtracted themselves (triggers); drop the emptied rows
-        # (a file older than schema v9, not yet opened by the app, has no such table).
-        if db.execute("PRAGMA user_version").fetchone()[0] >= daily.SINCE_VERSION:
+        if counted:  # and the rows it emptied go
+            db.execute(daily.BULK_OFF)
             db.execute(daily.FORGET_ZEROS, (rows[0][3][:10], rows[-1][3][:10]))
         return deleted
 
