@@ -8,9 +8,11 @@ hundred thousand small rows summed by SQLite at most.
 
 Triggers on reports and answers keep it right in the same transaction as every write
 that changes a report's figures, whoever writes: the app's writer, the spool's replay
-(exactly once through spool_applied, like any write), purge (a deleted report subtracts
-itself), redact (the location set to NULL moves the report to `(unknown)`), or a person
-with the sqlite3 shell. Nothing needs to remember to update it.
+(exactly once through spool_applied, like any write), a danger answer added or removed,
+or a person with the sqlite3 shell: nothing needs to remember to update it. Purge and
+redact (maintenance.py) count each chunk of reports they delete or change in one grouped
+statement of their own, in the chunk's transaction, while the triggers stand aside: a
+redacted report moves to the emirate `(unknown)`, as the report itself now says.
 
 The counts are exact: waits are whole seconds and answer-to-queue times whole tenths,
 so the codes are the values themselves, not buckets. A row per grouping value rather
