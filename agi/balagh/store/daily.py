@@ -86,12 +86,12 @@ def _values(items: list[str] | list[int], name: str) -> str:
 
 
 def _select(r: str, n: str, kinds: list[int], source: str = "",
-            codes: dict[int, str] = CODES) -> str:
+            codes: dict[int, str] = CODES, dims: list[str] | None = None) -> str:
     """Rows (dim, day, value, kind, code, n) for report `r` (NEW, OLD, or a table alias)."""
     return (f"SELECT d.dim, substr({r}.started_at, 1, 10) AS day,"
             f" {_case(DIMS, 'd.dim', r)} AS value, k.kind,"
             f" {_case(codes, 'k.kind', r)} AS code, {n} AS n"
-            f" FROM {source}({_values(list(DIMS), 'dim')}) AS d,"
+            f" FROM {source}({_values(dims or list(DIMS), 'dim')}) AS d,"
             f" ({_values(kinds, 'kind')}) AS k WHERE code IS NOT NULL")
 
 
@@ -141,9 +141,10 @@ BULK_OFF = "DELETE FROM stats_daily_bulk"
 _KEPT = "NOT EXISTS (SELECT 1 FROM stats_daily_bulk)"
 
 
-def count_reports(sign: int, ids: int) -> str:
-    """Add (+1) or subtract (-1) the reports of `ids` placeholders (reports.id), grouped."""
-    select = _select("r", f"{sign} * count(*)", ALL_KINDS, "reports AS r, ")
+def count_reports(sign: int, ids: int, dims: list[str] | None = None) -> str:
+    """Add (+1) or subtract (-1) the reports of `ids` placeholders (reports.id), grouped;
+    only in `dims` when the others do not change (redact changes only the emirate)."""
+    select = _select("r", f"{sign} * count(*)", ALL_KINDS, "reports AS r, ", dims=dims)
     marks = ", ".join("?" * ids)
     return _UPSERT.format(select=f"SELECT * FROM ({select} AND r.id IN ({marks})"
                                  " GROUP BY 1, 2, 3, 4, 5) WHERE true")

@@ -92,12 +92,12 @@ def redact(path: Path, before: datetime, *, vacuum: bool = False, chunk: int = C
         counted = daily.kept(db)
         if counted:  # the statistics' counts move with the location, in one go (daily.py)
             db.execute(daily.BULK_ON)
-            db.execute(daily.count_reports(-1, len(ids)), ids)
+            db.execute(daily.count_reports(-1, len(ids), ["emirate"]), ids)
         cursor = db.execute(
             "UPDATE reports SET caller = NULL, location = NULL, location_source = NULL,"
             f" channel = '' WHERE id IN ({_marks(ids)})", ids)
         if counted:
-            db.execute(daily.count_reports(1, len(ids)), ids)
+            db.execute(daily.count_reports(1, len(ids), ["emirate"]), ids)
             db.execute(daily.BULK_OFF)
         return cursor.rowcount
 
