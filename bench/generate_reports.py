@@ -27,6 +27,7 @@ from pathlib import Path
 import aiosqlite
 
 from balagh.stats.period import parse_month
+from balagh.store import daily
 from balagh.store.schema import migrate
 from balagh.store.timestamps import iso
 
@@ -222,6 +223,8 @@ def generate(path: Path, count: int, start: datetime, days: int, seed: int = 12)
     conn.execute("PRAGMA synchronous = OFF")
     marks = ", ".join("?" for _ in REPORT_COLUMNS.split(","))
     gen = Generator(seed, start, days)
+    with conn:  # the statistics' counts: made once at the end, not a report at a time
+        conn.execute(daily.BULK_ON)
     for rows, answers, events in batches(gen, count):
         with conn:
             conn.executemany(f"INSERT INTO reports ({REPORT_COLUMNS}) VALUES ({marks})", rows)
@@ -233,6 +236,7 @@ def generate(path: Path, count: int, start: datetime, days: int, seed: int = 12)
         conn.execute("UPDATE reports SET to_queue_tenths = CAST(round((julianday(routed_at)"
                      " - julianday(started_at)) * 864000.0) AS INTEGER)"
                      " WHERE routed_at IS NOT NULL")
+    conn.executescript(f"BEGIN; {daily.backfill()} {daily.BULK_OFF}; COMMIT;")
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.execute("ANALYZE")
     conn.close()

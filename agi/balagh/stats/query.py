@@ -1,4 +1,10 @@
-"""The SQL side: the period's reports read a day at a time, counted in Python.
+"""The SQL side: the period's counts, and the figures made from them.
+
+From schema v9 the counts come from stats_daily (summary.py, kept by the store's
+triggers: store/daily.py); what follows is the exact scan of the reports, used for an
+older file and by the tests as the reference the summary must equal.
+
+The period's reports read a day at a time, counted in Python.
 
 SQLite's GROUP BY sorts every row (about 2 s for a million reports here) and building a
 text key per call costs as much, so each day is read with group_concat of one small key
@@ -29,8 +35,10 @@ from balagh.routing.model import DANGER_ANSWER, DANGER_QUESTION
 from balagh.store.timestamps import iso
 from balagh.store.uri import read_only_uri
 
+from . import summary
 from .figures import Figures
 from .period import Period
+from .summary import KindCounts
 
 NOT_ROUTED = "(not routed)"
 UNKNOWN = "(unknown)"
@@ -267,7 +275,7 @@ def _row(rows: dict[str, Figures], key: str) -> Figures:
     return row
 
 
-def _decode(code: str) -> tuple[str, str, int | None]:
+def _decode(code: str | int) -> tuple[str, str, int | None]:
     value = int(code)
     status = STATUSES[value % 4] if value % 4 < 3 else "other"
     outcome = OUTCOMES[value // 4 % 4] if value // 4 % 4 < 3 else "other"
@@ -275,7 +283,7 @@ def _decode(code: str) -> tuple[str, str, int | None]:
     return status, outcome, None if wait < 0 else wait
 
 
-def _add_calls(rows: dict[str, Figures], keys: Counter[tuple[str, str]]) -> None:
+def _add_calls(rows: dict[str, Figures], keys: Counter[tuple[str, str | int]]) -> None:
     for (key, code), count in keys.items():
         status, outcome, wait = _decode(code)
         row = _row(rows, key)
@@ -294,19 +302,19 @@ def _add_calls(rows: dict[str, Figures], keys: Counter[tuple[str, str]]) -> None
                 row.answered_wait.add(wait, count)
 
 
-def _add_give_ups(rows: dict[str, Figures], keys: Counter[tuple[str, str]]) -> None:
+def _add_give_ups(rows: dict[str, Figures], keys: Counter[tuple[str, str | int]]) -> None:
     for (key, question), count in keys.items():
-        _row(rows, key).gave_up_in[question] += count
+        _row(rows, key).gave_up_in[str(question)] += count
 
 
-def _add_to_queue(rows: dict[str, Figures], keys: Counter[tuple[str, str]]) -> None:
+def _add_to_queue(rows: dict[str, Figures], keys: Counter[tuple[str, str | int]]) -> None:
     for (key, code), count in keys.items():
         tenths, typed = divmod(int(code), 2)
         row = _row(rows, key)
         (row.to_queue_typed if typed else row.to_queue_not_typed).add(tenths, count)
 
 
-def _add_danger(rows: dict[str, Figures], keys: Counter[tuple[str, str]]) -> None:
+def _add_danger(rows: dict[str, Figures], keys: Counter[tuple[str, str | int]]) -> None:
     for (key, code), count in keys.items():
         _, outcome, wait = _decode(code)
         row = _row(rows, key)
@@ -323,27 +331,52 @@ class Report:
     per_day_and_queue: dict[str, dict[str, int]]  # queue -> day -> calls
 
 
-def compute_many(path: Path, period: Period, groupings: list[str], *,
-                 service_level_seconds: int = 20,
-                 questions: list[str] | None = None) -> Report:
-    """Every figure for the period for each grouping, from one scan."""
-    bys = list(dict.fromkeys(groupings))
+def _exact(path: Path, period: Period, bys: list[str]) -> tuple[dict[str, KindCounts],
+                                                               dict[str, dict[str, int]]]:
+    """Every grouping's counts from the reports themselves, from one scan."""
     others = [by for by in bys if by != "day"]
     queue = others.index("queue") if "queue" in others else None
     keys = scan(path, [GROUPINGS[by] for by in others], period, queue)
     kinds = (keys.calls, keys.give_ups, keys.to_queue, keys.danger)
     wholes = [kind.whole() for kind in kinds] if others else [Counter[str]()] * 4
-    result: dict[str, Stats] = {}
+    counts: dict[str, KindCounts] = {}
     for by in bys:
         position = None if by == "day" else others.index(by)
-        rows: dict[str, Figures] = {}
-        for add, kind, whole in zip((_add_calls, _add_give_ups, _add_to_queue, _add_danger),
-                                    kinds, wholes, strict=True):
-            add(rows, kind.project(position, whole))
-        result[by] = _stats(period, by, rows, service_level_seconds, questions)
+        counts[by] = [Counter[tuple[str, str | int]](kind.project(position, whole))
+                      for kind, whole in zip(kinds, wholes, strict=True)]
     per_day_and_queue: dict[str, dict[str, int]] = {}
     for (queue_name, day), count in keys.per_day_and_queue.items():
         per_day_and_queue.setdefault(queue_name, {})[day] = count
+    return counts, per_day_and_queue
+
+
+def _summarised(path: Path, period: Period, bys: list[str]) -> tuple[
+        dict[str, KindCounts], dict[str, dict[str, int]]] | None:
+    """The same counts from stats_daily (schema v9); None when it cannot answer."""
+    with connect(path) as conn:
+        if not summary.usable(conn, period):
+            return None
+        counts = {by: summary.counts(conn, period, by) for by in bys}
+        per_day_and_queue = summary.per_day_and_queue(conn, period) if "queue" in bys else {}
+    return counts, per_day_and_queue
+
+
+def compute_many(path: Path, period: Period, groupings: list[str], *,
+                 service_level_seconds: int = 20, questions: list[str] | None = None,
+                 exact: bool = False) -> Report:
+    """Every figure for the period for each grouping: from the per-day summary when the
+    schema has it (v9), else (or with `exact`) from one scan of the reports. Both give
+    the same figures."""
+    bys = list(dict.fromkeys(groupings))
+    found = None if exact else _summarised(path, period, bys)
+    counts, per_day_and_queue = found if found is not None else _exact(path, period, bys)
+    result: dict[str, Stats] = {}
+    for by in bys:
+        rows: dict[str, Figures] = {}
+        for add, kind in zip((_add_calls, _add_give_ups, _add_to_queue, _add_danger),
+                             counts[by], strict=True):
+            add(rows, kind)
+        result[by] = _stats(period, by, rows, service_level_seconds, questions)
     return Report(result, per_day_and_queue)
 
 
@@ -356,14 +389,15 @@ def _stats(period: Period, by: str, rows: dict[str, Figures], service_level_seco
     for row in rows.values():
         total.merge(row)
     known = list(questions or [])
-    seen = sorted(set(total.gave_up_in) - set(known), key=lambda q: -total.gave_up_in[q])
+    # ties by name: the same order whichever way the counts were made
+    seen = sorted(set(total.gave_up_in) - set(known), key=lambda q: (-total.gave_up_in[q], q))
     return Stats(period, by, service_level_seconds, [rows[k] for k in sorted(rows)], total,
                  [q for q in known if q in total.gave_up_in] + seen)
 
 
 def compute(path: Path, period: Period, by: str, *, service_level_seconds: int = 20,
-            questions: list[str] | None = None) -> Stats:
+            questions: list[str] | None = None, exact: bool = False) -> Stats:
     """Every figure for the period, one row per group (every day of the period for
     `day`, calls or not), and the total."""
     return compute_many(path, period, [by], service_level_seconds=service_level_seconds,
-                        questions=questions).stats[by]
+                        questions=questions, exact=exact).stats[by]

@@ -27,6 +27,7 @@ from typing import Any
 
 import structlog
 
+from . import daily
 from .timestamps import iso, now
 
 log = structlog.get_logger()
@@ -88,9 +89,16 @@ def redact(path: Path, before: datetime, *, vacuum: bool = False, chunk: int = C
         if not ids:
             return -1
         last = ids[-1]
+        counted = daily.kept(db)
+        if counted:  # the statistics' counts move with the location, in one go (daily.py)
+            db.execute(daily.BULK_ON)
+            db.execute(daily.count_reports(-1, len(ids), ["emirate"]), ids)
         cursor = db.execute(
             "UPDATE reports SET caller = NULL, location = NULL, location_source = NULL,"
             f" channel = '' WHERE id IN ({_marks(ids)})", ids)
+        if counted:
+            db.execute(daily.count_reports(1, len(ids), ["emirate"]), ids)
+            db.execute(daily.BULK_OFF)
         return cursor.rowcount
 
     return _run(path, run, when, step, vacuum=vacuum, pause=pause)
@@ -105,11 +113,16 @@ def purge(path: Path, before: datetime, *, vacuum: bool = False, chunk: int = CH
     removed = {"answers": 0, "report_events": 0, "outbox": 0}
 
     def step(db: sqlite3.Connection) -> int:
-        rows = db.execute("SELECT id, call_id, reference FROM reports WHERE started_at < ?"
-                          " ORDER BY started_at LIMIT ?", (when, chunk)).fetchall()
+        rows = db.execute("SELECT id, call_id, reference, started_at FROM reports"
+                          " WHERE started_at < ? ORDER BY started_at LIMIT ?",
+                          (when, chunk)).fetchall()
         if not rows:
             return -1
-        calls = [row[1] for row in rows]
+        calls, ids = [row[1] for row in rows], [row[0] for row in rows]
+        counted = daily.kept(db)
+        if counted:  # the chunk leaves the statistics' counts in one go (daily.py)
+            db.execute(daily.BULK_ON)
+            db.execute(daily.count_reports(-1, len(ids)), ids)
         for table in ("answers", "report_events"):
             removed[table] += db.execute(
                 f"DELETE FROM {table} WHERE call_id IN ({_marks(calls)})", calls).rowcount
@@ -117,8 +130,11 @@ def purge(path: Path, before: datetime, *, vacuum: bool = False, chunk: int = CH
         removed["outbox"] += db.executemany(
             "DELETE FROM outbox WHERE status = 'delivered' AND key >= ? AND key < ?",
             [(f"{row[2]}:", f"{row[2]};") for row in rows]).rowcount
-        ids = [row[0] for row in rows]
-        return db.execute(f"DELETE FROM reports WHERE id IN ({_marks(ids)})", ids).rowcount
+        deleted = db.execute(f"DELETE FROM reports WHERE id IN ({_marks(ids)})", ids).rowcount
+        if counted:  # and the rows it emptied go
+            db.execute(daily.BULK_OFF)
+            db.execute(daily.FORGET_ZEROS, (rows[0][3][:10], rows[-1][3][:10]))
+        return deleted
 
     return _run(path, run, when, step, vacuum=vacuum, pause=pause, extra=removed)
 

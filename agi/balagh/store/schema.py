@@ -10,6 +10,8 @@ from pathlib import Path
 
 import aiosqlite
 
+from . import daily
+
 # Times are ISO-8601 UTC text from the call path, never the database clock.
 # answers.call_id is deliberately not a foreign key: if the report row could
 # not be written, the caller's answers are still worth keeping.
@@ -179,7 +181,11 @@ UPDATE reports SET to_queue_tenths =
 CREATE INDEX answers_danger ON answers (call_id) WHERE question = 'danger' AND value = 'yes';
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)
+# v9: stats_daily, the statistics' per-day counts, filled from the reports already there
+# and kept by triggers in the same transaction as every later write (store/daily.py).
+_V9 = daily.migration()
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9)
 VERSION = len(MIGRATIONS)
 
 
