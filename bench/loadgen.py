@@ -31,6 +31,10 @@ from balagh.pbx.test_user import ami_for_tests
 
 APP = "balagh-bench"
 DTMF_ATTEMPTS = 10
+# Only what the timelines need: every other event (device states, bridges, the agents'
+# channels ...) would cost Asterisk a websocket write and this process a parse.
+EVENT_TYPES = ("StasisStart", "ChannelStateChange", "ChannelDtmfReceived", "PlaybackStarted",
+               "PlaybackFinished", "ChannelDialplan", "ChannelVarset", "ChannelDestroyed")
 
 
 @dataclass(frozen=True)
@@ -81,7 +85,8 @@ class Bench:
         query = urllib.parse.urlencode({"app": APP, "subscribeAll": "true",
                                         "api_key": f"{ari.username}:{ari.password}"})
         ws_url = base.replace("http", "ws", 1) + f"/events?{query}"
-        self.ws = await self._stack.enter_async_context(open_websocket(ws_url))
+        self.ws_url = ws_url
+        self.ws_lost = 0  # times Asterisk dropped this app's websocket (it fell behind)
         self.ami = await self._stack.enter_async_context(
             AmiSession(ami_for_tests(self.settings)))
         self.reader = asyncio.create_task(self._read())
@@ -96,11 +101,16 @@ class Bench:
     # -- events --------------------------------------------------------------------
 
     async def _read(self) -> None:
-        async for message in self.ws:
-            data = getattr(message, "data", None)
-            if isinstance(data, str):
-                self.events += 1
-                self._dispatch(json.loads(data))
+        while True:
+            async with open_websocket(self.ws_url) as ws:
+                await self.http.put(f"/applications/{APP}/eventFilter",
+                                    json={"allowed": [{"type": t} for t in EVENT_TYPES]})
+                async for message in ws:
+                    data = getattr(message, "data", None)
+                    if isinstance(data, str):
+                        self.events += 1
+                        self._dispatch(json.loads(data))
+            self.ws_lost += 1
 
     def _dispatch(self, event: dict[str, Any]) -> None:
         channel = (event.get("channel") or {}).get("id")

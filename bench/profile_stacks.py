@@ -49,7 +49,7 @@ def inclusive(stacks: list[tuple[list[str], int]], only: str = "balagh/") -> Cou
     return counts
 
 
-def top_frames(collapsed: str, callers: int, n: int = 6) -> str:
+def top_frames(collapsed: str, what: str, n: int = 6) -> str:
     stacks = parse(collapsed)
     total = sum(count for _, count in stacks) or 1
 
@@ -57,6 +57,6 @@ def top_frames(collapsed: str, callers: int, n: int = 6) -> str:
         return "; ".join(f"{name} {count * 100 / total:.0f}%"
                          for name, count in counter.most_common(n))
 
-    return (f"py-spy, Balagh app with {callers} simultaneous callers ({total} samples, idle "
+    return (f"py-spy, Balagh app, {what} ({total} samples, idle "
             f"included): innermost frames: {fmt(self_time(stacks))}. Under Balagh's own "
             f"functions: {fmt(inclusive(stacks))}.")

@@ -216,7 +216,10 @@ def pbx_benchmarks(out: list[str], notes: list[str], versions: list[str]) -> Non
                 if time.monotonic() > deadline or app.poll() is not None:
                     raise RuntimeError("balagh run did not connect")
                 time.sleep(0.1)
-            bench = IvrBench(settings, sandbox, app.pid, Path(data_dir))
+            # BENCH_PROFILE_DIR keeps py-spy's stacks after the run (they go with data_dir).
+            profiles = Path(os.environ.get("BENCH_PROFILE_DIR", data_dir))
+            profiles.mkdir(parents=True, exist_ok=True)
+            bench = IvrBench(settings, sandbox, app.pid, profiles)
             results = asyncio.run(bench.run())
             for row in results.rows:
                 out.append(f"| {row.figure} | {row.balagh} | {row.native} | {row.ratio} | "

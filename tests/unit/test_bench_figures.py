@@ -190,10 +190,14 @@ def test_parse_cpu_counts_after_the_command_name() -> None:
 
 
 def test_taskprocessor_warnings() -> None:
-    lines = ["[2026-11-25 19:00:00.000] WARNING[12]: taskprocessor.c:1234 "
+    lines = ["[2026-11-25 19:32:19.202] WARNING[22967][C-000003de] taskprocessor.c: "
+             "Taskprocessor 'stasis/m:ari:application/balagh-bench-00000064' queue reached "
+             "500 scheduled tasks (high water mark: 500).",
+             "[2026-11-25 19:00:00.000] WARNING[12]: taskprocessor.c:1234 "
              "taskprocessor_push: The 'stasis/m:x' task processor queue reached 500 "
              "scheduled tasks.", "NOTICE something else"]
-    assert taskprocessor_warnings(lines) == lines[:1]
+    assert taskprocessor_warnings(lines) == lines[:2]
+    assert taskprocessor_warnings(lines, ignore="balagh-bench") == lines[1:2]
 
 
 def test_py_spy_stacks() -> None:
