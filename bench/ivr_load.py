@@ -257,11 +257,11 @@ class IvrBench:
 
     def _other_cpu(self) -> tuple[float, float]:
         """CPU seconds so far of Asterisk and of this load process."""
-        pid_file = self.sandbox.root / "var/run/asterisk/asterisk.pid"
-        try:
-            asterisk = cpu_seconds(int(pid_file.read_text().strip()))
-        except (OSError, ValueError):
-            asterisk = 0.0
+        asterisk = 0.0
+        for pid_file in ("run/asterisk/asterisk.pid", "var/run/asterisk/asterisk.pid"):
+            with contextlib.suppress(OSError, ValueError):
+                asterisk = cpu_seconds(int((self.sandbox.root / pid_file).read_text()))
+                break
         return asterisk, cpu_seconds(os.getpid())
 
     async def _rate_step(self, bench: Bench, spec: CallSpec, rate: float,
