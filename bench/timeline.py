@@ -8,6 +8,7 @@ are what Asterisk reports for its requests (a playback stopped or started, a var
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -85,6 +86,11 @@ class Timeline:
         if not keys or self.queue_at is None:
             return None
         return self.queue_at - keys[-1]
+
+    def longest_key_gap(self) -> float | None:
+        """The longest wait between two keys as the hotline received them."""
+        keys = [at for at, _ in self.digits]
+        return max((b - a for a, b in itertools.pairwise(keys)), default=None)
 
     def digit_to_action(self) -> list[float]:
         """Per key: the time to the app's next action it caused. A key during a prompt

@@ -108,6 +108,8 @@ def test_balagh_timeline() -> None:
     latencies = line.digit_to_action()
     assert latencies[:2] == [pytest.approx(0.01), pytest.approx(0.02)]
     assert found["other"].answered is None
+    assert line.longest_key_gap() == pytest.approx(1.7)
+    assert Timeline("x").longest_key_gap() is None
 
 
 def test_last_key_waits_for_the_variable_when_nothing_plays() -> None:
