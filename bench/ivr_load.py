@@ -163,6 +163,7 @@ class IvrBench:
         found: dict[str, list[CallRun]] = {}
         memory = ""
         for system, context in SYSTEMS.items():
+            await bench.listening()
             spec = CallSpec(context, AR_WOMAN, "barge", 120)
             rss_before, cpu_before = rss_kib(self.app_pid), cpu_seconds(self.app_pid)
             peak = {"active": 0, "rss": rss_before}
@@ -275,6 +276,7 @@ class IvrBench:
 
     async def _rate_step(self, bench: Bench, spec: CallSpec, rate: float,
                          seconds: float) -> tuple[bool, str]:
+        await bench.listening()
         self.log.new_lines()
         lost_before = bench.ws_lost
         cpu_before = cpu_seconds(self.app_pid)

@@ -90,7 +90,24 @@ class Bench:
         self.ami = await self._stack.enter_async_context(
             AmiSession(ami_for_tests(self.settings)))
         self.reader = asyncio.create_task(self._read())
+        await self.listening()
         return self
+
+    async def listening(self) -> None:
+        """Make sure Asterisk has this app (a websocket it dropped is not always noticed
+        here: without the app, every bench call would fail at once)."""
+        for attempt in range(100):
+            response = await self.http.get(f"/applications/{APP}")
+            if response.status_code == 200:
+                return
+            if attempt == 20:  # 2 s: the reader is stuck on a dead websocket
+                self.reader.cancel()
+                with contextlib.suppress(BaseException):
+                    await self.reader
+                self.ws_lost += 1
+                self.reader = asyncio.create_task(self._read())
+            await asyncio.sleep(0.1)
+        raise RuntimeError(f"the bench's ARI app {APP} did not register")
 
     async def __aexit__(self, *exc: object) -> None:
         self.reader.cancel()
