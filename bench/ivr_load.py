@@ -39,7 +39,8 @@ EN_WOMAN = ["2", "2", "2", "2", "1", "0"]  # English, no danger, adult, female, 
 AR_WOMAN = ["1", *EN_WOMAN[1:]]
 EXPECTED_QUEUE = "women-protection"
 AHEAD_CALLS = 5 if QUICK else 10
-CONCURRENCY = (1, 10, 20) if QUICK else (1, 50, 200)
+CONCURRENCY = tuple(int(n) for n in os.environ.get(
+    "BENCH_CALLERS", "1,10,20" if QUICK else "1,50,200").split(","))
 RAMP_PER_SECOND = 25.0     # simultaneous callers are started this fast
 PRESCAN_SECONDS = 8 if QUICK else 10
 RATE_SECONDS = 15 if QUICK else 60
@@ -104,14 +105,20 @@ class IvrBench:
 
     async def run(self) -> Results:
         async with Bench(self.settings, self.menu, self.lengths) as bench:
-            if "ahead" in PHASES:
-                await self.typed_ahead(bench)
-            if "first" in PHASES:
-                await self.first_time(bench)
-            for callers in CONCURRENCY if "simultaneous" in PHASES else ():
-                await self.simultaneous(bench, callers)
-            if "rates" in PHASES:
-                await self.rates(bench)
+            phases = [("ahead", self.typed_ahead(bench)), ("first", self.first_time(bench)),
+                      *(("simultaneous", self.simultaneous(bench, callers))
+                        for callers in CONCURRENCY),
+                      ("rates", self.rates(bench))]
+            for name, phase in phases:
+                if name not in PHASES:
+                    phase.close()
+                    continue
+                # One phase going wrong must not lose the others' figures.
+                try:
+                    await phase
+                except Exception as exc:
+                    self.out.notes.append(f"The {name} phase failed: {exc!r}")
+                    print(f"phase {name} failed: {exc!r}", flush=True)
         return self.out
 
     # -- phases --------------------------------------------------------------------
