@@ -70,7 +70,10 @@ sounds: deps venv
 	$(BIN)/balagh sounds generate
 	$(BIN)/balagh sounds check
 
-bench: venv
+# Installs the bench extra (profilers); holds the machine's PBX lock while it uses the
+# sandbox (starts it if needed, stops it if it started it). About 15 minutes.
+bench: deps venv
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,bench]'
 	$(BIN)/balagh pbx install
 	$(BIN)/python bench/run.py
 

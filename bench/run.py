@@ -2,15 +2,19 @@
 
   make bench            (as root: it starts the sandbox PBX and `balagh run` itself)
 
-Measures what a caller and an operator feel: how fast a caller who types every
-answer ahead reaches the queue, how a burst of simultaneous callers is served,
-what the app costs in memory, and the pure parts' throughput. Numbers here are
-for this machine only; they are not test assertions.
+Measures what a caller and an operator feel, for Balagh and, in the same run, a
+native-dialplan IVR of the same menu (bench/native/): typed-ahead, first-time and
+silent callers, 1/50/200 simultaneous callers, the highest new-call rate, the app's
+CPU, memory and event-loop stalls (bench/ivr_load.py); then the unit handover and
+the pure parts' throughput. Holds the machine's PBX lock (exclusive_pbx) while it uses
+the sandbox. BENCH_QUICK=1: short steps, for development. Numbers here are for this
+machine only; they are not test assertions.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -27,9 +31,14 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import native_ivr
+from figures import percentile, summarise
+from ivr_load import QUICK, IvrBench
+
 from balagh.config import CONFIG_DIR, load_settings
 from balagh.ivr.check import check_menu
 from balagh.ivr.menu import load_menu
+from balagh.pbx.exclusive import exclusive_pbx
 from balagh.pbx.sandbox import Sandbox
 from balagh.routing import decide, make_facts
 from balagh.routing.load import load_table
@@ -38,9 +47,8 @@ from balagh.store.reports import ReportStore
 from balagh.testcall import place_call
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-SEQUENTIAL_CALLS = 10
-BURST_CALLS = 20
-HANDOVER_CALLS = 20
+HANDOVER_CALLS = 10
+HANDOVER_LIMIT_SECONDS = 120
 ADULT_WOMAN = ["2", "2", "2", "2", "1", "0"]
 
 
@@ -56,13 +64,6 @@ def machine() -> str:
         mem_kb = 0
     return (f"{platform.node()}: {os.cpu_count()} cores ({cpu}), {mem_kb / 1048576:.0f} GiB, "
             f"Python {platform.python_version()}, {platform.platform()}")
-
-
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 class UnitReceiver:
@@ -119,38 +120,10 @@ async def handover_latency(settings, out: list[str], unit: UnitReceiver) -> None
         assert result.reference, result
         arrived = await asyncio.to_thread(unit.routed, result.reference, 10)
         latencies.append((arrived - last_key_at(settings, result.reference)).total_seconds())
-    out.append(f"| last key to the unit's system holding the routed document "
-               f"({HANDOVER_CALLS} calls) | median {statistics.median(latencies):.3f} s, "
-               f"p95 {pct(latencies, 0.95):.3f} s, max {max(latencies):.3f} s |")
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p * (len(ordered) - 1)))]
-
-
-async def calls(settings, out: list[str], app_pid: int) -> None:
-    times = []
-    for _ in range(SEQUENTIAL_CALLS):
-        result = await place_call(settings, settings.hotline, ADULT_WOMAN, ahead=True)
-        assert result.queue == "women-protection", result
-        times.append(result.seconds_to_queue or 0.0)
-    out.append(f"| type-ahead caller, answer to queue join ({SEQUENTIAL_CALLS} calls) | "
-               f"median {statistics.median(times):.2f} s, p90 {pct(times, 0.9):.2f} s, "
-               f"max {max(times):.2f} s |")
-    rss_before = rss_mib(app_pid)
-    start = time.monotonic()
-    results = await asyncio.gather(*(
-        place_call(settings, settings.hotline, ADULT_WOMAN, ahead=True, timeout=120)
-        for _ in range(BURST_CALLS)), return_exceptions=True)
-    wall = time.monotonic() - start
-    routed = [r for r in results if not isinstance(r, BaseException) and r.queue]
-    burst = [r.seconds_to_queue or 0.0 for r in routed]
-    out.append(f"| burst of {BURST_CALLS} simultaneous type-ahead callers | {len(routed)}/"
-               f"{BURST_CALLS} routed in {wall:.1f} s; answer to queue median "
-               f"{statistics.median(burst):.2f} s, max {max(burst):.2f} s |")
-    out.append(f"| `balagh run` resident memory | {rss_before:.0f} MiB before the burst, "
-               f"{rss_mib(app_pid):.0f} MiB after |")
+    out.append(f"Last key to the unit's system holding the routed document "
+               f"({HANDOVER_CALLS} typed-ahead calls, place_call): median "
+               f"{statistics.median(latencies):.3f} s, p95 {percentile(latencies, 95):.3f} s, "
+               f"max {max(latencies):.3f} s.")
 
 
 async def store_throughput(out: list[str]) -> None:
@@ -158,8 +131,8 @@ async def store_throughput(out: list[str]) -> None:
         store = await ReportStore.open(Path(tmp) / "bench.sqlite3")
         now = datetime.now(UTC)
         n = 2000
-        start = time.perf_counter()
-        for i in range(n):
+
+        def one_report(i: int) -> None:
             call_id = f"bench-{i}"
             store.start_report(call_id=call_id, reference=store.new_reference(), channel="x",
                                caller="+97165550000", hotline="800700", started_at=now)
@@ -167,13 +140,28 @@ async def store_throughput(out: list[str]) -> None:
                 store.record_answer(call_id=call_id, question=question, value="v", key="1",
                                     attempt=1, at=now)
             store.set_status(call_id=call_id, status=ReportStatus.ROUTED, at=now)
+
+        start = time.perf_counter()
+        for i in range(n):
+            one_report(i)
         enqueue = time.perf_counter() - start
         await store.flush()
         total = time.perf_counter() - start
+        # One report at a time, from the call path's enqueue to its commit.
+        latencies = []
+        for i in range(n, n + 300):
+            begun = time.perf_counter()
+            one_report(i)
+            await store.flush()
+            latencies.append(time.perf_counter() - begun)
         await store.close()
     out.append(f"| report store, {n} calls x 8 writes | call path enqueues in "
                f"{enqueue / n * 1e6:.0f} us per call; all committed in {total:.2f} s "
-               f"({n / total:.0f} calls/s) |")
+               f"({n / total:.0f} reports/s) |")
+    lat = summarise(latencies)
+    assert lat is not None
+    out.append(f"| report write latency, enqueue to commit, one report at a time "
+               f"(300 reports) | {lat.text('ms', 1000, 1)} |")
 
 
 def pure(out: list[str]) -> None:
@@ -192,19 +180,32 @@ def pure(out: list[str]) -> None:
                f"{(time.perf_counter() - start) * 1000:.0f} ms |")
 
 
-def main() -> int:
-    out: list[str] = []
-    pure(out)
-    asyncio.run(store_throughput(out))
+def app_log_stalls(path: Path) -> str:
+    """The event loop's largest stall, from looplag's lines in the app's JSON log."""
+    largest, stalls = 0.0, 0
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        if '"loop.' not in line:
+            continue
+        with contextlib.suppress(ValueError):
+            event = json.loads(line)
+            largest = max(largest, float(event.get("seconds", 0.0)))
+            stalls += event.get("event") == "loop.stall"
+    return f"largest {largest * 1000:.0f} ms; {stalls} stalls over 250 ms"
+
+
+def pbx_benchmarks(out: list[str], notes: list[str], versions: list[str]) -> None:
     unit = UnitReceiver()
-    with tempfile.TemporaryDirectory() as data_dir:
+    with tempfile.TemporaryDirectory() as data_dir, exclusive_pbx():
         handover = Path(data_dir) / "handover.yaml"
         handover.write_text(f"endpoints:\n  '*':\n    - url: {unit.url}\n      secret: BENCH\n")
         settings = replace(load_settings(), data_dir=Path(data_dir))
         sandbox = Sandbox(settings)
         sandbox.install()
         started = sandbox.start()
-        log = open(Path(data_dir) / "app.log", "wb")
+        versions.append(sandbox.cli("core show version").strip())
+        native_ivr.deploy(sandbox)
+        log_path = Path(data_dir) / "app.log"
+        log = open(log_path, "wb")
         app = subprocess.Popen([sys.executable, "-m", "balagh", "--log-json", "run"],
                                stdout=log, stderr=log,
                                env={**os.environ, "BALAGH_DATA_DIR": data_dir,
@@ -212,21 +213,70 @@ def main() -> int:
                                     "BALAGH_SECRET_BENCH": "bench-secret"})
         try:
             deadline = time.monotonic() + 30
-            while b'"ari.connected"' not in (Path(data_dir) / "app.log").read_bytes():
+            while b'"ari.connected"' not in log_path.read_bytes():
                 if time.monotonic() > deadline or app.poll() is not None:
                     raise RuntimeError("balagh run did not connect")
                 time.sleep(0.1)
-            asyncio.run(calls(settings, out, app.pid))
-            asyncio.run(handover_latency(settings, out, unit))
+            # BENCH_PROFILE_DIR keeps py-spy's stacks after the run (they go with data_dir).
+            profiles = Path(os.environ.get("BENCH_PROFILE_DIR", data_dir))
+            profiles.mkdir(parents=True, exist_ok=True)
+            bench = IvrBench(settings, sandbox, app.pid, profiles)
+            results = asyncio.run(bench.run())
+            for row in results.rows:
+                out.append(f"| {row.figure} | {row.balagh} | {row.native} | {row.ratio} | "
+                           f"{row.target} | {row.verdict} |")
+            notes.extend(results.notes)
+            if "handover" in os.environ.get("BENCH_PHASES", "handover"):
+                # Last, and never at the cost of the figures above.
+                try:
+                    asyncio.run(asyncio.wait_for(handover_latency(settings, notes, unit),
+                                                 HANDOVER_LIMIT_SECONDS))
+                except Exception as exc:
+                    notes.append(f"Handover latency not measured: {exc!r}.")
         finally:
             app.terminate()
             app.wait(10)
             log.close()
+            notes.append(f"Event loop of `balagh run` over the whole bench (looplag): "
+                         f"{app_log_stalls(log_path)}.")
+            tp = sandbox.cli("core show taskprocessors")
+            notes.append(f"Asterisk taskprocessors at the end: {max_depth(tp)}.")
+            native_ivr.remove(sandbox)
             if started:
                 sandbox.stop()
+
+
+def max_depth(text: str) -> str:
+    """The deepest queue `core show taskprocessors` reports (its Max Depth column)."""
+    deepest, name = 0, "-"
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) >= 6 and all(f.isdigit() for f in fields[1:6]):
+            if int(fields[3]) > deepest:
+                deepest, name = int(fields[3]), fields[0]
+    return f"deepest queue {deepest} ({name})"
+
+
+def main() -> int:
+    out: list[str] = []
+    notes: list[str] = []
+    versions: list[str] = []
+    began = time.monotonic()
+    pbx_benchmarks(out, notes, versions)
+    other: list[str] = []
+    pure(other)
+    asyncio.run(store_throughput(other))
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    report = [f"\n## {stamp}\n", f"Machine: {machine()}\n", "| what | result |", "|---|---|",
-              *out, ""]
+    report = [f"\n## {stamp}: Balagh and a native-dialplan IVR side by side\n",
+              f"Machine: {machine()}; {versions[0] if versions else 'Asterisk ?'}. "
+              f"Commit {git_commit()}. `make bench`{' (BENCH_QUICK=1)' if QUICK else ''}, "
+              f"{(time.monotonic() - began) / 60:.0f} min. Times from Asterisk's own event "
+              "timestamps (ARI, every channel); callers are Local channels originated "
+              "through AMI, hung up at the queue join.\n",
+              "| figure | Balagh | native dialplan | Balagh/native | target | |",
+              "|---|---|---|---|---|---|", *out, "",
+              *(f"- {note}" for note in notes), "",
+              "| what | result |", "|---|---|", *other, ""]
     text = "\n".join(report)
     print(text)
     if not RESULTS.exists():
@@ -235,6 +285,12 @@ def main() -> int:
     with RESULTS.open("a", encoding="utf-8") as handle:
         handle.write(text)
     return 0
+
+
+def git_commit() -> str:
+    result = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True, check=False, cwd=RESULTS.parent)
+    return result.stdout.strip() or "?"
 
 
 if __name__ == "__main__":

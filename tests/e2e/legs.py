@@ -22,6 +22,8 @@ from .tones import tone_seconds
 
 CALLER_NUMBER = "+97165551234"
 CHILD_IN_DANGER = "111230"  # Arabic, in danger, child, female, Sharjah, none: child-protection
+DANGER_TO_GENERAL = "212170"  # English, in danger, adult, male, Fujairah: general, waits
+GENERAL_AGENT = "Local/1007@balagh-agents/n"
 
 
 @dataclass
@@ -130,3 +132,15 @@ async def agent_recording(ami: AmiSession, pbx: Sandbox, connect: dict[str, str]
     finally:
         ami.unlisten(events)
     return in_chroot(pbx.root, both.replace("-both.", "-heard."))
+
+
+@contextlib.asynccontextmanager
+async def general_agent_away(ami: AmiSession) -> AsyncIterator[None]:
+    """The general line's agent paused: its callers wait (the general line never turns
+    one away)."""
+    pause = {"Action": "QueuePause", "Queue": "balagh-general", "Interface": GENERAL_AGENT}
+    await ami.action({**pause, "Paused": "true", "Reason": "e2e"})
+    try:
+        yield
+    finally:
+        await ami.action({**pause, "Paused": "false"})

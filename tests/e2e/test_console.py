@@ -11,10 +11,9 @@ forged request; nothing is served without a session, nothing changed without a C
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ import pytest
 from balagh.ami.client import AmiSession, wait_for_event
 from balagh.config import Settings
 from balagh.pbx.sandbox import Sandbox, in_chroot
+from balagh.pbx.test_user import ami_for_tests
 
 from .conftest import AppProcess, balagh, wait_for
 from .console_browser import (
@@ -35,13 +35,20 @@ from .console_browser import (
     new_browser,
     poll,
 )
-from .legs import CALLER_NUMBER, CHILD_IN_DANGER, answered_call, hang_up, heard, originate
+from .legs import (
+    CALLER_NUMBER,
+    CHILD_IN_DANGER,
+    DANGER_TO_GENERAL,
+    answered_call,
+    general_agent_away,
+    hang_up,
+    heard,
+    originate,
+)
 from .tones import CALLER_HZ
 
 PIN = "4321"  # typed by the sandbox's desk phone balagh-test-desk
 PASSWORD = "console test password"
-DANGER_TO_GENERAL = "212170"  # English, in danger, adult, male, Fujairah: general, waits
-GENERAL_AGENT = "Local/1007@balagh-agents/n"
 SHOWN_WITHIN = 2.0  # seconds from Asterisk's event to the screen
 LISTEN_SECONDS = 4.0
 HEARD = 2.0
@@ -100,18 +107,6 @@ def row(reference: str, condition: str = "true") -> str:
 def tile(queue: str, condition: str) -> str:
     return (f"(() => {{ const q = document.getElementById('queue-{queue}'); "
             f"return !!q && ({condition}); }})()")
-
-
-@contextlib.asynccontextmanager
-async def general_agent_away(ami: AmiSession) -> AsyncIterator[None]:
-    """The general line's agent paused: its callers wait (the general line never turns
-    one away)."""
-    pause = {"Action": "QueuePause", "Queue": "balagh-general", "Interface": GENERAL_AGENT}
-    await ami.action({**pause, "Paused": "true", "Reason": "e2e"})
-    try:
-        yield
-    finally:
-        await ami.action({**pause, "Paused": "false"})
 
 
 def test_nothing_without_a_session_and_no_change_without_a_csrf_token(console):
@@ -296,3 +291,38 @@ async def test_listen_rings_the_supervisors_phone_which_hears_the_caller(
 def _audit_with(settings: Settings, reference: str, word: str) -> str | None:
     result = balagh(settings, "monitor", "--audit", "--reference", reference)
     return result.stdout if word in result.stdout else None
+
+
+async def test_the_board_follows_asterisk_through_a_restart(
+        settings: Settings, pbx: Sandbox, console: ConsoleProcess, browser: Any,
+        running_app: AppProcess) -> None:
+    """Asterisk stopped and started under the console and the app: both reconnect by
+    themselves, and the next waiting caller is on the same, never reloaded, page in 2 s."""
+    browser.get(f"{console.url}/?lang=en")
+    await on_screen(browser, "!!document.body.dataset.at", "the first state")
+    connected_before = len(running_app.events("ari.connected"))
+    await asyncio.to_thread(pbx.stop)
+    await asyncio.to_thread(pbx.start)
+    await asyncio.to_thread(
+        wait_for, lambda: len(running_app.events("ari.connected")) > connected_before,
+        timeout=60, what="the app back on ARI")
+    async with AmiSession(ami_for_tests(settings)) as ami:
+        joins = ami.listen(lambda e: e.get("Event") == "QueueCallerJoin")
+        try:
+            async with general_agent_away(ami):
+                caller = await originate(ami, f"Local/{settings.hotline}@balagh-inbound/n",
+                                         "balagh-test-caller", DANGER_TO_GENERAL)
+                try:
+                    joined = await wait_for_event(
+                        joins, lambda e: e.get("Uniqueid") == f"{caller.uniqueid}-far", 60)
+                    at_join = time.monotonic()
+                    reference = await ami.getvar(joined["Channel"], "BALAGH_REFERENCE")
+                    await on_screen(browser, tile("general", "q.dataset.danger === '1'"),
+                                    "the caller after the restart", timeout=30)
+                    delay = time.monotonic() - at_join
+                finally:
+                    await hang_up(ami, caller)
+        finally:
+            ami.unlisten(joins)
+    print(f"\nafter Asterisk's restart: caller {reference} shown {delay:.2f} s after joining")
+    assert delay <= SHOWN_WITHIN

@@ -24,6 +24,7 @@ import asyncari.model
 import structlog
 
 from balagh.ari.call import AriCall, PromptSeconds
+from balagh.ari.connect import connect
 from balagh.ari.liveness import WATCHDOG_FENCE_SECONDS, Heartbeat, in_stasis_of, stasis_args
 from balagh.config import AriSettings
 from balagh.ivr.port import CallInfo
@@ -179,9 +180,8 @@ class AriApplication:
     async def _session(self, mark_up: MarkUp) -> None:
         forget_old_objects()
         try:
-            async with asyncari.connect(self.settings.url, self.settings.app,
-                                        self.settings.username,
-                                        self.settings.password) as client:
+            async with connect(self.settings.url, self.settings.app,
+                               self.settings.username, self.settings.password) as client:
                 self.client = client
                 heartbeat = self._heartbeat = Heartbeat(client, self.settings.app)
                 await heartbeat.beat()  # the watchdog stands back from here on
