@@ -298,6 +298,8 @@ async def test_the_board_follows_asterisk_through_a_restart(
         running_app: AppProcess) -> None:
     """Asterisk stopped and started under the console and the app: both reconnect by
     themselves, and the next waiting caller is on the same, never reloaded, page in 2 s."""
+    browser.delete_all_cookies()  # whoever the tests before logged in as: the admin sees all
+    browser_login(browser, console.url, "admin", PASSWORD)
     browser.get(f"{console.url}/?lang=en")
     await on_screen(browser, "!!document.body.dataset.at", "the first state")
     connected_before = len(running_app.events("ari.connected"))
