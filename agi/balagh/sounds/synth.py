@@ -28,7 +28,8 @@ from balagh.sounds.files import audio_path, copy_atomic
 log = structlog.get_logger()
 
 MANIFEST = ".generated.json"
-SPEED_WPM = 165  # espeak-ng's default 175 is hurried for a distressed caller; 150 made the menu too long
+# espeak-ng's default 175 is hurried for a distressed caller; 150 made the menu too long.
+SPEED_WPM = 165
 PART_GAP = 0.4  # seconds of silence between the parts of a mixed-language prompt
 # 8 kHz mono signed 16-bit: Asterisk's native slin, no transcoding at playback.
 _SOX_FORMAT = ["-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer"]
