@@ -50,6 +50,7 @@ from .tones import CALLER_HZ
 PIN = "4321"  # typed by the sandbox's desk phone balagh-test-desk
 PASSWORD = "console test password"
 SHOWN_WITHIN = 2.0  # seconds from Asterisk's event to the screen
+BACK_WITHIN = 15.0  # seconds for an open page to have a restarted console's state
 LISTEN_SECONDS = 4.0
 HEARD = 2.0
 
@@ -231,7 +232,9 @@ async def test_the_board_comes_back_by_itself_after_a_restart_of_the_console(
                              "document.querySelectorAll('.queue').length > 0",
                              "a fresh state after the restart")
     print(f"\nthe page had the new console's state {waited:.2f} s after it was up")
-    assert waited <= SHOWN_WITHIN + 1.0
+    # Coming back is what is tested here (the browser retries every second, and the new
+    # console may still be starting): how fast it is, is the print above, not a bound.
+    assert waited <= BACK_WITHIN
 
 
 def desk_recording(pbx: Sandbox, uniqueid: str) -> Path:
