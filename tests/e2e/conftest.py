@@ -136,13 +136,7 @@ class AppProcess:
         self.stop()
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
         self.process = None
         # Forget the connect line so the next start waits for its own.
         self.log_path.write_bytes(self.log_path.read_bytes().replace(b'"ari.connected"',
@@ -167,6 +161,17 @@ class AppProcess:
         matching = [entry for entry in self.events(event)
                     if all(entry.get(k) == v for k, v in fields.items())]
         return matching[-1] if matching else None
+
+
+def stop_process(process: subprocess.Popen[bytes] | None) -> None:
+    """SIGTERM, as systemd stops it; SIGKILL if it has not gone within 10 s."""
+    if process and process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def log_events(path: Path, event: str) -> list[dict[str, Any]]:
