@@ -8,6 +8,7 @@ import pytest
 
 from balagh.ari.app import AriApplication, AriUnavailable, caller_number, event_channel_id
 from balagh.ari.call import AriCall
+from balagh.ari.rest import AriSessionClosed
 from balagh.config import AriSettings
 from balagh.ivr.port import CallGone, CallInfo
 
@@ -494,11 +495,11 @@ async def test_a_request_caught_by_a_reconnect_goes_again_on_the_new_connection(
     new = FakeRest()
 
     class ClosedChannels:
-        """The old client, closed by asyncari when its websocket dropped."""
+        """The old connection's requests, closed when its websocket dropped."""
 
         async def answer(self, **params):
             app.client = new  # the reconnect happened meanwhile
-            raise RuntimeError("Cannot send a request, as the client has been closed.")
+            raise AriSessionClosed("the ARI connection was closed")
 
     old.channels = ClosedChannels()
     await handler.calls[0].answer()

@@ -19,13 +19,12 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import asyncari
-import asyncari.model
 import structlog
 
 from balagh.ari.call import AriCall, PromptSeconds
-from balagh.ari.connect import connect
+from balagh.ari.connect import AriConnection, connect
 from balagh.ari.liveness import WATCHDOG_FENCE_SECONDS, Heartbeat, in_stasis_of, stasis_args
+from balagh.ari.rest import AriSessionClosed
 from balagh.config import AriSettings
 from balagh.ivr.port import CallInfo
 from balagh.supervised import DEFAULT_BACKOFF, Backoff, MarkUp, keep_up
@@ -39,17 +38,6 @@ WITHHELD = frozenset({"", "anonymous", "restricted", "unavailable", "unknown", "
 # also fences off the watchdog: it outlasts any move the watchdog began before it saw
 # this connection's first heartbeat.
 RECONCILE_GRACE_SECONDS = WATCHDOG_FENCE_SECONDS
-
-
-def forget_old_objects() -> None:
-    """asyncari keeps one object per channel, bridge or playback id, tied to the client that
-    first made it, and asserts that later events and replies come through that same client:
-    after a reconnect every event or reply about a channel seen before would raise (and an
-    event raising in asyncari's reader ends the new session too). Each connection starts
-    with empty caches; objects still held elsewhere are left as they are."""
-    for value in vars(asyncari.model).values():
-        if isinstance(value, type) and issubclass(value, asyncari.model.BaseObject):
-            setattr(value, "cache", None)  # noqa: B010 (asyncari has no types)
 
 
 ORPHANS_AT_ONCE = 10
@@ -119,11 +107,8 @@ class _CurrentRepository:
             client = await self._application.current_client()
             try:
                 return await getattr(getattr(client, self._name), operation)(**params)
-            except RuntimeError as exc:
-                # httpx refuses before sending anything: the connection was re-made under
-                # this request. Once more, on the connection of the moment.
-                if "client has been closed" not in str(exc):
-                    raise
+            except AriSessionClosed:
+                pass  # the connection was re-made under this request: nothing was sent
             client = await self._application.current_client()
             return await getattr(getattr(client, self._name), operation)(**params)
 
@@ -178,11 +163,10 @@ class AriApplication:
         await keep_up("ari", self._session, self.backoff)
 
     async def _session(self, mark_up: MarkUp) -> None:
-        forget_old_objects()
         try:
-            async with connect(self.settings.url, self.settings.app,
-                               self.settings.username, self.settings.password) as client:
-                self.client = client
+            async with connect(self.settings.url, self.settings.app, self.settings.username,
+                               self.settings.password, self.dispatch) as connection:
+                client = self.client = connection.rest
                 heartbeat = self._heartbeat = Heartbeat(client, self.settings.app)
                 await heartbeat.beat()  # the watchdog stands back from here on
                 self.connected.set()
@@ -192,16 +176,15 @@ class AriApplication:
                 # Either ending ends the session: the websocket closed, or the heartbeat
                 # could not be written (a half-open connection the websocket never noticed).
                 async with asyncio.TaskGroup() as session:
-                    session.create_task(self._read(client))
+                    session.create_task(self._read(connection))
                     session.create_task(heartbeat.run())
         finally:
             self.connected.clear()
             self.client = None
             self._heartbeat = None
 
-    async def _read(self, client: Any) -> None:
-        async for message in client:
-            self.dispatch(getattr(message, "_orig_msg", message))
+    async def _read(self, connection: AriConnection) -> None:
+        await connection.closed.wait()  # events meanwhile go to dispatch as they are read
         raise WebsocketClosed("the ARI websocket closed")
 
     def dispatch(self, event: dict[str, Any]) -> None:
@@ -248,8 +231,7 @@ class AriApplication:
             if channel_id in self.calls:
                 continue
             try:
-                channel = dict(getattr(found := await client.channels.get(channelId=channel_id),
-                                       "json", found))
+                channel = dict(await client.channels.get(channelId=channel_id))
             except Exception as exc:  # gone meanwhile, or ARI refused: nothing to serve
                 log.warning("ari.orphan_failed", call_id=channel_id, error=str(exc))
                 continue

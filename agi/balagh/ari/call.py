@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 import structlog
 
+from balagh.ari.rest import AriRequestError
 from balagh.ivr.port import CallGone, CallInfo
 
 log = structlog.get_logger(__name__)
@@ -209,7 +210,10 @@ class AriNotFound(Exception):
 
 
 def http_status(exc: BaseException) -> int | None:
-    """The HTTP status behind an ARI error (asyncari wraps httpx's error as __cause__)."""
+    """The HTTP status behind an ARI error: AriRest's, or asyncari's (which wraps httpx's
+    error as __cause__; the test caller still uses asyncari's requests)."""
+    if isinstance(exc, AriRequestError):
+        return exc.status
     for error in (exc, exc.__cause__):
         status = getattr(getattr(error, "response", None), "status_code", None)
         if isinstance(status, int):

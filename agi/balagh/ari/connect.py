@@ -1,61 +1,73 @@
-"""asyncari.connect with an HTTP connection pool that fits a hotline's calls.
+"""One ARI connection: asyncari's event websocket, and REST requests sent with aiohttp.
 
-asyncari's HTTP client (asyncswagger11) allows 3 connections to ARI and keeps 1 open:
-every call's requests (answer, play, stop, set variables) queue behind the others',
-and most open a new TCP connection. `make bench` measured it (bench/RESULTS.md):
-with 20 callers a key waited up to a quarter of a second for the request it caused,
-and connecting took a tenth of the app's CPU. Same client otherwise.
-
-asyncari also pretty-prints every event for a debug line before logging drops it (about
-half a millisecond an event): the formatting is done only when that line is wanted.
+asyncari connects, reads ARI's description from Asterisk and keeps the event websocket.
+Two of its costs are taken off the call path, each measured by `make bench`
+(bench/RESULTS.md):
+- requests go through `rest.AriRest` (aiohttp) instead of asyncswagger11 and httpx;
+- events are handed on as ARI's JSON dicts the moment they are read. asyncari would
+  first make model objects of every field of every event (a regular expression per
+  field, object caches), and pass each event to the reader through a stream.
 """
 
 from __future__ import annotations
 
-import logging
-import pprint
+import asyncio
 import urllib.parse
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import anyio
-import asyncari.client
-import httpx
 from asyncari.client import Client
 from asyncswagger11.http_client import ApiKeyAuthenticator, AsynchronousHttpClient
 
-# Asterisk's HTTP server takes 100 sessions by default (http.conf sessionlimit); the
-# websocket is one. Enough for the requests of a few hundred calls in flight at once.
-CONNECTIONS = 32
-REQUEST_TIMEOUT_SECONDS = 600  # asyncswagger11's own; each request has a shorter guard
-_ASYNCARI_LOG = logging.getLogger(asyncari.client.__name__)
+from balagh.ari.rest import AriRest, operations_of, session
+
+EventSink = Callable[[dict[str, Any]], None]
 
 
-def _pformat_if_logged(value: object) -> str:
-    return pprint.pformat(value) if _ASYNCARI_LOG.isEnabledFor(logging.DEBUG) else ""
+class _EventsAsDicts(Client):  # type: ignore[misc]  # asyncari has no types
+    """asyncari's client, every event given to `sink` as it is read (sync, never blocks)."""
+
+    def __init__(self, group: Any, url: str, app: str, http_client: Any,
+                 sink: EventSink) -> None:
+        super().__init__(group, url, app, http_client)
+        self._sink = sink
+        self.closed = asyncio.Event()
+
+    async def _run(self, evt: Any = None) -> None:
+        try:
+            await super()._run(evt)
+        finally:
+            self.closed.set()
+
+    async def process_ws(self, msg: dict[str, Any]) -> None:
+        self._sink(msg)
 
 
-asyncari.client.pformat = _pformat_if_logged  # its only use is that debug line
+@dataclass(frozen=True)
+class AriConnection:
+    rest: AriRest
+    closed: asyncio.Event  # set when the event websocket has closed
 
 
 @asynccontextmanager
-async def connect(url: str, app: str, username: str, password: str) -> AsyncIterator[Any]:
+async def connect(url: str, app: str, username: str, password: str,
+                  on_event: EventSink) -> AsyncIterator[AriConnection]:
     host = urllib.parse.urlparse(url).netloc.split(":")[0]
     http_client = AsynchronousHttpClient(
         auth=ApiKeyAuthenticator(host, f"{username}:{password}"))
-    await http_client.session.aclose()  # unused yet: replaced by one with a bigger pool
-    http_client.session = httpx.AsyncClient(
-        timeout=REQUEST_TIMEOUT_SECONDS,
-        limits=httpx.Limits(max_connections=CONNECTIONS,
-                            max_keepalive_connections=CONNECTIONS))
+    requests = session(username, password)
     try:
         async with anyio.create_task_group() as group:
-            client = Client(group, url, app, http_client)
+            client = _EventsAsDicts(group, url, app, http_client, on_event)
             async with client:
                 try:
-                    yield client
+                    yield AriConnection(AriRest(requests, operations_of(client.swagger.resources)),
+                                        client.closed)
                 finally:
                     group.cancel_scope.cancel()
     finally:
+        await requests.close()
         await http_client.close()
