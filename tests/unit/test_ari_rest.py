@@ -37,11 +37,17 @@ def describe(base: str) -> dict[str, Any]:
             {"httpMethod": "POST", "nickname": "answer",
              "parameters": [param("channelId", "path", True)]}]},
     ]}
+    applications = {"basePath": base, "apis": [
+        {"path": "/applications/{applicationName}/eventFilter", "operations": [
+            {"httpMethod": "PUT", "nickname": "filter",
+             "parameters": [param("applicationName", "path", True),
+                            param("filter", "body")]}]}]}
     events = {"basePath": base, "apis": [{"path": "/events", "operations": [
         {"httpMethod": "GET", "nickname": "eventWebsocket", "is_websocket": True,
          "parameters": [param("app", "query", True)]}]}]}
     return {name: SimpleNamespace(json={"api_declaration": declaration})
-            for name, declaration in (("channels", channels), ("events", events))}
+            for name, declaration in (("channels", channels), ("events", events),
+                                      ("applications", applications))}
 
 
 @pytest.fixture
@@ -119,3 +125,12 @@ async def test_a_closed_connection_sends_nothing_and_says_so():
     rest = AriRest(requests, operations_of(describe("http://127.0.0.1:9/ari")))
     with pytest.raises(AriSessionClosed):
         await rest.channels.answer(channelId="c1")
+
+
+async def test_the_event_filter_is_the_body_itself(ari):
+    rest, seen = ari
+    await rest.allow_events("balagh", {"StasisStart", "ChannelDtmfReceived"})
+    assert seen[0]["method"] == "PUT"
+    assert seen[0]["path"] == "/ari/applications/balagh/eventFilter"
+    assert seen[0]["body"] == {"allowed": [{"type": "ChannelDtmfReceived"},
+                                           {"type": "StasisStart"}]}

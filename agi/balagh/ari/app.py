@@ -21,9 +21,15 @@ from typing import Any
 
 import structlog
 
-from balagh.ari.call import AriCall, PromptSeconds
+from balagh.ari.call import CALL_EVENTS, AriCall, PromptSeconds
 from balagh.ari.connect import AriConnection, connect
-from balagh.ari.liveness import WATCHDOG_FENCE_SECONDS, Heartbeat, in_stasis_of, stasis_args
+from balagh.ari.liveness import (
+    ECHO_EVENT_TYPE,
+    WATCHDOG_FENCE_SECONDS,
+    Heartbeat,
+    in_stasis_of,
+    stasis_args,
+)
 from balagh.ari.rest import AriSessionClosed
 from balagh.config import AriSettings
 from balagh.ivr.port import CallInfo
@@ -41,6 +47,8 @@ RECONCILE_GRACE_SECONDS = WATCHDOG_FENCE_SECONDS
 
 
 ORPHANS_AT_ONCE = 10
+# The event types the app acts on (AriCall.on_event, the heartbeat's echo, new calls).
+APP_EVENTS = frozenset({"StasisStart", *CALL_EVENTS, ECHO_EVENT_TYPE})
 
 
 class WebsocketClosed(ConnectionError):
@@ -167,6 +175,7 @@ class AriApplication:
             async with connect(self.settings.url, self.settings.app, self.settings.username,
                                self.settings.password, self.dispatch) as connection:
                 client = self.client = connection.rest
+                await self._allow_events(client)
                 heartbeat = self._heartbeat = Heartbeat(client, self.settings.app)
                 await heartbeat.beat()  # the watchdog stands back from here on
                 self.connected.set()
@@ -182,6 +191,14 @@ class AriApplication:
             self.connected.clear()
             self.client = None
             self._heartbeat = None
+
+    async def _allow_events(self, client: Any) -> None:
+        """Only the events the app acts on: most of the rest (a variable set, a dialplan
+        step, a state change) would be read and parsed for nothing, some twenty a call."""
+        try:
+            await client.allow_events(self.settings.app, APP_EVENTS)
+        except Exception as exc:  # an Asterisk without filters sends everything: still fine
+            log.warning("ari.event_filter_refused", error=str(exc))
 
     async def _read(self, connection: AriConnection) -> None:
         await connection.closed.wait()  # events meanwhile go to dispatch as they are read

@@ -22,6 +22,8 @@ from balagh.ivr.port import CallGone, CallInfo
 log = structlog.get_logger(__name__)
 
 GONE_EVENTS = frozenset({"StasisEnd", "ChannelDestroyed", "ChannelHangupRequest"})
+PLAYBACK_END_EVENTS = frozenset({"PlaybackFinished", "PlaybackFailed"})
+CALL_EVENTS = GONE_EVENTS | PLAYBACK_END_EVENTS | {"ChannelDtmfReceived"}  # on_event's
 # How long a playback may outlast its prompts' own length before we stop waiting for its
 # end event (lost, say, with a dropped websocket); a prompt of unknown length counts as
 # UNKNOWN_PROMPT_SECONDS.
@@ -54,7 +56,7 @@ class AriCall:
         kind = event.get("type")
         if kind == "ChannelDtmfReceived":
             self._digits.append(str(event.get("digit", "")))
-        elif kind in ("PlaybackFinished", "PlaybackFailed"):
+        elif kind in PLAYBACK_END_EVENTS:
             playback_id = event.get("playback", {}).get("id", "")
             if playback_id in self._playing:  # not one we stopped and forgot
                 self._finished_playbacks.add(playback_id)

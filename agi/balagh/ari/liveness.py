@@ -31,6 +31,7 @@ MISSES_ALLOWED = 2  # writes in a row that may fail before the connection counts
 # websocket silent this long while HTTP still works is half-open (a NAT or firewall
 # dropped it without a close), and only a new connection will bring events again.
 ECHO_EVENT = "BalaghHeartbeat"
+ECHO_EVENT_TYPE = "ChannelUserevent"  # the type of ARI event the echo comes back as
 ECHO_TIMEOUT_SECONDS = 10.0
 MOVE_TIMEOUT_SECONDS = 2.0  # the watchdog's bound on moving one caller
 WATCHDOG_FENCE_SECONDS = MOVE_TIMEOUT_SECONDS + 1.0
@@ -69,7 +70,7 @@ class Heartbeat:
 
     def on_event(self, event: Mapping[str, Any]) -> bool:
         """Whether `event` is this heartbeat's echo (noted); the reader calls it first."""
-        if event.get("type") == "ChannelUserevent" and event.get("eventname") == ECHO_EVENT:
+        if event.get("type") == ECHO_EVENT_TYPE and event.get("eventname") == ECHO_EVENT:
             self.echoed_at = self.clock()
             return True
         return False

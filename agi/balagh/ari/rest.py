@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -128,6 +128,18 @@ class AriRest:
             if not payload:
                 return None
             return json.loads(payload)
+
+    async def allow_events(self, app: str, types: Iterable[str]) -> None:
+        """Asterisk sends `app` events of these types only (PUT .../eventFilter). That
+        operation's JSON body is the filter itself, not wrapped in its parameter's name."""
+        operation = self._operations["applications"]["filter"]
+        url = operation.url.replace("{applicationName}", quote(app, safe=""))
+        async with self._session.put(url, json={"allowed": [{"type": kind}
+                                                            for kind in sorted(types)]}
+                                     ) as response:
+            if response.status >= 400:
+                raise AriRequestError(response.status, "PUT", response.url.path,
+                                      _message(await response.read()))
 
 
 def _message(payload: bytes) -> str:
