@@ -19,8 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-from asyncwebsockets import open_websocket
+import aiohttp
 from callers import Lengths, caller_language, press_delay
 from timeline import Timeline
 
@@ -79,13 +78,15 @@ class Bench:
     async def __aenter__(self) -> Bench:
         ari = self.settings.ari
         base = ari.url.rstrip("/") + "/ari"
-        self.http = await self._stack.enter_async_context(httpx.AsyncClient(
-            base_url=base, auth=(ari.username, ari.password), timeout=10,
-            limits=httpx.Limits(max_connections=50)))
-        query = urllib.parse.urlencode({"app": APP, "subscribeAll": "true",
-                                        "api_key": f"{ari.username}:{ari.password}"})
-        ws_url = base.replace("http", "ws", 1) + f"/events?{query}"
-        self.ws_url = ws_url
+        # aiohttp, as the app's own requests (balagh/ari/rest.py): this process sends a
+        # request per key and reads every channel's events; it must not be the limit.
+        self.base = base
+        self.http = await self._stack.enter_async_context(aiohttp.ClientSession(
+            auth=aiohttp.BasicAuth(ari.username, ari.password),
+            connector=aiohttp.TCPConnector(limit=50),
+            timeout=aiohttp.ClientTimeout(total=10)))
+        query = urllib.parse.urlencode({"app": APP, "subscribeAll": "true"})
+        self.ws_url = base.replace("http", "ws", 1) + f"/events?{query}"
         self.ws_lost = 0  # times Asterisk dropped this app's websocket (it fell behind)
         self.ami = await self._stack.enter_async_context(
             AmiSession(ami_for_tests(self.settings)))
@@ -98,10 +99,9 @@ class Bench:
         here: without the app, every bench call would fail at once)."""
         for attempt in range(100):
             try:
-                response = await self.http.get(f"/applications/{APP}", timeout=2)
-                if response.status_code == 200:
+                if await self._ari("GET", f"/applications/{APP}", timeout=2) == 200:
                     return
-            except httpx.HTTPError:
+            except (aiohttp.ClientError, TimeoutError):
                 pass  # Asterisk's HTTP server still busy after an overload: ask again
             if attempt == 20:  # 2 s: the reader is stuck on a dead websocket
                 self.reader.cancel()
@@ -118,15 +118,24 @@ class Bench:
             await self.reader
         await self._stack.aclose()
 
+    async def _ari(self, method: str, path: str, timeout: float | None = None,
+                   **kwargs: Any) -> int:
+        """One ARI request; its status."""
+        async with self.http.request(method, self.base + path, **kwargs,
+                                     timeout=aiohttp.ClientTimeout(total=timeout or 10)
+                                     ) as response:
+            await response.read()
+            return response.status
+
     # -- events --------------------------------------------------------------------
 
     async def _read(self) -> None:
         while True:
-            async with open_websocket(self.ws_url) as ws:
-                await self.http.put(f"/applications/{APP}/eventFilter",
-                                    json={"allowed": [{"type": t} for t in EVENT_TYPES]})
+            async with self.http.ws_connect(self.ws_url, max_msg_size=0) as ws:
+                await self._ari("PUT", f"/applications/{APP}/eventFilter",
+                                json={"allowed": [{"type": t} for t in EVENT_TYPES]})
                 async for message in ws:
-                    data = getattr(message, "data", None)
+                    data = message.data if message.type == aiohttp.WSMsgType.TEXT else None
                     # Most events are dialplan steps the timelines skip: not even parsed.
                     if isinstance(data, str) and not (
                             '"ChannelDialplan"' in data and '"Read"' not in data
@@ -170,13 +179,13 @@ class Bench:
         await asyncio.sleep(delay)
         for _ in range(DTMF_ATTEMPTS):
             # 412/404 right after answer: the caller half is not in the app yet.
-            response = await self.http.post(f"/channels/{run.caller}/dtmf",
-                                            params={"dtmf": keys, "between": 100,
-                                                    "duration": 100})
-            if response.status_code < 300:
+            status = await self._ari("POST", f"/channels/{run.caller}/dtmf",
+                                     params={"dtmf": keys, "between": "100",
+                                             "duration": "100"})
+            if status < 300:
                 return
             await asyncio.sleep(0.1)
-        run.error = f"dtmf refused ({response.status_code})"
+        run.error = f"dtmf refused ({status})"
 
     # -- calls ------------------------------------------------------------------------
 
@@ -206,8 +215,8 @@ class Bench:
             self.active -= 1
             for task in run.presses:
                 task.cancel()
-            with contextlib.suppress(httpx.HTTPError):
-                await self.http.delete(f"/channels/{caller}")
+            with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+                await self._ari("DELETE", f"/channels/{caller}")
             originate.cancel()
             with contextlib.suppress(BaseException):
                 await originate

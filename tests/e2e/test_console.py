@@ -141,6 +141,24 @@ def test_nothing_without_a_session_and_no_change_without_a_csrf_token(console):
         client.close()
 
 
+async def danger_caller_waits(ami: AmiSession, settings: Settings,
+                              joins: asyncio.Queue[dict[str, str]]) -> tuple[Any, str, float]:
+    """A caller in danger put into the general queue (whose agent is away): the caller,
+    their reference and when they joined (monotonic). Hung up again if that fails."""
+    caller = await originate(ami, f"Local/{settings.hotline}@balagh-inbound/n",
+                             "balagh-test-caller", DANGER_TO_GENERAL)
+    try:
+        joined = await wait_for_event(
+            joins, lambda e: e.get("Uniqueid") == f"{caller.uniqueid}-far", 60)
+        at_join = time.monotonic()
+        reference = await ami.getvar(joined["Channel"], "BALAGH_REFERENCE")
+        assert reference
+    except BaseException:
+        await hang_up(ami, caller)
+        raise
+    return caller, reference, at_join
+
+
 async def test_a_waiting_caller_in_danger_shows_within_2_s_highlighted_and_leaves(
         settings, console, browser, ami):
     browser_login(browser, console.url, "admin", PASSWORD)
@@ -153,14 +171,8 @@ async def test_a_waiting_caller_in_danger_shows_within_2_s_highlighted_and_leave
     joins = ami.listen(lambda e: e.get("Event") == "QueueCallerJoin")
     try:
         async with general_agent_away(ami):
-            caller = await originate(ami, f"Local/{settings.hotline}@balagh-inbound/n",
-                                     "balagh-test-caller", DANGER_TO_GENERAL)
+            caller, reference, at_join = await danger_caller_waits(ami, settings, joins)
             try:
-                joined = await wait_for_event(
-                    joins, lambda e: e.get("Uniqueid") == f"{caller.uniqueid}-far", 60)
-                at_join = time.monotonic()
-                reference = await ami.getvar(joined["Channel"], "BALAGH_REFERENCE")
-                assert reference
                 browser.switch_to.window(board)
                 await on_screen(browser, tile("general", "q.dataset.danger === '1' && "
                                               "q.classList.contains('danger')"),
@@ -315,13 +327,8 @@ async def test_the_board_follows_asterisk_through_a_restart(
         joins = ami.listen(lambda e: e.get("Event") == "QueueCallerJoin")
         try:
             async with general_agent_away(ami):
-                caller = await originate(ami, f"Local/{settings.hotline}@balagh-inbound/n",
-                                         "balagh-test-caller", DANGER_TO_GENERAL)
+                caller, reference, at_join = await danger_caller_waits(ami, settings, joins)
                 try:
-                    joined = await wait_for_event(
-                        joins, lambda e: e.get("Uniqueid") == f"{caller.uniqueid}-far", 60)
-                    at_join = time.monotonic()
-                    reference = await ami.getvar(joined["Channel"], "BALAGH_REFERENCE")
                     await on_screen(browser, tile("general", "q.dataset.danger === '1'"),
                                     "the caller after the restart", timeout=30)
                     delay = time.monotonic() - at_join

@@ -152,7 +152,7 @@ async def test_a_receiver_that_is_down_gets_everything_when_it_is_back(
 
     await eventually_async(tried_twice, what="failed attempts")
     errors = {row.last_error for row in await store.deliveries("pending", 10)} - {None}
-    assert errors and all(error.startswith("ConnectError") for error in errors)
+    assert errors and all(error.startswith("ClientConnectorError") for error in errors)
     receiver.start()  # back on the same port
     await eventually_async(lambda: _all_delivered(store, 3), what="all delivered")
     assert sorted(receiver.keys()) == sorted(KEYS)

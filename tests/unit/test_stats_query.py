@@ -10,7 +10,8 @@ import pytest
 from balagh.stats import query
 from balagh.stats.figures import Histogram
 from balagh.stats.period import parse_month, parse_range
-from balagh.stats.query import NOT_ROUTED, StatsError, compute, compute_many
+from balagh.stats.query import StatsError, compute, compute_many
+from balagh.store.daily import NOT_ROUTED
 
 from .stats_data import make_database
 

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 
 from balagh.config import Settings
 
 
 def _run(settings: Settings, args: argparse.Namespace) -> int:
+    from balagh import eventloop
     from balagh.app import run_app
 
-    return asyncio.run(run_app(settings, banner_text=True))
+    return eventloop.run(run_app(settings, banner_text=True))
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

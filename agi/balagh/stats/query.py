@@ -32,6 +32,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from balagh.routing.model import DANGER_ANSWER, DANGER_QUESTION
+from balagh.store.daily import DIMS, UNKNOWN
 from balagh.store.timestamps import iso
 from balagh.store.uri import read_only_uri
 
@@ -40,17 +41,13 @@ from .figures import Figures
 from .period import Period
 from .summary import KindCounts
 
-NOT_ROUTED = "(not routed)"
-UNKNOWN = "(unknown)"
-# What each --by groups on. category: the routing rule that matched (routing.yaml's rule
+# What each --by groups on (the same values as the daily counts'; a day is its date).
+# category: the routing rule that matched (routing.yaml's rule
 # names: child, adult-female, ..., default), i.e. what the caller's answers say the case
 # is; queue: the queue the decision chose (overflow may have moved the caller on later).
 GROUPINGS: dict[str, str] = {
     "day": "substr(r.started_at, 1, 10)",
-    "queue": f"coalesce(r.queue, '{NOT_ROUTED}')",
-    "category": f"coalesce(r.rule, '{NOT_ROUTED}')",
-    "emirate": f"coalesce(r.location, '{UNKNOWN}')",
-    "language": f"coalesce(r.language, '{UNKNOWN}')",
+    **{dim: value.format(r="r") for dim, value in DIMS.items() if dim != "day"},
 }
 # The schema version that has to_queue_tenths and the danger answers' index (schema.py, v8).
 NEEDS_VERSION = 8
