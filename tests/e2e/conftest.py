@@ -253,8 +253,11 @@ def answers_after(settings: Settings, report_id: int) -> int:
             "WHERE reports.id > ? AND answers.value IS NOT NULL", (report_id,)).fetchone()[0])
 
 
-def report_row(settings: Settings, reference: str, *, wait: float = 5.0) -> dict | None:
-    """The report as stored, read straight from the SQLite file."""
+def report_row(settings: Settings, reference: str, *, wait: float = 5.0,
+               routed: bool = False) -> dict | None:
+    """The report as stored, read straight from the SQLite file. `routed`: once its routing
+    decision is stored, so with every answer before it (the caller can reach the queue a
+    moment before the app's writer has committed them)."""
     deadline = time.monotonic() + wait
     while True:
         with sqlite3.connect(f"file:{settings.database}?mode=ro", uri=True) as db:
@@ -267,7 +270,8 @@ def report_row(settings: Settings, reference: str, *, wait: float = 5.0) -> dict
                         "SELECT question, value FROM answers WHERE call_id = ? ORDER BY id",
                         (report["call_id"],))
                 }
-                return report
+                if not routed or report["queue"] is not None:
+                    return report
         if time.monotonic() > deadline:
             return None
         time.sleep(0.1)

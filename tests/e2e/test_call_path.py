@@ -36,7 +36,7 @@ async def test_issue_example_call_reaches_child_protection(settings, running_app
     # Nothing after the last answer before the queue: the reference is told there.
     assert result.played[-1] == "ask-condition"
 
-    report = report_row(settings, result.reference)
+    report = report_row(settings, result.reference, routed=True)
     assert report is not None
     assert report["answers"] == {"language": "ar", "danger": "yes", "age": "child",
                                  "gender": "female", "emirate": "sharjah", "condition": "none"}
@@ -83,7 +83,7 @@ async def test_withheld_number_is_served_and_stored_as_null(settings, running_ap
     result = await place_call(settings, "800700", "2,2,3,2,2,0".split(","), ahead=True,
                               caller_id=None)
     assert result.queue == "elderly-care"
-    report = report_row(settings, result.reference)
+    report = report_row(settings, result.reference, routed=True)
     assert report["caller"] is None
 
 

@@ -29,7 +29,7 @@ async def test_type_ahead_of_all_answers_plays_no_prompt_after_the_first_key(
     # Only the greeting question had started when the first key came; nothing after it
     # (the reference is told to the caller in the queue: test_waiting_words.py).
     assert result.played == ["ask-language"]
-    report = report_row(settings, result.reference)
+    report = report_row(settings, result.reference, routed=True)
     assert report["answers"] == dict(zip(QUESTIONS, ["en", "no", "adult", "female",
                                                      "abu-dhabi", "none"], strict=True))
     print(f"\ntype-ahead: answer to queue join {result.seconds_to_queue:.2f} s")
@@ -53,7 +53,7 @@ async def test_timeout_reprompt_then_default(settings, running_app):
     assert result.played[:5] == ["ask-language", "invalid", "ask-language", "invalid",
                                  "ask-language"]
     assert result.queue == "women-protection"
-    report = report_row(settings, result.reference)
+    report = report_row(settings, result.reference, routed=True)
     assert report["language"] == "ar"
     assert report["answers"]["language"] == "ar"
 

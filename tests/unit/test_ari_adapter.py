@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from balagh.ari.app import AriApplication, AriUnavailable, caller_number, event_channel_id
-from balagh.ari.call import AriCall
+from balagh.ari.call import ARRAY_AT_ONCE, AriCall, array_assignments
 from balagh.ari.rest import AriSessionClosed
 from balagh.config import AriSettings
 from balagh.ivr.port import CallGone, CallInfo
@@ -256,9 +258,8 @@ async def test_rest_calls_name_the_channel():
         ("answer", {"channelId": CHANNEL}),
         ("setChannelVar", {"channelId": CHANNEL, "variable": "CHANNEL(language)",
                            "value": "en"}),
-        ("setChannelVar", {"channelId": CHANNEL, "variable": "BALAGH_QUEUE",
-                           "value": "general"}),
-        ("setChannelVar", {"channelId": CHANNEL, "variable": "BALAGH_PRIO", "value": "0"}),
+        ("setChannelVar", {"channelId": CHANNEL, "variable": "ARRAY(BALAGH_QUEUE,BALAGH_PRIO)",
+                           "value": "general,0"}),
         ("continueInDialplan", {"channelId": CHANNEL}),
         ("hangup", {"channelId": CHANNEL}),
     ]
@@ -504,3 +505,51 @@ async def test_a_request_caught_by_a_reconnect_goes_again_on_the_new_connection(
     old.channels = ClosedChannels()
     await handler.calls[0].answer()
     assert new.channels.named("answer") == [{"channelId": "c1"}]
+
+
+def asterisk_split(value: str) -> list[str]:
+    """Asterisk's argument splitting as ARRAY() applies it (main/app.c,
+    __ast_app_separate_args with remove_chars): commas split, except within quotes,
+    parentheses or brackets; quotes are dropped; a backslash takes the next character
+    as it is."""
+    args, current, paren, bracket, quote = [], [], 0, 0, False
+    chars = iter(value)
+    for char in chars:
+        if char == "\\":
+            current.append(next(chars, ""))
+            continue
+        if char == "(":
+            paren += 1
+        elif char == ")":
+            paren = max(0, paren - 1)
+        elif char == "[":
+            bracket += 1
+        elif char == "]":
+            bracket = max(0, bracket - 1)
+        elif char == '"':
+            quote = not quote
+            continue
+        elif char == "," and not (paren or bracket or quote):
+            args.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    return [*args, "".join(current)]
+
+
+@given(st.dictionaries(st.from_regex(r"[A-Z_]{1,12}", fullmatch=True), st.text(max_size=30),
+                       min_size=2, max_size=120))
+def test_several_variables_go_in_arrays_that_asterisk_splits_back_exactly(variables):
+    assignments = array_assignments(variables)
+    assert len(assignments) == -(-len(variables) // ARRAY_AT_ONCE)
+    found = {}
+    for name, value in assignments:
+        names = name.removeprefix("ARRAY(").removesuffix(")").split(",")
+        values = asterisk_split(value)
+        assert len(values) == len(names)
+        found.update(zip(names, values, strict=True))
+    assert found == variables
+
+
+def test_one_variable_is_set_as_it_is():
+    assert array_assignments({"CHANNEL(language)": "ar"}) == [("CHANNEL(language)", "ar")]

@@ -134,3 +134,9 @@ async def test_the_event_filter_is_the_body_itself(ari):
     assert seen[0]["path"] == "/ari/applications/balagh/eventFilter"
     assert seen[0]["body"] == {"allowed": [{"type": "ChannelDtmfReceived"},
                                            {"type": "StasisStart"}]}
+
+
+async def test_long_query_parameters_go_in_a_json_body(ari):
+    rest, seen = ari
+    await rest.channels.getChannelVar(channelId="c1", variable="V" * 2000)
+    assert seen[0]["query"] == {} and seen[0]["body"] == {"variable": "V" * 2000}

@@ -18,13 +18,14 @@ import json
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import aiohttp
 
 # Asterisk's HTTP server takes 100 sessions by default (http.conf sessionlimit); the
 # websocket is one. Enough for the requests of a few hundred calls in flight at once.
 CONNECTIONS = 32
+QUERY_IN_URL_AT_MOST = 900  # longer query parameters go in a JSON body
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,10 @@ class AriRest:
                 query[key] = _text(value)
             else:
                 body[key] = value
+        if query and not body and len(urlencode(query)) > QUERY_IN_URL_AT_MOST:
+            # Asterisk reads a request line of 4096 bytes at most (1024 in LOW_MEMORY
+            # builds); every operation also takes its query parameters from a JSON body.
+            body, query = query, {}
         if self._session.closed:
             raise AriSessionClosed("the ARI connection was closed")
         async with self._session.request(
