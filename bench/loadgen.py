@@ -30,6 +30,7 @@ from balagh.pbx.test_user import ami_for_tests
 
 APP = "balagh-bench"
 DTMF_ATTEMPTS = 10
+LISTEN_SECONDS = 60.0
 # Only what the timelines need: every other event (device states, bridges, the agents'
 # channels ...) would cost Asterisk a websocket write and this process a parse.
 EVENT_TYPES = ("StasisStart", "ChannelStateChange", "ChannelDtmfReceived", "PlaybackStarted",
@@ -96,14 +97,18 @@ class Bench:
 
     async def listening(self) -> None:
         """Make sure Asterisk has this app (a websocket it dropped is not always noticed
-        here: without the app, every bench call would fail at once)."""
-        for attempt in range(100):
+        here: without the app, every bench call would fail at once). After an overload
+        step Asterisk can take a while to serve HTTP again: up to LISTEN_SECONDS."""
+        deadline = time.monotonic() + LISTEN_SECONDS
+        attempt = 0
+        while time.monotonic() < deadline:
             try:
                 if await self._ari("GET", f"/applications/{APP}", timeout=2) == 200:
                     return
             except (aiohttp.ClientError, TimeoutError):
                 pass  # Asterisk's HTTP server still busy after an overload: ask again
-            if attempt == 20:  # 2 s: the reader is stuck on a dead websocket
+            attempt += 1
+            if attempt % 20 == 0:  # the reader is stuck on a dead websocket: a new one
                 self.reader.cancel()
                 with contextlib.suppress(BaseException):
                     await self.reader
@@ -131,18 +136,24 @@ class Bench:
 
     async def _read(self) -> None:
         while True:
-            async with self.http.ws_connect(self.ws_url, max_msg_size=0) as ws:
-                await self._ari("PUT", f"/applications/{APP}/eventFilter",
-                                json={"allowed": [{"type": t} for t in EVENT_TYPES]})
-                async for message in ws:
-                    data = message.data if message.type == aiohttp.WSMsgType.TEXT else None
-                    # Most events are dialplan steps the timelines skip: not even parsed.
-                    if isinstance(data, str) and not (
-                            '"ChannelDialplan"' in data and '"Read"' not in data
-                            and '"Queue"' not in data):
-                        self.events += 1
-                        self._dispatch(json.loads(data))
+            try:
+                await self._follow()
+            except (aiohttp.ClientError, TimeoutError, OSError):
+                await asyncio.sleep(0.5)  # Asterisk still busy: connect again
             self.ws_lost += 1
+
+    async def _follow(self) -> None:
+        async with self.http.ws_connect(self.ws_url, max_msg_size=0) as ws:
+            await self._ari("PUT", f"/applications/{APP}/eventFilter",
+                            json={"allowed": [{"type": t} for t in EVENT_TYPES]})
+            async for message in ws:
+                data = message.data if message.type == aiohttp.WSMsgType.TEXT else None
+                # Most events are dialplan steps the timelines skip: not even parsed.
+                if isinstance(data, str) and not (
+                        '"ChannelDialplan"' in data and '"Read"' not in data
+                        and '"Queue"' not in data):
+                    self.events += 1
+                    self._dispatch(json.loads(data))
 
     def _dispatch(self, event: dict[str, Any]) -> None:
         channel = (event.get("channel") or {}).get("id")

@@ -1,5 +1,5 @@
 """The app's ARI requests on a real channel of the sandbox Asterisk: several variables set in
-one request (ARRAY()), values Asterisk's argument splitting would otherwise cut, and a value
+one request (ARRAY()), on a channel a sandbox "agent" answers: values Asterisk's argument splitting would otherwise cut, and a value
 too long for a URL (sent in a JSON body), each read back from the channel."""
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ async def test_variables_set_together_read_back_exactly(settings: Settings, pbx)
         await asyncio.wait_for(app.connected.wait(), 30)
         async with AmiSession(ami_for_tests(settings)) as ami:
             answer = await ami.originate({
-                "Channel": "Local/0@balagh-test-listener/n", "Application": "Stasis",
+                "Channel": "Local/1999@balagh-agents/n", "Application": "Stasis",
                 "Data": APP, "ChannelId": f"e2e-{uuid.uuid4().hex[:12]}",
                 "Timeout": "10000"}, timeout=20)
             assert answer.get("Response") == "Success", answer
