@@ -1,6 +1,7 @@
-"""The app's ARI requests on a real channel of the sandbox Asterisk: several variables set in
-one request (ARRAY()), on a channel a sandbox "agent" answers: values Asterisk's argument splitting would otherwise cut, and a value
-too long for a URL (sent in a JSON body), each read back from the channel."""
+"""The app's ARI requests on a real channel of the sandbox Asterisk (one a sandbox "agent"
+answers): several variables set in one request (ARRAY()), values Asterisk's argument
+splitting would otherwise cut, and a value too long for a URL (sent in a JSON body), each
+read back from the channel."""
 
 from __future__ import annotations
 

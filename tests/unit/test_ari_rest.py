@@ -140,3 +140,16 @@ async def test_long_query_parameters_go_in_a_json_body(ari):
     rest, seen = ari
     await rest.channels.getChannelVar(channelId="c1", variable="V" * 2000)
     assert seen[0]["query"] == {} and seen[0]["body"] == {"variable": "V" * 2000}
+
+
+def test_the_event_reader_hands_on_dicts_and_skips_what_is_not_an_event():
+    from balagh.ari.connect import _EventsAsDicts
+
+    seen: list[dict[str, Any]] = []
+    reader = _EventsAsDicts.__new__(_EventsAsDicts)  # no connection: only the parsing
+    reader._sink = seen.append
+    reader._hand_on('{"type": "StasisStart", "channel": {"id": "c1"}}')
+    reader._hand_on("not json")
+    reader._hand_on('["a list"]')
+    reader._hand_on('{"no": "type"}')
+    assert seen == [{"type": "StasisStart", "channel": {"id": "c1"}}]
