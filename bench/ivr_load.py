@@ -15,9 +15,10 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from callers import menu_seconds, prompt_lengths
 from figures import Summary, ratio, summarise, verdict
@@ -44,7 +45,7 @@ CONCURRENCY = tuple(int(n) for n in os.environ.get(
 RAMP_PER_SECOND = 25.0     # simultaneous callers are started this fast
 PRESCAN_SECONDS = 8 if QUICK else 10
 RATE_SECONDS = 15 if QUICK else 60
-CONFIRM_STEPS = 2
+CONFIRM_STEPS = 4  # 60 s steps: down by 1.25 from the pre-scan until one holds, then between
 
 
 @dataclass
@@ -105,21 +106,26 @@ class IvrBench:
 
     async def run(self) -> Results:
         async with Bench(self.settings, self.menu, self.lengths) as bench:
-            phases = [("ahead", self.typed_ahead(bench)), ("first", self.first_time(bench)),
-                      *(("simultaneous", self.simultaneous(bench, callers))
-                        for callers in CONCURRENCY),
-                      ("rates", self.rates(bench))]
-            for name, phase in phases:
-                if name not in PHASES:
-                    phase.close()
-                    continue
-                # One phase going wrong must not lose the others' figures.
-                try:
-                    await phase
-                except Exception as exc:
-                    self.out.notes.append(f"The {name} phase failed: {exc!r}")
-                    print(f"phase {name} failed: {exc!r}", flush=True)
+            await self._phases([("ahead", self.typed_ahead(bench)),
+                                ("first", self.first_time(bench)),
+                                *(("simultaneous", self.simultaneous(bench, callers))
+                                  for callers in CONCURRENCY)])
+        # After that bench has gone: its app watches every channel (subscribeAll), and
+        # Asterisk would go on turning every rate step's events into JSON for it.
+        await self._phases([("rates", self.rates_lightly_watched())])
         return self.out
+
+    async def _phases(self, phases: list[tuple[str, Coroutine[Any, Any, None]]]) -> None:
+        for name, phase in phases:
+            if name not in PHASES:
+                phase.close()
+                continue
+            # One phase going wrong must not lose the others' figures.
+            try:
+                await phase
+            except Exception as exc:
+                self.out.notes.append(f"The {name} phase failed: {exc!r}")
+                print(f"phase {name} failed: {exc!r}", flush=True)
 
     # -- phases --------------------------------------------------------------------
 
@@ -229,6 +235,15 @@ class IvrBench:
         if profile.out.exists():
             self.out.notes.append(top_frames(profile.out.read_text(), what))
 
+    async def rates_lightly_watched(self) -> None:
+        """The rate search, with the hotline legs watched only for their queue join."""
+        async with Bench(self.settings, self.menu, self.lengths, light=True) as bench:
+            await self.rates(bench)
+        self.out.notes.append(
+            "Rate steps watch the hotline legs lightly (bench/loadgen.py, light): not over "
+            "ARI, a call counts as routed at AMI's QueueCallerJoin and as answered at its "
+            "caller half's StasisStart, so answer to queue there includes AMI's delivery.")
+
     async def rates(self, bench: Bench) -> None:
         best: dict[str, float | None] = {}
         self.bench_limited: set[str] = set()
@@ -266,11 +281,17 @@ class IvrBench:
             return (f"{'>= ' if limited else ''}{best[system] or 0:g} calls/s"
                     f"{' (the bench was the limit above)' if limited else ''}")
 
+        # A rate the bench could not follow above is a floor: the ratio is then only a
+        # bound, and says nothing when it falls on the target's side of that bound.
+        judged = verdict(value, 0.8, below=False)
+        if value is not None and (
+                (SYSTEMS["native"] in self.bench_limited and value >= 0.8)
+                or (SYSTEMS["balagh"] in self.bench_limited and value < 0.8)):
+            judged = "not measured (the bench was the limit)"
         self.row(f"highest new-call rate held {RATE_SECONDS} s, typed-ahead callers, no "
                  "failed call, no taskprocessor warning",
                  held("balagh"), held("native"),
-                 "-" if value is None else f"{value:.2f}", "ratio >= 0.8",
-                 verdict(value, 0.8, below=False))
+                 "-" if value is None else f"{value:.2f}", "ratio >= 0.8", judged)
 
     def _other_cpu(self) -> tuple[float, float]:
         """CPU seconds so far of Asterisk and of this load process."""
@@ -318,8 +339,10 @@ class IvrBench:
         detail = (f"At {rate:g}/s: {len(routed)}/{len(runs)} routed in "
                   f"{time.monotonic() - started:.0f} s, answer to queue median "
                   f"{statistics.median(times) if times else 0:.2f} s, max "
-                  f"{max(times) if times else 0:.2f} s, {slow} calls with keys over "
-                  f"{TYPING_PAUSE_SECONDS} s apart{app_cpu}, Asterisk {asterisk:.0f}% "
+                  f"{max(times) if times else 0:.2f} s"
+                  + (f", {slow} calls with keys over {TYPING_PAUSE_SECONDS} s apart"
+                     if gaps else "")  # the keys as received are not watched lightly
+                  + f"{app_cpu}, Asterisk {asterisk:.0f}% "
                   f"CPU, the bench's load process {loader:.0f}%, taskprocessor warnings "
                   f"{len(warnings)}"
                   + (f", failed: {dict(errors)}" if errors else "")

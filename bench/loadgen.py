@@ -21,7 +21,7 @@ from typing import Any
 
 import aiohttp
 from callers import Lengths, caller_language, press_delay
-from timeline import Timeline
+from timeline import Timeline, ari_time
 
 from balagh.ami.client import AmiSession
 from balagh.config import Settings
@@ -30,7 +30,7 @@ from balagh.pbx.test_user import ami_for_tests
 
 APP = "balagh-bench"
 DTMF_ATTEMPTS = 10
-LISTEN_SECONDS = 60.0
+LISTEN_SECONDS = 180.0  # Asterisk after an overload step: minutes to drain its queues
 # Only what the timelines need: every other event (device states, bridges, the agents'
 # channels ...) would cost Asterisk a websocket write and this process a parse.
 EVENT_TYPES = ("StasisStart", "ChannelStateChange", "ChannelDtmfReceived", "PlaybackStarted",
@@ -64,8 +64,16 @@ class CallRun:
 class Bench:
     """One AMI session and one ARI connection shared by every bench call."""
 
-    def __init__(self, settings: Settings, menu: Menu, lengths: Lengths) -> None:
+    def __init__(self, settings: Settings, menu: Menu, lengths: Lengths, *,
+                 light: bool = False) -> None:
         self.settings = settings
+        # light: the hotline legs are not watched over ARI (no subscribeAll), only their
+        # queue join, from AMI's QueueCallerJoin. Asterisk turns every event of a watched
+        # channel into JSON in one thread per app, and the native IVR's 80 dialplan steps
+        # a call made that thread the limit of the rate search, not the IVR (RESULTS.md).
+        self.light = light
+        # Its own app name: two websockets of one app replace each other.
+        self.app = f"{APP}-light" if light else APP
         self.menu = menu
         self.lengths = lengths
         self.spoken = {q.prompt: list(q.options) for q in menu.questions}
@@ -86,11 +94,23 @@ class Bench:
             auth=aiohttp.BasicAuth(ari.username, ari.password),
             connector=aiohttp.TCPConnector(limit=50),
             timeout=aiohttp.ClientTimeout(total=10)))
-        query = urllib.parse.urlencode({"app": APP, "subscribeAll": "true"})
+        query = urllib.parse.urlencode({"app": self.app,
+                                        "subscribeAll": str(not self.light).lower()})
         self.ws_url = base.replace("http", "ws", 1) + f"/events?{query}"
         self.ws_lost = 0  # times Asterisk dropped this app's websocket (it fell behind)
         self.ami = await self._stack.enter_async_context(
             AmiSession(ami_for_tests(self.settings)))
+        # Only call events for this session (its originates' OriginateResponse): the test
+        # user reads everything, and the native IVR's every dialplan step is an AMI event
+        # that Asterisk's manager would queue, and this process parse, for nothing.
+        await self.ami.action({"Action": "Events",
+                               "EventMask": "call,agent" if self.light else "call"},
+                              as_list=False)
+        if self.light:
+            self._joins = self.ami.listen(lambda e: e.get("Event") == "QueueCallerJoin")
+            self._stack.callback(self.ami.unlisten, self._joins)
+            self._join_reader = asyncio.create_task(self._read_joins())
+            self._stack.callback(self._join_reader.cancel)
         self.reader = asyncio.create_task(self._read())
         await self.listening()
         return self
@@ -103,7 +123,7 @@ class Bench:
         attempt = 0
         while time.monotonic() < deadline:
             try:
-                if await self._ari("GET", f"/applications/{APP}", timeout=2) == 200:
+                if await self._ari("GET", f"/applications/{self.app}", timeout=2) == 200:
                     return
             except (aiohttp.ClientError, TimeoutError):
                 pass  # Asterisk's HTTP server still busy after an overload: ask again
@@ -115,7 +135,7 @@ class Bench:
                 self.ws_lost += 1
                 self.reader = asyncio.create_task(self._read())
             await asyncio.sleep(0.1)
-        raise RuntimeError(f"the bench's ARI app {APP} did not register")
+        raise RuntimeError(f"the bench's ARI app {self.app} did not register")
 
     async def __aexit__(self, *exc: object) -> None:
         self.reader.cancel()
@@ -144,7 +164,7 @@ class Bench:
 
     async def _follow(self) -> None:
         async with self.http.ws_connect(self.ws_url, max_msg_size=0) as ws:
-            await self._ari("PUT", f"/applications/{APP}/eventFilter",
+            await self._ari("PUT", f"/applications/{self.app}/eventFilter",
                             json={"allowed": [{"type": t} for t in EVENT_TYPES]})
             async for message in ws:
                 data = message.data if message.type == aiohttp.WSMsgType.TEXT else None
@@ -168,9 +188,21 @@ class Bench:
             if run.timeline.queue_at is not None:
                 run.joined.set()
         elif (run := self.callers.get(channel)) is not None:
+            if self.light and event.get("type") == "StasisStart" and "timestamp" in event:
+                # The caller half enters the app when the hotline half has answered.
+                run.timeline.answered = ari_time(event["timestamp"])
             if event.get("type") == "StasisStart" and run.spec.mode == "ahead" and run.pending:
                 keys, run.pending = "".join(run.pending), []
                 self._press(run, keys, 0.0)
+
+    async def _read_joins(self) -> None:
+        """Light mode: each hotline leg's queue join, as this process hears of it."""
+        while True:
+            event = await self._joins.get()
+            if (run := self.calls.get(event.get("Uniqueid", ""))) is not None:
+                run.timeline.queue_at = time.time()
+                run.timeline.queue = event.get("Queue", "").removeprefix("balagh-")
+                run.joined.set()
 
     def _on_prompt(self, run: CallRun) -> None:
         if not run.pending or run.spec.mode in ("ahead", "silent"):
@@ -212,7 +244,7 @@ class Bench:
         self.active += 1
         originate = asyncio.create_task(self.ami.originate({
             "Channel": f"Local/{self.settings.hotline}@{spec.context}/n",
-            "Application": "Stasis", "Data": APP, "ChannelId": caller,
+            "Application": "Stasis", "Data": self.app, "ChannelId": caller,
             "OtherChannelId": hotline, "CallerID": "Bench <+97165551234>",
             "Timeout": str(int(spec.timeout * 1000))}, spec.timeout + 5))
         try:
