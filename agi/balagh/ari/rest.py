@@ -120,32 +120,28 @@ class AriRest:
             # Asterisk reads a request line of 4096 bytes at most (1024 in LOW_MEMORY
             # builds); every operation also takes its query parameters from a JSON body.
             body, query = query, {}
-        if self._session.closed:
-            raise AriSessionClosed("the ARI connection was closed")
-        async with self._session.request(
-                operation.method, url, params=query,
-                data=json.dumps(body) if body else None,
-                headers={"Content-Type": "application/json"} if body else None) as response:
-            payload = await response.read()
-            if response.status >= 400:
-                raise AriRequestError(response.status, operation.method,
-                                      response.url.path, _message(payload))
-            if not payload:
-                return None
-            return json.loads(payload)
+        return await self._send(operation.method, url, query, body)
 
     async def allow_events(self, app: str, types: Iterable[str]) -> None:
         """Asterisk sends `app` events of these types only (PUT .../eventFilter). That
         operation's JSON body is the filter itself, not wrapped in its parameter's name."""
         operation = self._operations["applications"]["filter"]
         url = operation.url.replace("{applicationName}", quote(app, safe=""))
-        async with self._session.put(url, json={"allowed": [{"type": kind}
-                                                            for kind in sorted(types)]}
-                                     ) as response:
-            if response.status >= 400:
-                raise AriRequestError(response.status, "PUT", response.url.path,
-                                      _message(await response.read()))
+        await self._send("PUT", url, {}, {"allowed": [{"type": kind} for kind in sorted(types)]})
 
+    async def _send(self, method: str, url: str, query: dict[str, str],
+                    body: dict[str, Any]) -> Any:
+        """One request; ARI's JSON answer (None when empty), AriRequestError on an error."""
+        if self._session.closed:
+            raise AriSessionClosed("the ARI connection was closed")
+        async with self._session.request(
+                method, url, params=query, data=json.dumps(body) if body else None,
+                headers={"Content-Type": "application/json"} if body else None) as response:
+            payload = await response.read()
+            if response.status >= 400:
+                raise AriRequestError(response.status, method, response.url.path,
+                                      _message(payload))
+            return json.loads(payload) if payload else None
 
 def _message(payload: bytes) -> str:
     """ARI's error text ({"message": ...}), or the body itself, short."""
