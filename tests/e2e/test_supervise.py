@@ -67,13 +67,23 @@ def snoop_bridged(event: dict[str, str]) -> bool:
 
 
 async def spying(ami: AmiSession, supervisor: Leg, timeout: float = 30) -> None:
-    """Wait until this supervisor's session is listening (its far half is in the bridge)."""
+    """Wait until this supervisor's session is listening: its far half and a snoop are in
+    the same monitoring bridge. Asterisk joins both asynchronously, so their BridgeEnter
+    events may come in either order."""
     far = supervisor.channel.rsplit(";", 1)[0] + ";2"
     events = ami.listen(lambda e: e.get("Event") == "BridgeEnter")
+    far_bridges: set[str] = set()
+    snoop_bridges: set[str] = set()
+
+    def both_in_one_bridge(event: dict[str, str]) -> bool:
+        if event.get("Channel") == far:
+            far_bridges.add(event.get("BridgeUniqueid", ""))
+        elif snoop_bridged(event):
+            snoop_bridges.add(event.get("BridgeUniqueid", ""))
+        return bool(far_bridges & snoop_bridges)
+
     try:
-        joined = await wait_for_event(events, lambda e: e.get("Channel") == far, timeout)
-        await wait_for_event(events, lambda e: snoop_bridged(e) and e.get(
-            "BridgeUniqueid") == joined.get("BridgeUniqueid"), timeout)
+        await wait_for_event(events, both_in_one_bridge, timeout)
     finally:
         ami.unlisten(events)
 
