@@ -263,7 +263,11 @@ async def test_fifty_callers_in_flight_while_the_app_is_killed_and_restarted(
         ami.unlisten(joins)
         left = await leftovers(settings)
     remove_test_recordings(pbx)
-    rows = reports_since(settings, before)
+    # The restarted app queues each report's final status for its writer: the caller is
+    # in the queue before the row is committed, so the test waits for the rows to settle.
+    rows = await asyncio.to_thread(
+        wait_for, lambda: settled(reports_since(settings, before), count), timeout=30,
+        what=f"{count} reports to leave the menu's status")
     print(f"\n{count} callers: all in a queue {recovered:.1f} s after the kill; {left}")
     assert len(rows) == count and all(status == "routed" for status, _ in rows)
     assert all(detail == "resumed after the app restarted" for _, detail in rows)
@@ -296,6 +300,12 @@ async def leftovers(settings: Settings) -> dict[str, int]:
     except AssertionError:
         pass
     return await asyncio.to_thread(count_leftovers, settings)
+
+
+def settled(rows: list[tuple[str, str | None]], count: int) -> list[tuple[str, str | None]]:
+    """`rows` once all `count` reports are there and none is still in the menu, else []."""
+    done = len(rows) >= count and all(status != "in_ivr" for status, _ in rows)
+    return rows if done else []
 
 
 def reports_since(settings: Settings, report_id: int) -> list[tuple[str, str | None]]:
