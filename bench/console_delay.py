@@ -38,6 +38,7 @@ from balagh.pbx.sandbox import Sandbox, in_chroot
 from balagh.pbx.test_user import ami_for_tests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from children import die_with_parent, unwind_on_sigterm
 from run import machine  # bench/run.py: the same machine line
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
@@ -158,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=50)
     args = parser.parse_args(argv)
+    unwind_on_sigterm()
     with exclusive_pbx(), tempfile.TemporaryDirectory() as data_dir:
         settings = replace(load_settings(), data_dir=Path(data_dir))
         sandbox = Sandbox(settings)
@@ -176,10 +178,11 @@ def main(argv: list[str] | None = None) -> int:
             with app_log.open("wb") as log:
                 processes.append(subprocess.Popen(
                     [sys.executable, "-m", "balagh", "--log-json", "run"], stdout=log,
-                    stderr=log, env=env))
+                    stderr=log, env=env, preexec_fn=die_with_parent))
                 processes.append(subprocess.Popen(
                     [sys.executable, "-m", "balagh", "--log-json", "console", "--port",
-                     str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env))
+                     str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+                    preexec_fn=die_with_parent))
             wait_until(lambda: b'"ari.connected"' in app_log.read_bytes(), 30, "balagh run")
             wait_until(lambda: _up(f"http://127.0.0.1:{port}/login"), 30, "balagh console")
             result = asyncio.run(measure(settings, f"http://127.0.0.1:{port}", args.calls,

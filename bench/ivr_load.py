@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from callers import menu_seconds, prompt_lengths
+from children import die_with_parent
 from figures import Summary, ratio, summarise, verdict
 from loadgen import APP, Bench, CallRun, CallSpec
 from procstat import LogWatch, cpu_seconds, rss_kib, taskprocessor_warnings
@@ -226,7 +227,8 @@ class IvrBench:
         process = subprocess.Popen([str(spy), "record", "-p", str(self.app_pid), "-d",
                                     str(seconds), "-r", "100", "-f", "raw", "-o", str(out),
                                     "--nonblocking"],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                   preexec_fn=die_with_parent)
         return Profile(process, out)
 
     def _profile_done(self, profile: Profile, what: str) -> None:

@@ -32,6 +32,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import native_ivr
+from children import die_with_parent, unwind_on_sigterm
 from figures import percentile, summarise
 from ivr_load import QUICK, IvrBench
 
@@ -211,7 +212,8 @@ def pbx_benchmarks(out: list[str], notes: list[str], versions: list[str]) -> Non
                                stdout=log, stderr=log,
                                env={**os.environ, "BALAGH_DATA_DIR": data_dir,
                                     "BALAGH_HANDOVER_FILE": str(handover),
-                                    "BALAGH_SECRET_BENCH": "bench-secret"})
+                                    "BALAGH_SECRET_BENCH": "bench-secret"},
+                               preexec_fn=die_with_parent)
         try:
             deadline = time.monotonic() + 30
             while b'"ari.connected"' not in log_path.read_bytes():
@@ -264,6 +266,7 @@ def main() -> int:
     notes: list[str] = []
     versions: list[str] = []
     began = time.monotonic()
+    unwind_on_sigterm()
     pbx_benchmarks(out, notes, versions)
     other: list[str] = []
     pure(other)
