@@ -218,4 +218,8 @@ async def _converse(ari: Any, ami: AmiSession, ari_events: asyncio.Queue[dict[st
         result.variables[name] = await ami.getvar(channel_name, name)
     if wait_agent:
         await wait_for_event(ami_events, lambda e: e.get("Event") == "AgentConnect", 60)
+        # Then until caller and agent are bridged: app_queue publishes AgentConnect before
+        # it watches the call, so a hang-up in between would never be reported as ended
+        # (no AgentComplete).
+        await wait_for_event(ami_events, lambda e: e.get("Event") == "BridgeEnter", 10)
         result.agent_answered = True
