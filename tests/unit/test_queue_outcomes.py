@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from balagh.ami.outcomes import apply_queue_event
+from balagh.ami.client import AmiSession
+from balagh.ami.outcomes import QueueOutcomes, apply_queue_event
+from balagh.ami.unended import UnendedCalls
+from balagh.config import AmiSettings
 from balagh.status import ReportStatus
 from balagh.store import ReportStore
 
@@ -55,3 +61,134 @@ async def test_events_of_other_calls_change_nothing(store):
     await store.flush()
     report = await store.get_report("c1")
     assert report.queue_outcome is None and store.write_errors == 0
+
+
+# --------------------------------------------- an answered call whose end app_queue lost
+
+class Clock:
+    """The outcomes' clock: each event the test sends is read at the time it was sent
+    with (QueueOutcomes reads the clock once per event it takes)."""
+
+    def __init__(self) -> None:
+        self.times: list[datetime] = []
+
+    def __call__(self) -> datetime:
+        return self.times.pop(0)
+
+
+class Sent:
+    """The outbox: what was handed over to the unit, waited on by event."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, str]] = []
+        self._changed = asyncio.Condition()
+
+    def publish(self, event: str, report: Mapping[str, object], *, queue: str | None,
+                details: Mapping[str, object] | None = None) -> None:
+        self.events.append((str(report["reference"]), event))
+        asyncio.get_running_loop().create_task(self._notify())
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def until(self, count: int, event: str) -> None:
+        async with asyncio.timeout(5), self._changed:
+            await self._changed.wait_for(lambda: self.kinds().count(event) >= count)
+
+    def kinds(self) -> list[str]:
+        return [kind for _, kind in self.events]
+
+
+@pytest.fixture
+async def following(store: ReportStore) -> AsyncIterator[tuple[AmiSession, Clock, Sent]]:
+    """QueueOutcomes on an AmiSession fed by the test (its own dispatch, no socket), with
+    a grace short enough for a unit test; a second routed call c2 marks progress."""
+    store.start_report(call_id="c2", reference="7654321", channel="PJSIP/y", caller=None,
+                       hotline="800700", started_at=T0)
+    await store.flush()  # the reports are there before their calls' queue events
+    ami, clock, sent = AmiSession(AmiSettings()), Clock(), Sent()
+    outcomes = QueueOutcomes(ami, store, clock=clock, outbox=sent, end_grace=0.05)
+    task = asyncio.create_task(outcomes.run())
+    await asyncio.sleep(0)  # listening
+    yield ami, clock, sent
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+def ami_event(ami: AmiSession, clock: Clock, seconds: float, **event: str) -> None:
+    clock.times.append(T0 + timedelta(seconds=seconds))
+    ami._on_event(None, event)  # as panoramisk hands AMI's events over
+
+
+def connect(ami: AmiSession, clock: Clock, call_id: str = "c1") -> None:
+    ami_event(ami, clock, 12, Event="AgentConnect", Uniqueid=call_id,
+              Queue="balagh-general", MemberName="Amal", HoldTime="12")
+
+
+async def ends(store: ReportStore, call_id: str = "c1") -> list[dict]:
+    await store.flush()
+    return [dict(e.detail) for e in await store.timeline(call_id) if str(e.kind) == "end"]
+
+
+async def test_a_hang_up_without_agent_complete_still_ends_the_report(store, following):
+    ami, clock, sent = following
+    connect(ami, clock)
+    ami_event(ami, clock, 42, Event="Hangup", Uniqueid="c1", Cause="16")
+    await sent.until(1, "ended")
+    report = await store.get_report("c1")
+    assert (report.queue_outcome, report.talk_seconds) == ("answered", 30)
+    assert report.ended_at == "2026-11-24T09:00:42.000Z"  # when the channel hung up
+    assert await ends(store) == [{"talk_seconds": 30, "by": None}]
+
+
+async def test_agent_complete_within_the_grace_is_the_one_end(store, following):
+    ami, clock, sent = following
+    connect(ami, clock)
+    ami_event(ami, clock, 42, Event="Hangup", Uniqueid="c1")
+    ami_event(ami, clock, 43, Event="AgentComplete", Uniqueid="c1", TalkTime="30",
+              Reason="caller", Queue="balagh-general")
+    await sent.until(1, "ended")
+    connect(ami, clock, "c2")  # after the grace: c1's Hangup led to nothing more
+    ami_event(ami, clock, 50, Event="Hangup", Uniqueid="c2")
+    await sent.until(2, "ended")
+    assert await ends(store) == [{"talk_seconds": 30, "by": "caller"}]
+    assert sent.events.count(("1234566", "ended")) == 1
+
+
+async def test_an_agent_complete_after_the_made_end_is_not_counted_again(store, following):
+    ami, clock, sent = following
+    connect(ami, clock)
+    ami_event(ami, clock, 42, Event="Hangup", Uniqueid="c1")
+    await sent.until(1, "ended")
+    ami_event(ami, clock, 60, Event="AgentComplete", Uniqueid="c1", TalkTime="30",
+              Reason="agent", Queue="balagh-general")
+    connect(ami, clock, "c2")  # events are taken in order: c2's answer comes after
+    await sent.until(2, "answered")
+    assert await ends(store) == [{"talk_seconds": 30, "by": None}]
+    assert sent.kinds().count("ended") == 1
+
+
+async def test_the_usual_order_ends_once_and_ignores_the_hangup(store, following):
+    ami, clock, sent = following
+    connect(ami, clock)
+    ami_event(ami, clock, 40, Event="AgentComplete", Uniqueid="c1", TalkTime="28",
+              Reason="agent", Queue="balagh-general")
+    ami_event(ami, clock, 41, Event="Hangup", Uniqueid="c1")
+    await sent.until(1, "ended")
+    connect(ami, clock, "c2")
+    ami_event(ami, clock, 50, Event="Hangup", Uniqueid="c2")
+    await sent.until(2, "ended")  # c2's made end: c1's Hangup would have come first
+    assert await ends(store) == [{"talk_seconds": 28, "by": "agent"}]
+
+
+def test_connected_calls_followed_are_bounded():
+    calls = UnendedCalls(limit=3)
+    for n in range(5):
+        calls.follow({"Event": "AgentConnect", "Uniqueid": f"c{n}"}, T0)
+    assert not calls.awaits_end("c1")  # forgotten
+    assert calls.awaits_end("c4")
+    assert calls.missing_end("c4", T0 + timedelta(seconds=9)) == {
+        "Event": "AgentComplete", "Uniqueid": "c4", "Queue": "", "TalkTime": "9", "Reason": ""}
+    assert calls.missing_end("c4", T0) is None  # made once

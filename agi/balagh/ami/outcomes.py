@@ -2,11 +2,13 @@
 
 app_queue's AMI events name the caller's channel by Uniqueid, which is the ARI
 channel id the report was started with, so an event finds its report directly;
-events of calls that are not Balagh's match no report and change nothing.
+events of calls that are not Balagh's match no report and change nothing. An answered
+call whose AgentComplete never comes is ended from its channel's Hangup (unended.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -15,6 +17,7 @@ import structlog
 from balagh.ami.client import AmiSession, ami_int
 from balagh.ami.queue_names import routing_queue
 from balagh.ami.steps import apply_step_event, is_step_event
+from balagh.ami.unended import END_GRACE_SECONDS, UnendedCalls
 from balagh.handover.summary import Publisher
 from balagh.routing import DANGER_ANSWER, DANGER_QUESTION
 from balagh.store.reports import ReportStore
@@ -62,26 +65,55 @@ HANDOVER_EVENTS = {"AgentConnect": "answered", "QueueCallerAbandon": "abandoned"
 class QueueOutcomes:
     def __init__(self, ami: AmiSession, store: ReportStore,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 outbox: Publisher | None = None) -> None:
+                 outbox: Publisher | None = None,
+                 end_grace: float = END_GRACE_SECONDS) -> None:
         self.ami = ami
         self.store = store
         self.clock = clock
         self.outbox = outbox
+        self.end_grace = end_grace
+        self.unended = UnendedCalls()
+        self._grace: set[asyncio.Task[None]] = set()
 
     async def run(self) -> None:
         """Follow queue events from the shared AMI session until cancelled.
 
         Events during a gap in the connection are lost (AMI does not replay them):
         those reports keep what the IVR wrote and simply lack the queue's side."""
-        events = self.ami.listen(lambda e: e.get("Event") in QUEUE_EVENTS or is_step_event(e))
+        # Every Hangup: whether its call awaits an end is known only once the events
+        # before it (its AgentConnect, read in the same batch maybe) have been taken.
+        events = self.ami.listen(lambda e: e.get("Event") in QUEUE_EVENTS
+                                 or e.get("Event") == "Hangup" or is_step_event(e))
         try:
             while True:
                 event = await events.get()
-                apply_queue_event(self.store, event, self.clock())
-                apply_step_event(self.store, event, self.clock())
-                await self.hand_over(event)
+                at = self.clock()
+                if event.get("Event") == "Hangup":
+                    if self.unended.awaits_end(call_id := event.get("Uniqueid", "")):
+                        self._after_grace(call_id, at)
+                elif self.unended.follow(event, at):
+                    await self.apply(event, at)
         finally:
             self.ami.unlisten(events)
+            for task in self._grace:
+                task.cancel()
+
+    async def apply(self, event: dict[str, str], at: datetime) -> None:
+        apply_queue_event(self.store, event, at)
+        apply_step_event(self.store, event, at)
+        await self.hand_over(event)
+
+    def _after_grace(self, call_id: str, hung_up_at: datetime) -> None:
+        task = asyncio.create_task(self._end_if_missing(call_id, hung_up_at))
+        self._grace.add(task)
+        task.add_done_callback(self._grace.discard)
+
+    async def _end_if_missing(self, call_id: str, hung_up_at: datetime) -> None:
+        await asyncio.sleep(self.end_grace)
+        ended = self.unended.missing_end(call_id, hung_up_at)
+        if ended is not None:
+            log.warning("queue.end_inferred", call_id=call_id, talk_seconds=ended["TalkTime"])
+            await self.apply(ended, hung_up_at)
 
     async def hand_over(self, event: dict[str, str]) -> None:
         """Publish the queue's side of a Balagh report (answered, abandoned, ended)."""
