@@ -24,6 +24,7 @@ from callers import Lengths, caller_language, press_delay
 from timeline import Timeline, ari_time
 
 from balagh.ami.client import AmiSession
+from balagh.ari.rest import event_filter
 from balagh.config import Settings
 from balagh.ivr.menu import Menu
 from balagh.pbx.test_user import ami_for_tests
@@ -165,7 +166,7 @@ class Bench:
     async def _follow(self) -> None:
         async with self.http.ws_connect(self.ws_url, max_msg_size=0) as ws:
             await self._ari("PUT", f"/applications/{self.app}/eventFilter",
-                            json={"allowed": [{"type": t} for t in EVENT_TYPES]})
+                            json=event_filter(EVENT_TYPES))
             async for message in ws:
                 data = message.data if message.type == aiohttp.WSMsgType.TEXT else None
                 # Most events are dialplan steps the timelines skip: not even parsed.

@@ -127,7 +127,7 @@ class AriRest:
         operation's JSON body is the filter itself, not wrapped in its parameter's name."""
         operation = self._operations["applications"]["filter"]
         url = operation.url.replace("{applicationName}", quote(app, safe=""))
-        await self._send("PUT", url, {}, {"allowed": [{"type": kind} for kind in sorted(types)]})
+        await self._send("PUT", url, {}, event_filter(types))
 
     async def _send(self, method: str, url: str, query: dict[str, str],
                     body: dict[str, Any]) -> Any:
@@ -142,6 +142,11 @@ class AriRest:
                 raise AriRequestError(response.status, method, response.url.path,
                                       _message(payload))
             return json.loads(payload) if payload else None
+
+def event_filter(types: Iterable[str]) -> dict[str, Any]:
+    """The body of PUT /applications/{app}/eventFilter letting only `types` through."""
+    return {"allowed": [{"type": kind} for kind in sorted(types)]}
+
 
 def _message(payload: bytes) -> str:
     """ARI's error text ({"message": ...}), or the body itself, short."""
