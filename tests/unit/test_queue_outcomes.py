@@ -137,6 +137,7 @@ async def test_a_hang_up_without_agent_complete_still_ends_the_report(store, fol
     connect(ami, clock)
     ami_event(ami, clock, 42, Event="Hangup", Uniqueid="c1", Cause="16")
     await sent.until(1, "ended")
+    await store.flush()  # handed over as the end is queued for the writer, not committed
     report = await store.get_report("c1")
     assert (report.queue_outcome, report.talk_seconds) == ("answered", 30)
     assert report.ended_at == "2026-11-24T09:00:42.000Z"  # when the channel hung up
