@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from balagh.ari.app import AriApplication, AriUnavailable, caller_number, event_channel_id
-from balagh.ari.call import ARRAY_AT_ONCE, AriCall, array_assignments
+from balagh.ari.call import ARRAY_AT_ONCE, MAX_BUFFERED_DIGITS, AriCall, array_assignments
 from balagh.ari.rest import AriSessionClosed
 from balagh.config import AriSettings
 from balagh.ivr.port import CallGone, CallInfo
@@ -60,6 +60,16 @@ async def test_dtmf_is_buffered_in_order_and_read_by_get_digit():
         call.on_event(dtmf(CHANNEL, digit))
     assert call.has_digits()
     assert [await call.get_digit(SHORT) for _ in range(4)] == ["1", "2", "9", "0"]
+    assert not call.has_digits()
+
+
+async def test_a_dtmf_flood_keeps_only_the_first_keys():
+    call, _ = make_call()
+    for _ in range(10 * MAX_BUFFERED_DIGITS):
+        call.on_event(dtmf(CHANNEL, "7"))
+    call.on_event(dtmf(CHANNEL, "1"))  # past the bound: not kept
+    kept = [await call.get_digit(SHORT) for _ in range(MAX_BUFFERED_DIGITS)]
+    assert kept == ["7"] * MAX_BUFFERED_DIGITS
     assert not call.has_digits()
 
 
@@ -332,6 +342,24 @@ async def test_a_second_stasis_start_for_the_same_channel_starts_nothing():
     assert len(handler.calls) == 1
     assert app.calls["c1"] is first
     handler.release.set()
+    await app.drain(1.0)
+
+
+async def test_channels_past_the_limit_go_on_to_the_dialplan_unserved():
+    handler = RecordingHandler(hold=True)
+    app, rest = make_app(handler)
+    app.max_calls = 2
+    for channel_id in ("c1", "c2", "c3", "c4"):
+        app.dispatch(stasis_start(channel_id))
+    await until(lambda: len(rest.channels.named("continueInDialplan")) == 2)
+    assert sorted(app.calls) == ["c1", "c2"]
+    assert rest.channels.named("continueInDialplan") == [{"channelId": "c3"},
+                                                         {"channelId": "c4"}]
+    assert app.calls_over_limit == 2
+    handler.release.set()
+    await app.drain(1.0)
+    app.dispatch(stasis_start("c5"))  # room again once calls end
+    assert "c5" in app.calls
     await app.drain(1.0)
 
 

@@ -47,6 +47,10 @@ RECONCILE_GRACE_SECONDS = WATCHDOG_FENCE_SECONDS
 
 
 ORPHANS_AT_ONCE = 10
+# Channels served at once. Far above what one core serves well (bench/RESULTS.md: 200
+# callers); past it a new channel goes straight on to the dialplan, whose general line
+# takes it, rather than growing the process without bound.
+MAX_CALLS = 2000
 # The event types the app acts on (AriCall.on_event, the heartbeat's echo, new calls).
 APP_EVENTS = frozenset({"StasisStart", *CALL_EVENTS, ECHO_EVENT_TYPE})
 
@@ -57,6 +61,14 @@ class WebsocketClosed(ConnectionError):
 
 async def _continue(call: AriCall) -> None:
     await call.continue_in_dialplan()
+
+
+async def _continue_quietly(call: AriCall) -> None:
+    """A channel over the limit: on to the dialplan (general line), nothing else."""
+    try:
+        await call.continue_in_dialplan()
+    except Exception as exc:  # gone already, or ARI refused: Asterisk keeps the channel
+        log.warning("ari.continue_failed", call_id=call.info.call_id, error=type(exc).__name__)
 
 
 def caller_number(channel: dict[str, Any]) -> str | None:
@@ -135,6 +147,8 @@ class AriApplication:
         self.orphan_handler = orphan_handler or _continue
         self.backoff = backoff
         self.calls: dict[str, AriCall] = {}
+        self.max_calls = MAX_CALLS
+        self.calls_over_limit = 0  # channels sent on unserved since the start
         self.prompt_seconds = prompt_seconds
         self.connected = asyncio.Event()
         self._client: Any = None
@@ -222,6 +236,12 @@ class AriApplication:
     def _start_call(self, event: dict[str, Any], handler: CallHandler | None = None) -> None:
         info = call_info(event["channel"], event.get("args") or [])
         call = AriCall(info, self.rest, self.prompt_seconds, app=self.settings.app)
+        if len(self.calls) >= self.max_calls:
+            self.calls_over_limit += 1
+            if self.calls_over_limit & (self.calls_over_limit - 1) == 0:  # 1, 2, 4, 8, ...
+                log.error("ari.calls_full", limit=self.max_calls, sent_on=self.calls_over_limit)
+            self._spawn(_continue_quietly(call))
+            return
         self.calls[info.call_id] = call
         self._spawn(self._serve(call, handler or self.handler))
 

@@ -25,6 +25,8 @@ log = structlog.get_logger(__name__)
 GONE_EVENTS = frozenset({"StasisEnd", "ChannelDestroyed", "ChannelHangupRequest"})
 PLAYBACK_END_EVENTS = frozenset({"PlaybackFinished", "PlaybackFailed"})
 CALL_EVENTS = GONE_EVENTS | PLAYBACK_END_EVENTS | {"ChannelDtmfReceived"}  # on_event's
+# Keys typed ahead and not yet read: the whole menu and a PIN fit many times over.
+MAX_BUFFERED_DIGITS = 64
 # How long a playback may outlast its prompts' own length before we stop waiting for its
 # end event (lost, say, with a dropped websocket); a prompt of unknown length counts as
 # UNKNOWN_PROMPT_SECONDS.
@@ -56,7 +58,9 @@ class AriCall:
     def on_event(self, event: dict[str, Any]) -> None:
         kind = event.get("type")
         if kind == "ChannelDtmfReceived":
-            self._digits.append(str(event.get("digit", "")))
+            # A caller types ahead a few keys; a stuck key or a DTMF flood is not kept.
+            if len(self._digits) < MAX_BUFFERED_DIGITS:
+                self._digits.append(str(event.get("digit", "")))
         elif kind in PLAYBACK_END_EVENTS:
             playback_id = event.get("playback", {}).get("id", "")
             if playback_id in self._playing:  # not one we stopped and forgot
