@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import pytest
 
 from balagh.ivr.port import CallInfo
+from balagh.supervise import snoop as snoop_module
 from balagh.supervise.live import agent_matches
 from balagh.supervise.model import Supervisor, SupervisorTable
 from balagh.supervise.modes import Mode
@@ -54,6 +56,49 @@ class Ami:
         return [{"Event": "CoreShowChannel", "Channel": AGENT, "BridgeId": bridge,
                  "Uniqueid": "agent-1"},
                 {"Event": "CoreShowChannel", "Channel": CALLER, "BridgeId": bridge}]
+
+
+class SnoopChannel:
+    """A snoop as it enters the app: its id, and gone once hung up."""
+
+    def __init__(self, snoop_id: str) -> None:
+        self.info = CallInfo(call_id=snoop_id, channel=f"Snoop/{snoop_id}", caller=None,
+                             hotline=None, args=("snoop",))
+        self.gone = asyncio.Event()
+
+    async def wait_gone(self) -> None:
+        await self.gone.wait()
+
+
+def asterisk_snoops(sup: Supervision, rest: FakeRest, *, arrive: bool = True) -> None:
+    """Snoops behave as Asterisk's: each enters the app (served by follow_snoop) only
+    after the request that made it has been answered, and a bridge refuses one that has
+    not entered yet (422 "Channel not in Stasis application")."""
+    snoops: dict[str, SnoopChannel] = {}
+    entered: set[str] = set()
+    followers: set[asyncio.Task[None]] = set()
+
+    def enter(snoop: SnoopChannel, session_id: str) -> None:
+        entered.add(snoop.info.call_id)
+        followers.add(asyncio.ensure_future(sup.follow_snoop(snoop, session_id)))
+
+    def snooped(**params: Any) -> None:
+        snoop = snoops[params["snoopId"]] = SnoopChannel(params["snoopId"])
+        if arrive:
+            asyncio.get_running_loop().call_soon(enter, snoop,
+                                                 params["appArgs"].split(",")[-1])
+
+    def bridged(**params: Any) -> None:
+        if params["channel"] in snoops and params["channel"] not in entered:
+            raise RuntimeError("422 Channel not in Stasis application")
+
+    def hung_up(**params: Any) -> None:
+        if (snoop := snoops.get(params["channelId"])) is not None:
+            snoop.gone.set()
+
+    rest.channels.hooks["snoopChannelWithId"] = snooped
+    rest.bridges.hooks["addChannel"] = bridged
+    rest.channels.hooks["hangup"] = hung_up
 
 
 async def answered_report(store, queue: str = "child-protection") -> None:
@@ -116,9 +161,11 @@ async def test_a_wrong_pin_is_refused_and_five_lock_the_supervisor(store):
 async def test_the_right_pin_for_a_live_call_in_their_queue_is_put_through(store):
     await answered_report(store)
     rest = FakeRest()
+    sup = supervision(store, rest=rest)
+    asterisk_snoops(sup, rest)
     # PIN, then 5 (whisper) while listening, then the supervisor hangs up.
     call = Phone(["4", "3", "2", "1", "#", "5", HANGUP], info=PHONE)
-    await supervision(store, rest=rest).serve(call, Request.from_args(PHONE.args))
+    await sup.serve(call, Request.from_args(PHONE.args))
     snoops = rest.channels.named("snoopChannelWithId")
     assert [(s["channelId"], s["spy"], s["whisper"]) for s in snoops] == [
         ("agent-1", "both", "none"), ("agent-1", "both", "out")]  # listen, then whisper
@@ -144,3 +191,18 @@ async def test_a_call_outside_their_queues_or_not_live_is_refused(store, queue, 
     await supervision(store, Ami(bridged)).serve(call, Request.from_args(PHONE.args))
     assert call.sounds[-1] == prompt and not call.continued
     assert (await audit(store))[-1] == ("refused", reason)
+
+
+async def test_a_snoop_that_never_enters_the_app_is_refused_not_left_silent(store,
+                                                                            monkeypatch):
+    monkeypatch.setattr(snoop_module, "ARRIVAL_SECONDS", 0.05)
+    await answered_report(store)
+    rest = FakeRest()
+    sup = supervision(store, rest=rest)
+    asterisk_snoops(sup, rest, arrive=False)
+    call = Phone(["4", "3", "2", "1", "#"], info=PHONE)
+    await sup.serve(call, Request.from_args(PHONE.args))
+    snoop_id = rest.channels.named("snoopChannelWithId")[0]["snoopId"]
+    assert {"channelId": snoop_id} in rest.channels.named("hangup")  # not left behind
+    assert call.sounds[-1] == "sup-no-live-call"
+    assert (await audit(store))[-1] == ("refused", "no-live-call")

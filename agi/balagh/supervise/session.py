@@ -27,7 +27,7 @@ from balagh.supervise.lockout import locked_until
 from balagh.supervise.model import Supervisor, SupervisorTable, phone_keys
 from balagh.supervise.modes import MODE_KEYS, Mode
 from balagh.supervise.pins import verify_pin
-from balagh.supervise.snoop import Snoop
+from balagh.supervise.snoop import Snoop, SnoopNotArrived
 
 log = structlog.get_logger(__name__)
 
@@ -110,6 +110,8 @@ class Supervision:
     async def follow_snoop(self, snoop_channel: SnoopPort, session_id: str) -> None:
         """A snoop channel entered the app: when it goes while it is the session's current
         one, the monitored call has ended (a snoop replaced by a mode change does not count)."""
+        if (session := self.sessions.get(session_id)) is not None:
+            session.snoop.arrived(snoop_channel.info.call_id)
         await snoop_channel.wait_gone()
         session = self.sessions.get(session_id)
         if session is not None and session.snoop.snoop_id == snoop_channel.info.call_id:
@@ -168,7 +170,11 @@ class Supervision:
             while (key := await _key_or_end(call, session)) is not None:
                 mode = MODE_KEYS.get(key)
                 if mode is not None and mode != session.mode:
-                    await session.snoop.switch(mode)
+                    try:
+                        await session.snoop.switch(mode)
+                    except SnoopNotArrived:  # the old snoop still listens: keep its mode
+                        log.warning("monitor.mode_failed", mode=mode.value)
+                        continue
                     session.mode = mode
                     self.audit("mode", mode=mode.value, **fields)
                     log.info("monitor.mode", supervisor=session.supervisor, mode=mode.value)
