@@ -20,6 +20,10 @@ from balagh.supervised import DEFAULT_BACKOFF, Backoff, MarkUp, keep_up
 
 log = structlog.get_logger(__name__)
 
+# Events a listener has not read yet. A listener that falls this far behind (its task
+# stuck) loses the newest events rather than the process its memory.
+MAX_UNREAD_EVENTS = 10_000
+
 EventFilter = Callable[[dict[str, str]], bool]
 
 
@@ -44,6 +48,7 @@ class AmiSession:
         self.connected = asyncio.Event()
         self._lost = asyncio.Event()
         self._listeners: list[tuple[EventFilter, asyncio.Queue[dict[str, str]]]] = []
+        self.dropped_events = 0  # events a full listener's queue could not take
 
     async def run(self, backoff: Backoff = DEFAULT_BACKOFF) -> None:
         """Stay logged in until cancelled, logging in again after every drop."""
@@ -104,11 +109,17 @@ class AmiSession:
         event = {str(k): str(v) for k, v in dict(message).items()}
         for accept, queue in self._listeners:
             if accept(event):
-                queue.put_nowait(event)
+                try:
+                    queue.put_nowait(event)
+                except asyncio.QueueFull:
+                    self.dropped_events += 1
+                    if self.dropped_events & (self.dropped_events - 1) == 0:  # 1, 2, 4, ...
+                        log.error("ami.listener_behind", dropped=self.dropped_events,
+                                  limit=MAX_UNREAD_EVENTS)
 
     def listen(self, accept: EventFilter) -> asyncio.Queue[dict[str, str]]:
         """Start collecting events that `accept` takes; read them from the returned queue."""
-        queue: asyncio.Queue[dict[str, str]] = asyncio.Queue()
+        queue: asyncio.Queue[dict[str, str]] = asyncio.Queue(maxsize=MAX_UNREAD_EVENTS)
         self._listeners.append((accept, queue))
         return queue
 
