@@ -11,7 +11,15 @@ import pytest
 from aiohttp import web
 
 from balagh.ari.call import http_status
-from balagh.ari.rest import AriRequestError, AriRest, AriSessionClosed, operations_of, session
+from balagh.ari.rest import (
+    ANSWER_AT_MOST,
+    AriAnswerTooLarge,
+    AriRequestError,
+    AriRest,
+    AriSessionClosed,
+    operations_of,
+    session,
+)
 
 
 def describe(base: str) -> dict[str, Any]:
@@ -63,6 +71,12 @@ async def ari() -> AsyncIterator[tuple[AriRest, list[dict[str, Any]]]]:
             return web.json_response({"message": "Channel not found"}, status=404)
         if request.path.endswith("/answer"):
             return web.Response(status=204)
+        if "huge" in request.path:  # a chunked answer, no Content-Length: counted as read
+            response = web.StreamResponse()
+            await response.prepare(request)
+            for _ in range(ANSWER_AT_MOST // 65536 + 2):
+                await response.write(b" " * 65536)
+            return response
         return web.json_response({"value": "ok"})
 
     server = web.Application()
@@ -97,6 +111,13 @@ async def test_answers_are_json_or_none(ari):
     rest, _ = ari
     assert await rest.channels.getChannelVar(channelId="c1", variable="V") == {"value": "ok"}
     assert await rest.channels.answer(channelId="c1") is None
+
+
+async def test_an_answer_past_the_bound_is_refused_not_kept(ari):
+    rest, _ = ari
+    with pytest.raises(AriAnswerTooLarge):
+        await rest.channels.getChannelVar(channelId="huge", variable="V")
+    assert await rest.channels.getChannelVar(channelId="c1", variable="V") == {"value": "ok"}
 
 
 async def test_an_error_status_is_raised_with_it_and_with_aris_message(ari):

@@ -26,6 +26,9 @@ import aiohttp
 # websocket is one. Enough for the requests of a few hundred calls in flight at once.
 CONNECTIONS = 32
 QUERY_IN_URL_AT_MOST = 900  # longer query parameters go in a JSON body
+# ARI's answers the app reads are a channel, a variable, an application's channel ids:
+# kilobytes. An answer past this is refused, not held in the call process's memory.
+ANSWER_AT_MOST = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,10 @@ class AriRequestError(Exception):
     def __init__(self, status: int, method: str, path: str, message: str) -> None:
         super().__init__(f"ARI {method} {path}: {status} {message}".rstrip())
         self.status = status
+
+
+class AriAnswerTooLarge(AriRequestError):
+    """ARI's answer was longer than ANSWER_AT_MOST bytes (status 0: not ARI's own)."""
 
 
 class AriSessionClosed(RuntimeError):
@@ -137,11 +144,28 @@ class AriRest:
         async with self._session.request(
                 method, url, params=query, data=json.dumps(body) if body else None,
                 headers={"Content-Type": "application/json"} if body else None) as response:
-            payload = await response.read()
+            payload = await _read_at_most(response, ANSWER_AT_MOST)
+            if payload is None:
+                raise AriAnswerTooLarge(0, method, response.url.path,
+                                        f"answer longer than {ANSWER_AT_MOST} bytes")
             if response.status >= 400:
                 raise AriRequestError(response.status, method, response.url.path,
                                       _message(payload))
             return json.loads(payload) if payload else None
+
+async def _read_at_most(response: aiohttp.ClientResponse, limit: int) -> bytes | None:
+    """The whole body, or None as soon as it is known to be longer than `limit`."""
+    if (response.content_length or 0) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
 
 def event_filter(types: Iterable[str]) -> dict[str, Any]:
     """The body of PUT /applications/{app}/eventFilter letting only `types` through."""
