@@ -57,6 +57,9 @@ def pbx() -> Iterator[Sandbox]:
         sandbox = Sandbox(load_settings())
         sandbox.install()
         started = sandbox.start()
+        # A session killed before its teardown (Ctrl-C, a timeout) can leave callers
+        # waiting in Wait(120) with the sandbox's one agent busy: start with none.
+        sandbox.cli("channel request hangup all")
         yield sandbox
         if started:
             sandbox.stop()
