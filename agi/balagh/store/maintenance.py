@@ -139,6 +139,28 @@ def purge(path: Path, before: datetime, *, vacuum: bool = False, chunk: int = CH
     return _run(path, run, when, step, vacuum=vacuum, pause=pause, extra=removed)
 
 
+def rehash_callers(path: Path, since: datetime, hash_of: Callable[[str], str | None], *,
+                   chunk: int = CHUNK, pause: float = PAUSE) -> Run:
+    """Set caller_hash again, with `hash_of`, for the reports started since `since` that
+    still hold their number (a new caller-hash key: those callers stay recognised)."""
+    when = iso(since)
+    run = Run("rehash")
+    last = 0
+
+    def step(db: sqlite3.Connection) -> int:
+        nonlocal last
+        rows = db.execute("SELECT id, caller FROM reports WHERE id > ? AND started_at >= ?"
+                          " AND caller IS NOT NULL ORDER BY id LIMIT ?",
+                          (last, when, chunk)).fetchall()
+        if not rows:
+            return -1
+        last = rows[-1][0]
+        return db.executemany("UPDATE reports SET caller_hash = ? WHERE id = ?",
+                              [(hash_of(caller), id_) for id_, caller in rows]).rowcount
+
+    return _run(path, run, when, step, vacuum=False, pause=pause)
+
+
 def _marks(values: Sequence[object]) -> str:
     return ",".join("?" * len(values))
 
