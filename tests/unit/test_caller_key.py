@@ -171,3 +171,11 @@ def test_rotate_key_command_keeps_recent_callers_recognised(tmp_path: Path,
     old_hash = caller_hash(old, NUMBER)
     assert old_hash is not None
     assert asyncio.run(_calls_from(database, old_hash, now - timedelta(days=30))) == 0
+
+
+def test_the_app_start_drops_a_previous_key_whose_window_has_passed(tmp_path: Path) -> None:
+    rotate_caller_key(tmp_path, datetime.now(UTC) - timedelta(days=31), timedelta(days=30))
+    previous = key_path(tmp_path).parent / PREVIOUS_FILE
+    assert previous.exists()
+    caller_hash_key(tmp_path, environ={})  # what balagh run and the watchdog call
+    assert not previous.exists()

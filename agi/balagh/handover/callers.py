@@ -152,7 +152,9 @@ def caller_hash_key(data_dir: Path, environ: Mapping[str, str] | None = None) ->
     env = os.environ if environ is None else environ
     if env.get(KEY_ENV):
         return checked_key(env[KEY_ENV].encode(), KEY_ENV)
-    return _read_or_create(data_dir)
+    key = _read_or_create(data_dir)
+    _previous(data_dir, datetime.now(UTC))  # checked too, and dropped once its window ends
+    return key
 
 
 def _previous(data_dir: Path, now: datetime) -> tuple[bytes, datetime] | None:
