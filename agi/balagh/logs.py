@@ -70,10 +70,23 @@ def mask_caller_numbers(_logger: object, _name: str,
 SCRUB = (redact_secrets, mask_caller_numbers)
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is at each line (as structlog's PrintLogger does
+    here): a stream swapped and closed later must not make a library's line fail."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        del value
+
+
 def _stdlib_handler(renderer: Any) -> logging.Handler:
     """stdlib records (asyncari, aiohttp, panoramisk, uvicorn) rendered like structlog's
     lines, after the same scrubbing: a library's message never skips it."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     handler.setFormatter(structlog.stdlib.ProcessorFormatter(
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
         foreign_pre_chain=[structlog.stdlib.add_logger_name,
@@ -91,12 +104,17 @@ def _renderer(json: bool) -> Any:
 
 def setup_logging(level: str = "info", *, json: bool = False) -> None:
     numeric = getattr(logging, level.upper(), logging.INFO)
-    # force: a handler set up earlier (a test, a library at import) must not stay beside
-    # ours with its own, unscrubbed format.
-    logging.basicConfig(handlers=[_stdlib_handler(_renderer(json))], level=numeric, force=True)
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, _StderrHandler)]:
+        root.removeHandler(old)  # set up again (tests, a command after another): one line each
+    root.addHandler(_stdlib_handler(_renderer(json)))
+    root.setLevel(numeric)
     # Libraries underneath (asyncari, panoramisk, httpx) log via stdlib logging;
-    # keep them to errors: asyncari warns about every event type it has no model for.
-    for noisy in ("asyncari", "asyncswagger11", "httpx", "httpcore", "panoramisk"):
+    # keep them to errors: asyncari warns about every event type it has no model for,
+    # and aiosqlite's debug lines quote every statement with its parameters (answers,
+    # places, numbers), which no log should keep.
+    for noisy in ("asyncari", "asyncswagger11", "httpx", "httpcore", "panoramisk",
+                  "aiosqlite"):
         logging.getLogger(noisy).setLevel(max(numeric, logging.ERROR))
     structlog.configure(
         processors=[
