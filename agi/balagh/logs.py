@@ -4,7 +4,9 @@ Everything goes to stderr, one line per event, written and flushed at once (Prin
 flushes each line; stderr is line-buffered even when piped), so stdout stays free for a
 command's own output (`balagh health --json`). Under systemd both reach the journal. With
 --log-json the libraries' own stdlib log lines are JSON objects too, so every line of
-`journalctl -u balagh -o cat` parses.
+`journalctl -u balagh -o cat` parses. Every line, ours or a library's, in either mode, is
+scrubbed by the same processors (SCRUB): credentials redacted, callers' numbers masked,
+places hidden.
 """
 
 from __future__ import annotations
@@ -16,11 +18,14 @@ from typing import Any
 
 import structlog
 
-from balagh.privacy import mask_number, redact_text
+from balagh.privacy import PLACE_HIDDEN, mask_number, mask_numbers_in_text, redact_text
 
 # Keys whose values are callers' numbers: masked unless the site sets
 # log_caller_numbers: full (BALAGH_LOG_CALLER_NUMBERS=full).
 NUMBER_KEYS = frozenset({"caller", "caller_number", "number"})
+# Keys whose values say where a caller is: the journal keeps lines beyond the reach of
+# `balagh reports redact`, so a place is hidden as a number is (shown with "full" only).
+PLACE_KEYS = frozenset({"emirate", "location"})
 CALLER_NUMBER_MODES = ("masked", "full")
 _caller_numbers = "masked"
 
@@ -44,50 +49,81 @@ def redact_secrets(_logger: object, _name: str,
 
 def mask_caller_numbers(_logger: object, _name: str,
                         event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """Callers' numbers masked and places hidden: in the keys that hold them, and any
+    number-shaped run of digits in any text (a library's message, an exception)."""
     if _caller_numbers == "full":
         return event
-    for key in NUMBER_KEYS & event.keys():
-        value = event[key]
-        if isinstance(value, str) and any(ch.isdigit() for ch in value):
+    for key, value in event.items():
+        if not isinstance(value, str):
+            continue
+        if key in NUMBER_KEYS and any(ch.isdigit() for ch in value):
             event[key] = mask_number(value)
+        elif key in PLACE_KEYS and value:
+            event[key] = PLACE_HIDDEN
+        else:
+            event[key] = mask_numbers_in_text(value)
     return event
 
 
-def _json_handler() -> logging.Handler:
-    """stdlib records (asyncari, panoramisk, httpx) rendered as structlog's JSON lines."""
-    handler = logging.StreamHandler(sys.stderr)
+# The one scrubbing path: every line, ours (structlog) or a library's (stdlib logging),
+# in both modes, goes through these before it is rendered.
+SCRUB = (redact_secrets, mask_caller_numbers)
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is at each line (as structlog's PrintLogger does
+    here): a stream swapped and closed later must not make a library's line fail."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        del value
+
+
+def _stdlib_handler(renderer: Any) -> logging.Handler:
+    """stdlib records (asyncari, aiohttp, panoramisk, uvicorn) rendered like structlog's
+    lines, after the same scrubbing: a library's message never skips it."""
+    handler = _StderrHandler()
     handler.setFormatter(structlog.stdlib.ProcessorFormatter(
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                    structlog.processors.JSONRenderer()],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
         foreign_pre_chain=[structlog.stdlib.add_logger_name,
                            structlog.processors.add_log_level,
                            structlog.processors.TimeStamper(fmt="iso", utc=True),
                            structlog.processors.format_exc_info,
-                           redact_secrets]))
+                           *SCRUB]))
     return handler
+
+
+def _renderer(json: bool) -> Any:
+    return (structlog.processors.JSONRenderer() if json
+            else structlog.dev.ConsoleRenderer(colors=False))
 
 
 def setup_logging(level: str = "info", *, json: bool = False) -> None:
     numeric = getattr(logging, level.upper(), logging.INFO)
-    if json:
-        logging.basicConfig(handlers=[_json_handler()], level=numeric)
-    else:
-        logging.basicConfig(format="%(message)s", stream=sys.stderr, level=numeric)
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, _StderrHandler)]:
+        root.removeHandler(old)  # set up again (tests, a command after another): one line each
+    root.addHandler(_stdlib_handler(_renderer(json)))
+    root.setLevel(numeric)
     # Libraries underneath (asyncari, panoramisk, httpx) log via stdlib logging;
-    # keep them to errors: asyncari warns about every event type it has no model for.
-    for noisy in ("asyncari", "asyncswagger11", "httpx", "httpcore", "panoramisk"):
+    # keep them to errors: asyncari warns about every event type it has no model for,
+    # and aiosqlite's debug lines quote every statement with its parameters (answers,
+    # places, numbers), which no log should keep.
+    for noisy in ("asyncari", "asyncswagger11", "httpx", "httpcore", "panoramisk",
+                  "aiosqlite"):
         logging.getLogger(noisy).setLevel(max(numeric, logging.ERROR))
-    renderer = (structlog.processors.JSONRenderer() if json
-                else structlog.dev.ConsoleRenderer(colors=False))
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
-            redact_secrets,
-            mask_caller_numbers,
-            renderer,
+            *SCRUB,
+            _renderer(json),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
         # Look sys.stderr up at each log call, not once: a stream swapped and closed

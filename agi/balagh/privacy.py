@@ -10,6 +10,7 @@ import re
 
 WITHHELD = "withheld"
 REDACTED = "[redacted]"
+PLACE_HIDDEN = "[place]"
 
 # asyncari puts the ARI credentials in every request URL (api_key=user:password), and
 # httpx errors quote the URL; other clients put passwords, tokens or signatures in
@@ -38,6 +39,17 @@ def mask_number(number: str | None) -> str:
     return number[:5] + "****" + number[-4:]
 
 
+# A phone number in free text: '+' and 7 to 15 digits, or 9 to 15 bare digits (a local
+# mobile number), not part of a longer word or number. Asterisk's ids (1765090000.42) and
+# Balagh's 7-digit references are not numbers of people and stay readable.
+_NUMBER_IN_TEXT = re.compile(r"(?<![\w.+])(?:\+\d{7,15}|\d{9,15})(?![\w]|\.\d)")
+
+
+def mask_numbers_in_text(text: str) -> str:
+    """Every phone-number-shaped run of digits in `text` masked (mask_number)."""
+    return _NUMBER_IN_TEXT.sub(lambda found: mask_number(found.group()), text)
+
+
 def error_kind(exc: BaseException) -> str:
     """What went wrong, without the message (which can quote URLs with credentials or a
     caller's data): the exception's type and, for an HTTP error, the status code."""
@@ -49,4 +61,5 @@ def error_kind(exc: BaseException) -> str:
     return kind
 
 
-__all__ = ["REDACTED", "WITHHELD", "error_kind", "mask_number", "redact_text"]
+__all__ = ["PLACE_HIDDEN", "REDACTED", "WITHHELD", "error_kind", "mask_number",
+           "mask_numbers_in_text", "redact_text"]

@@ -14,7 +14,8 @@ from balagh.config import Settings
 from balagh.testcall import CallResult
 
 COMMANDS = ["run", "watchdog", "pbx", "call", "reports", "stats", "report-pack", "sounds", "ivr",
-            "routes", "supervisors", "monitor", "outbox", "health", "backup", "console", "users"]
+            "routes", "supervisors", "monitor", "outbox", "health", "backup", "console", "users",
+            "callers"]
 
 
 def _commands(parser: argparse.ArgumentParser) -> list[str]:

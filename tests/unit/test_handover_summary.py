@@ -66,7 +66,7 @@ def test_every_phrase_the_shipped_menu_and_table_can_need_is_in_the_catalogue():
 
 def test_the_caller_hash_is_keyed_normalised_and_never_for_withheld_numbers(tmp_path: Path):
     key = caller_hash_key(tmp_path / "data", environ={})
-    assert stat.S_IMODE((tmp_path / "data" / "caller-hash.key").stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "data" / "keys" / "caller-hash.key").stat().st_mode) == 0o600
     assert caller_hash_key(tmp_path / "data", environ={}) == key  # made once, then read
     assert caller_hash(key, "+97165551234") == caller_hash(key, "065551234")
     assert caller_hash(key, "+97165551234") != caller_hash(b"another install", "+97165551234")

@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 LIBRARIES_AND_OURS = """
 import logging, structlog
 from balagh.logs import setup_logging
@@ -61,3 +63,36 @@ def test_a_log_line_reaches_a_pipe_while_the_process_still_runs(tmp_path: Path) 
     finally:
         process.kill()  # not SIGTERM: what the test checks is the pipe, not the stop path
         process.wait()
+
+
+# One scrubbing path for every line (issue 23): a library's stdlib line and ours, in
+# plain and JSON mode, lose the ARI credentials, the caller's number and the place.
+EVERY_KIND_OF_LINE = """
+import logging, sys, structlog
+from balagh.logs import setup_logging
+setup_logging("info", json=sys.argv[1] == "json")
+url = "http://127.0.0.1:8088/ari/events?app=balagh&api_key=balagh:secret"
+logging.getLogger("aiohttp.client").error("GET %s failed for caller +971501234567", url)
+logging.getLogger("asyncari").error("channel of 0501234567 at " + url)
+try:
+    raise RuntimeError("connect " + url + " from +971501234567")
+except RuntimeError:
+    logging.getLogger("panoramisk").exception("reader crashed")
+log = structlog.get_logger("balagh.test")
+log.error("ari.failed", error="GET " + url, note="from +971501234567", caller="+971501234567")
+log.info("call.located", emirate="fujairah", source="answer", call_id="1765090000.42")
+"""
+
+
+@pytest.mark.parametrize("mode", ["plain", "json"])
+def test_every_line_is_scrubbed_in_both_modes(mode: str) -> None:
+    result = subprocess.run([sys.executable, "-c", EVERY_KIND_OF_LINE, mode],
+                            capture_output=True, text=True, timeout=60, check=True)
+    out = result.stderr
+    assert len(out.splitlines()) >= 5, out
+    for secret in ("balagh:secret", "secret", "+971501234567", "0501234567", "fujairah"):
+        assert secret not in out, f"{secret!r} in {mode} output:\n{out}"
+    assert "api_key=[redacted]" in out and "+9715****4567" in out
+    assert "1765090000.42" in out  # Asterisk's ids stay readable
+    if mode == "json":
+        assert all(json.loads(line) for line in out.splitlines() if line.strip())

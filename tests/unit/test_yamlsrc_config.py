@@ -168,3 +168,81 @@ def test_a_file_too_large_to_be_config_is_refused_unread(tmp_path: Path) -> None
         out.truncate(6_000_000)  # sparse: 6 MB of nothing
     with pytest.raises(ConfigError, match="is 6000000 bytes; a config file is at most"):
         load_yaml(path)
+
+
+# -- bombs in keys, floods of aliases, huge flat files (issue 23) -------------------------
+
+# Each level a list of nine aliases of the level before, used only as mapping keys: the
+# old loader walked values, not keys, and rendering the last key took minutes and gigabytes.
+KEY_BOMB = "? &k0 [x, x, x, x, x, x, x, x, x]\n: 0\n" + "".join(
+    f"? &k{level} [{', '.join([f'*k{level - 1}'] * 9)}]\n: {level}\n" for level in range(1, 9))
+# The same, one level down, under a named key.
+NESTED_KEY_BOMB = "queues: [a]\nrules:\n" + "".join(f"  {line}\n" for line in KEY_BOMB.splitlines())
+
+
+def _load_with_little_memory(path: Path) -> str:
+    """Load `path` in a child process limited to 1 GB of address space: the outcome
+    (the error text), whatever the loader does with memory."""
+    import subprocess
+    import sys
+    script = ("import resource, sys\n"
+              "resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))\n"
+              "from balagh.config.yamlsrc import ConfigError, load_yaml\n"
+              "try:\n    load_yaml(sys.argv[1])\n"
+              "except ConfigError as exc:\n    print(exc)\n")
+    done = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 0, done.stderr[-500:]
+    return done.stdout.strip()
+
+
+@pytest.mark.parametrize(("text", "where"), [
+    (KEY_BOMB, ":1: a key must be plain text"),
+    (NESTED_KEY_BOMB, ":3: rules: a key must be plain text"),
+])
+def test_alias_bombs_in_keys_are_refused_with_file_line_and_key(tmp_path: Path, text: str,
+                                                                where: str) -> None:
+    path = tmp_path / "routing.yaml"
+    path.write_text(text)
+    assert len(text) < 1000  # a few hundred bytes
+    assert _load_with_little_memory(path).startswith(f"{path}{where}")
+
+
+def test_a_huge_flat_file_stops_at_the_first_value_too_many(tmp_path: Path) -> None:
+    path = tmp_path / "locations.yaml"
+    path.write_text("prefixes:\n" + "- 1\n" * 240_000)  # under the byte limit, flat
+    with pytest.raises(ConfigError) as caught:
+        load_yaml(path)
+    assert caught.value.line == 99_999  # node 100,001 (3 before the list): counted as read
+    assert "more than 100000 values: too large for a config file" in str(caught.value)
+
+
+def test_a_flood_of_aliases_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "ivr.yaml"
+    path.write_text("a: &a x\nb:\n" + "  - *a\n" * 1001)
+    with pytest.raises(ConfigError) as caught:
+        load_yaml(path)
+    assert caught.value.line == 1003
+    assert "more than 1000 aliases" in str(caught.value)
+
+
+def test_deep_block_nesting_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "handover.yaml"
+    path.write_text("".join(f"{'  ' * depth}k{depth}:\n" for depth in range(80)) + "  " * 80
+                    + "x\n")
+    with pytest.raises(ConfigError) as caught:
+        load_yaml(path)
+    assert caught.value.line == 66  # the value of k64, the 65th level
+    assert "nested more than 64 deep" in str(caught.value)
+
+
+def test_every_yaml_load_in_the_package_goes_through_yamlsrc() -> None:
+    import balagh
+    package = Path(balagh.__file__).parent
+    loader = package / "config" / "yamlsrc.py"
+    calls = ("yaml.safe_load(", "yaml.load(", "yaml.full_load(", "yaml.unsafe_load(",
+             "yaml.compose(", "yaml.load_all(", "yaml.safe_load_all(")
+    offenders = [f"{source.relative_to(package)}: {call}"
+                 for source in sorted(package.rglob("*.py")) if source != loader
+                 for call in calls if call in source.read_text(encoding="utf-8")]
+    assert offenders == []

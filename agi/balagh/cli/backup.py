@@ -1,7 +1,9 @@
-"""`balagh backup FILE [--force]`: a consistent copy of the report database, calls or not.
+"""`balagh backup FILE [--force] [--with-keys]`: a consistent copy of the report database.
 
 SQLite's online backup over one read snapshot (store/maintenance.py): the running
-app goes on writing meanwhile. The copy is one self-contained file.
+app goes on writing meanwhile. The copy is one self-contained file. The caller-hash key
+(<data_dir>/keys) stays out of it: a backup that leaks with its key lets anyone try every
+number against the hashes. --with-keys copies the keys to FILE.keys/ on purpose.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import sys
 from pathlib import Path
 
 from balagh.config import Settings
+from balagh.handover import callers
 from balagh.store import maintenance
 
 __all__ = ["register"]
@@ -29,6 +32,17 @@ def _backup(settings: Settings, args: argparse.Namespace) -> int:
     size = run.detail["bytes"]
     print(f"backed up {run.rows} report(s) to {target} ({size / 1e6:.1f} MB, "
           f"{run.seconds:.1f} s)")
+    if args.with_keys:
+        keys = target.with_name(target.name + ".keys")
+        try:
+            copied = callers.copy_keys(settings.data_dir, keys)
+        except OSError as exc:
+            print(f"error: the database is backed up but the keys are not: {exc}",
+                  file=sys.stderr)
+            return 1
+        print(f"copied {len(copied)} key file(s) to {keys}: keep them apart from the backup")
+    else:
+        print("the caller-hash key is not in the backup (--with-keys to copy it)")
     if run.detail.get("unrecorded"):
         print("note: the database is not writable, so this backup is not in maintenance_runs; "
               "see `balagh health`")
@@ -43,4 +57,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--force. Each backup is recorded in the database (maintenance_runs).")
     parser.add_argument("file", type=Path, metavar="FILE")
     parser.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    parser.add_argument("--with-keys", action="store_true",
+                        help="also copy the caller-hash key(s) to FILE.keys/ (kept out by "
+                        "default: a backup with its key lets the numbers be guessed)")
     parser.set_defaults(func=_backup)

@@ -204,7 +204,7 @@ async def apply_retention(settings: Settings, action: str, days: int, *,
         return 1
     if action == "redact":
         print(f"redacted caller number and location of {done.rows} report(s) started before "
-              f"{before:%Y-%m-%d %H:%M} UTC")
+              f"{before:%Y-%m-%d %H:%M} UTC (in answers, timeline and outbox too)")
     else:
         print(f"deleted {done.rows} report(s) started before {before:%Y-%m-%d %H:%M} UTC, "
               f"with {done.detail.get('answers', 0)} answer(s) and "

@@ -17,7 +17,9 @@ import yaml
 # Config files are written by people: kilobytes, a few hundred values. Far beyond these
 # is a wrong file or an attack, and is refused before it can stall or exhaust anything.
 MAX_CONFIG_BYTES = 1_000_000
-MAX_NODES = 100_000  # values once aliases are expanded
+MAX_NODES = 100_000  # nodes (keys and values) as written, and again once aliases are expanded
+MAX_ALIASES = 1_000  # `*name` uses: a config file repeats a block a few times, if ever
+MAX_DEPTH = 64  # nested mappings and lists: config files nest a handful deep
 
 KeyPath = tuple[str | int, ...]
 
@@ -78,7 +80,8 @@ class YamlDoc:
 
 class _Walk:
     """One pass over the composed nodes: each key path's line, and the limits on what a
-    hostile or broken file could make of aliases (a loop, or a "billion laughs" bomb)."""
+    hostile or broken file could make of aliases (a loop, or a "billion laughs" bomb).
+    Keys count like values: a bomb can hide in mapping keys as well as in values."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -90,10 +93,10 @@ class _Walk:
         line = node.start_mark.line + 1
         if id(node) in self.open:
             raise ConfigError(self.path, line, key, "an alias refers to itself (a loop)")
-        self.budget -= 1
-        if self.budget < 0:
-            raise ConfigError(self.path, line, key, f"more than {MAX_NODES} values once "
-                              "aliases are expanded: too large for a config file")
+        if len(key) > MAX_DEPTH:
+            raise ConfigError(self.path, line, key, f"nested more than {MAX_DEPTH} deep: "
+                              "too deep for a config file")
+        self._count(node, key)
         self.lines.setdefault(key, line)
         self.open.add(id(node))
         try:
@@ -101,11 +104,25 @@ class _Walk:
         finally:
             self.open.discard(id(node))
 
+    def _count(self, node: yaml.Node, key: KeyPath) -> None:
+        self.budget -= 1
+        if self.budget < 0:
+            raise ConfigError(self.path, node.start_mark.line + 1, key,
+                              f"more than {MAX_NODES} values once aliases are expanded: "
+                              "too large for a config file")
+
     def _children(self, node: yaml.Node, key: KeyPath) -> None:
         lines = self.lines
         if isinstance(node, yaml.MappingNode):
             seen: set[KeyPath] = set()
             for knode, vnode in node.value:
+                # A key is a name: a list or mapping as a key (`? [..]`, `? *list`) is
+                # never meant in a config file, and rendering one could cost exponentially.
+                if not isinstance(knode, yaml.ScalarNode):
+                    raise ConfigError(self.path, knode.start_mark.line + 1, key,
+                                      "a key must be plain text, not a list or a mapping"
+                                      " (or an alias of one)")
+                self._count(knode, key)
                 child = (*key, str(knode.value))
                 # PyYAML silently keeps the last of two equal keys; a typo must not vanish.
                 if child in seen:
@@ -170,26 +187,57 @@ class _TooDeep(Exception):
     pass
 
 
+class _TooMany(Exception):
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
 class _Loader(yaml.SafeLoader):
-    """SafeLoader that stops at MAX_FLOW_DEPTH open flow collections."""
+    """SafeLoader that counts as it composes: flow levels (MAX_FLOW_DEPTH), nodes
+    (MAX_NODES) and aliases (MAX_ALIASES), so a huge file stops at the first node too
+    many, not after composing all of it."""
+
+    nodes = 0
+    aliases = 0
 
     def fetch_flow_collection_start(self, TokenClass: Any) -> None:
         if self.flow_level >= MAX_FLOW_DEPTH:
             raise _TooDeep
         super().fetch_flow_collection_start(TokenClass)
 
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        line = self.peek_event().start_mark.line + 1  # type: ignore[no-untyped-call]
+        if self.check_event(yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > MAX_ALIASES:
+                raise _TooMany(line, f"more than {MAX_ALIASES} aliases (*name): too many "
+                               "for a config file")
+        else:
+            self.nodes += 1
+            if self.nodes > MAX_NODES:
+                raise _TooMany(line, f"more than {MAX_NODES} values: too large for a "
+                               "config file")
+        return super().compose_node(parent, index)
+
 
 def parse_yaml(text: str, path: str | Path = "<string>") -> YamlDoc:
     path = Path(path)
     node = None
+    loader: _Loader | None = None
     try:
-        node = yaml.compose(text, Loader=_Loader)
+        loader = _Loader(text)  # its reader refuses control characters at once
+        node = loader.get_single_node()
         walk = _Walk(path)
         if node is not None:
-            walk.walk(node, ())  # first: it refuses alias loops and bombs
-        data = yaml.load(text, Loader=_Loader)  # _Loader is a SafeLoader
+            walk.walk(node, ())  # first: it refuses alias loops and bombs, keys included
+        # The nodes already composed: parsing the text again would cost as much again.
+        data = None if node is None else loader.construct_document(node)
     except (RecursionError, _TooDeep):
         raise ConfigError(path, None, "", "nested too deeply to be a config file") from None
+    except _TooMany as exc:
+        raise ConfigError(path, exc.line, "", exc.message) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -200,6 +248,9 @@ def parse_yaml(text: str, path: str | Path = "<string>") -> YamlDoc:
         key, line = _bad_scalar(node) or ((), None)
         raise ConfigError(path, line, key, f"{exc}; put the value in quotes if it is "
                           "not meant as a date") from exc
+    finally:
+        if loader is not None:
+            loader.dispose()
     return YamlDoc(path=path, data=data, lines=walk.lines)
 
 

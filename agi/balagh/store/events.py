@@ -2,7 +2,8 @@
 
 Each row is written in the same Write as the report update it belongs to, so a report and
 its timeline commit together or not at all. `detail` is a small JSON object and never
-holds a caller's number (report_events survives redaction untouched).
+holds a caller's number; redaction (maintenance.py) empties the rows that name the
+caller's place (location, and the emirate answer).
 """
 
 from __future__ import annotations

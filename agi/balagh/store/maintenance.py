@@ -27,6 +27,8 @@ from typing import Any
 
 import structlog
 
+from balagh.routing.location import EMIRATE_QUESTION
+
 from . import daily
 from .timestamps import iso, now
 
@@ -67,14 +69,42 @@ def connect(path: Path) -> sqlite3.Connection:
 
 # ------------------------------------------------------------------ purge and redact
 
-_REDACTABLE = ("(caller IS NOT NULL OR location IS NOT NULL OR location_source IS NOT NULL"
-               " OR channel != '')")
+# location_source's word for a report whose number and place were forgotten: it marks the
+# report done, so reports redacted by an older Balagh (which left the place in answers,
+# timeline and outbox) are taken once more, and each report at most once after that.
+REDACTED_SOURCE = "redacted"
+_REDACTABLE = f"location_source IS NOT '{REDACTED_SOURCE}'"
+
+
+def _forget_place(db: sqlite3.Connection, calls: list[str], references: list[str]) -> None:
+    """Every other trace of where the callers of `calls` were, in the chunk's transaction:
+    their emirate answers, the timeline rows that name the place, and the outbox documents
+    (delivered ones deleted: the unit has them; the others keep going, without the place)."""
+    marks = _marks(calls)
+    db.execute("UPDATE answers SET value = NULL, key = NULL WHERE question = ?"
+               f" AND call_id IN ({marks}) AND (value IS NOT NULL OR key IS NOT NULL)",
+               (EMIRATE_QUESTION, *calls))
+    db.execute("UPDATE report_events SET detail = json_object('emirate', NULL, 'source', ?)"
+               f" WHERE kind = 'location' AND call_id IN ({marks})", (REDACTED_SOURCE, *calls))
+    db.execute("UPDATE report_events SET detail = json_replace(detail, '$.value', NULL,"
+               " '$.key', NULL) WHERE kind = 'answer' AND json_valid(detail)"
+               f" AND json_extract(detail, '$.question') = ? AND call_id IN ({marks})",
+               (EMIRATE_QUESTION, *calls))
+    # outbox.key is REFERENCE:EVENT, indexed (UNIQUE key, url); reference is not.
+    ranges = [(f"{reference}:", f"{reference};") for reference in references]
+    db.executemany("DELETE FROM outbox WHERE status = 'delivered' AND key >= ? AND key < ?",
+                   ranges)
+    db.executemany("UPDATE outbox SET body = json_replace(body, '$.report.emirate', NULL,"
+                   " '$.report.location_source', ?, '$.report.caller', NULL)"
+                   " WHERE key >= ? AND key < ? AND json_valid(body)",
+                   [(REDACTED_SOURCE, *bounds) for bounds in ranges])
 
 
 def redact(path: Path, before: datetime, *, vacuum: bool = False, chunk: int = CHUNK,
            pause: float = PAUSE) -> Run:
-    """Forget who called and from where (number, location, channel) in reports started
-    before `before`; rows = reports that still held any of it."""
+    """Forget who called and from where in reports started before `before`: the number,
+    the channel, the location and its source on the report, and the place wherever else
+    it was written (_forget_place); rows = reports redacted by this run."""
     when = iso(before)
     run = Run("redact")
     last = 0
@@ -83,22 +113,29 @@ def redact(path: Path, before: datetime, *, vacuum: bool = False, chunk: int = C
         nonlocal last
         # Walk the primary key from where the last chunk stopped: each row is looked at
         # once, however many already hold nothing to forget.
-        ids = [row[0] for row in db.execute(
-            f"SELECT id FROM reports WHERE id > ? AND started_at < ? AND {_REDACTABLE}"
-            " ORDER BY id LIMIT ?", (last, when, chunk))]
-        if not ids:
+        rows = db.execute(
+            "SELECT id, call_id, reference, started_at FROM reports WHERE id > ? AND started_at < ?"
+            f" AND {_REDACTABLE} ORDER BY id LIMIT ?", (last, when, chunk)).fetchall()
+        if not rows:
             return -1
+        ids = [row[0] for row in rows]
         last = ids[-1]
         counted = daily.kept(db)
         if counted:  # the statistics' counts move with the location, in one go (daily.py)
             db.execute(daily.BULK_ON)
             db.execute(daily.count_reports(-1, len(ids), ["emirate"]), ids)
         cursor = db.execute(
-            "UPDATE reports SET caller = NULL, location = NULL, location_source = NULL,"
-            f" channel = '' WHERE id IN ({_marks(ids)})", ids)
+            "UPDATE reports SET caller = NULL, location = NULL, location_source = ?,"
+            f" channel = '' WHERE id IN ({_marks(ids)})", (REDACTED_SOURCE, *ids))
         if counted:
             db.execute(daily.count_reports(1, len(ids), ["emirate"]), ids)
             db.execute(daily.BULK_OFF)
+            # A row left at zero still names the emirate of that day's redacted calls.
+            days = sorted(row[3][:10] for row in rows)
+            db.execute(daily.FORGET_ZEROS, (days[0], days[-1]))
+        # After BULK_OFF: the answers' triggers keep the danger counts (an emirate answer
+        # is never one, so they change nothing).
+        _forget_place(db, [row[1] for row in rows], [row[2] for row in rows])
         return cursor.rowcount
 
     return _run(path, run, when, step, vacuum=vacuum, pause=pause)
@@ -137,6 +174,28 @@ def purge(path: Path, before: datetime, *, vacuum: bool = False, chunk: int = CH
         return deleted
 
     return _run(path, run, when, step, vacuum=vacuum, pause=pause, extra=removed)
+
+
+def rehash_callers(path: Path, since: datetime, hash_of: Callable[[str], str | None], *,
+                   chunk: int = CHUNK, pause: float = PAUSE) -> Run:
+    """Set caller_hash again, with `hash_of`, for the reports started since `since` that
+    still hold their number (a new caller-hash key: those callers stay recognised)."""
+    when = iso(since)
+    run = Run("rehash")
+    last = 0
+
+    def step(db: sqlite3.Connection) -> int:
+        nonlocal last
+        rows = db.execute("SELECT id, caller FROM reports WHERE id > ? AND started_at >= ?"
+                          " AND caller IS NOT NULL ORDER BY id LIMIT ?",
+                          (last, when, chunk)).fetchall()
+        if not rows:
+            return -1
+        last = rows[-1][0]
+        return db.executemany("UPDATE reports SET caller_hash = ? WHERE id = ?",
+                              [(hash_of(caller), id_) for id_, caller in rows]).rowcount
+
+    return _run(path, run, when, step, vacuum=False, pause=pause)
 
 
 def _marks(values: Sequence[object]) -> str:
