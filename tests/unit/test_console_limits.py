@@ -15,16 +15,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from balagh.config import ConsoleSettings
-
 from .test_console import TestClient, login, web  # noqa: F401 (the fixture)
 
-CAP = ConsoleSettings().max_body_bytes
+CAP = 16384  # console.max_body_bytes' default
 HUGE = 400 * 1024 * 1024
 
 
 def test_a_login_body_over_the_cap_is_refused(web) -> None:  # noqa: F811
-    client, _feed, accounts = web
+    client, _feed, _accounts = web
     answer = client.post("/login", content=b"name=amina&password=" + b"x" * CAP,
                          headers={"content-type": "application/x-www-form-urlencoded"})
     assert answer.status_code == 413 and str(CAP) in answer.text
