@@ -119,13 +119,13 @@ def _stream_until_answered(sock: socket.socket, chunk: bytes, limit: int) -> tup
             break
         try:
             sent += sock.send(chunk)
-        except BlockingIOError:  # the server stopped reading: wait for its answer
-            sock.setblocking(True)
+        except BlockingIOError:  # the server is not reading: wait for its answer
+            sock.settimeout(10)
             answer += sock.recv(65536)
             break
         except ConnectionError:
             break
-    sock.setblocking(True)
+    sock.settimeout(10)
     try:
         while b"\r\n\r\n" not in answer and (more := sock.recv(65536)):
             answer += more
