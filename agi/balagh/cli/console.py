@@ -11,6 +11,9 @@ import argparse
 
 from balagh.config import Settings
 
+HEADER_BYTES = 16384      # request line + headers (URL and query included); more: 400
+KEEP_ALIVE_SECONDS = 5    # an idle connection is closed after this
+
 
 def _console(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
@@ -19,10 +22,14 @@ def _console(settings: Settings, args: argparse.Namespace) -> int:
 
     host = args.host or settings.console.host
     port = args.port or settings.console.port
-    # proxy_headers: the client address the audit names comes from the local TLS proxy's
-    # X-Forwarded-For (trusted from 127.0.0.1 only, uvicorn's default).
+    # proxy_headers off: the console itself trusts X-Forwarded-For only from
+    # console.trusted_proxies (console/clients.py). http="h11": its bound on the request
+    # line and headers applies (the httptools parser has none).
     config = uvicorn.Config(create_app(settings), host=host, port=port, log_config=None,
-                            access_log=False, proxy_headers=True,
+                            access_log=False, proxy_headers=False, http="h11",
+                            h11_max_incomplete_event_size=HEADER_BYTES,
+                            limit_concurrency=settings.console.max_connections,
+                            timeout_keep_alive=KEEP_ALIVE_SECONDS,
                             timeout_graceful_shutdown=2, lifespan="on")
     uvicorn.Server(config).run()
     return 0

@@ -75,8 +75,15 @@ class ConsoleSettings:
     # HTTP to 127.0.0.1 (the tests); behind the TLS proxy it stays on.
     secure_cookies: bool = True
     session_minutes: int = 480      # a session ends this long after its last request
-    lockout_attempts: int = 5       # wrong passwords in a row that lock a console user
+    # Wrong passwords from one address for one user name within lockout_minutes before
+    # that address (only) is refused for the rest of the window.
+    lockout_attempts: int = 5
     lockout_minutes: int = 15
+    # Addresses or networks of the reverse proxies whose X-Forwarded-For names the client
+    # (audit, login throttle). Empty: the header is ignored, the peer is the client.
+    trusted_proxies: tuple[str, ...] = ()
+    max_body_bytes: int = 16384     # any request body (the console posts only small forms)
+    max_connections: int = 100      # open connections (event streams included); then 503
 
 
 @dataclass(frozen=True)
@@ -151,6 +158,7 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "BALAGH_CONSOLE_HOST": ("console", "host"),
     "BALAGH_CONSOLE_PORT": ("console", "port"),
     "BALAGH_CONSOLE_SECURE_COOKIES": ("console", "secure_cookies"),
+    "BALAGH_CONSOLE_TRUSTED_PROXIES": ("console", "trusted_proxies"),
     "BALAGH_DATA_DIR": ("", "data_dir"),
     "BALAGH_PBX_DIR": ("", "pbx_dir"),
     "BALAGH_IVR_FILE": ("", "ivr_file"),
@@ -210,6 +218,8 @@ def _coerce(doc: YamlDoc | None, key: tuple[str, ...], default: Any, value: Any)
         return path
     if isinstance(default, bool):
         return _flag(doc, key, value)
+    if key == ("console", "trusted_proxies"):
+        return _proxies(doc, key, value)
     if isinstance(default, int):
         try:
             whole = int(value)
@@ -229,6 +239,19 @@ def _coerce(doc: YamlDoc | None, key: tuple[str, ...], default: Any, value: Any)
     if name in _CHOICES and str(value) not in _CHOICES[name]:
         raise _err(doc, key, f"must be one of {', '.join(_CHOICES[name])}, got {value!r}")
     return str(value)
+
+
+def _proxies(doc: YamlDoc | None, key: tuple[str, ...], value: Any) -> tuple[str, ...]:
+    """A YAML list, or a comma-separated string (the environment), of addresses/networks."""
+    entries = value.split(",") if isinstance(value, str) else value
+    if not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
+        raise _err(doc, key, "must be a list of addresses or networks, e.g. [127.0.0.1]")
+    try:
+        found = [str(ipaddress.ip_network(e.strip(), strict=False))
+                              for e in entries if e.strip()]
+    except ValueError as exc:
+        raise _err(doc, key, f"not an address or network: {exc}") from None
+    return tuple(found)
 
 
 def _flag(doc: YamlDoc | None, key: tuple[str, ...], value: Any) -> bool:

@@ -1,8 +1,13 @@
 """console.sqlite3: the console's users, sessions and audit, in a file of their own.
 
 Kept apart from the report store on purpose: the console's schema changes never touch
-the call path's database, and the console opens that one read-only. Plain sqlite3: a
-few small rows per request, microseconds each, on a file only this process writes.
+the call path's database, and the console opens that one read-only. Plain sqlite3 with a
+short busy timeout: a few small rows per request, microseconds each; the web layer calls
+it from threads of its own (offloop.py), never from the event loop.
+
+Wrong passwords are counted per client address and user name (login_tries), one atomic
+upsert per attempt *before* the password is checked: parallel tries each count, and a
+stranger's tries from another address never lock the real user out.
 """
 
 from __future__ import annotations
@@ -19,10 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from balagh.store.permissions import make_private, make_private_folder
-from balagh.supervise.lockout import locked_until
-from balagh.supervise.model import PinAttempt, SupervisorTable
 
 from .access import ROLES, ConsoleUser
+from .clients import throttle_key
 from .csrf import new_token
 from .passwords import hash_password, verify_password
 
@@ -51,8 +55,26 @@ CREATE TABLE IF NOT EXISTS audit (
     remote      TEXT
 );
 CREATE INDEX IF NOT EXISTS audit_user ON audit (user, id);
+CREATE TABLE IF NOT EXISTS login_tries (
+    remote      TEXT NOT NULL,          -- the client's address (an IPv6 client's /64)
+    user        TEXT NOT NULL,          -- the name tried, known or not
+    tries       INTEGER NOT NULL,       -- attempts since `since` without a success
+    since       TEXT NOT NULL,          -- the first of them: the window runs from here
+    PRIMARY KEY (remote, user)
+);
+CREATE INDEX IF NOT EXISTS login_tries_since ON login_tries (since);
 """
-LOCKOUT_LOOKBACK = 50
+BUSY_TIMEOUT_SECONDS = 1.0  # a locked file makes one request wait this long, then 503
+
+# One attempt more for (remote, user), in one statement: parallel attempts each count.
+# A window that has run out starts again at 1.
+_COUNT_TRY = """
+INSERT INTO login_tries (remote, user, tries, since) VALUES (:remote, :user, 1, :now)
+ON CONFLICT (remote, user) DO UPDATE SET
+    tries = CASE WHEN since < :window_start THEN 1 ELSE tries + 1 END,
+    since = CASE WHEN since < :window_start THEN :now ELSE since END
+RETURNING tries, since
+"""
 
 
 def _now() -> datetime:
@@ -89,11 +111,13 @@ class AuditRow:
 
 class Accounts:
     def __init__(self, path: Path, *, session_minutes: int = 480, lockout_attempts: int = 5,
-                 lockout_minutes: int = 15) -> None:
+                 lockout_minutes: int = 15,
+                 busy_timeout_seconds: float = BUSY_TIMEOUT_SECONDS) -> None:
         self.path = Path(path)
         self.session_minutes = session_minutes
-        self.lockout = SupervisorTable(lockout_attempts=lockout_attempts,
-                                       lockout_minutes=float(lockout_minutes))
+        self.lockout_attempts = lockout_attempts
+        self.lockout_minutes = lockout_minutes
+        self.busy_timeout_seconds = busy_timeout_seconds
         make_private_folder(self.path.parent)
         created = not self.path.exists()
         with self._db() as db:
@@ -103,7 +127,7 @@ class Accounts:
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=5)
+        db = sqlite3.connect(self.path, timeout=self.busy_timeout_seconds)
         db.row_factory = sqlite3.Row
         try:
             with db:
@@ -155,22 +179,27 @@ class Accounts:
 
     # ------------------------------------------------------------------ login
 
-    def failures(self, name: str) -> list[PinAttempt]:
+    def _count_try(self, remote: str, name: str, now: datetime) -> tuple[int, datetime]:
+        """This attempt counted; how many in the window so far and when the window began."""
+        window_start = _iso(now - timedelta(minutes=self.lockout_minutes))
         with self._db() as db:
-            rows = db.execute(
-                "SELECT at, action FROM audit WHERE user = ? AND action IN"
-                " ('login-ok', 'login-failed') ORDER BY id DESC LIMIT ?",
-                (name, LOCKOUT_LOOKBACK)).fetchall()
-        return [PinAttempt(at=datetime.fromisoformat(row["at"].replace("Z", "+00:00")),
-                           ok=row["action"] == "login-ok") for row in rows]
+            db.execute("DELETE FROM login_tries WHERE since < ?", (window_start,))
+            row = db.execute(_COUNT_TRY, {"remote": remote, "user": name, "now": _iso(now),
+                                          "window_start": window_start}).fetchone()
+        return row["tries"], datetime.fromisoformat(row["since"].replace("Z", "+00:00"))
 
     def login(self, name: str, password: str, remote: str | None,
               now: datetime | None = None) -> tuple[str, Session] | str:
         """A new session's cookie value and the session, or why not (audited either way):
-        'locked' or 'wrong' (an unknown user and a wrong password look the same)."""
+        'locked' (too many tries from this address for this name: the password is not
+        even checked) or 'wrong' (an unknown user and a wrong password look the same)."""
         now = now or _now()
-        if locked_until(self.failures(name), self.lockout, now) is not None:
-            self.audit(name, "login-locked", remote=remote, at=now)
+        client, tried = throttle_key(remote), name[:64]  # bounded keys for the table
+        tries, since = self._count_try(client, tried, now)
+        if tries > self.lockout_attempts:
+            until = since + timedelta(minutes=self.lockout_minutes)
+            self.audit(tried, "login-locked", {"tries": tries, "until": _iso(until)},
+                       remote=remote, at=now)
             return "locked"
         with self._db() as db:
             row = db.execute("SELECT name, password, role, supervisor FROM users WHERE name = ?",
@@ -178,11 +207,12 @@ class Accounts:
         # A hash is checked even for an unknown user: the answer takes the same time.
         hashed = row["password"] if row else _DUMMY_HASH
         if not verify_password(password, hashed) or row is None:
-            self.audit(name[:64], "login-failed", remote=remote, at=now)
+            self.audit(tried, "login-failed", {"tries": tries}, remote=remote, at=now)
             return "wrong"
         token = secrets.token_urlsafe(32)
         session = Session(ConsoleUser(row["name"], row["role"], row["supervisor"]), new_token())
         with self._db() as db:
+            db.execute("DELETE FROM login_tries WHERE remote = ? AND user = ?", (client, tried))
             db.execute("INSERT INTO sessions VALUES (?, ?, ?, ?, ?)",
                        (_digest(token), name, session.csrf, _iso(now), _iso(now)))
         self.audit(name, "login-ok", remote=remote, at=now)

@@ -1,4 +1,6 @@
-"""The console's pages, rendered on the server with every value escaped.
+"""The console's pages, rendered on the server from templates/ by Jinja2 with autoescape
+on: every value a page shows (a query key or value, a report's answer, a user name) is
+escaped by the engine, never by hand.
 
 The wallboard and the live list are filled in by static/console.js from the event
 stream; the rest (login, reports, statistics) are plain HTML forms and tables. Arabic
@@ -7,10 +9,13 @@ pages are <html lang="ar" dir="rtl">, English ones lang="en" dir="ltr".
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
-from html import escape
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
 from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 LANGUAGES = ("en", "ar")
 
@@ -101,63 +106,32 @@ def label(lang: str, key: str) -> str:
     return LABELS.get(lang, LABELS["en"]).get(key, LABELS["en"].get(key, key))
 
 
-def e(value: object) -> str:
-    return escape("" if value is None else str(value), quote=True)
+_ENV = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
+                   autoescape=True, trim_blocks=True, lstrip_blocks=True,
+                   undefined=StrictUndefined)
+_ENV.globals["choices"] = {"outcome": ("answered", "abandoned"), "danger": ("yes", "no"),
+                           "by": ("day", "queue", "category", "emirate", "language")}
 
 
-def layout(lang: str, title: str, body: str, *, user: str | None = None,
-           csrf: str | None = None, page: str = "", script: bool = False) -> str:
-    direction = "rtl" if lang == "ar" else "ltr"
-    nav = ""
-    if user is not None:
-        links = "".join(
-            f'<a href="{href}" class="{"here" if key == page else ""}">{e(label(lang, key))}</a>'
-            for key, href in (("wallboard", "/"), ("live", "/live"), ("reports", "/reports"),
-                              ("stats", "/stats")))
-        other = "en" if lang == "ar" else "ar"
-        nav = (f'<nav>{links}<span class="who">{e(user)}</span>'
-               f'<a href="?lang={other}" id="lang">{"English" if other == "en" else "العربية"}</a>'
-               f'<form method="post" action="/logout" class="inline">'
-               f'<input type="hidden" name="csrf" value="{e(csrf)}">'
-               f'<button id="logout">{e(label(lang, "logout"))}</button></form></nav>')
-    labels = json.dumps(LABELS.get(lang, LABELS["en"]), ensure_ascii=False).replace("<", "\\u003c")
-    tail = (f'<script id="labels" type="application/json">{labels}</script>'
-            '<script src="/static/console.js" defer></script>') if script else ""
-    return (f'<!doctype html><html lang="{lang}" dir="{direction}"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f'<meta name="csrf-token" content="{e(csrf or "")}">'
-            f'<title>{e(title)}</title><link rel="stylesheet" href="/static/console.css"></head>'
-            f'<body class="{page}">{nav}<main>{body}</main>{tail}</body></html>')
+def render(template: str, lang: str, title: str, *, user: str | None = None,
+           csrf: str | None = None, page: str = "", script: bool = False,
+           **values: Any) -> str:
+    """One page: `template` inside base.html, in `lang` (right to left in Arabic)."""
+    other = "en" if lang == "ar" else "ar"
+    return _ENV.get_template(template).render(
+        lang=lang, direction="rtl" if lang == "ar" else "ltr", title=title, user=user,
+        csrf=csrf, page=page, script=script, t=partial(label, lang), other=other,
+        other_name="English" if other == "en" else "العربية",
+        labels=LABELS.get(lang, LABELS["en"]), **values)
 
 
 def login_page(lang: str, token: str, error: str | None = None) -> str:
-    problem = f'<p class="error" id="error">{e(label(lang, error))}</p>' if error else ""
-    other = "en" if lang == "ar" else "ar"
-    body = (f'<h1>{e(label(lang, "title"))}</h1>{problem}'
-            f'<form method="post" action="/login" id="login" class="card">'
-            f'<input type="hidden" name="csrf" value="{e(token)}">'
-            f'<label>{e(label(lang, "user"))}<input name="name" id="name" autocomplete="username"'
-            f' required></label>'
-            f'<label>{e(label(lang, "password"))}<input name="password" id="password"'
-            f' type="password" autocomplete="current-password" required></label>'
-            f'<button type="submit" id="submit">{e(label(lang, "login"))}</button></form>'
-            f'<p><a href="/login?lang={other}">{"English" if other == "en" else "العربية"}</a></p>')
-    return layout(lang, label(lang, "login"), body, page="login")
+    return render("login.html", lang, label(lang, "login"), page="login", token=token,
+                  error=error)
 
 
 def wallboard_page(lang: str, user: str, csrf: str) -> str:
-    body = ('<div id="status" class="status"></div>'
-            '<section id="queues" class="queues"></section>'
-            '<section class="strip">'
-            f'<div class="tile"><h2>{e(label(lang, "in_ivr"))}</h2><b id="ivr-count">0</b>'
-            '<ul id="ivr-questions"></ul></div>'
-            f'<div class="tile"><h2>{e(label(lang, "to_queue"))}</h2>'
-            '<b id="to-queue" dir="ltr">-</b></div>'
-            f'<div class="tile"><h2>{e(label(lang, "calls_today"))}</h2><b id="calls-today">0</b>'
-            '</div>'
-            f'<div class="tile wide"><h2>{e(label(lang, "per_hour"))}</h2>'
-            '<svg id="per-hour" viewBox="0 0 480 120" role="img"></svg></div></section>')
-    return layout(lang, label(lang, "wallboard"), body, user=user, csrf=csrf,
+    return render("wallboard.html", lang, label(lang, "wallboard"), user=user, csrf=csrf,
                   page="wallboard", script=True)
 
 
@@ -166,72 +140,76 @@ LIVE_COLUMNS = ("reference", "state", "queue", "category", "danger", "age", "gen
 
 
 def live_page(lang: str, user: str, csrf: str) -> str:
-    heads = "".join(f"<th>{e(label(lang, column))}</th>" for column in LIVE_COLUMNS)
-    body = (f'<div id="status" class="status"></div><h1>{e(label(lang, "live"))}</h1>'
-            f'<p id="notice" class="notice" role="status"></p>'
-            f'<table id="calls" class="calls"><thead><tr>{heads}</tr></thead>'
-            '<tbody></tbody></table>')
-    return layout(lang, label(lang, "live"), body, user=user, csrf=csrf, page="live",
-                  script=True)
+    return render("live.html", lang, label(lang, "live"), user=user, csrf=csrf, page="live",
+                  script=True, columns=LIVE_COLUMNS)
 
 
-def table(lang: str, columns: Sequence[str], rows: Sequence[Sequence[object]],
-          table_id: str = "") -> str:
-    heads = "".join(f"<th>{e(label(lang, c))}</th>" for c in columns)
-    cells = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>"
-                    for row in rows)
-    return (f'<table id="{e(table_id)}"><thead><tr>{heads}</tr></thead>'
-            f'<tbody>{cells}</tbody></table>')
+def message_page(lang: str, title: str, message: str, *, user: str, csrf: str) -> str:
+    return render("message.html", lang, title, user=user, csrf=csrf, message=message)
 
 
-def filter_form(lang: str, values: Mapping[str, str], queues: Sequence[str],
-                action: str, fields: Sequence[str]) -> str:
-    parts = []
-    for name in fields:
-        value = values.get(name, "")
-        if name in ("since", "until"):
-            control = f'<input type="date" name="{name}" value="{e(value)}">'
-        elif name == "queue":
-            options = "".join(f'<option value="{e(q)}"{" selected" if q == value else ""}>'
-                              f'{e(q)}</option>' for q in queues)
-            control = (f'<select name="queue"><option value="">{e(label(lang, "any"))}</option>'
-                       f'{options}</select>')
-        elif name in ("outcome", "danger", "by"):
-            choices = {"outcome": ("answered", "abandoned"), "danger": ("yes", "no"),
-                       "by": ("day", "queue", "category", "emirate", "language")}[name]
-            blank = "" if name == "by" else f'<option value="">{e(label(lang, "any"))}</option>'
-            options = "".join(f'<option value="{c}"{" selected" if c == value else ""}>'
-                              f'{e(label(lang, c))}</option>' for c in choices)
-            control = f'<select name="{name}">{blank}{options}</select>'
-        else:
-            control = f'<input name="{name}" value="{e(value)}" size="10">'
-        parts.append(f'<label>{e(label(lang, name))} {control}</label>')
-    return (f'<form method="get" action="{e(action)}" class="filters">{"".join(parts)}'
-            f'<button>{e(label(lang, "search"))}</button></form>')
+REPORT_COLUMNS = ("reference", "started", "status", "queue", "outcome", "wait", "caller",
+                  "emirate")
 
 
-def bar_chart(values: Sequence[tuple[str, float]], width: int = 640, height: int = 160) -> str:
-    """A small inline SVG bar chart (no script, no image file)."""
+def reports_page(lang: str, *, user: str, csrf: str, params: Mapping[str, str],
+                 queues: Sequence[str], csv_query: str,
+                 rows: Sequence[Sequence[object]]) -> str:
+    """The search form and up to a page of reports; each row starts with its reference."""
+    return render("reports.html", lang, label(lang, "reports"), user=user, csrf=csrf,
+                  page="reports", params=params, queues=queues, csv_query=csv_query,
+                  columns=REPORT_COLUMNS, rows=rows)
+
+
+def report_page(lang: str, *, user: str, csrf: str, reference: str,
+                facts: Sequence[tuple[str, object]], answers: Sequence[tuple[str, str | None]],
+                timeline: str) -> str:
+    return render("report.html", lang, reference, user=user, csrf=csrf, page="reports",
+                  reference=reference, facts=facts, answers=answers, timeline=timeline)
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: str
+    y: str
+    width: str
+    height: str
+    name: str
+    value: float
+
+
+@dataclass(frozen=True)
+class Chart:
+    width: int
+    height: int
+    bars: list[Bar]
+    first: str
+    last: str
+
+
+def bar_chart(values: Sequence[tuple[str, float]], width: int = 640,
+              height: int = 160) -> Chart | None:
+    """The bars of a small inline SVG chart (drawn by stats.html), or None for no data."""
     if not values:
-        return ""
+        return None
     top = max((v for _, v in values), default=0) or 1
     step = width / len(values)
     bars = []
     for index, (name, value) in enumerate(values):
         h = (height - 20) * value / top
-        x = index * step
-        bars.append(f'<rect x="{x + 1:.1f}" y="{height - 15 - h:.1f}"'
-                    f' width="{max(step - 2, 1):.1f}" height="{h:.1f}">'
-                    f'<title>{e(name)}: {e(value)}</title></rect>')
-    first, last = e(values[0][0]), e(values[-1][0])
-    return (f'<svg class="chart" viewBox="0 0 {width} {height}" role="img">{"".join(bars)}'
-            f'<text x="0" y="{height - 2}">{first}</text>'
-            f'<text x="{width}" y="{height - 2}" text-anchor="end">{last}</text></svg>')
+        bars.append(Bar(f"{index * step + 1:.1f}", f"{height - 15 - h:.1f}",
+                        f"{max(step - 2, 1):.1f}", f"{h:.1f}", name, value))
+    return Chart(width, height, bars, values[0][0], values[-1][0])
 
 
-def page_data(data: Any) -> str:
-    return e(json.dumps(data))
+def stats_page(lang: str, *, user: str, csrf: str, filters: Mapping[str, str],
+               chart: Chart | None, columns: Sequence[str], rows: Sequence[Sequence[object]],
+               total: Sequence[object] | None) -> str:
+    return render("stats.html", lang, label(lang, "stats"), user=user, csrf=csrf,
+                  page="stats", filters=filters, chart=chart, columns=columns, rows=rows,
+                  total=total)
 
 
-__all__ = ["LABELS", "LANGUAGES", "LIVE_COLUMNS", "bar_chart", "e", "filter_form", "label",
-           "layout", "live_page", "login_page", "table", "wallboard_page"]
+__all__ = ["LABELS", "LANGUAGES", "LIVE_COLUMNS", "REPORT_COLUMNS", "bar_chart", "label",
+           "live_page", "login_page", "message_page", "render", "report_page", "reports_page",
+           "stats_page", "wallboard_page"]

@@ -3,7 +3,10 @@ the monitor button and the report pages.
 
 Every route but the login page and its static files needs a session; every POST needs
 the session's CSRF token as well (form field `csrf` or header X-CSRF-Token). Every
-login, refusal and action is written to the console's audit (accounts.py).
+login, refusal and action is written to the console's audit (accounts.py), from threads
+of its own (offloop.py): nothing here blocks the event loop on SQLite. Request bodies are
+capped by middleware (limits.py); the client's address is the peer's unless the peer is
+a trusted proxy (clients.py).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -18,13 +22,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import (
     HTMLResponse,
     JSONResponse,
+    PlainTextResponse,
     RedirectResponse,
     Response,
     StreamingResponse,
@@ -50,8 +55,11 @@ from . import pages
 from .access import Access, access_for, dial_phone
 from .accounts import Accounts, Session
 from .board import for_user
+from .clients import Network, client_address, networks
 from .csrf import new_token, token_ok
 from .feed import Feed
+from .limits import BodyLimit
+from .offloop import AccountsOffLoop
 
 SESSION_COOKIE = "balagh_session"
 LOGIN_COOKIE = "balagh_login"     # the login form's CSRF token (double submit: no session yet)
@@ -68,9 +76,10 @@ Handler = Callable[[Request], Awaitable[Response]]
 @dataclass
 class Console:
     settings: Settings
-    accounts: Accounts
+    accounts: AccountsOffLoop
     feed: Feed
     supervisors: SupervisorFile
+    trusted_proxies: tuple[Network, ...] = ()
 
     def access(self, session: Session) -> Access:
         return access_for(session.user, self.supervisors.current())
@@ -82,7 +91,9 @@ def _console(request: Request) -> Console:
 
 
 def _remote(request: Request) -> str | None:
-    return request.client.host if request.client else None
+    return client_address(request.client.host if request.client else None,
+                          request.headers.get("x-forwarded-for"),
+                          _console(request).trusted_proxies)
 
 
 def _lang(request: Request) -> str:
@@ -100,8 +111,9 @@ def _html(request: Request, body: str, status: int = 200) -> HTMLResponse:
 
 
 async def _form(request: Request) -> dict[str, str]:
-    """An url-encoded body (the only kind the console posts); first value of each field."""
-    body = (await request.body())[:65536].decode("utf-8", "replace")
+    """An url-encoded body (the only kind the console posts); first value of each field.
+    BodyLimit has capped its size already."""
+    body = (await request.body()).decode("utf-8", "replace")
     return {key: values[0] for key, values in parse_qs(body).items()}
 
 
@@ -111,7 +123,7 @@ def authed(handler: Callable[[Request, Session], Awaitable[Response]],
 
     async def route(request: Request) -> Response:
         console = _console(request)
-        session = console.accounts.session(request.cookies.get(SESSION_COOKIE))
+        session = await console.accounts.session(request.cookies.get(SESSION_COOKIE))
         if session is None:
             if page and request.method == "GET":
                 return RedirectResponse("/login", 303)
@@ -121,7 +133,7 @@ def authed(handler: Callable[[Request, Session], Awaitable[Response]],
             if given is None:
                 given = (await _form(request)).get("csrf")
             if not token_ok(session.csrf, given):
-                console.accounts.audit(session.user.name, "csrf-refused",
+                await console.accounts.audit(session.user.name, "csrf-refused",
                                        {"path": request.url.path}, _remote(request))
                 return JSONResponse({"error": "missing or wrong CSRF token"}, 403)
         return await handler(request, session)
@@ -134,7 +146,7 @@ def authed(handler: Callable[[Request, Session], Awaitable[Response]],
 
 async def login_form(request: Request) -> Response:
     console = _console(request)
-    if console.accounts.session(request.cookies.get(SESSION_COOKIE)) is not None:
+    if await console.accounts.session(request.cookies.get(SESSION_COOKIE)) is not None:
         return RedirectResponse("/", 303)
     return _login_page(request, None, 200)
 
@@ -151,12 +163,12 @@ async def login(request: Request) -> Response:
     console = _console(request)
     form = await _form(request)
     if not token_ok(request.cookies.get(LOGIN_COOKIE), form.get("csrf")):
-        console.accounts.audit(form.get("name", "")[:64] or None, "csrf-refused",
-                               {"path": "/login"}, _remote(request))
+        await console.accounts.audit(form.get("name", "")[:64] or None, "csrf-refused",
+                                     {"path": "/login"}, _remote(request))
         return _login_page(request, "login_wrong", 403)
     name, password = form.get("name", "").strip(), form.get("password", "")
-    # scrypt takes tens of milliseconds: off the event loop, so the board keeps going.
-    outcome = await asyncio.to_thread(console.accounts.login, name, password, _remote(request))
+    # scrypt takes tens of milliseconds and SQLite may wait: off the event loop.
+    outcome = await console.accounts.login(name, password, _remote(request))
     if isinstance(outcome, str):
         return _login_page(request, "login_locked" if outcome == "locked" else "login_wrong",
                            401)
@@ -170,8 +182,8 @@ async def login(request: Request) -> Response:
 
 async def logout(request: Request, session: Session) -> Response:
     console = _console(request)
-    console.accounts.logout(request.cookies.get(SESSION_COOKIE, ""))
-    console.accounts.audit(session.user.name, "logout", remote=_remote(request))
+    await console.accounts.logout(request.cookies.get(SESSION_COOKIE, ""))
+    await console.accounts.audit(session.user.name, "logout", remote=_remote(request))
     response = RedirectResponse("/login", 303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -213,7 +225,11 @@ async def events(request: Request, session: Session) -> Response:
         while True:
             version, snapshot = await console.feed.next_snapshot(seen, KEEPALIVE_SECONDS)
             if time.monotonic() - checked >= SESSION_CHECK_SECONDS:
-                current, checked = console.accounts.session(cookie), time.monotonic()
+                try:
+                    current = await console.accounts.session(cookie)
+                except sqlite3.OperationalError:  # busy: keep telling, look again next time
+                    pass
+                checked = time.monotonic()
             if current is None:  # logged out or expired meanwhile: stop telling
                 return
             if version == seen:
@@ -237,29 +253,29 @@ async def monitor(request: Request, session: Session) -> Response:
     access = console.access(session)
     detail: dict[str, Any] = {"reference": reference, "mode": mode_word}
 
-    def refuse(status: int, why: str) -> Response:
-        console.accounts.audit(session.user.name, "monitor-refused", {**detail, "why": why},
-                               _remote(request))
+    async def refuse(status: int, why: str) -> Response:
+        await console.accounts.audit(session.user.name, "monitor-refused",
+                                     {**detail, "why": why}, _remote(request))
         return JSONResponse({"error": why}, status)
 
     try:
         mode = Mode(mode_word)
     except ValueError:
-        return refuse(400, "unknown mode")
+        return await refuse(400, "unknown mode")
     if not reference.isdigit():
-        return refuse(400, "not a reference")
+        return await refuse(400, "not a reference")
     call = next((c for c in console.feed.snapshot["calls"] if c["reference"] == reference), None)
     if call is not None and not access.may_monitor(call["queue"]):
-        return refuse(403, "not allowed on this queue (or no supervisor entry to ring)")
+        return await refuse(403, "not allowed on this queue (or no supervisor entry to ring)")
     if call is None or call["state"] != "talking":
-        return refuse(404, "no call being answered with this reference")
+        return await refuse(404, "no call being answered with this reference")
     phone = dial_phone(access.supervisor) if access.supervisor else None
     if phone is None:
-        return refuse(409, "no phone to ring: give the supervisor a TECH/endpoint phone")
+        return await refuse(409, "no phone to ring: give the supervisor a TECH/endpoint phone")
     console.feed.ring(phone, reference, mode)
-    console.accounts.audit(session.user.name, "monitor-requested",
-                           {**detail, "phone": phone, "supervisor": access.supervisor.name
-                            if access.supervisor else None}, _remote(request))
+    await console.accounts.audit(session.user.name, "monitor-requested",
+                                 {**detail, "phone": phone, "supervisor": access.supervisor.name
+                                  if access.supervisor else None}, _remote(request))
     return JSONResponse({"ringing": phone, "reference": reference, "mode": mode.value}, 202)
 
 
@@ -313,31 +329,18 @@ async def reports(request: Request, session: Session) -> Response:
     try:
         search = _search(params, REPORT_ROWS)
     except ValueError as exc:
-        return _html(request, pages.layout(lang, pages.label(lang, "reports"),
-                                           f'<p class="error">{pages.e(exc)}</p>',
-                                           user=session.user.name, csrf=session.csrf), 400)
+        return _html(request, pages.message_page(lang, pages.label(lang, "reports"), str(exc),
+                                                 user=session.user.name, csrf=session.csrf),
+                     400)
     found = await _reports(console, access, search)
-    console.accounts.audit(session.user.name, "reports-searched",
-                           {**search.described(), "rows": len(found)}, _remote(request))
-    rows = [(f'<a href="/reports/{pages.e(r.reference)}">{pages.e(r.reference)}</a>',
-             pages.e(r.started_at), pages.e(r.status), pages.e(r.joined_queue or r.queue),
-             pages.e(r.queue_outcome), pages.e(r.wait_seconds),
-             pages.e(mask_number(r.caller)), pages.e(r.location)) for r in found]
-    query = "&".join(f"{k}={pages.e(v)}" for k, v in params.items() if k != "lang")
-    body = (f'<h1>{pages.e(pages.label(lang, "reports"))}</h1>'
-            f'<form method="get" action="/reports" class="filters"><label>'
-            f'{pages.e(pages.label(lang, "reference"))} <input name="ref" id="ref" size="10">'
-            f'</label><button>{pages.e(pages.label(lang, "search"))}</button></form>'
-            + pages.filter_form(lang, params, _visible_queues(console, access), "/reports",
-                                ("since", "until", "queue", "outcome", "danger", "emirate",
-                                 "language"))
-            + f'<p><a id="csv" href="/reports.csv?{query}">{pages.e(pages.label(lang, "csv"))}'
-            f'</a></p>'
-            + pages.table(lang, ("reference", "started", "status", "queue", "outcome", "wait",
-                                 "caller", "emirate"), rows, "reports"))
-    return _html(request, pages.layout(lang, pages.label(lang, "reports"), body,
-                                       user=session.user.name, csrf=session.csrf,
-                                       page="reports"))
+    await console.accounts.audit(session.user.name, "reports-searched",
+                                 {**search.described(), "rows": len(found)}, _remote(request))
+    rows = [(r.reference, r.started_at, r.status, r.joined_queue or r.queue, r.queue_outcome,
+             r.wait_seconds, mask_number(r.caller), r.location) for r in found]
+    csv_query = urlencode([(k, v) for k, v in params.items() if k != "lang"])
+    return _html(request, pages.reports_page(
+        lang, user=session.user.name, csrf=session.csrf, params=params,
+        queues=_visible_queues(console, access), csv_query=csv_query, rows=rows))
 
 
 async def reports_csv(request: Request, session: Session) -> Response:
@@ -350,8 +353,8 @@ async def reports_csv(request: Request, session: Session) -> Response:
     found = await _reports(console, console.access(session), search)
     out = io.StringIO()
     write_csv(found, out, show_numbers=False)  # numbers masked, as `balagh reports`
-    console.accounts.audit(session.user.name, "reports-exported",
-                           {**search.described(), "rows": len(found)}, _remote(request))
+    await console.accounts.audit(session.user.name, "reports-exported",
+                                 {**search.described(), "rows": len(found)}, _remote(request))
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": 'attachment; filename="balagh-reports.csv"'})
 
@@ -373,26 +376,20 @@ async def report(request: Request, session: Session) -> Response:
     access = console.access(session)
     if found is None or found.reference != reference or \
             not access.may_see(found.joined_queue or found.queue):
-        missing = f'<p id="error">{pages.e(pages.label(lang, "not_found"))}</p>'
-        return _html(request, pages.layout(lang, pages.label(lang, "reports"), missing,
-                                           user=session.user.name, csrf=session.csrf), 404)
-    console.accounts.audit(session.user.name, "report-viewed", {"reference": reference},
-                           _remote(request))
+        return _html(request, pages.message_page(
+            lang, pages.label(lang, "reports"), pages.label(lang, "not_found"),
+            user=session.user.name, csrf=session.csrf), 404)
+    await console.accounts.audit(session.user.name, "report-viewed", {"reference": reference},
+                                 _remote(request))
     facts = (("reference", found.reference), ("started", found.started_at),
              ("status", found.status), ("queue", found.joined_queue or found.queue),
              ("category", found.rule), ("outcome", found.queue_outcome),
              ("agent", found.answered_by), ("wait", found.wait_seconds),
              ("caller", mask_number(found.caller)), ("emirate", found.location),
              ("language", found.language))
-    answers = [(pages.e(q), pages.e(v)) for q, v in found.answers.items()]
-    body = (f'<h1>{pages.e(pages.label(lang, "reference"))} {pages.e(reference)}</h1>'
-            + pages.table(lang, [k for k, _ in facts], [[pages.e(v) for _, v in facts]], "facts")
-            + f'<h2>{pages.e(pages.label(lang, "answers"))}</h2>'
-            + pages.table(lang, ("question", "answers"), answers, "answers")
-            + f'<h2>{pages.e(pages.label(lang, "timeline"))}</h2>'
-            f'<pre id="timeline" dir="ltr">{pages.e(chr(10).join(timeline))}</pre>')
-    return _html(request, pages.layout(lang, reference, body, user=session.user.name,
-                                       csrf=session.csrf, page="reports"))
+    return _html(request, pages.report_page(
+        lang, user=session.user.name, csrf=session.csrf, reference=reference, facts=facts,
+        answers=list(found.answers.items()), timeline="\n".join(timeline)))
 
 
 async def stats(request: Request, session: Session) -> Response:
@@ -426,26 +423,28 @@ async def stats(request: Request, session: Session) -> Response:
         figures, rows = None, []
     seconds = figures.service_level_seconds if figures else 20
     columns = ("by", "calls", "answered", "abandoned", "service_level", "wait")
-    cells = [(pages.e(row.key), row.calls, row.answered, row.abandoned,
-              "-" if row.service_level(seconds) is None
-              else f"{100 * (row.service_level(seconds) or 0):.0f}%",
-              "-" if row.wait.mean() is None else f"{row.wait.mean():.0f} s") for row in rows]
+
+    def cells(calls: int, answered: int, abandoned: int, level: float | None,
+              wait: float | None) -> tuple[object, ...]:
+        return (calls, answered, abandoned, "-" if level is None else f"{100 * level:.0f}%",
+                "-" if wait is None else f"{wait:.0f} s")
+
+    rows_shown = [(row.key, *cells(row.calls, row.answered, row.abandoned,
+                                    row.service_level(seconds), row.wait.mean()))
+                  for row in rows]
+    total = None
     if figures is not None and access.queues is None:
-        total = figures.total
-        cells.append(("<b>total</b>", total.calls, total.answered, total.abandoned,
-                      "-" if total.service_level(seconds) is None
-                      else f"{100 * (total.service_level(seconds) or 0):.0f}%",
-                      "-" if total.wait.mean() is None else f"{total.wait.mean():.0f} s"))
-    console.accounts.audit(session.user.name, "stats-viewed", {"period": period.label, "by": by},
-                           _remote(request))
-    body = (f'<h1>{pages.e(pages.label(lang, "stats"))}</h1>'
-            + pages.filter_form(lang, {**params, "since": start.date().isoformat(),
-                                       "until": (end - timedelta(days=1)).date().isoformat()},
-                                [], "/stats", ("since", "until", "by"))
-            + pages.bar_chart([(row.key, float(row.calls)) for row in rows])
-            + pages.table(lang, columns, cells, "stats"))
-    return _html(request, pages.layout(lang, pages.label(lang, "stats"), body,
-                                       user=session.user.name, csrf=session.csrf, page="stats"))
+        whole = figures.total
+        total = cells(whole.calls, whole.answered, whole.abandoned,
+                      whole.service_level(seconds), whole.wait.mean())
+    await console.accounts.audit(session.user.name, "stats-viewed",
+                                 {"period": period.label, "by": by}, _remote(request))
+    filters = {**params, "since": start.date().isoformat(),
+               "until": (end - timedelta(days=1)).date().isoformat()}
+    return _html(request, pages.stats_page(
+        lang, user=session.user.name, csrf=session.csrf, filters=filters,
+        chart=pages.bar_chart([(row.key, float(row.calls)) for row in rows]),
+        columns=columns, rows=rows_shown, total=total))
 
 
 # ------------------------------------------------------------------ the app
@@ -478,6 +477,12 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
+async def database_busy(_request: Request, _exc: Exception) -> Response:
+    """console.sqlite3 stayed locked past the busy timeout: say so, quickly."""
+    return PlainTextResponse("The console's database is busy: try again in a moment.\n", 503,
+                             headers={"Retry-After": "1"})
+
+
 def create_app(settings: Settings, *, accounts: Accounts | None = None,
                feed: Feed | None = None) -> Starlette:
     accounts = accounts or Accounts(settings.console_database,
@@ -485,7 +490,9 @@ def create_app(settings: Settings, *, accounts: Accounts | None = None,
                                     lockout_attempts=settings.console.lockout_attempts,
                                     lockout_minutes=settings.console.lockout_minutes)
     feed = feed or Feed(settings, menu_questions(settings))
-    console = Console(settings, accounts, feed, SupervisorFile(settings.supervisors_file))
+    off_loop = AccountsOffLoop(accounts)
+    console = Console(settings, off_loop, feed, SupervisorFile(settings.supervisors_file),
+                      networks(settings.console.trusted_proxies))
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -494,6 +501,7 @@ def create_app(settings: Settings, *, accounts: Accounts | None = None,
             yield
         finally:
             await feed.stop()
+            off_loop.close()
 
     routes = [
         Route("/login", login_form, methods=["GET"]),
@@ -510,9 +518,11 @@ def create_app(settings: Settings, *, accounts: Accounts | None = None,
         Route("/stats", authed(stats, page=True)),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan,
+                    exception_handlers={sqlite3.OperationalError: database_busy})
     app.state.console = console
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit, max_bytes=settings.console.max_body_bytes)
+    app.add_middleware(SecurityHeaders)  # outermost: a 413 gets the headers as well
     return app
 
 
