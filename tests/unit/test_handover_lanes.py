@@ -7,6 +7,7 @@ time."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import tracemalloc
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -146,6 +147,31 @@ async def test_within_a_unit_the_danger_alert_goes_first(store: ReportStore) -> 
     assert unit.keys == ["3000001:routed", "3000009:abandoned", "3000000:routed",
                          "3000002:routed", "3000003:routed", "3000004:routed",
                          "3000005:routed"]
+
+
+async def test_a_published_event_goes_at_once_not_at_the_next_poll(
+        store: ReportStore) -> None:
+    class Sleepy(PatientOutbox):
+        POLL = 3600.0  # only the publish can wake the worker in time
+
+    unit = Unit()
+    async with serving(unit.handle) as url:
+        config = HandoverConfig({"child-protection": (Endpoint(url, SECRET, ALL),)})
+        outbox = Sleepy(store, lambda: config)
+        # Another connection holds SQLite's write lock: the published row waits on the
+        # writer, uncommitted, while the worker takes its first look.
+        blocker = sqlite3.connect(store.path, isolation_level=None)
+        try:
+            blocker.execute("BEGIN IMMEDIATE")
+            outbox.publish("abandoned", report("6000000", danger=True),
+                           queue="child-protection", details={"wait_seconds": 9})
+            async with working(outbox):
+                await asyncio.sleep(0.3)  # the worker's first look (well within the lock wait)
+                blocker.execute("COMMIT")
+                await eventually(lambda: unit.keys == ["6000000:abandoned"],
+                                 what="the alert")
+        finally:
+            blocker.close()
 
 
 class HugeBody:

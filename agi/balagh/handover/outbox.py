@@ -139,6 +139,9 @@ class Outbox:
                 while True:
                     self._wake.clear()
                     try:
+                        # What woke us was queued on the writer, not committed yet:
+                        # see it now rather than at the next POLL.
+                        await self.store.flush()
                         delay = await self.dispatch(client)
                     except asyncio.CancelledError:
                         raise
