@@ -204,7 +204,9 @@ class Outbox:
         endpoint fails (it rests) or other endpoints wait for a lane."""
         try:
             while True:
-                self._urgent.discard(url)
+                if url in self._urgent:  # an urgent row was published: let it be committed
+                    self._urgent.discard(url)
+                    await self.store.flush()
                 rows = await self.store.outbox.due_at(url, self._clock(), self.LANE_ROWS,
                                                       URGENT_PATHS)
                 if not rows:
@@ -213,7 +215,6 @@ class Outbox:
                     if not await self._deliver(client, self._config().endpoint(url), row):
                         return  # the endpoint is failing: its rows keep their schedule
                     if url in self._urgent:  # published since the look: look again
-                        await self.store.flush()  # so the urgent row is there to see
                         break
                 if self._lanes_full:
                     return  # give the lane up; the dispatcher starts this one again later
