@@ -87,15 +87,14 @@ class SlowHugeUnit:
 @pytest.fixture
 def beside_a_slow_unit(settings: Settings, data_dir: Path, app: AppProcess,
                        receiver: Receiver) -> Iterator[tuple[AppProcess, SlowHugeUnit]]:
-    """The app with the general line's events going to the session's receiver and every
-    queue's to the slow unit too (the session's app stopped; the next test's running_app
-    starts it again)."""
+    """The app with every queue's events going to the session's receiver and to the slow
+    unit (the session's app stopped; the next test's running_app starts it again)."""
     app.stop()
     unit = SlowHugeUnit().start()
     handover = data_dir / "config" / "handover-slow-unit.yaml"
     handover.write_text(
-        f"endpoints:\n  general:\n    - url: {receiver.url}\n      secret: {HOOK_SECRET_NAME}\n"
-        f"  '*':\n    - url: {unit.url}\n      secret: {HOOK_SECRET_NAME}\n")
+        f"endpoints:\n  '*':\n    - url: {receiver.url}\n      secret: {HOOK_SECRET_NAME}\n"
+        f"    - url: {unit.url}\n      secret: {HOOK_SECRET_NAME}\n")
     process = AppProcess(settings, data_dir / "app-slow-unit.log",
                          {"BALAGH_HANDOVER_FILE": str(handover)})
     process.log_path.write_bytes(b"")
@@ -140,12 +139,12 @@ async def test_a_slow_huge_body_unit_holds_no_other_unit_s_alert(
     await asyncio.to_thread(wait_for, alert_at_the_other_unit, timeout=30,
                             what="the alert at the other unit")
     alert_after = time.monotonic() - hung_up
-    # ... while the slow unit still holds the report's first event: the alert did not
-    # wait for it.
+    # ... while the slow unit still holds the report's first event (the alert, or the
+    # routed event if it came first): the alert did not wait for it.
     with unit._lock:
         held = [key for key in unit.arrived if key.startswith(f"{reference}:")]
         answered = [key for key in unit.answered if key.startswith(f"{reference}:")]
-    assert held == [f"{reference}:routed"] and answered == [], (held, answered)
+    assert len(held) == 1 and answered == [], (held, answered)
 
     def slow_unit_has_both() -> bool:
         with unit._lock:
