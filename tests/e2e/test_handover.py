@@ -34,7 +34,7 @@ async def test_an_answered_call_is_routed_answered_and_ended_signed(
                 what="ended at the unit")
     mine = [r for r in receiver.accepted if r.document["report"]["reference"] == reference]
     for received in mine:
-        assert verify(received.body, HOOK_SECRET, received.headers["X-Balagh-Signature"])
+        assert verify(received.body, HOOK_SECRET, received.headers["Balagh-Signature"])
         assert received.headers["Idempotency-Key"] == received.document["id"]
     routed = mine[0].document
     assert routed["report"]["danger"] is True and routed["report"]["queue"] == \

@@ -1,18 +1,36 @@
 """A unit's receiving system for the handover tests: a real HTTP server on 127.0.0.1.
 
-It can refuse (answer 500) or be down (its port closed) and come back on the same port.
-Tests wait on what it received with `eventually`, a bounded poll, never a fixed sleep.
+Given the endpoint's secret, it checks each request with the receiver of docs/units.md
+(`take`, run from the guide's own text: signature, time window, deduplication by the
+signed id), so the tests prove the guide's receiver works against the real outbox. It can
+refuse (answer 500) or be down (its port closed) and come back on the same port. Tests
+wait on what it received with `eventually`, a bounded poll, never a fixed sleep.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
+
+UNITS_GUIDE = Path(__file__).resolve().parents[2] / "docs" / "units.md"
+
+Take = Callable[[bytes, str | None, str, dict[str, bytes]], int]
+
+
+def guide_receiver() -> Take:
+    """`take` as docs/units.md writes it (the guide's one Python block)."""
+    [code] = re.findall(r"```python\n(.*?)```", UNITS_GUIDE.read_text(encoding="utf-8"), re.S)
+    namespace: dict[str, Any] = {}
+    exec(code, namespace)
+    take: Take = namespace["take"]
+    return take
 
 
 @dataclass(frozen=True)
@@ -27,12 +45,20 @@ class Received:
 
 
 class Receiver:
-    """POSTs to any path: accepted (200, kept in `accepted`) unless `refusing` (500)."""
+    """POSTs to any path: accepted (200, kept in `accepted`) unless `refusing` (500).
 
-    def __init__(self) -> None:
+    With `secret`, as the guide's receiver: a request it refuses (401) is counted in
+    `unsigned`, one it already took in `duplicates` (answered 200, not kept again)."""
+
+    def __init__(self, secret: str | None = None) -> None:
+        self.secret = secret
         self.accepted: list[Received] = []
         self.refused = 0
         self.refusing = False
+        self.unsigned = 0
+        self.duplicates = 0
+        self.taken: dict[str, bytes] = {}
+        self._take = guide_receiver() if secret is not None else None
         self.port = 0
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -50,12 +76,8 @@ class Receiver:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 with receiver._lock:
-                    refuse = receiver.refusing
-                    if refuse:
-                        receiver.refused += 1
-                    else:
-                        receiver.accepted.append(Received(dict(self.headers), body))
-                self.send_response(500 if refuse else 200)
+                    status = receiver._receive(dict(self.headers), body)
+                self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -68,6 +90,23 @@ class Receiver:
                                         daemon=True)
         self._thread.start()
         return self
+
+    def _receive(self, headers: dict[str, str], body: bytes) -> int:
+        if self.refusing:
+            self.refused += 1
+            return 500
+        if self._take is None or self.secret is None:
+            self.accepted.append(Received(headers, body))
+            return 200
+        before = len(self.taken)
+        status = self._take(body, headers.get("Balagh-Signature"), self.secret, self.taken)
+        if status != 200:
+            self.unsigned += 1
+        elif len(self.taken) == before:
+            self.duplicates += 1
+        else:
+            self.accepted.append(Received(headers, body))
+        return status
 
     def stop(self) -> None:
         """Close the port: connections are refused until start() again."""

@@ -5,9 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import re
+import time
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
 
 import jsonschema
 import pytest
@@ -21,7 +20,9 @@ from balagh.handover.document import (
     schema,
     serialise,
 )
-from balagh.handover.signature import sign, verify
+from balagh.handover.signature import REPLAY_WINDOW, Signed, sign, sign_body, verified, verify
+
+from .handover_receiver import guide_receiver
 
 AT = datetime(2026, 3, 1, 9, 30, 5, 123456, tzinfo=UTC)
 REPORT: dict[str, object] = {"reference": "3356375", "queue": "child-protection",
@@ -120,32 +121,58 @@ def test_serialised_once_as_utf8_text() -> None:
     assert json.loads(body)["report"]["location"] == "دبي"
 
 
-def test_sign_and_verify() -> None:
+NOW = 1_767_225_600  # the receiver's clock in these tests
+
+
+def test_the_signature_covers_the_time_the_id_and_the_body() -> None:
     body = b'{"event":"routed"}'
-    header = sign(body, "s3cret")
-    assert header.startswith("sha256=") and len(header) == 7 + 64
-    # The HMAC-SHA256 of this body with this key, computed independently.
-    assert header == "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
-    assert verify(body, "s3cret", header)
-    assert not verify(body + b" ", "s3cret", header)
-    assert not verify(body, "other", header)
-    assert not verify(body, "s3cret", None)
-    assert not verify(body, "s3cret", header.removeprefix("sha256="))
-    assert not verify(body, "s3cret", "sha256=zz")
-    assert not verify(body, "s3cret", "sha256=" + "é" * 64)
+    header = sign(body, "s3cret", delivery_id="3356375:routed", timestamp=NOW)
+    # The HMAC-SHA256 of "<t>.<id>." and the body with this key, computed independently.
+    mac = hmac.new(b"s3cret", f"{NOW}.3356375:routed.".encode() + body,
+                   hashlib.sha256).hexdigest()
+    assert header == f"t={NOW},id=3356375:routed,v1={mac}"
+    assert verified(body, "s3cret", header, now=NOW) == Signed(NOW, "3356375:routed")
+    assert verify(body, "s3cret", header, now=NOW + REPLAY_WINDOW)  # at the window's edges
+    assert verify(body, "s3cret", header, now=NOW - REPLAY_WINDOW)
+    assert not verify(body + b" ", "s3cret", header, now=NOW)
+    assert not verify(body, "other", header, now=NOW)
+    assert not verify(body, "s3cret", None, now=NOW)
+    assert not verify(body, "s3cret", "sha256=" + mac, now=NOW)
+    assert not verify(body, "s3cret", sign_body(body, "s3cret"), now=NOW)  # the old header
 
 
-def test_the_units_guide_checks_signatures_as_balagh_signs() -> None:
-    from .shipped import REPO
+def test_a_replay_outside_the_window_or_under_another_id_fails() -> None:
+    body = b'{"event":"abandoned"}'
+    header = sign(body, "s3cret", delivery_id="3356375:abandoned", timestamp=NOW)
+    assert not verify(body, "s3cret", header, now=NOW + REPLAY_WINDOW + 1)  # replayed late
+    assert not verify(body, "s3cret", header, now=NOW - REPLAY_WINDOW - 1)  # from the future
+    # The same signature under another id or another time: the HMAC no longer matches.
+    assert not verify(body, "s3cret", header.replace("id=3356375:", "id=3356376:"), now=NOW)
+    assert not verify(body, "s3cret", header.replace(f"t={NOW}", f"t={NOW + 60}"),
+                      now=NOW + 60)
+    for broken in (header + ",t=1", header.replace(f"t={NOW}", "t=-5"), "t=,id=,v1=",
+                   header.replace("v1=", "v2="), header[:-1] + "é", "x" * 600, "garbage"):
+        assert not verify(body, "s3cret", broken, now=NOW), broken
+    with pytest.raises(ValueError):
+        sign(body, "s3cret", delivery_id="a,v1=forged", timestamp=NOW)
 
-    text = (REPO / "docs" / "units.md").read_text(encoding="utf-8")
-    [code] = re.findall(r"```python\n(.*?)```", text, re.S)
-    assert len(code.splitlines()) <= 10
-    namespace: dict[str, Any] = {}
-    exec(code, namespace)
-    check = namespace["signed_by_balagh"]
-    body = serialise(report_document("routed", REPORT, at=AT)).encode("utf-8")
-    assert check(body, sign(body, "s3cret"), "s3cret")
-    assert not check(body, sign(body, "s3cret"), "other")
-    assert not check(body + b" ", sign(body, "s3cret"), "s3cret")
-    assert not check(body, None, "s3cret")
+
+def test_the_units_guide_receiver_checks_signature_time_and_id() -> None:
+    take = guide_receiver()
+    body = serialise(report_document("abandoned", {**REPORT, "danger": True}, at=AT,
+                                     details={"wait_seconds": 5})).encode("utf-8")
+    now = int(time.time())
+    header = sign(body, "s3cret", delivery_id="3356375:abandoned", timestamp=now)
+    taken: dict[str, bytes] = {}
+    assert take(body, header, "s3cret", taken) == 200
+    assert taken == {"3356375:abandoned": body}
+    assert take(body, header, "s3cret", taken) == 200  # a replay in the window: not kept twice
+    assert len(taken) == 1
+    stale = sign(body, "s3cret", delivery_id="3356375:abandoned", timestamp=now - 301)
+    assert take(body, stale, "s3cret", {}) == 401
+    moved = header.replace("id=3356375:abandoned", "id=3356375:abandoned2")
+    assert take(body, moved, "s3cret", {}) == 401
+    assert take(body, header, "other", {}) == 401
+    assert take(body + b" ", header, "s3cret", {}) == 401
+    for broken in (None, "", "t=x,id=a,v1=b", "v1=" + "0" * 64, sign_body(body, "s3cret")):
+        assert take(body, broken, "s3cret", {}) == 401

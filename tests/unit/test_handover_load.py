@@ -129,3 +129,27 @@ def test_agents_per_queue() -> None:
         "women-protection": QueueAgents(language="en", accept=Accept(key="1", seconds=8)),
         "child-protection": QueueAgents(language=None, accept=Accept(key="5", seconds=10)),
     }
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8099/in", "http://127.9.9.9/in",
+                                 "http://[::1]:8080/in", "http://localhost/in",
+                                 "http://LOCALHOST:81/in", "https://10.0.0.1/in",
+                                 "https://case-system.example/in"])
+def test_plain_http_only_to_this_machine(tmp_path: Path, url: str) -> None:
+    path = tmp_path / "handover.yaml"
+    path.write_text(f"endpoints:\n  general:\n    - url: {url}\n      secret: DUTY_DESK_HOOK\n")
+    [endpoint] = load_handover(path, QUEUES, SECRETS).endpoints["general"]
+    assert endpoint.url == url
+
+
+@pytest.mark.parametrize("url", ["http://10.0.0.1/in", "http://case-system.example/in",
+                                 "http://localhost.example/in", "http://[::2]/in",
+                                 "http://0.0.0.0/in", "http://127.0.0.1.nip.io/in"])
+def test_plain_http_elsewhere_is_refused_at_its_line(tmp_path: Path, url: str) -> None:
+    path = tmp_path / "handover.yaml"
+    path.write_text("endpoints:\n  general:\n"
+                    f"    - secret: DUTY_DESK_HOOK\n      url: {url}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_handover(path, QUEUES, SECRETS)
+    assert (caught.value.line, caught.value.key) == (4, "endpoints.general[0].url")
+    assert str(caught.value).startswith(f"{path}:4: endpoints.general[0].url: must be https://")

@@ -38,7 +38,7 @@ def config_for(*urls: str, queue: str = "child-protection",
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    receiver = Receiver().start()
+    receiver = Receiver(SECRET).start()
     yield receiver
     receiver.stop()
 
@@ -95,9 +95,9 @@ async def test_a_report_s_life_arrives_in_order_signed(store: ReportStore,
     for received, event in zip(receiver.accepted, ["routed", "answered", "ended"], strict=True):
         assert received.headers["Content-Type"] == "application/json"
         assert received.headers["X-Balagh-Event"] == event
-        assert verify(received.body, SECRET, received.headers["X-Balagh-Signature"])
+        assert verify(received.body, SECRET, received.headers["Balagh-Signature"])
         assert not verify(received.body, "another-secret",
-                          received.headers["X-Balagh-Signature"])
+                          received.headers["Balagh-Signature"])
         document = received.document
         assert document["id"] == received.headers["Idempotency-Key"] == f"3356375:{event}"
         assert document["event"] == event and document["report"] == REPORT
@@ -210,7 +210,7 @@ async def test_gives_up_then_retry_puts_it_back(store: ReportStore, receiver: Re
 
 async def test_each_endpoint_gets_the_events_it_wants(store: ReportStore,
                                                       running: list[Running]) -> None:
-    units = [Receiver().start() for _ in range(3)]
+    units = [Receiver(secret).start() for secret in (SECRET, "second", "desk")]
     try:
         config = HandoverConfig({
             "child-protection": (Endpoint(units[0].url, SECRET, ALL),
@@ -226,7 +226,8 @@ async def test_each_endpoint_gets_the_events_it_wants(store: ReportStore,
         assert units[0].keys() == [*KEYS, "4400001:routed", "4400002:routed"]
         assert units[1].keys() == ["3356375:answered"]
         assert verify(units[1].accepted[0].body, "second",
-                      units[1].accepted[0].headers["X-Balagh-Signature"])
+                      units[1].accepted[0].headers["Balagh-Signature"])
+        assert not any(unit.unsigned for unit in units)
         assert units[2].keys() == ["3356375:routed", "4400001:routed", "4400002:routed"]
     finally:
         for unit in units:

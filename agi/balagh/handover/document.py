@@ -23,6 +23,11 @@ EVENTS = ("routed", "answered", "abandoned", "ended")
 
 DANGER_ALERT = "caller in danger hung up before anyone answered"
 
+# What sends a delivery ahead of its endpoint's others, most urgent first, as JSON paths
+# into the document (the store orders by them): the danger alert, then any event of a
+# report whose caller said they are in danger. Neither absent, null nor false counts.
+URGENT_PATHS = ("$.alert", "$.report.danger")
+
 # The document's own fields: an event's details may not overwrite them.
 _ENVELOPE = frozenset({"schema", "version", "event", "id", "at", "report", "alert"})
 
@@ -67,6 +72,13 @@ def report_document(event: str, report: Mapping[str, object], *, at: datetime,
     if event == "abandoned" and report.get("danger") is True:
         document["alert"] = DANGER_ALERT
     return document
+
+
+def is_urgent(document: Mapping[str, object]) -> bool:
+    """Whether the document goes ahead of its endpoint's others (see URGENT_PATHS)."""
+    report = document.get("report")
+    danger = report.get("danger") if isinstance(report, Mapping) else None
+    return document.get("alert") not in (None, False) or danger not in (None, False)
 
 
 def serialise(document: Mapping[str, object]) -> str:

@@ -7,12 +7,14 @@ the environment or the secrets file. A missing file means no endpoints.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from balagh.config import SECRET_PREFIX
 from balagh.config.values import queue_name_problem, url_problem
@@ -127,7 +129,7 @@ def _endpoint(doc: YamlDoc, key: KeyPath, raw: Any,
         if raw.get(name) is None:
             raise doc.error((*key, name), "missing")
     url = raw["url"]
-    if problem := url_problem(url):
+    if problem := url_problem(url) or _plain_http_problem(url):
         raise doc.error((*key, "url"), problem)
     name = raw["secret"]
     if not isinstance(name, str) or not _SECRET_NAME.fullmatch(name):
@@ -139,6 +141,24 @@ def _endpoint(doc: YamlDoc, key: KeyPath, raw: Any,
                         f"{SECRET_PREFIX}{name} in the environment or the secrets file")
     return Endpoint(url=url, secret=value, events=_events(doc, (*key, "events"),
                                                           raw.get("events"))), name
+
+
+def _plain_http_problem(url: str) -> str | None:
+    """Reports travel encrypted: http:// only to this machine (a receiver beside the app,
+    or a TLS proxy on loopback), anything else https://."""
+    parts = urlsplit(url)
+    if parts.scheme != "http":
+        return None
+    host = parts.hostname or ""
+    if host == "localhost":
+        return None
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return None
+    except ValueError:
+        pass
+    return (f"must be https:// (the report is what a caller said about people in danger); "
+            f"http:// only to 127.0.0.1, ::1 or localhost, got {url!r}")
 
 
 def _events(doc: YamlDoc, key: KeyPath, raw: Any) -> frozenset[str]:

@@ -1,5 +1,5 @@
-"""The outbox's writes: report events queued for the units' endpoints, and what became of
-each delivery (handover/outbox.py sends them).
+"""The outbox's rows: report events queued for the units' endpoints, what became of each
+delivery (handover/outbox.py sends them), and the worker's reads by endpoint.
 
 Queueing is on the call path: it only enqueues on the writer (no await, never raises),
 and INSERT OR IGNORE makes an event queued twice for one endpoint one row. The worker's
@@ -9,14 +9,16 @@ updates are not on the call path: they wait until they are committed, as retenti
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields
 from datetime import datetime
 
 from .events import EventKind
-from .queries import Queries
+from .queries import Delivery, Queries
 from .timestamps import iso
 from .writer import Statement, Writer
 
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+_COLUMNS = ", ".join(f.name for f in fields(Delivery))
 
 
 def _handover_step(id: int, at: str, outcome: str) -> Statement:
@@ -101,3 +103,30 @@ class OutboxRows:
         self.writer.submit("retry_deliveries", build, delivery="-")
         await self.writer.flush()
         return count
+
+    # ------------------------------------------------------ the worker's reads
+
+    async def pending_urls(self, limit: int) -> list[tuple[str, datetime]]:
+        """Each endpoint with pending deliveries, and when its earliest is due; the
+        soonest first, at most `limit` endpoints."""
+        async with self.queries.db.execute(
+            "SELECT url, MIN(next_attempt_at) FROM outbox WHERE status = ?"
+            " GROUP BY url ORDER BY 2, url LIMIT ?", (PENDING, int(limit)),
+        ) as cursor:
+            return [(str(row[0]), datetime.fromisoformat(row[1])) async for row in cursor]
+
+    async def due_at(self, url: str, now: datetime, limit: int,
+                     first: Sequence[str] = ()) -> list[Delivery]:
+        """Up to `limit` pending deliveries to `url` due at `now`: those whose body has a
+        value (not null nor false) at the JSON path first[0] first, then first[1], ...,
+        then the rest; oldest first within each."""
+        ranks = " ".join(f"WHEN COALESCE(json_type(body, ?), 'null') NOT IN ('null', 'false')"
+                         f" THEN {rank}" for rank in range(len(first)))
+        order = (f"CASE WHEN NOT json_valid(body) THEN {len(first)} {ranks}"
+                 f" ELSE {len(first)} END, id") if first else "id"
+        async with self.queries.db.execute(
+            f"SELECT {_COLUMNS} FROM outbox WHERE status = ? AND next_attempt_at <= ?"
+            f" AND url = ? ORDER BY {order} LIMIT ?",
+            (PENDING, iso(now), str(url), *first, int(limit)),
+        ) as cursor:
+            return [Delivery(**dict(row)) async for row in cursor]
