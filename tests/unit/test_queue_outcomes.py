@@ -81,11 +81,13 @@ class Sent:
 
     def __init__(self) -> None:
         self.events: list[tuple[str, str]] = []
+        self.queues: list[str | None] = []  # the queue each event was handed over for
         self._changed = asyncio.Condition()
 
     def publish(self, event: str, report: Mapping[str, object], *, queue: str | None,
                 details: Mapping[str, object] | None = None) -> None:
         self.events.append((str(report["reference"]), event))
+        self.queues.append(queue)
         asyncio.get_running_loop().create_task(self._notify())
 
     async def _notify(self) -> None:
@@ -193,3 +195,17 @@ def test_connected_calls_followed_are_bounded():
     assert calls.missing_end("c4", T0 + timedelta(seconds=9)) == {
         "Event": "AgentComplete", "Uniqueid": "c4", "Queue": "", "TalkTime": "9", "Reason": ""}
     assert calls.missing_end("c4", T0) is None  # made once
+
+
+async def test_an_abandon_the_moment_of_joining_alerts_the_queue_the_caller_was_in(
+        store, following):
+    """The join and the abandon come together: the report's join is not committed when the
+    abandon is handed over, and the alert must still go to that queue's unit."""
+    ami, clock, sent = following
+    ami_event(ami, clock, 1, Event="QueueCallerJoin", Uniqueid="c2",
+              Queue="balagh-child-protection")
+    ami_event(ami, clock, 1, Event="QueueCallerAbandon", Uniqueid="c2",
+              Queue="balagh-child-protection", HoldTime="0")
+    await sent.until(1, "abandoned")
+    assert sent.events == [("7654321", "abandoned")]
+    assert sent.queues == ["child-protection"]

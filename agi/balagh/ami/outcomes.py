@@ -9,6 +9,7 @@ call whose AgentComplete never comes is ended from its channel's Hangup (unended
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -60,6 +61,9 @@ def apply_queue_event(store: ReportStore, event: dict[str, str], at: datetime) -
 # The queue's side of a report, as handed over to the unit's systems.
 HANDOVER_EVENTS = {"AgentConnect": "answered", "QueueCallerAbandon": "abandoned",
                    "AgentComplete": "ended"}
+# A caller who hangs up the moment they join: the report's own writes (its route, the join
+# just applied) may still be queued. Handing over waits this long at most for them.
+HANDOVER_FLUSH_SECONDS = 0.5
 
 
 class QueueOutcomes:
@@ -121,13 +125,17 @@ class QueueOutcomes:
         if kind is None or self.outbox is None:
             return
         try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self.store.flush()), HANDOVER_FLUSH_SECONDS)
             report = await self.store.get_report(event.get("Uniqueid", ""))
         except Exception as exc:  # the database is having trouble: the call is not waiting
             log.warning("handover.report_unreadable", event=kind, error=str(exc))
             return
         if report is None:
             return  # not a Balagh call
-        queue = report.joined_queue or report.queue
+        # The queue the event names is the one the caller is in (the unit to alert),
+        # whatever the database has committed so far.
+        queue = routing_queue(event.get("Queue", "")) or report.joined_queue or report.queue
         fields: dict[str, object] = {
             "reference": report.reference, "queue": queue, "priority": report.priority,
             "danger": report.answers.get(DANGER_QUESTION) == DANGER_ANSWER}
