@@ -16,6 +16,7 @@ from balagh.ari.tell import TELL_ARG, serve_telling
 from balagh.config import Settings, secret_values
 from balagh.fastagi.route import ROUTE_SCRIPT, RouteService
 from balagh.fastagi.server import FastAgiServer, run_server
+from balagh.fdlimit import fastagi_session_cap, raise_soft_limit
 from balagh.handover.callers import caller_hash_key
 from balagh.handover.load import load_handover
 from balagh.handover.outbox import Outbox
@@ -64,7 +65,7 @@ def reload_trigger(settings: Settings) -> str:
 async def serve_fastagi(settings: Settings, route: RouteService) -> None:
     """The FastAGI route service; a port it cannot have is logged, not fatal: the ARI
     hotline goes on, and the dialplan's AGI() falls back to the general queue."""
-    server = FastAgiServer()
+    server = FastAgiServer(max_sessions=fastagi_session_cap())
     server.add_route(ROUTE_SCRIPT, route.handle)
     try:
         await run_server(server, settings.fastagi.host, settings.fastagi.port)
@@ -88,6 +89,8 @@ async def run_app(settings: Settings, *, banner_text: bool = False) -> int:
     """Serve the hotline until SIGINT/SIGTERM. A second app for the same ARI application
     raises PidFileHeld or AppAlreadyServing before it opens anything (oneapp.py)."""
     private_umask()  # the database, WAL, shm, spool and pid file: this user's alone
+    fds = raise_soft_limit()
+    log.info("app.fd_limit", soft=fds, fastagi_sessions=fastagi_session_cap(fds))
     pid_file = PidFile.acquire(settings.pid_file)
     try:
         await refuse_if_served(settings.ari)
