@@ -89,11 +89,11 @@ async def run_app(settings: Settings, *, banner_text: bool = False) -> int:
     """Serve the hotline until SIGINT/SIGTERM. A second app for the same ARI application
     raises PidFileHeld or AppAlreadyServing before it opens anything (oneapp.py)."""
     private_umask()  # the database, WAL, shm, spool and pid file: this user's alone
-    fds = raise_soft_limit()
-    log.info("app.fd_limit", soft=fds, fastagi_sessions=fastagi_session_cap(fds))
     pid_file = PidFile.acquire(settings.pid_file)
     try:
-        await refuse_if_served(settings.ari)
+        await refuse_if_served(settings.ari)  # a refused app says one line, nothing else
+        fds = raise_soft_limit()
+        log.info("app.fd_limit", soft=fds, fastagi_sessions=fastagi_session_cap(fds))
         return await serve(settings, banner_text=banner_text)
     finally:
         pid_file.release()
