@@ -142,6 +142,7 @@ class Writer:
         self.spool = spool
         self.busy_timeout_ms = min(busy_timeout_ms, self.LOCK_WAIT_MS) if spool is not None \
             else busy_timeout_ms
+        self._checkpoint_busy_ms = busy_timeout_ms  # at close nothing waits in memory
         self._identity = file_identity(path) if path is not None and db is not None else None
         self._queue: asyncio.Queue[_Item] = asyncio.Queue(maxsize=self.MAX_PENDING)
         self._write_errors = 0
@@ -186,6 +187,7 @@ class Writer:
             return
         try:
             # TRUNCATE: after a clean stop the main file alone holds every report.
+            await db.execute(f"PRAGMA busy_timeout = {int(self._checkpoint_busy_ms)}")
             await db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except Exception as exc:  # locked by another process, or read-only: it is still safe
             log.warning("store.checkpoint_failed", error=str(exc))
