@@ -16,6 +16,7 @@ from balagh.ari.tell import TELL_ARG, serve_telling
 from balagh.config import Settings, secret_values
 from balagh.fastagi.route import ROUTE_SCRIPT, RouteService
 from balagh.fastagi.server import FastAgiServer, run_server
+from balagh.fdlimit import fastagi_session_cap, raise_soft_limit
 from balagh.handover.callers import caller_hash_key
 from balagh.handover.load import load_handover
 from balagh.handover.outbox import Outbox
@@ -23,8 +24,9 @@ from balagh.handover.summary import HandoverSettings
 from balagh.ivr.flow import RoutingContext, handle_call, resume_call
 from balagh.ivr.menu import load_menu
 from balagh.looplag import LoopLag
+from balagh.oneapp import refuse_if_served
 from balagh.orphans import take_back
-from balagh.pidfile import PidFile, PidFileHeld
+from balagh.pidfile import PidFile
 from balagh.routing.load import LiveTable, load_locations
 from balagh.sounds.files import prompt_seconds
 from balagh.store.permissions import data_files, loose_files, private_umask
@@ -63,7 +65,7 @@ def reload_trigger(settings: Settings) -> str:
 async def serve_fastagi(settings: Settings, route: RouteService) -> None:
     """The FastAGI route service; a port it cannot have is logged, not fatal: the ARI
     hotline goes on, and the dialplan's AGI() falls back to the general queue."""
-    server = FastAgiServer()
+    server = FastAgiServer(max_sessions=fastagi_session_cap())
     server.add_route(ROUTE_SCRIPT, route.handle)
     try:
         await run_server(server, settings.fastagi.host, settings.fastagi.port)
@@ -84,7 +86,20 @@ def check_permissions(settings: Settings) -> None:
 
 
 async def run_app(settings: Settings, *, banner_text: bool = False) -> int:
+    """Serve the hotline until SIGINT/SIGTERM. A second app for the same ARI application
+    raises PidFileHeld or AppAlreadyServing before it opens anything (oneapp.py)."""
     private_umask()  # the database, WAL, shm, spool and pid file: this user's alone
+    pid_file = PidFile.acquire(settings.pid_file)
+    try:
+        await refuse_if_served(settings.ari)  # a refused app says one line, nothing else
+        fds = raise_soft_limit()
+        log.info("app.fd_limit", soft=fds, fastagi_sessions=fastagi_session_cap(fds))
+        return await serve(settings, banner_text=banner_text)
+    finally:
+        pid_file.release()
+
+
+async def serve(settings: Settings, *, banner_text: bool) -> int:
     menu = load_menu(settings.ivr_file)
     if not settings.ari.password:
         log.warning("ari.no_password", hint="set BALAGH_ARI_PASSWORD or run `balagh pbx start`")
@@ -158,11 +173,6 @@ async def run_app(settings: Settings, *, banner_text: bool = False) -> int:
 
     loop.add_signal_handler(signal.SIGHUP, on_sighup)
     try:
-        pid_file: PidFile | None = PidFile.acquire(settings.pid_file)
-    except PidFileHeld as exc:  # `routes reload` keeps signalling the first app
-        log.warning("app.pid_file_held", error=str(exc))
-        pid_file = None
-    try:
         waiters = [asyncio.create_task(application.connected.wait()),
                    asyncio.create_task(stop.wait())]
         await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
@@ -175,8 +185,6 @@ async def run_app(settings: Settings, *, banner_text: bool = False) -> int:
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             loop.remove_signal_handler(signum)
-        if pid_file is not None:
-            pid_file.release()
         watcher.cancel()
         monitor.cancel()
         outcomes.cancel()

@@ -116,6 +116,8 @@ def test_run_stops_at_a_newer_schema_in_one_line(tmp_path, monkeypatch, capsys):
     with sqlite3.connect(database) as db:
         db.execute("PRAGMA user_version = 99")
     monkeypatch.setenv("BALAGH_DATA_DIR", str(tmp_path))
+    # No PBX: a live app on the shared sandbox would refuse this run first (oneapp.py).
+    monkeypatch.setenv("BALAGH_ARI_URL", "http://127.0.0.1:9/")
     assert main(["run"]) == 1  # before any connection to the PBX
     err = capsys.readouterr().err
     assert "Traceback" not in err

@@ -16,9 +16,11 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 
 import pytest
 from structlog.testing import capture_logs
@@ -350,6 +352,85 @@ async def test_kill_9_while_writes_wait_in_the_spool(tmp_path: Path) -> None:
         assert db.execute("SELECT COUNT(*), COUNT(DISTINCT call_id) FROM reports"
                           ).fetchone() == (500, 500)
         assert db.execute("SELECT COUNT(*) FROM answers").fetchone() == (500,)
+
+
+LOCKED_THEN_KILLED = textwrap.dedent("""
+    import asyncio, sys
+    from datetime import UTC, datetime
+    from pathlib import Path
+    from balagh.store import ReportStore
+
+    T0 = datetime(2026, 3, 1, tzinfo=UTC)
+
+    async def main() -> None:
+        store = await ReportStore.open(Path(sys.argv[1]))  # the app's own tunables
+        print("ready", flush=True)
+        await asyncio.to_thread(sys.stdin.readline)  # another connection holds the lock now
+        for n in range(int(sys.argv[2])):
+            call_id = f"d{n}"
+            store.start_report(call_id=call_id, reference=f"D{n:06d}", channel="x",
+                               caller=None, hotline=None, started_at=T0)
+            store.record_answer(call_id=call_id, question="danger", value="yes", key="1",
+                                attempt=1, at=T0)
+            store.record_answer(call_id=call_id, question="age_group", value="child",
+                                key="1", attempt=1, at=T0)
+        print("heard", flush=True)
+        await asyncio.sleep(60)  # killed here
+
+    asyncio.run(main())
+""")
+
+REPORTS_HEARD = 20
+
+
+def kill_during_a_write_lock(path: Path, kill_after: float) -> None:
+    """An app process hears REPORTS_HEARD reports while another connection holds the
+    write lock; SIGKILL `kill_after` seconds into the lock, which is released after."""
+    app = subprocess.Popen([sys.executable, "-c", LOCKED_THEN_KILLED, str(path),
+                            str(REPORTS_HEARD)],
+                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        assert app.stdin is not None and app.stdout is not None
+        assert said(app.stdout, "ready")
+        other.execute("BEGIN IMMEDIATE")  # e.g. a backup or a purge in another process
+        locked_at = time.monotonic()
+        app.stdin.write("go\n")
+        app.stdin.flush()
+        assert said(app.stdout, "heard")
+        time.sleep(max(0.0, locked_at + kill_after - time.monotonic()))
+        app.send_signal(signal.SIGKILL)
+        app.wait(timeout=5)
+    finally:
+        if app.poll() is None:
+            app.kill()
+            app.wait()
+        if other.in_transaction:
+            other.execute("ROLLBACK")
+        other.close()
+
+
+def said(stdout: IO[str], word: str) -> bool:
+    """Whether the process printed `word` on a line of its own (its logs go there too)."""
+    return any(line.strip() == word for line in stdout)
+
+
+@pytest.mark.parametrize("kill_after", [1, 4, 7, 12])
+async def test_killed_during_a_write_lock_no_answer_heard_is_lost(
+        tmp_path: Path, kill_after: float) -> None:
+    path = tmp_path / "balagh.sqlite3"
+    await (await ReportStore.open(path)).close()
+    await asyncio.wait_for(asyncio.to_thread(kill_during_a_write_lock, path, kill_after),
+                           timeout=kill_after + 30)
+    store = await ReportStore.open(path)  # the restart replays the spool
+    await store.close()
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        assert db.execute("SELECT COUNT(*), COUNT(DISTINCT call_id) FROM reports"
+                          ).fetchone() == (REPORTS_HEARD, REPORTS_HEARD)
+        assert db.execute("SELECT COUNT(*), COUNT(DISTINCT call_id || question) FROM answers "
+                          "WHERE question IN ('danger', 'age_group')"
+                          ).fetchone() == (2 * REPORTS_HEARD, 2 * REPORTS_HEARD)
+    assert not spool_path(path).exists()
 
 
 # ------------------------------------------------------------------ a clean stop

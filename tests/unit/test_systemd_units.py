@@ -177,3 +177,11 @@ def test_python_and_balagh_run_under_memory_deny_write_execute(tmp_path: Path) -
     health = under_mdwe("-m", "balagh", "health", "--only", "ari,store,menu,routing")
     assert health.returncode == 2, health.stdout + health.stderr
     assert "menu     ok" in health.stdout and "routing  ok" in health.stdout
+
+
+def test_the_long_running_services_have_descriptors_for_their_own_links() -> None:
+    # fdlimit.py asks for WANTED_FDS; under the usual 1024 a connection flood took them all.
+    from balagh.fdlimit import WANTED_FDS
+
+    for name in ("balagh.service", "balagh-watchdog.service", "balagh-console.service"):
+        assert values(UNITS / name, "Service", "LimitNOFILE") == [str(WANTED_FDS)], name

@@ -48,9 +48,12 @@ class ScriptedAri:
         self.beats: list[str | None] = []  # if set, each read takes the next value
         self.held: list[str] = []
         self.by_id: dict[str, dict[str, Any]] = {}
+        self.requests: list[str] = []  # in the order the watchdog made them
+        self.app_back_at_channel_read = False  # the app beats while a channel is read
 
     async def _get_var(self, variable: str) -> dict[str, Any]:
         assert variable == heartbeat_variable(APP)
+        self.requests.append("heartbeat")
         if self.beats:
             self.beat = self.beats.pop(0)
         if self.beat is None:
@@ -62,6 +65,9 @@ class ScriptedAri:
         return {"name": APP, "channel_ids": list(self.held)}
 
     async def _get_channel(self, channelId: str) -> SimpleNamespace:
+        self.requests.append(f"channel {channelId}")
+        if self.app_back_at_channel_read:
+            self.beat = "200-b-1"
         if channelId not in self.by_id:
             raise NotFound()
         return SimpleNamespace(json=self.by_id[channelId])
@@ -92,6 +98,7 @@ def ari() -> ScriptedAri:
 def watchdog(ari: ScriptedAri, clock: Clock, moved: list[str]) -> Watchdog:
     async def move(call: AriCall) -> str:
         moved.append(call.info.call_id)
+        ari.requests.append(f"move {call.info.call_id}")
         return "caller-routed"
 
     return Watchdog(Rest(ari), APP, move, grace=5.0, clock=clock,
@@ -147,6 +154,42 @@ async def test_the_app_back_mid_pass_stops_the_watchdog(ari: ScriptedAri) -> Non
     ari.beats = ["100-a-1", "100-a-1", "200-b-1"]
     assert await after(dog, clock, 6.0) == ["c1"]
     assert moved == ["c1"]
+
+
+async def test_the_heartbeat_is_read_last_immediately_before_each_move(
+        ari: ScriptedAri) -> None:
+    clock, moved = Clock(), []
+    dog = watchdog(ari, clock, moved)
+    hold(ari, channel("c1"), channel("c2"))
+    await after(dog, clock, 0.5)
+    ari.requests.clear()
+    assert await after(dog, clock, 6.0) == ["c1", "c2"]
+    assert ari.requests == ["heartbeat", "channel c1", "heartbeat", "move c1",
+                            "channel c2", "heartbeat", "move c2"]
+
+
+async def test_an_app_back_while_the_watchdog_reads_a_channel_keeps_it(
+        ari: ScriptedAri) -> None:
+    clock, moved = Clock(), []
+    dog = watchdog(ari, clock, moved)
+    hold(ari, channel("c1"))
+    await after(dog, clock, 0.5)
+    # Silent when the pass starts; the app's first beat lands during the channel read.
+    ari.app_back_at_channel_read = True
+    assert await after(dog, clock, 6.0) == []
+    assert moved == []
+
+
+def test_the_fence_outlasts_the_watchdogs_last_read_and_its_move() -> None:
+    # The watchdog's last read may have been answered from a value Asterisk read up to
+    # its timeout before it ended; the move follows at once, bounded. A returning app
+    # waits the fence after its first beat: it must cover both, with room to spare.
+    from balagh.ari.app import RECONCILE_GRACE_SECONDS
+    from balagh.watchdog import monitor
+
+    worst = monitor.REQUEST_TIMEOUT_SECONDS + liveness.MOVE_TIMEOUT_SECONDS
+    assert liveness.WATCHDOG_FENCE_SECONDS >= worst + 1.0
+    assert RECONCILE_GRACE_SECONDS == liveness.WATCHDOG_FENCE_SECONDS
 
 
 async def test_only_channels_still_in_the_app_and_held_long_enough_are_moved(

@@ -5,10 +5,17 @@ variable every second (over ARI's HTTP side, so a dead HTTP link shows too). The
 watchdog (watchdog.py), a separate process, reads it: a value that has not changed for
 a few seconds means nobody is serving the callers held in the app.
 
-The moves never overlap: the watchdog checks the heartbeat again just before each
-move and bounds each move by MOVE_TIMEOUT_SECONDS; a (re)connected app beats first
-and takes back callers only WATCHDOG_FENCE_SECONDS later, and only those still in
-its Stasis (`in_stasis_of`); a caller the watchdog has continued is in the dialplan.
+The moves never overlap: the watchdog reads the heartbeat again immediately before
+each move (nothing else in between), bounds that read by WATCHDOG_READ_TIMEOUT_SECONDS
+and the move by MOVE_TIMEOUT_SECONDS; a (re)connected app beats first and takes back
+callers only WATCHDOG_FENCE_SECONDS later, and only those still in its Stasis
+(`in_stasis_of`); a caller the watchdog has continued is in the dialplan.
+
+Why the fence is long enough: if the watchdog's last read saw the old value, Asterisk
+read the variable before the app's first beat, so at most WATCHDOG_READ_TIMEOUT_SECONDS
+before that read ended and the move began; the move ends MOVE_TIMEOUT_SECONDS later at
+the latest. The fence starts after the app's first beat and lasts that sum plus a margin
+for a request of a move cut at its bound that still reaches Asterisk.
 """
 
 from __future__ import annotations
@@ -33,8 +40,11 @@ MISSES_ALLOWED = 2  # writes in a row that may fail before the connection counts
 ECHO_EVENT = "BalaghHeartbeat"
 ECHO_EVENT_TYPE = "ChannelUserevent"  # the type of ARI event the echo comes back as
 ECHO_TIMEOUT_SECONDS = 10.0
+WATCHDOG_READ_TIMEOUT_SECONDS = 2.0  # the watchdog's bound on one ARI read
 MOVE_TIMEOUT_SECONDS = 2.0  # the watchdog's bound on moving one caller
-WATCHDOG_FENCE_SECONDS = MOVE_TIMEOUT_SECONDS + 1.0
+FENCE_MARGIN_SECONDS = 1.0
+WATCHDOG_FENCE_SECONDS = WATCHDOG_READ_TIMEOUT_SECONDS + MOVE_TIMEOUT_SECONDS + \
+    FENCE_MARGIN_SECONDS
 
 
 class HeartbeatLost(ConnectionError):

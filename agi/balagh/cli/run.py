@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from balagh.config import Settings
 
@@ -10,8 +11,17 @@ from balagh.config import Settings
 def _run(settings: Settings, args: argparse.Namespace) -> int:
     from balagh import eventloop
     from balagh.app import run_app
+    from balagh.oneapp import AppAlreadyServing
+    from balagh.pidfile import PidFileHeld
 
-    return eventloop.run(run_app(settings, banner_text=True))
+    try:
+        return eventloop.run(run_app(settings, banner_text=True))
+    except PidFileHeld as exc:  # `routes reload` keeps signalling the first app
+        print(f"error: balagh run: another app is running: {exc}; stop it first",
+              file=sys.stderr)
+    except AppAlreadyServing as exc:
+        print(f"error: balagh run: {exc}", file=sys.stderr)
+    return 1
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -7,6 +7,11 @@ and wraps sync handlers with asyncio.coroutine, which Python 3.11 removed. So ro
 here must be `async def` (checked in add_route), and `handler` is our own: headers within
 a time and size limit, one log line for whatever went wrong, the socket always closed.
 Only loopback peers are served: the route writes reports and sets channel variables.
+At most `max_sessions` at once (fdlimit.py derives it from the descriptor limit): a
+connection over it is closed as it is accepted (`accept`, before any task is made for
+it), so a flood of connections can never take the descriptors the app needs for its own
+links (Asterisk's AGI() then fails, and the dialplan sends that caller to the general
+queue).
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ import asyncio
 import contextlib
 import inspect
 import ipaddress
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import structlog
@@ -27,6 +33,8 @@ log = structlog.get_logger(__name__)
 
 HEADER_SECONDS = 5.0    # Asterisk sends its headers at once on connecting
 SESSION_SECONDS = 30.0  # a route takes well under a second; never hold a caller longer
+DEFAULT_MAX_SESSIONS = 256
+REFUSAL_LOG_SECONDS = 10.0  # a flood logs one line per this, with the count since the last
 
 Route = Callable[[Request], Awaitable[object]]
 
@@ -42,17 +50,42 @@ class FastAgiServer(Application):  # type: ignore[misc]  # panoramisk is untyped
     """panoramisk's FastAGI Application with a hardened session handler."""
 
     def __init__(self, *, header_seconds: float = HEADER_SECONDS,
-                 session_seconds: float = SESSION_SECONDS) -> None:
+                 session_seconds: float = SESSION_SECONDS,
+                 max_sessions: int = DEFAULT_MAX_SESSIONS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(loop=asyncio.get_running_loop())
         self.header_seconds = header_seconds
         self.session_seconds = session_seconds
+        self.max_sessions = max_sessions
         self.sessions: set[asyncio.Task[Any]] = set()
+        self.admitted = 0  # connections served, since start
+        self.over_capacity = 0  # connections closed at once: max_sessions were in progress
+        self._clock = clock
+        self._starting = 0  # admitted, their task not yet running (then in `sessions`)
+        self._unlogged = 0
+        self._logged_at: float | None = None
 
     def add_route(self, path: str, endpoint: Route) -> None:
         # panoramisk would wrap a plain function with asyncio.coroutine (gone in 3.11).
         if not inspect.iscoroutinefunction(endpoint):
             raise TypeError(f"FastAGI route {path!r} must be an async def function")
         super().add_route(path, endpoint)
+
+    def accept(self, reader: asyncio.StreamReader,
+               writer: asyncio.StreamWriter) -> Coroutine[Any, Any, None] | None:
+        """start_server's callback, called as each connection is made: over the cap it
+        is closed here and then, or a whole accept burst would be open at once."""
+        if len(self.sessions) + self._starting >= self.max_sessions:
+            self._refuse_over_capacity(writer)
+            return None
+        self.admitted += 1
+        self._starting += 1
+        return self._started(reader, writer)
+
+    async def _started(self, reader: asyncio.StreamReader,
+                       writer: asyncio.StreamWriter) -> None:
+        self._starting -= 1  # `handler` puts its task in `sessions` before any await
+        await self.handler(reader, writer)
 
     async def handler(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """One session, start to end; never raises (asyncio would only log it)."""
@@ -79,6 +112,19 @@ class FastAgiServer(Application):  # type: ignore[misc]  # panoramisk is untyped
             writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
+
+    def _refuse_over_capacity(self, writer: asyncio.StreamWriter) -> None:
+        """Close at once (no await: its descriptor is given back now), count, and log
+        at most once per REFUSAL_LOG_SECONDS."""
+        writer.transport.abort()
+        self.over_capacity += 1
+        self._unlogged += 1
+        now = self._clock()
+        if self._logged_at is None or now - self._logged_at >= REFUSAL_LOG_SECONDS:
+            log.error("fastagi.over_capacity", refused=self._unlogged,
+                      refused_total=self.over_capacity, sessions=len(self.sessions),
+                      max_sessions=self.max_sessions)
+            self._logged_at, self._unlogged = now, 0
 
     async def _session(self, reader: asyncio.StreamReader,
                        writer: asyncio.StreamWriter) -> None:
@@ -115,7 +161,7 @@ async def serve(app: FastAgiServer, host: str, port: int) -> asyncio.Server:
     """Listen on host:port (loopback only); the caller closes the server."""
     if not is_loopback(host):
         raise ValueError(f"FastAGI listens on loopback only, not {host!r}")
-    return await asyncio.start_server(app.handler, host, port, limit=MAX_HEADER_BYTES)
+    return await asyncio.start_server(app.accept, host, port, limit=MAX_HEADER_BYTES)
 
 
 async def run_server(app: FastAgiServer, host: str, port: int) -> None:

@@ -2,10 +2,12 @@
 
 The rule that shapes it: a database problem must never block or break the
 caller of `submit`. Submitting only *enqueues* (no await, never raises); the
-writer task commits writes in batches and retries briefly when the database is
-locked. When SQLite cannot be written (locked for long, read-only, disk full, the
-file gone) the writes go to the spool file (spool.py) instead, in order, and are
-replayed exactly once when SQLite works again; only a bad statement is dropped.
+writer task commits writes in batches. When SQLite cannot be written (locked, read-only,
+disk full, the file gone) the writes go to the spool file (spool.py) instead, in order,
+and are replayed exactly once when SQLite works again; only a bad statement is dropped.
+A lock is waited for only LOCK_WAIT_MS, never retried in memory: a write is safe once it
+is committed or fsynced in the spool, and until then a SIGKILL loses it, so the time a
+write spends in memory is kept to that short wait.
 It knows nothing about what the statements mean; the modules beside it build them.
 """
 
@@ -117,7 +119,10 @@ async def connect(path: Path, busy_timeout_ms: int) -> aiosqlite.Connection:
 
 class Writer:
     # Tunables as class attributes so tests (and a future config) can adjust them.
-    RETRIES = 3  # further attempts after a "locked" error
+    RETRIES = 3  # further attempts after a "locked" error (only without a spool)
+    # With a spool, how long the writer waits for another connection's write lock before
+    # the writes go to the spool instead (SQLite's busy_timeout on its connection).
+    LOCK_WAIT_MS = 50
     RETRY_DELAY = 0.05  # seconds, doubled on each retry
     MAX_BATCH = 200  # writes committed in one transaction
     MAX_PENDING = 100_000  # queued writes; beyond this submit() drops (and counts)
@@ -135,7 +140,9 @@ class Writer:
         self.db = db
         self.path = path
         self.spool = spool
-        self.busy_timeout_ms = busy_timeout_ms
+        self.busy_timeout_ms = min(busy_timeout_ms, self.LOCK_WAIT_MS) if spool is not None \
+            else busy_timeout_ms
+        self._checkpoint_busy_ms = busy_timeout_ms  # at close nothing waits in memory
         self._identity = file_identity(path) if path is not None and db is not None else None
         self._queue: asyncio.Queue[_Item] = asyncio.Queue(maxsize=self.MAX_PENDING)
         self._write_errors = 0
@@ -180,6 +187,7 @@ class Writer:
             return
         try:
             # TRUNCATE: after a clean stop the main file alone holds every report.
+            await db.execute(f"PRAGMA busy_timeout = {int(self._checkpoint_busy_ms)}")
             await db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except Exception as exc:  # locked by another process, or read-only: it is still safe
             log.warning("store.checkpoint_failed", error=str(exc))
@@ -229,6 +237,9 @@ class Writer:
     # ----------------------------------------------------------------- the task
 
     async def _run(self) -> None:
+        if self.db is not None:  # opened by ReportStore with the readers' longer wait
+            await self._guarded(self.db.execute(
+                f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}"))
         while True:
             try:
                 first = await self._next_item()
@@ -300,7 +311,9 @@ class Writer:
                 await self._apply(writes)
                 return
             except sqlite3.OperationalError as exc:
-                if not is_busy(exc) or attempt == self.RETRIES:
+                # With a spool, a lock sends the writes to disk at once (_commit): waiting
+                # here would keep them in memory, lost if the app is killed meanwhile.
+                if not is_busy(exc) or attempt == self.RETRIES or self.spool is not None:
                     raise
                 log.warning("store.write_retry", error=str(exc), attempt=attempt + 1)
                 if self.on_retry is not None:

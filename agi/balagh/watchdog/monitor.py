@@ -1,9 +1,11 @@
 """The watchdog's loop: read the app's heartbeat, and move the callers of a silent app.
 
 A caller is moved only when all of these hold, each checked just before the move:
-the heartbeat has not changed for `grace` seconds, the channel is still in the app's
-Stasis, and it has been there (it was created) at least `grace` seconds ago, so a call
-that reached an app which has just come back is never taken from it.
+the channel is still in the app's Stasis, it has been there (it was created) at least
+`grace` seconds ago, so a call that reached an app which has just come back is never
+taken from it, and, read last, immediately before the move, the heartbeat has not
+changed for `grace` seconds. That last read and the move are bounded so that both end
+within the fence of a returning app (ari/liveness.py: WATCHDOG_FENCE_SECONDS).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from balagh.ari.app import call_info
 from balagh.ari.call import AriCall, http_status
 from balagh.ari.liveness import (
     MOVE_TIMEOUT_SECONDS,
+    WATCHDOG_READ_TIMEOUT_SECONDS,
     heartbeat_variable,
     in_stasis_of,
     stasis_args,
@@ -29,7 +32,7 @@ log = structlog.get_logger(__name__)
 
 DEFAULT_GRACE_SECONDS = 5.0
 DEFAULT_INTERVAL_SECONDS = 0.5
-REQUEST_TIMEOUT_SECONDS = 2.0
+REQUEST_TIMEOUT_SECONDS = WATCHDOG_READ_TIMEOUT_SECONDS  # part of the fence: one place
 
 Mover = Callable[[AriCall], Awaitable[str]]
 
@@ -69,11 +72,12 @@ class Watchdog:
             return []
         moved: list[str] = []
         for channel_id in await self._held_channels():
-            if not await self._app_silent():
-                break  # the app is back: it takes over from here
             channel = await self._channel(channel_id)
             if channel is None or not self._abandoned(channel):
                 continue
+            # Last, nothing between it and the move: the fence counts from this read.
+            if not await self._app_silent():
+                break  # the app is back: it takes over from here
             call = AriCall(call_info(channel, stasis_args(channel)), self.rest)
             try:
                 done = await asyncio.wait_for(self.move(call), MOVE_TIMEOUT_SECONDS)
