@@ -158,8 +158,9 @@ async def test_a_published_event_goes_at_once_not_at_the_next_poll(
     async with serving(unit.handle) as url:
         config = HandoverConfig({"child-protection": (Endpoint(url, SECRET, ALL),)})
         outbox = Sleepy(store, lambda: config)
-        # Another connection holds SQLite's write lock: the published row waits on the
-        # writer, uncommitted, while the worker takes its first look.
+        # Another connection holds SQLite's write lock: the published row waits in the
+        # spool, uncommitted, while the worker takes its first look; it must go once the
+        # spool is replayed, not at the next poll.
         blocker = sqlite3.connect(store.path, isolation_level=None)
         try:
             blocker.execute("BEGIN IMMEDIATE")

@@ -135,6 +135,9 @@ class Outbox:
                 timeout=aiohttp.ClientTimeout(total=self.TIMEOUT),
                 max_line_size=self.HEADER_LINE, max_field_size=self.HEADER_LINE,
                 max_headers=self.HEADERS, read_bufsize=self.READ_BUFFER) as client:
+            # A row published while the database was locked waited in the spool: it is
+            # due the moment the spool is replayed, not at the next POLL.
+            self.store.writer.on_drained.append(self._wake.set)
             try:
                 while True:
                     self._wake.clear()
@@ -153,6 +156,8 @@ class Outbox:
                         with contextlib.suppress(TimeoutError):
                             await asyncio.wait_for(self._wake.wait(), delay)
             finally:
+                with contextlib.suppress(ValueError):
+                    self.store.writer.on_drained.remove(self._wake.set)
                 lanes = list(self._lanes.values())
                 for lane in lanes:
                     lane.cancel()

@@ -156,6 +156,9 @@ class Writer:
         self.on_retry: Callable[[int], None] | None = None
         # Awaited after the connection was reopened (ReportStore reopens its reader).
         self.on_reopen: Callable[[], Awaitable[None]] | None = None
+        # Called once the spool has been replayed: rows that waited there (an outbox's
+        # deliveries) are in SQLite now, for whoever reads them.
+        self.on_drained: list[Callable[[], None]] = []
         if spool is not None and (db is None or spool.path.exists()):
             self._spooling = True  # replay (or wait for the database) before any new write
 
@@ -422,6 +425,8 @@ class Writer:
         self._probe_delay = self.PROBE_MIN
         log.warning("store.spool_drained", replayed=replayed)
         self._spooled = 0
+        for drained in self.on_drained:
+            drained()
         return True
 
     async def _reopen(self) -> None:
