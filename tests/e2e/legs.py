@@ -144,3 +144,42 @@ async def general_agent_away(ami: AmiSession) -> AsyncIterator[None]:
         yield
     finally:
         await ami.action({**pause, "Paused": "false"})
+
+
+async def danger_caller_hangs_up_waiting(settings: Settings,
+                                         ami: AmiSession) -> tuple[str, dict[str, str]]:
+    """A caller in danger joins the general line, nobody answers, and they hang up: their
+    reference and the QueueCallerJoin event."""
+    joins = ami.listen(lambda e: e.get("Event") == "QueueCallerJoin")
+    try:
+        async with general_agent_away(ami):
+            caller = await originate(ami, f"Local/{settings.hotline}@balagh-inbound/n",
+                                     "balagh-test-caller", DANGER_TO_GENERAL)
+            joined = await wait_for_event(
+                joins, lambda e: e.get("Uniqueid") == f"{caller.uniqueid}-far", 60)
+            reference = await ami.getvar(joined["Channel"], "BALAGH_REFERENCE")
+            await ami.action({"Action": "Hangup", "Channel": caller.channel})
+    finally:
+        ami.unlisten(joins)
+    assert reference
+    return reference, joined
+
+
+async def finish_menus(ami: AmiSession, legs: list[Leg], digits: str,
+                       joins: asyncio.Queue[dict[str, str]]) -> dict[str, str]:
+    """Callers stopped mid-menu type the rest (`digits`), each joins a queue (from the
+    `joins` listener of QueueCallerJoin), then hangs up: their queues, by hotline leg."""
+    for leg in legs:
+        for digit in digits:
+            # as_list=False: panoramisk misreads "DTMF successfully queued".
+            await ami.action({"Action": "PlayDTMF", "Channel": leg.channel,
+                              "Digit": digit}, as_list=False)
+    hotline_legs = {f"{leg.uniqueid}-far" for leg in legs}
+    queued: dict[str, str] = {}
+    while len(queued) < len(legs):
+        event = await wait_for_event(joins, lambda e: True, 90)
+        if event.get("Uniqueid") in hotline_legs:
+            queued[event["Uniqueid"]] = event.get("Queue", "")
+    for leg in legs:
+        await ami.action({"Action": "Hangup", "Channel": leg.channel})
+    return queued

@@ -31,7 +31,7 @@ from .conftest import (
     report_by_call,
     wait_for,
 )
-from .legs import Leg, originate
+from .legs import Leg, finish_menus, originate
 from .proxy import HTTP, WEBSOCKET, FaultProxy, websocket_text
 from .test_watchdog import WatchdogProcess
 
@@ -111,19 +111,8 @@ async def test_ten_callers_mid_menu_survive_a_dropped_websocket(
                                 what="the app to connect again")
         reconnected = time.monotonic() - cut
         # The rest of their answers come after the drop: a child, female, Dubai, none.
-        for leg in legs:
-            for digit in "1220":
-                # as_list=False: panoramisk misreads "DTMF successfully queued".
-                await ami.action({"Action": "PlayDTMF", "Channel": leg.channel,
-                                  "Digit": digit}, as_list=False)
-        hotline_legs = {f"{leg.uniqueid}-far" for leg in legs}
-        queued: dict[str, str] = {}
-        while len(queued) < count:
-            event = await wait_for_event(joins, lambda e: True, 90)
-            if event.get("Uniqueid") in hotline_legs:
-                queued[event["Uniqueid"]] = event.get("Queue", "")
-        for leg in legs:
-            await ami.action({"Action": "Hangup", "Channel": leg.channel})
+        queued = await finish_menus(ami, legs, "1220", joins)
+        hotline_legs = set(queued)
         ami.unlisten(joins)
     remove_test_recordings(pbx)
     reports = [report_by_call(settings, hotline, status="routed") for hotline in hotline_legs]

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from balagh.ami.client import AmiSession, wait_for_event
+from balagh.ami.client import AmiSession
 from balagh.config import Settings
 from balagh.pbx.sandbox import Sandbox
 from balagh.pbx.test_user import ami_for_tests
@@ -26,7 +26,7 @@ from .conftest import (
     report_by_call,
     wait_for,
 )
-from .legs import originate
+from .legs import finish_menus, originate
 from .test_faults import remove_test_recordings
 
 ALL_SIX = {"language": "en", "danger": "no", "age": "child", "gender": "female",
@@ -65,18 +65,8 @@ async def test_a_second_app_refuses_to_start_and_the_first_keeps_serving(
         # ... and one with a folder of its own, for the same ARI application.
         other_env = {**app_environment(settings), "BALAGH_DATA_DIR": str(tmp_path / "second")}
         other, other_seconds = await asyncio.to_thread(second_run, other_env)
-        for leg in legs:  # a child, female, Dubai, none
-            for digit in "1220":
-                await ami.action({"Action": "PlayDTMF", "Channel": leg.channel,
-                                  "Digit": digit}, as_list=False)
-        hotline_legs = {f"{leg.uniqueid}-far" for leg in legs}
-        queued: dict[str, str] = {}
-        while len(queued) < count:
-            event = await wait_for_event(joins, lambda e: True, 90)
-            if event.get("Uniqueid") in hotline_legs:
-                queued[event["Uniqueid"]] = event.get("Queue", "")
-        for leg in legs:
-            await ami.action({"Action": "Hangup", "Channel": leg.channel})
+        queued = await finish_menus(ami, legs, "1220", joins)  # a child, female, Dubai, none
+        hotline_legs = set(queued)
         ami.unlisten(joins)
     remove_test_recordings(pbx)
     said = [same.stderr.strip().splitlines(), other.stderr.strip().splitlines()]

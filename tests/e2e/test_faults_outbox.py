@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
-from balagh.ami.client import AmiSession, wait_for_event
+from balagh.ami.client import AmiSession
 from balagh.config import Settings
 
 from .conftest import HOOK_SECRET_NAME, AppProcess, FaultRow, Receiver, wait_for
-from .legs import DANGER_TO_GENERAL, general_agent_away, originate
+from .legs import danger_caller_hangs_up_waiting
 
 BODY = 1536 * 2**20  # the Content-Length the slow unit declares: 1.5 GB
 
@@ -118,19 +118,8 @@ async def test_a_slow_huge_body_unit_holds_no_other_unit_s_alert(
         receiver: Receiver, ami: AmiSession, fault_rows: list[FaultRow]) -> None:
     app, unit = beside_a_slow_unit
     assert app.process is not None
-    joins = ami.listen(lambda e: e.get("Event") == "QueueCallerJoin")
-    try:
-        async with general_agent_away(ami):
-            caller = await originate(ami, f"Local/{settings.hotline}@balagh-inbound/n",
-                                     "balagh-test-caller", DANGER_TO_GENERAL)
-            joined = await wait_for_event(
-                joins, lambda e: e.get("Uniqueid") == f"{caller.uniqueid}-far", 60)
-            reference = await ami.getvar(joined["Channel"], "BALAGH_REFERENCE")
-            await ami.action({"Action": "Hangup", "Channel": caller.channel})
-            hung_up = time.monotonic()
-    finally:
-        ami.unlisten(joins)
-    assert reference
+    reference, _ = await danger_caller_hangs_up_waiting(settings, ami)
+    hung_up = time.monotonic()
     alert_key = f"{reference}:abandoned"
 
     def alert_at_the_other_unit() -> bool:

@@ -4,18 +4,12 @@ documents, exactly once per event, across an outage and an app restart."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import sqlite3
-from collections.abc import AsyncIterator
 
-from balagh.ami.client import AmiSession, wait_for_event
 from balagh.handover.outbox import verify
 
 from .conftest import HOOK_SECRET, Receiver, wait_for
-from .legs import CHILD_IN_DANGER, answered_call, originate, until
-
-DANGER_TO_GENERAL = "212170"  # English, in danger, adult, male, Fujairah, none: general, 10
-GENERAL_AGENT = "Local/1007@balagh-agents/n"
+from .legs import CHILD_IN_DANGER, answered_call, danger_caller_hangs_up_waiting, until
 
 
 def events_of(receiver: Receiver, reference: str) -> list[str]:
@@ -43,29 +37,9 @@ async def test_an_answered_call_is_routed_answered_and_ended_signed(
     assert mine[1].document["agent"] == "Sandbox child-protection agent"
 
 
-@contextlib.asynccontextmanager
-async def general_agent_away(ami: AmiSession) -> AsyncIterator[None]:
-    pause = {"Action": "QueuePause", "Queue": "balagh-general", "Interface": GENERAL_AGENT}
-    await ami.action({**pause, "Paused": "true", "Reason": "e2e"})
-    try:
-        yield
-    finally:
-        await ami.action({**pause, "Paused": "false"})
-
-
 async def test_a_caller_in_danger_who_hangs_up_waiting_raises_the_alert(
         settings, running_app, receiver, ami) -> None:
-    joins = ami.listen(lambda e: e.get("Event") == "QueueCallerJoin")
-    try:
-        async with general_agent_away(ami):
-            caller = await originate(ami, f"Local/{settings.hotline}@balagh-inbound/n",
-                                     "balagh-test-caller", DANGER_TO_GENERAL)
-            joined = await wait_for_event(
-                joins, lambda e: e.get("Uniqueid") == f"{caller.uniqueid}-far", 60)
-            reference = await ami.getvar(joined["Channel"], "BALAGH_REFERENCE")
-            await ami.action({"Action": "Hangup", "Channel": caller.channel})
-    finally:
-        ami.unlisten(joins)
+    reference, joined = await danger_caller_hangs_up_waiting(settings, ami)
     assert joined["Queue"] == "balagh-general" and reference
 
     def abandoned_event() -> dict | None:
