@@ -39,15 +39,18 @@ def mask_number(number: str | None) -> str:
     return number[:5] + "****" + number[-4:]
 
 
-# A phone number in free text: '+' and 7 to 15 digits, or 9 to 15 bare digits (a local
-# mobile number), not part of a longer word or number. Asterisk's ids (1765090000.42) and
+# A phone number in free text: '+' and 7 to 15 digits, maybe grouped by spaces, dots or
+# dashes as people write them (+971 50 123 4567), or 9 to 15 bare digits (a local mobile
+# number), not part of a longer word or number. Asterisk's ids (1765090000.42), dates and
 # Balagh's 7-digit references are not numbers of people and stay readable.
-_NUMBER_IN_TEXT = re.compile(r"(?<![\w.+])(?:\+\d{7,15}|\d{9,15})(?![\w]|\.\d)")
+_NUMBER_IN_TEXT = re.compile(r"(?<![\w.+])(?:\+\d(?:[ .-]?\d){6,14}|\d{9,15})(?![\w]|\.\d)")
+_GROUPING = re.compile(r"[ .-]")
 
 
 def mask_numbers_in_text(text: str) -> str:
     """Every phone-number-shaped run of digits in `text` masked (mask_number)."""
-    return _NUMBER_IN_TEXT.sub(lambda found: mask_number(found.group()), text)
+    return _NUMBER_IN_TEXT.sub(lambda found: mask_number(_GROUPING.sub("", found.group())),
+                               text)
 
 
 def error_kind(exc: BaseException) -> str:

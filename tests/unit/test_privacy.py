@@ -25,7 +25,7 @@ from balagh.ivr.flow import handle_call
 from balagh.ivr.geolocation import geolocated_emirate
 from balagh.ivr.menu import load_menu
 from balagh.logs import set_caller_numbers, setup_logging
-from balagh.privacy import error_kind, mask_number, redact_text
+from balagh.privacy import error_kind, mask_number, mask_numbers_in_text, redact_text
 from balagh.routing.load import load_table
 from balagh.status import ReportStatus
 from balagh.store.reports import ReportStore
@@ -175,3 +175,9 @@ def test_geolocation_logs_neither_the_emirate_nor_the_coordinates():
 
 def test_the_dialplan_logs_no_caller_number():
     assert "CALLERID(num)" not in DIALPLAN.read_text(encoding="utf-8")
+
+
+def test_numbers_written_in_groups_are_masked_and_dates_are_not():
+    text = "call +971 50 123 4567 or +971-50-123-4567 at 2026-12-07 07:52:18, ref 1234567"
+    assert mask_numbers_in_text(text) == (
+        "call +9715****4567 or +9715****4567 at 2026-12-07 07:52:18, ref 1234567")

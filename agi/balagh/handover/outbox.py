@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -25,7 +24,7 @@ from typing import TYPE_CHECKING
 import aiohttp
 import structlog
 
-from balagh.privacy import mask_number, redact_text
+from balagh.privacy import mask_numbers_in_text, redact_text
 
 from .document import URGENT_PATHS, idempotency_key, is_urgent, report_document, serialise
 from .load import ANY_QUEUE, Endpoint, HandoverConfig
@@ -41,20 +40,15 @@ log = structlog.get_logger()
 
 Clock = Callable[[], datetime]
 
-# A run of digits long enough to be a phone number (with the spaces, dashes and dots
-# people write in them), in a receiver's reason phrase or an error text.
-_NUMBER = re.compile(r"\+?\d[\d .-]{5,}\d")
-
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
 def scrubbed(text: str, limit: int) -> str:
-    """An error text fit to store: credentials redacted (the logs' rule), phone numbers
-    masked, on one line, at most `limit` characters."""
-    text = redact_text(" ".join(text.split()))
-    text = _NUMBER.sub(lambda match: mask_number(re.sub(r"[ .-]", "", match.group())), text)
+    """An error text fit to store: credentials redacted and phone numbers masked (the
+    logs' rules), on one line, at most `limit` characters."""
+    text = mask_numbers_in_text(redact_text(" ".join(text.split())))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
