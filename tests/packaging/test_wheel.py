@@ -39,14 +39,15 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return env_dir
 
 
-def balagh(env_dir: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def balagh(env_dir: Path, *args: str, cwd: Path,
+           env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     # Dependencies from this environment; balagh itself only from the wheel (an editable
     # install's finder is a .pth hook, which PYTHONPATH entries do not run).
     deps = os.pathsep.join(site.getsitepackages())
-    env = {**os.environ, "PYTHONPATH": deps, "HOME": str(cwd)}
-    env.pop("BALAGH_CONFIG", None)
+    environ = {**os.environ, "PYTHONPATH": deps, "HOME": str(cwd), **(env or {})}
+    environ.pop("BALAGH_CONFIG", None)
     return subprocess.run([str(env_dir / "bin/balagh"), *args], capture_output=True, text=True,
-                          cwd=cwd, env=env, check=False, timeout=120)
+                          cwd=cwd, env=environ, check=False, timeout=120)
 
 
 @pytest.mark.parametrize("command", [("routes", "check"), ("ivr", "check"),
@@ -77,3 +78,32 @@ def test_the_installed_wheel_carries_the_report_document_schema(installed: Path,
     path, dialect = result.stdout.splitlines()
     assert "site-packages/balagh/handover/report-event.v1.schema.json" in path
     assert dialect == "https://json-schema.org/draft/2020-12/schema"
+
+
+def test_the_installed_wheel_writes_the_report_pack_from_its_templates(installed: Path,
+                                                                      tmp_path: Path):
+    import asyncio
+
+    import aiosqlite
+
+    from balagh.store.schema import migrate
+
+    async def create() -> None:
+        async with aiosqlite.connect(tmp_path / "balagh.sqlite3") as conn:
+            await migrate(conn)
+
+    asyncio.run(create())
+    page = tmp_path / "report.html"
+    result = balagh(installed, "report-pack", "--week", "2025-W02", "--language", "ar",
+                    "-o", str(page), cwd=tmp_path, env={"BALAGH_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.stdout + result.stderr
+    html = page.read_text(encoding="utf-8")
+    assert '<html lang="ar" dir="rtl">' in html and "لا توجد مكالمات" in html
+    deps = os.pathsep.join(site.getsitepackages())
+    found = subprocess.run(
+        [str(installed / "bin/python"), "-c",
+         "from importlib.resources import files; "
+         "print(files('balagh.stats').joinpath('templates/pack.html').is_file())"],
+        capture_output=True, text=True, cwd=tmp_path, check=False, timeout=120,
+        env={**os.environ, "PYTHONPATH": deps, "HOME": str(tmp_path)})
+    assert found.stdout.strip() == "True", found.stderr

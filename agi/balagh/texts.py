@@ -1,0 +1,219 @@
+"""Every word Balagh shows people, in Arabic and English: the one catalogue the console, the
+statistics and the report pack read (a test keeps Arabic out of every other module).
+
+NAMES are the words for the ids Balagh stores (queues, routing rules, answers, emirates,
+questions, languages): one word per id wherever it is shown. English names of common
+nouns are lower case, as the console shows them in a cell; `heading` capitalises them
+where a name begins a row. An id the catalogue does not know is shown as it is.
+CONSOLE holds the console's page labels, REPORT the report pack's sentences and headings.
+"""
+
+from __future__ import annotations
+
+LANGUAGES = ("ar", "en")
+
+Words = dict[str, dict[str, str]]  # key -> language -> word
+
+NAMES: Words = {
+    # queues (the names the agent hears in the summary: sounds/prompts.yaml)
+    "child-protection": {"en": "Child protection", "ar": "حماية الطفل"},
+    "women-protection": {"en": "Women's protection", "ar": "حماية المرأة"},
+    "elderly-care": {"en": "Elderly care", "ar": "رعاية كبار السن"},
+    "disability-support": {"en": "Disability support", "ar": "دعم ذوي الإعاقة"},
+    "mental-health": {"en": "Mental health", "ar": "الصحة النفسية"},
+    "social-welfare": {"en": "Social welfare", "ar": "الرعاية الاجتماعية"},
+    "general": {"en": "General line", "ar": "الخط العام"},
+    # routing rules (categories) and answers
+    "child": {"en": "child", "ar": "طفل"},
+    "adult": {"en": "adult", "ar": "بالغ"},
+    "elderly": {"en": "elderly", "ar": "كبير السن"},
+    "male": {"en": "male", "ar": "ذكر"},
+    "female": {"en": "female", "ar": "أنثى"},
+    "disability": {"en": "disability", "ar": "إعاقة"},
+    "psychiatric": {"en": "psychiatric", "ar": "نفسية"},
+    "unable-to-self-care": {"en": "unable to self-care", "ar": "غير قادر على رعاية نفسه"},
+    "adult-female": {"en": "adult woman", "ar": "امرأة بالغة"},
+    "default": {"en": "other (default)", "ar": "أخرى (افتراضي)"},
+    "fallback": {"en": "fallback (error)", "ar": "تحويل احتياطي (خطأ)"},
+    # emirates
+    "abu-dhabi": {"en": "Abu Dhabi", "ar": "أبوظبي"},
+    "dubai": {"en": "Dubai", "ar": "دبي"},
+    "sharjah": {"en": "Sharjah", "ar": "الشارقة"},
+    "ajman": {"en": "Ajman", "ar": "عجمان"},
+    "umm-al-quwain": {"en": "Umm Al Quwain", "ar": "أم القيوين"},
+    "ras-al-khaimah": {"en": "Ras Al Khaimah", "ar": "رأس الخيمة"},
+    "fujairah": {"en": "Fujairah", "ar": "الفجيرة"},
+    # languages and questions
+    "ar": {"en": "Arabic", "ar": "العربية"},
+    "en": {"en": "English", "ar": "الإنجليزية"},
+    "language": {"en": "language", "ar": "اللغة"},
+    "danger": {"en": "danger", "ar": "الخطر"},
+    "age": {"en": "age", "ar": "العمر"},
+    "gender": {"en": "gender", "ar": "الجنس"},
+    "emirate": {"en": "emirate", "ar": "الإمارة"},
+    "condition": {"en": "condition", "ar": "الحالة"},
+    # the rows statistics add
+    "total": {"en": "total", "ar": "المجموع"},
+    "(not routed)": {"en": "(not routed)", "ar": "(لم يوجَّه)"},
+    "(unknown)": {"en": "(unknown)", "ar": "(غير معروف)"},
+}
+
+# The console's labels; where a key is also a name (a column "danger", "age"), the
+# console shows its label.
+CONSOLE: Words = {
+    "title": {"en": "Balagh console", "ar": "لوحة بلاغ"},
+    "wallboard": {"en": "Wallboard", "ar": "لوحة المتابعة"},
+    "live": {"en": "Live calls", "ar": "المكالمات الجارية"},
+    "reports": {"en": "Reports", "ar": "البلاغات"},
+    "stats": {"en": "Statistics", "ar": "الإحصاءات"},
+    "logout": {"en": "Log out", "ar": "خروج"},
+    "login": {"en": "Log in", "ar": "دخول"},
+    "user": {"en": "User name", "ar": "اسم المستخدم"},
+    "password": {"en": "Password", "ar": "كلمة المرور"},
+    "login_wrong": {"en": "Wrong user name or password.",
+                    "ar": "اسم المستخدم أو كلمة المرور غير صحيحة."},
+    "login_locked": {"en": "Too many wrong passwords: try again later.",
+                     "ar": "محاولات خاطئة كثيرة: حاول لاحقاً."},
+    # the wallboard
+    "waiting": {"en": "waiting", "ar": "في الانتظار"},
+    "longest": {"en": "longest wait", "ar": "أطول انتظار"},
+    "danger_waiting": {"en": "in danger waiting", "ar": "في خطر ينتظرون"},
+    "oldest_danger": {"en": "oldest in danger", "ar": "أقدم حالة خطر"},
+    "available": {"en": "available", "ar": "متاحون"},
+    "talking": {"en": "talking", "ar": "في مكالمة"},
+    "paused": {"en": "paused", "ar": "متوقفون"},
+    "answered_today": {"en": "answered today", "ar": "أجيبت اليوم"},
+    "abandoned_today": {"en": "abandoned today", "ar": "تُركت اليوم"},
+    "service_level": {"en": "service level today", "ar": "مستوى الخدمة اليوم"},
+    "in_ivr": {"en": "callers in the menu", "ar": "متصلون في القائمة"},
+    "on_question": {"en": "on question", "ar": "عند السؤال"},
+    "to_queue": {"en": "answer to queue today (p50 / p95)",
+                 "ar": "من الرد إلى الطابور اليوم (الوسيط / ٩٥٪)"},
+    "per_hour": {"en": "calls per hour today", "ar": "المكالمات في الساعة اليوم"},
+    "calls_today": {"en": "calls today", "ar": "مكالمات اليوم"},
+    "pbx_down": {"en": "Asterisk is not reachable: figures are stale",
+                 "ar": "تعذر الوصول إلى أستريسك: الأرقام قديمة"},
+    # the live list's columns, actions and states
+    "reference": {"en": "reference", "ar": "المرجع"},
+    "state": {"en": "state", "ar": "الحالة"},
+    "queue": {"en": "queue", "ar": "الطابور"},
+    "category": {"en": "category", "ar": "الفئة"},
+    "danger": {"en": "danger", "ar": "خطر"},
+    "age": {"en": "age group", "ar": "الفئة العمرية"},
+    "gender": {"en": "gender", "ar": "الجنس"},
+    "emirate": {"en": "emirate", "ar": "الإمارة"},
+    "caller": {"en": "caller", "ar": "المتصل"},
+    "wait": {"en": "wait", "ar": "الانتظار"},
+    "agent": {"en": "agent", "ar": "الموظف"},
+    "question": {"en": "question", "ar": "السؤال"},
+    "actions": {"en": "monitor", "ar": "المراقبة"},
+    "listen": {"en": "Listen", "ar": "استماع"},
+    "whisper": {"en": "Whisper", "ar": "همس"},
+    "barge": {"en": "Barge", "ar": "مشاركة"},
+    "ringing": {"en": "Ringing your phone…", "ar": "جارٍ الاتصال بهاتفك…"},
+    "refused": {"en": "Refused", "ar": "مرفوض"},
+    "no_calls": {"en": "No calls now.", "ar": "لا مكالمات الآن."},
+    "state_ivr": {"en": "in menu", "ar": "في القائمة"},
+    "state_waiting": {"en": "waiting", "ar": "ينتظر"},
+    "state_talking": {"en": "talking", "ar": "في مكالمة"},
+    "yes": {"en": "yes", "ar": "نعم"},
+    "no": {"en": "no", "ar": "لا"},
+    # reports and statistics pages
+    "search": {"en": "Search", "ar": "بحث"},
+    "since": {"en": "since", "ar": "من"},
+    "until": {"en": "until", "ar": "إلى"},
+    "outcome": {"en": "outcome", "ar": "النتيجة"},
+    "language": {"en": "language", "ar": "اللغة"},
+    "any": {"en": "any", "ar": "الكل"},
+    "csv": {"en": "CSV export", "ar": "تصدير CSV"},
+    "timeline": {"en": "Timeline", "ar": "التسلسل الزمني"},
+    "answers": {"en": "Answers", "ar": "الإجابات"},
+    "not_found": {"en": "No such report.", "ar": "لا يوجد بلاغ بهذا الرقم."},
+    "by": {"en": "one row per", "ar": "صف لكل"},
+    "calls": {"en": "calls", "ar": "مكالمات"},
+    "answered": {"en": "answered", "ar": "أجيبت"},
+    "abandoned": {"en": "abandoned", "ar": "تُركت"},
+    "started": {"en": "started", "ar": "البداية"},
+    "status": {"en": "status", "ar": "الحالة"},
+}
+
+REPORT: Words = {
+    "title": {"en": "Hotline report", "ar": "تقرير الخط الساخن"},
+    "period": {"en": "Period", "ar": "الفترة"},
+    "generated": {"en": "Generated", "ar": "تاريخ الإعداد"},
+    "summary": {"en": "Summary", "ar": "ملخص"},
+    "no_calls": {"en": "No calls in this period.", "ar": "لا توجد مكالمات في هذه الفترة."},
+    "sl_note": {"en": "Service level: share of callers who waited in a queue and were answered "
+                      "within {seconds} seconds.",
+                "ar": "مستوى الخدمة: نسبة المتصلين الذين انتظروا في الطابور وتم الرد عليهم "
+                      "خلال {seconds} ثانية."},
+    "times_note": {"en": "Waits and times are in seconds.",
+                   "ar": "أوقات الانتظار والأوقات بالثواني."},
+    "give_ups": {"en": "Where callers hang up in the menu",
+                 "ar": "أين يغلق المتصلون الخط في القائمة"},
+    "give_ups_note": {"en": "Callers who hung up before reaching a queue, by the question "
+                            "being asked: the prompt to look at first.",
+                      "ar": "المتصلون الذين أغلقوا الخط قبل الوصول إلى الطابور، حسب السؤال "
+                            "المطروح: السؤال الذي يجب مراجعته أولاً."},
+    "question": {"en": "Question", "ar": "السؤال"},
+    "callers": {"en": "Callers", "ar": "المتصلون"},
+    "share": {"en": "Share", "ar": "النسبة"},
+    "charts": {"en": "Charts", "ar": "رسوم بيانية"},
+    "chart_calls": {"en": "Calls per day, by queue", "ar": "المكالمات يومياً حسب الطابور"},
+    "chart_sl": {"en": "Service level per day", "ar": "مستوى الخدمة يومياً"},
+    "chart_wait": {"en": "Wait in the queue (box: 25-75 %, whiskers: 5-95 %)",
+                   "ar": "مدة الانتظار في الطابور (الصندوق: 25-75 %، الخطوط: 5-95 %)"},
+    "charts_note": {"en": "Chart labels are in English; queue names as configured.",
+                    "ar": "عناوين الرسوم البيانية بالإنجليزية؛ أسماء الطوابير كما في الإعدادات."},
+    "by_day": {"en": "By day", "ar": "حسب اليوم"},
+    "by_queue": {"en": "By queue", "ar": "حسب الطابور"},
+    "by_category": {"en": "By category (routing rule)", "ar": "حسب الفئة (قاعدة التوجيه)"},
+    "by_emirate": {"en": "By emirate", "ar": "حسب الإمارة"},
+    "by_language": {"en": "By language", "ar": "حسب اللغة"},
+    # table headings (stats/render.py's COLUMNS)
+    "calls": {"en": "Calls", "ar": "المكالمات"},
+    "answered": {"en": "Answered", "ar": "تم الرد"},
+    "abandoned_in_queue": {"en": "Abandoned in queue", "ar": "انقطع في الطابور"},
+    "abandoned_in_ivr": {"en": "Hung up in menu", "ar": "أغلق في القائمة"},
+    "service_level": {"en": "Service level", "ar": "مستوى الخدمة"},
+    "wait_avg": {"en": "Wait avg", "ar": "متوسط الانتظار"},
+    "wait_p95": {"en": "Wait p95", "ar": "الانتظار (95 %)"},
+    "danger_calls": {"en": "Danger calls", "ar": "مكالمات خطر"},
+    "danger_wait_avg": {"en": "Danger wait avg", "ar": "متوسط انتظار الخطر"},
+    "danger_wait_p95": {"en": "Danger wait p95", "ar": "انتظار الخطر (95 %)"},
+    "to_queue_typed_ahead_p50": {"en": "To queue, typed ahead p50",
+                                 "ar": "حتى الطابور، ضغط مسبق (50 %)"},
+    "to_queue_typed_ahead_p95": {"en": "To queue, typed ahead p95",
+                                 "ar": "حتى الطابور، ضغط مسبق (95 %)"},
+    "to_queue_not_typed_ahead_p50": {"en": "To queue, not typed ahead p50",
+                                     "ar": "حتى الطابور، دون ضغط مسبق (50 %)"},
+    "to_queue_not_typed_ahead_p95": {"en": "To queue, not typed ahead p95",
+                                     "ar": "حتى الطابور، دون ضغط مسبق (95 %)"},
+}
+
+CATALOGUES: dict[str, Words] = {"names": NAMES, "console": CONSOLE, "report": REPORT}
+
+
+def name(key: str, language: str) -> str:
+    """The word for a stored id, or the id as it is when the catalogue does not know it."""
+    return NAMES.get(key, {}).get(language, key)
+
+
+def heading(key: str, language: str) -> str:
+    """The name as it begins a row or a line: 'child' -> 'Child' (Arabic has no case)."""
+    word = name(key, language)
+    return word[:1].upper() + word[1:]
+
+
+def report_text(key: str, language: str, **values: object) -> str:
+    return REPORT[key][language].format(**values)
+
+
+def console_labels(language: str) -> dict[str, str]:
+    """Every word a console page or its script shows: names, and labels over them."""
+    return {**{key: words[language] for key, words in NAMES.items()},
+            **{key: words[language] for key, words in CONSOLE.items()}}
+
+
+__all__ = ["CATALOGUES", "CONSOLE", "LANGUAGES", "NAMES", "REPORT", "Words", "console_labels",
+           "heading", "name", "report_text"]
