@@ -18,9 +18,9 @@ from pathlib import Path
 
 from balagh.cli.stats import add_period_arguments, menu_questions, period_from
 from balagh.config import Settings
+from balagh.readmodel.period import PeriodError
+from balagh.readmodel.statistics import StatsError
 from balagh.stats.labels import LANGUAGES
-from balagh.stats.period import PeriodError
-from balagh.stats.query import StatsError
 
 __all__ = ["register"]
 

@@ -13,9 +13,11 @@ from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 
-from . import charts, query
+from balagh.readmodel import statistics as query
+from balagh.readmodel.period import Period
+
+from . import charts
 from .labels import name, text
-from .period import Period
 from .render import COLUMNS, cell
 
 GROUP_TITLES = (("day", "by_day"), ("queue", "by_queue"), ("category", "by_category"),
