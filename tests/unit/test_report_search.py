@@ -116,3 +116,22 @@ def test_the_filters_are_parameters_and_described_for_the_audit():
     assert "x' OR" not in sql and params[-1] == 5
     assert search.described() == {"since": "2026-11-01T08:00:00.000Z",
                                   "queue": "x' OR 1=1 --", "danger": False, "repeat_days": 7}
+
+
+async def test_a_viewer_finds_only_the_reports_of_the_queues_they_may_see(reports):
+    # 101 routed to child-protection; 102 routed to women-protection, waited in general;
+    # 104 and 105 general; 103 never routed. None: every queue.
+    reader = reader_of(reports)
+
+    async def visible(queues, **filters):
+        found = await reader.search_visible(replace(EVERY, **filters), queues)
+        return [r.reference for r in found]
+
+    assert await visible(None) == ["105", "104", "103", "102", "101"]
+    assert await visible(frozenset({"child-protection"})) == ["101"]
+    assert await visible(frozenset({"general", "child-protection"})) == [
+        "105", "104", "102", "101"]
+    assert await visible(frozenset({"general", "child-protection"}), limit=2) == [
+        "105", "104"]
+    assert await visible(frozenset({"child-protection"}), queue="general") == []
+    assert await visible(frozenset()) == []
