@@ -77,8 +77,9 @@ def measure(argv: list[str]) -> str:
 # `balagh stats --by BY` as it was before schema v9: the exact scan of the reports.
 EXACT = """import sys
 from pathlib import Path
-from balagh.stats import query, render
-from balagh.stats.period import parse_month
+from balagh.readmodel import statistics as query
+from balagh.stats import render
+from balagh.readmodel.period import parse_month
 stats = query.compute(Path(sys.argv[1]), parse_month(sys.argv[2]), sys.argv[3], exact=True)
 print(render.table(stats))
 """

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from balagh.stats.period import parse_month
+from balagh.readmodel.period import parse_month
 from balagh.store import daily
 from balagh.store.schema import migrate
 from balagh.store.timestamps import iso

@@ -8,9 +8,9 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from balagh.stats import query
-from balagh.stats.figures import Figures
-from balagh.stats.period import Period, parse_range
+from balagh.readmodel import statistics as query
+from balagh.readmodel.figures import Figures
+from balagh.readmodel.period import Period, parse_range
 from balagh.store import daily, schema
 
 BYS = list(query.GROUPINGS)

@@ -10,6 +10,7 @@ import pytest
 from balagh.ivr.flow import handle_call
 from balagh.ivr.menu import Menu, load_menu
 from balagh.ivr.port import CallGone
+from balagh.readmodel.reader import reader_of
 from balagh.routing import Table
 from balagh.routing.load import load_table
 from balagh.status import ReportStatus
@@ -37,7 +38,7 @@ async def run(script, menu: Menu, table: Table, store: ReportStore):
     await store.flush()
     report = await store.get_report(outcome.reference)
     assert report is not None
-    return report, await store.timeline(outcome.reference)
+    return report, await reader_of(store).timeline(outcome.reference)
 
 
 def kinds(events) -> list[str]:

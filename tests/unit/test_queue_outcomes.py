@@ -13,6 +13,7 @@ from balagh.ami.client import AmiSession
 from balagh.ami.outcomes import QueueOutcomes, apply_queue_event
 from balagh.ami.unended import UnendedCalls
 from balagh.config import AmiSettings
+from balagh.readmodel.reader import reader_of
 from balagh.status import ReportStatus
 from balagh.store import ReportStore
 
@@ -131,7 +132,8 @@ def connect(ami: AmiSession, clock: Clock, call_id: str = "c1") -> None:
 
 async def ends(store: ReportStore, call_id: str = "c1") -> list[dict]:
     await store.flush()
-    return [dict(e.detail) for e in await store.timeline(call_id) if str(e.kind) == "end"]
+    events = await reader_of(store).timeline(call_id)
+    return [dict(e.detail) for e in events if str(e.kind) == "end"]
 
 
 async def test_a_hang_up_without_agent_complete_still_ends_the_report(store, following):

@@ -10,6 +10,7 @@ import pytest
 
 from balagh.config.yamlsrc import ConfigError
 from balagh.ivr.menu import load_menu
+from balagh.readmodel.reader import reader_of
 from balagh.routing.load import APPLIED, REFUSED, UNCHANGED, LiveTable
 
 from .shipped import CONFIG_DIR, IVR_FILE
@@ -43,7 +44,7 @@ async def test_good_change_is_applied_and_recorded(store, routing, answer_values
     assert live.current is not before
     assert live.current.rules[-1].queue == "general"
     await store.flush()
-    history = await store.list_reloads()
+    history = await reader_of(store).list_reloads()
     assert [(h.trigger, h.outcome) for h in history] == [("sighup: test", APPLIED),
                                                          ("startup", APPLIED)]
     assert history[0].sha256 != history[1].sha256
@@ -58,7 +59,7 @@ async def test_bad_file_is_refused_and_the_old_table_kept(store, routing, answer
     assert await live.reload("sighup") == REFUSED
     assert live.current is before
     await store.flush()
-    refused = (await store.list_reloads())[0]
+    refused = (await reader_of(store).list_reloads())[0]
     assert refused.outcome == REFUSED
     assert "child-protecton" in refused.error and "routing.yaml:" in refused.error
     # The same bad file is not tried again and again; fixing it is.
@@ -77,7 +78,7 @@ async def test_bad_table_at_startup_is_fatal_and_recorded(store, routing, answer
     with pytest.raises(ConfigError):
         LiveTable(routing, answer_values, store)
     await store.flush()
-    assert (await store.list_reloads())[0].outcome == REFUSED
+    assert (await reader_of(store).list_reloads())[0].outcome == REFUSED
 
 
 async def test_watch_applies_a_change_once_it_is_stable(store, routing, answer_values):
@@ -93,4 +94,4 @@ async def test_watch_applies_a_change_once_it_is_stable(store, routing, answer_v
     finally:
         watcher.cancel()
     await store.flush()
-    assert (await store.list_reloads())[0].trigger == "file-change"
+    assert (await reader_of(store).list_reloads())[0].trigger == "file-change"

@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from balagh.readmodel.reader import reader_of
+from balagh.readmodel.search import ReportSearch
 from balagh.status import ReportStatus
 from balagh.store import ReportStore
-from balagh.store.search import ReportSearch
 
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 EVERY = ReportSearch(limit=None)
@@ -61,13 +62,13 @@ async def reports(store: ReportStore) -> ReportStore:
 
 
 async def refs(store: ReportStore, **filters) -> list[str]:
-    return [r.reference for r in await store.search_reports(replace(EVERY, **filters))]
+    return [r.reference for r in await reader_of(store).search_reports(replace(EVERY, **filters))]
 
 
 async def test_no_filter_lists_everything_newest_first(reports):
     assert await refs(reports) == ["105", "104", "103", "102", "101"]
     assert await refs(reports, limit=2) == ["105", "104"]
-    assert [r.reference for r in await reports.list_reports(3)] == ["105", "104", "103"]
+    assert [r.reference for r in await reader_of(reports).list_reports(3)] == ["105", "104", "103"]
 
 
 async def test_since_is_inclusive_and_until_exclusive(reports):
@@ -103,7 +104,7 @@ async def test_repeat_callers_within_the_days_before(reports):
 
 
 async def test_filters_combine_and_answers_come_with_each_report(reports):
-    found = await reports.search_reports(replace(EVERY, language="ar", danger=True))
+    found = await reader_of(reports).search_reports(replace(EVERY, language="ar", danger=True))
     assert [r.reference for r in found] == ["101"]
     assert found[0].answers == {"danger": "yes"}
 
@@ -115,3 +116,22 @@ def test_the_filters_are_parameters_and_described_for_the_audit():
     assert "x' OR" not in sql and params[-1] == 5
     assert search.described() == {"since": "2026-11-01T08:00:00.000Z",
                                   "queue": "x' OR 1=1 --", "danger": False, "repeat_days": 7}
+
+
+async def test_a_viewer_finds_only_the_reports_of_the_queues_they_may_see(reports):
+    # 101 routed to child-protection; 102 routed to women-protection, waited in general;
+    # 104 and 105 general; 103 never routed. None: every queue.
+    reader = reader_of(reports)
+
+    async def visible(queues, **filters):
+        found = await reader.search_visible(replace(EVERY, **filters), queues)
+        return [r.reference for r in found]
+
+    assert await visible(None) == ["105", "104", "103", "102", "101"]
+    assert await visible(frozenset({"child-protection"})) == ["101"]
+    assert await visible(frozenset({"general", "child-protection"})) == [
+        "105", "104", "102", "101"]
+    assert await visible(frozenset({"general", "child-protection"}), limit=2) == [
+        "105", "104"]
+    assert await visible(frozenset({"child-protection"}), queue="general") == []
+    assert await visible(frozenset()) == []

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from balagh.cli import main
-from balagh.cli.report_rows import mask_number
 from balagh.cli.reports import parse_moment
+from balagh.readmodel.rows import mask_number
 from balagh.status import ReportStatus
 from balagh.store import ReportStore
 

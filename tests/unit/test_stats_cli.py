@@ -87,9 +87,9 @@ def test_bad_period_and_missing_database(tmp_path, capsys, monkeypatch):
 def test_plot_writes_a_png_with_agg(database, tmp_path, capsys):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
+    from balagh.readmodel.period import parse_range
+    from balagh.readmodel.statistics import compute_many
     from balagh.stats import charts
-    from balagh.stats.period import parse_range
-    from balagh.stats.query import compute_many
 
     png = tmp_path / "stats.png"
     status, _, err = _run(capsys, "stats", *PERIOD, "--plot", str(png))

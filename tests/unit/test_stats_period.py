@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from balagh.stats.period import PeriodError, choose, parse_month, parse_range, parse_week
+from balagh.readmodel.period import PeriodError, choose, parse_month, parse_range, parse_week
 
 
 def test_a_month():

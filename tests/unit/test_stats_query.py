@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from balagh.stats import query
-from balagh.stats.figures import Histogram
-from balagh.stats.period import parse_month, parse_range
-from balagh.stats.query import StatsError, compute, compute_many
+from balagh.readmodel import statistics as query
+from balagh.readmodel.figures import Histogram
+from balagh.readmodel.period import parse_month, parse_range
+from balagh.readmodel.statistics import StatsError, compute, compute_many
 from balagh.store.daily import NOT_ROUTED
 
 from .stats_data import make_database

@@ -18,8 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from balagh.stats import query
-from balagh.stats.period import parse_range
+from balagh.readmodel import statistics as query
+from balagh.readmodel.period import parse_range
 from balagh.status import ReportStatus
 from balagh.store import ReportStore, maintenance
 from balagh.store.schema import migrate

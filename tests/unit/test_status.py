@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from balagh.readmodel.reader import reader_of
 from balagh.status import ENDED_STATUSES, ROUTED_STATUSES, ReportStatus
 from balagh.store import Report, ReportStore
 
@@ -46,7 +47,7 @@ async def test_unknown_status_text_is_read_back_as_it_is(store: ReportStore) -> 
         conn.execute("UPDATE reports SET status = 'on_hold'")
     report = await store.get_report("c")
     assert report is not None and report.status == "on_hold"
-    assert [r.status for r in await store.list_reports()] == ["on_hold"]
+    assert [r.status for r in await reader_of(store).list_reports()] == ["on_hold"]
 
 
 async def test_reports_are_read_only_values(store: ReportStore) -> None:
@@ -59,5 +60,5 @@ async def test_reports_are_read_only_values(store: ReportStore) -> None:
     with pytest.raises(AttributeError):
         report.status = ReportStatus.ROUTED  # type: ignore[misc]
     assert report.answer_log[0].question == "age"
-    listed = (await store.list_reports())[0]
+    listed = (await reader_of(store).list_reports())[0]
     assert listed.answers == {"age": "child"} and listed.answer_log == ()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from balagh.readmodel.reader import reader_of
 from balagh.status import ReportStatus
 from balagh.store import ReportStore
 from balagh.store import reference as refs
@@ -146,7 +147,7 @@ async def test_list_reports_newest_first(store: ReportStore) -> None:
             call_id=f"c{n}", question="danger", value=str(n), key="1", attempt=1, at=at(n)
         )
     await store.flush()
-    reports = await store.list_reports(limit=3)
+    reports = await reader_of(store).list_reports(limit=3)
     assert [r.call_id for r in reports] == ["c4", "c3", "c2"]
     assert reports[0].answers == {"danger": "4"}
     assert await store.get_report("nope") is None

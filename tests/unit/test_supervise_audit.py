@@ -6,7 +6,8 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from balagh.store import MonitorEvent, ReportStore
+from balagh.readmodel.reader import MonitorEvent, reader_of
+from balagh.store import ReportStore
 from balagh.store.schema import MIGRATIONS, VERSION
 from balagh.supervise import PinAttempt, SupervisorTable, locked_until
 
@@ -33,18 +34,18 @@ async def test_a_session_round_trips(store: ReportStore) -> None:
     await store.flush()
     assert store.write_errors == 0
 
-    events = await store.monitor_events()
+    events = await reader_of(store).monitor_events()
     assert [e.action for e in events] == ["start", "end", "mode", "start", "pin-ok", "refused"]
     assert events[-1] == MonitorEvent(id=1, at="2026-03-01T12:00:00.000Z", session="s0",
                                       supervisor=None, phone="PJSIP/x", action="refused",
                                       reference=None, agent=None, mode=None,
                                       detail="unknown-phone")
-    one = await store.monitor_events(reference="3356375")
+    one = await reader_of(store).monitor_events(reference="3356375")
     assert [(e.action, e.mode) for e in one] == [("end", None), ("mode", "whisper"),
                                                  ("start", "listen")]
     assert {e.agent for e in one} == {"Layla"}
-    assert len(await store.monitor_events(limit=2)) == 2
-    assert await store.monitor_events(reference="nope") == []
+    assert len(await reader_of(store).monitor_events(limit=2)) == 2
+    assert await reader_of(store).monitor_events(reference="nope") == []
 
 
 async def test_pin_attempts_feed_the_lockout(store: ReportStore) -> None:
@@ -96,7 +97,7 @@ async def test_migration_from_v3_keeps_the_reports(tmp_path: Path) -> None:
         assert report.answers == {"danger": "no"}
         store.record_monitor(at=T0, action="start", supervisor="Amina", reference="3356375")
         await store.flush()
-        assert [e.reference for e in await store.monitor_events()] == ["3356375"]
+        assert [e.reference for e in await reader_of(store).monitor_events()] == ["3356375"]
     finally:
         await store.close()
     with sqlite3.connect(path) as conn:

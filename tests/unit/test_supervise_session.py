@@ -10,12 +10,13 @@ from typing import Any
 import pytest
 
 from balagh.ivr.port import CallInfo
+from balagh.readmodel.reader import reader_of
 from balagh.supervise import snoop as snoop_module
 from balagh.supervise.live import agent_matches
 from balagh.supervise.model import Supervisor, SupervisorTable
 from balagh.supervise.modes import Mode
 from balagh.supervise.pins import hash_pin
-from balagh.supervise.ring import mask
+from balagh.supervise.ring import live_calls
 from balagh.supervise.session import Request, Supervision
 
 from .fakes import HANGUP, FakeRest, ScriptedCall
@@ -117,7 +118,7 @@ def supervision(store, ami: Any = None, rest: Any = None) -> Supervision:
 
 async def audit(store) -> list[tuple[str, str | None]]:
     await store.flush()
-    return [(e.action, e.detail) for e in reversed(await store.monitor_events())]
+    return [(e.action, e.detail) for e in reversed(await reader_of(store).monitor_events())]
 
 
 def test_requests_come_from_the_stasis_arguments():
@@ -135,9 +136,21 @@ def test_agent_channels_are_matched_by_extension():
     assert not agent_matches("PJSIP/10011-0000002a", "1001")
 
 
-def test_caller_numbers_are_masked():
-    assert mask("+97165551234") == "+9716555****"
-    assert mask(None) == "withheld"
+async def test_live_calls_mask_the_caller_by_the_one_rule(store):
+    # `balagh monitor --live` masks as every listing and export does (privacy.mask_number).
+    for call_id, ref, caller in (("c1", "1234561", "+97165551234"), ("c2", "1234562", None)):
+        store.start_report(call_id=call_id, reference=ref, channel=f"PJSIP/trunk-{ref}",
+                           caller=caller, hotline="800700", started_at=T0)
+        store.queue_answered(call_id=call_id, queue="general", agent="1001", wait_seconds=3,
+                             at=T0)
+    await store.flush()
+
+    class Ami:
+        async def getvar(self, channel: str, name: str) -> str:
+            return AGENT
+
+    rows = await live_calls(Ami(), reader_of(store))  # type: ignore[arg-type]
+    assert sorted(row.caller for row in rows) == ["+9716****1234", "withheld"]
 
 
 async def test_a_phone_that_is_no_supervisor_is_refused_without_a_pin(store):
@@ -175,7 +188,7 @@ async def test_the_right_pin_for_a_live_call_in_their_queue_is_put_through(store
     assert {"channelId": snoops[0]["snoopId"]} in rest.channels.named("hangup")  # replaced
     assert rest.bridges.named("destroy") == [{"bridgeId": bridge}]  # tidied at the end
     await store.flush()
-    events = [(e.action, e.mode) for e in reversed(await store.monitor_events())]
+    events = [(e.action, e.mode) for e in reversed(await reader_of(store).monitor_events())]
     assert events == [("pin-ok", None), ("start", "listen"), ("mode", "whisper"),
                       ("end", "whisper")]
 

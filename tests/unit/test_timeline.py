@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from balagh.ami.outcomes import apply_queue_event
 from balagh.ami.steps import apply_step_event
+from balagh.readmodel.reader import reader_of
 from balagh.status import ReportStatus
 from balagh.store import ReportStore
 from balagh.store.events import EventKind
@@ -41,7 +42,7 @@ async def test_the_ivr_writes_leave_a_timeline_in_order(store: ReportStore) -> N
     store.set_status(call_id="c1", status=ReportStatus.ROUTED, at=at(12), typed_ahead=True)
     await store.flush()
 
-    events = await store.timeline("1234566")
+    events = await reader_of(store).timeline("1234566")
     assert [str(e.kind) for e in events] == [
         "started", "answer", "language", "answer", "location", "routing", "status"]
     by_kind = dict(steps(events))
@@ -56,7 +57,7 @@ async def test_the_ivr_writes_leave_a_timeline_in_order(store: ReportStore) -> N
     # The timeline never holds the caller's number.
     assert all(CALLER not in str(e.detail) for e in events)
     # The same timeline by call id; the report has the statistics' columns.
-    assert await store.timeline("c1") == events
+    assert await reader_of(store).timeline("c1") == events
     report = await store.get_report("c1")
     assert report is not None and (report.typed_ahead, report.gave_up_in) == (1, None)
 
@@ -70,7 +71,7 @@ async def test_hanging_up_in_the_ivr_names_the_question(store: ReportStore) -> N
     assert report is not None
     assert (report.status, report.gave_up_in, report.typed_ahead) == (
         ReportStatus.HUNG_UP_IN_IVR, "age", None)
-    [_, status] = await store.timeline("c1")
+    [_, status] = await reader_of(store).timeline("c1")
     assert status.kind is EventKind.STATUS
     assert status.detail == {"status": "hung_up_in_ivr", "detail": None, "question": "age"}
 
@@ -99,7 +100,7 @@ async def test_the_queue_side_leaves_join_answer_and_end(store: ReportStore) -> 
     apply_queue_event(store, {"Event": "AgentComplete", "Uniqueid": "c1", "TalkTime": "300",
                               "Reason": "caller", "Queue": "balagh-child-protection"}, at(327))
     await store.flush()
-    assert steps(await store.timeline("c1"))[1:] == [
+    assert steps(await reader_of(store).timeline("c1"))[1:] == [
         ("queue_join", {"queue": "child-protection", "position": 2}),
         ("agent_answer", {"queue": "child-protection", "agent": "Amal", "wait_seconds": 12}),
         ("end", {"talk_seconds": 300, "by": "caller"}),
@@ -112,7 +113,7 @@ async def test_an_abandon_keeps_wait_and_position(store: ReportStore) -> None:
                               "Queue": "balagh-general", "HoldTime": "45", "Position": "1"},
                       at(60))
     await store.flush()
-    assert steps(await store.timeline("c1"))[-1] == (
+    assert steps(await reader_of(store).timeline("c1"))[-1] == (
         "abandon", {"queue": "general", "wait_seconds": 45, "position": 1})
 
 
@@ -125,7 +126,7 @@ async def test_each_overflow_step_from_the_dialplan(store: ReportStore) -> None:
         apply_step_event(store, {"Event": "UserEvent", "UserEvent": "BalaghOverflow",
                                  "Uniqueid": "c1", **step}, at(seconds))
     await store.flush()
-    assert steps(await store.timeline("c1"))[1:] == [
+    assert steps(await reader_of(store).timeline("c1"))[1:] == [
         ("overflow", {"from": "women-protection", "to": "+97165550000", "to_kind": "number",
                       "reason": "TIMEOUT"}),
         ("overflow", {"from": "+97165550000", "to": "general", "to_kind": "queue",
@@ -145,7 +146,7 @@ async def test_a_transfer_is_recorded_on_the_caller_whichever_side(store: Report
                              "TransferTargetChannel": "PJSIP/unit-7",
                              "TransferTargetUniqueid": "u7"}, at(95))
     await store.flush()
-    assert steps(await store.timeline("c1"))[1:] == [
+    assert steps(await reader_of(store).timeline("c1"))[1:] == [
         ("transfer", {"type": "blind", "result": "Success", "to": "2001@units",
                       "by": "PJSIP/agent-1"}),
         ("transfer", {"type": "attended", "result": "Success", "to": "PJSIP/unit-7",
@@ -180,7 +181,7 @@ async def test_supervisor_sessions_go_on_the_monitored_report(store: ReportStore
     store.record_monitor(at=at(141), action="refused", phone="202", reference="1234566",
                          detail="wrong-pin")
     await store.flush()
-    assert steps(await store.timeline("1234566"))[1:] == [
+    assert steps(await reader_of(store).timeline("1234566"))[1:] == [
         ("supervisor_start", {"supervisor": "Amina", "mode": "listen", "session": "s1"}),
         ("supervisor_mode", {"supervisor": "Amina", "mode": "whisper", "session": "s1"}),
         ("supervisor_end", {"supervisor": "Amina", "mode": "whisper", "session": "s1"}),
@@ -197,11 +198,11 @@ async def test_timeline_is_in_time_order_and_unknown_kinds_survive(store: Report
     with sqlite3.connect(store.path) as db:
         db.execute("INSERT INTO report_events (call_id, at, kind, detail)"
                    " VALUES ('c1', '2026-11-24T09:00:31.000Z', 'from-the-future', 'x')")
-    events = await store.timeline("c1")
+    events = await reader_of(store).timeline("c1")
     assert [str(e.kind) for e in events] == ["started", "queue_join", "status",
                                              "from-the-future"]
     assert events[-1].detail == {"raw": "x"}
-    assert await store.timeline("no-such-report") == []
+    assert await reader_of(store).timeline("no-such-report") == []
 
 
 async def test_handover_delivered_or_given_up_goes_on_the_timeline(store: ReportStore) -> None:
@@ -214,7 +215,7 @@ async def test_handover_delivered_or_given_up_goes_on_the_timeline(store: Report
     await store.delivery_done(routed.id, at(14))
     await store.delivery_failed(answered.id, at(30), "HTTP 503", at(90), give_up=False)
     await store.delivery_failed(ended.id, at(31), "HTTP 503", at(91), give_up=True)
-    events = steps(await store.timeline("c1"))
+    events = steps(await reader_of(store).timeline("c1"))
     assert events[1:] == [
         ("handover", {"attempts": 1, "event": "routed", "outcome": "delivered"}),
         ("handover", {"attempts": 1, "event": "ended", "outcome": "failed"}),

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 from balagh.config import Settings
+from balagh.readmodel.table import table_lines
 
 if TYPE_CHECKING:
     from balagh.store.reports import ReportStore
@@ -17,16 +18,6 @@ def print_fields(fields: Mapping[str, object]) -> None:
     width = max(len(name) for name in fields)
     for name, value in fields.items():
         print(f"{name:<{width}}  {value}")
-
-
-def table_lines(rows: Sequence[Sequence[str]], right: Collection[int] = ()) -> list[str]:
-    """Rows of cells as lines of columns two spaces apart; `right` columns right-aligned."""
-    widths = [max(len(row[col]) for row in rows) for col in range(len(rows[0]))]
-    return [
-        "  ".join(cell.rjust(width) if col in right else cell.ljust(width)
-                  for col, (cell, width) in enumerate(zip(row, widths, strict=True)))
-        for row in rows
-    ]
 
 
 @asynccontextmanager

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from balagh.ami.client import AmiSession
 from balagh.cli.common import report_store, table_lines
 from balagh.config import Settings
-from balagh.store.queries import MonitorEvent
+from balagh.readmodel.reader import MonitorEvent, reader_of
 from balagh.supervise.modes import Mode
 from balagh.supervise.ring import live_calls, ring_supervisor
 
@@ -43,7 +43,7 @@ async def show_audit(settings: Settings, reference: str | None, limit: int) -> i
         print(f"no monitoring yet ({settings.database} does not exist)")
         return 0
     async with report_store(settings) as store:
-        events = await store.monitor_events(reference=reference, limit=limit)
+        events = await reader_of(store).monitor_events(reference=reference, limit=limit)
     if not events:
         print("no monitoring" + (f" of report {reference}" if reference else "") + " recorded")
         return 0
@@ -74,7 +74,7 @@ async def show_live(settings: Settings) -> int:
         print(f"no calls yet ({settings.database} does not exist)")
         return 0
     async with AmiSession(settings.ami) as ami, report_store(settings) as store:
-        rows = await live_calls(ami, store)
+        rows = await live_calls(ami, reader_of(store))
     if not rows:
         print("no call is being answered right now")
         return 0

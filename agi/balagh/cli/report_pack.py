@@ -18,8 +18,8 @@ from pathlib import Path
 
 from balagh.cli.stats import add_period_arguments, menu_questions, period_from
 from balagh.config import Settings
-from balagh.stats.period import PeriodError
-from balagh.stats.query import StatsError
+from balagh.readmodel.period import PeriodError
+from balagh.readmodel.statistics import StatsError
 from balagh.texts import LANGUAGES
 
 __all__ = ["register"]

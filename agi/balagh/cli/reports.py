@@ -14,26 +14,30 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
 import structlog
 
 from balagh.cli.common import report_store
-from balagh.cli.report_rows import FORMATS, WRITERS, cell, shown_detail, shown_number
-from balagh.cli.timeline import timeline_lines
 from balagh.config import Settings
+from balagh.handover.callers import REPEAT_WINDOW
+from balagh.readmodel.reader import MonitorEvent, reader_of
+from balagh.readmodel.rows import FORMATS, WRITERS, cell, shown_detail, shown_number
+from balagh.readmodel.search import QUEUE_OUTCOMES, ReportSearch, parse_moment
+from balagh.readmodel.timeline import timeline_lines
 from balagh.status import ReportStatus
 from balagh.store import maintenance
 from balagh.store.events import TimelineEvent
-from balagh.store.reports import MonitorEvent, Report, ReportSearch, ReportStore
-from balagh.store.search import QUEUE_OUTCOMES, REPEAT_DAYS
+from balagh.store.queries import Report
+from balagh.store.reports import ReportStore
 
 log = structlog.get_logger(__name__)
 
 MONITOR_EVENTS = 1000  # monitoring lines shown with one report
 TABLE_LIMIT = 20  # reports in the table when no --limit is given (exports: all)
+REPEAT_DAYS = REPEAT_WINDOW.days  # the same window as the repeat count agents are told
 
 
 class NotRecorded(Exception):
@@ -56,21 +60,6 @@ def _reports(settings: Settings, args: argparse.Namespace) -> int:
         return asyncio.run(show_report(settings, args.reference, args.show_numbers))
     return asyncio.run(list_reports(settings, search, args.format, args.output,
                                     args.show_numbers))
-
-
-def parse_moment(text: str, *, end_of_day: bool = False) -> datetime:
-    """A date (YYYY-MM-DD) or a date and time, UTC unless it says otherwise. A bare date as
-    --until means the end of that day (the whole day included)."""
-    try:
-        if len(text) == 10:
-            day = date.fromisoformat(text)
-            moment = datetime.combine(day, time(), tzinfo=UTC)
-            return moment + timedelta(days=1) if end_of_day else moment
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"not a date or time: {text!r} (YYYY-MM-DD or "
-                         "YYYY-MM-DDTHH:MM[:SS], UTC)") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def search_from(args: argparse.Namespace) -> ReportSearch:
@@ -106,7 +95,7 @@ async def list_reports(settings: Settings, search: ReportSearch, format: str,
         print(f"no reports yet ({settings.database} does not exist)")
         return 0
     async with report_store(settings) as store:
-        reports = await store.search_reports(search)
+        reports = await reader_of(store).search_reports(search)
         if show_numbers:
             try:
                 await disclose(store, {"format": format, **search.described()}, len(reports))
@@ -134,7 +123,8 @@ async def show_report(settings: Settings, reference: str, show_numbers: bool) ->
         print(f"no reports yet ({settings.database} does not exist)")
         return 0
     async with report_store(settings) as store:
-        report = await store.get_report(reference)
+        reader = reader_of(store)
+        report = await reader.get_report(reference)
         if report is None:
             print(f"no report {reference}")
             return 1
@@ -144,8 +134,8 @@ async def show_report(settings: Settings, reference: str, show_numbers: bool) ->
             except NotRecorded as exc:
                 print(f"error: {exc}; numbers not shown", file=sys.stderr)
                 return 1
-        events = await store.monitor_events(reference=report.reference, limit=MONITOR_EVENTS)
-        timeline = await store.timeline(report.call_id)
+        events = await reader.monitor_events(reference=report.reference, limit=MONITOR_EVENTS)
+        timeline = await reader.timeline(report.call_id)
     print_report(report, list(reversed(events)), timeline, show_numbers=show_numbers)
     return 0
 
@@ -192,7 +182,7 @@ async def apply_retention(settings: Settings, action: str, days: int, *,
     before = datetime.now(UTC) - timedelta(days=days)
     if dry_run:
         async with report_store(settings) as store:
-            count = await store.count_before(before)
+            count = await reader_of(store).count_before(before)
         print(f"{count} report(s) started before {before:%Y-%m-%d %H:%M} UTC would be "
               f"{'redacted' if action == 'redact' else 'deleted'}")
         return 0

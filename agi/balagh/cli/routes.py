@@ -28,6 +28,7 @@ from balagh.config import Settings
 from balagh.config.yamlsrc import ConfigError
 from balagh.ivr.menu import load_menu
 from balagh.pidfile import running_pid
+from balagh.readmodel.reader import TableLoad, reader_of
 from balagh.routing import (
     QueueState,
     Table,
@@ -38,7 +39,6 @@ from balagh.routing import (
 )
 from balagh.routing.load import load_locations, load_table
 from balagh.routing.location import EMIRATE_QUESTION
-from balagh.store.reports import TableLoad
 
 __all__ = ["locations_file", "parse_facts", "register"]
 
@@ -212,7 +212,7 @@ def _reload(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _history_rows(settings: Settings, limit: int) -> list[TableLoad]:
     async with report_store(settings) as store:
-        return await store.list_reloads(limit)
+        return await reader_of(store).list_reloads(limit)
 
 
 def _history(settings: Settings, args: argparse.Namespace) -> int:

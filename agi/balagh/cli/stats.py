@@ -15,10 +15,11 @@ import sys
 from pathlib import Path
 
 from balagh.config import Settings
-from balagh.config.yamlsrc import ConfigError
-from balagh.stats import query, render
-from balagh.stats.period import Period, PeriodError, choose
-from balagh.stats.query import GROUPINGS, StatsError
+from balagh.readmodel import statistics as query
+from balagh.readmodel.period import Period, PeriodError, choose
+from balagh.readmodel.statistics import GROUPINGS, StatsError
+from balagh.stats import render
+from balagh.stats.questions import menu_questions
 
 __all__ = ["add_period_arguments", "menu_questions", "period_from", "register"]
 
@@ -38,16 +39,6 @@ def add_period_arguments(parser: argparse.ArgumentParser) -> None:
 
 def period_from(args: argparse.Namespace) -> Period:
     return choose(month=args.month, week=args.week, since=args.since, until=args.until)
-
-
-def menu_questions(settings: Settings) -> list[str]:
-    """The menu's question ids in order, for the give-up columns; none if it cannot be read."""
-    from balagh.ivr.menu import load_menu
-
-    try:
-        return [question.id for question in load_menu(settings.ivr_file).questions]
-    except (ConfigError, OSError):
-        return []
 
 
 def _stats(settings: Settings, args: argparse.Namespace) -> int:

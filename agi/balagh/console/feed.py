@@ -23,12 +23,12 @@ import structlog
 
 from balagh.ami.client import AmiSession
 from balagh.config import Settings
-from balagh.stats import query as stats_query
-from balagh.stats.figures import Histogram
-from balagh.stats.period import Period
-from balagh.store.queries import Queries, Report, connect
-from balagh.store.search import ReportSearch
-from balagh.store.timestamps import iso
+from balagh.readmodel import statistics as stats_query
+from balagh.readmodel.figures import Histogram
+from balagh.readmodel.period import Period
+from balagh.readmodel.reader import ReportReader
+from balagh.readmodel.search import ReportSearch
+from balagh.store.queries import Report, connect
 from balagh.supervise.modes import Mode
 from balagh.supervise.ring import ring_supervisor
 
@@ -116,9 +116,7 @@ class Feed:
             try:
                 db = await self._reader()
                 if db is not None:
-                    async with db.execute("PRAGMA data_version") as cursor:
-                        row = await cursor.fetchone()
-                    version = int(row[0]) if row else None
+                    version = await ReportReader(db).data_version()
                     if version != self._data_version:
                         self._data_version = version
                         self._today_at = 0.0  # today's figures moved too
@@ -183,7 +181,8 @@ class Feed:
             return []
         since = datetime.fromtimestamp(now, UTC) - LIVE_LOOKBACK
         try:
-            found = await Queries(db).search_reports(ReportSearch(since=since, limit=LIVE_LIMIT))
+            found = await ReportReader(db).search_reports(ReportSearch(since=since,
+                                                                       limit=LIVE_LIMIT))
         except Exception:
             await self._drop_reader()
             raise
@@ -213,19 +212,10 @@ class Feed:
             per_hour=await self._per_hour(day))
 
     async def _per_hour(self, day: datetime) -> list[int]:
-        hours = [0] * 24
         db = await self._reader()
         if db is None:
-            return hours
-        async with db.execute(
-            "SELECT CAST(substr(started_at, 12, 2) AS INTEGER) AS hour, COUNT(*) FROM reports"
-            " WHERE started_at >= ? AND started_at < ? GROUP BY hour",
-            (iso(day), iso(day + timedelta(days=1))),
-        ) as cursor:
-            async for row in cursor:
-                if 0 <= int(row[0]) < 24:
-                    hours[int(row[0])] = int(row[1])
-        return hours
+            return [0] * 24
+        return await ReportReader(db).calls_per_hour(day)
 
     # ----------------------------------------------------------------- actions
 

@@ -38,16 +38,16 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from balagh.cli.report_rows import write_csv
-from balagh.cli.reports import parse_moment
-from balagh.cli.stats import menu_questions
-from balagh.cli.timeline import timeline_lines
 from balagh.config import Settings
 from balagh.privacy import mask_number
-from balagh.stats import query as stats_query
-from balagh.stats.period import Period
-from balagh.store.queries import Queries, Report, connect
-from balagh.store.search import ReportSearch
+from balagh.readmodel import statistics as stats_query
+from balagh.readmodel.period import Period
+from balagh.readmodel.reader import open_reader
+from balagh.readmodel.rows import write_csv
+from balagh.readmodel.search import ReportSearch, parse_moment
+from balagh.readmodel.timeline import timeline_lines
+from balagh.stats.questions import menu_questions
+from balagh.store.queries import Report
 from balagh.supervise.modes import Mode
 from balagh.supervise.watch import SupervisorFile
 
@@ -294,25 +294,10 @@ def _search(params: dict[str, str], limit: int | None) -> ReportSearch:
 
 async def _reports(console: Console, access: Access, search: ReportSearch) -> list[Report]:
     """The search, limited to the queues this user may see (one search per queue)."""
-    if access.queues is not None:
-        if search.queue is not None and not access.may_see(search.queue):
-            return []
-        wanted: list[str | None] = [search.queue] if search.queue \
-            else list(sorted(access.queues))
-    else:
-        wanted = [search.queue]
     if not console.settings.database.exists():
         return []
-    db = await connect(console.settings.database, busy_timeout_ms=2000)
-    try:
-        found: list[Report] = []
-        for queue in wanted:
-            found += await Queries(db).search_reports(ReportSearch(
-                **{**vars(search), "queue": queue}))
-    finally:
-        await db.close()
-    found.sort(key=lambda r: (r.started_at, r.id), reverse=True)
-    return found[:search.limit] if search.limit is not None else found
+    async with open_reader(console.settings.database, busy_timeout_ms=2000) as reader:
+        return await reader.search_visible(search, access.queues)
 
 
 def _visible_queues(console: Console, access: Access) -> list[str]:
@@ -365,14 +350,10 @@ async def report(request: Request, session: Session) -> Response:
     found: Report | None = None
     timeline: list[str] = []
     if console.settings.database.exists():
-        db = await connect(console.settings.database, busy_timeout_ms=2000)
-        try:
-            queries = Queries(db)
-            found = await queries.get_report(reference)
+        async with open_reader(console.settings.database, busy_timeout_ms=2000) as reader:
+            found = await reader.get_report(reference)
             if found is not None and found.reference == reference:
-                timeline = timeline_lines(found.started_at, await queries.timeline(reference))
-        finally:
-            await db.close()
+                timeline = timeline_lines(found.started_at, await reader.timeline(reference))
     access = console.access(session)
     if found is None or found.reference != reference or \
             not access.may_see(found.joined_queue or found.queue):

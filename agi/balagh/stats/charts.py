@@ -16,10 +16,9 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from balagh.readmodel.figures import Figures, Histogram
+from balagh.readmodel.statistics import Stats
 from balagh.store.daily import NOT_ROUTED
-
-from .figures import Figures, Histogram
-from .query import Stats
 
 SL_TARGET = 0.8  # the contact-centre 80/20 measure: 80 % answered within the threshold
 

@@ -14,11 +14,12 @@ from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
+from balagh.readmodel import statistics as query
+from balagh.readmodel.period import Period
 from balagh.templating import environment
 from balagh.texts import heading, report_text
 
-from . import charts, query
-from .period import Period
+from . import charts
 from .render import COLUMNS, cell
 
 GROUP_TITLES = (("day", "by_day"), ("queue", "by_queue"), ("category", "by_category"),

@@ -7,10 +7,9 @@ import io
 import json
 from typing import Any
 
-from balagh.cli.common import table_lines
-
-from .figures import Figures
-from .query import Stats
+from balagh.readmodel.figures import Figures
+from balagh.readmodel.statistics import Stats
+from balagh.readmodel.table import table_lines
 
 # Table headings, short so that a row fits a terminal; docs/statistics.md explains each.
 COLUMNS: tuple[tuple[str, str], ...] = (

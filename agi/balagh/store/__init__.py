@@ -1,5 +1,5 @@
 """Reports in SQLite: schema and migrations, the single writer, the call path's writes,
-typed queries and retention, composed by ReportStore."""
+its own reads and retention, composed by ReportStore (reading for people: balagh.readmodel)."""
 
 from __future__ import annotations
 
@@ -7,15 +7,15 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .queries import Answer, Delivery, MonitorEvent, Report, TableLoad
+    from .queries import Answer, Delivery, Report
     from .reports import ReportStore
 
-__all__ = ["Answer", "Delivery", "MonitorEvent", "Report", "ReportStore", "TableLoad"]
+__all__ = ["Answer", "Delivery", "Report", "ReportStore"]
 
 # Imported on first use: the CLI's commands import store modules (schema, permissions)
 # that do not need the queries, which are slow to import.
-_LAZY = {"Answer": "queries", "Delivery": "queries", "MonitorEvent": "queries",
-         "Report": "queries", "TableLoad": "queries", "ReportStore": "reports"}
+_LAZY = {"Answer": "queries", "Delivery": "queries", "Report": "queries",
+         "ReportStore": "reports"}
 
 
 def __getattr__(name: str) -> Any:

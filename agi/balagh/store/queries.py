@@ -1,7 +1,9 @@
-"""Reading reports back: typed rows over a read-only connection (for the CLI, resume, tests).
+"""The reads the store's own users wait on: a report by reference or call id (resume,
+queue outcomes, supervision), the repeat count, PIN attempts, and the outbox worker's rows.
 
-WAL lets this connection read beside the writer. Times stay as stored: ISO-8601
-UTC text.
+Typed rows over a read-only connection (WAL lets it read beside the writer); times stay
+as stored: ISO-8601 UTC text. Reading reports for people (search, timeline, audit,
+history, statistics) is balagh.readmodel's, which builds on the row types here.
 """
 
 from __future__ import annotations
@@ -18,8 +20,6 @@ import aiosqlite
 from balagh.status import ReportStatus
 from balagh.supervise.model import PinAttempt
 
-from .events import TimelineEvent, decode, kind_of
-from .search import ReportSearch
 from .timestamps import iso
 from .uri import read_only_uri
 
@@ -74,36 +74,6 @@ class Report:
 
 
 @dataclass(frozen=True, slots=True)
-class TableLoad:
-    """One attempt to load the routing table: applied or refused, and why."""
-
-    id: int
-    at: str
-    file: str
-    sha256: str | None  # of the file as read; None if it could not be read
-    trigger: str
-    outcome: str
-    rules: int | None
-    error: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class MonitorEvent:
-    """One line of the monitoring audit (see store/audit.py)."""
-
-    id: int
-    at: str
-    session: str | None
-    supervisor: str | None
-    phone: str | None
-    action: str  # refused | pin-ok | start | mode | end
-    reference: str | None
-    agent: str | None
-    mode: str | None  # listen | whisper | barge
-    detail: str | None  # for refused: why
-
-
-@dataclass(frozen=True, slots=True)
 class Delivery:
     """One report event queued for one unit's endpoint (see handover/outbox.py)."""
 
@@ -124,15 +94,13 @@ class Delivery:
 DELIVERY_STATUSES = ("pending", "delivered", "failed")
 
 
-def _columns(cls: type[Any]) -> list[str]:
+def columns_of(cls: type[Any]) -> list[str]:
     return [f.name for f in fields(cls) if f.name not in ("answers", "answer_log")]
 
 
-_REPORT_COLUMNS = ", ".join(_columns(Report))
-_ANSWER_COLUMNS = ", ".join(_columns(Answer))
-_LOAD_COLUMNS = ", ".join(_columns(TableLoad))
-_MONITOR_COLUMNS = ", ".join(_columns(MonitorEvent))
-_DELIVERY_COLUMNS = ", ".join(_columns(Delivery))
+REPORT_COLUMNS = ", ".join(columns_of(Report))
+_ANSWER_COLUMNS = ", ".join(columns_of(Answer))
+_DELIVERY_COLUMNS = ", ".join(columns_of(Delivery))
 
 
 def _status(text: str) -> ReportStatus | str:
@@ -142,8 +110,8 @@ def _status(text: str) -> ReportStatus | str:
         return text
 
 
-def _report(row: sqlite3.Row, answers: Mapping[str, str | None],
-            answer_log: tuple[Answer, ...] = ()) -> Report:
+def report_of(row: sqlite3.Row, answers: Mapping[str, str | None],
+              answer_log: tuple[Answer, ...] = ()) -> Report:
     values = dict(row)
     values["status"] = _status(values["status"])
     return Report(**values, answers=answers, answer_log=answer_log)
@@ -161,93 +129,39 @@ async def connect(path: Path, busy_timeout_ms: int) -> aiosqlite.Connection:
     return conn
 
 
+async def read_report(db: aiosqlite.Connection, reference_or_call_id: str) -> Report | None:
+    """One report with its answers: `answers` (latest per question) and `answer_log`;
+    by reference first, else by call id."""
+    key = str(reference_or_call_id)
+    async with db.execute(
+        f"SELECT {REPORT_COLUMNS} FROM reports WHERE reference = ? OR call_id = ?"
+        " ORDER BY reference = ? DESC LIMIT 1",
+        (key, key, key),
+    ) as cursor:
+        row = await cursor.fetchone()
+    if row is None:
+        return None
+    async with db.execute(
+        f"SELECT {_ANSWER_COLUMNS} FROM answers WHERE call_id = ? ORDER BY id",
+        (row["call_id"],),
+    ) as cursor:
+        answer_log = tuple([Answer(**dict(answer)) async for answer in cursor])
+    answers = {answer.question: answer.value for answer in answer_log}
+    return report_of(row, answers, answer_log)
+
+
 class Queries:
     def __init__(self, db: aiosqlite.Connection) -> None:
         self.db = db
 
     async def get_report(self, reference_or_call_id: str) -> Report | None:
         """One report with its answers: `answers` (latest per question) and `answer_log`."""
-        key = str(reference_or_call_id)
-        async with self.db.execute(
-            f"SELECT {_REPORT_COLUMNS} FROM reports WHERE reference = ? OR call_id = ?"
-            " ORDER BY reference = ? DESC LIMIT 1",
-            (key, key, key),
-        ) as cursor:
-            row = await cursor.fetchone()
-        if row is None:
-            return None
-        async with self.db.execute(
-            f"SELECT {_ANSWER_COLUMNS} FROM answers WHERE call_id = ? ORDER BY id",
-            (row["call_id"],),
-        ) as cursor:
-            answer_log = tuple([Answer(**dict(answer)) async for answer in cursor])
-        answers = {answer.question: answer.value for answer in answer_log}
-        return _report(row, answers, answer_log)
-
-    async def list_reports(self, limit: int = 20) -> list[Report]:
-        """The newest reports first, each with `answers` (latest per question)."""
-        return await self.search_reports(ReportSearch(limit=int(limit)))
-
-    async def search_reports(self, search: ReportSearch) -> list[Report]:
-        """The reports `search` selects, newest first, each with `answers` (latest per
-        question)."""
-        sql, params = search.selection(_REPORT_COLUMNS)
-        async with self.db.execute(sql, params) as cursor:
-            rows = [row async for row in cursor]
-        if not rows:
-            return []
-        answers: dict[str, dict[str, str | None]] = {row["call_id"]: {} for row in rows}
-        # Same selection as above, as a subquery: no limit on SQL parameters to hit.
-        inner, inner_params = search.selection("reports.call_id")
-        async with self.db.execute(
-            f"SELECT call_id, question, value FROM answers WHERE call_id IN ({inner})"
-            " ORDER BY id", inner_params,
-        ) as cursor:
-            async for answer in cursor:
-                answers[answer["call_id"]][answer["question"]] = answer["value"]
-        return [_report(row, answers[row["call_id"]]) for row in rows]
-
-    async def timeline(self, reference_or_call_id: str) -> list[TimelineEvent]:
-        """One report's timeline in time order (ties in the order they were written)."""
-        key = str(reference_or_call_id)
-        async with self.db.execute(
-            "SELECT id, call_id, at, kind, detail FROM report_events WHERE call_id ="
-            " COALESCE((SELECT call_id FROM reports WHERE reference = ?), ?)"
-            " ORDER BY at, id", (key, key),
-        ) as cursor:
-            return [TimelineEvent(id=row["id"], call_id=row["call_id"], at=row["at"],
-                                  kind=kind_of(row["kind"]), detail=decode(row["detail"]))
-                    async for row in cursor]
-
-    async def list_reloads(self, limit: int = 20) -> list[TableLoad]:
-        """The newest routing-table loads first."""
-        async with self.db.execute(
-            f"SELECT {_LOAD_COLUMNS} FROM routing_reloads ORDER BY at DESC, id DESC LIMIT ?",
-            (int(limit),),
-        ) as cursor:
-            return [TableLoad(**dict(row)) async for row in cursor]
-
-    async def count_before(self, before: datetime) -> int:
-        """Reports started before `before`."""
-        async with self.db.execute("SELECT COUNT(*) FROM reports WHERE started_at < ?",
-                                   (iso(before),)) as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
+        return await read_report(self.db, reference_or_call_id)
 
     async def references(self) -> set[str]:
         """Every reference number in the database."""
         async with self.db.execute("SELECT reference FROM reports") as cursor:
             return {row[0] async for row in cursor}
-
-    async def monitor_events(self, *, reference: str | None = None,
-                             limit: int = 50) -> list[MonitorEvent]:
-        """The monitoring audit, newest first; only one report's with `reference`."""
-        where, params = ("WHERE reference = ?", [reference]) if reference else ("", [])
-        async with self.db.execute(
-            f"SELECT {_MONITOR_COLUMNS} FROM monitor_audit {where} ORDER BY id DESC LIMIT ?",
-            (*params, int(limit)),
-        ) as cursor:
-            return [MonitorEvent(**dict(row)) async for row in cursor]
 
     async def calls_from(self, caller_hash: str, since: datetime, *, besides: str) -> int:
         """Calls from the number behind `caller_hash` started since `since`, other than the

@@ -3,7 +3,9 @@
 - `writer`    (writer.py): the single writer task; the call path only enqueues.
 - `spool`     (spool.py): where writes wait, on disk, while SQLite cannot take them.
 - `calls`     (calls.py): the call path's writes (never await, never raise).
-- `queries`   (queries.py): typed reads over a second, read-only connection.
+- `queries`   (queries.py): the reads its own users wait on (a report, the repeat count,
+                PIN attempts, the outbox's rows) over a second, read-only connection;
+                reading reports for people is balagh.readmodel's.
 - `retention` (retention.py): redact / purge old reports, in chunks (maintenance.py).
 - `audit`     (audit.py): the monitoring audit's writes (never await, never raise).
 - `outbox`    (outbox.py): report events queued for the units' endpoints (queueing never
@@ -32,20 +34,17 @@ from . import writer as writes
 from .audit import MonitorAudit
 from .calls import CallRecorder
 from .disclosures import record_numbers_shown
-from .events import TimelineEvent
 from .outbox import OutboxRows
 from .permissions import data_files, make_private, make_private_folder
-from .queries import Answer, Delivery, MonitorEvent, Queries, Report, TableLoad
+from .queries import Answer, Delivery, Queries, Report
 from .retention import Retention
 from .schema import SchemaError, migrate, unusable
-from .search import ReportSearch
 from .spool import Spool, depth, spool_path
 from .writer import Writer, check_writable, is_unavailable
 
 log = structlog.get_logger()
 
-__all__ = ["Answer", "Delivery", "MonitorEvent", "Report", "ReportSearch", "ReportStore",
-           "TableLoad", "TimelineEvent"]
+__all__ = ["Answer", "Delivery", "Report", "ReportStore"]
 
 
 class ReportStore:
@@ -262,29 +261,10 @@ class ReportStore:
         """Someone asked for callers' numbers in full (disclosures.py)."""
         record_numbers_shown(self.writer, at=at, user=user, filters=filters, rows=rows)
 
-    # ------------------------------------------------------ reads (queries.py)
+    # ------------------------------------- the call path's reads (queries.py)
 
     async def get_report(self, reference_or_call_id: str) -> Report | None:
         return await self.queries.get_report(reference_or_call_id)
-
-    async def list_reports(self, limit: int = 20) -> list[Report]:
-        return await self.queries.list_reports(limit)
-
-    async def search_reports(self, search: ReportSearch) -> list[Report]:
-        return await self.queries.search_reports(search)
-
-    async def timeline(self, reference_or_call_id: str) -> list[TimelineEvent]:
-        return await self.queries.timeline(reference_or_call_id)
-
-    async def list_reloads(self, limit: int = 20) -> list[TableLoad]:
-        return await self.queries.list_reloads(limit)
-
-    async def count_before(self, before: datetime) -> int:
-        return await self.queries.count_before(before)
-
-    async def monitor_events(self, *, reference: str | None = None,
-                             limit: int = 50) -> list[MonitorEvent]:
-        return await self.queries.monitor_events(reference=reference, limit=limit)
 
     async def calls_from(self, caller_hash: str, since: datetime, *, besides: str) -> int:
         return await self.queries.calls_from(caller_hash, since, besides=besides)

@@ -171,7 +171,7 @@ CREATE TABLE maintenance_runs (
 #   routed_at by the call path (store/calls.py, the same expression), filled here for the
 #   reports already routed;
 # - answers_danger: a partial index of the few answers that say the caller is in danger.
-#   Its WHERE must stay the same text as the statistics' query (stats/query.py, with
+#   Its WHERE must stay the same text as the statistics' query (readmodel/statistics.py, with
 #   routing.model's DANGER_QUESTION and DANGER_ANSWER) for SQLite to use it.
 _V8 = """
 ALTER TABLE reports ADD COLUMN to_queue_tenths INTEGER;

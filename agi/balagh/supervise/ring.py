@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from balagh.ami.client import AmiError, AmiSession
-from balagh.store.reports import Report, ReportStore
+from balagh.privacy import mask_number
+from balagh.readmodel.reader import ReportReader
+from balagh.store.queries import Report
 from balagh.supervise.modes import Mode
 
 # The feature code for each mode, by report reference (dialplan/extensions_balagh.conf).
@@ -37,21 +39,13 @@ class LiveRow:
     queue: str
     agent: str
     talking_since: str
-    caller: str   # masked
+    caller: str   # masked (privacy.mask_number, as every listing)
 
 
-def mask(number: str | None) -> str:
-    """+97165551234 -> +9716555****: enough to tell calls apart, not to call back."""
-    if not number:
-        return "withheld"
-    keep = max(len(number) - 4, 0)
-    return number[:keep] + "*" * (len(number) - keep)
-
-
-async def live_calls(ami: AmiSession, store: ReportStore) -> list[LiveRow]:
+async def live_calls(ami: AmiSession, reader: ReportReader) -> list[LiveRow]:
     """Answered reports whose caller is still bridged to an agent, newest first."""
     rows: list[LiveRow] = []
-    for report in await store.list_reports(RECENT_REPORTS):
+    for report in await reader.list_reports(RECENT_REPORTS):
         if not _being_answered(report):
             continue
         agent = await ami.getvar(report.channel, "BRIDGEPEER")
@@ -60,7 +54,7 @@ async def live_calls(ami: AmiSession, store: ReportStore) -> list[LiveRow]:
                                 queue=report.joined_queue or report.queue or "-",
                                 agent=report.answered_by or agent,
                                 talking_since=report.answered_at or "-",
-                                caller=mask(report.caller)))
+                                caller=mask_number(report.caller)))
     return rows
 
 

@@ -13,9 +13,9 @@ from typing import IO, Any
 
 from balagh.privacy import WITHHELD, mask_number, redact_text
 from balagh.routing import DANGER_ANSWER, DANGER_QUESTION
-from balagh.store.reports import Report
+from balagh.store.queries import Report
 
-from .common import table_lines
+from .table import table_lines
 
 FORMATS = ("table", "csv", "json")
 TABLE_COLUMNS = ("reference", "started_at", "status", "language", "queue", "priority",

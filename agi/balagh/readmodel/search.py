@@ -1,6 +1,6 @@
 """Which reports a search selects: the filters of `balagh reports`, as one SQL WHERE clause.
 
-Pure: it builds SQL text and its parameters, never runs them (queries.py does). Every
+Pure: it builds SQL text and its parameters, never runs them (reader.py does). Every
 value is a parameter; only fixed fragments are pasted into the text. Times compare as the
 stored ISO-8601 UTC text, so the started_at and caller_hash indexes serve the filters.
 """
@@ -8,15 +8,12 @@ stored ISO-8601 UTC text, so the started_at and caller_hash indexes serve the fi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from balagh.handover.callers import REPEAT_WINDOW
 from balagh.routing import DANGER_ANSWER, DANGER_QUESTION
+from balagh.store.timestamps import iso
 
-from .timestamps import iso
-
-REPEAT_DAYS = REPEAT_WINDOW.days  # the same window as the repeat count agents are told
 QUEUE_OUTCOMES = ("answered", "abandoned")
 
 # A time `?` (e.g. '-30 days') before this report's start, as stored text.
@@ -94,4 +91,19 @@ class ReportSearch:
         return described
 
 
-__all__ = ["QUEUE_OUTCOMES", "REPEAT_DAYS", "ReportSearch"]
+def parse_moment(text: str, *, end_of_day: bool = False) -> datetime:
+    """A date (YYYY-MM-DD) or a date and time, UTC unless it says otherwise. A bare date as
+    --until means the end of that day (the whole day included)."""
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            moment = datetime.combine(day, time(), tzinfo=UTC)
+            return moment + timedelta(days=1) if end_of_day else moment
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"not a date or time: {text!r} (YYYY-MM-DD or "
+                         "YYYY-MM-DDTHH:MM[:SS], UTC)") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+__all__ = ["QUEUE_OUTCOMES", "ReportSearch", "parse_moment"]

@@ -1,6 +1,6 @@
 """The SQL side: the period's counts, and the figures made from them.
 
-From schema v9 the counts come from stats_daily (summary.py, kept by the store's
+From schema v9 the counts come from stats_daily (daily_counts.py, kept by the store's
 triggers: store/daily.py); what follows is the exact scan of the reports, used for an
 older file and by the tests as the reference the summary must equal.
 
@@ -36,10 +36,10 @@ from balagh.store.daily import DIMS, UNKNOWN
 from balagh.store.timestamps import iso
 from balagh.store.uri import read_only_uri
 
-from . import summary
+from . import daily_counts
+from .daily_counts import KindCounts
 from .figures import Figures
 from .period import Period
-from .summary import KindCounts
 
 # What each --by groups on (the same values as the daily counts'; a day is its date).
 # category: the routing rule that matched (routing.yaml's rule
@@ -351,10 +351,10 @@ def _summarised(path: Path, period: Period, bys: list[str]) -> tuple[
         dict[str, KindCounts], dict[str, dict[str, int]]] | None:
     """The same counts from stats_daily (schema v9); None when it cannot answer."""
     with connect(path) as conn:
-        if not summary.usable(conn, period):
+        if not daily_counts.usable(conn, period):
             return None
-        counts = {by: summary.counts(conn, period, by) for by in bys}
-        per_day_and_queue = summary.per_day_and_queue(conn, period) if "queue" in bys else {}
+        counts = {by: daily_counts.counts(conn, period, by) for by in bys}
+        per_day_and_queue = daily_counts.per_day_and_queue(conn, period) if "queue" in bys else {}
     return counts, per_day_and_queue
 
 

@@ -1,0 +1,19 @@
+"""Rows of cells as aligned text columns: the reports' table, the statistics' table and
+the CLI's listings line up the same way."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+
+def table_lines(rows: Sequence[Sequence[str]], right: Collection[int] = ()) -> list[str]:
+    """Rows of cells as lines of columns two spaces apart; `right` columns right-aligned."""
+    widths = [max(len(row[col]) for row in rows) for col in range(len(rows[0]))]
+    return [
+        "  ".join(cell.rjust(width) if col in right else cell.ljust(width)
+                  for col, (cell, width) in enumerate(zip(row, widths, strict=True)))
+        for row in rows
+    ]
+
+
+__all__ = ["table_lines"]
