@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from balagh.cli import main
+from balagh.config import spool_path
 from balagh.store import ReportStore, maintenance
-from balagh.store.spool import Spool, SpooledWrite, spool_path
+from balagh.store.spool import Spool, SpooledWrite
 
 NUMBER = "+971501234567"
 OLD = datetime(2024, 1, 1, tzinfo=UTC)

@@ -18,12 +18,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from balagh.config import spool_path
 from balagh.readmodel import statistics as query
 from balagh.readmodel.period import parse_range
 from balagh.status import ReportStatus
 from balagh.store import ReportStore, maintenance
 from balagh.store.schema import migrate
-from balagh.store.spool import Spool, SpooledWrite, spool_path
+from balagh.store.spool import Spool, SpooledWrite
 
 from .stats_data import ANSWERS, COLUMNS, REPORTS, make_database
 from .summary_checks import assert_right, make_v8, summary_rows

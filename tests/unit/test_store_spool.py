@@ -25,8 +25,9 @@ from typing import IO
 import pytest
 from structlog.testing import capture_logs
 
+from balagh.config import spool_path
 from balagh.store import ReportStore
-from balagh.store.spool import Spool, SpooledWrite, depth, spool_path
+from balagh.store.spool import Spool, SpooledWrite, depth
 from balagh.store.writer import Writer
 
 T0 = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)

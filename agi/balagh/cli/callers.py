@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from balagh.config import Settings
 from balagh.handover import callers
 from balagh.store import maintenance
+from balagh.vocabulary import REPEAT_WINDOW
 
 __all__ = ["register"]
 
@@ -73,7 +74,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Write a new random key; keep the previous one for the repeat window, "
         "then drop it; hash again with the new key the window's reports that still hold "
         "their number. Restart balagh and balagh-watchdog afterwards.")
-    rotate.add_argument("--window-days", type=int, default=callers.REPEAT_WINDOW.days,
+    rotate.add_argument("--window-days", type=int, default=REPEAT_WINDOW.days,
                         metavar="DAYS", help="how long the previous key is kept (default "
                         "%(default)s, the repeat window)")
     rotate.set_defaults(func=_rotate)

@@ -22,7 +22,6 @@ import structlog
 
 from balagh.cli.common import report_store
 from balagh.config import Settings
-from balagh.handover.callers import REPEAT_WINDOW
 from balagh.readmodel.reader import MonitorEvent, reader_of
 from balagh.readmodel.rows import FORMATS, WRITERS, cell, shown_detail, shown_number
 from balagh.readmodel.search import QUEUE_OUTCOMES, ReportSearch, parse_moment
@@ -32,6 +31,7 @@ from balagh.store import maintenance
 from balagh.store.events import TimelineEvent
 from balagh.store.queries import Report
 from balagh.store.reports import ReportStore
+from balagh.vocabulary import REPEAT_WINDOW
 
 log = structlog.get_logger(__name__)
 

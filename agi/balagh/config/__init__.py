@@ -30,6 +30,11 @@ def _home() -> Path:
     return Path(os.environ.get("HOME", "/root"))
 
 
+def spool_path(database: Path) -> Path:
+    """Where the spool of `database` lives by default: beside it, in the data folder."""
+    return database.with_name(database.name + ".spool")
+
+
 def default_data_dir() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or str(_home() / ".local" / "share")
     return Path(base) / "balagh"
@@ -115,8 +120,6 @@ class Settings:
 
     @property
     def spool_file(self) -> Path:
-        from balagh.store.spool import spool_path
-
         spooled = spool_path(self.database)
         return spooled if self.spool_dir is None else self.spool_dir / spooled.name
 

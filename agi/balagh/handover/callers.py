@@ -28,13 +28,13 @@ from pathlib import Path
 
 from balagh.config.yamlsrc import ConfigError
 from balagh.routing import normalise_number
+from balagh.vocabulary import REPEAT_WINDOW
 
 KEY_DIR = "keys"
 KEY_FILE = "caller-hash.key"
 PREVIOUS_FILE = "caller-hash.previous"
 KEY_ENV = "BALAGH_CALLER_HASH_KEY"
 KEY_BYTES = 32  # random bytes of a new key, and the least a key may hold
-REPEAT_WINDOW = timedelta(days=30)
 _HEX = re.compile(r"[0-9a-fA-F]+")
 
 

@@ -13,12 +13,13 @@ from datetime import UTC, datetime
 
 import structlog
 
-from balagh.handover.callers import REPEAT_WINDOW, caller_hash
+from balagh.handover.callers import caller_hash
 from balagh.ivr.ask import Asked
 from balagh.ivr.port import CallInfo
 from balagh.routing import DANGER_ANSWER, DANGER_QUESTION, Decision, Location
 from balagh.status import ReportStatus
 from balagh.store.reports import Report, ReportStore
+from balagh.vocabulary import REPEAT_WINDOW
 
 log = structlog.get_logger(__name__)
 

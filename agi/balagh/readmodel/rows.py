@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from typing import IO, Any
 
 from balagh.privacy import WITHHELD, mask_number, redact_text
-from balagh.routing import DANGER_ANSWER, DANGER_QUESTION
 from balagh.store.queries import Report
+from balagh.vocabulary import DANGER_ANSWER, DANGER_QUESTION
 
 from .table import table_lines
 

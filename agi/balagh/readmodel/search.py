@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from balagh.routing import DANGER_ANSWER, DANGER_QUESTION
 from balagh.store.timestamps import iso
+from balagh.vocabulary import DANGER_ANSWER, DANGER_QUESTION
 
 QUEUE_OUTCOMES = ("answered", "abandoned")
 

@@ -31,10 +31,10 @@ from datetime import timedelta
 from itertools import pairwise
 from pathlib import Path
 
-from balagh.routing.model import DANGER_ANSWER, DANGER_QUESTION
 from balagh.store.daily import DIMS, UNKNOWN
 from balagh.store.timestamps import iso
 from balagh.store.uri import read_only_uri
+from balagh.vocabulary import DANGER_ANSWER, DANGER_QUESTION
 
 from . import daily_counts
 from .daily_counts import KindCounts

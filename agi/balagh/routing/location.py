@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from balagh.routing.numbers import normalise_number
+from balagh.vocabulary import EMIRATE_QUESTION
 
 __all__ = [
     "EMIRATE_QUESTION",
@@ -24,9 +25,6 @@ __all__ = [
     "emirate_of_number",
     "locate",
 ]
-
-# The IVR question whose answer is the caller's own statement of the emirate.
-EMIRATE_QUESTION = "emirate"
 
 Source = Literal["answer", "geolocation", "number-prefix", "unknown"]
 SOURCES: tuple[Source, ...] = ("answer", "geolocation", "number-prefix", "unknown")

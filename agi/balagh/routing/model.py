@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from balagh.routing.conditions import Calendar, Condition, answers_condition, shadows
 from balagh.routing.facts import Facts
+from balagh.vocabulary import DANGER_ANSWER, DANGER_QUESTION
 
 __all__ = [
     "DANGER_ANSWER",
@@ -26,9 +27,6 @@ __all__ = [
     "Table",
 ]
 
-# The answer that lifts a call to the danger priority, whatever rule matched.
-DANGER_QUESTION = "danger"
-DANGER_ANSWER = "yes"
 # Decision.rule when no rule matched; rules may not take this name.
 DEFAULT_RULE = "default"
 DEFAULT_WAIT = 90                 # seconds in a queue before the next overflow step

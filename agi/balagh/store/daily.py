@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from balagh.routing.model import DANGER_ANSWER, DANGER_QUESTION
+from balagh.vocabulary import DANGER_ANSWER, DANGER_QUESTION
 
 SINCE_VERSION = 9  # the schema version that made the table
 NOT_ROUTED = "(not routed)"

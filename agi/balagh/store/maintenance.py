@@ -27,7 +27,7 @@ from typing import Any
 
 import structlog
 
-from balagh.routing.location import EMIRATE_QUESTION
+from balagh.vocabulary import EMIRATE_QUESTION
 
 from . import daily
 from .timestamps import iso, now

@@ -18,7 +18,7 @@ from typing import Any
 import aiosqlite
 
 from balagh.status import ReportStatus
-from balagh.supervise.model import PinAttempt
+from balagh.vocabulary import PinAttempt
 
 from .timestamps import iso
 from .uri import read_only_uri

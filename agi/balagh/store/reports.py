@@ -26,8 +26,9 @@ from typing import Any
 import aiosqlite
 import structlog
 
+from balagh.config import spool_path
 from balagh.status import ReportStatus
-from balagh.supervise.model import PinAttempt
+from balagh.vocabulary import PinAttempt
 
 from . import queries as reads
 from . import writer as writes
@@ -39,7 +40,7 @@ from .permissions import data_files, make_private, make_private_folder
 from .queries import Answer, Delivery, Queries, Report
 from .retention import Retention
 from .schema import SchemaError, migrate, unusable
-from .spool import Spool, depth, spool_path
+from .spool import Spool, depth
 from .writer import Writer, check_writable, is_unavailable
 
 log = structlog.get_logger()

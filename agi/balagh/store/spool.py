@@ -29,11 +29,6 @@ log = structlog.get_logger()
 Statement = tuple[str, Sequence[Any]]
 
 
-def spool_path(database: Path) -> Path:
-    """Where the spool of `database` lives: beside it, in the data folder."""
-    return database.with_name(database.name + ".spool")
-
-
 @dataclass(frozen=True, slots=True)
 class SpooledWrite:
     id: str

@@ -8,13 +8,14 @@ that is checked (hashed PINs, lockout) and audited.
 - `prompts.py` the prompts a supervisor's call can play
 """
 
+from balagh.vocabulary import PinAttempt
+
 from .load import load_supervisors, save_supervisors
 from .lockout import locked_until
 from .model import (
     ACTIONS,
     MODES,
     REFUSALS,
-    PinAttempt,
     Supervisor,
     SupervisorTable,
     phone_keys,

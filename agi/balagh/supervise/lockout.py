@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from .model import PinAttempt, SupervisorTable
+from balagh.vocabulary import PinAttempt
+
+from .model import SupervisorTable
 
 
 def _aware(moment: datetime) -> datetime:

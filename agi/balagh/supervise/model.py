@@ -9,7 +9,6 @@ last "-" (see phone_keys).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 # The audit's words (monitor_audit.action, .detail for a refusal, .mode).
@@ -79,9 +78,3 @@ def phone_keys(caller_number: str | None, channel_name: str) -> list[str]:
     return keys
 
 
-@dataclass(frozen=True, slots=True)
-class PinAttempt:
-    """One PIN a supervisor typed: when, and whether it was right."""
-
-    at: datetime
-    ok: bool

@@ -1,0 +1,36 @@
+"""The words the features and the store both use, at the bottom of the house.
+
+The store writes and reads what features mean (a danger answer, a supervisor's PIN
+attempt, the repeat callers' window) without importing any feature: they meet here.
+Nothing here imports anything of Balagh's (tests/unit/test_house_rules.py keeps it so).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+# The answer that lifts a call to the danger priority, whatever rule matched.
+DANGER_QUESTION = "danger"
+DANGER_ANSWER = "yes"
+# The question whose answer names the caller's emirate (what redaction forgets).
+EMIRATE_QUESTION = "emirate"
+# How far back a caller's earlier calls count: the agent hears "calls in the last 30 days".
+REPEAT_WINDOW = timedelta(days=30)
+
+
+@dataclass(frozen=True, slots=True)
+class PinAttempt:
+    """One PIN a supervisor typed: when, and whether it was right."""
+
+    at: datetime
+    ok: bool
+
+
+__all__ = [
+    "DANGER_ANSWER",
+    "DANGER_QUESTION",
+    "EMIRATE_QUESTION",
+    "REPEAT_WINDOW",
+    "PinAttempt",
+]
