@@ -31,7 +31,6 @@ from balagh.status import ReportStatus
 from balagh.vocabulary import PinAttempt
 
 from . import queries as reads
-from . import writer as writes
 from .audit import MonitorAudit
 from .calls import CallRecorder
 from .disclosures import record_numbers_shown
@@ -41,7 +40,8 @@ from .queries import Answer, Delivery, Queries, Report
 from .retention import Retention
 from .schema import SchemaError, migrate, unusable
 from .spool import Spool, depth
-from .writer import Writer, check_writable, is_unavailable
+from .sqlite import check_writable, connect, is_unavailable
+from .writer import Writer
 
 log = structlog.get_logger()
 
@@ -120,7 +120,7 @@ class ReportStore:
     async def _open_writer(cls, path: Path) -> aiosqlite.Connection | None:
         db: aiosqlite.Connection | None = None
         try:
-            db = await writes.connect(path, cls.BUSY_TIMEOUT_MS)
+            db = await connect(path, cls.BUSY_TIMEOUT_MS)
             await migrate(db)
             await check_writable(db)
             return db
