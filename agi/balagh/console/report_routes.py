@@ -1,0 +1,186 @@
+"""The report pages: the search (limited to the queues the viewer may see), its CSV,
+one report's timeline, and the statistics page."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import (
+    JSONResponse,
+    RedirectResponse,
+    Response,
+)
+
+from balagh.privacy import mask_number
+from balagh.readmodel import statistics as stats_query
+from balagh.readmodel.period import Period
+from balagh.readmodel.reader import open_reader
+from balagh.readmodel.rows import write_csv
+from balagh.readmodel.search import ReportSearch, parse_moment
+from balagh.readmodel.timeline import timeline_lines
+from balagh.stats.questions import menu_questions
+from balagh.store.queries import Report
+
+from . import pages
+from .access import Access
+from .accounts import Session
+from .context import (
+    Console,
+    console_of,
+    html_page,
+    language_of,
+    remote_of,
+)
+
+REPORT_ROWS = 200
+CSV_ROWS = 100_000
+
+
+def _search(params: dict[str, str], limit: int | None) -> ReportSearch:
+    danger = {"yes": True, "no": False}.get(params.get("danger", ""))
+    return ReportSearch(
+        since=parse_moment(params["since"]) if params.get("since") else None,
+        until=parse_moment(params["until"], end_of_day=True) if params.get("until") else None,
+        queue=params.get("queue") or None, outcome=params.get("outcome") or None,
+        danger=danger, emirate=params.get("emirate") or None,
+        language=params.get("language") or None, limit=limit)
+
+
+async def _reports(console: Console, access: Access, search: ReportSearch) -> list[Report]:
+    """The search, limited to the queues this user may see (one search per queue)."""
+    if not console.settings.database.exists():
+        return []
+    async with open_reader(console.settings.database, busy_timeout_ms=2000) as reader:
+        return await reader.search_visible(search, access.queues)
+
+
+def _visible_queues(console: Console, access: Access) -> list[str]:
+    names = {q["name"] for q in console.feed.snapshot["queues"]}
+    return sorted(n for n in names if access.may_see(n))
+
+
+async def reports(request: Request, session: Session) -> Response:
+    console, lang = console_of(request), language_of(request)
+    params = dict(request.query_params)
+    if params.get("ref", "").isdigit():
+        return RedirectResponse(f"/reports/{params['ref']}", 303)
+    access = console.access(session)
+    try:
+        search = _search(params, REPORT_ROWS)
+    except ValueError as exc:
+        return html_page(request, pages.message_page(lang, pages.label(lang, "reports"), str(exc),
+                                                 user=session.user.name, csrf=session.csrf),
+                     400)
+    found = await _reports(console, access, search)
+    await console.accounts.audit(session.user.name, "reports-searched",
+                                 {**search.described(), "rows": len(found)}, remote_of(request))
+    rows = [(r.reference, r.started_at, r.status, r.joined_queue or r.queue, r.queue_outcome,
+             r.wait_seconds, mask_number(r.caller), r.location) for r in found]
+    csv_query = urlencode([(k, v) for k, v in params.items() if k != "lang"])
+    return html_page(request, pages.reports_page(
+        lang, user=session.user.name, csrf=session.csrf, params=params,
+        queues=_visible_queues(console, access), csv_query=csv_query, rows=rows))
+
+
+async def reports_csv(request: Request, session: Session) -> Response:
+    console = console_of(request)
+    params = dict(request.query_params)
+    try:
+        search = _search(params, CSV_ROWS)
+    except ValueError as exc:
+        return JSONResponse({"error": str(exc)}, 400)
+    found = await _reports(console, console.access(session), search)
+    out = io.StringIO()
+    write_csv(found, out, show_numbers=False)  # numbers masked, as `balagh reports`
+    await console.accounts.audit(session.user.name, "reports-exported",
+                                 {**search.described(), "rows": len(found)}, remote_of(request))
+    return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": 'attachment; filename="balagh-reports.csv"'})
+
+
+async def report(request: Request, session: Session) -> Response:
+    console, lang = console_of(request), language_of(request)
+    reference = str(request.path_params["reference"])
+    found: Report | None = None
+    timeline: list[str] = []
+    if console.settings.database.exists():
+        async with open_reader(console.settings.database, busy_timeout_ms=2000) as reader:
+            found = await reader.get_report(reference)
+            if found is not None and found.reference == reference:
+                timeline = timeline_lines(found.started_at, await reader.timeline(reference))
+    access = console.access(session)
+    if found is None or found.reference != reference or \
+            not access.may_see(found.joined_queue or found.queue):
+        return html_page(request, pages.message_page(
+            lang, pages.label(lang, "reports"), pages.label(lang, "not_found"),
+            user=session.user.name, csrf=session.csrf), 404)
+    await console.accounts.audit(session.user.name, "report-viewed", {"reference": reference},
+                                 remote_of(request))
+    facts = (("reference", found.reference), ("started", found.started_at),
+             ("status", found.status), ("queue", found.joined_queue or found.queue),
+             ("category", found.rule), ("outcome", found.queue_outcome),
+             ("agent", found.answered_by), ("wait", found.wait_seconds),
+             ("caller", mask_number(found.caller)), ("emirate", found.location),
+             ("language", found.language))
+    return html_page(request, pages.report_page(
+        lang, user=session.user.name, csrf=session.csrf, reference=reference, facts=facts,
+        answers=list(found.answers.items()), timeline="\n".join(timeline)))
+
+
+async def stats(request: Request, session: Session) -> Response:
+    """Figures for a period with balagh.stats (the same numbers as `balagh stats`)."""
+    console, lang = console_of(request), language_of(request)
+    params = dict(request.query_params)
+    access = console.access(session)
+    today = datetime.now(UTC).date()
+    try:
+        first = datetime.fromisoformat(params.get("since") or
+                                       (today - timedelta(days=6)).isoformat())
+        last = datetime.fromisoformat(params.get("until") or today.isoformat())
+    except ValueError:
+        first = datetime.combine(today - timedelta(days=6), datetime.min.time())
+        last = datetime.combine(today, datetime.min.time())
+    start = first.replace(tzinfo=UTC, hour=0, minute=0)
+    end = last.replace(tzinfo=UTC, hour=0, minute=0) + timedelta(days=1)
+    if end <= start or (end - start).days > 366:
+        end = start + timedelta(days=1)
+    period = Period(start, end, f"{start.date()}..{(end - timedelta(days=1)).date()}")
+    by = str(params.get("by")) if params.get("by") in stats_query.GROUPINGS else "day"
+    if access.queues is not None:
+        by = "queue"  # a supervisor sees their queues' rows, not totals over every queue
+    params["by"] = by
+    try:
+        result = await asyncio.to_thread(stats_query.compute_many, console.settings.database,
+                                         period, [by], questions=menu_questions(console.settings))
+        figures = result.stats[by]
+        rows = [row for row in figures.rows if by != "queue" or access.may_see(row.key)]
+    except stats_query.StatsError:
+        figures, rows = None, []
+    seconds = figures.service_level_seconds if figures else 20
+    columns = ("by", "calls", "answered", "abandoned", "service_level", "wait")
+
+    def cells(calls: int, answered: int, abandoned: int, level: float | None,
+              wait: float | None) -> tuple[object, ...]:
+        return (calls, answered, abandoned, "-" if level is None else f"{100 * level:.0f}%",
+                "-" if wait is None else f"{wait:.0f} s")
+
+    rows_shown = [(row.key, *cells(row.calls, row.answered, row.abandoned,
+                                    row.service_level(seconds), row.wait.mean()))
+                  for row in rows]
+    total = None
+    if figures is not None and access.queues is None:
+        whole = figures.total
+        total = cells(whole.calls, whole.answered, whole.abandoned,
+                      whole.service_level(seconds), whole.wait.mean())
+    await console.accounts.audit(session.user.name, "stats-viewed",
+                                 {"period": period.label, "by": by}, remote_of(request))
+    filters = {**params, "since": start.date().isoformat(),
+               "until": (end - timedelta(days=1)).date().isoformat()}
+    return html_page(request, pages.stats_page(
+        lang, user=session.user.name, csrf=session.csrf, filters=filters,
+        chart=pages.bar_chart([(row.key, float(row.calls)) for row in rows]),
+        columns=columns, rows=rows_shown, total=total))
