@@ -120,7 +120,27 @@ def caller_setup(live: LiveHotline, handover: HandoverSettings,
     return current
 
 
+def ari_application(settings: Settings, live: LiveHotline, store: ReportStore,
+                    ami: AmiSession, callers: CallerLine) -> AriApplication:
+    """The ARI app and its Stasis router, each feature's entry registered: telling,
+    supervision and its snoops; every other channel is a caller (the router's default)."""
+    async def on_orphan(call: AriCall) -> None:
+        await take_back(call, callers.resume)
+
+    router = StasisRouter(default=callers.answer)
+    application = AriApplication(settings.ari, router, orphan_handler=on_orphan,
+                                 prompt_seconds=prompt_seconds(settings.sounds_dir).get)
+    supervision = Supervision(table=lambda: live.current.supervisors, store=store, ami=ami,
+                              rest=application.rest, app=settings.ari.app)
+    for entry in (telling_entry(application.rest),
+                  *supervision_entries(supervision, refresh=live.refresh)):
+        router.register(entry)
+    return application
+
+
 async def serve(settings: Settings, *, banner_text: bool) -> int:
+    # Over 60 lines: the process's tasks are started and stopped here, in one place, in
+    # the order the shutdown needs (outbox before the store, calls drained before ARI).
     if not settings.ari.password:
         log.warning("ari.no_password", hint="set BALAGH_ARI_PASSWORD or run `balagh pbx start`")
     store = await ReportStore.open(settings.database, settings.spool_file)
@@ -138,17 +158,7 @@ async def serve(settings: Settings, *, banner_text: bool) -> int:
     setup = caller_setup(live, handover, queues.snapshot)
     callers = CallerLine(setup, store)
 
-    async def on_orphan(call: AriCall) -> None:
-        await take_back(call, callers.resume)
-
-    router = StasisRouter(default=callers.answer)
-    application = AriApplication(settings.ari, router, orphan_handler=on_orphan,
-                                 prompt_seconds=prompt_seconds(settings.sounds_dir).get)
-    supervision = Supervision(table=lambda: live.current.supervisors, store=store, ami=ami,
-                              rest=application.rest, app=settings.ari.app)
-    for entry in (telling_entry(application.rest),
-                  *supervision_entries(supervision, refresh=live.refresh)):
-        router.register(entry)
+    application = ari_application(settings, live, store, ami, callers)
     runner = asyncio.create_task(application.run())
     watcher = asyncio.create_task(live.watch())
     ami_link = asyncio.create_task(ami.run())
