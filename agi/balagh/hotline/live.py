@@ -39,8 +39,11 @@ class ReloadRecorder(Protocol):
 
 
 def file_sha256(path: Path) -> str | None:
+    """The file's hash, read in chunks: a huge file costs time in a worker thread, never
+    its size in memory (the loader then refuses it past its bound)."""
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        with path.open("rb") as file:
+            return hashlib.file_digest(file, "sha256").hexdigest()
     except OSError:
         return None
 
