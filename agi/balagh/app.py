@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 import structlog
 
@@ -12,30 +14,32 @@ from balagh.ami.outcomes import QueueOutcomes
 from balagh.ami.queues import QueueMonitor
 from balagh.ari.app import AriApplication
 from balagh.ari.call import AriCall
-from balagh.ari.tell import TELL_ARG, serve_telling
+from balagh.ari.router import StasisRouter
+from balagh.ari.tell import telling_entry
 from balagh.config import Settings, secret_values
 from balagh.fastagi.route import ROUTE_SCRIPT, RouteService
 from balagh.fastagi.server import FastAgiServer, run_server
 from balagh.fdlimit import fastagi_session_cap, raise_soft_limit
 from balagh.handover.callers import caller_hash_key
-from balagh.handover.load import load_handover
 from balagh.handover.outbox import Outbox
 from balagh.handover.summary import HandoverSettings
-from balagh.ivr.flow import RoutingContext, handle_call, resume_call
-from balagh.ivr.menu import load_menu
+from balagh.hotline import Hotline, HotlineFiles, LiveHotline
+from balagh.ivr.entry import CallerLine, CallerSetup
+from balagh.ivr.flow import RoutingContext
 from balagh.looplag import LoopLag
 from balagh.oneapp import refuse_if_served
 from balagh.orphans import take_back
 from balagh.pidfile import PidFile
-from balagh.routing.load import LiveTable, load_locations
+from balagh.routing import QueueState
 from balagh.sounds.files import prompt_seconds
 from balagh.store.permissions import data_files, loose_files, private_umask
 from balagh.store.reports import ReportStore
-from balagh.supervise.session import Request, Supervision
-from balagh.supervise.snoop import SNOOP_ARG
-from balagh.supervise.watch import SupervisorFile
+from balagh.supervise.entry import supervision_entries
+from balagh.supervise.session import Supervision
 
 log = structlog.get_logger(__name__)
+
+QueueSnapshot = Callable[[], Mapping[str, QueueState]]
 
 
 def banner(settings: Settings) -> str:
@@ -99,65 +103,72 @@ async def run_app(settings: Settings, *, banner_text: bool = False) -> int:
         pid_file.release()
 
 
+def caller_setup(live: LiveHotline, handover: HandoverSettings,
+                 queues: QueueSnapshot) -> Callable[[], CallerSetup]:
+    """What a new call is served by: the hotline of the moment, built once per reload."""
+    built: list[tuple[Hotline, CallerSetup]] = []
+
+    def current() -> CallerSetup:
+        hotline = live.current
+        if not built or built[0][0] is not hotline:
+            built[:] = [(hotline, CallerSetup(
+                hotline.menu, hotline.table,
+                replace(handover, agents=hotline.handover.agents),
+                RoutingContext(queues=queues, prefixes=hotline.prefixes or {})))]
+        return built[0][1]
+
+    return current
+
+
+def ari_application(settings: Settings, live: LiveHotline, store: ReportStore,
+                    ami: AmiSession, callers: CallerLine) -> AriApplication:
+    """The ARI app and its Stasis router, each feature's entry registered: telling,
+    supervision and its snoops; every other channel is a caller (the router's default)."""
+    async def on_orphan(call: AriCall) -> None:
+        await take_back(call, callers.resume)
+
+    router = StasisRouter(default=callers.answer)
+    application = AriApplication(settings.ari, router, orphan_handler=on_orphan,
+                                 prompt_seconds=prompt_seconds(settings.sounds_dir).get)
+    supervision = Supervision(table=lambda: live.current.supervisors, store=store, ami=ami,
+                              rest=application.rest, app=settings.ari.app)
+    for entry in (telling_entry(application.rest),
+                  *supervision_entries(supervision, refresh=live.refresh)):
+        router.register(entry)
+    return application
+
+
 async def serve(settings: Settings, *, banner_text: bool) -> int:
-    menu = load_menu(settings.ivr_file)
+    # Over 60 lines: the process's tasks are started and stopped here, in one place, in
+    # the order the shutdown needs (outbox before the store, calls drained before ARI).
     if not settings.ari.password:
         log.warning("ari.no_password", hint="set BALAGH_ARI_PASSWORD or run `balagh pbx start`")
     store = await ReportStore.open(settings.database, settings.spool_file)
     check_permissions(settings)
     try:
-        routing = LiveTable(settings.routing_file, menu.answer_values(), store)
-        locations = settings.routing_file.parent / "locations.yaml"
-        prefixes = load_locations(locations, menu.answer_values().get("emirate")) \
-            if locations.exists() else {}
-        units = load_handover(settings.handover_file, frozenset(routing.current.queues),
-                              secret_values(settings))
+        live = LiveHotline(HotlineFiles.of(settings), secret_values(settings), store)
     except Exception:
         await store.close()
         raise
     ami = AmiSession(settings.ami)  # the process's one AMI login, shared by its consumers
     queues = QueueMonitor(ami)
-    context = RoutingContext(queues=queues.snapshot, prefixes=prefixes)
-    outbox = Outbox(store, lambda: units)
+    outbox = Outbox(store, lambda: live.current.handover)
     handover = HandoverSettings(caller_key=caller_hash_key(settings.data_dir),
-                                agent_language=settings.agent_language, outbox=outbox,
-                                agents=units.agents)
+                                agent_language=settings.agent_language, outbox=outbox)
+    setup = caller_setup(live, handover, queues.snapshot)
+    callers = CallerLine(setup, store)
 
-    supervision = Supervision(
-        table=SupervisorFile(settings.supervisors_file,
-                             frozenset(routing.current.queues)).current,
-        store=store, ami=ami, app=settings.ari.app)
-
-    async def on_call(call: AriCall) -> None:
-        if call.info.args[:1] == (TELL_ARG,):  # a waiting caller's reference, not a caller
-            await serve_telling(call, application.rest)
-            return
-        if call.info.args[:1] == (SNOOP_ARG,):  # a supervisor's ear, not a caller
-            await supervision.follow_snoop(call, call.info.args[-1])
-            return
-        if (request := Request.from_args(call.info.args)) is not None:
-            await supervision.serve(call, request)
-            return
-        # The table is read once: a reload during the call does not change its route.
-        await handle_call(call, menu, routing.current, store, context=context,
-                          handover=handover)
-
-    async def on_orphan(call: AriCall) -> None:
-        await take_back(call, lambda caller: resume_call(
-            caller, menu, routing.current, store, context=context, handover=handover))
-
-    application = AriApplication(settings.ari, on_call, orphan_handler=on_orphan,
-                                 prompt_seconds=prompt_seconds(settings.sounds_dir).get)
-    supervision.rest = application.rest
+    application = ari_application(settings, live, store, ami, callers)
     runner = asyncio.create_task(application.run())
-    watcher = asyncio.create_task(routing.watch())
+    watcher = asyncio.create_task(live.watch())
     ami_link = asyncio.create_task(ami.run())
     monitor = asyncio.create_task(queues.run())
     outcomes = asyncio.create_task(QueueOutcomes(ami, store, outbox=outbox).run())
     delivery = asyncio.create_task(outbox.run())
     lag = asyncio.create_task(LoopLag().run())
-    route = RouteService(menu, lambda: routing.current, store, context=context,
-                         handover=handover)
+    # FastAGI's service takes its menu, context and handover once (fastagi/route.py).
+    route = RouteService(setup().menu, lambda: setup().table, store, context=setup().context,
+                         handover=setup().handover)
     fastagi = asyncio.create_task(serve_fastagi(settings, route)) \
         if settings.fastagi.enabled else None
     stop = asyncio.Event()
@@ -167,7 +178,7 @@ async def serve(settings: Settings, *, banner_text: bool) -> int:
     reloads: set[asyncio.Task[str]] = set()
 
     def on_sighup() -> None:
-        task = asyncio.create_task(routing.reload(reload_trigger(settings)))
+        task = asyncio.create_task(live.reload(reload_trigger(settings)))
         reloads.add(task)
         task.add_done_callback(reloads.discard)
 

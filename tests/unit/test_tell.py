@@ -39,7 +39,7 @@ def in_queue(rest: FakeRest) -> None:
 async def test_the_caller_channel_is_snooped_with_a_whisper_towards_the_caller() -> None:
     rest = FakeRest()
     caller = AriCall(CallInfo(CALLER, "PJSIP/trunk-7", "0501234567", "800700"), rest,
-                     app="balagh")
+                     teller=tell.SnoopTeller(rest, "balagh"))
     await caller.tell_while_waiting(SOUNDS, "ar")
     [snoop] = rest.channels.named("snoopChannelWithId")
     assert (snoop["channelId"], snoop["spy"], snoop["whisper"], snoop["app"]) == (
@@ -56,7 +56,8 @@ async def test_without_an_app_to_serve_it_nothing_is_made() -> None:
 async def test_a_refused_snoop_never_reaches_the_caller_flow() -> None:
     rest = FakeRest()
     rest.channels.errors["snoopChannelWithId"] = rest_error(500)
-    caller = AriCall(CallInfo(CALLER, "x", None, None), rest, app="balagh")
+    caller = AriCall(CallInfo(CALLER, "x", None, None), rest,
+                     teller=tell.SnoopTeller(rest, "balagh"))
     await caller.tell_while_waiting(SOUNDS, "ar")  # logged, not raised
 
 

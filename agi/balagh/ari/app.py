@@ -31,6 +31,7 @@ from balagh.ari.liveness import (
     stasis_args,
 )
 from balagh.ari.rest import AriSessionClosed
+from balagh.ari.tell import SnoopTeller
 from balagh.config import AriSettings
 from balagh.ivr.port import CallInfo
 from balagh.supervised import DEFAULT_BACKOFF, Backoff, MarkUp, keep_up
@@ -156,6 +157,7 @@ class AriApplication:
         self._heartbeat: Heartbeat | None = None
         self._orphans = asyncio.Semaphore(ORPHANS_AT_ONCE)
         self.rest = CurrentClient(self)  # for calls, and anyone acting for them
+        self.teller = SnoopTeller(self.rest, settings.app)  # served by tell.telling_entry
         self._tasks: set[asyncio.Task[None]] = set()
 
     @property
@@ -235,7 +237,7 @@ class AriApplication:
 
     def _start_call(self, event: dict[str, Any], handler: CallHandler | None = None) -> None:
         info = call_info(event["channel"], event.get("args") or [])
-        call = AriCall(info, self.rest, self.prompt_seconds, app=self.settings.app)
+        call = AriCall(info, self.rest, self.prompt_seconds, teller=self.teller)
         if len(self.calls) >= self.max_calls:
             self.calls_over_limit += 1
             if self.calls_over_limit & (self.calls_over_limit - 1) == 0:  # 1, 2, 4, 8, ...

@@ -40,12 +40,19 @@ PromptSeconds = Callable[[str], float | None]
 Rest = Callable[..., Awaitable[Any]]
 
 
+class Teller(Protocol):
+    """Telling a caller something while they wait in the queue (ari/tell.py's snoop)."""
+
+    async def tell(self, caller_id: str, language: str, sounds: Sequence[str]) -> None: ...
+
+
 class AriCall:
     def __init__(self, info: CallInfo, rest: AriRest,
-                 prompt_seconds: PromptSeconds | None = None, *, app: str | None = None) -> None:
+                 prompt_seconds: PromptSeconds | None = None, *,
+                 teller: Teller | None = None) -> None:
         self.info = info
         self._rest = rest
-        self._app = app  # the Stasis app that serves telling snoops (None: nobody does)
+        self._teller = teller  # None: nobody serves telling snoops (the watchdog)
         self._prompt_seconds = prompt_seconds or (lambda _sound: None)
         self._digits: deque[str] = deque()
         self._playing: set[str] = set()
@@ -178,12 +185,10 @@ class AriCall:
         await self._call(self._rest.channels.continueInDialplan, channelId=self.info.call_id)
 
     async def tell_while_waiting(self, sounds: Sequence[str], language: str) -> None:
-        if self._app is None:
+        if self._teller is None:
             log.info("tell.no_app")  # the watchdog: it puts callers through, nothing more
             return
-        from balagh.ari.tell import start_telling  # tell.py builds on this module
-
-        await start_telling(self._rest, self._app, self.info.call_id, language, sounds)
+        await self._teller.tell(self.info.call_id, language, sounds)
 
     async def hangup(self) -> None:
         await self._call(self._rest.channels.hangup, channelId=self.info.call_id)

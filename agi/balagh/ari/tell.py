@@ -5,8 +5,11 @@ routing rule's announcement, "connecting", their reference number) must not hold
 back. So it is whispered to them over the queue's music by an ARI snoop on their channel
 (whisper "out": only the caller hears it, never the agent). The snoop enters the app
 with the Stasis arguments `tell,CALLER_ID,LANGUAGE,SOUND&SOUND...` and is served by
-`serve_telling`. It stops when an agent answers (the caller's channel gets a BRIDGEPEER),
-when the caller hangs up (Asterisk ends the snoop with its target), or when it is done.
+`serve_telling` (the Stasis router's `tell` entry, `telling_entry`). It stops when an
+agent answers (the caller's channel gets a BRIDGEPEER), when the caller hangs up
+(Asterisk ends the snoop with its target), or when it is done. The caller's call port
+asks for it through its narrow Teller (`SnoopTeller` here), so call.py never imports
+this module.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any
 import structlog
 
 from balagh.ari.call import REQUEST_TIMEOUT_SECONDS, AriCall, http_status
+from balagh.ari.router import Entry, first_arg_is
 from balagh.ivr.port import CallGone
 from balagh.privacy import error_kind
 
@@ -51,6 +55,25 @@ async def start_telling(rest: Any, app: str, caller_id: str, language: str,
             appArgs=telling_args(caller_id, language, sounds)), REQUEST_TIMEOUT_SECONDS)
     except Exception as exc:  # the caller is in the queue anyway; the agent has the reference
         log.warning("tell.not_started", error=error_kind(exc), status=http_status(exc))
+
+
+class SnoopTeller:
+    """The call port's Teller: a whispering snoop made in `app`, served by its tell entry."""
+
+    def __init__(self, rest: Any, app: str) -> None:
+        self.rest = rest
+        self.app = app
+
+    async def tell(self, caller_id: str, language: str, sounds: Sequence[str]) -> None:
+        await start_telling(self.rest, self.app, caller_id, language, sounds)
+
+
+def telling_entry(rest: Any) -> Entry:
+    """The router's entry for telling snoops: a waiting caller's reference, not a caller."""
+    async def serve(snoop: AriCall) -> None:
+        await serve_telling(snoop, rest)
+
+    return Entry("tell", first_arg_is(TELL_ARG), serve)
 
 
 async def serve_telling(snoop: AriCall, rest: Any) -> None:

@@ -6,9 +6,8 @@ import argparse
 from pathlib import Path
 
 from balagh.config import ASTERISK_CONFIG_DIR, Settings
+from balagh.hotline import HotlineFiles, load_routing
 from balagh.ivr.check import check_menu, served_queues
-from balagh.ivr.menu import load_menu
-from balagh.routing.load import load_table
 
 SANDBOX_QUEUES_CONF = ASTERISK_CONFIG_DIR / "queues.conf"
 
@@ -16,8 +15,9 @@ SANDBOX_QUEUES_CONF = ASTERISK_CONFIG_DIR / "queues.conf"
 def _check(settings: Settings, args: argparse.Namespace) -> int:
     ivr_file = Path(args.ivr) if args.ivr else settings.ivr_file
     routing_file = Path(args.routing) if args.routing else settings.routing_file
-    menu = load_menu(ivr_file)
-    table = load_table(routing_file, menu.answer_values())
+    routing = load_routing(HotlineFiles.of(settings).with_files(ivr=ivr_file,
+                                                                 routing=routing_file))
+    menu, table = routing.menu, routing.table
     queues_conf = Path(args.queues_conf) if args.queues_conf else SANDBOX_QUEUES_CONF
     served = None if args.no_queues_conf else served_queues(queues_conf)
     result = check_menu(menu, table, served)

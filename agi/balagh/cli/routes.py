@@ -26,7 +26,8 @@ from pathlib import Path
 from balagh.cli.common import report_store
 from balagh.config import Settings
 from balagh.config.yamlsrc import ConfigError
-from balagh.ivr.menu import load_menu
+from balagh.hotline import HotlineFiles, load_routing
+from balagh.hotline.load import LOCATIONS
 from balagh.pidfile import running_pid
 from balagh.readmodel.reader import TableLoad, reader_of
 from balagh.routing import (
@@ -37,12 +38,10 @@ from balagh.routing import (
     locate,
     make_facts,
 )
-from balagh.routing.load import load_locations, load_table
 from balagh.routing.location import EMIRATE_QUESTION
 
 __all__ = ["locations_file", "parse_facts", "register"]
 
-LOCATIONS = "locations.yaml"  # next to the routing table it serves
 _QUEUE_FIELDS = ("logged_in", "available", "callers", "longest_wait")
 
 
@@ -52,13 +51,10 @@ def locations_file(routing_file: Path) -> Path:
 
 def _load(settings: Settings, routing_file: Path) -> tuple[Table, Mapping[str, str] | None,
                                                            dict[str, frozenset[str]]]:
-    """The table checked against the menu, and the prefix table if there is one."""
-    values = load_menu(settings.ivr_file).answer_values()
-    table = load_table(routing_file, values)
-    prefixes = None
-    if locations_file(routing_file).is_file():
-        prefixes = load_locations(locations_file(routing_file), values.get(EMIRATE_QUESTION))
-    return table, prefixes, values
+    """The table checked against the menu, and the prefix table if there is one: the
+    routing part of the hotline, loaded as the app loads it."""
+    routing = load_routing(HotlineFiles.of(settings).with_files(routing=routing_file))
+    return routing.table, routing.prefixes, routing.answer_values
 
 
 def _check(settings: Settings, args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ from balagh.health.ari_http import AriHttp
 from balagh.health.heartbeat import WINDOW_SECONDS, watch
 from balagh.health.report import Check, Status
 from balagh.health.store import last_table_load, store_state
+from balagh.hotline import HotlineFiles, load_routing
 from balagh.ivr.menu import load_menu
 from balagh.routing.load import load_table
 from balagh.watchdog.service import watchdog_app
@@ -119,10 +120,12 @@ def menu_check(settings: Settings) -> Check:
 
 def routing_check(settings: Settings) -> Check:
     try:
-        answers: dict[str, frozenset[str]] | None = load_menu(settings.ivr_file).answer_values()
-    except Exception:  # the menu line says why; the table is still checked on its own
-        answers = None
-    table = load_table(settings.routing_file, answers)
+        table = load_routing(HotlineFiles.of(settings)).table  # as the app loads it
+    except Exception:
+        if _menu_loads(settings):
+            raise  # the table's (or the prefixes') own error
+        # The menu line says why; the table is still checked on its own.
+        table = load_table(settings.routing_file, None)
     last = last_table_load(settings.database)
     text = f"{len(table.rules)} rules, {len(table.queues)} queues ({settings.routing_file})"
     if last is not None:
@@ -131,6 +134,14 @@ def routing_check(settings: Settings) -> Check:
                  {"file": str(settings.routing_file), "rules": len(table.rules),
                   "queues": len(table.queues), "warnings": len(table.warnings),
                   "last_load": last})
+
+
+def _menu_loads(settings: Settings) -> bool:
+    try:
+        load_menu(settings.ivr_file)
+    except Exception:
+        return False
+    return True
 
 
 async def run_probes(settings: Settings, only: Collection[str] = NAMES) -> list[Check]:

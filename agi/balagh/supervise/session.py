@@ -99,7 +99,7 @@ class Supervision:
     table: Callable[[], SupervisorTable]
     store: ReportStore
     ami: AmiSession
-    rest: Any = None        # the ARI client (the application's current one)
+    rest: Any               # the ARI client (the application's current one)
     app: str = "balagh"     # the ARI application snoops are created in
     sessions: dict[str, Session] = field(default_factory=dict)  # by session id
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)

@@ -1,4 +1,4 @@
-"""`balagh watchdog` put together: its own ARI connection, the report store, the routing.
+"""`balagh watchdog` put together: its own ARI connection, the report store, the hotline.
 
 It connects to ARI as its own Stasis app (`<app>-watchdog`, so it never receives the
 hotline's calls) and routes a silent app's callers exactly as the app would route a
@@ -18,15 +18,15 @@ import structlog
 
 from balagh.ari.app import AriApplication
 from balagh.ari.call import AriCall
+from balagh.ari.router import StasisRouter
 from balagh.config import Settings, secret_values
 from balagh.handover.callers import caller_hash_key
-from balagh.handover.load import HandoverConfig, load_handover
 from balagh.handover.outbox import Outbox
 from balagh.handover.summary import HandoverSettings
-from balagh.ivr.flow import RoutingContext, resume_call
-from balagh.ivr.menu import load_menu
+from balagh.hotline import Hotline, HotlineFiles, load_hotline
+from balagh.ivr.entry import CallerLine, CallerSetup
+from balagh.ivr.flow import RoutingContext
 from balagh.orphans import take_back
-from balagh.routing.load import load_locations, load_table
 from balagh.store.reports import ReportStore
 
 from .monitor import DEFAULT_GRACE_SECONDS, DEFAULT_INTERVAL_SECONDS, Watchdog
@@ -44,28 +44,27 @@ async def run_watchdog(settings: Settings, *, grace: float = DEFAULT_GRACE_SECON
                        interval: float = DEFAULT_INTERVAL_SECONDS) -> int:
     store = await ReportStore.open(settings.database)
 
+    files = HotlineFiles.of(settings)
+
     async def route_caller(call: AriCall) -> None:
-        # Read at the moment of need: the table may have changed since the watchdog started.
+        # Read at the moment of need: the files may have changed since the watchdog started.
         try:
-            menu = load_menu(settings.ivr_file)
-            table = load_table(settings.routing_file, menu.answer_values())
-            locations = settings.routing_file.parent / "locations.yaml"
-            prefixes = load_locations(locations, menu.answer_values().get("emirate")) \
-                if locations.exists() else {}
-            units = load_handover(settings.handover_file, frozenset(table.queues),
-                                  secret_values(settings))
+            hotline = await asyncio.to_thread(load_hotline, files, secret_values(settings),
+                                              lenient_supervisors=True)
         except Exception as exc:
             log.error("watchdog.config_unreadable", error=str(exc))
             await call.continue_in_dialplan()  # no decision: the dialplan's general line
             return
-        handover = _handover(settings, store, units)
-        await resume_call(call, menu, table, store, context=RoutingContext(prefixes=prefixes),
-                          handover=handover, reason=REASON)
+        callers = CallerLine(lambda: _setup(settings, store, hotline), store)
+        await callers.resume(call, REASON)
 
     async def ignore(call: AriCall) -> None:
         await call.continue_in_dialplan()  # nothing should ever be sent to the watchdog
 
-    link = AriApplication(replace(settings.ari, app=watchdog_app(settings.ari.app)), ignore)
+    # The watchdog's own app serves no entry: the callers it moves come from the app's
+    # channels (monitor.py), each resumed by the caller IVR's entry (CallerLine.resume).
+    link = AriApplication(replace(settings.ari, app=watchdog_app(settings.ari.app)),
+                          StasisRouter(default=ignore))
     watchdog = Watchdog(link.rest, settings.ari.app,
                         lambda call: take_back(call, route_caller),
                         grace=grace, interval=interval)
@@ -95,8 +94,11 @@ async def run_watchdog(settings: Settings, *, grace: float = DEFAULT_GRACE_SECON
     return 0
 
 
-def _handover(settings: Settings, store: ReportStore, units: HandoverConfig) -> HandoverSettings:
+def _setup(settings: Settings, store: ReportStore, hotline: Hotline) -> CallerSetup:
     # The outbox only queues here; the app's delivery worker sends the events.
-    return HandoverSettings(caller_key=caller_hash_key(settings.data_dir),
-                            agent_language=settings.agent_language,
-                            outbox=Outbox(store, lambda: units), agents=units.agents)
+    handover = HandoverSettings(caller_key=caller_hash_key(settings.data_dir),
+                                agent_language=settings.agent_language,
+                                outbox=Outbox(store, lambda: hotline.handover),
+                                agents=hotline.handover.agents)
+    return CallerSetup(hotline.menu, hotline.table, handover,
+                       RoutingContext(prefixes=hotline.prefixes or {}))

@@ -1,4 +1,5 @@
-"""The live routing table: reload good, refuse bad (keeping the old), record every attempt."""
+"""The live hotline's routing table: reload good, refuse bad (keeping the old), record
+every attempt. (Moved from test_reload.py with LiveTable, now LiveHotline.)"""
 
 from __future__ import annotations
 
@@ -9,9 +10,8 @@ from pathlib import Path
 import pytest
 
 from balagh.config.yamlsrc import ConfigError
-from balagh.ivr.menu import load_menu
+from balagh.hotline import APPLIED, REFUSED, UNCHANGED, HotlineFiles, LiveHotline
 from balagh.readmodel.reader import reader_of
-from balagh.routing.load import APPLIED, REFUSED, UNCHANGED, LiveTable
 
 from .shipped import CONFIG_DIR, IVR_FILE
 
@@ -24,9 +24,10 @@ def routing(tmp_path: Path) -> Path:
     return tmp_path / "routing.yaml"
 
 
-@pytest.fixture(scope="module")
-def answer_values():
-    return load_menu(IVR_FILE).answer_values()
+def files(routing: Path) -> HotlineFiles:
+    """The shipped menu, the copied table, no handover and no supervisors file."""
+    return HotlineFiles(ivr=IVR_FILE, routing=routing, handover=routing.parent / "handover.yaml",
+                        supervisors=routing.parent / "supervisors.yaml")
 
 
 def women_to_general(path: Path) -> None:
@@ -36,23 +37,23 @@ def women_to_general(path: Path) -> None:
     path.write_text(changed)
 
 
-async def test_good_change_is_applied_and_recorded(store, routing, answer_values):
-    live = LiveTable(routing, answer_values, store)
+async def test_good_change_is_applied_and_recorded(store, routing):
+    live = LiveHotline(files(routing), {}, store)
     before = live.current
     women_to_general(routing)
     assert await live.reload("sighup: test") == APPLIED
     assert live.current is not before
-    assert live.current.rules[-1].queue == "general"
+    assert live.current.table.rules[-1].queue == "general"
     await store.flush()
     history = await reader_of(store).list_reloads()
     assert [(h.trigger, h.outcome) for h in history] == [("sighup: test", APPLIED),
                                                          ("startup", APPLIED)]
     assert history[0].sha256 != history[1].sha256
-    assert history[0].rules == len(live.current.rules)
+    assert history[0].rules == len(live.current.table.rules)
 
 
-async def test_bad_file_is_refused_and_the_old_table_kept(store, routing, answer_values):
-    live = LiveTable(routing, answer_values, store)
+async def test_bad_file_is_refused_and_the_old_table_kept(store, routing):
+    live = LiveHotline(files(routing), {}, store)
     before = live.current
     routing.write_text(routing.read_text().replace("queue: child-protection",
                                                    "queue: child-protecton"))
@@ -68,29 +69,29 @@ async def test_bad_file_is_refused_and_the_old_table_kept(store, routing, answer
     assert await live.reload("file-change") == APPLIED
 
 
-async def test_unchanged_file_is_not_reloaded(store, routing, answer_values):
-    live = LiveTable(routing, answer_values, store)
+async def test_unchanged_file_is_not_reloaded(store, routing):
+    live = LiveHotline(files(routing), {}, store)
     assert await live.reload("sighup") == UNCHANGED
 
 
-async def test_bad_table_at_startup_is_fatal_and_recorded(store, routing, answer_values):
+async def test_bad_table_at_startup_is_fatal_and_recorded(store, routing):
     routing.write_text("queues: [general]\nrules: []\n")  # no default
     with pytest.raises(ConfigError):
-        LiveTable(routing, answer_values, store)
+        LiveHotline(files(routing), {}, store)
     await store.flush()
     assert (await reader_of(store).list_reloads())[0].outcome == REFUSED
 
 
-async def test_watch_applies_a_change_once_it_is_stable(store, routing, answer_values):
-    live = LiveTable(routing, answer_values, store)
+async def test_watch_applies_a_change_once_it_is_stable(store, routing):
+    live = LiveHotline(files(routing), {}, store)
     watcher = asyncio.create_task(live.watch(interval=0.02))
     try:
         women_to_general(routing)
         for _ in range(200):
             await asyncio.sleep(0.01)
-            if live.current.rules[-1].queue == "general":
+            if live.current.table.rules[-1].queue == "general":
                 break
-        assert live.current.rules[-1].queue == "general"
+        assert live.current.table.rules[-1].queue == "general"
     finally:
         watcher.cancel()
     await store.flush()
