@@ -12,9 +12,9 @@ from balagh.ivr.ask import Asked, Outcome, ask
 from balagh.ivr.flow import MenuEnd, handle_call, reference_sounds, resume_call
 from balagh.ivr.menu import Menu, load_menu
 from balagh.ivr.port import CallGone
-from balagh.ivr.say import say_digits
 from balagh.routing import DEFAULT_RULE, Table
 from balagh.routing.load import load_table
+from balagh.say import say_digits
 from balagh.status import ReportStatus
 from balagh.store import reference as refs
 from balagh.store.reports import ReportStore

@@ -1,4 +1,4 @@
-"""No import circle between the files of agi/balagh.
+"""No import circle between the files of agi/balagh, and no loop between its packages.
 
 Read from the source with ast (every import in a file, those inside functions and
 TYPE_CHECKING blocks too): a file that imports another is an edge, `from a.b import c`
@@ -115,3 +115,30 @@ def test_no_import_circle_between_files() -> None:
     assert not new, "import circles between files:\n" + "\n".join(" <-> ".join(c) for c in new)
     gone = KNOWN_CIRCLES - found
     assert not gone, f"no longer circles, take them off KNOWN_CIRCLES: {gone}"
+
+
+def package_of(module: str) -> str:
+    """balagh.ivr.flow -> ivr; balagh.say (a top-level module) -> say."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else parts[0]
+
+
+def package_graph(graph: dict[str, set[str]]) -> dict[str, set[str]]:
+    packages: dict[str, set[str]] = {package_of(module): set() for module in graph}
+    for module, imports in graph.items():
+        packages[package_of(module)] |= {package_of(other) for other in imports}
+    return {package: used - {package} for package, used in packages.items()}
+
+
+def test_a_package_loop_is_found_when_there_is_one() -> None:
+    graph = {"balagh.a.x": {"balagh.b.y"}, "balagh.b.y": set(), "balagh.b.z": {"balagh.a.w"},
+             "balagh.a.w": set()}
+    assert circles(package_graph(graph)) == {("a", "b")}
+
+
+def test_no_import_loop_between_packages() -> None:
+    """Data flows one way: a package that imports another is never imported back by it,
+    directly or round about (the words both need go to balagh/vocabulary.py)."""
+    found = circles(package_graph(import_graph()))
+    assert not found, "packages importing each other:\n" + "\n".join(
+        " <-> ".join(loop) for loop in sorted(found))

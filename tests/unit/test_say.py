@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from balagh.config import Settings
-from balagh.ivr.say import DIGIT_PROMPTS, FLOW_PROMPTS, say_digits
+from balagh.say import DIGIT_PROMPTS, FLOW_PROMPTS, say_digits
 from balagh.sounds import load_catalogue
 
 

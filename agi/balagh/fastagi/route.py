@@ -35,9 +35,9 @@ from balagh.ivr.routed import (
     queue_variables,
     route,
 )
-from balagh.ivr.say import say_digits
 from balagh.privacy import error_kind
 from balagh.routing import Decision, Table
+from balagh.say import say_digits
 from balagh.status import ReportStatus
 from balagh.store.reports import ReportStore
 

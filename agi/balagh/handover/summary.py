@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Protocol
 
-from balagh.ivr.say import say_digits
 from balagh.routing import DANGER_ANSWER, DANGER_QUESTION, Decision, Location
+from balagh.say import say_digits
 
 from .agents import QueueAgents, queue_variables
 

@@ -32,10 +32,10 @@ from balagh.ivr.routed import (
     queue_variables,
     route,
 )
-from balagh.ivr.say import say_digits
 from balagh.ivr.silence import SilentCaller
 from balagh.privacy import error_kind
 from balagh.routing import DANGER_QUESTION, Decision, Location, Table
+from balagh.say import say_digits
 from balagh.status import ReportStatus
 from balagh.store.reports import ReportStore
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from balagh.ivr.menu import Menu
-from balagh.ivr.say import DIGIT_PROMPTS, FLOW_PROMPTS
+from balagh.say import DIGIT_PROMPTS, FLOW_PROMPTS
 from balagh.sounds.catalogue import Catalogue
 from balagh.sounds.files import audio_path
 from balagh.sounds.wav import (
