@@ -120,6 +120,31 @@ def build(*, queue_events: Iterable[Mapping[str, str]], live_ids: set[str] | Non
           queues: Iterable[str] = (), pbx_up: bool = True) -> dict[str, Any]:
     """The whole snapshot. `live_ids`: the uniqueids of the channels up now (None when AMI
     is down: then the reports alone say which calls are in progress)."""
+    figures, entries = _queue_figures(queue_events, queues)
+    by_call = _live_calls(reports, live_ids, questions, now)
+    _count_waiting(figures, entries, by_call, now)
+    live = list(by_call.values())
+    for name, row in figures.items():
+        row.answered_today = today.answered.get(name, 0)
+        row.abandoned_today = today.abandoned.get(name, 0)
+        row.service_level_today = today.service_level.get(name)
+    in_ivr = [call for call in live if call["state"] == "ivr"]
+    live.sort(key=lambda call: (not call["danger"], call["started"] or now))
+    return {
+        "at": now,
+        "pbx": "up" if pbx_up else "down",
+        "queues": [vars(figures[name]) for name in sorted(figures)],
+        "ivr": {"callers": len(in_ivr),
+                "by_question": dict(Counter(call["question"] or "-" for call in in_ivr))},
+        "calls": live,
+        "today": {"calls": today.calls, "to_queue_p50": today.to_queue_p50,
+                  "to_queue_p95": today.to_queue_p95, "per_hour": list(today.per_hour)},
+    }
+
+
+def _queue_figures(queue_events: Iterable[Mapping[str, str]], queues: Iterable[str],
+                   ) -> tuple[dict[str, QueueFigures], list[tuple[str, Mapping[str, str]]]]:
+    """Each queue's agents from its QueueMember events; its waiting callers' entries."""
     figures: dict[str, QueueFigures] = {name: QueueFigures(name) for name in queues}
     entries: list[tuple[str, Mapping[str, str]]] = []
     for event in queue_events:
@@ -138,17 +163,27 @@ def build(*, queue_events: Iterable[Mapping[str, str]], live_ids: set[str] | Non
                 row.available += 1
         elif kind == "QueueEntry":
             entries.append((name, event))
-    live: list[dict[str, Any]] = []
-    by_call: dict[str, dict[str, Any]] = {}
+    return figures, entries
+
+
+def _live_calls(reports: Iterable[Report], live_ids: set[str] | None,
+                questions: Sequence[str], now: float) -> dict[str, dict[str, Any]]:
+    """The calls still in progress (in the menu, waiting or talking), by call id."""
+    live: dict[str, dict[str, Any]] = {}
     for report in reports:
         if report.ended_at or report.talk_seconds is not None or \
                 report.queue_outcome == "abandoned":
             continue
         if live_ids is not None and report.call_id not in live_ids:
             continue
-        call = live_call(report, questions, now)
-        live.append(call)
-        by_call[report.call_id] = call
+        live[report.call_id] = live_call(report, questions, now)
+    return live
+
+
+def _count_waiting(figures: dict[str, QueueFigures],
+                   entries: list[tuple[str, Mapping[str, str]]],
+                   by_call: Mapping[str, dict[str, Any]], now: float) -> None:
+    """Waiting callers per queue, the longest wait, and the oldest caller in danger."""
     for name, entry in entries:
         row = figures[name]
         row.waiting += 1
@@ -162,22 +197,6 @@ def build(*, queue_events: Iterable[Mapping[str, str]], live_ids: set[str] | Non
                 if row.oldest_danger_since is None or since < row.oldest_danger_since:
                     row.oldest_danger_since = since
                     row.oldest_danger_reference = entered["reference"]
-    for name, row in figures.items():
-        row.answered_today = today.answered.get(name, 0)
-        row.abandoned_today = today.abandoned.get(name, 0)
-        row.service_level_today = today.service_level.get(name)
-    in_ivr = [call for call in live if call["state"] == "ivr"]
-    live.sort(key=lambda call: (not call["danger"], call["started"] or now))
-    return {
-        "at": now,
-        "pbx": "up" if pbx_up else "down",
-        "queues": [vars(figures[name]) for name in sorted(figures)],
-        "ivr": {"callers": len(in_ivr),
-                "by_question": dict(Counter(call["question"] or "-" for call in in_ivr))},
-        "calls": live,
-        "today": {"calls": today.calls, "to_queue_p50": today.to_queue_p50,
-                  "to_queue_p95": today.to_queue_p95, "per_hour": list(today.per_hour)},
-    }
 
 
 def for_user(snapshot: Mapping[str, Any], access: Access) -> dict[str, Any]:
