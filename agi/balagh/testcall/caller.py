@@ -48,6 +48,8 @@ async def place_call(settings: Settings, number: str, digits: list[str], *,
     hang_up_after=N hangs up right after the N-th item (a caller who gives up half way).
     `variables` are set on the caller's leg before it dials (a Local channel copies them to
     the hotline leg); `read_variables` are read from the hotline leg once it is queued."""
+    # Over 60 lines: the caller's two links (AMI and its own ARI app) are opened, used and
+    # closed here, around the conversation, so nothing of a test call outlives it.
     result = CallResult()
     # Own app name per call: Asterisk gives one app one websocket, and tests place calls at once.
     caller_app = f"{settings.ari.app}-caller-{uuid.uuid4().hex[:8]}"
@@ -133,6 +135,8 @@ async def _converse(ari: Any, ami: AmiSession, ari_events: asyncio.Queue[dict[st
                     caller_leg: str, hotline_leg: str, digits: list[str], *,
                     ahead: bool, wait_agent: bool, hang_up_after: int | None,
                     read_variables: tuple[str, ...] = ()) -> None:
+    # Over 60 lines: one loop over the call's events, the caller's side of the menu from
+    # answer to queue, then what the queue join says; its steps share the one call's state.
     pending = list(digits)
     used = 0
     answered_at: float | None = None
