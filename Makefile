@@ -89,8 +89,8 @@ faults: deps venv
 	$(BIN)/balagh pbx install
 	rm -f $(FAULT_ROWS)
 	BALAGH_FAULTS_REPORT=$(FAULT_ROWS) $(BIN)/pytest -q $(sort $(wildcard tests/e2e/test_faults*.py)) tests/e2e/test_spool.py tests/e2e/test_watchdog.py
+	BALAGH_FAULTS_REPORT=$(FAULT_ROWS) $(BIN)/pytest -q tests/unit/test_store_spool.py tests/unit/test_maintenance.py
 	PATH=$(BIN):$$PATH $(BIN)/python bench/reliability.py $(FAULT_ROWS)
-	$(BIN)/pytest -q tests/unit/test_store_spool.py tests/unit/test_maintenance.py
 	$(BIN)/python bench/faults.py --reports $(or $(REPORTS),1000000)
 
 clean:

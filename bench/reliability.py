@@ -21,9 +21,10 @@ INTRO = """\
 
 Each row is one fault injected on the sandbox PBX by the end-to-end fault suite
 (`tests/e2e/test_faults*.py`, `tests/e2e/test_spool.py`, `tests/e2e/test_watchdog.py`),
-with the caller observed from Asterisk's side (AMI). `make faults` runs the suite and
-writes this page; the store's own faults (a locked, read-only, full or deleted database,
-kill -9 with writes queued, a purge of 1 M reports beside a live app) are in
+with the caller observed from Asterisk's side (AMI), or on the store by
+`tests/unit/test_store_spool.py` (a SIGKILL during another process's write lock). `make
+faults` runs the suite and writes this page; the store's other faults (a locked,
+read-only, full or deleted database, a purge of 1 M reports beside a live app) are in
 `tests/unit/test_store_spool.py` and `tests/unit/test_maintenance.py`, with figures in
 `bench/RESULTS.md`.
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -432,6 +433,20 @@ async def test_killed_during_a_write_lock_no_answer_heard_is_lost(
                           "WHERE question IN ('danger', 'age_group')"
                           ).fetchone() == (2 * REPORTS_HEARD, 2 * REPORTS_HEARD)
     assert not spool_path(path).exists()
+    fault_row(f"app killed (SIGKILL) {kill_after:g} s into another process's write lock, "
+              f"{REPORTS_HEARD} reports heard",
+              "every report and answer already heard in SQLite exactly once after the restart",
+              f"{REPORTS_HEARD}/{REPORTS_HEARD} reports and {2 * REPORTS_HEARD} answers, once "
+              "each; the spool replayed and gone")
+
+
+def fault_row(fault: str, expected: str, observed: str) -> None:
+    """A row of the reliability table (docs/reliability.md) when `make faults` asks for it."""
+    target = os.environ.get("BALAGH_FAULTS_REPORT")
+    if target:
+        with open(target, "a", encoding="utf-8") as out:
+            out.write(json.dumps({"fault": fault, "expected": expected, "observed": observed,
+                                  "recovery_seconds": None}) + "\n")
 
 
 # ------------------------------------------------------------------ a clean stop
