@@ -26,6 +26,7 @@ from balagh.handover.summary import HandoverSettings
 from balagh.hotline import Hotline, HotlineFiles, LiveHotline
 from balagh.ivr.entry import CallerLine, CallerSetup
 from balagh.ivr.flow import RoutingContext
+from balagh.ivr.record import CallStore
 from balagh.looplag import LoopLag
 from balagh.oneapp import refuse_if_served
 from balagh.orphans import take_back
@@ -130,8 +131,9 @@ def ari_application(settings: Settings, live: LiveHotline, store: ReportStore,
     router = StasisRouter(default=callers.answer)
     application = AriApplication(settings.ari, router, orphan_handler=on_orphan,
                                  prompt_seconds=prompt_seconds(settings.sounds_dir).get)
-    supervision = Supervision(table=lambda: live.current.supervisors, store=store, ami=ami,
-                              rest=application.rest, app=settings.ari.app)
+    supervision = Supervision(table=lambda: live.current.supervisors, trail=store.audit,
+                              reports=store.queries, ami=ami, rest=application.rest,
+                              app=settings.ari.app)
     for entry in (telling_entry(application.rest),
                   *supervision_entries(supervision, refresh=live.refresh)):
         router.register(entry)
@@ -146,28 +148,30 @@ async def serve(settings: Settings, *, banner_text: bool) -> int:
     store = await ReportStore.open(settings.database, settings.spool_file)
     check_permissions(settings)
     try:
-        live = LiveHotline(HotlineFiles.of(settings), secret_values(settings), store)
+        live = LiveHotline(HotlineFiles.of(settings), secret_values(settings), store.calls)
     except Exception:
         await store.close()
         raise
     ami = AmiSession(settings.ami)  # the process's one AMI login, shared by its consumers
     queues = QueueMonitor(ami)
-    outbox = Outbox(store, lambda: live.current.handover)
+    outbox = Outbox(store.outbox, lambda: live.current.handover)
     handover = HandoverSettings(caller_key=caller_hash_key(settings.data_dir),
                                 agent_language=settings.agent_language, outbox=outbox)
     setup = caller_setup(live, handover, queues.snapshot)
-    callers = CallerLine(setup, store)
+    calls = CallStore(store.calls, store.queries)
+    callers = CallerLine(setup, calls)
 
     application = ari_application(settings, live, store, ami, callers)
     runner = asyncio.create_task(application.run())
     watcher = asyncio.create_task(live.watch())
     ami_link = asyncio.create_task(ami.run())
     monitor = asyncio.create_task(queues.run())
-    outcomes = asyncio.create_task(QueueOutcomes(ami, store, outbox=outbox).run())
+    outcomes = asyncio.create_task(QueueOutcomes(ami, store.calls, store.queries,
+                                                 outbox=outbox).run())
     delivery = asyncio.create_task(outbox.run())
     lag = asyncio.create_task(LoopLag().run())
     # FastAGI's service takes its menu, context and handover once (fastagi/route.py).
-    route = RouteService(setup().menu, lambda: setup().table, store, context=setup().context,
+    route = RouteService(setup().menu, lambda: setup().table, calls, context=setup().context,
                          handover=setup().handover)
     fastagi = asyncio.create_task(serve_fastagi(settings, route)) \
         if settings.fastagi.enabled else None

@@ -19,7 +19,7 @@ from balagh.routing.load import load_table
 from balagh.status import ReportStatus
 from balagh.store.reports import ReportStore
 
-from .fakes import FixedClock
+from .fakes import FixedClock, call_store
 from .shipped import IVR_FILE, ROUTING_FILE
 
 T0 = datetime(2025, 3, 1, 9, 30, 0, tzinfo=UTC)
@@ -39,7 +39,8 @@ def table(menu: Menu) -> Table:
 @pytest.fixture
 async def server(menu, table, store) -> AsyncIterator[tuple[FastAgiServer, int]]:
     app = FastAgiServer(header_seconds=0.3, session_seconds=2)
-    app.add_route("route", RouteService(menu, lambda: table, store, clock=FixedClock(T0)).handle)
+    app.add_route("route", RouteService(menu, lambda: table, call_store(store),
+                                        clock=FixedClock(T0)).handle)
     listening = await serve(app, "127.0.0.1", 0)  # an ephemeral port: never 4573
     port = listening.sockets[0].getsockname()[1]
     yield app, port
@@ -103,8 +104,8 @@ async def fake_asterisk(port: int, variables: dict[str, str], *, hang_up_after: 
 
 
 async def stored(store: ReportStore, uniqueid: str = UNIQUEID):
-    await store.flush()
-    return await store.get_report(uniqueid)
+    await store.writer.flush()
+    return await store.queries.get_report(uniqueid)
 
 
 async def test_a_route_session_sets_the_queue_variables_and_writes_the_report(server, store):
@@ -203,7 +204,7 @@ async def test_malformed_sessions_end_cleanly_with_a_log_line(server, store, pay
 
 async def test_a_peer_that_stops_answering_commands_times_out(menu, table, store):
     app = FastAgiServer(header_seconds=1, session_seconds=0.5)
-    app.add_route("route", RouteService(menu, lambda: table, store).handle)
+    app.add_route("route", RouteService(menu, lambda: table, call_store(store)).handle)
     listening = await serve(app, "127.0.0.1", 0)
     port = listening.sockets[0].getsockname()[1]
     try:

@@ -101,16 +101,16 @@ async def test_purge_takes_answers_and_timeline_and_leaves_undelivered_outbox(
 async def test_purge_beside_a_writer_that_keeps_writing_loses_nothing(database: Path) -> None:
     seed(database, 20_000)
     store = await ReportStore.open(database)
-    purged = asyncio.ensure_future(store.purge_before(NEW - timedelta(days=1)))
+    purged = asyncio.ensure_future(store.retention.purge_before(NEW - timedelta(days=1)))
     written = 0
     while not purged.done():  # calls arriving all through the purge
-        store.start_report(call_id=f"live{written}", reference=f"L{written:07d}",
-                           channel="PJSIP/x", caller=None, hotline=None, started_at=NEW)
+        store.calls.start_report(call_id=f"live{written}", reference=f"L{written:07d}",
+                                 channel="PJSIP/x", caller=None, hotline=None, started_at=NEW)
         written += 1
         await asyncio.sleep(0.002)
     assert await purged == 20_000
     await store.close()
-    assert store.write_errors == 0 and written > 10
+    assert store.writer.write_errors == 0 and written > 10
     assert scalar(database, "SELECT COUNT(*) FROM reports") == written
 
 
@@ -168,13 +168,13 @@ async def test_backup_while_the_app_writes(database: Path, tmp_path: Path) -> No
     done = asyncio.ensure_future(asyncio.to_thread(back_up))
     n = 0
     while not stop.is_set():
-        store.start_report(call_id=f"b{n}", reference=f"B{n:07d}", channel="x", caller=None,
-                           hotline=None, started_at=NEW)
+        store.calls.start_report(call_id=f"b{n}", reference=f"B{n:07d}", channel="x", caller=None,
+                                 hotline=None, started_at=NEW)
         n += 1
         await asyncio.sleep(0.001)
     run = await done
     await store.close()
-    assert store.write_errors == 0
+    assert store.writer.write_errors == 0
     copied = scalar(copy, "SELECT COUNT(*) FROM reports")
     assert run.rows == copied and 2000 <= copied <= 2000 + n  # one consistent moment
     assert scalar(copy, "PRAGMA integrity_check") == "ok"

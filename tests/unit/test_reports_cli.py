@@ -32,30 +32,30 @@ def at(seconds: float) -> datetime:
 async def _fill(database: Path) -> None:
     store = await ReportStore.open(database)
     try:
-        store.start_report(call_id="c1", reference="1000009", channel="PJSIP/t-1",
-                           caller=NUMBER, hotline="800700", started_at=T0)
-        store.record_answer(call_id="c1", question="language", value="en", key="2",
-                            attempt=1, at=at(4))
-        store.set_language(call_id="c1", language="en", at=at(4))
-        store.record_answer(call_id="c1", question="danger", value="yes", key="1",
-                            attempt=1, at=at(8), typed_ahead=True)
-        store.set_location(call_id="c1", emirate="dubai", source="answer", at=at(12))
-        store.record_decision(call_id="c1", rule="danger", queue="women-protection",
-                              priority=10, at=at(12.5), danger=True)
-        store.set_status(call_id="c1", status=ReportStatus.ROUTED, at=at(13),
-                         typed_ahead=True)
-        store.queue_joined(call_id="c1", queue="women-protection", at=at(14), position=1)
-        store.queue_answered(call_id="c1", queue="women-protection", agent="Amal",
-                             wait_seconds=9, at=at(23))
-        store.start_report(call_id="c2", reference="2000008", channel="PJSIP/t-2",
-                           caller=None, hotline="800700", started_at=T0 + timedelta(days=2))
-        store.record_answer(call_id="c2", question="language", value="ar", key="1",
-                            attempt=1, at=T0 + timedelta(days=2))
-        store.set_language(call_id="c2", language="ar", at=T0 + timedelta(days=2))
-        store.set_status(call_id="c2", status=ReportStatus.HUNG_UP_IN_IVR,
-                         at=T0 + timedelta(days=2, seconds=20), gave_up_in="danger")
-        await store.flush()
-        assert store.write_errors == 0
+        store.calls.start_report(call_id="c1", reference="1000009", channel="PJSIP/t-1",
+                                 caller=NUMBER, hotline="800700", started_at=T0)
+        store.calls.record_answer(call_id="c1", question="language", value="en", key="2",
+                                  attempt=1, at=at(4))
+        store.calls.set_language(call_id="c1", language="en", at=at(4))
+        store.calls.record_answer(call_id="c1", question="danger", value="yes", key="1",
+                                  attempt=1, at=at(8), typed_ahead=True)
+        store.calls.set_location(call_id="c1", emirate="dubai", source="answer", at=at(12))
+        store.calls.record_decision(call_id="c1", rule="danger", queue="women-protection",
+                                    priority=10, at=at(12.5), danger=True)
+        store.calls.set_status(call_id="c1", status=ReportStatus.ROUTED, at=at(13),
+                               typed_ahead=True)
+        store.calls.queue_joined(call_id="c1", queue="women-protection", at=at(14), position=1)
+        store.calls.queue_answered(call_id="c1", queue="women-protection", agent="Amal",
+                                   wait_seconds=9, at=at(23))
+        store.calls.start_report(call_id="c2", reference="2000008", channel="PJSIP/t-2",
+                                 caller=None, hotline="800700", started_at=T0 + timedelta(days=2))
+        store.calls.record_answer(call_id="c2", question="language", value="ar", key="1",
+                                  attempt=1, at=T0 + timedelta(days=2))
+        store.calls.set_language(call_id="c2", language="ar", at=T0 + timedelta(days=2))
+        store.calls.set_status(call_id="c2", status=ReportStatus.HUNG_UP_IN_IVR,
+                               at=T0 + timedelta(days=2, seconds=20), gave_up_in="danger")
+        await store.writer.flush()
+        assert store.writer.write_errors == 0
     finally:
         await store.close()
 

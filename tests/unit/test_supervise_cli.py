@@ -171,20 +171,20 @@ def test_no_file_written_holds_a_pin_in_clear(files: Path, monkeypatch: pytest.M
 async def _fill(data: Path) -> str:
     store = await ReportStore.open(load_settings().database)
     try:
-        reference = store.new_reference()
-        store.start_report(call_id="c1", reference=reference, channel="PJSIP/caller-1",
-                           caller="+971501234567", hotline="800700", started_at=T0)
-        store.record_monitor(at=T0 + timedelta(seconds=1), action="refused", phone="PJSIP/x",
-                             detail="unknown-phone", session="s0")
-        store.record_monitor(at=T0 + timedelta(seconds=2), action="pin-ok", session="s1",
-                             supervisor="Amina", phone="201")
-        store.record_monitor(at=T0 + timedelta(seconds=3), action="start", session="s1",
-                             supervisor="Amina", phone="201", reference=reference,
-                             agent="Layla", mode="listen")
-        store.record_monitor(at=T0 + timedelta(seconds=9), action="end", session="s1",
-                             supervisor="Amina", phone="201", reference=reference,
-                             agent="Layla")
-        await store.flush()
+        reference = store.calls.new_reference()
+        store.calls.start_report(call_id="c1", reference=reference, channel="PJSIP/caller-1",
+                                 caller="+971501234567", hotline="800700", started_at=T0)
+        store.audit.record_monitor(at=T0 + timedelta(seconds=1), action="refused", phone="PJSIP/x",
+                                   detail="unknown-phone", session="s0")
+        store.audit.record_monitor(at=T0 + timedelta(seconds=2), action="pin-ok", session="s1",
+                                   supervisor="Amina", phone="201")
+        store.audit.record_monitor(at=T0 + timedelta(seconds=3), action="start", session="s1",
+                                   supervisor="Amina", phone="201", reference=reference,
+                                   agent="Layla", mode="listen")
+        store.audit.record_monitor(at=T0 + timedelta(seconds=9), action="end", session="s1",
+                                   supervisor="Amina", phone="201", reference=reference,
+                                   agent="Layla")
+        await store.writer.flush()
     finally:
         await store.close()
     return reference

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from datetime import UTC, datetime
 
 from balagh.cli.common import report_store, table_lines
 from balagh.config import Settings
@@ -20,10 +21,10 @@ __all__ = ["register"]
 async def _list(settings: Settings, show_all: bool, limit: int) -> int:
     async with report_store(settings) as store:
         if show_all:
-            rows = await store.deliveries(None, limit)
+            rows = await store.queries.deliveries(None, limit)
         else:
-            rows = [*await store.deliveries("pending", limit),
-                    *await store.deliveries("failed", limit)]
+            rows = [*await store.queries.deliveries("pending", limit),
+                    *await store.queries.deliveries("failed", limit)]
             rows = sorted(rows, key=lambda row: row.id, reverse=True)[:limit]
     if not rows:
         print("no deliveries" if show_all else "nothing pending or failed")
@@ -55,7 +56,7 @@ def _one_line(text: str | None, width: int = 60) -> str:
 
 async def _retry(settings: Settings, ids: list[int]) -> int:
     async with report_store(settings) as store:
-        count = await store.retry_deliveries(ids or None)
+        count = await store.outbox.retry_deliveries(ids or None, datetime.now(UTC))
     which = "failed deliveries" if not ids else f"of the {len(ids)} given"
     print(f"{count} {which} pending again; the running app sends them within a few seconds")
     if ids and count < len(ids):

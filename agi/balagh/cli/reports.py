@@ -28,9 +28,9 @@ from balagh.readmodel.search import QUEUE_OUTCOMES, ReportSearch, parse_moment
 from balagh.readmodel.timeline import timeline_lines
 from balagh.status import ReportStatus
 from balagh.store import maintenance
+from balagh.store.disclosures import Disclosures
 from balagh.store.events import TimelineEvent
 from balagh.store.queries import Report
-from balagh.store.reports import ReportStore
 from balagh.vocabulary import REPEAT_WINDOW
 
 log = structlog.get_logger(__name__)
@@ -78,13 +78,11 @@ def search_from(args: argparse.Namespace) -> ReportSearch:
         emirate=args.emirate, language=args.language, repeat_days=args.repeat, limit=limit)
 
 
-async def disclose(store: ReportStore, filters: dict[str, Any], rows: int) -> None:
+async def disclose(disclosures: Disclosures, filters: dict[str, Any], rows: int) -> None:
     """Record (and wait for) a use of --show-numbers before any number is shown."""
     user = getpass.getuser()
-    errors = store.write_errors
-    store.record_numbers_shown(at=datetime.now(UTC), user=user, filters=filters, rows=rows)
-    await store.flush()
-    if store.write_errors != errors:
+    if not await disclosures.numbers_shown(at=datetime.now(UTC), user=user, filters=filters,
+                                           rows=rows):
         raise NotRecorded("the use of --show-numbers could not be recorded")
     log.warning("reports.numbers_shown", user=user, filters=filters, rows=rows)
 
@@ -98,7 +96,8 @@ async def list_reports(settings: Settings, search: ReportSearch, format: str,
         reports = await reader_of(store).search_reports(search)
         if show_numbers:
             try:
-                await disclose(store, {"format": format, **search.described()}, len(reports))
+                await disclose(store.disclosures, {"format": format, **search.described()},
+                               len(reports))
             except NotRecorded as exc:
                 print(f"error: {exc}; numbers not shown", file=sys.stderr)
                 return 1
@@ -130,7 +129,7 @@ async def show_report(settings: Settings, reference: str, show_numbers: bool) ->
             return 1
         if show_numbers:
             try:
-                await disclose(store, {"reference": report.reference}, 1)
+                await disclose(store.disclosures, {"reference": report.reference}, 1)
             except NotRecorded as exc:
                 print(f"error: {exc}; numbers not shown", file=sys.stderr)
                 return 1

@@ -26,7 +26,7 @@ from balagh.handover.summary import GENERAL_QUEUE, HandoverSettings
 from balagh.ivr.ask import Asked, Outcome
 from balagh.ivr.menu import Menu
 from balagh.ivr.port import CallGone
-from balagh.ivr.record import CallRecord, Clock, utcnow
+from balagh.ivr.record import CallRecord, CallStore, Clock, utcnow
 from balagh.ivr.routed import (
     NO_HANDOVER,
     Routed,
@@ -39,7 +39,6 @@ from balagh.privacy import error_kind
 from balagh.routing import Decision, Table
 from balagh.say import say_digits
 from balagh.status import ReportStatus
-from balagh.store.reports import ReportStore
 
 log = structlog.get_logger(__name__)
 
@@ -66,7 +65,7 @@ def readback(decision: Decision, reference: str, ended: str | None) -> str:
 class RouteService:
     """The `route` script: one report per session, closed in `finally`."""
 
-    def __init__(self, menu: Menu, table: Callable[[], Table], store: ReportStore, *,
+    def __init__(self, menu: Menu, table: Callable[[], Table], store: CallStore, *,
                  context: RoutingContext | None = None,
                  handover: HandoverSettings = NO_HANDOVER, clock: Clock = utcnow) -> None:
         self.menu = menu
