@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -70,6 +71,22 @@ async def test_pin_attempts_feed_the_lockout(store: ReportStore) -> None:
     assert attempts[0] == PinAttempt(at(70), True)
     assert locked_until(attempts, table, at(80)) is None
     assert await store.audit.pin_attempts("Nobody", 5) == []
+
+
+async def test_a_wrong_pin_recorded_a_moment_ago_counts_without_a_flush(
+        store: ReportStore) -> None:
+    """The audit owns the lockout's read: it waits for its own queued rows first, so a
+    supervisor retrying at once cannot slip past the lockout (the session no longer
+    flushes the writer itself)."""
+    # The writer's connection busy with a long statement: the row stays queued behind it.
+    assert store.writer.db is not None
+    busy = asyncio.ensure_future(store.writer.db.execute(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000000)"
+        " SELECT count(*) FROM n"))
+    store.audit.record_monitor(at=at(0), action="refused", supervisor="Amina",
+                               detail="wrong-pin")
+    assert await store.audit.pin_attempts("Amina", 5) == [PinAttempt(at(0), False)]
+    await busy
 
 
 async def test_recording_after_close_never_raises(tmp_path: Path) -> None:
