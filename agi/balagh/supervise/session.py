@@ -21,6 +21,7 @@ import structlog
 
 from balagh.ami.client import AmiSession
 from balagh.ivr.port import CallGone, CallInfo
+from balagh.store.audit import MonitorAudit
 from balagh.store.queries import Report
 from balagh.supervise.live import LiveCall, find_by_agent, find_by_caller
 from balagh.supervise.lockout import locked_until
@@ -28,7 +29,6 @@ from balagh.supervise.model import Supervisor, SupervisorTable, phone_keys
 from balagh.supervise.modes import MODE_KEYS, Mode
 from balagh.supervise.pins import verify_pin
 from balagh.supervise.snoop import Snoop, SnoopNotArrived
-from balagh.vocabulary import PinAttempt
 
 log = structlog.get_logger(__name__)
 
@@ -93,17 +93,6 @@ class Refused(Exception):
         self.prompt = prompt
 
 
-class AuditTrail(Protocol):
-    """The monitoring audit (store/audit.py's MonitorAudit): writes, and the lockout's read."""
-
-    def record_monitor(self, *, at: datetime, action: str, session: str | None = None,
-                       supervisor: str | None = None, phone: str | None = None,
-                       reference: str | None = None, agent: str | None = None,
-                       mode: str | None = None, detail: str | None = None) -> None: ...
-
-    async def pin_attempts(self, supervisor: str, limit: int) -> list[PinAttempt]: ...
-
-
 class ReportLookup(Protocol):
     """One report by reference or call id (store/queries.py's Queries)."""
 
@@ -116,7 +105,7 @@ class Supervision:
     sessions."""
 
     table: Callable[[], SupervisorTable]
-    trail: AuditTrail
+    trail: MonitorAudit     # the monitoring audit: its rows, and the lockout's read of them
     reports: ReportLookup
     ami: AmiSession
     rest: Any               # the ARI client (the application's current one)
