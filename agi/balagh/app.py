@@ -170,9 +170,7 @@ async def serve(settings: Settings, *, banner_text: bool) -> int:
                                                  outbox=outbox).run())
     delivery = asyncio.create_task(outbox.run())
     lag = asyncio.create_task(LoopLag().run())
-    # FastAGI's service takes its menu, context and handover once (fastagi/route.py).
-    route = RouteService(setup().menu, lambda: setup().table, calls, context=setup().context,
-                         handover=setup().handover)
+    route = RouteService(setup, calls)  # the hotline of the moment, as the ARI path
     fastagi = asyncio.create_task(serve_fastagi(settings, route)) \
         if settings.fastagi.enabled else None
     stop = asyncio.Event()
