@@ -32,8 +32,8 @@ def _check(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     endings = ", ".join(f"{queue} {count}" for queue, count in result.endings.most_common())
     against = "" if served is None else f", all served in {queues_conf}"
-    print(f"{ivr_file} + {routing_file}: OK, {result.paths} of {result.paths} paths, every one ends in a queue"
-          f"{against} ({endings})")
+    print(f"{ivr_file} + {routing_file}: OK, {result.paths} of {result.paths} paths, every "
+          f"one ends in a queue{against} ({endings})")
     return 0
 
 

@@ -48,7 +48,8 @@ class CheckResult:
 def served_queues(queues_conf: Path) -> set[str]:
     """Routing queue names that queues.conf serves as balagh-NAME (templates excluded).
 
-    Files it includes (#include, #tryinclude) are read too. A balagh- queue whose NAME the dialplan's pattern cannot match is a ConfigError."""
+    Files it includes (#include, #tryinclude) are read too. A balagh- queue whose NAME
+    the dialplan's pattern cannot match is a ConfigError."""
     served = set()
     for line in read_lines(queues_conf):  # follows #include: FreePBX keeps queues elsewhere
         match = SECTION.match(line.text)
