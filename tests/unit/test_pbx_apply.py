@@ -118,9 +118,11 @@ def test_ami_and_ari_users_are_exactly_the_shipped_ones_with_secrets_made_0600(t
 
 
 def test_no_general_of_the_site_gives_one_of_our_own(tmp_path: Path):
-    etc = _tree(tmp_path / "etc", {**STOCK, "http.conf": "; nothing here yet\n"})
+    etc = _tree(tmp_path / "etc", {**STOCK, "http.conf": "; nothing here yet\n",
+                                   "modules.conf": "; autoload defaults to yes\n"})
     assert _apply(etc, tmp_path / "secrets.env") == 0
     assert "\n[general]\nenabled = yes" in (etc / "balagh_http.conf").read_text()
+    assert "\n[modules]\n" in (etc / "balagh_modules.conf").read_text()
     assert "[general](+)" in (etc / "balagh_manager.conf").read_text()
 
 

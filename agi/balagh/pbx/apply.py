@@ -84,7 +84,8 @@ def plan(etc: Path, layout: str, secret_values: Mapping[str, str]) -> list[Chang
                snippets.dialplan("extensions_balagh.conf")),
         Change(etc / "extensions_balagh_dialplan.conf", "write",
                snippets.dialplan("extensions_balagh_dialplan.conf")),
-        Change(etc / "balagh_modules.conf", "write", snippets.modules()),
+        Change(etc / "balagh_modules.conf", "write",
+               snippets.modules(reopen=_has_general(etc / site["modules"], "modules"))),
     ]
     includes = [("manager", "balagh_manager.conf"), ("ari", "balagh_ari.conf"),
                 ("http", "balagh_http.conf"), ("queues", "balagh_queues.conf"),
@@ -97,14 +98,15 @@ def plan(etc: Path, layout: str, secret_values: Mapping[str, str]) -> list[Chang
     return changes
 
 
-def _has_general(path: Path) -> bool:
-    """Whether the site file (with its includes) has its own [general] to add to."""
+def _has_general(path: Path, name: str = "general") -> bool:
+    """Whether the site file (with its includes) has its own [general] (or [name]) to add
+    to: `[general](+)` where there is none stops Asterisk loading the whole file."""
     if not path.exists():
         return False
     try:
         for line in read_lines(path):
             match = SECTION.match(line.text)
-            if match and match.group(1).strip() == "general" and not match.group(2) \
+            if match and match.group(1).strip() == name and not match.group(2) \
                     and not line.path.name.startswith("balagh_"):
                 return True
     except ConfigError as exc:

@@ -129,8 +129,10 @@ def queue_members(queue_names: list[str]) -> str:
     return "\n".join(lines)
 
 
-def modules() -> str:
+def modules(*, reopen: bool = True) -> str:
     text = (ASTERISK_CONFIG_DIR / "balagh_modules.conf").read_text(encoding="utf-8")
+    if not reopen:
+        text = text.replace("[modules](+)", "[modules]")
     return GENERATED.format(source="balagh_modules.conf", more="") + text
 
 
