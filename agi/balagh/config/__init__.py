@@ -28,6 +28,7 @@ CONFIG_DIR = (SHIPPED / "config").resolve()
 DIALPLAN_DIR = (SHIPPED / "dialplan").resolve()
 SOUNDS_DIR = (SHIPPED / "sounds").resolve()
 ASTERISK_CONFIG_DIR = CONFIG_DIR / "asterisk"
+DEFAULT_CONFIG = CONFIG_DIR / "balagh.yaml"
 
 
 def _home() -> Path:
@@ -157,8 +158,6 @@ class Settings:
         """Number prefixes -> emirate: beside the routing table it serves."""
         return self.routing_file.parent / "locations.yaml"
 
-
-DEFAULT_CONFIG = CONFIG_DIR / "balagh.yaml"
 
 
 def is_shipped(path: Path) -> bool:
