@@ -7,6 +7,7 @@ so only this line tells that its next start or reload will fail.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from balagh.config import Settings
@@ -38,7 +39,8 @@ def config_check(settings: Settings) -> Check:
         return Check("config", Status.OK, f"{source.path} ({source.origin}); every file it "
                      "names is there", data)
     worst = max(status for _, status in missing.values())
-    names = "; ".join(f"{key} {path} MISSING" for key, (path, _) in missing.items())
+    names = "; ".join(f"{key} {os.path.normpath(path)} MISSING"
+                      for key, (path, _) in missing.items())
     return Check("config", worst, f"{names} (named by {source.path}, {source.origin}; "
                  "relative paths are taken from that file's folder)", data)
 
