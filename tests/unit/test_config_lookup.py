@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -170,12 +171,17 @@ def test_health_says_down_when_a_copied_config_names_files_that_are_not_there(
     assert f"ivr_file {etc / 'ivr.yaml'} MISSING" in check.summary
 
 
-def test_a_missing_handover_file_is_a_warning(tmp_path: Path, etc: Path) -> None:
+def test_absent_optional_files_are_named_a_missing_secrets_file_warned(tmp_path: Path,
+                                                                      etc: Path) -> None:
     write_starter(etc)
-    (etc / "handover.yaml").unlink()
-    check = config_check(load_settings(None, {"BALAGH_ETC_DIR": str(etc)}))
+    (etc / "handover.yaml").unlink()  # read as "no unit endpoints": allowed
+    settings = load_settings(None, {"BALAGH_ETC_DIR": str(etc)})
+    check = config_check(settings)
+    assert check.status is Status.OK
+    assert f"handover_file {etc / 'handover.yaml'} absent (optional)" in check.summary
+    check = config_check(replace(settings, secrets_file=tmp_path / "secrets.env"))
     assert check.status is Status.DEGRADED
-    assert "handover_file" in check.summary
+    assert f"secrets_file {tmp_path / 'secrets.env'} MISSING" in check.summary
 
 
 def test_ari_and_fastagi_both_disabled_is_refused(tmp_path: Path, etc: Path) -> None:

@@ -13,6 +13,10 @@ from pathlib import Path
 from balagh.config import Settings
 from balagh.health.report import Check, Status
 
+# Files the loaders read as empty when absent (nobody may monitor; no unit endpoints):
+# named on the line, not a warning.
+OPTIONAL = ("handover_file", "supervisors_file")
+
 
 def _needed(settings: Settings) -> dict[str, tuple[Path, Status]]:
     """name -> (path, status when it is missing). Without the menu or the table the app
@@ -22,8 +26,8 @@ def _needed(settings: Settings) -> dict[str, tuple[Path, Status]]:
     needed = {"ivr_file": (settings.ivr_file, Status.DOWN),
               "routing_file": (settings.routing_file, Status.DOWN),
               "sounds_dir": (settings.sounds_dir, sounds),
-              "handover_file": (settings.handover_file, Status.DEGRADED),
-              "supervisors_file": (settings.supervisors_file, Status.DEGRADED)}
+              "handover_file": (settings.handover_file, Status.OK),
+              "supervisors_file": (settings.supervisors_file, Status.OK)}
     if settings.secrets_file is not None:
         needed["secrets_file"] = (settings.secrets_file, Status.DEGRADED)
     return needed
@@ -35,12 +39,13 @@ def config_check(settings: Settings) -> Check:
     source = settings.source
     data = {"settings": str(source.path), "from": source.origin,
             "missing": {key: str(path) for key, (path, _) in missing.items()}}
-    if not missing:
-        return Check("config", Status.OK, f"{source.path} ({source.origin}); every file it "
-                     "names is there", data)
-    worst = max(status for _, status in missing.values())
-    names = "; ".join(f"{key} {os.path.normpath(path)} MISSING"
+    worst = max((status for _, status in missing.values()), default=Status.OK)
+    names = "; ".join(f"{key} {os.path.normpath(path)} "
+                      f"{'absent (optional)' if key in OPTIONAL else 'MISSING'}"
                       for key, (path, _) in missing.items())
+    if worst is Status.OK:
+        found = f"{source.path} ({source.origin}); every file it needs is there"
+        return Check("config", Status.OK, f"{found}; {names}" if names else found, data)
     return Check("config", worst, f"{names} (named by {source.path}, {source.origin}; "
                  "relative paths are taken from that file's folder)", data)
 
