@@ -8,6 +8,7 @@ the FastAGI port the sandbox's dialplan calls.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -65,9 +66,9 @@ async def test_a_fastagi_only_site_routes_a_call_and_is_healthy(settings, fastag
     assert report is not None and report["queue"] == "child-protection"
 
     started = time.monotonic()
-    health = subprocess.run([sys.executable, "-m", "balagh", "health"], capture_output=True,
-                            text=True, timeout=60, check=False,
-                            env={**app_environment(settings), **FASTAGI_ONLY})
+    health = await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-m", "balagh", "health"], capture_output=True,
+        text=True, timeout=60, check=False, env={**app_environment(settings), **FASTAGI_ONLY})
     print(f"balagh health: {time.monotonic() - started:.1f} s\n{health.stdout}")
     assert health.returncode == 0, health.stdout + health.stderr
     lines = {line.split()[0]: line for line in health.stdout.splitlines()}
