@@ -246,8 +246,8 @@ async def test_all_well_is_exit_0_with_a_line_each(settings: Settings, ari: Fake
     ari.channels[APP] = []
     async with fake_ami() as port:
         checks = await run_probes(replace(settings, ami=replace(settings.ami, port=port)))
-    assert [c.name for c in checks] == ["ari", "ami", "app", "watchdog", "store", "menu",
-                                        "routing"]
+    assert [c.name for c in checks] == ["ari", "ami", "app", "watchdog", "store", "config",
+                                        "menu", "routing"]
     assert {c.name: c.status for c in checks if c.status is not Status.OK} == {}
     assert exit_code(checks) == 0
 

@@ -24,7 +24,7 @@ COMMANDS: dict[str, str] = {
     "reports": "reports", "stats": "stats", "report_pack": "report-pack",
     "sounds": "sounds", "ivr": "ivr", "routes": "routes", "supervisors": "supervisors",
     "monitor": "monitor", "outbox": "outbox", "health": "health", "backup": "backup",
-    "console": "console", "users": "users", "callers": "callers",
+    "console": "console", "users": "users", "callers": "callers", "config": "config",
 }
 # Top-level options that take a value (the word after them is not the command).
 _VALUED_OPTIONS = ("--config", "--log-level")
@@ -64,7 +64,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser; with `command` (a known one), only that command's parser is added."""
     parser = argparse.ArgumentParser(prog="balagh", description=__doc__)
     parser.add_argument("--version", action=_Version)
-    parser.add_argument("--config", type=Path, help="service settings (default config/balagh.yaml)")
+    parser.add_argument("--config", type=Path, metavar="FILE",
+                        help="service settings; without it: $BALAGH_CONFIG, else "
+                        "/etc/balagh/balagh.yaml, else the shipped defaults (read-only); "
+                        "`balagh config where` shows the files in use")
     parser.add_argument("--log-level", help="debug, info, warning (default: info for run, "
                         "watchdog and pbx, warning otherwise)")
     parser.add_argument("--log-json", action="store_true", help="JSON log lines")

@@ -39,11 +39,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "health", help="is everything a caller depends on up? one line each, exit 0/1/2",
         description="Checks ARI (reachable with the app's credentials), AMI (login), the app "
         "(its heartbeat changes; calls in progress), the watchdog (its heartbeat), the report "
-        "database and spool, the menu and the routing table (they load). Each check has its "
+        "database and spool, the files the settings name (config: they exist), the menu and "
+        "the routing table (they load). On a FastAGI-only site (ari.enabled false) the app "
+        "line is a real AGI session with the FastAGI listener, and ARI and the watchdog are "
+        "not needed. Each check has its "
         "own timeout. Exit 0 all well, 1 degraded (calls are served but something needs a "
         "person: AMI, the watchdog, the store or the config), 2 down (ARI unreachable or the "
         "app not beating: callers are not served by Balagh).")
     parser.add_argument("--json", action="store_true", help="one JSON object")
     parser.add_argument("--only", type=_names, metavar="NAME,...",
-                        help="only these checks: ari, ami, app, watchdog, store, menu, routing")
+                        help="only these checks: ari, ami, app, watchdog, store, config, menu, "
+                        "routing")
     parser.set_defaults(func=_health)
