@@ -179,9 +179,10 @@ def _explain(settings: Settings, args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     now = told.at if told.at is not None else datetime.now(table.zone)
-    location = locate(told.answers, told.caller, told.geolocation, prefixes or {})
+    location = locate(told.answers, told.caller, told.geolocation, prefixes or {},
+                      table.country_code)
     facts = make_facts(told.answers, table.zone, caller=told.caller, location=location,
-                       now=now, queues=told.queues)
+                       now=now, queues=told.queues, country_code=table.country_code)
     result = explain(facts, table)
     print(f"table:    {path}")
     print(result.text())

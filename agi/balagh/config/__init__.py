@@ -12,8 +12,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from balagh.config.values import port_problem, url_problem
+from balagh.config.values import (
+    country_code_problem,
+    port_problem,
+    timezone_problem,
+    url_problem,
+)
 from balagh.config.yamlsrc import ConfigError, YamlDoc, load_yaml
 
 # The shipped config/, dialplan/ and sounds/: in a checkout balagh/shipped/ holds
@@ -24,6 +30,7 @@ CONFIG_DIR = (SHIPPED / "config").resolve()
 DIALPLAN_DIR = (SHIPPED / "dialplan").resolve()
 SOUNDS_DIR = (SHIPPED / "sounds").resolve()
 ASTERISK_CONFIG_DIR = CONFIG_DIR / "asterisk"
+DEFAULT_TIMEZONE = "Asia/Dubai"
 
 
 def _home() -> Path:
@@ -113,6 +120,17 @@ class Settings:
     # Callers' numbers in log lines: "masked" (+9715****4567) unless a site must log
     # them whole ("full"); the database keeps them either way, until retention.
     log_caller_numbers: str = "masked"
+    # The hotline's time zone: times are stored in UTC and shown, and days counted, in it;
+    # routing's clock rules use it too. None: routing.yaml's `timezone`, else Asia/Dubai
+    # (hotline_zone()).
+    timezone: str | None = None
+    # The country a national number (0501234567) belongs to: +971501234567.
+    country_code: str = "971"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The hotline's time zone, for showing times and counting days."""
+        return ZoneInfo(self.timezone or DEFAULT_TIMEZONE)
 
     @property
     def database(self) -> Path:
@@ -172,6 +190,8 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "BALAGH_SECRETS_FILE": ("", "secrets_file"),
     "BALAGH_SPOOL_DIR": ("", "spool_dir"),
     "BALAGH_LOG_CALLER_NUMBERS": ("", "log_caller_numbers"),
+    "BALAGH_TIMEZONE": ("", "timezone"),
+    "BALAGH_COUNTRY_CODE": ("", "country_code"),
 }
 
 _SECTIONS = {"ari": AriSettings, "ami": AmiSettings, "fastagi": FastAgiSettings,
@@ -239,6 +259,10 @@ def _coerce(doc: YamlDoc | None, key: tuple[str, ...], default: Any, value: Any)
         raise _err(doc, key, f"must be a loopback address (127.0.0.1, ::1), got {value!r}: "
                    "the route service writes reports and sets channel variables for anyone "
                    "who can reach it")
+    if key == ("timezone",) and (problem := timezone_problem(value)):
+        raise _err(doc, key, problem)
+    if key == ("country_code",) and (problem := country_code_problem(str(value))):
+        raise _err(doc, key, problem)
     if name in _CHOICES and str(value) not in _CHOICES[name]:
         raise _err(doc, key, f"must be one of {', '.join(_CHOICES[name])}, got {value!r}")
     return str(value)
@@ -324,7 +348,22 @@ def load_settings(path: Path | None = None, environ: dict[str, str] | None = Non
     for var, (section, key) in ENV_OVERRIDES.items():
         if var in environ and environ[var] != "":
             settings = _apply(settings, section, key, environ[var], None)
-    return _with_secrets(settings, environ)
+    return _with_secrets(_with_routing_zone(settings), environ)
+
+
+def _with_routing_zone(settings: Settings) -> Settings:
+    """No `timezone` set: the one routing.yaml names, so the clock rules and every time
+    shown agree (a routing.yaml that disagrees with a set one is refused by its loader)."""
+    if settings.timezone is not None:
+        return settings
+    try:
+        data = load_yaml(settings.routing_file).data
+    except (ConfigError, OSError):
+        return settings  # routing's own loader says what is wrong with the file
+    named = data.get("timezone") if isinstance(data, dict) else None
+    if isinstance(named, str) and timezone_problem(named) is None:
+        return replace(settings, timezone=named)
+    return settings
 
 
 def _with_secrets(settings: Settings, environ: dict[str, str]) -> Settings:
