@@ -57,13 +57,13 @@ def local(moment: datetime | str, zone: tzinfo) -> datetime:
     return aware.astimezone(zone)
 
 
-def shown(moment: datetime | str | None, zone: tzinfo) -> str:
+def shown(moment: datetime | str | None, zone: tzinfo, timespec: str = "seconds") -> str:
     """ISO 8601 in the zone with its offset, to the second: '2026-12-01T03:43:30+04:00'
     ('' for no time). Text that is not a time comes back as it is."""
     if moment is None or moment == "":
         return ""
     try:
-        return local(moment, zone).isoformat(timespec="seconds")
+        return local(moment, zone).isoformat(timespec=timespec)
     except ValueError:
         return str(moment)
 
