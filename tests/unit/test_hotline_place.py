@@ -70,7 +70,7 @@ def test_a_bad_value_names_file_line_and_key(tmp_path, text, message):
 
 
 def test_a_bad_value_in_the_environment_names_the_variable(tmp_path):
-    with pytest.raises(ConfigError, match="BALAGH_TIMEZONE.*unknown time zone"):
+    with pytest.raises(ConfigError, match=r"BALAGH_TIMEZONE.*unknown time zone"):
         load_settings(_config(tmp_path, ""), {"BALAGH_TIMEZONE": "Mars/Olympus"})
 
 
