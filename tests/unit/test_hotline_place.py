@@ -25,9 +25,11 @@ def _config(tmp_path: Path, text: str) -> Path:
 
 
 def _routing_copy(tmp_path: Path, zone_line: str | None) -> Path:
-    """The shipped routing.yaml with its `timezone:` line replaced (or removed)."""
+    """The shipped routing.yaml naming `zone_line` first (or no zone)."""
     lines = (CONFIG_DIR / "routing.yaml").read_text(encoding="utf-8").splitlines()
-    kept = [(zone_line or "") if line.startswith("timezone:") else line for line in lines]
+    kept = [line for line in lines if not line.startswith("timezone:")]
+    if zone_line:
+        kept.insert(0, zone_line)
     path = tmp_path / "routing.yaml"
     path.write_text("\n".join(kept) + "\n", encoding="utf-8")
     shutil.copy(CONFIG_DIR / "ivr.yaml", tmp_path / "ivr.yaml")
