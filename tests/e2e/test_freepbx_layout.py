@@ -7,9 +7,8 @@ the *_custom.conf files only; the FreePBX files stay byte for byte. A call to th
 own hotline number walks the pure-dialplan menu, the FastAGI route service of `balagh
 run` decides, and Asterisk's queue_log shows balagh-child-protection entered; `ivr
 check --queues-conf` passes on the generated queues.conf through its includes.
-(ARI stays enabled in Asterisk: the test caller uses it, and `balagh run` starts with
-ARI until the FastAGI-only mode `ari: {enabled: false}` is merged; the call itself never
-enters Stasis.)
+`balagh run` runs as such a site's does, FastAGI-only (`ari.enabled: false`): it logs no
+ARI line. (Asterisk's ARI stays on for the test caller alone.)
 """
 
 from __future__ import annotations
@@ -86,7 +85,8 @@ def test_freepbx_layout_dialplan_only_path_routes_and_checks_pass(
         assert "every one ends in a queue" in checked.stdout
         site.start()
         assert "400 has" in site.cli("queue show 400")  # the GUI's queue, beside Balagh's
-        start_app(site, env, tmp_path / "app.log")
+        start_app(site, {**env, "BALAGH_ARI_ENABLED": "0"}, tmp_path / "app.log",
+                  ready=(b'"fastagi.listening"',))
         called = place_call(site, env, "800701", "from-internal-custom")
         routed = time.monotonic() - started
 
@@ -95,6 +95,7 @@ def test_freepbx_layout_dialplan_only_path_routes_and_checks_pass(
         ends = [json.loads(line) for line in (tmp_path / "app.log").read_text().splitlines()
                 if '"fastagi.route_end"' in line]
         assert ends and ends[-1].get("queue") == "child-protection", ends
+        assert '"event": "ari.' not in (tmp_path / "app.log").read_text()
     with capsys.disabled():
         print(f"\nFreePBX layout: apply -> first routed call (FastAGI) {routed:.1f} s; "
               f"{checked.stdout.strip().splitlines()[-1][:120]}")

@@ -38,11 +38,12 @@ def balagh(*args: str) -> list[str]:
     return [sys.executable, "-m", "balagh", *args]
 
 
-def start_app(site: SecondAsterisk, env: dict[str, str], log: Path) -> None:
+def start_app(site: SecondAsterisk, env: dict[str, str], log: Path,
+              ready: tuple[bytes, ...] = (b'"ari.connected"', b'"fastagi.listening"')) -> None:
+    """`balagh run` in the site's namespace, waited for until it logs every `ready` event."""
     app = site.start_in(balagh("--log-json", "run"), log, env)
     deadline = time.monotonic() + 30
-    while b'"ari.connected"' not in log.read_bytes() or b'"fastagi.listening"' not in \
-            log.read_bytes():
+    while not all(event in log.read_bytes() for event in ready):
         assert app.poll() is None, log.read_text()[-2000:]
         assert time.monotonic() < deadline, log.read_text()[-2000:]
         time.sleep(0.1)

@@ -128,12 +128,12 @@ def test_the_outbox_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     assert [line.split()[:4] for line in lines[1:]] == [
         ["3", "pending", "routed", "4400001"], ["2", "failed", "answered", "3356375"]]
     assert "HTTP 500 Internal Server Error" in lines[2]
-    assert "2026-03-01T09:00:00.000Z" in lines[1]
+    assert "2026-03-01T13:00:00+04:00" in lines[1]  # 09:00 UTC, in the hotline's zone
 
     assert main(["outbox", "--all"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[1] for line in lines[1:]] == ["pending", "failed", "delivered"]
-    assert "delivered 2026-03-01T09:00:00.000Z" in lines[3]
+    assert "delivered 2026-03-01T13:00:00+04:00" in lines[3]
 
     assert main(["outbox", "retry", "1", "2"]) == 0
     out = capsys.readouterr().out

@@ -200,9 +200,9 @@ def test_monitor_audit(files: Path, monkeypatch: pytest.MonkeyPatch,
     assert lines[0].split() == ["at", "supervisor", "phone", "action", "reference", "agent",
                                 "mode", "detail"]
     assert [line.split()[3] for line in lines[1:]] == ["end", "start", "pin-ok", "refused"]
-    assert lines[2].split() == ["2026-03-01T12:00:03.000Z", "Amina", "201", "start", reference,
+    assert lines[2].split() == ["2026-03-01T16:00:03+04:00", "Amina", "201", "start", reference,
                                 "Layla", "listen", "-"]
-    assert lines[4].split() == ["2026-03-01T12:00:01.000Z", "-", "PJSIP/x", "refused", "-",
+    assert lines[4].split() == ["2026-03-01T16:00:01+04:00", "-", "PJSIP/x", "refused", "-",
                                 "-", "-", "unknown-phone"]
 
     for argv in (["monitor", "--audit", "--reference", reference],
@@ -229,10 +229,10 @@ def test_a_report_shows_its_monitoring_oldest_first(files: Path,
     section = out[out.index("monitoring:"):].splitlines()
     assert section == [
         "monitoring:",
-        "  2026-03-01T12:00:03.000Z  Amina  start  mode listen  agent Layla  phone 201",
-        "  2026-03-01T12:00:09.000Z  Amina  end  agent Layla  phone 201",
+        "  2026-03-01T16:00:03+04:00  Amina  start  mode listen  agent Layla  phone 201",
+        "  2026-03-01T16:00:09+04:00  Amina  end  agent Layla  phone 201",
     ]
 
 
 def test_audit_lines_without_events() -> None:
-    assert audit_lines([]) == ["at  supervisor  phone  action  reference  agent  mode  detail"]
+    assert audit_lines([], UTC) == ["at  supervisor  phone  action  reference  agent  mode  detail"]

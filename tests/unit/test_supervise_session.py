@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -22,6 +23,7 @@ from balagh.supervise.session import Request, Supervision
 from .fakes import HANGUP, FakeRest, ScriptedCall
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+DUBAI = ZoneInfo("Asia/Dubai")
 PIN_HASH = hash_pin("4321")
 AMINA = Supervisor(name="Amina", phones=frozenset({"201"}), pin_hash=PIN_HASH,
                    queues=frozenset({"child-protection"}))
@@ -150,8 +152,11 @@ async def test_live_calls_mask_the_caller_by_the_one_rule(store):
         async def getvar(self, channel: str, name: str) -> str:
             return AGENT
 
-    rows = await live_calls(Ami(), reader_of(store))  # type: ignore[arg-type]
+    rows = await live_calls(Ami(), reader_of(store), DUBAI)  # type: ignore[arg-type]
     assert sorted(row.caller for row in rows) == ["+9716****1234", "withheld"]
+    # and the time the agent answered in the hotline's zone
+    assert {row.talking_since for row in rows} == {
+        T0.astimezone(DUBAI).isoformat(timespec="seconds")}
 
 
 async def test_a_phone_that_is_no_supervisor_is_refused_without_a_pin(store):

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 from balagh.cli.common import report_store, table_lines
 from balagh.config import Settings
+from balagh.localtime import shown
 from balagh.store.queries import Delivery
 
 __all__ = ["register"]
@@ -29,19 +30,19 @@ async def _list(settings: Settings, show_all: bool, limit: int) -> int:
     if not rows:
         print("no deliveries" if show_all else "nothing pending or failed")
         return 0
-    for line in table_lines(_rows(rows), right={0, 5}):
+    for line in table_lines(_rows(rows, settings.zone), right={0, 5}):
         print(line.rstrip())
     return 0
 
 
-def _rows(rows: list[Delivery]) -> list[tuple[str, ...]]:
+def _rows(rows: list[Delivery], zone: tzinfo) -> list[tuple[str, ...]]:
     header = ("id", "status", "event", "reference", "url", "attempts", "next attempt",
               "last error")
     lines: list[tuple[str, ...]] = [header]
     for row in rows:
-        next_attempt = row.next_attempt_at if row.status == "pending" else "-"
+        next_attempt = shown(row.next_attempt_at, zone) if row.status == "pending" else "-"
         if row.status == "delivered":
-            next_attempt = f"delivered {row.delivered_at}"
+            next_attempt = f"delivered {shown(row.delivered_at, zone)}"
         lines.append((str(row.id), row.status, row.event, row.reference or "-", row.url,
                       str(row.attempts), next_attempt, _one_line(row.last_error)))
     return lines

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import IO, Any
 
@@ -22,8 +22,16 @@ import structlog
 
 from balagh.cli.common import report_store
 from balagh.config import Settings
+from balagh.localtime import shown
 from balagh.readmodel.reader import MonitorEvent, reader_of
-from balagh.readmodel.rows import FORMATS, WRITERS, cell, shown_detail, shown_number
+from balagh.readmodel.rows import (
+    FORMATS,
+    TIME_COLUMNS,
+    WRITERS,
+    cell,
+    shown_detail,
+    shown_number,
+)
 from balagh.readmodel.search import QUEUE_OUTCOMES, ReportSearch, parse_moment
 from balagh.readmodel.timeline import timeline_lines
 from balagh.status import ReportStatus
@@ -52,7 +60,7 @@ def _reports(settings: Settings, args: argparse.Namespace) -> int:
         return asyncio.run(apply_retention(settings, args.reference, args.older_than,
                                            dry_run=args.dry_run, vacuum=args.vacuum))
     try:
-        search = search_from(args)
+        search = search_from(args, settings.zone)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -62,7 +70,7 @@ def _reports(settings: Settings, args: argparse.Namespace) -> int:
                                     args.show_numbers))
 
 
-def search_from(args: argparse.Namespace) -> ReportSearch:
+def search_from(args: argparse.Namespace, zone: tzinfo) -> ReportSearch:
     """The command line's filters as a search."""
     limit = args.limit
     if limit is None:
@@ -72,8 +80,8 @@ def search_from(args: argparse.Namespace) -> ReportSearch:
     if args.repeat is not None and args.repeat < 1:
         raise ValueError("--repeat must be at least 1 day")
     return ReportSearch(
-        since=parse_moment(args.since) if args.since else None,
-        until=parse_moment(args.until, end_of_day=True) if args.until else None,
+        since=parse_moment(args.since, zone) if args.since else None,
+        until=parse_moment(args.until, zone, end_of_day=True) if args.until else None,
         queue=args.queue, status=args.status, outcome=args.outcome, danger=args.danger,
         emirate=args.emirate, language=args.language, repeat_days=args.repeat, limit=limit)
 
@@ -102,7 +110,7 @@ async def list_reports(settings: Settings, search: ReportSearch, format: str,
                 print(f"error: {exc}; numbers not shown", file=sys.stderr)
                 return 1
     with _opened(output) as out:
-        WRITERS[format](reports, out, show_numbers)
+        WRITERS[format](reports, out, show_numbers, settings.zone)
     if output is not None:
         print(f"{len(reports)} report(s) written to {output}")
     return 0
@@ -135,13 +143,16 @@ async def show_report(settings: Settings, reference: str, show_numbers: bool) ->
                 return 1
         events = await reader.monitor_events(reference=report.reference, limit=MONITOR_EVENTS)
         timeline = await reader.timeline(report.call_id)
-    print_report(report, list(reversed(events)), timeline, show_numbers=show_numbers)
+    print_report(report, list(reversed(events)), timeline, show_numbers=show_numbers,
+                 zone=settings.zone)
     return 0
 
 
 def print_report(report: Report, monitoring: Sequence[MonitorEvent] = (),
-                 timeline: Sequence[TimelineEvent] = (), *, show_numbers: bool = False) -> None:
-    """The report's fields, its answers, its timeline and who listened in (oldest first)."""
+                 timeline: Sequence[TimelineEvent] = (), *, show_numbers: bool = False,
+                 zone: tzinfo = UTC) -> None:
+    """The report's fields, its answers, its timeline and who listened in (oldest first);
+    times in the hotline's `zone`."""
     skip = {"answers", "answer_log", "id", "caller_hash"}
     for column in fields(report):
         if column.name in skip:
@@ -151,17 +162,19 @@ def print_report(report: Report, monitoring: Sequence[MonitorEvent] = (),
             value = shown_number(value, show_numbers)
         elif column.name == "status_detail":
             value = shown_detail(value)
+        elif column.name in TIME_COLUMNS:
+            value = shown(value, zone)
         print(f"{column.name:<14} {cell(value)}")
     print("answers:")
     for answer in report.answer_log:
-        print(f"  {answer.answered_at}  {answer.question:<10} {cell(answer.value):<16}"
+        print(f"  {shown(answer.answered_at, zone)}  {answer.question:<10} {cell(answer.value):<16}"
               f" key {cell(answer.key)}  attempt {answer.attempt}")
     print("timeline:" if timeline else "timeline: none")
-    for line in timeline_lines(report.started_at, timeline):
+    for line in timeline_lines(report.started_at, timeline, zone):
         print(line)
     print("monitoring:" if monitoring else "monitoring: none")
     for event in monitoring:
-        parts = [event.at, cell(event.supervisor), event.action]
+        parts = [shown(event.at, zone), cell(event.supervisor), event.action]
         parts += [f"{name} {value}" for name, value in (
             ("mode", event.mode), ("agent", event.agent), ("phone", event.phone),
             ("detail", event.detail)) if value]
@@ -182,7 +195,7 @@ async def apply_retention(settings: Settings, action: str, days: int, *,
     if dry_run:
         async with report_store(settings) as store:
             count = await reader_of(store).count_before(before)
-        print(f"{count} report(s) started before {before:%Y-%m-%d %H:%M} UTC would be "
+        print(f"{count} report(s) started before {shown(before, settings.zone)} would be "
               f"{'redacted' if action == 'redact' else 'deleted'}")
         return 0
     run = maintenance.redact if action == "redact" else maintenance.purge
@@ -193,9 +206,9 @@ async def apply_retention(settings: Settings, action: str, days: int, *,
         return 1
     if action == "redact":
         print(f"redacted caller number and location of {done.rows} report(s) started before "
-              f"{before:%Y-%m-%d %H:%M} UTC (in answers, timeline and outbox too)")
+              f"{shown(before, settings.zone)} (in answers, timeline and outbox too)")
     else:
-        print(f"deleted {done.rows} report(s) started before {before:%Y-%m-%d %H:%M} UTC, "
+        print(f"deleted {done.rows} report(s) started before {shown(before, settings.zone)}, "
               f"with {done.detail.get('answers', 0)} answer(s) and "
               f"{done.detail.get('report_events', 0)} timeline event(s)")
     if done.detail.get("checkpoint") != "complete":
@@ -226,7 +239,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                          "lock for the whole rewrite; the app spools meanwhile)")
     filters = reports.add_argument_group("filters (listing and export)")
     filters.add_argument("--since", metavar="WHEN",
-                         help="started at or after: YYYY-MM-DD or YYYY-MM-DDTHH:MM, UTC")
+                         help="started at or after: YYYY-MM-DD or YYYY-MM-DDTHH:MM, in the "
+                         "hotline's time zone (balagh.yaml `timezone`) unless it says +HH:MM")
     filters.add_argument("--until", metavar="WHEN",
                          help="started before; a bare date includes that whole day")
     filters.add_argument("--queue", help="routed to, or last waited in, this queue")

@@ -15,9 +15,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from balagh.config.lookup import FROM_SHIPPED, ConfigSource, find_config, inside
-from balagh.config.values import port_problem, url_problem
+from balagh.config.values import (
+    country_code_problem,
+    port_problem,
+    timezone_problem,
+    url_problem,
+)
 from balagh.config.yamlsrc import ConfigError, YamlDoc, load_yaml
 
 # The shipped config/, dialplan/ and sounds/: in a checkout balagh/shipped/ holds
@@ -29,6 +35,7 @@ DIALPLAN_DIR = (SHIPPED / "dialplan").resolve()
 SOUNDS_DIR = (SHIPPED / "sounds").resolve()
 ASTERISK_CONFIG_DIR = CONFIG_DIR / "asterisk"
 DEFAULT_CONFIG = CONFIG_DIR / "balagh.yaml"
+DEFAULT_TIMEZONE = "Asia/Dubai"
 
 
 def _home() -> Path:
@@ -124,6 +131,17 @@ class Settings:
     # The settings file read, and why it was the one (never set from YAML).
     source: ConfigSource = field(
         default_factory=lambda: ConfigSource(DEFAULT_CONFIG, FROM_SHIPPED))
+    # The hotline's time zone: times are stored in UTC and shown, and days counted, in it;
+    # routing's clock rules use it too. None: routing.yaml's `timezone`, else Asia/Dubai
+    # (hotline_zone()).
+    timezone: str | None = None
+    # The country a national number (0501234567) belongs to: +971501234567.
+    country_code: str = "971"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The hotline's time zone, for showing times and counting days."""
+        return ZoneInfo(self.timezone or DEFAULT_TIMEZONE)
 
     @property
     def database(self) -> Path:
@@ -193,6 +211,8 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "BALAGH_SECRETS_FILE": ("", "secrets_file"),
     "BALAGH_SPOOL_DIR": ("", "spool_dir"),
     "BALAGH_LOG_CALLER_NUMBERS": ("", "log_caller_numbers"),
+    "BALAGH_TIMEZONE": ("", "timezone"),
+    "BALAGH_COUNTRY_CODE": ("", "country_code"),
 }
 
 _SECTIONS = {"ari": AriSettings, "ami": AmiSettings, "fastagi": FastAgiSettings,
@@ -260,6 +280,10 @@ def _coerce(doc: YamlDoc | None, key: tuple[str, ...], default: Any, value: Any)
         raise _err(doc, key, f"must be a loopback address (127.0.0.1, ::1), got {value!r}: "
                    "the route service writes reports and sets channel variables for anyone "
                    "who can reach it")
+    if key == ("timezone",) and (problem := timezone_problem(value)):
+        raise _err(doc, key, problem)
+    if key == ("country_code",) and (problem := country_code_problem(str(value))):
+        raise _err(doc, key, problem)
     if name in _CHOICES and str(value) not in _CHOICES[name]:
         raise _err(doc, key, f"must be one of {', '.join(_CHOICES[name])}, got {value!r}")
     return str(value)
@@ -349,7 +373,22 @@ def load_settings(path: Path | None = None, environ: dict[str, str] | None = Non
     if not settings.ari.enabled and not settings.fastagi.enabled:
         raise ConfigError(path, None, "ari.enabled", "ARI and FastAGI are both disabled: "
                           "nothing would route a caller; enable one of them")
-    return _with_secrets(settings, environ)
+    return _with_secrets(_with_routing_zone(settings), environ)
+
+
+def _with_routing_zone(settings: Settings) -> Settings:
+    """No `timezone` set: the one routing.yaml names, so the clock rules and every time
+    shown agree (a routing.yaml that disagrees with a set one is refused by its loader)."""
+    if settings.timezone is not None:
+        return settings
+    try:
+        data = load_yaml(settings.routing_file).data
+    except (ConfigError, OSError):
+        return settings  # routing's own loader says what is wrong with the file
+    named = data.get("timezone") if isinstance(data, dict) else None
+    if isinstance(named, str) and timezone_problem(named) is None:
+        return replace(settings, timezone=named)
+    return settings
 
 
 def _with_secrets(settings: Settings, environ: dict[str, str]) -> Settings:

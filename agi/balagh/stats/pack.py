@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
+from balagh.localtime import local
 from balagh.readmodel import statistics as query
 from balagh.readmodel.period import Period
 from balagh.templating import environment
@@ -122,7 +123,8 @@ def render(data: PackData, language: str, generated: datetime | None = None) -> 
     return _ENV.get_template("pack.html").render(
         language=language, direction="rtl" if language == "ar" else "ltr",
         title=f"{text('title')} {data.period.label}", text=text, period=data.period,
-        stamp=generated.strftime("%Y-%m-%d %H:%M"), empty=empty,
+        stamp=local(generated, data.period.zone).strftime("%Y-%m-%d %H:%M"),
+        zone=str(data.period.zone), empty=empty,
         service_level_seconds=data.service_level_seconds,
         summary_rows=[] if empty else _summary(data),
         give_up_rows=[] if empty else _give_ups(data, language),
