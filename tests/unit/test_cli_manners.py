@@ -74,7 +74,7 @@ def test_purge_off_a_terminal_needs_yes_and_deletes_nothing(old_reports: Path) -
     process = balagh("reports", "purge", "--older-than", "30", data=old_reports.parent,
                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out, err = process.communicate(timeout=120)
-    assert process.returncode == 2
+    assert process.returncode == 2 and out == b""
     lines = err.decode().splitlines()
     assert len(lines) == 1 and "delete 1200 report(s)" in lines[0] and "--yes" in lines[0]
     assert reports_in(old_reports) == 1200
