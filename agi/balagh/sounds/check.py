@@ -94,14 +94,20 @@ def check_prompts(
     The languages are the catalogue's plus `languages` (the menu's): a caller
     may pick any of those, so each needs text in the catalogue and a good file.
     """
-    ids = list(dict.fromkeys([*catalogue.ids, *needed]))
-    langs = list(dict.fromkeys([*catalogue.languages, *languages]))
     synthetic = placeholder_hashes(sounds_dir)
     return [
         _check_one(Path(sounds_dir), catalogue, prompt_id, lang, synthetic)
-        for prompt_id in ids
-        for lang in langs
+        for prompt_id, lang in prompt_keys(catalogue, needed, languages)
     ]
+
+
+def prompt_keys(catalogue: Catalogue, needed: Iterable[str] = (),
+                languages: Iterable[str] = ()) -> list[tuple[str, str]]:
+    """(prompt id, language) of every file a caller may hear: the catalogue's prompts and
+    the `needed` ones, in the catalogue's languages and the menu's."""
+    ids = list(dict.fromkeys([*catalogue.ids, *needed]))
+    langs = list(dict.fromkeys([*catalogue.languages, *languages]))
+    return [(prompt_id, lang) for prompt_id in ids for lang in langs]
 
 
 def _check_one(sounds_dir: Path, catalogue: Catalogue, prompt_id: str, lang: str,
@@ -135,4 +141,4 @@ def _check_one(sounds_dir: Path, catalogue: Catalogue, prompt_id: str, lang: str
 
 
 __all__ = ["MENU_BUDGET_SECONDS", "MISSING", "NOT_IN_CATALOGUE", "CheckRow", "check_prompts",
-           "menu_seconds", "prompts_needed"]
+           "menu_seconds", "prompt_keys", "prompts_needed"]
