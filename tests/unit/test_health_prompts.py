@@ -37,7 +37,13 @@ def pbx(tmp_path: Path) -> Path:
                                      ":/var/lib/asterisk:/usr/sbin/nologin\n", encoding="utf-8")
     (root / "etc/group").write_text(f"root:x:0:\nasterisk:x:{UID}:\naudio:x:29:asterisk\n",
                                     encoding="utf-8")
-    install_prompts(SOUNDS_DIR, root / "var/lib/asterisk/sounds")
+    # As `balagh sounds install` runs on a PBX: umask 022 (an earlier command in this
+    # process may have set Balagh's private 077).
+    umask = os.umask(0o022)
+    try:
+        install_prompts(SOUNDS_DIR, root / "var/lib/asterisk/sounds")
+    finally:
+        os.umask(umask)
     return pbx_dir
 
 
