@@ -5,6 +5,7 @@ way the sandbox's chroot is (installed.stamp, root/usr/sbin/asterisk, its own as
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,8 +23,18 @@ UID = 4242  # Asterisk's user in the tree: not us, so mode bits decide
 
 
 @pytest.fixture
-def pbx(tmp_path: Path) -> Path:
+def pbx(tmp_path: Path) -> Iterator[Path]:
     """A FreePBX-like tree: astdatadir /var/lib/asterisk, the prompts installed in it."""
+    # Made as on a PBX, umask 022: an earlier command in this process may have set
+    # Balagh's private 077.
+    umask = os.umask(0o022)
+    try:
+        yield _tree(tmp_path)
+    finally:
+        os.umask(umask)
+
+
+def _tree(tmp_path: Path) -> Path:
     pbx_dir = tmp_path / "sandbox"
     root = pbx_dir / "root"
     (root / "usr/sbin").mkdir(parents=True)
@@ -37,13 +48,7 @@ def pbx(tmp_path: Path) -> Path:
                                      ":/var/lib/asterisk:/usr/sbin/nologin\n", encoding="utf-8")
     (root / "etc/group").write_text(f"root:x:0:\nasterisk:x:{UID}:\naudio:x:29:asterisk\n",
                                     encoding="utf-8")
-    # As `balagh sounds install` runs on a PBX: umask 022 (an earlier command in this
-    # process may have set Balagh's private 077).
-    umask = os.umask(0o022)
-    try:
-        install_prompts(SOUNDS_DIR, root / "var/lib/asterisk/sounds")
-    finally:
-        os.umask(umask)
+    install_prompts(SOUNDS_DIR, root / "var/lib/asterisk/sounds")
     return pbx_dir
 
 
