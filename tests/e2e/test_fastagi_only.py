@@ -70,8 +70,14 @@ async def test_a_fastagi_only_site_routes_a_call_and_is_healthy(settings, fastag
         subprocess.run, [sys.executable, "-m", "balagh", "health"], capture_output=True,
         text=True, timeout=60, check=False, env={**app_environment(settings), **FASTAGI_ONLY})
     print(f"balagh health: {time.monotonic() - started:.1f} s\n{health.stdout}")
-    assert health.returncode == 0, health.stdout + health.stderr
     lines = {line.split()[0]: line for line in health.stdout.splitlines()}
+    # Every line well but the prompts', which warns that the sandbox's are espeak-ng
+    # placeholders (a production site records them): that is its one complaint.
+    assert all(line.split()[1] == "ok" for name, line in lines.items()
+               if name not in ("prompts", "health")), health.stdout + health.stderr
+    assert "placeholders" in lines["prompts"] and "missing" not in lines["prompts"], \
+        lines["prompts"]
+    assert health.returncode == 1, health.stdout + health.stderr
     assert "FastAGI at agi://127.0.0.1:4573 served a session" in lines["app"]
     assert "disabled" in lines["ari"]
 

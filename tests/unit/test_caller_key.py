@@ -158,7 +158,7 @@ def test_rotate_key_command_keeps_recent_callers_recognised(tmp_path: Path,
     database = data / "balagh.sqlite3"
     asyncio.run(_reports(database, old, [now - timedelta(days=40), now - timedelta(days=3)]))
 
-    status, said = cli("callers", "rotate-key")
+    status, said = cli("callers", "rotate-key", "--yes")
     assert status == 0, said
     assert "1 report(s)" in said and "restart balagh" in said
     new = caller_hash_key(data, environ={})

@@ -68,7 +68,7 @@ def test_a_forgotten_number_is_nowhere(tmp_path, monkeypatch, action):
     assert found_in(log_file.read_bytes()) == []
     assert "+9715****4567" in log_file.read_text()
 
-    status, said = cli("reports", action, "--older-than", "30")
+    status, said = cli("reports", action, "--older-than", "30", "--yes")
     assert status == 0, said
 
     for path in sorted(data.iterdir()):

@@ -103,7 +103,7 @@ def test_a_redacted_report_keeps_neither_number_nor_place_anywhere(tmp_path, mon
     assert set(bodies) == {"delivered", "pending"}
     assert all(PLACE in body for body in bodies.values())
 
-    status, said = cli("reports", "redact", "--older-than", "30")
+    status, said = cli("reports", "redact", "--older-than", "30", "--yes")
     assert status == 0, said
 
     for path in every_file(data):
@@ -146,7 +146,7 @@ def test_redact_keeps_the_statistics_counts_whole(tmp_path, monkeypatch):
 
     before = counts()
     assert before[("emirate", PLACE)] == 1
-    assert cli("reports", "redact", "--older-than", "30")[0] == 0
+    assert cli("reports", "redact", "--older-than", "30", "--yes")[0] == 0
     after = counts()
     assert ("emirate", PLACE) not in after and after[("emirate", "(unknown)")] == 1
     with sqlite3.connect(data / "balagh.sqlite3") as db:  # nor a row left at zero

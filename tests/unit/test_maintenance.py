@@ -122,7 +122,7 @@ def test_a_locked_database_fails_loudly(database: Path, monkeypatch: pytest.Monk
     other = sqlite3.connect(database, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # e.g. another long job holds the lock
     try:
-        assert main(["reports", "purge", "--older-than", "30"]) == 1
+        assert main(["reports", "purge", "--older-than", "30", "--yes"]) == 1
     finally:
         other.execute("ROLLBACK")
         other.close()
@@ -130,7 +130,7 @@ def test_a_locked_database_fails_loudly(database: Path, monkeypatch: pytest.Monk
     assert out.err.startswith("error: purge") and "database is locked" in out.err
     assert "deleted" not in out.out
     assert scalar(database, "SELECT COUNT(*) FROM reports") == 10
-    assert main(["reports", "purge", "--older-than", "30"]) == 0
+    assert main(["reports", "purge", "--older-than", "30", "--yes"]) == 0
     assert "deleted 10 report(s)" in capsys.readouterr().out
     assert scalar(database, "SELECT group_concat(outcome) FROM maintenance_runs") == "done"
 
@@ -142,7 +142,7 @@ def test_a_read_only_database_fails_loudly(database: Path, monkeypatch: pytest.M
     if subprocess.run(["chattr", "+i", str(database)], capture_output=True).returncode:
         pytest.skip("chattr +i not permitted here")
     try:
-        assert main(["reports", "redact", "--older-than", "30"]) == 1
+        assert main(["reports", "redact", "--older-than", "30", "--yes"]) == 1
     finally:
         subprocess.run(["chattr", "-i", str(database)], check=True)
     assert "error:" in capsys.readouterr().err

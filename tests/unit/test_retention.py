@@ -60,5 +60,5 @@ def test_cli_dry_run_counts_only(tmp_path, monkeypatch, capsys):
     assert main(["reports", "purge", "--older-than", "30", "--dry-run"]) == 0
     assert "3 report(s)" in capsys.readouterr().out
     assert main(["reports", "purge"]) == 2  # --older-than is required
-    assert main(["reports", "redact", "--older-than", "30"]) == 0
+    assert main(["reports", "redact", "--older-than", "30", "--yes"]) == 0
     assert "redacted caller number and location of 3 report(s)" in capsys.readouterr().out

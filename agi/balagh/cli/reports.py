@@ -21,6 +21,8 @@ from typing import IO, Any
 import structlog
 
 from balagh.cli.common import report_store
+from balagh.cli.confirm import Progress, Refused, add_yes_argument, confirm
+from balagh.cli.names import refuse_unknown
 from balagh.config import Settings
 from balagh.localtime import shown
 from balagh.readmodel.reader import MonitorEvent, reader_of
@@ -58,9 +60,12 @@ def _reports(settings: Settings, args: argparse.Namespace) -> int:
             print(f"error: reports {args.reference} needs --older-than DAYS", file=sys.stderr)
             return 2
         return asyncio.run(apply_retention(settings, args.reference, args.older_than,
-                                           dry_run=args.dry_run, vacuum=args.vacuum))
+                                           dry_run=args.dry_run, vacuum=args.vacuum,
+                                           yes=args.yes))
     try:
         search = search_from(args, settings.zone)
+        refuse_unknown(settings, {"queue": args.queue, "emirate": args.emirate,
+                                  "language": args.language})
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -182,9 +187,10 @@ def print_report(report: Report, monitoring: Sequence[MonitorEvent] = (),
 
 
 async def apply_retention(settings: Settings, action: str, days: int, *,
-                          dry_run: bool, vacuum: bool = False) -> int:
-    """`balagh reports redact|purge --older-than DAYS [--vacuum]`: in small chunks beside
-    the running app; non-zero, with the reason, when the database was not changed."""
+                          dry_run: bool, vacuum: bool = False, yes: bool = False) -> int:
+    """`balagh reports redact|purge --older-than DAYS [--vacuum] [--yes]`: asked for first
+    (or --yes), then in small chunks beside the running app, with progress on stderr;
+    non-zero, with the reason, when the database was not changed."""
     if days < 1:
         print("error: --older-than must be at least 1 day")
         return 1
@@ -192,18 +198,30 @@ async def apply_retention(settings: Settings, action: str, days: int, *,
         print(f"no reports ({settings.database} does not exist)")
         return 0
     before = datetime.now(UTC) - timedelta(days=days)
-    if dry_run:
-        async with report_store(settings) as store:
-            count = await reader_of(store).count_before(before)
-        print(f"{count} report(s) started before {shown(before, settings.zone)} would be "
-              f"{'redacted' if action == 'redact' else 'deleted'}")
-        return 0
-    run = maintenance.redact if action == "redact" else maintenance.purge
+    verb = "redact" if action == "redact" else "delete"
     try:
-        done = await asyncio.to_thread(run, settings.database, before, vacuum=vacuum)
+        count = maintenance.pending(settings.database, action, before)
     except maintenance.MaintenanceError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    what = f"{count} report(s) started before {shown(before, settings.zone)}"
+    if dry_run:
+        print(f"{what} would be {'redacted' if action == 'redact' else 'deleted'}")
+        return 0
+    try:
+        confirm(f"{verb} {what}", yes=yes)
+    except Refused as exc:
+        print(exc, file=sys.stderr)
+        return exc.status
+    run = maintenance.redact if action == "redact" else maintenance.purge
+    progress = Progress(f"{action} {settings.database.name}", count)
+    try:
+        done = await asyncio.to_thread(run, settings.database, before, vacuum=vacuum,
+                                       progress=progress)
+    except maintenance.MaintenanceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    progress.finish(done.rows)
     if action == "redact":
         print(f"redacted caller number and location of {done.rows} report(s) started before "
               f"{shown(before, settings.zone)} (in answers, timeline and outbox too)")
@@ -237,6 +255,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     reports.add_argument("--vacuum", action="store_true",
                          help="with redact or purge: rewrite the file afterwards (holds the "
                          "lock for the whole rewrite; the app spools meanwhile)")
+    add_yes_argument(reports)
     filters = reports.add_argument_group("filters (listing and export)")
     filters.add_argument("--since", metavar="WHEN",
                          help="started at or after: YYYY-MM-DD or YYYY-MM-DDTHH:MM, in the "

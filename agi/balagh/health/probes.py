@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Collection
+from pathlib import Path
 from typing import Any
 
 from balagh.ami.client import AmiSession
 from balagh.ari.liveness import heartbeat_variable
 from balagh.config import AmiSettings, Settings
+from balagh.health import prompts
 from balagh.health.ari_http import AriHttp
 from balagh.health.fastagi import fastagi_check
 from balagh.health.files import config_check
@@ -26,18 +28,19 @@ from balagh.routing.load import load_table
 from balagh.watchdog.service import watchdog_app
 
 # The lines, in the order printed.
-NAMES = ("ari", "ami", "app", "watchdog", "store", "config", "menu", "routing")
+NAMES = ("ari", "ami", "app", "watchdog", "store", "config", "menu", "routing", "prompts")
 
 AMI_LOGIN_SECONDS = 3.0
 # A probe's own bound: its requests' timeouts (3 s each) plus a margin, so a probe's own
 # error message (which says more) normally wins over "no answer within".
 PROBE_SECONDS = {"ari": 5.0, "ami": AMI_LOGIN_SECONDS + 2.0, "app": WINDOW_SECONDS + 7.0,
                  "watchdog": WINDOW_SECONDS + 7.0, "store": 10.0, "config": 5.0, "menu": 10.0,
-                 "routing": 10.0}
+                 "routing": 10.0, "prompts": 10.0}
 # What a failed probe means: only what stops callers being served is DOWN.
 FAILED = {"ari": Status.DOWN, "ami": Status.DEGRADED, "app": Status.DOWN,
           "watchdog": Status.DEGRADED, "store": Status.DEGRADED, "config": Status.DEGRADED,
-          "menu": Status.DEGRADED, "routing": Status.DEGRADED}
+          "menu": Status.DEGRADED, "routing": Status.DEGRADED,
+          "prompts": Status.DEGRADED}
 
 
 async def guarded(name: str, probe: Awaitable[Check], timeout: float) -> Check:
@@ -163,8 +166,10 @@ def fastagi_only_probes(settings: Settings) -> dict[str, Callable[[], Awaitable[
     }
 
 
-async def run_probes(settings: Settings, only: Collection[str] = NAMES) -> list[Check]:
-    """The chosen checks, run side by side, in NAMES order."""
+async def run_probes(settings: Settings, only: Collection[str] = NAMES, *,
+                     pbx_sounds: Path | None = None) -> list[Check]:
+    """The chosen checks, run side by side, in NAMES order; `pbx_sounds`: Asterisk's
+    sounds folder, when its asterisk.conf does not say (prompts.py)."""
     async with AriHttp(settings.ari) as ari:
         app = settings.ari.app
         probes: dict[str, Callable[[], Awaitable[Check]]] = {
@@ -177,6 +182,9 @@ async def run_probes(settings: Settings, only: Collection[str] = NAMES) -> list[
             "config": lambda: asyncio.to_thread(config_check, settings),
             "menu": lambda: asyncio.to_thread(menu_check, settings),
             "routing": lambda: asyncio.to_thread(routing_check, settings),
+            "prompts": lambda: asyncio.to_thread(
+                lambda: prompts.prompts_check(settings, prompts.pbx_sounds(settings,
+                                                                           pbx_sounds))),
         }
         if not settings.ari.enabled:
             probes.update(fastagi_only_probes(settings))
