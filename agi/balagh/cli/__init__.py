@@ -24,7 +24,7 @@ COMMANDS: dict[str, str] = {
     "reports": "reports", "stats": "stats", "report_pack": "report-pack",
     "sounds": "sounds", "ivr": "ivr", "routes": "routes", "supervisors": "supervisors",
     "monitor": "monitor", "outbox": "outbox", "health": "health", "backup": "backup",
-    "console": "console", "users": "users", "callers": "callers",
+    "console": "console", "users": "users", "callers": "callers", "db": "db",
 }
 # Top-level options that take a value (the word after them is not the command).
 _VALUED_OPTIONS = ("--config", "--log-level")
