@@ -22,6 +22,7 @@ Ctrl-C) leaves the previous version, and the app, or this command run again, red
 from __future__ import annotations
 
 import contextlib
+import functools
 import sqlite3
 import time
 from collections.abc import Callable
@@ -157,7 +158,7 @@ def _stats_daily(path: Path, db: sqlite3.Connection, run: Migration, chunk: int,
         for low in range(first, last + 1, chunk):
             high = low + chunk
             rows = [row for sql in counts for row in snapshot.execute(sql, (low, high))]
-            _locked(db, run, lambda rows=rows: db.executemany(_ADD_COUNTS, rows))
+            _locked(db, run, functools.partial(db.executemany, _ADD_COUNTS, rows))
             counted += snapshot.execute("SELECT count(*) FROM reports WHERE id >= ? AND"
                                         " id < ?", (low, high)).fetchone()[0]
             run.chunks += 1
