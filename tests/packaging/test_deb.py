@@ -155,6 +155,8 @@ def test_install_upgrade_and_purge(chroot: Chroot, packages: tuple[Path, Path]):
     assert passwd.strip().endswith(":/var/lib/balagh:/usr/sbin/nologin")
     assert chroot.sh("stat -c '%U:%G %a' /var/lib/balagh").strip() == "balagh:balagh 700"
     assert chroot.sh("stat -c '%U:%G %a' /etc/balagh/balagh.env").strip() == "root:root 600"
+    assert chroot.sh("stat -c '%U:%G %a' /etc/balagh/supervisors.yaml").strip() == \
+        "root:balagh 640"
     conffiles = chroot.sh("cat /var/lib/dpkg/info/balagh.conffiles").split()
     assert sorted(conffiles) == sorted(f"/etc/balagh/{name}" for name in SETTINGS)
     # The units as shipped (tests/unit/test_systemd_units.py verifies those with systemd:

@@ -16,7 +16,8 @@ the restart that follows finds nothing left to do:
   so snapshot counts plus trigger changes are the counts of the reports as they are.
 
 user_version moves only when a step is complete: a migration stopped half-way (a crash,
-Ctrl-C) leaves the previous version, and the app, or this command run again, redoes it.
+Ctrl-C, a lock it waited too long for) leaves the previous version, and the app, or this
+command run again, drops what it left (schema.unfinished) and redoes the step.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import daily
-from .schema import MIGRATIONS, VERSION, SchemaError
+from .schema import MIGRATIONS, VERSION, SchemaError, unfinished
 
 CHUNK = 2_000  # reports counted per chunk (about 10-20 ms of write lock each, 2 cores)
 PAUSE = 0.01  # seconds between chunks: the app's writer takes the lock here
@@ -140,7 +141,8 @@ def _stats_daily(path: Path, db: sqlite3.Connection, run: Migration, chunk: int,
         held = time.monotonic()
         db.execute("BEGIN IMMEDIATE")
         try:
-            for statement in _statements(daily.TABLE + daily.BULK_TABLE + daily.triggers()):
+            ddl = unfinished(daily.SINCE_VERSION - 1) + daily.TABLE + daily.BULK_TABLE
+            for statement in _statements(ddl + daily.triggers()):
                 db.execute(statement)
             # Nobody else can commit while this transaction holds the lock, so the snapshot
             # opened now is the database exactly as the triggers start counting from.
