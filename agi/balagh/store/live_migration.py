@@ -94,9 +94,9 @@ def migrate_beside(path: Path, *, chunk: int = CHUNK, pause: float = PAUSE,
 
 
 def _locked(db: sqlite3.Connection, run: Migration, work: Callable[[], object]) -> None:
-    """`work` in one write transaction, timed."""
-    held = time.monotonic()
+    """`work` in one write transaction, timed from when it has the lock."""
     db.execute("BEGIN IMMEDIATE")
+    held = time.monotonic()
     try:
         work()
         db.execute("COMMIT")
@@ -138,8 +138,8 @@ def _stats_daily(path: Path, db: sqlite3.Connection, run: Migration, chunk: int,
     """v9 beside a writer: the triggers first, then the snapshot's reports in chunks."""
     snapshot = _connect(path)
     try:
-        held = time.monotonic()
         db.execute("BEGIN IMMEDIATE")
+        held = time.monotonic()
         try:
             ddl = unfinished(daily.SINCE_VERSION - 1) + daily.TABLE + daily.BULK_TABLE
             for statement in _statements(ddl + daily.triggers()):
