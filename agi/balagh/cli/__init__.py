@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "sounds": "sounds", "ivr": "ivr", "routes": "routes", "supervisors": "supervisors",
     "monitor": "monitor", "outbox": "outbox", "health": "health", "backup": "backup",
     "console": "console", "users": "users", "callers": "callers", "config": "config",
+    "db": "db",
 }
 # Top-level options that take a value (the word after them is not the command).
 _VALUED_OPTIONS = ("--config", "--log-level")
