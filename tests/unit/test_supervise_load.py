@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import stat
 from dataclasses import replace
@@ -105,5 +106,21 @@ def test_save_replaces_a_file_readable_by_others(tmp_path: Path) -> None:
     path.write_text("supervisors: []\n")
     path.chmod(0o644)
     save_supervisors(SupervisorTable(), path)
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640  # others lose it; the group keeps it
     assert load_supervisors(path).supervisors == ()
+
+
+def test_save_keeps_the_files_owner_group_and_group_read(tmp_path: Path) -> None:
+    """The Debian package's /etc/balagh/supervisors.yaml is 0640 root:balagh: `balagh
+    supervisors add` run as root must leave the service able to read it."""
+    path = tmp_path / "supervisors.yaml"
+    path.write_text("supervisors: []\n")
+    path.chmod(0o640)
+    group = 1 if os.geteuid() == 0 else path.stat().st_gid  # root can give it away
+    if os.geteuid() == 0:
+        os.chown(path, 2, group)
+    before = path.stat()
+    save_supervisors(SupervisorTable(), path)
+    after = path.stat()
+    assert stat.S_IMODE(after.st_mode) == 0o640
+    assert (after.st_uid, after.st_gid) == (before.st_uid, before.st_gid)

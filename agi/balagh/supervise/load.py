@@ -200,14 +200,22 @@ def _data(table: SupervisorTable) -> dict[str, Any]:
 
 def save_supervisors(table: SupervisorTable, path: str | Path) -> None:
     """Write `table` to `path`: whole, atomically (a reader sees the old or the new
-    file, never half), mode 0600."""
+    file, never half), mode 0600; a file that is there keeps its owner and group and
+    their read bits (the package's 0640 root:balagh stays readable by the service), never
+    others'."""
     path = Path(path)
+    try:
+        before: os.stat_result | None = path.stat()
+    except OSError:
+        before = None
     body = yaml.safe_dump(_data(table), sort_keys=False, allow_unicode=True,
                           default_flow_style=None, width=100)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        os.fchmod(fd, 0o600)
+        os.fchmod(fd, 0o600 | (before.st_mode & 0o640 if before else 0))
+        if before is not None and os.geteuid() == 0:
+            os.fchown(fd, before.st_uid, before.st_gid)
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write(HEADER + "\n" + body)
             out.flush()
