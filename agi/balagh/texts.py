@@ -143,6 +143,7 @@ CONSOLE: Words = {
     "day": {"en": "day", "ar": "اليوم"},
     "service_level_period": {"en": "service level", "ar": "مستوى الخدمة"},
     "wait_avg": {"en": "average wait", "ar": "متوسط الانتظار"},
+    "seconds_short": {"en": "s", "ar": "ث"},
     "calls": {"en": "calls", "ar": "مكالمات"},
     "answered": {"en": "answered", "ar": "أجيبت"},
     "abandoned": {"en": "abandoned", "ar": "تُركت"},
