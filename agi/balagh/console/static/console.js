@@ -78,8 +78,10 @@
         el("li", {}, L.on_question + " " + word(q) + ": ", el("bdi", { dir: "ltr" }, String(n)))));
     const t = state.today;
     // Each duration isolated; their order (p50 first) follows the page's direction.
-    const seconds = (v) => el("bdi", { dir: "ltr" },
-                              v === null ? "-" : v + " " + L.seconds_short);
+    // (the number isolated, its unit after it in the page's direction: "ث 12.5" in Arabic)
+    const seconds = (v) => v === null ? el("span", { class: "duration" }, "-")
+      : el("span", { class: "duration" }, el("bdi", { dir: "ltr" }, String(v)),
+           " " + L.seconds_short);
     document.getElementById("to-queue").replaceChildren(
       seconds(t.to_queue_p50), " / ", seconds(t.to_queue_p95));
     document.getElementById("calls-today").replaceChildren(
