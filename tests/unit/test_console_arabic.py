@@ -6,12 +6,11 @@ from the configuration, so that they are there with AMI down."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 
 import yaml
 
 from balagh.config import Settings
-from balagh.console import board, pages
+from balagh.console import pages
 from balagh.console.choices import configured_choices
 from balagh.readmodel.search import QUEUE_OUTCOMES
 from balagh.status import ReportStatus
@@ -105,14 +104,6 @@ def test_filters_over_stored_ids_are_choices_from_the_configuration() -> None:
     assert '<input name="emirate"' not in page and '<input name="language"' not in page
     assert '<option value="dubai" selected>دبي</option>' in page
     assert '<option value="child-protection">حماية الطفل</option>' in page
-
-
-def test_with_ami_down_the_board_has_a_tile_per_configured_queue() -> None:
-    queues = configured_choices(Settings()).queues
-    built = board.build(queue_events=[], live_ids=None, reports=[], questions=[],
-                        today=board.Today(), now=datetime(2026, 11, 25, tzinfo=UTC).timestamp(),
-                        queues=queues, pbx_up=False)
-    assert built["pbx"] == "down" and [q["name"] for q in built["queues"]] == sorted(queues)
 
 
 def test_the_console_passes_the_configured_queues_to_its_board(tmp_path) -> None:
