@@ -5,15 +5,19 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: help deps venv run test test-unit e2e lint pbx pbx-stop pbx-status sounds bench bench-stats faults clean
+.PHONY: help deps venv deb run test test-unit e2e lint pbx pbx-stop pbx-status sounds bench bench-stats faults clean
 
 # Debian packages the sandbox and the prompts need: debootstrap builds the PBX,
 # espeak-ng and sox make placeholder prompts (and their tests); chromium and
 # chromium-driver run the console's browser tests (tests/e2e/test_console*.py).
 DEB_TOOLS := debootstrap espeak-ng sox chromium chromium-driver
+# `make deb` and its test (tests/packaging/test_deb.py, part of `make test`): dh-virtualenv
+# builds the package; debootstrap (above) makes the clean chroot it is installed in.
+DEB_BUILD_TOOLS := dh-virtualenv debhelper dpkg-dev python3-venv python3-dev
 
 help:
 	@echo "make run       start the sandbox PBX and the Balagh app (prints how to place a call)"
+	@echo "make deb       the Debian package, dist/balagh_<version>_<arch>.deb (dh-virtualenv)"
 	@echo "make test      lint, unit and end-to-end tests against the sandbox PBX"
 	@echo "make pbx       install (once) and start the sandbox Asterisk"
 	@echo "make sounds    generate missing placeholder prompts with espeak-ng"
@@ -22,7 +26,7 @@ help:
 	@echo "make faults    the fault suite on the sandbox PBX (docs/reliability.md), then the store's"
 
 deps:
-	@missing=""; for tool in $(DEB_TOOLS); do command -v $$tool >/dev/null || dpkg -s $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; done; \
+	@missing=""; for tool in $(DEB_TOOLS) $(DEB_BUILD_TOOLS); do command -v $$tool >/dev/null || dpkg -s $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
@@ -65,6 +69,16 @@ test: deps venv lint
 e2e: venv
 	$(BIN)/balagh pbx install
 	$(BIN)/pytest tests/e2e
+
+# Built from a copy of the tracked files (dpkg-buildpackage writes beside its source tree),
+# so the checkout stays clean; the package lands in dist/. Needs the network for the wheels.
+DEB_WORK := build/deb
+deb: deps
+	rm -rf $(DEB_WORK) && mkdir -p $(DEB_WORK)/src dist
+	git ls-files -z | xargs -0 cp -a --parents -t $(DEB_WORK)/src
+	cd $(DEB_WORK)/src && dpkg-buildpackage -b -us -uc
+	mv $(DEB_WORK)/balagh_*.deb dist/
+	@ls dist/balagh_*.deb
 
 sounds: deps venv
 	$(BIN)/balagh sounds generate

@@ -61,10 +61,10 @@ async def beside_live_writes(path: Path, job: Callable[[], maintenance.Run]
     n = 0
     while not done.done():
         t0 = time.monotonic()
-        store.start_report(call_id=f"live{n}-{began}", reference=store.new_reference(),
-                           channel="PJSIP/x", caller=None, hotline=None,
-                           started_at=datetime.now(UTC))
-        await store.flush()
+        store.calls.start_report(call_id=f"live{n}-{began}", reference=store.calls.new_reference(),
+                                 channel="PJSIP/x", caller=None, hotline=None,
+                                 started_at=datetime.now(UTC))
+        await store.writer.flush()
         waits.append(time.monotonic() - t0)
         n += 1
         await asyncio.sleep(0.01)
@@ -72,7 +72,7 @@ async def beside_live_writes(path: Path, job: Callable[[], maintenance.Run]
     spooled = store.writer.spooling
     await store.close()
     waits.sort()
-    return {"seconds": time.monotonic() - began, "writes": n, "lost": store.write_errors,
+    return {"seconds": time.monotonic() - began, "writes": n, "lost": store.writer.write_errors,
             "spooled": float(spooled), "max_wait": waits[-1] if waits else 0.0,
             "p99_wait": waits[int(len(waits) * 0.99)] if waits else 0.0,
             "median_wait": statistics.median(waits) if waits else 0.0}, run
@@ -87,7 +87,7 @@ async def old_single_statement(path: Path) -> float:
         ("DELETE FROM answers WHERE call_id IN (SELECT call_id FROM reports"
          " WHERE started_at < ?)", (when,)),
         ("DELETE FROM reports WHERE started_at < ?", (when,))])
-    await store.flush()
+    await store.writer.flush()
     held = time.monotonic() - t0
     await store.close()
     return held

@@ -136,25 +136,26 @@ async def store_throughput(out: list[str]) -> None:
 
         def one_report(i: int) -> None:
             call_id = f"bench-{i}"
-            store.start_report(call_id=call_id, reference=store.new_reference(), channel="x",
-                               caller="+97165550000", hotline="800700", started_at=now)
+            store.calls.start_report(call_id=call_id, reference=store.calls.new_reference(),
+                                     channel="x", caller="+97165550000", hotline="800700",
+                                     started_at=now)
             for question in ("language", "danger", "age", "gender", "emirate", "condition"):
-                store.record_answer(call_id=call_id, question=question, value="v", key="1",
-                                    attempt=1, at=now)
-            store.set_status(call_id=call_id, status=ReportStatus.ROUTED, at=now)
+                store.calls.record_answer(call_id=call_id, question=question, value="v", key="1",
+                                          attempt=1, at=now)
+            store.calls.set_status(call_id=call_id, status=ReportStatus.ROUTED, at=now)
 
         start = time.perf_counter()
         for i in range(n):
             one_report(i)
         enqueue = time.perf_counter() - start
-        await store.flush()
+        await store.writer.flush()
         total = time.perf_counter() - start
         # One report at a time, from the call path's enqueue to its commit.
         latencies = []
         for i in range(n, n + 300):
             begun = time.perf_counter()
             one_report(i)
-            await store.flush()
+            await store.writer.flush()
             latencies.append(time.perf_counter() - begun)
         await store.close()
     out.append(f"| report store, {n} calls x 8 writes | call path enqueues in "

@@ -17,6 +17,7 @@ from balagh.ari.call import AriCall
 from balagh.ari.router import StasisRouter
 from balagh.ari.tell import telling_entry
 from balagh.config import Settings, secret_values
+from balagh.fastagi.ping import PING_SCRIPT, answer_ping
 from balagh.fastagi.route import ROUTE_SCRIPT, RouteService
 from balagh.fastagi.server import FastAgiServer, run_server
 from balagh.fdlimit import fastagi_session_cap, raise_soft_limit
@@ -26,6 +27,7 @@ from balagh.handover.summary import HandoverSettings
 from balagh.hotline import Hotline, HotlineFiles, LiveHotline
 from balagh.ivr.entry import CallerLine, CallerSetup
 from balagh.ivr.flow import RoutingContext
+from balagh.ivr.record import CallStore
 from balagh.looplag import LoopLag
 from balagh.oneapp import refuse_if_served
 from balagh.orphans import take_back
@@ -55,6 +57,16 @@ def banner(settings: Settings) -> str:
     )
 
 
+def fastagi_banner(settings: Settings) -> str:
+    return (
+        f"\nBalagh is routing the hotline {settings.hotline} for the dialplan: FastAGI at "
+        f"agi://{settings.fastagi.host}:{settings.fastagi.port}/{ROUTE_SCRIPT} "
+        "(ari.enabled is false: no ARI app).\n"
+        f"Reports: balagh reports   (database {settings.database}); check: balagh health\n"
+        "Stop with Ctrl-C.\n"
+    )
+
+
 def reload_trigger(settings: Settings) -> str:
     """Who asked for a SIGHUP reload: `balagh routes reload` leaves a note, a bare kill none."""
     request = settings.reload_request
@@ -68,9 +80,11 @@ def reload_trigger(settings: Settings) -> str:
 
 async def serve_fastagi(settings: Settings, route: RouteService) -> None:
     """The FastAGI route service; a port it cannot have is logged, not fatal: the ARI
-    hotline goes on, and the dialplan's AGI() falls back to the general queue."""
+    hotline goes on, and the dialplan's AGI() falls back to the general queue. (On a
+    FastAGI-only site `serve` stops the app when this returns: it was all it served.)"""
     server = FastAgiServer(max_sessions=fastagi_session_cap())
     server.add_route(ROUTE_SCRIPT, route.handle)
+    server.add_route(PING_SCRIPT, answer_ping)  # `balagh health`'s round trip
     try:
         await run_server(server, settings.fastagi.host, settings.fastagi.port)
     except OSError as exc:
@@ -95,7 +109,8 @@ async def run_app(settings: Settings, *, banner_text: bool = False) -> int:
     private_umask()  # the database, WAL, shm, spool and pid file: this user's alone
     pid_file = PidFile.acquire(settings.pid_file)
     try:
-        await refuse_if_served(settings.ari)  # a refused app says one line, nothing else
+        if settings.ari.enabled:  # a FastAGI-only site has no ARI to ask
+            await refuse_if_served(settings.ari)  # a refused app says one line, nothing else
         fds = raise_soft_limit()
         log.info("app.fd_limit", soft=fds, fastagi_sessions=fastagi_session_cap(fds))
         return await serve(settings, banner_text=banner_text)
@@ -130,8 +145,9 @@ def ari_application(settings: Settings, live: LiveHotline, store: ReportStore,
     router = StasisRouter(default=callers.answer)
     application = AriApplication(settings.ari, router, orphan_handler=on_orphan,
                                  prompt_seconds=prompt_seconds(settings.sounds_dir).get)
-    supervision = Supervision(table=lambda: live.current.supervisors, store=store, ami=ami,
-                              rest=application.rest, app=settings.ari.app)
+    supervision = Supervision(table=lambda: live.current.supervisors, trail=store.audit,
+                              reports=store.queries, ami=ami, rest=application.rest,
+                              app=settings.ari.app)
     for entry in (telling_entry(application.rest),
                   *supervision_entries(supervision, refresh=live.refresh)):
         router.register(entry)
@@ -141,34 +157,38 @@ def ari_application(settings: Settings, live: LiveHotline, store: ReportStore,
 async def serve(settings: Settings, *, banner_text: bool) -> int:
     # Over 60 lines: the process's tasks are started and stopped here, in one place, in
     # the order the shutdown needs (outbox before the store, calls drained before ARI).
-    if not settings.ari.password:
+    if not settings.ari.enabled:
+        log.info("app.fastagi_only", host=settings.fastagi.host, port=settings.fastagi.port)
+    elif not settings.ari.password:
         log.warning("ari.no_password", hint="set BALAGH_ARI_PASSWORD or run `balagh pbx start`")
     store = await ReportStore.open(settings.database, settings.spool_file)
     check_permissions(settings)
     try:
-        live = LiveHotline(HotlineFiles.of(settings), secret_values(settings), store)
+        live = LiveHotline(HotlineFiles.of(settings), secret_values(settings), store.calls)
     except Exception:
         await store.close()
         raise
     ami = AmiSession(settings.ami)  # the process's one AMI login, shared by its consumers
     queues = QueueMonitor(ami)
-    outbox = Outbox(store, lambda: live.current.handover)
+    outbox = Outbox(store.outbox, lambda: live.current.handover)
     handover = HandoverSettings(caller_key=caller_hash_key(settings.data_dir),
                                 agent_language=settings.agent_language, outbox=outbox)
     setup = caller_setup(live, handover, queues.snapshot)
-    callers = CallerLine(setup, store)
+    calls = CallStore(store.calls, store.queries)
+    callers = CallerLine(setup, calls)
 
-    application = ari_application(settings, live, store, ami, callers)
-    runner = asyncio.create_task(application.run())
+    # ari.enabled false: a FastAGI-only site; nothing connects to ARI, ever.
+    application = ari_application(settings, live, store, ami, callers) \
+        if settings.ari.enabled else None
+    runner = asyncio.create_task(application.run()) if application is not None else None
     watcher = asyncio.create_task(live.watch())
     ami_link = asyncio.create_task(ami.run())
     monitor = asyncio.create_task(queues.run())
-    outcomes = asyncio.create_task(QueueOutcomes(ami, store, outbox=outbox).run())
+    outcomes = asyncio.create_task(QueueOutcomes(ami, store.calls, store.queries,
+                                                 outbox=outbox).run())
     delivery = asyncio.create_task(outbox.run())
     lag = asyncio.create_task(LoopLag().run())
-    # FastAGI's service takes its menu, context and handover once (fastagi/route.py).
-    route = RouteService(setup().menu, lambda: setup().table, store, context=setup().context,
-                         handover=setup().handover)
+    route = RouteService(setup, calls)  # the hotline of the moment, as the ARI path
     fastagi = asyncio.create_task(serve_fastagi(settings, route)) \
         if settings.fastagi.enabled else None
     stop = asyncio.Event()
@@ -176,6 +196,14 @@ async def serve(settings: Settings, *, banner_text: bool) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     reloads: set[asyncio.Task[str]] = set()
+    failed = False
+    if application is None and fastagi is not None:
+        def on_fastagi_end(_: asyncio.Task[None]) -> None:
+            nonlocal failed
+            failed = not stop.is_set()  # it ended by itself: it could not listen
+            stop.set()
+
+        fastagi.add_done_callback(on_fastagi_end)
 
     def on_sighup() -> None:
         task = asyncio.create_task(live.reload(reload_trigger(settings)))
@@ -184,13 +212,12 @@ async def serve(settings: Settings, *, banner_text: bool) -> int:
 
     loop.add_signal_handler(signal.SIGHUP, on_sighup)
     try:
-        waiters = [asyncio.create_task(application.connected.wait()),
-                   asyncio.create_task(stop.wait())]
-        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-        for waiter in waiters:
-            waiter.cancel()
-        if banner_text and application.connected.is_set():
-            print(banner(settings), flush=True)
+        if application is not None:
+            await _until_connected(application, stop)
+            if banner_text and application.connected.is_set():
+                print(banner(settings), flush=True)
+        elif banner_text:
+            print(fastagi_banner(settings), flush=True)
         await stop.wait()
         log.info("app.stopping")
     finally:
@@ -206,11 +233,20 @@ async def serve(settings: Settings, *, banner_text: bool) -> int:
         ami_link.cancel()
         # Calls still in the menu after a short grace are sent on to the dialplan
         # (their handlers' cancellation path), then the websocket closes.
-        await application.drain(timeout=5)
-        await application.cancel_calls()
-        runner.cancel()
-        await asyncio.gather(runner, watcher, monitor, outcomes, delivery, ami_link, lag,
-                             *([fastagi] if fastagi is not None else []),
+        if application is not None and runner is not None:
+            await application.drain(timeout=5)
+            await application.cancel_calls()
+            runner.cancel()
+        await asyncio.gather(watcher, monitor, outcomes, delivery, ami_link, lag,
+                             *(task for task in (runner, fastagi) if task is not None),
                              return_exceptions=True)
         await store.close()
-    return 0
+    return 1 if failed else 0
+
+
+async def _until_connected(application: AriApplication, stop: asyncio.Event) -> None:
+    waiters = [asyncio.create_task(application.connected.wait()),
+               asyncio.create_task(stop.wait())]
+    await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    for waiter in waiters:
+        waiter.cancel()

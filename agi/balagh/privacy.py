@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+import phonenumbers
+
 WITHHELD = "withheld"
 REDACTED = "[redacted]"
 PLACE_HIDDEN = "[place]"
@@ -30,13 +32,29 @@ def redact_text(text: str) -> str:
 
 
 def mask_number(number: str | None) -> str:
-    """'+971501234567' -> '+9715****4567': the country and network stay readable, the
-    subscriber does not. Short numbers keep their last two digits only."""
+    """'+971501234567' -> '+9715****4567': the country code (as long as the numbering plan
+    says: +1, +44, +971) and the first digit of the network stay readable, the subscriber
+    does not. Short numbers keep their last two digits only."""
     if not number:
         return WITHHELD
     if len(number) <= 8:
         return "****" + number[-2:]
-    return number[:5] + "****" + number[-4:]
+    return _readable_head(number) + "****" + number[-4:]
+
+
+def _readable_head(number: str) -> str:
+    """'+' and the country code and one more digit of an E.164 number; the first five
+    characters of anything else."""
+    if number.startswith("+"):
+        try:
+            country = phonenumbers.parse(number, None).country_code
+        except phonenumbers.NumberParseException:
+            country = None
+        if country:
+            head = len(str(country)) + 2
+            if len(number) - head >= 4:
+                return number[:head]
+    return number[:5]
 
 
 # A phone number in free text: '+' and 7 to 15 digits, maybe grouped by spaces, dots or

@@ -107,3 +107,12 @@ def test_the_installed_wheel_writes_the_report_pack_from_its_templates(installed
         capture_output=True, text=True, cwd=tmp_path, check=False, timeout=120,
         env={**os.environ, "PYTHONPATH": deps, "HOME": str(tmp_path)})
     assert found.stdout.strip() == "True", found.stderr
+
+
+def test_the_installed_wheel_carries_the_systemd_units(installed: Path):
+    """A pip install has the units the Debian package installs (systemd/ in the wheel)."""
+    shipped = next(installed.glob("lib/python3*/site-packages/balagh/shipped/systemd"))
+    units = sorted(path.name for path in shipped.iterdir())
+    assert units == sorted(path.name for path in (ROOT / "systemd").iterdir())
+    for unit in units:
+        assert (shipped / unit).read_bytes() == (ROOT / "systemd" / unit).read_bytes()

@@ -14,6 +14,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Final
 
 from balagh.ivr.port import CallGone, CallInfo
+from balagh.ivr.record import CallStore
+from balagh.store import ReportStore
 
 
 class _Hangup:
@@ -218,3 +220,8 @@ def playback_event(kind: str, playback_id: str, channel_id: str) -> dict[str, An
     return {"type": kind,
             "playback": {"id": playback_id, "target_uri": f"channel:{channel_id}",
                          "state": "done"}}
+
+
+def call_store(store: ReportStore) -> CallStore:
+    """What a call is given of the store (as the composition roots wire it)."""
+    return CallStore(store.calls, store.queries)

@@ -89,10 +89,10 @@ async def _reports(database: Path, key: bytes, started: list[datetime]) -> None:
     store = await ReportStore.open(database)
     try:
         for n, at in enumerate(started):
-            store.start_report(call_id=f"c{n}", reference=f"100000{n}", channel="PJSIP/x",
-                               caller=NUMBER, hotline="800700", started_at=at,
-                               caller_hash=caller_hash(key, NUMBER))
-        await store.flush()
+            store.calls.start_report(call_id=f"c{n}", reference=f"100000{n}", channel="PJSIP/x",
+                                     caller=NUMBER, hotline="800700", started_at=at,
+                                     caller_hash=caller_hash(key, NUMBER))
+        await store.writer.flush()
     finally:
         await store.close()
 
@@ -100,7 +100,7 @@ async def _reports(database: Path, key: bytes, started: list[datetime]) -> None:
 async def _calls_from(database: Path, hashed: str, since: datetime) -> int:
     store = await ReportStore.open(database)
     try:
-        return await store.calls_from(hashed, since, besides="none")
+        return await store.queries.calls_from(hashed, since, besides="none")
     finally:
         await store.close()
 
@@ -158,7 +158,7 @@ def test_rotate_key_command_keeps_recent_callers_recognised(tmp_path: Path,
     database = data / "balagh.sqlite3"
     asyncio.run(_reports(database, old, [now - timedelta(days=40), now - timedelta(days=3)]))
 
-    status, said = cli("callers", "rotate-key")
+    status, said = cli("callers", "rotate-key", "--yes")
     assert status == 0, said
     assert "1 report(s)" in said and "restart balagh" in said
     new = caller_hash_key(data, environ={})

@@ -15,7 +15,7 @@ from balagh.testcall import CallResult
 
 COMMANDS = ["run", "watchdog", "pbx", "call", "reports", "stats", "report-pack", "sounds", "ivr",
             "routes", "supervisors", "monitor", "outbox", "health", "backup", "console", "users",
-            "callers"]
+            "callers", "config", "db"]
 
 
 def _commands(parser: argparse.ArgumentParser) -> list[str]:

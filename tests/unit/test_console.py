@@ -335,18 +335,19 @@ async def reported(tmp_path: Path) -> Settings:
     now = datetime.now(UTC).replace(microsecond=0)
     for reference, queue in (("7000001", "child-protection"), ("7000002", "general")):
         call_id = f"call-{reference}"
-        store.start_report(call_id=call_id, reference=reference, channel="PJSIP/x-1",
-                           caller="+97165559876", hotline="800700", started_at=now)
-        store.record_answer(call_id=call_id, question="danger", value="yes", key="1",
-                            attempt=1, at=now)
-        store.record_decision(call_id=call_id, rule=f"{queue}-rule", queue=queue, priority=10,
-                              at=now, danger=True)
-        store.set_status(call_id=call_id, status=ReportStatus.ROUTED, at=now)
-        store.queue_joined(call_id=call_id, queue=queue, at=now)
-        store.queue_answered(call_id=call_id, queue=queue, agent="Agent", wait_seconds=4,
-                             at=now + timedelta(seconds=4))
-        store.queue_completed(call_id=call_id, talk_seconds=30, at=now + timedelta(seconds=34))
-    await store.flush()
+        store.calls.start_report(call_id=call_id, reference=reference, channel="PJSIP/x-1",
+                                 caller="+97165559876", hotline="800700", started_at=now)
+        store.calls.record_answer(call_id=call_id, question="danger", value="yes", key="1",
+                                  attempt=1, at=now)
+        store.calls.record_decision(call_id=call_id, rule=f"{queue}-rule", queue=queue, priority=10,
+                                    at=now, danger=True)
+        store.calls.set_status(call_id=call_id, status=ReportStatus.ROUTED, at=now)
+        store.calls.queue_joined(call_id=call_id, queue=queue, at=now)
+        store.calls.queue_answered(call_id=call_id, queue=queue, agent="Agent", wait_seconds=4,
+                                   at=now + timedelta(seconds=4))
+        store.calls.queue_completed(call_id=call_id, talk_seconds=30,
+                                    at=now + timedelta(seconds=34))
+    await store.writer.flush()
     await store.close()
     return settings
 

@@ -44,10 +44,10 @@ async def _one_report(database: Path) -> None:
     at = datetime(2026, 3, 1, tzinfo=UTC)
     store = await ReportStore.open(database)
     try:
-        store.start_report(call_id="c1", reference="1000004", channel="PJSIP/t-1",
-                           caller="+971501234567", hotline="800700", started_at=at)
-        store.set_status(call_id="c1", status=ReportStatus.ROUTED, at=at)
-        await store.flush()
+        store.calls.start_report(call_id="c1", reference="1000004", channel="PJSIP/t-1",
+                                 caller="+971501234567", hotline="800700", started_at=at)
+        store.calls.set_status(call_id="c1", status=ReportStatus.ROUTED, at=at)
+        await store.writer.flush()
         # While open, the WAL and shm exist beside the database.
         files = data_files(database)
         assert {path.name for path in files} >= {"balagh.sqlite3", "balagh.sqlite3-wal",

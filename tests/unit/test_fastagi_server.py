@@ -13,13 +13,16 @@ import structlog
 
 from balagh.fastagi.route import RouteService
 from balagh.fastagi.server import FastAgiServer, serve
+from balagh.handover.summary import HandoverSettings
+from balagh.ivr.entry import CallerSetup
 from balagh.ivr.menu import Menu, load_menu
+from balagh.ivr.routed import NO_HANDOVER
 from balagh.routing import Table
 from balagh.routing.load import load_table
 from balagh.status import ReportStatus
 from balagh.store.reports import ReportStore
 
-from .fakes import FixedClock
+from .fakes import FixedClock, call_store
 from .shipped import IVR_FILE, ROUTING_FILE
 
 T0 = datetime(2025, 3, 1, 9, 30, 0, tzinfo=UTC)
@@ -39,7 +42,9 @@ def table(menu: Menu) -> Table:
 @pytest.fixture
 async def server(menu, table, store) -> AsyncIterator[tuple[FastAgiServer, int]]:
     app = FastAgiServer(header_seconds=0.3, session_seconds=2)
-    app.add_route("route", RouteService(menu, lambda: table, store, clock=FixedClock(T0)).handle)
+    setup = CallerSetup(menu, table, NO_HANDOVER)
+    app.add_route("route", RouteService(lambda: setup, call_store(store),
+                                        clock=FixedClock(T0)).handle)
     listening = await serve(app, "127.0.0.1", 0)  # an ephemeral port: never 4573
     port = listening.sockets[0].getsockname()[1]
     yield app, port
@@ -103,8 +108,8 @@ async def fake_asterisk(port: int, variables: dict[str, str], *, hang_up_after: 
 
 
 async def stored(store: ReportStore, uniqueid: str = UNIQUEID):
-    await store.flush()
-    return await store.get_report(uniqueid)
+    await store.writer.flush()
+    return await store.queries.get_report(uniqueid)
 
 
 async def test_a_route_session_sets_the_queue_variables_and_writes_the_report(server, store):
@@ -203,7 +208,8 @@ async def test_malformed_sessions_end_cleanly_with_a_log_line(server, store, pay
 
 async def test_a_peer_that_stops_answering_commands_times_out(menu, table, store):
     app = FastAgiServer(header_seconds=1, session_seconds=0.5)
-    app.add_route("route", RouteService(menu, lambda: table, store).handle)
+    setup = CallerSetup(menu, table, NO_HANDOVER)
+    app.add_route("route", RouteService(lambda: setup, call_store(store)).handle)
     listening = await serve(app, "127.0.0.1", 0)
     port = listening.sockets[0].getsockname()[1]
     try:
@@ -234,3 +240,23 @@ async def test_only_loopback_addresses_are_served():
     app = FastAgiServer()
     with pytest.raises(ValueError, match="loopback"):
         await serve(app, "0.0.0.0", 0)
+
+
+async def test_each_session_is_served_by_the_hotline_of_its_moment(menu, table, store):
+    """A reload (here: the agents' language) reaches the next FastAGI call, as on the ARI
+    path; the service once took its menu and handover for good at start."""
+    setups = [CallerSetup(menu, table, HandoverSettings(agent_language="ar")),
+              CallerSetup(menu, table, HandoverSettings(agent_language="en"))]
+    app = FastAgiServer(header_seconds=1, session_seconds=2)
+    app.add_route("route", RouteService(lambda: setups[0], call_store(store)).handle)
+    listening = await serve(app, "127.0.0.1", 0)
+    port = listening.sockets[0].getsockname()[1]
+    try:
+        before, _ = await fake_asterisk(port, {"BALAGH_AGE": "1"}, uniqueid="reload.1")
+        setups.pop(0)  # the hotline was reloaded between the two calls
+        after, _ = await fake_asterisk(port, {"BALAGH_AGE": "1"}, uniqueid="reload.2")
+    finally:
+        listening.close()
+        await listening.wait_closed()
+    assert before["BALAGH_WHISPER_general"].startswith("ar/balagh/w-report&")
+    assert after["BALAGH_WHISPER_general"].startswith("en/balagh/w-report&")

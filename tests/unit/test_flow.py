@@ -19,7 +19,15 @@ from balagh.status import ReportStatus
 from balagh.store import reference as refs
 from balagh.store.reports import ReportStore
 
-from .fakes import DEFAULT_INFO, HANGUP, Ahead, FixedClock, ScriptedCall, ScriptExhausted
+from .fakes import (
+    DEFAULT_INFO,
+    HANGUP,
+    Ahead,
+    FixedClock,
+    ScriptedCall,
+    ScriptExhausted,
+    call_store,
+)
 from .shipped import IVR_FILE, ROUTING_FILE
 
 T0 = datetime(2025, 3, 1, 9, 30, 0, tzinfo=UTC)
@@ -44,9 +52,9 @@ def waiting_for(reference: str) -> list[str]:
 
 async def run(script, menu: Menu, table: Table, store: ReportStore, **kwargs):
     call = ScriptedCall(script, **kwargs)
-    outcome = await handle_call(call, menu, table, store, clock=FixedClock(T0))
-    await store.flush()
-    report = await store.get_report(outcome.reference)
+    outcome = await handle_call(call, menu, table, call_store(store), clock=FixedClock(T0))
+    await store.writer.flush()
+    report = await store.queries.get_report(outcome.reference)
     assert report is not None
     return call, outcome, report
 
@@ -434,10 +442,10 @@ async def test_location_from_the_number_prefix_when_the_emirate_is_not_given(
     # Emirate question timed out: the Dubai landline prefix places the caller.
     info = replace(DEFAULT_INFO, call_id="1700000000.77", caller="+97143334444")
     call = ScriptedCall(["2", "2", "2", "2", None, None, None, None], info=info)
-    outcome = await handle_call(call, menu, table, store, clock=FixedClock(T0),
+    outcome = await handle_call(call, menu, table, call_store(store), clock=FixedClock(T0),
                                 context=RoutingContext(prefixes={"+9714": "dubai"}))
-    await store.flush()
-    report = await store.get_report(outcome.reference)
+    await store.writer.flush()
+    report = await store.queries.get_report(outcome.reference)
     assert (report.location, report.location_source) == ("dubai", "number-prefix")
 
 
@@ -446,7 +454,7 @@ async def test_geolocation_point_places_the_caller(menu, table, store):
     call = ScriptedCall(["2", "2", "2", "2", None, None, None, None], info=info)
     call.channel_vars = {"GEOLOC_PROFILE(format)": "GML",
                          "GEOLOC_PROFILE(location_info)": "shape=Point,crs=2d,pos=25.20 55.27"}
-    outcome = await handle_call(call, menu, table, store, clock=FixedClock(T0))
+    outcome = await handle_call(call, menu, table, call_store(store), clock=FixedClock(T0))
     assert outcome.location is not None
     assert (outcome.location.emirate, outcome.location.source) == ("dubai", "geolocation")
 
@@ -457,12 +465,12 @@ async def test_geolocation_point_places_the_caller(menu, table, store):
 async def test_resumed_call_is_routed_by_the_answers_stored_before_the_crash(
         menu, table, store):
     first = ScriptedCall(["2", "2", "1", HANGUP])  # the old app stored three answers
-    before = await handle_call(first, menu, table, store, clock=FixedClock(T0))
-    await store.flush()                             # the old app's writes are on disk
+    before = await handle_call(first, menu, table, call_store(store), clock=FixedClock(T0))
+    await store.writer.flush()                             # the old app's writes are on disk
     again = ScriptedCall([])                        # the same channel, found by the new app
-    outcome = await resume_call(again, menu, table, store, clock=FixedClock(T0))
-    await store.flush()
-    report = await store.get_report(before.reference)
+    outcome = await resume_call(again, menu, table, call_store(store), clock=FixedClock(T0))
+    await store.writer.flush()
+    report = await store.queries.get_report(before.reference)
     assert outcome.reference == before.reference
     assert (report.queue, report.status) == ("child-protection", ReportStatus.ROUTED)
     assert report.status_detail == "resumed after the app restarted"
@@ -472,9 +480,9 @@ async def test_resumed_call_is_routed_by_the_answers_stored_before_the_crash(
 async def test_resumed_call_without_a_stored_report_gets_one(menu, table, store):
     info = replace(DEFAULT_INFO, call_id="unknown-to-the-store")
     call = ScriptedCall([], info=info)
-    outcome = await resume_call(call, menu, table, store, clock=FixedClock(T0))
-    await store.flush()
-    report = await store.get_report("unknown-to-the-store")
+    outcome = await resume_call(call, menu, table, call_store(store), clock=FixedClock(T0))
+    await store.writer.flush()
+    report = await store.queries.get_report("unknown-to-the-store")
     assert report is not None and report.reference == outcome.reference
     assert report.queue == "general" and call.continued
 
@@ -482,8 +490,8 @@ async def test_resumed_call_without_a_stored_report_gets_one(menu, table, store)
 async def test_resumed_caller_is_handed_to_the_dialplan_when_the_app_stops(menu, table, store):
     # The app stops (its call tasks are cancelled) while a resumed caller is being routed.
     first = ScriptedCall(["2", "2", "1", HANGUP])
-    before = await handle_call(first, menu, table, store, clock=FixedClock(T0))
-    await store.flush()
+    before = await handle_call(first, menu, table, call_store(store), clock=FixedClock(T0))
+    await store.writer.flush()
     routing = asyncio.Event()
     stopping = asyncio.Event()
 
@@ -493,13 +501,14 @@ async def test_resumed_caller_is_handed_to_the_dialplan_when_the_app_stops(menu,
             await stopping.wait()  # cancelled here, as the app's shutdown does
 
     again = StoppedMidRoute([])
-    task = asyncio.create_task(resume_call(again, menu, table, store, clock=FixedClock(T0)))
+    task = asyncio.create_task(resume_call(again, menu, table, call_store(store),
+                                           clock=FixedClock(T0)))
     await routing.wait()
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    await store.flush()
-    report = await store.get_report(before.reference)
+    await store.writer.flush()
+    report = await store.queries.get_report(before.reference)
     assert report is not None
     assert again.continued  # on to the dialplan's general queue, not left in silence
     assert report.status == ReportStatus.FALLBACK

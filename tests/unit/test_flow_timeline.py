@@ -16,7 +16,7 @@ from balagh.routing.load import load_table
 from balagh.status import ReportStatus
 from balagh.store.reports import ReportStore
 
-from .fakes import DEFAULT_INFO, HANGUP, Ahead, FixedClock, ScriptedCall
+from .fakes import DEFAULT_INFO, HANGUP, Ahead, FixedClock, ScriptedCall, call_store
 from .shipped import IVR_FILE, ROUTING_FILE
 
 T0 = datetime(2025, 3, 1, 9, 30, 0, tzinfo=UTC)
@@ -34,9 +34,9 @@ def table(menu: Menu) -> Table:
 
 async def run(script, menu: Menu, table: Table, store: ReportStore):
     call = ScriptedCall([*script, None])
-    outcome = await handle_call(call, menu, table, store, clock=FixedClock(T0))
-    await store.flush()
-    report = await store.get_report(outcome.reference)
+    outcome = await handle_call(call, menu, table, call_store(store), clock=FixedClock(T0))
+    await store.writer.flush()
+    report = await store.queries.get_report(outcome.reference)
     assert report is not None
     return report, await reader_of(store).timeline(outcome.reference)
 
@@ -105,9 +105,9 @@ async def test_hanging_up_after_the_questions_is_no_question(menu, table, store)
     # All six answers, then the caller is gone as the call is put through.
     call = ScriptedCall(["1", "1", "1", "2", "3", "0"],
                         fail={"continue_in_dialplan": CallGone("gone")})
-    outcome = await handle_call(call, menu, table, store, clock=FixedClock(T0))
-    await store.flush()
-    report = await store.get_report(outcome.reference)
+    outcome = await handle_call(call, menu, table, call_store(store), clock=FixedClock(T0))
+    await store.writer.flush()
+    report = await store.queries.get_report(outcome.reference)
     assert report is not None and report.status == ReportStatus.HUNG_UP_IN_IVR
     assert report.gave_up_in is None
 

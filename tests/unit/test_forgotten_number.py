@@ -19,7 +19,7 @@ from balagh.logs import setup_logging
 from balagh.routing.load import load_table
 from balagh.store.reports import ReportStore
 
-from .fakes import FixedClock, ScriptedCall
+from .fakes import FixedClock, ScriptedCall, call_store
 from .shipped import IVR_FILE, ROUTING_FILE
 
 NUMBER = "+971501234567"
@@ -36,8 +36,8 @@ async def _old_call(database: Path) -> str:
         info = CallInfo(call_id="1600000000.7", channel="PJSIP/trunk-00000007",
                         caller=NUMBER, hotline="800700")
         call = ScriptedCall(["1", "2", "2", "2", "1", "0", None], info=info)
-        outcome = await handle_call(call, menu, table, store, clock=FixedClock(OLD))
-        await store.flush()
+        outcome = await handle_call(call, menu, table, call_store(store), clock=FixedClock(OLD))
+        await store.writer.flush()
         return outcome.reference
     finally:
         await store.close()
@@ -68,7 +68,7 @@ def test_a_forgotten_number_is_nowhere(tmp_path, monkeypatch, action):
     assert found_in(log_file.read_bytes()) == []
     assert "+9715****4567" in log_file.read_text()
 
-    status, said = cli("reports", action, "--older-than", "30")
+    status, said = cli("reports", action, "--older-than", "30", "--yes")
     assert status == 0, said
 
     for path in sorted(data.iterdir()):

@@ -22,7 +22,7 @@ from balagh.logs import setup_logging
 from balagh.routing.load import load_table
 from balagh.store.reports import ReportStore
 
-from .fakes import FixedClock, ScriptedCall
+from .fakes import FixedClock, ScriptedCall, call_store
 from .handover_receiver import Receiver, eventually_async
 from .shipped import IVR_FILE, ROUTING_FILE
 from .test_forgotten_number import FORMS, NUMBER, cli
@@ -44,7 +44,7 @@ async def _old_call_handed_over(database: Path, receiver: Receiver) -> str:
     table = load_table(ROUTING_FILE, menu.answer_values())
     store = await ReportStore.open(database)
     config = HandoverConfig({"*": (Endpoint(receiver.url, "unit-secret", EVENTS),)})
-    outbox = FastOutbox(store, lambda: config)
+    outbox = FastOutbox(store.outbox, lambda: config)
     worker = asyncio.create_task(outbox.run())
     try:
         info = CallInfo(call_id="1600000000.7", channel="PJSIP/trunk-00000007",
@@ -52,11 +52,12 @@ async def _old_call_handed_over(database: Path, receiver: Receiver) -> str:
         call = ScriptedCall(["1", "2", "2", "2", "7", "0", None], info=info)
         handover = HandoverSettings(caller_key=caller_hash_key(database.parent, environ={}),
                                     outbox=outbox)
-        outcome = await handle_call(call, menu, table, store, clock=FixedClock(OLD),
+        outcome = await handle_call(call, menu, table, call_store(store), clock=FixedClock(OLD),
                                     handover=handover)
 
         async def delivered() -> bool:
-            return any(row.status == "delivered" for row in await store.deliveries(None, 10))
+            return any(row.status == "delivered" for row in await store.queries.deliveries(None,
+                                                                                           10))
 
         await eventually_async(delivered, what="the routed event delivered")
         worker.cancel()
@@ -64,7 +65,7 @@ async def _old_call_handed_over(database: Path, receiver: Receiver) -> str:
         # One more event that the stopped worker leaves pending: a body still to be sent.
         routed = json.loads(receiver.accepted[0].body)
         outbox.publish("abandoned", routed["report"], queue=routed["report"]["queue"])
-        await store.flush()
+        await store.writer.flush()
         return outcome.reference
     finally:
         worker.cancel()
@@ -102,7 +103,7 @@ def test_a_redacted_report_keeps_neither_number_nor_place_anywhere(tmp_path, mon
     assert set(bodies) == {"delivered", "pending"}
     assert all(PLACE in body for body in bodies.values())
 
-    status, said = cli("reports", "redact", "--older-than", "30")
+    status, said = cli("reports", "redact", "--older-than", "30", "--yes")
     assert status == 0, said
 
     for path in every_file(data):
@@ -145,7 +146,7 @@ def test_redact_keeps_the_statistics_counts_whole(tmp_path, monkeypatch):
 
     before = counts()
     assert before[("emirate", PLACE)] == 1
-    assert cli("reports", "redact", "--older-than", "30")[0] == 0
+    assert cli("reports", "redact", "--older-than", "30", "--yes")[0] == 0
     after = counts()
     assert ("emirate", PLACE) not in after and after[("emirate", "(unknown)")] == 1
     with sqlite3.connect(data / "balagh.sqlite3") as db:  # nor a row left at zero

@@ -98,7 +98,7 @@ async def working(outbox: Outbox) -> AsyncIterator[Outbox]:
 
 
 async def delivered(store: ReportStore, count: int) -> bool:
-    rows = await store.deliveries(None, 100)
+    rows = await store.queries.deliveries(None, 100)
     return len(rows) == count and {row.status for row in rows} == {"delivered"}
 
 
@@ -106,7 +106,7 @@ async def test_a_slow_unit_does_not_hold_another_unit_s_danger_alert(
         store: ReportStore) -> None:
     slow, other = Unit(slow=True), Unit()
     async with serving(slow.handle) as slow_url, serving(other.handle) as other_url:
-        outbox = PatientOutbox(store, lambda: two_units(slow_url, other_url))
+        outbox = PatientOutbox(store.outbox, lambda: two_units(slow_url, other_url))
         for n in range(8):
             outbox.publish("routed", report(f"100000{n}"), queue="child-protection")
         async with working(outbox):
@@ -127,12 +127,12 @@ async def test_within_a_unit_the_danger_alert_goes_first(store: ReportStore) -> 
     unit = Unit(slow=True)
     async with serving(unit.handle) as url:
         config = HandoverConfig({"child-protection": (Endpoint(url, SECRET, ALL),)})
-        outbox = PatientOutbox(store, lambda: config)
+        outbox = PatientOutbox(store.outbox, lambda: config)
         outbox.publish("routed", report("3000000"), queue="child-protection")
         outbox.publish("routed", report("3000001", danger=True), queue="child-protection")
         for n in range(2, 6):
             outbox.publish("routed", report(f"300000{n}"), queue="child-protection")
-        await store.flush()
+        await store.writer.flush()
         async with working(outbox):
             # Queued before the worker started: the report in danger goes first.
             await unit.first_arrived.wait()
@@ -141,7 +141,7 @@ async def test_within_a_unit_the_danger_alert_goes_first(store: ReportStore) -> 
             # four rows already waiting (and of the lane's rows taken before it came).
             outbox.publish("abandoned", report("3000009", danger=True),
                            queue="child-protection", details={"wait_seconds": 3})
-            await store.flush()
+            await store.writer.flush()
             unit.release.set()
             await eventually_async(lambda: delivered(store, 7), what="everything delivered")
     assert unit.keys == ["3000001:routed", "3000009:abandoned", "3000000:routed",
@@ -157,7 +157,7 @@ async def test_a_published_event_goes_at_once_not_at_the_next_poll(
     unit = Unit()
     async with serving(unit.handle) as url:
         config = HandoverConfig({"child-protection": (Endpoint(url, SECRET, ALL),)})
-        outbox = Sleepy(store, lambda: config)
+        outbox = Sleepy(store.outbox, lambda: config)
         # Another connection holds SQLite's write lock: the published row waits in the
         # spool, uncommitted, while the worker takes its first look; it must go once the
         # spool is replayed, not at the next poll.
@@ -211,7 +211,7 @@ async def test_a_huge_answer_body_is_not_read(store: ReportStore, declared: bool
     unit = HugeBody(declared=declared)
     async with serving(unit.handle) as url:
         config = HandoverConfig({"child-protection": (Endpoint(url, SECRET, ALL),)})
-        outbox = PatientOutbox(store, lambda: config)
+        outbox = PatientOutbox(store.outbox, lambda: config)
         tracemalloc.start()
         try:
             async with working(outbox):
@@ -244,16 +244,16 @@ async def test_a_refusal_s_reason_is_stored_scrubbed_and_bounded(store: ReportSt
         class Impatient(PatientOutbox):
             MAX_ATTEMPTS = 1
 
-        outbox = Impatient(store, lambda: config)
+        outbox = Impatient(store.outbox, lambda: config)
         async with working(outbox):
             outbox.publish("routed", report("5000000"), queue="child-protection")
             outbox.publish("routed", report("5000001"), queue="child-protection")
 
             async def both_failed() -> bool:
-                return len(await store.deliveries("failed", 10)) == 2
+                return len(await store.queries.deliveries("failed", 10)) == 2
 
             await eventually_async(both_failed, what="both failed")
-    errors = {row.key: row.last_error for row in await store.deliveries("failed", 10)}
+    errors = {row.key: row.last_error for row in await store.queries.deliveries("failed", 10)}
     assert errors["5000000:routed"] == ("HTTP 503 Busy api_key=[redacted] call +9715****4567"
                                         " token=[redacted]")
     long = errors["5000001:routed"]

@@ -22,6 +22,7 @@ from balagh.routing import Decision, Location, OverflowStep
 from balagh.routing.load import load_table
 from balagh.sounds import load_catalogue
 
+from .fakes import call_store
 from .shipped import ROUTING_FILE, VALUES
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -79,12 +80,13 @@ async def test_repeat_calls_count_this_numbers_calls_in_30_days(store):
     info = CallInfo(call_id="c0", channel="PJSIP/trunk-1", caller="+97165551234", hotline="800")
     for n, days_ago in enumerate((40, 10, 1)):  # one call too old to count
         at = T0 - timedelta(days=days_ago)
-        CallRecord.start(store, CallInfo("old" + str(n), "x", info.caller, "800"),
+        CallRecord.start(call_store(store), CallInfo("old" + str(n), "x", info.caller, "800"),
                          lambda at=at: at, key)
-    await store.flush()  # the earlier calls are on disk when the new one comes in
-    record = CallRecord.start(store, info, lambda: T0, key)
+    await store.writer.flush()  # the earlier calls are on disk when the new one comes in
+    record = CallRecord.start(call_store(store), info, lambda: T0, key)
     assert await record.repeat_calls() == 3
-    withheld = CallRecord.start(store, CallInfo("c9", "x", None, "800"), lambda: T0, key)
+    withheld = CallRecord.start(call_store(store), CallInfo("c9", "x", None, "800"), lambda: T0,
+                                key)
     assert await withheld.repeat_calls() is None
 
 

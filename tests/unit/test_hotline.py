@@ -71,12 +71,12 @@ def test_the_check_commands_part_stops_at_routing(files: HotlineFiles) -> None:
 
 def test_a_bad_supervisors_file_at_start_is_read_as_nobody(store, files) -> None:
     supervisor_of(files, "no-such-queue")
-    live = LiveHotline(files, {}, store)
+    live = LiveHotline(files, {}, store.calls)
     assert live.current.supervisors.supervisors == ()
 
 
 async def test_a_queue_added_with_its_handover_is_applied_together(store, files) -> None:
-    live = LiveHotline(files, {}, store)
+    live = LiveHotline(files, {}, store.calls)
     add_queue(files, "youth-line")
     agents_of(files, "youth-line")
     supervisor_of(files, "youth-line")
@@ -89,18 +89,18 @@ async def test_a_queue_added_with_its_handover_is_applied_together(store, files)
 async def test_a_queue_removed_under_handover_refuses_the_whole_reload(store, files) -> None:
     add_queue(files, "youth-line")
     agents_of(files, "youth-line")
-    live = LiveHotline(files, {}, store)
+    live = LiveHotline(files, {}, store.calls)
     before = live.current
     files.routing.write_text(files.routing.read_text().replace("  - youth-line\n", "", 1))
     assert await live.reload("sighup") == REFUSED
     assert live.current is before
-    await store.flush()
+    await store.writer.flush()
     refused = (await reader_of(store).list_reloads())[0]
     assert refused.outcome == REFUSED and "youth-line" in (refused.error or "")
 
 
 async def test_a_bad_supervisors_file_keeps_the_previous_table_too(store, files) -> None:
-    live = LiveHotline(files, {}, store)
+    live = LiveHotline(files, {}, store.calls)
     before = live.current
     files.routing.write_text(files.routing.read_text().replace(
         "queue: women-protection", "queue: general"))
@@ -113,7 +113,7 @@ async def test_a_bad_supervisors_file_keeps_the_previous_table_too(store, files)
 
 
 async def test_refresh_loads_a_supervisor_added_a_moment_ago(store, files) -> None:
-    live = LiveHotline(files, {}, store)
+    live = LiveHotline(files, {}, store.calls)
     assert live.current.supervisors.find("201") is None
     supervisor_of(files, "child-protection")
     assert (await live.refresh()).supervisors.find("201") is not None

@@ -38,13 +38,13 @@ def women_to_general(path: Path) -> None:
 
 
 async def test_good_change_is_applied_and_recorded(store, routing):
-    live = LiveHotline(files(routing), {}, store)
+    live = LiveHotline(files(routing), {}, store.calls)
     before = live.current
     women_to_general(routing)
     assert await live.reload("sighup: test") == APPLIED
     assert live.current is not before
     assert live.current.table.rules[-1].queue == "general"
-    await store.flush()
+    await store.writer.flush()
     history = await reader_of(store).list_reloads()
     assert [(h.trigger, h.outcome) for h in history] == [("sighup: test", APPLIED),
                                                          ("startup", APPLIED)]
@@ -53,13 +53,13 @@ async def test_good_change_is_applied_and_recorded(store, routing):
 
 
 async def test_bad_file_is_refused_and_the_old_table_kept(store, routing):
-    live = LiveHotline(files(routing), {}, store)
+    live = LiveHotline(files(routing), {}, store.calls)
     before = live.current
     routing.write_text(routing.read_text().replace("queue: child-protection",
                                                    "queue: child-protecton"))
     assert await live.reload("sighup") == REFUSED
     assert live.current is before
-    await store.flush()
+    await store.writer.flush()
     refused = (await reader_of(store).list_reloads())[0]
     assert refused.outcome == REFUSED
     assert "child-protecton" in refused.error and "routing.yaml:" in refused.error
@@ -70,20 +70,20 @@ async def test_bad_file_is_refused_and_the_old_table_kept(store, routing):
 
 
 async def test_unchanged_file_is_not_reloaded(store, routing):
-    live = LiveHotline(files(routing), {}, store)
+    live = LiveHotline(files(routing), {}, store.calls)
     assert await live.reload("sighup") == UNCHANGED
 
 
 async def test_bad_table_at_startup_is_fatal_and_recorded(store, routing):
     routing.write_text("queues: [general]\nrules: []\n")  # no default
     with pytest.raises(ConfigError):
-        LiveHotline(files(routing), {}, store)
-    await store.flush()
+        LiveHotline(files(routing), {}, store.calls)
+    await store.writer.flush()
     assert (await reader_of(store).list_reloads())[0].outcome == REFUSED
 
 
 async def test_watch_applies_a_change_once_it_is_stable(store, routing):
-    live = LiveHotline(files(routing), {}, store)
+    live = LiveHotline(files(routing), {}, store.calls)
     watcher = asyncio.create_task(live.watch(interval=0.02))
     try:
         women_to_general(routing)
@@ -94,5 +94,5 @@ async def test_watch_applies_a_change_once_it_is_stable(store, routing):
         assert live.current.table.rules[-1].queue == "general"
     finally:
         watcher.cancel()
-    await store.flush()
+    await store.writer.flush()
     assert (await reader_of(store).list_reloads())[0].trigger == "file-change"

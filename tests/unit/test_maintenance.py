@@ -101,16 +101,16 @@ async def test_purge_takes_answers_and_timeline_and_leaves_undelivered_outbox(
 async def test_purge_beside_a_writer_that_keeps_writing_loses_nothing(database: Path) -> None:
     seed(database, 20_000)
     store = await ReportStore.open(database)
-    purged = asyncio.ensure_future(store.purge_before(NEW - timedelta(days=1)))
+    purged = asyncio.ensure_future(store.retention.purge_before(NEW - timedelta(days=1)))
     written = 0
     while not purged.done():  # calls arriving all through the purge
-        store.start_report(call_id=f"live{written}", reference=f"L{written:07d}",
-                           channel="PJSIP/x", caller=None, hotline=None, started_at=NEW)
+        store.calls.start_report(call_id=f"live{written}", reference=f"L{written:07d}",
+                                 channel="PJSIP/x", caller=None, hotline=None, started_at=NEW)
         written += 1
         await asyncio.sleep(0.002)
     assert await purged == 20_000
     await store.close()
-    assert store.write_errors == 0 and written > 10
+    assert store.writer.write_errors == 0 and written > 10
     assert scalar(database, "SELECT COUNT(*) FROM reports") == written
 
 
@@ -122,7 +122,7 @@ def test_a_locked_database_fails_loudly(database: Path, monkeypatch: pytest.Monk
     other = sqlite3.connect(database, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # e.g. another long job holds the lock
     try:
-        assert main(["reports", "purge", "--older-than", "30"]) == 1
+        assert main(["reports", "purge", "--older-than", "30", "--yes"]) == 1
     finally:
         other.execute("ROLLBACK")
         other.close()
@@ -130,7 +130,7 @@ def test_a_locked_database_fails_loudly(database: Path, monkeypatch: pytest.Monk
     assert out.err.startswith("error: purge") and "database is locked" in out.err
     assert "deleted" not in out.out
     assert scalar(database, "SELECT COUNT(*) FROM reports") == 10
-    assert main(["reports", "purge", "--older-than", "30"]) == 0
+    assert main(["reports", "purge", "--older-than", "30", "--yes"]) == 0
     assert "deleted 10 report(s)" in capsys.readouterr().out
     assert scalar(database, "SELECT group_concat(outcome) FROM maintenance_runs") == "done"
 
@@ -142,7 +142,7 @@ def test_a_read_only_database_fails_loudly(database: Path, monkeypatch: pytest.M
     if subprocess.run(["chattr", "+i", str(database)], capture_output=True).returncode:
         pytest.skip("chattr +i not permitted here")
     try:
-        assert main(["reports", "redact", "--older-than", "30"]) == 1
+        assert main(["reports", "redact", "--older-than", "30", "--yes"]) == 1
     finally:
         subprocess.run(["chattr", "-i", str(database)], check=True)
     assert "error:" in capsys.readouterr().err
@@ -168,13 +168,13 @@ async def test_backup_while_the_app_writes(database: Path, tmp_path: Path) -> No
     done = asyncio.ensure_future(asyncio.to_thread(back_up))
     n = 0
     while not stop.is_set():
-        store.start_report(call_id=f"b{n}", reference=f"B{n:07d}", channel="x", caller=None,
-                           hotline=None, started_at=NEW)
+        store.calls.start_report(call_id=f"b{n}", reference=f"B{n:07d}", channel="x", caller=None,
+                                 hotline=None, started_at=NEW)
         n += 1
         await asyncio.sleep(0.001)
     run = await done
     await store.close()
-    assert store.write_errors == 0
+    assert store.writer.write_errors == 0
     copied = scalar(copy, "SELECT COUNT(*) FROM reports")
     assert run.rows == copied and 2000 <= copied <= 2000 + n  # one consistent moment
     assert scalar(copy, "PRAGMA integrity_check") == "ok"

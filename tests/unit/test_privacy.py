@@ -30,7 +30,7 @@ from balagh.routing.load import load_table
 from balagh.status import ReportStatus
 from balagh.store.reports import ReportStore
 
-from .fakes import DEFAULT_INFO, FixedClock, ScriptedCall
+from .fakes import DEFAULT_INFO, FixedClock, ScriptedCall, call_store
 from .shipped import IVR_FILE, ROUTING_FILE
 
 PASSWORD = "S3cr3t-ari-pass"
@@ -54,9 +54,9 @@ async def _failed_call(database: Path) -> str:
     try:
         call = ScriptedCall(["1", "2", "2", "2", "1", "0", None],
                             fail={"set_variables": ari_error()})
-        outcome = await handle_call(call, menu, table, store, clock=FixedClock(T0))
+        outcome = await handle_call(call, menu, table, call_store(store), clock=FixedClock(T0))
         assert outcome.status == ReportStatus.FALLBACK
-        await store.flush()
+        await store.writer.flush()
         return outcome.reference
     finally:
         await store.close()
@@ -83,10 +83,10 @@ def test_an_ari_error_stores_its_kind_and_status_never_the_url(tmp_path, monkeyp
 async def _legacy_detail(database: Path, detail: str) -> None:
     store = await ReportStore.open(database)
     try:
-        store.start_report(call_id="c1", reference="1000004", channel="PJSIP/t-1",
-                           caller="+971501234567", hotline="800700", started_at=T0)
-        store.set_status(call_id="c1", status=ReportStatus.FALLBACK, at=T0, detail=detail)
-        await store.flush()
+        store.calls.start_report(call_id="c1", reference="1000004", channel="PJSIP/t-1",
+                                 caller="+971501234567", hotline="800700", started_at=T0)
+        store.calls.set_status(call_id="c1", status=ReportStatus.FALLBACK, at=T0, detail=detail)
+        await store.writer.flush()
     finally:
         await store.close()
 

@@ -23,21 +23,22 @@ T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 @pytest.fixture(autouse=True)
 def routed_call(store: ReportStore) -> None:
     """Every test starts with call c1 routed by the IVR."""
-    store.start_report(call_id="c1", reference="1234566", channel="PJSIP/x", caller=None,
-                       hotline="800700", started_at=T0)
-    store.set_status(call_id="c1", status=ReportStatus.ROUTED, at=T0)
+    store.calls.start_report(call_id="c1", reference="1234566", channel="PJSIP/x", caller=None,
+                             hotline="800700", started_at=T0)
+    store.calls.set_status(call_id="c1", status=ReportStatus.ROUTED, at=T0)
 
 
 async def test_answered_then_completed(store):
-    apply_queue_event(store, {"Event": "QueueCallerJoin", "Uniqueid": "c1",
-                              "Queue": "balagh-women-protection"}, T0)
-    apply_queue_event(store, {"Event": "AgentConnect", "Uniqueid": "c1",
-                              "Queue": "balagh-women-protection", "MemberName": "Amal",
-                              "HoldTime": "12"}, T0 + timedelta(seconds=12))
-    apply_queue_event(store, {"Event": "AgentComplete", "Uniqueid": "c1", "TalkTime": "300",
-                              "Queue": "balagh-women-protection"}, T0 + timedelta(seconds=312))
-    await store.flush()
-    report = await store.get_report("c1")
+    apply_queue_event(store.calls, {"Event": "QueueCallerJoin", "Uniqueid": "c1",
+                                    "Queue": "balagh-women-protection"}, T0)
+    apply_queue_event(store.calls, {"Event": "AgentConnect", "Uniqueid": "c1",
+                                    "Queue": "balagh-women-protection", "MemberName": "Amal",
+                                    "HoldTime": "12"}, T0 + timedelta(seconds=12))
+    apply_queue_event(store.calls, {"Event": "AgentComplete", "Uniqueid": "c1", "TalkTime": "300",
+                                    "Queue": "balagh-women-protection"},
+                      T0 + timedelta(seconds=312))
+    await store.writer.flush()
+    report = await store.queries.get_report("c1")
     # The IVR's status is kept beside the queue's outcome.
     assert report.status == ReportStatus.ROUTED
     assert (report.queue_outcome, report.answered_by, report.joined_queue) == (
@@ -47,21 +48,21 @@ async def test_answered_then_completed(store):
 
 
 async def test_abandoned_in_the_queue(store):
-    apply_queue_event(store, {"Event": "QueueCallerAbandon", "Uniqueid": "c1",
-                              "Queue": "balagh-general", "HoldTime": "45"}, T0)
-    await store.flush()
-    report = await store.get_report("c1")
+    apply_queue_event(store.calls, {"Event": "QueueCallerAbandon", "Uniqueid": "c1",
+                                    "Queue": "balagh-general", "HoldTime": "45"}, T0)
+    await store.writer.flush()
+    report = await store.queries.get_report("c1")
     assert (report.queue_outcome, report.wait_seconds) == ("abandoned", 45)
     assert report.ended_at is not None
 
 
 async def test_events_of_other_calls_change_nothing(store):
-    apply_queue_event(store, {"Event": "AgentConnect", "Uniqueid": "someone-else",
-                              "Queue": "sales", "MemberName": "Bob"}, T0)
-    apply_queue_event(store, {"Event": "Hangup", "Uniqueid": "c1"}, T0)
-    await store.flush()
-    report = await store.get_report("c1")
-    assert report.queue_outcome is None and store.write_errors == 0
+    apply_queue_event(store.calls, {"Event": "AgentConnect", "Uniqueid": "someone-else",
+                                    "Queue": "sales", "MemberName": "Bob"}, T0)
+    apply_queue_event(store.calls, {"Event": "Hangup", "Uniqueid": "c1"}, T0)
+    await store.writer.flush()
+    report = await store.queries.get_report("c1")
+    assert report.queue_outcome is None and store.writer.write_errors == 0
 
 
 # --------------------------------------------- an answered call whose end app_queue lost
@@ -107,11 +108,12 @@ class Sent:
 async def following(store: ReportStore) -> AsyncIterator[tuple[AmiSession, Clock, Sent]]:
     """QueueOutcomes on an AmiSession fed by the test (its own dispatch, no socket), with
     a grace short enough for a unit test; a second routed call c2 marks progress."""
-    store.start_report(call_id="c2", reference="7654321", channel="PJSIP/y", caller=None,
-                       hotline="800700", started_at=T0)
-    await store.flush()  # the reports are there before their calls' queue events
+    store.calls.start_report(call_id="c2", reference="7654321", channel="PJSIP/y", caller=None,
+                             hotline="800700", started_at=T0)
+    await store.writer.flush()  # the reports are there before their calls' queue events
     ami, clock, sent = AmiSession(AmiSettings()), Clock(), Sent()
-    outcomes = QueueOutcomes(ami, store, clock=clock, outbox=sent, end_grace=0.05)
+    outcomes = QueueOutcomes(ami, store.calls, store.queries, clock=clock, outbox=sent,
+                             end_grace=0.05)
     task = asyncio.create_task(outcomes.run())
     await asyncio.sleep(0)  # listening
     yield ami, clock, sent
@@ -131,7 +133,7 @@ def connect(ami: AmiSession, clock: Clock, call_id: str = "c1") -> None:
 
 
 async def ends(store: ReportStore, call_id: str = "c1") -> list[dict]:
-    await store.flush()
+    await store.writer.flush()
     events = await reader_of(store).timeline(call_id)
     return [dict(e.detail) for e in events if str(e.kind) == "end"]
 
@@ -141,8 +143,8 @@ async def test_a_hang_up_without_agent_complete_still_ends_the_report(store, fol
     connect(ami, clock)
     ami_event(ami, clock, 42, Event="Hangup", Uniqueid="c1", Cause="16")
     await sent.until(1, "ended")
-    await store.flush()  # handed over as the end is queued for the writer, not committed
-    report = await store.get_report("c1")
+    await store.writer.flush()  # handed over as the end is queued for the writer, not committed
+    report = await store.queries.get_report("c1")
     assert (report.queue_outcome, report.talk_seconds) == ("answered", 30)
     assert report.ended_at == "2026-11-24T09:00:42.000Z"  # when the channel hung up
     assert await ends(store) == [{"talk_seconds": 30, "by": None}]

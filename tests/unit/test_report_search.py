@@ -25,25 +25,25 @@ def add(store: ReportStore, ref: str, started: datetime, *, caller_hash: str | N
         emirate: str | None = None, language: str | None = None,
         status: ReportStatus = ReportStatus.ROUTED, outcome: str | None = None) -> None:
     call_id = f"c{ref}"
-    store.start_report(call_id=call_id, reference=ref, channel="PJSIP/x", caller=None,
-                       hotline="800700", started_at=started, caller_hash=caller_hash)
-    store.record_answer(call_id=call_id, question="danger", value="yes" if danger else "no",
-                        key="1" if danger else "2", attempt=1, at=started)
+    store.calls.start_report(call_id=call_id, reference=ref, channel="PJSIP/x", caller=None,
+                             hotline="800700", started_at=started, caller_hash=caller_hash)
+    store.calls.record_answer(call_id=call_id, question="danger", value="yes" if danger else "no",
+                              key="1" if danger else "2", attempt=1, at=started)
     if language:
-        store.set_language(call_id=call_id, language=language, at=started)
+        store.calls.set_language(call_id=call_id, language=language, at=started)
     if emirate:
-        store.set_location(call_id=call_id, emirate=emirate, source="answer", at=started)
+        store.calls.set_location(call_id=call_id, emirate=emirate, source="answer", at=started)
     if queue:
-        store.record_decision(call_id=call_id, rule="r", queue=queue, priority=0, at=started)
-    store.set_status(call_id=call_id, status=status, at=started)
+        store.calls.record_decision(call_id=call_id, rule="r", queue=queue, priority=0, at=started)
+    store.calls.set_status(call_id=call_id, status=status, at=started)
     if joined:
-        store.queue_joined(call_id=call_id, queue=joined, at=started)
+        store.calls.queue_joined(call_id=call_id, queue=joined, at=started)
     if outcome == "answered":
-        store.queue_answered(call_id=call_id, queue=joined or queue or "general", agent="A",
-                             wait_seconds=3, at=started)
+        store.calls.queue_answered(call_id=call_id, queue=joined or queue or "general", agent="A",
+                                   wait_seconds=3, at=started)
     elif outcome == "abandoned":
-        store.queue_abandoned(call_id=call_id, queue=joined or queue or "general",
-                              wait_seconds=3, at=started)
+        store.calls.queue_abandoned(call_id=call_id, queue=joined or queue or "general",
+                                    wait_seconds=3, at=started)
 
 
 @pytest.fixture
@@ -56,8 +56,8 @@ async def reports(store: ReportStore) -> ReportStore:
         language="ar")
     add(store, "104", day(40), caller_hash="h1", queue="general", language="en")
     add(store, "105", day(41), queue="general", danger=True, emirate="dubai")
-    await store.flush()
-    assert store.write_errors == 0
+    await store.writer.flush()
+    assert store.writer.write_errors == 0
     return store
 
 

@@ -11,6 +11,7 @@ import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -23,6 +24,7 @@ from balagh.store import ReportStore
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 NUMBER = "+971501234567"
 MASKED = "+9715****4567"
+DUBAI = ZoneInfo("Asia/Dubai")
 
 
 def at(seconds: float) -> datetime:
@@ -32,30 +34,30 @@ def at(seconds: float) -> datetime:
 async def _fill(database: Path) -> None:
     store = await ReportStore.open(database)
     try:
-        store.start_report(call_id="c1", reference="1000009", channel="PJSIP/t-1",
-                           caller=NUMBER, hotline="800700", started_at=T0)
-        store.record_answer(call_id="c1", question="language", value="en", key="2",
-                            attempt=1, at=at(4))
-        store.set_language(call_id="c1", language="en", at=at(4))
-        store.record_answer(call_id="c1", question="danger", value="yes", key="1",
-                            attempt=1, at=at(8), typed_ahead=True)
-        store.set_location(call_id="c1", emirate="dubai", source="answer", at=at(12))
-        store.record_decision(call_id="c1", rule="danger", queue="women-protection",
-                              priority=10, at=at(12.5), danger=True)
-        store.set_status(call_id="c1", status=ReportStatus.ROUTED, at=at(13),
-                         typed_ahead=True)
-        store.queue_joined(call_id="c1", queue="women-protection", at=at(14), position=1)
-        store.queue_answered(call_id="c1", queue="women-protection", agent="Amal",
-                             wait_seconds=9, at=at(23))
-        store.start_report(call_id="c2", reference="2000008", channel="PJSIP/t-2",
-                           caller=None, hotline="800700", started_at=T0 + timedelta(days=2))
-        store.record_answer(call_id="c2", question="language", value="ar", key="1",
-                            attempt=1, at=T0 + timedelta(days=2))
-        store.set_language(call_id="c2", language="ar", at=T0 + timedelta(days=2))
-        store.set_status(call_id="c2", status=ReportStatus.HUNG_UP_IN_IVR,
-                         at=T0 + timedelta(days=2, seconds=20), gave_up_in="danger")
-        await store.flush()
-        assert store.write_errors == 0
+        store.calls.start_report(call_id="c1", reference="1000009", channel="PJSIP/t-1",
+                                 caller=NUMBER, hotline="800700", started_at=T0)
+        store.calls.record_answer(call_id="c1", question="language", value="en", key="2",
+                                  attempt=1, at=at(4))
+        store.calls.set_language(call_id="c1", language="en", at=at(4))
+        store.calls.record_answer(call_id="c1", question="danger", value="yes", key="1",
+                                  attempt=1, at=at(8), typed_ahead=True)
+        store.calls.set_location(call_id="c1", emirate="dubai", source="answer", at=at(12))
+        store.calls.record_decision(call_id="c1", rule="danger", queue="women-protection",
+                                    priority=10, at=at(12.5), danger=True)
+        store.calls.set_status(call_id="c1", status=ReportStatus.ROUTED, at=at(13),
+                               typed_ahead=True)
+        store.calls.queue_joined(call_id="c1", queue="women-protection", at=at(14), position=1)
+        store.calls.queue_answered(call_id="c1", queue="women-protection", agent="Amal",
+                                   wait_seconds=9, at=at(23))
+        store.calls.start_report(call_id="c2", reference="2000008", channel="PJSIP/t-2",
+                                 caller=None, hotline="800700", started_at=T0 + timedelta(days=2))
+        store.calls.record_answer(call_id="c2", question="language", value="ar", key="1",
+                                  attempt=1, at=T0 + timedelta(days=2))
+        store.calls.set_language(call_id="c2", language="ar", at=T0 + timedelta(days=2))
+        store.calls.set_status(call_id="c2", status=ReportStatus.HUNG_UP_IN_IVR,
+                               at=T0 + timedelta(days=2, seconds=20), gave_up_in="danger")
+        await store.writer.flush()
+        assert store.writer.write_errors == 0
     finally:
         await store.close()
 
@@ -101,7 +103,7 @@ def test_the_table_lists_newest_first_with_masked_numbers(data, capsys):
     (["--outcome", "answered"], ["1000009"]),
     (["--since", "2026-11-21"], ["2000008"]),
     (["--until", "2026-11-20"], ["1000009"]),  # a bare date: that whole day
-    (["--since", "2026-11-20T09:00:01"], ["2000008"]),
+    (["--since", "2026-11-20T13:00:01"], ["2000008"]),  # 09:00:01 UTC, in Dubai's time
     (["--repeat"], []),
     (["--limit", "1"], ["2000008"]),
 ])
@@ -142,7 +144,8 @@ def test_show_numbers_is_recorded_with_the_user_and_filters(data, capsys):
     assert NUMBER in out and MASKED not in out
     assert disclosures(data) == [("show-numbers", 1, {
         "user": getpass.getuser(),
-        "filters": {"format": "csv", "danger": True, "since": "2026-11-01T00:00:00.000Z"}})]
+        # --since 2026-11-01 is Dubai's day: it starts at 20:00 UTC the day before
+        "filters": {"format": "csv", "danger": True, "since": "2026-10-31T20:00:00.000Z"}})]
 
 
 def test_show_numbers_is_refused_when_it_cannot_be_recorded(data, capsys):
@@ -161,20 +164,20 @@ def test_one_report_with_its_timeline(data, capsys):
     assert "caller_hash" not in out
     timeline = out.split("timeline:\n", 1)[1].split("monitoring")[0].splitlines()
     assert timeline == [
-        "     +0.0s  2026-11-20T09:00:00.000Z  started          hotline=800700",
-        "     +4.0s  2026-11-20T09:00:04.000Z  answer           attempt=1 key=2 "
+        "     +0.0s  2026-11-20T13:00:00.000+04:00  started          hotline=800700",
+        "     +4.0s  2026-11-20T13:00:04.000+04:00  answer           attempt=1 key=2 "
         "question=language typed_ahead=no value=en",
-        "     +4.0s  2026-11-20T09:00:04.000Z  language         language=en",
-        "     +8.0s  2026-11-20T09:00:08.000Z  answer           attempt=1 key=1 "
+        "     +4.0s  2026-11-20T13:00:04.000+04:00  language         language=en",
+        "     +8.0s  2026-11-20T13:00:08.000+04:00  answer           attempt=1 key=1 "
         "question=danger typed_ahead=yes value=yes",
-        "    +12.0s  2026-11-20T09:00:12.000Z  location         emirate=dubai source=answer",
-        "    +12.5s  2026-11-20T09:00:12.500Z  routing          danger=yes priority=10 "
+        "    +12.0s  2026-11-20T13:00:12.000+04:00  location         emirate=dubai source=answer",
+        "    +12.5s  2026-11-20T13:00:12.500+04:00  routing          danger=yes priority=10 "
         "queue=women-protection rule=danger",
-        "    +13.0s  2026-11-20T09:00:13.000Z  status           status=routed "
+        "    +13.0s  2026-11-20T13:00:13.000+04:00  status           status=routed "
         "typed_ahead=yes",
-        "    +14.0s  2026-11-20T09:00:14.000Z  queue_join       position=1 "
+        "    +14.0s  2026-11-20T13:00:14.000+04:00  queue_join       position=1 "
         "queue=women-protection",
-        "    +23.0s  2026-11-20T09:00:23.000Z  agent_answer     agent=Amal "
+        "    +23.0s  2026-11-20T13:00:23.000+04:00  agent_answer     agent=Amal "
         "queue=women-protection wait_seconds=9",
     ]
     assert disclosures(data) == []
@@ -192,9 +195,17 @@ def test_a_bad_date_is_a_usage_error(data, capsys):
     assert "not a date or time" in capsys.readouterr().err
 
 
-def test_moments_are_utc_and_a_bare_until_date_is_the_whole_day():
-    assert parse_moment("2026-11-20") == datetime(2026, 11, 20, tzinfo=UTC)
-    assert parse_moment("2026-11-20", end_of_day=True) == datetime(2026, 11, 21, tzinfo=UTC)
-    assert parse_moment("2026-11-20T10:30") == datetime(2026, 11, 20, 10, 30, tzinfo=UTC)
-    assert parse_moment("2026-11-20T14:30+04:00") == datetime(2026, 11, 20, 10, 30,
-                                                              tzinfo=UTC)
+def test_moments_are_the_zones_and_a_bare_until_date_is_the_whole_day():
+    assert parse_moment("2026-11-20", UTC) == datetime(2026, 11, 20, tzinfo=UTC)
+    assert parse_moment("2026-11-20", UTC, end_of_day=True) == datetime(2026, 11, 21,
+                                                                        tzinfo=UTC)
+    assert parse_moment("2026-11-20T10:30", UTC) == datetime(2026, 11, 20, 10, 30, tzinfo=UTC)
+    assert parse_moment("2026-11-20T14:30+04:00", DUBAI) == datetime(2026, 11, 20, 10, 30,
+                                                                     tzinfo=UTC)
+    # Without an offset, a date or time is the hotline's: Dubai's 1 December starts at
+    # 20:00 UTC on 30 November, and a bare --until takes in the whole of Dubai's day.
+    assert parse_moment("2026-12-01", DUBAI) == datetime(2026, 11, 30, 20, tzinfo=UTC)
+    assert parse_moment("2026-11-30", DUBAI, end_of_day=True) == datetime(2026, 11, 30, 20,
+                                                                          tzinfo=UTC)
+    assert parse_moment("2026-12-01T03:43:30", DUBAI) == datetime(2026, 11, 30, 23, 43, 30,
+                                                                  tzinfo=UTC)

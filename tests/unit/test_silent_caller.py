@@ -19,7 +19,7 @@ from balagh.routing.load import load_table
 from balagh.status import ReportStatus
 from balagh.store.reports import ReportStore
 
-from .fakes import FixedClock, ScriptedCall
+from .fakes import FixedClock, ScriptedCall, call_store
 from .shipped import IVR_FILE, ROUTING_FILE
 
 T0 = datetime(2025, 3, 1, 9, 30, 0, tzinfo=UTC)
@@ -94,15 +94,15 @@ async def test_an_expired_limit_ends_the_question_before_its_prompt(menu: Menu) 
 async def test_a_caller_who_presses_nothing_reaches_a_person_within_the_limit(
         menu: Menu, table: Table, store: ReportStore, clock: Clock) -> None:
     call = TimedCall([None] * 20, clock)
-    outcome = await handle_call(call, menu, table, store, clock=FixedClock(T0))
+    outcome = await handle_call(call, menu, table, call_store(store), clock=FixedClock(T0))
     assert outcome.status == ReportStatus.ROUTED
     assert outcome.menu is not None and outcome.menu.ended is MenuEnd.SILENT
     assert outcome.decision is not None and outcome.decision.queue == "general"
     # The last wait is cut at the limit; at most the prompt then playing runs past it.
     assert clock.now <= menu.silent_caller_seconds + PROMPT_SECONDS
     assert all(timeout <= 5.0 for timeout in call.timeouts)
-    await store.flush()
-    report = await store.get_report(outcome.reference)
+    await store.writer.flush()
+    report = await store.queries.get_report(outcome.reference)
     assert report is not None and report.status_detail == f"silent:{outcome.menu.question}"
 
 
@@ -111,7 +111,7 @@ async def test_one_key_and_a_slow_caller_keeps_every_attempt(
     # A wrong key first (so not silent), then silence: the danger question is asked all
     # its attempts, long past the silent caller's limit, as before.
     call = TimedCall(["7", "1", None, None, None], clock)
-    outcome = await handle_call(call, menu, table, store, clock=FixedClock(T0))
+    outcome = await handle_call(call, menu, table, call_store(store), clock=FixedClock(T0))
     assert outcome.menu is not None and outcome.menu.ended is MenuEnd.NO_ANSWER
     assert clock.now > menu.silent_caller_seconds
     assert call.timeouts[-3:] == [5.0, 5.0, 5.0]
@@ -121,6 +121,6 @@ async def test_the_limit_is_off_at_zero(menu: Menu, table: Table, store: ReportS
                                         clock: Clock) -> None:
     quiet = replace(menu, silent_caller_seconds=0.0)
     call = TimedCall([None] * 6, clock)
-    outcome = await handle_call(call, quiet, table, store, clock=FixedClock(T0))
+    outcome = await handle_call(call, quiet, table, call_store(store), clock=FixedClock(T0))
     assert outcome.menu is not None and outcome.menu.ended is MenuEnd.NO_ANSWER
     assert outcome.menu.question == "danger"

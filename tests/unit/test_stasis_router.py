@@ -39,7 +39,8 @@ def hotline_router(store, rest: FakeRest, seen: list[str]) -> StasisRouter:
     async def fresh() -> None:
         return None
 
-    supervision = Supervision(table=lambda: TABLE, store=store, ami=Ami(), rest=rest)
+    supervision = Supervision(table=lambda: TABLE, trail=store.audit, reports=store.queries,
+                              ami=Ami(), rest=rest)
     return StasisRouter(caller, (telling_entry(rest), *supervision_entries(supervision, fresh)))
 
 
@@ -75,7 +76,8 @@ async def test_a_supervisor_call_is_served_after_the_hotline_is_refreshed(store)
     async def refresh() -> None:
         tables.append(TABLE)
 
-    supervision = Supervision(table=lambda: tables[-1], store=store, ami=Ami(),
+    supervision = Supervision(table=lambda: tables[-1], trail=store.audit, reports=store.queries,
+                              ami=Ami(),
                               rest=FakeRest())
     router = StasisRouter(nothing, supervision_entries(supervision, refresh))
     call = Phone(["9", "9", "9", "9", "#"], info=replace(PHONE))

@@ -20,6 +20,9 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 @pytest.fixture
 def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("BALAGH_DATA_DIR", str(tmp_path))  # settings.database is this one
+    # The hand-made calls are placed in UTC days; these tests are about the figures (the
+    # hotline's own days: test_localtime_days.py).
+    monkeypatch.setenv("BALAGH_TIMEZONE", "UTC")
     return make_database(tmp_path / "balagh.sqlite3")
 
 

@@ -203,30 +203,30 @@ def test_summary_equals_the_exact_computation(empty_v9: Path, reports: list[dict
 
 async def test_the_writer_updates_it_as_a_call_goes(store: ReportStore) -> None:
     at = datetime(2026, 11, 1, 10, tzinfo=UTC)
-    store.start_report(call_id="c1", reference=store.new_reference(), channel="PJSIP/x",
-                       caller="+971501234567", hotline="800700", started_at=at)
-    await store.flush()
+    store.calls.start_report(call_id="c1", reference=store.calls.new_reference(), channel="PJSIP/x",
+                             caller="+971501234567", hotline="800700", started_at=at)
+    await store.writer.flush()
     assert assert_right(store.path)["day"][1]["calls"] == 1
-    store.set_language(call_id="c1", language="ar", at=at)
-    store.record_answer(call_id="c1", question="danger", value="yes", key="1", attempt=1,
-                        at=at + timedelta(seconds=3))
-    store.set_location(call_id="c1", emirate="dubai", source="answer",
-                       at=at + timedelta(seconds=5))
-    store.record_decision(call_id="c1", rule="child", queue="child-protection", priority=1,
-                          at=at + timedelta(seconds=7), danger=True)
-    store.set_status(call_id="c1", status=ReportStatus.ROUTED, at=at + timedelta(seconds=7.5),
-                     typed_ahead=True)
-    await store.flush()
+    store.calls.set_language(call_id="c1", language="ar", at=at)
+    store.calls.record_answer(call_id="c1", question="danger", value="yes", key="1", attempt=1,
+                              at=at + timedelta(seconds=3))
+    store.calls.set_location(call_id="c1", emirate="dubai", source="answer",
+                             at=at + timedelta(seconds=5))
+    store.calls.record_decision(call_id="c1", rule="child", queue="child-protection", priority=1,
+                                at=at + timedelta(seconds=7), danger=True)
+    store.calls.set_status(call_id="c1", status=ReportStatus.ROUTED, at=at + timedelta(seconds=7.5),
+                           typed_ahead=True)
+    await store.writer.flush()
     queue_rows = assert_right(store.path)["queue"][0]
     assert [(row["key"], row["danger_calls"], row["to_queue_typed_ahead_p50"])
             for row in queue_rows] == [("child-protection", 1, 7.5)]
-    store.queue_answered(call_id="c1", queue="child-protection", agent="a1", wait_seconds=12,
-                         at=at + timedelta(seconds=20))
-    store.start_report(call_id="c2", reference=store.new_reference(), channel="PJSIP/x",
-                       caller=None, hotline="800700", started_at=at)
-    store.set_status(call_id="c2", status=ReportStatus.HUNG_UP_IN_IVR, at=at,
-                     gave_up_in="language")
-    await store.flush()
+    store.calls.queue_answered(call_id="c1", queue="child-protection", agent="a1", wait_seconds=12,
+                               at=at + timedelta(seconds=20))
+    store.calls.start_report(call_id="c2", reference=store.calls.new_reference(), channel="PJSIP/x",
+                             caller=None, hotline="800700", started_at=at)
+    store.calls.set_status(call_id="c2", status=ReportStatus.HUNG_UP_IN_IVR, at=at,
+                           gave_up_in="language")
+    await store.writer.flush()
     total = assert_right(store.path)["day"][1]
     assert (total["calls"], total["answered"], total["wait_p95"], total["danger_wait_p95"],
             total["gave_up_in"]) == (2, 1, 12, 12, {"language": 1})
@@ -263,19 +263,20 @@ async def test_retention_keeps_it_right(store: ReportStore) -> None:
     now = datetime.now(UTC)
     for n, age in enumerate((400, 100, 1)):
         at = now - timedelta(days=age)
-        store.start_report(call_id=f"c{n}", reference=store.new_reference(), channel="PJSIP/x",
-                           caller="+97165551234", hotline="800700", started_at=at)
-        store.set_location(call_id=f"c{n}", emirate="sharjah", source="answer", at=at)
-        store.record_answer(call_id=f"c{n}", question="danger", value="yes", key="1",
-                            attempt=1, at=at)
-    await store.flush()
+        store.calls.start_report(call_id=f"c{n}", reference=store.calls.new_reference(),
+                                 channel="PJSIP/x",
+                                 caller="+97165551234", hotline="800700", started_at=at)
+        store.calls.set_location(call_id=f"c{n}", emirate="sharjah", source="answer", at=at)
+        store.calls.record_answer(call_id=f"c{n}", question="danger", value="yes", key="1",
+                                  attempt=1, at=at)
+    await store.writer.flush()
     period = parse_range((now - timedelta(days=500)).date().isoformat(), now.date().isoformat())
     assert assert_right(store.path, period)["emirate"][1]["danger_calls"] == 3
-    assert await store.redact_before(now - timedelta(days=30)) == 2
+    assert await store.retention.redact_before(now - timedelta(days=30)) == 2
     emirates = assert_right(store.path, period)["emirate"][0]
     assert [(row["key"], row["calls"]) for row in emirates] == [("(unknown)", 2),
                                                                  ("sharjah", 1)]
-    assert await store.purge_before(now - timedelta(days=200)) == 1
+    assert await store.retention.purge_before(now - timedelta(days=200)) == 1
     assert assert_right(store.path, period)["day"][1]["danger_calls"] == 2
 
 

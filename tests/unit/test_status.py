@@ -32,30 +32,33 @@ def test_which_status_stamps_which_time() -> None:
 
 
 async def test_status_reads_back_as_the_enum(store: ReportStore) -> None:
-    store.start_report(call_id="c", reference="1234566", channel="x", caller=None, hotline=None,
-                       started_at=T0)
-    await store.flush()
-    report = await store.get_report("c")
+    store.calls.start_report(call_id="c", reference="1234566", channel="x", caller=None,
+                             hotline=None,
+                             started_at=T0)
+    await store.writer.flush()
+    report = await store.queries.get_report("c")
     assert report is not None and report.status is ReportStatus.IN_IVR
 
 
 async def test_unknown_status_text_is_read_back_as_it_is(store: ReportStore) -> None:
-    store.start_report(call_id="c", reference="1234566", channel="x", caller=None, hotline=None,
-                       started_at=T0)
-    await store.flush()
+    store.calls.start_report(call_id="c", reference="1234566", channel="x", caller=None,
+                             hotline=None,
+                             started_at=T0)
+    await store.writer.flush()
     with sqlite3.connect(store.path) as conn:  # e.g. written by a newer Balagh
         conn.execute("UPDATE reports SET status = 'on_hold'")
-    report = await store.get_report("c")
+    report = await store.queries.get_report("c")
     assert report is not None and report.status == "on_hold"
     assert [r.status for r in await reader_of(store).list_reports()] == ["on_hold"]
 
 
 async def test_reports_are_read_only_values(store: ReportStore) -> None:
-    store.start_report(call_id="c", reference="1234566", channel="x", caller=None, hotline=None,
-                       started_at=T0)
-    store.record_answer(call_id="c", question="age", value="child", key="1", attempt=1, at=T0)
-    await store.flush()
-    report = await store.get_report("c")
+    store.calls.start_report(call_id="c", reference="1234566", channel="x", caller=None,
+                             hotline=None,
+                             started_at=T0)
+    store.calls.record_answer(call_id="c", question="age", value="child", key="1", attempt=1, at=T0)
+    await store.writer.flush()
+    report = await store.queries.get_report("c")
     assert isinstance(report, Report)
     with pytest.raises(AttributeError):
         report.status = ReportStatus.ROUTED  # type: ignore[misc]

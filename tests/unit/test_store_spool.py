@@ -48,11 +48,11 @@ def quick(monkeypatch: pytest.MonkeyPatch) -> None:
 def call(store: ReportStore, n: int) -> None:
     """One caller: the report, an answer, then an update that needs the insert first."""
     call_id = f"c{n}"
-    store.start_report(call_id=call_id, reference=f"R{n:06d}", channel="PJSIP/t", caller=None,
-                       hotline="800700", started_at=T0)
-    store.record_answer(call_id=call_id, question="danger", value="no", key="2", attempt=1,
-                        at=T0)
-    store.set_language(call_id=call_id, language="ar")
+    store.calls.start_report(call_id=call_id, reference=f"R{n:06d}", channel="PJSIP/t", caller=None,
+                             hotline="800700", started_at=T0)
+    store.calls.record_answer(call_id=call_id, question="danger", value="no", key="2", attempt=1,
+                              at=T0)
+    store.calls.set_language(call_id=call_id, language="ar")
 
 
 def counts(path: Path) -> tuple[int, int, int]:
@@ -66,11 +66,11 @@ def counts(path: Path) -> tuple[int, int, int]:
 
 
 async def drained(store: ReportStore, timeout: float = 10) -> None:
-    await store.flush()
+    await store.writer.flush()
     async with asyncio.timeout(timeout):
         while store.writer.spooling:
             await asyncio.sleep(0.02)
-            await store.flush()
+            await store.writer.flush()
 
 
 @contextlib.contextmanager
@@ -114,7 +114,7 @@ async def test_lock_held_longer_than_the_retries(tmp_path: Path) -> None:
         try:
             for n in range(300):  # more than one batch
                 call(store, n)
-            await store.flush()
+            await store.writer.flush()
             assert store.writer.spooling
             assert depth(spool_path(path)) > 0
         finally:
@@ -127,7 +127,7 @@ async def test_lock_held_longer_than_the_retries(tmp_path: Path) -> None:
     assert events.count("store.spool_in_use") == 1 and events.count("store.spool_drained") == 1
     assert "store.write_dropped" not in events
     assert counts(path) == (310, 310, 310)
-    assert store.write_errors == 0
+    assert store.writer.write_errors == 0
     assert not spool_path(path).exists()
     await store.close()
 
@@ -140,7 +140,7 @@ async def test_read_only_file_at_start(tmp_path: Path) -> None:
         assert store.writer.spooling
         for n in range(20):
             call(store, n)
-        await store.flush()
+        await store.writer.flush()
         assert depth(spool_path(path)) == 60
     await drained(store)  # writable again: replayed without a restart
     assert counts(path) == (20, 20, 20)
@@ -157,7 +157,7 @@ async def test_read_only_folder_at_start(tmp_path: Path) -> None:
         assert store.writer.spooling
         for n in range(5):
             call(store, n)
-        await store.flush()
+        await store.writer.flush()
         assert depth(spool_file) == 15
     await drained(store)
     assert counts(path) == (5, 5, 5)
@@ -169,14 +169,14 @@ async def test_folder_removed_under_the_running_app(tmp_path: Path) -> None:
     path = data / "balagh.sqlite3"
     store = await ReportStore.open(path)
     call(store, 0)
-    await store.flush()
+    await store.writer.flush()
     shutil.rmtree(data)  # someone cleans up the wrong folder
     for n in range(1, 11):
         call(store, n)
     await drained(store)  # noticed, a new database made and the writes replayed into it
     assert counts(path) == (10, 10, 10)
-    assert await store.get_report("c10") is not None  # the reader follows the new file
-    assert store.write_errors == 0
+    assert await store.queries.get_report("c10") is not None  # the reader follows the new file
+    assert store.writer.write_errors == 0
     await store.close()
 
 
@@ -184,7 +184,7 @@ async def test_database_file_replaced_under_the_running_app(tmp_path: Path) -> N
     path = tmp_path / "balagh.sqlite3"
     store = await ReportStore.open(path)
     call(store, 0)
-    await store.flush()
+    await store.writer.flush()
     restored = tmp_path / "restored.sqlite3"
     with contextlib.closing(sqlite3.connect(path)) as db, \
             contextlib.closing(sqlite3.connect(restored)) as copy:
@@ -225,16 +225,16 @@ async def test_full_disk(small_disk: Path, tmp_path: Path) -> None:
     spool_file = tmp_path / "spool" / "balagh.spool"  # the spool on another filesystem
     store = await ReportStore.open(path, spool_file)
     call(store, 0)
-    await store.flush()
+    await store.writer.flush()
     filler = fill(small_disk)
     for n in range(1, 200):
         call(store, n)  # ~600 writes: more than the last free pages take
-    await store.flush()
+    await store.writer.flush()
     assert store.writer.spooling and depth(spool_file) > 0
     filler.unlink()
     await drained(store)
     assert counts(path) == (200, 200, 200)
-    assert store.write_errors == 0
+    assert store.writer.write_errors == 0
     await store.close()
 
 
@@ -244,15 +244,15 @@ async def test_spool_unwritable_too_counts_the_write_lost(small_disk: Path) -> N
     filler = fill(small_disk)
     for n in range(200):
         call(store, n)
-    await store.flush()
-    lost = store.write_errors
+    await store.writer.flush()
+    lost = store.writer.write_errors
     assert lost > 0  # said, not silent
     filler.unlink()
     call(store, 999)
     await drained(store)
     reports, _, _ = counts(path)
     assert reports + lost // 3 >= 200  # everything not counted lost is there
-    assert await store.get_report("c999") is not None
+    assert await store.queries.get_report("c999") is not None
     await store.close()
 
 
@@ -288,7 +288,7 @@ async def test_a_bad_spooled_write_is_dropped_not_replayed_forever(tmp_path: Pat
         SpooledWrite("2" * 32, "good", (("INSERT INTO spool_applied VALUES ('m', 'x')", ()),),
                      {})])
     store = await ReportStore.open(path)
-    assert not store.writer.spooling and store.write_errors == 1
+    assert not store.writer.spooling and store.writer.write_errors == 1
     await store.close()
     with contextlib.closing(sqlite3.connect(path)) as db:
         assert db.execute("SELECT COUNT(*) FROM spool_applied WHERE id = 'm'").fetchone() == (1,)
@@ -308,11 +308,11 @@ KILLED = textwrap.dedent("""
     async def main() -> None:
         store = await ReportStore.open(Path(sys.argv[1]))
         for n in range(int(sys.argv[2])):
-            store.start_report(call_id=f"k{n}", reference=f"K{n:06d}", channel="x",
-                               caller=None, hotline=None, started_at=T0)
-            store.record_answer(call_id=f"k{n}", question="q", value="v", key="1",
-                                attempt=1, at=T0)
-        await store.flush()
+            store.calls.start_report(call_id=f"k{n}", reference=f"K{n:06d}", channel="x",
+                                     caller=None, hotline=None, started_at=T0)
+            store.calls.record_answer(call_id=f"k{n}", question="q", value="v", key="1",
+                                      attempt=1, at=T0)
+        await store.writer.flush()
         print("spooled", store.writer.spooling, flush=True)
         await asyncio.sleep(60)  # killed here, the writes never reached SQLite
 
@@ -370,12 +370,12 @@ LOCKED_THEN_KILLED = textwrap.dedent("""
         await asyncio.to_thread(sys.stdin.readline)  # another connection holds the lock now
         for n in range(int(sys.argv[2])):
             call_id = f"d{n}"
-            store.start_report(call_id=call_id, reference=f"D{n:06d}", channel="x",
-                               caller=None, hotline=None, started_at=T0)
-            store.record_answer(call_id=call_id, question="danger", value="yes", key="1",
-                                attempt=1, at=T0)
-            store.record_answer(call_id=call_id, question="age_group", value="child",
-                                key="1", attempt=1, at=T0)
+            store.calls.start_report(call_id=call_id, reference=f"D{n:06d}", channel="x",
+                                     caller=None, hotline=None, started_at=T0)
+            store.calls.record_answer(call_id=call_id, question="danger", value="yes", key="1",
+                                      attempt=1, at=T0)
+            store.calls.record_answer(call_id=call_id, question="age_group", value="child",
+                                      key="1", attempt=1, at=T0)
         print("heard", flush=True)
         await asyncio.sleep(60)  # killed here
 

@@ -171,20 +171,20 @@ def test_no_file_written_holds_a_pin_in_clear(files: Path, monkeypatch: pytest.M
 async def _fill(data: Path) -> str:
     store = await ReportStore.open(load_settings().database)
     try:
-        reference = store.new_reference()
-        store.start_report(call_id="c1", reference=reference, channel="PJSIP/caller-1",
-                           caller="+971501234567", hotline="800700", started_at=T0)
-        store.record_monitor(at=T0 + timedelta(seconds=1), action="refused", phone="PJSIP/x",
-                             detail="unknown-phone", session="s0")
-        store.record_monitor(at=T0 + timedelta(seconds=2), action="pin-ok", session="s1",
-                             supervisor="Amina", phone="201")
-        store.record_monitor(at=T0 + timedelta(seconds=3), action="start", session="s1",
-                             supervisor="Amina", phone="201", reference=reference,
-                             agent="Layla", mode="listen")
-        store.record_monitor(at=T0 + timedelta(seconds=9), action="end", session="s1",
-                             supervisor="Amina", phone="201", reference=reference,
-                             agent="Layla")
-        await store.flush()
+        reference = store.calls.new_reference()
+        store.calls.start_report(call_id="c1", reference=reference, channel="PJSIP/caller-1",
+                                 caller="+971501234567", hotline="800700", started_at=T0)
+        store.audit.record_monitor(at=T0 + timedelta(seconds=1), action="refused", phone="PJSIP/x",
+                                   detail="unknown-phone", session="s0")
+        store.audit.record_monitor(at=T0 + timedelta(seconds=2), action="pin-ok", session="s1",
+                                   supervisor="Amina", phone="201")
+        store.audit.record_monitor(at=T0 + timedelta(seconds=3), action="start", session="s1",
+                                   supervisor="Amina", phone="201", reference=reference,
+                                   agent="Layla", mode="listen")
+        store.audit.record_monitor(at=T0 + timedelta(seconds=9), action="end", session="s1",
+                                   supervisor="Amina", phone="201", reference=reference,
+                                   agent="Layla")
+        await store.writer.flush()
     finally:
         await store.close()
     return reference
@@ -200,9 +200,9 @@ def test_monitor_audit(files: Path, monkeypatch: pytest.MonkeyPatch,
     assert lines[0].split() == ["at", "supervisor", "phone", "action", "reference", "agent",
                                 "mode", "detail"]
     assert [line.split()[3] for line in lines[1:]] == ["end", "start", "pin-ok", "refused"]
-    assert lines[2].split() == ["2026-03-01T12:00:03.000Z", "Amina", "201", "start", reference,
+    assert lines[2].split() == ["2026-03-01T16:00:03+04:00", "Amina", "201", "start", reference,
                                 "Layla", "listen", "-"]
-    assert lines[4].split() == ["2026-03-01T12:00:01.000Z", "-", "PJSIP/x", "refused", "-",
+    assert lines[4].split() == ["2026-03-01T16:00:01+04:00", "-", "PJSIP/x", "refused", "-",
                                 "-", "-", "unknown-phone"]
 
     for argv in (["monitor", "--audit", "--reference", reference],
@@ -229,10 +229,10 @@ def test_a_report_shows_its_monitoring_oldest_first(files: Path,
     section = out[out.index("monitoring:"):].splitlines()
     assert section == [
         "monitoring:",
-        "  2026-03-01T12:00:03.000Z  Amina  start  mode listen  agent Layla  phone 201",
-        "  2026-03-01T12:00:09.000Z  Amina  end  agent Layla  phone 201",
+        "  2026-03-01T16:00:03+04:00  Amina  start  mode listen  agent Layla  phone 201",
+        "  2026-03-01T16:00:09+04:00  Amina  end  agent Layla  phone 201",
     ]
 
 
 def test_audit_lines_without_events() -> None:
-    assert audit_lines([]) == ["at  supervisor  phone  action  reference  agent  mode  detail"]
+    assert audit_lines([], UTC) == ["at  supervisor  phone  action  reference  agent  mode  detail"]

@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -22,6 +23,7 @@ from balagh.supervise.session import Request, Supervision
 from .fakes import HANGUP, FakeRest, ScriptedCall
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+DUBAI = ZoneInfo("Asia/Dubai")
 PIN_HASH = hash_pin("4321")
 AMINA = Supervisor(name="Amina", phones=frozenset({"201"}), pin_hash=PIN_HASH,
                    queues=frozenset({"child-protection"}))
@@ -103,21 +105,22 @@ def asterisk_snoops(sup: Supervision, rest: FakeRest, *, arrive: bool = True) ->
 
 
 async def answered_report(store, queue: str = "child-protection") -> None:
-    store.start_report(call_id="call-1", reference="1234567", channel=CALLER,
-                       caller="+97165551234", hotline="800700", started_at=T0)
-    store.queue_joined(call_id="call-1", queue=queue, at=T0)
-    store.queue_answered(call_id="call-1", queue=queue, agent="Agent 1001", wait_seconds=3,
-                         at=T0)
-    await store.flush()
+    store.calls.start_report(call_id="call-1", reference="1234567", channel=CALLER,
+                             caller="+97165551234", hotline="800700", started_at=T0)
+    store.calls.queue_joined(call_id="call-1", queue=queue, at=T0)
+    store.calls.queue_answered(call_id="call-1", queue=queue, agent="Agent 1001", wait_seconds=3,
+                               at=T0)
+    await store.writer.flush()
 
 
 def supervision(store, ami: Any = None, rest: Any = None) -> Supervision:
-    return Supervision(table=lambda: TABLE, store=store, ami=ami or Ami(), rest=rest,
+    return Supervision(table=lambda: TABLE, trail=store.audit, reports=store.queries,
+                       ami=ami or Ami(), rest=rest,
                        clock=lambda: T0)
 
 
 async def audit(store) -> list[tuple[str, str | None]]:
-    await store.flush()
+    await store.writer.flush()
     return [(e.action, e.detail) for e in reversed(await reader_of(store).monitor_events())]
 
 
@@ -139,18 +142,21 @@ def test_agent_channels_are_matched_by_extension():
 async def test_live_calls_mask_the_caller_by_the_one_rule(store):
     # `balagh monitor --live` masks as every listing and export does (privacy.mask_number).
     for call_id, ref, caller in (("c1", "1234561", "+97165551234"), ("c2", "1234562", None)):
-        store.start_report(call_id=call_id, reference=ref, channel=f"PJSIP/trunk-{ref}",
-                           caller=caller, hotline="800700", started_at=T0)
-        store.queue_answered(call_id=call_id, queue="general", agent="1001", wait_seconds=3,
-                             at=T0)
-    await store.flush()
+        store.calls.start_report(call_id=call_id, reference=ref, channel=f"PJSIP/trunk-{ref}",
+                                 caller=caller, hotline="800700", started_at=T0)
+        store.calls.queue_answered(call_id=call_id, queue="general", agent="1001", wait_seconds=3,
+                                   at=T0)
+    await store.writer.flush()
 
     class Ami:
         async def getvar(self, channel: str, name: str) -> str:
             return AGENT
 
-    rows = await live_calls(Ami(), reader_of(store))  # type: ignore[arg-type]
+    rows = await live_calls(Ami(), reader_of(store), DUBAI)  # type: ignore[arg-type]
     assert sorted(row.caller for row in rows) == ["+9716****1234", "withheld"]
+    # and the time the agent answered in the hotline's zone
+    assert {row.talking_since for row in rows} == {
+        T0.astimezone(DUBAI).isoformat(timespec="seconds")}
 
 
 async def test_a_phone_that_is_no_supervisor_is_refused_without_a_pin(store):
@@ -187,7 +193,7 @@ async def test_the_right_pin_for_a_live_call_in_their_queue_is_put_through(store
         PHONE.call_id, snoops[0]["snoopId"], snoops[1]["snoopId"]]
     assert {"channelId": snoops[0]["snoopId"]} in rest.channels.named("hangup")  # replaced
     assert rest.bridges.named("destroy") == [{"bridgeId": bridge}]  # tidied at the end
-    await store.flush()
+    await store.writer.flush()
     events = [(e.action, e.mode) for e in reversed(await reader_of(store).monitor_events())]
     assert events == [("pin-ok", None), ("start", "listen"), ("mode", "whisper"),
                       ("end", "whisper")]

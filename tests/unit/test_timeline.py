@@ -21,8 +21,8 @@ def at(seconds: float) -> datetime:
 
 
 def start(store: ReportStore, call_id: str = "c1", reference: str = "1234566") -> None:
-    store.start_report(call_id=call_id, reference=reference, channel="PJSIP/x-1",
-                       caller=CALLER, hotline="800700", started_at=T0)
+    store.calls.start_report(call_id=call_id, reference=reference, channel="PJSIP/x-1",
+                             caller=CALLER, hotline="800700", started_at=T0)
 
 
 def steps(events) -> list[tuple[str, dict]]:
@@ -31,16 +31,16 @@ def steps(events) -> list[tuple[str, dict]]:
 
 async def test_the_ivr_writes_leave_a_timeline_in_order(store: ReportStore) -> None:
     start(store)
-    store.record_answer(call_id="c1", question="language", value="en", key="2", attempt=1,
-                        at=at(3), typed_ahead=False)
-    store.set_language(call_id="c1", language="en", at=at(3))
-    store.record_answer(call_id="c1", question="danger", value="yes", key="9", attempt=2,
-                        at=at(9), typed_ahead=True)
-    store.set_location(call_id="c1", emirate="sharjah", source="answer", at=at(10))
-    store.record_decision(call_id="c1", rule="child", queue="child-protection", priority=10,
-                          at=at(10), danger=True)
-    store.set_status(call_id="c1", status=ReportStatus.ROUTED, at=at(12), typed_ahead=True)
-    await store.flush()
+    store.calls.record_answer(call_id="c1", question="language", value="en", key="2", attempt=1,
+                              at=at(3), typed_ahead=False)
+    store.calls.set_language(call_id="c1", language="en", at=at(3))
+    store.calls.record_answer(call_id="c1", question="danger", value="yes", key="9", attempt=2,
+                              at=at(9), typed_ahead=True)
+    store.calls.set_location(call_id="c1", emirate="sharjah", source="answer", at=at(10))
+    store.calls.record_decision(call_id="c1", rule="child", queue="child-protection", priority=10,
+                                at=at(10), danger=True)
+    store.calls.set_status(call_id="c1", status=ReportStatus.ROUTED, at=at(12), typed_ahead=True)
+    await store.writer.flush()
 
     events = await reader_of(store).timeline("1234566")
     assert [str(e.kind) for e in events] == [
@@ -58,16 +58,16 @@ async def test_the_ivr_writes_leave_a_timeline_in_order(store: ReportStore) -> N
     assert all(CALLER not in str(e.detail) for e in events)
     # The same timeline by call id; the report has the statistics' columns.
     assert await reader_of(store).timeline("c1") == events
-    report = await store.get_report("c1")
+    report = await store.queries.get_report("c1")
     assert report is not None and (report.typed_ahead, report.gave_up_in) == (1, None)
 
 
 async def test_hanging_up_in_the_ivr_names_the_question(store: ReportStore) -> None:
     start(store)
-    store.set_status(call_id="c1", status=ReportStatus.HUNG_UP_IN_IVR, at=at(20),
-                     gave_up_in="age")
-    await store.flush()
-    report = await store.get_report("c1")
+    store.calls.set_status(call_id="c1", status=ReportStatus.HUNG_UP_IN_IVR, at=at(20),
+                           gave_up_in="age")
+    await store.writer.flush()
+    report = await store.queries.get_report("c1")
     assert report is not None
     assert (report.status, report.gave_up_in, report.typed_ahead) == (
         ReportStatus.HUNG_UP_IN_IVR, "age", None)
@@ -78,28 +78,29 @@ async def test_hanging_up_in_the_ivr_names_the_question(store: ReportStore) -> N
 
 async def test_a_report_update_and_its_event_commit_together(store: ReportStore) -> None:
     start(store)
-    await store.flush()
+    await store.writer.flush()
     # Break the events table from outside: the decision's write must fail as a whole.
     with sqlite3.connect(store.path) as db:
         db.execute("ALTER TABLE report_events RENAME TO report_events_away")
-    store.record_decision(call_id="c1", rule="child", queue="child-protection", priority=10,
-                          at=at(5))
-    await store.flush()
-    assert store.write_errors == 1
-    report = await store.get_report("c1")
+    store.calls.record_decision(call_id="c1", rule="child", queue="child-protection", priority=10,
+                                at=at(5))
+    await store.writer.flush()
+    assert store.writer.write_errors == 1
+    report = await store.queries.get_report("c1")
     assert report is not None and report.rule is None  # rolled back with its event
 
 
 async def test_the_queue_side_leaves_join_answer_and_end(store: ReportStore) -> None:
     start(store)
-    apply_queue_event(store, {"Event": "QueueCallerJoin", "Uniqueid": "c1",
-                              "Queue": "balagh-child-protection", "Position": "2"}, at(15))
-    apply_queue_event(store, {"Event": "AgentConnect", "Uniqueid": "c1",
-                              "Queue": "balagh-child-protection", "MemberName": "Amal",
-                              "HoldTime": "12"}, at(27))
-    apply_queue_event(store, {"Event": "AgentComplete", "Uniqueid": "c1", "TalkTime": "300",
-                              "Reason": "caller", "Queue": "balagh-child-protection"}, at(327))
-    await store.flush()
+    apply_queue_event(store.calls, {"Event": "QueueCallerJoin", "Uniqueid": "c1",
+                                    "Queue": "balagh-child-protection", "Position": "2"}, at(15))
+    apply_queue_event(store.calls, {"Event": "AgentConnect", "Uniqueid": "c1",
+                                    "Queue": "balagh-child-protection", "MemberName": "Amal",
+                                    "HoldTime": "12"}, at(27))
+    apply_queue_event(store.calls, {"Event": "AgentComplete", "Uniqueid": "c1", "TalkTime": "300",
+                                    "Reason": "caller", "Queue": "balagh-child-protection"},
+                      at(327))
+    await store.writer.flush()
     assert steps(await reader_of(store).timeline("c1"))[1:] == [
         ("queue_join", {"queue": "child-protection", "position": 2}),
         ("agent_answer", {"queue": "child-protection", "agent": "Amal", "wait_seconds": 12}),
@@ -109,10 +110,10 @@ async def test_the_queue_side_leaves_join_answer_and_end(store: ReportStore) -> 
 
 async def test_an_abandon_keeps_wait_and_position(store: ReportStore) -> None:
     start(store)
-    apply_queue_event(store, {"Event": "QueueCallerAbandon", "Uniqueid": "c1",
-                              "Queue": "balagh-general", "HoldTime": "45", "Position": "1"},
+    apply_queue_event(store.calls, {"Event": "QueueCallerAbandon", "Uniqueid": "c1",
+                                    "Queue": "balagh-general", "HoldTime": "45", "Position": "1"},
                       at(60))
-    await store.flush()
+    await store.writer.flush()
     assert steps(await reader_of(store).timeline("c1"))[-1] == (
         "abandon", {"queue": "general", "wait_seconds": 45, "position": 1})
 
@@ -123,9 +124,9 @@ async def test_each_overflow_step_from_the_dialplan(store: ReportStore) -> None:
                                 "To": "number:+97165550000:20"}),
                           (61, {"From": "+97165550000", "Reason": "NOANSWER",
                                 "To": "queue:general"})):
-        apply_step_event(store, {"Event": "UserEvent", "UserEvent": "BalaghOverflow",
-                                 "Uniqueid": "c1", **step}, at(seconds))
-    await store.flush()
+        apply_step_event(store.calls, {"Event": "UserEvent", "UserEvent": "BalaghOverflow",
+                                       "Uniqueid": "c1", **step}, at(seconds))
+    await store.writer.flush()
     assert steps(await reader_of(store).timeline("c1"))[1:] == [
         ("overflow", {"from": "women-protection", "to": "+97165550000", "to_kind": "number",
                       "reason": "TIMEOUT"}),
@@ -136,16 +137,16 @@ async def test_each_overflow_step_from_the_dialplan(store: ReportStore) -> None:
 
 async def test_a_transfer_is_recorded_on_the_caller_whichever_side(store: ReportStore) -> None:
     start(store)
-    apply_step_event(store, {"Event": "BlindTransfer", "Result": "Success",
-                             "TransfererChannel": "PJSIP/agent-1", "TransfererUniqueid": "a1",
-                             "TransfereeUniqueid": "c1", "BridgeUniqueid": "b1",
-                             "Extension": "2001", "Context": "units"}, at(90))
-    apply_step_event(store, {"Event": "AttendedTransfer", "Result": "Success",
-                             "OrigTransfererChannel": "PJSIP/agent-1",
-                             "OrigTransfererUniqueid": "a1", "TransfereeUniqueid": "c1",
-                             "TransferTargetChannel": "PJSIP/unit-7",
-                             "TransferTargetUniqueid": "u7"}, at(95))
-    await store.flush()
+    apply_step_event(store.calls, {"Event": "BlindTransfer", "Result": "Success",
+                                   "TransfererChannel": "PJSIP/agent-1", "TransfererUniqueid": "a1",
+                                   "TransfereeUniqueid": "c1", "BridgeUniqueid": "b1",
+                                   "Extension": "2001", "Context": "units"}, at(90))
+    apply_step_event(store.calls, {"Event": "AttendedTransfer", "Result": "Success",
+                                   "OrigTransfererChannel": "PJSIP/agent-1",
+                                   "OrigTransfererUniqueid": "a1", "TransfereeUniqueid": "c1",
+                                   "TransferTargetChannel": "PJSIP/unit-7",
+                                   "TransferTargetUniqueid": "u7"}, at(95))
+    await store.writer.flush()
     assert steps(await reader_of(store).timeline("c1"))[1:] == [
         ("transfer", {"type": "blind", "result": "Success", "to": "2001@units",
                       "by": "PJSIP/agent-1"}),
@@ -156,31 +157,31 @@ async def test_a_transfer_is_recorded_on_the_caller_whichever_side(store: Report
 
 async def test_events_of_calls_that_are_not_reports_leave_nothing(store: ReportStore) -> None:
     start(store)
-    apply_queue_event(store, {"Event": "QueueCallerJoin", "Uniqueid": "other",
-                              "Queue": "sales"}, at(1))
-    apply_step_event(store, {"Event": "BlindTransfer", "TransfererUniqueid": "x",
-                             "TransfereeUniqueid": "y"}, at(2))
-    apply_step_event(store, {"Event": "UserEvent", "UserEvent": "Other", "Uniqueid": "c1"},
+    apply_queue_event(store.calls, {"Event": "QueueCallerJoin", "Uniqueid": "other",
+                                    "Queue": "sales"}, at(1))
+    apply_step_event(store.calls, {"Event": "BlindTransfer", "TransfererUniqueid": "x",
+                                   "TransfereeUniqueid": "y"}, at(2))
+    apply_step_event(store.calls, {"Event": "UserEvent", "UserEvent": "Other", "Uniqueid": "c1"},
                      at(3))
-    await store.flush()
-    assert store.write_errors == 0
+    await store.writer.flush()
+    assert store.writer.write_errors == 0
     with sqlite3.connect(store.path) as db:
         assert db.execute("SELECT COUNT(*) FROM report_events").fetchone()[0] == 1  # started
 
 
 async def test_supervisor_sessions_go_on_the_monitored_report(store: ReportStore) -> None:
     start(store)
-    store.record_monitor(at=at(100), action="pin-ok", session="s1", supervisor="Amina",
-                         phone="201", reference="1234566")
-    store.record_monitor(at=at(101), action="start", session="s1", supervisor="Amina",
-                         phone="201", reference="1234566", agent="Layla", mode="listen")
-    store.record_monitor(at=at(130), action="mode", session="s1", supervisor="Amina",
-                         phone="201", reference="1234566", agent="Layla", mode="whisper")
-    store.record_monitor(at=at(140), action="end", session="s1", supervisor="Amina",
-                         phone="201", reference="1234566", agent="Layla", mode="whisper")
-    store.record_monitor(at=at(141), action="refused", phone="202", reference="1234566",
-                         detail="wrong-pin")
-    await store.flush()
+    store.audit.record_monitor(at=at(100), action="pin-ok", session="s1", supervisor="Amina",
+                               phone="201", reference="1234566")
+    store.audit.record_monitor(at=at(101), action="start", session="s1", supervisor="Amina",
+                               phone="201", reference="1234566", agent="Layla", mode="listen")
+    store.audit.record_monitor(at=at(130), action="mode", session="s1", supervisor="Amina",
+                               phone="201", reference="1234566", agent="Layla", mode="whisper")
+    store.audit.record_monitor(at=at(140), action="end", session="s1", supervisor="Amina",
+                               phone="201", reference="1234566", agent="Layla", mode="whisper")
+    store.audit.record_monitor(at=at(141), action="refused", phone="202", reference="1234566",
+                               detail="wrong-pin")
+    await store.writer.flush()
     assert steps(await reader_of(store).timeline("1234566"))[1:] == [
         ("supervisor_start", {"supervisor": "Amina", "mode": "listen", "session": "s1"}),
         ("supervisor_mode", {"supervisor": "Amina", "mode": "whisper", "session": "s1"}),
@@ -190,11 +191,11 @@ async def test_supervisor_sessions_go_on_the_monitored_report(store: ReportStore
 
 async def test_timeline_is_in_time_order_and_unknown_kinds_survive(store: ReportStore) -> None:
     start(store)
-    store.set_status(call_id="c1", status=ReportStatus.ROUTED, at=at(30))
+    store.calls.set_status(call_id="c1", status=ReportStatus.ROUTED, at=at(30))
     # An AMI event stamped earlier than a later-written IVR step still sorts by its time.
-    apply_queue_event(store, {"Event": "QueueCallerJoin", "Uniqueid": "c1",
-                              "Queue": "balagh-general"}, at(29))
-    await store.flush()
+    apply_queue_event(store.calls, {"Event": "QueueCallerJoin", "Uniqueid": "c1",
+                                    "Queue": "balagh-general"}, at(29))
+    await store.writer.flush()
     with sqlite3.connect(store.path) as db:
         db.execute("INSERT INTO report_events (call_id, at, kind, detail)"
                    " VALUES ('c1', '2026-11-24T09:00:31.000Z', 'from-the-future', 'x')")
@@ -208,13 +209,13 @@ async def test_timeline_is_in_time_order_and_unknown_kinds_survive(store: Report
 async def test_handover_delivered_or_given_up_goes_on_the_timeline(store: ReportStore) -> None:
     start(store)
     for event in ("routed", "answered", "ended"):
-        store.queue_delivery(key=f"1234566:{event}", url="https://unit.example/in?t=SECRET",
-                             event=event, reference="1234566", body="{}", at=at(13))
-    await store.flush()
-    routed, answered, ended = await store.due_deliveries(at(13), 10)
-    await store.delivery_done(routed.id, at(14))
-    await store.delivery_failed(answered.id, at(30), "HTTP 503", at(90), give_up=False)
-    await store.delivery_failed(ended.id, at(31), "HTTP 503", at(91), give_up=True)
+        store.outbox.queue_delivery(key=f"1234566:{event}", url="https://unit.example/in?t=SECRET",
+                                    event=event, reference="1234566", body="{}", at=at(13))
+    await store.writer.flush()
+    routed, answered, ended = await store.queries.due_deliveries(at(13), 10)
+    await store.outbox.delivery_done(routed.id, at(14))
+    await store.outbox.delivery_failed(answered.id, at(30), "HTTP 503", at(90), give_up=False)
+    await store.outbox.delivery_failed(ended.id, at(31), "HTTP 503", at(91), give_up=True)
     events = steps(await reader_of(store).timeline("c1"))
     assert events[1:] == [
         ("handover", {"attempts": 1, "event": "routed", "outcome": "delivered"}),

@@ -21,7 +21,8 @@ from balagh.ami.steps import apply_step_event, is_step_event
 from balagh.ami.unended import END_GRACE_SECONDS, UnendedCalls
 from balagh.handover.summary import Publisher
 from balagh.routing import DANGER_ANSWER, DANGER_QUESTION
-from balagh.store.reports import ReportStore
+from balagh.store.calls import CallRecorder
+from balagh.store.queries import Queries
 
 log = structlog.get_logger(__name__)
 
@@ -35,27 +36,28 @@ def position(event: dict[str, str]) -> int | None:
     return int(value) if value and value.isdigit() else None
 
 
-def apply_queue_event(store: ReportStore, event: dict[str, str], at: datetime) -> None:
-    """One app_queue event onto its report (pure apart from the store's enqueue)."""
+def apply_queue_event(recorder: CallRecorder, event: dict[str, str], at: datetime) -> None:
+    """One app_queue event onto its report (pure apart from the recorder's enqueue)."""
     kind = event.get("Event")
     call_id = event.get("Uniqueid", "")
     queue = routing_queue(event.get("Queue", "")) or event.get("Queue", "")
     if not call_id or kind not in QUEUE_EVENTS:
         return
     if kind == "QueueCallerJoin":
-        store.queue_joined(call_id=call_id, queue=queue, at=at, position=position(event))
+        recorder.queue_joined(call_id=call_id, queue=queue, at=at, position=position(event))
     elif kind == "AgentConnect":
         agent = event.get("MemberName") or event.get("Interface") or "unknown"
-        store.queue_answered(call_id=call_id, queue=queue, agent=agent,
-                             wait_seconds=ami_int(event.get("HoldTime")), at=at)
+        recorder.queue_answered(call_id=call_id, queue=queue, agent=agent,
+                                wait_seconds=ami_int(event.get("HoldTime")), at=at)
     elif kind == "QueueCallerAbandon":
-        store.queue_abandoned(call_id=call_id, queue=queue,
-                              wait_seconds=ami_int(event.get("HoldTime")), at=at,
-                              position=position(event))
+        recorder.queue_abandoned(call_id=call_id, queue=queue,
+                                 wait_seconds=ami_int(event.get("HoldTime")), at=at,
+                                 position=position(event))
     elif kind == "AgentComplete":
         # Reason: who hung up (caller | agent) or transfer.
-        store.queue_completed(call_id=call_id, talk_seconds=ami_int(event.get("TalkTime")),
-                              at=at, by=event.get("Reason") or None)
+        recorder.queue_completed(call_id=call_id,
+                                 talk_seconds=ami_int(event.get("TalkTime")),
+                                 at=at, by=event.get("Reason") or None)
 
 
 # The queue's side of a report, as handed over to the unit's systems.
@@ -67,12 +69,13 @@ HANDOVER_FLUSH_SECONDS = 0.5
 
 
 class QueueOutcomes:
-    def __init__(self, ami: AmiSession, store: ReportStore,
+    def __init__(self, ami: AmiSession, recorder: CallRecorder, reports: Queries,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
                  outbox: Publisher | None = None,
                  end_grace: float = END_GRACE_SECONDS) -> None:
         self.ami = ami
-        self.store = store
+        self.recorder = recorder  # the queue's side of each report
+        self.reports = reports  # the report handed over
         self.clock = clock
         self.outbox = outbox
         self.end_grace = end_grace
@@ -103,8 +106,8 @@ class QueueOutcomes:
                 task.cancel()
 
     async def apply(self, event: dict[str, str], at: datetime) -> None:
-        apply_queue_event(self.store, event, at)
-        apply_step_event(self.store, event, at)
+        apply_queue_event(self.recorder, event, at)
+        apply_step_event(self.recorder, event, at)
         await self.hand_over(event)
 
     def _after_grace(self, call_id: str, hung_up_at: datetime) -> None:
@@ -126,8 +129,9 @@ class QueueOutcomes:
             return
         try:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(self.store.flush()), HANDOVER_FLUSH_SECONDS)
-            report = await self.store.get_report(event.get("Uniqueid", ""))
+                await asyncio.wait_for(asyncio.shield(self.recorder.flush()),
+                                       HANDOVER_FLUSH_SECONDS)
+            report = await self.reports.get_report(event.get("Uniqueid", ""))
         except Exception as exc:  # the database is having trouble: the call is not waiting
             log.warning("handover.report_unreadable", event=kind, error=str(exc))
             return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sqlite3
 import sys
 from collections.abc import Sequence
@@ -24,7 +25,8 @@ COMMANDS: dict[str, str] = {
     "reports": "reports", "stats": "stats", "report_pack": "report-pack",
     "sounds": "sounds", "ivr": "ivr", "routes": "routes", "supervisors": "supervisors",
     "monitor": "monitor", "outbox": "outbox", "health": "health", "backup": "backup",
-    "console": "console", "users": "users", "callers": "callers",
+    "console": "console", "users": "users", "callers": "callers", "config": "config",
+    "db": "db",
 }
 # Top-level options that take a value (the word after them is not the command).
 _VALUED_OPTIONS = ("--config", "--log-level")
@@ -64,7 +66,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser; with `command` (a known one), only that command's parser is added."""
     parser = argparse.ArgumentParser(prog="balagh", description=__doc__)
     parser.add_argument("--version", action=_Version)
-    parser.add_argument("--config", type=Path, help="service settings (default config/balagh.yaml)")
+    parser.add_argument("--config", type=Path, metavar="FILE",
+                        help="service settings; without it: $BALAGH_CONFIG, else "
+                        "/etc/balagh/balagh.yaml, else the shipped defaults (read-only); "
+                        "`balagh config where` shows the files in use")
     parser.add_argument("--log-level", help="debug, info, warning (default: info for run, "
                         "watchdog and pbx, warning otherwise)")
     parser.add_argument("--log-json", action="store_true", help="JSON log lines")
@@ -85,14 +90,18 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser(command_of(sys.argv[1:] if argv is None else argv)).parse_args(argv)
     if args.command not in SHARED_FILES_COMMANDS:
         private_umask()
-    level = args.log_level or ("info" if args.command in ("run", "watchdog", "pbx") else "warning")
+    services = ("run", "watchdog", "pbx", "console")
+    level = args.log_level or ("info" if args.command in services else "warning")
     setup_logging(level, json=args.log_json)
     settings: Settings | None = None
     try:
         settings = load_settings(args.config)
         set_caller_numbers(settings.log_caller_numbers)
         status: int = args.func(settings, args)
+        sys.stdout.flush()  # here, so a reader gone away is met below, not at exit
         return status
+    except BrokenPipeError:
+        return _reader_gone()
     except (ConfigError, SchemaError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -113,4 +122,25 @@ def main(argv: list[str] | None = None) -> int:
         raise
 
 
-__all__ = ["COMMANDS", "build_parser", "command_of", "main"]
+# 128 + SIGPIPE: what a shell reports for a command whose reader (`| head`) went away.
+EXIT_READER_GONE = 141
+
+
+def _reader_gone() -> int:
+    """stdout's reader closed the pipe (`balagh reports --format csv | head`): end quietly.
+
+    What is still buffered goes to /dev/null, so the flush at exit raises nothing either.
+    """
+    try:
+        stdout = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # a stream with no descriptor (tests)
+        return EXIT_READER_GONE
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, stdout)
+    finally:
+        os.close(devnull)
+    return EXIT_READER_GONE
+
+
+__all__ = ["COMMANDS", "EXIT_READER_GONE", "build_parser", "command_of", "main"]

@@ -12,6 +12,7 @@ import os
 import sys
 from datetime import UTC, datetime, timedelta
 
+from balagh.cli.confirm import Progress, Refused, add_yes_argument, confirm
 from balagh.config import Settings
 from balagh.handover import callers
 from balagh.store import maintenance
@@ -39,6 +40,17 @@ def _rotate(settings: Settings, args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
     window = timedelta(days=args.window_days)
     try:
+        count = (maintenance.pending(settings.database, "rehash", now - window)
+                 if settings.database.exists() else 0)
+        confirm(f"replace the caller-hash key and hash again {count} report(s) of the "
+                f"last {args.window_days} days", yes=args.yes)
+    except maintenance.MaintenanceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except Refused as exc:
+        print(exc, file=sys.stderr)
+        return exc.status
+    try:
         keys = callers.rotate_caller_key(settings.data_dir, now, window)
     except (callers.CallerKeyError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -46,15 +58,18 @@ def _rotate(settings: Settings, args: argparse.Namespace) -> int:
     print(f"new caller-hash key in {callers.key_path(settings.data_dir)}; the previous one is "
           f"kept until {(now + window).isoformat(timespec='seconds')}")
     if settings.database.exists():
+        progress = Progress("rehash", count)
         try:
             run = maintenance.rehash_callers(settings.database, now - window,
                                              lambda number: callers.caller_hash(keys.current,
-                                                                                number))
+                                                                                number),
+                                             progress=progress)
         except maintenance.MaintenanceError as exc:
             print(f"error: the key is rotated but the recent reports were not hashed again: "
                   f"{exc}; run `balagh callers rotate-key` again after fixing it",
                   file=sys.stderr)
             return 1
+        progress.finish(run.rows)
         print(f"hashed again with the new key: {run.rows} report(s) of the last "
               f"{args.window_days} days that still hold their number")
     print("restart balagh and balagh-watchdog: they hash with the key they started with")
@@ -77,4 +92,5 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     rotate.add_argument("--window-days", type=int, default=REPEAT_WINDOW.days,
                         metavar="DAYS", help="how long the previous key is kept (default "
                         "%(default)s, the repeat window)")
+    add_yes_argument(rotate)
     rotate.set_defaults(func=_rotate)

@@ -27,12 +27,13 @@ def _check(settings: Settings, args: argparse.Namespace) -> int:
         more = len(result.problems) - args.show
         if more > 0:
             print(f"... and {more} more")
-        print(f"{ivr_file} + {routing_file}: {len(result.problems)} path(s) do not end in a queue")
+        print(f"{ivr_file} + {routing_file}: {result.paths - result.failed} of {result.paths} "
+              f"paths ok; {result.failed} do not end in a queue")
         return 1
     endings = ", ".join(f"{queue} {count}" for queue, count in result.endings.most_common())
     against = "" if served is None else f", all served in {queues_conf}"
-    print(f"{ivr_file} + {routing_file}: OK, {result.paths} paths, every one ends in a queue"
-          f"{against} ({endings})")
+    print(f"{ivr_file} + {routing_file}: OK, {result.paths} of {result.paths} paths, every "
+          f"one ends in a queue{against} ({endings})")
     return 0
 
 
@@ -45,7 +46,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     check.add_argument("--ivr", help="menu file (default: the configured ivr.yaml)")
     check.add_argument("--routing", help="routing table (default: the configured routing.yaml)")
     check.add_argument("--queues-conf", help="Asterisk queues.conf that must serve every "
-                       "queue as balagh-NAME (default: the sandbox's config/asterisk/queues.conf)")
+                       "queue as balagh-NAME, with the files it #includes (default: the "
+                       "sandbox's config/asterisk/queues.conf)")
     check.add_argument("--no-queues-conf", action="store_true",
                        help="do not check against a queues.conf")
     check.add_argument("--show", type=int, default=20, help="dead ends to print (default 20)")

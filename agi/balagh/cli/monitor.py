@@ -13,10 +13,12 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from datetime import tzinfo
 
 from balagh.ami.client import AmiSession
 from balagh.cli.common import report_store, table_lines
 from balagh.config import Settings
+from balagh.localtime import shown
 from balagh.readmodel.reader import MonitorEvent, reader_of
 from balagh.supervise.modes import Mode
 from balagh.supervise.ring import live_calls, ring_supervisor
@@ -30,11 +32,12 @@ def _cell(value: object) -> str:
     return "-" if value is None or value == "" else str(value)
 
 
-def audit_lines(events: Sequence[MonitorEvent], columns: Sequence[str] = AUDIT_COLUMNS,
-                ) -> list[str]:
-    """The events as an aligned table, a header line first."""
+def audit_lines(events: Sequence[MonitorEvent], zone: tzinfo,
+                columns: Sequence[str] = AUDIT_COLUMNS) -> list[str]:
+    """The events as an aligned table, a header line first; times in the hotline's zone."""
     rows = [tuple(columns)]
-    rows += [tuple(_cell(getattr(event, column)) for column in columns) for event in events]
+    rows += [tuple(_cell(shown(event.at, zone) if column == "at" else getattr(event, column))
+                   for column in columns) for event in events]
     return [line.rstrip() for line in table_lines(rows)]
 
 
@@ -47,7 +50,7 @@ async def show_audit(settings: Settings, reference: str | None, limit: int) -> i
     if not events:
         print("no monitoring" + (f" of report {reference}" if reference else "") + " recorded")
         return 0
-    for line in audit_lines(events):
+    for line in audit_lines(events, settings.zone):
         print(line)
     return 0
 
@@ -74,7 +77,7 @@ async def show_live(settings: Settings) -> int:
         print(f"no calls yet ({settings.database} does not exist)")
         return 0
     async with AmiSession(settings.ami) as ami, report_store(settings) as store:
-        rows = await live_calls(ami, reader_of(store))
+        rows = await live_calls(ami, reader_of(store), settings.zone)
     if not rows:
         print("no call is being answered right now")
         return 0

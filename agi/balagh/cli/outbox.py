@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from datetime import UTC, datetime, tzinfo
 
 from balagh.cli.common import report_store, table_lines
 from balagh.config import Settings
+from balagh.localtime import shown
 from balagh.store.queries import Delivery
 
 __all__ = ["register"]
@@ -20,27 +22,27 @@ __all__ = ["register"]
 async def _list(settings: Settings, show_all: bool, limit: int) -> int:
     async with report_store(settings) as store:
         if show_all:
-            rows = await store.deliveries(None, limit)
+            rows = await store.queries.deliveries(None, limit)
         else:
-            rows = [*await store.deliveries("pending", limit),
-                    *await store.deliveries("failed", limit)]
+            rows = [*await store.queries.deliveries("pending", limit),
+                    *await store.queries.deliveries("failed", limit)]
             rows = sorted(rows, key=lambda row: row.id, reverse=True)[:limit]
     if not rows:
         print("no deliveries" if show_all else "nothing pending or failed")
         return 0
-    for line in table_lines(_rows(rows), right={0, 5}):
+    for line in table_lines(_rows(rows, settings.zone), right={0, 5}):
         print(line.rstrip())
     return 0
 
 
-def _rows(rows: list[Delivery]) -> list[tuple[str, ...]]:
+def _rows(rows: list[Delivery], zone: tzinfo) -> list[tuple[str, ...]]:
     header = ("id", "status", "event", "reference", "url", "attempts", "next attempt",
               "last error")
     lines: list[tuple[str, ...]] = [header]
     for row in rows:
-        next_attempt = row.next_attempt_at if row.status == "pending" else "-"
+        next_attempt = shown(row.next_attempt_at, zone) if row.status == "pending" else "-"
         if row.status == "delivered":
-            next_attempt = f"delivered {row.delivered_at}"
+            next_attempt = f"delivered {shown(row.delivered_at, zone)}"
         lines.append((str(row.id), row.status, row.event, row.reference or "-", row.url,
                       str(row.attempts), next_attempt, _one_line(row.last_error)))
     return lines
@@ -55,7 +57,7 @@ def _one_line(text: str | None, width: int = 60) -> str:
 
 async def _retry(settings: Settings, ids: list[int]) -> int:
     async with report_store(settings) as store:
-        count = await store.retry_deliveries(ids or None)
+        count = await store.outbox.retry_deliveries(ids or None, datetime.now(UTC))
     which = "failed deliveries" if not ids else f"of the {len(ids)} given"
     print(f"{count} {which} pending again; the running app sends them within a few seconds")
     if ids and count < len(ids):

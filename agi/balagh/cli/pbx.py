@@ -1,14 +1,20 @@
-"""`balagh pbx install|start|stop|status`: the sandbox Asterisk."""
+"""`balagh pbx install|start|stop|status`: the sandbox Asterisk;
+`balagh pbx apply`: Balagh's snippets into an existing Asterisk's configuration."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from balagh.cli.common import print_fields
 from balagh.config import Settings
 
+DEFAULT_SECRETS = Path("/etc/balagh/secrets.env")
+
 
 def _pbx(settings: Settings, args: argparse.Namespace) -> int:
+    if args.action == "apply":
+        return _apply(settings, args)
     from balagh.pbx.sandbox import Sandbox
 
     sandbox = Sandbox(settings)
@@ -27,8 +33,50 @@ def _pbx(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _apply(settings: Settings, args: argparse.Namespace) -> int:
+    from balagh.pbx.apply import ApplyError, apply, plan, secrets_for_site, sounds_folder
+
+    if not args.asterisk_etc:
+        print("balagh pbx apply: --asterisk-etc DIR is required (e.g. /etc/asterisk)")
+        return 2
+    etc = Path(args.asterisk_etc)
+    secrets_file = Path(args.secrets_file) if args.secrets_file else (
+        settings.secrets_file or DEFAULT_SECRETS)
+    try:
+        values, made = secrets_for_site(secrets_file, dry_run=args.dry_run)
+        outcomes = apply(plan(etc, args.layout, values), dry_run=args.dry_run)
+    except (ApplyError, OSError) as exc:
+        print(f"balagh pbx apply: {exc}")
+        return 1
+    if made:
+        print(f"{'would write' if args.dry_run else 'wrote'}  AMI and ARI secrets to "
+              f"{secrets_file} (0600)")
+    for outcome in outcomes:
+        print(outcome.done)
+    changed = made or any(not o.done.startswith("unchanged") for o in outcomes)
+    print(("nothing to change" if not changed else
+           "dry run: nothing written" if args.dry_run else "done") + f" ({args.layout} layout)")
+    if changed and not args.dry_run:
+        print("next: asterisk -rx 'core reload'; list your agents in "
+              f"{etc / 'balagh_queue_members.conf'}; balagh sounds install --to "
+              f"{sounds_folder(etc)}; secrets_file: {secrets_file} in balagh.yaml")
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    pbx = subparsers.add_parser("pbx", help="the sandbox Asterisk (Debian sid in a chroot)")
-    pbx.add_argument("action", choices=["install", "start", "stop", "status"])
+    pbx = subparsers.add_parser(
+        "pbx", help="the sandbox Asterisk (Debian sid in a chroot); `apply`: Balagh's "
+        "snippets into your own Asterisk's /etc/asterisk")
+    pbx.add_argument("action", choices=["install", "start", "stop", "status", "apply"])
     pbx.add_argument("--force", action="store_true", help="with install: build it again")
+    pbx.add_argument("--asterisk-etc", metavar="DIR",
+                     help="with apply: the Asterisk configuration folder (e.g. /etc/asterisk)")
+    pbx.add_argument("--layout", choices=["stock", "freepbx"], default="stock",
+                     help="with apply: stock (include lines in manager.conf, ari.conf, ...) "
+                     "or freepbx (in the *_custom.conf files FreePBX leaves to you)")
+    pbx.add_argument("--secrets-file", metavar="FILE",
+                     help="with apply: Balagh's secrets file, made 0600 if missing (default: "
+                     f"secrets_file of balagh.yaml, else {DEFAULT_SECRETS})")
+    pbx.add_argument("--dry-run", action="store_true",
+                     help="with apply: print what would change, write nothing")
     pbx.set_defaults(func=_pbx)

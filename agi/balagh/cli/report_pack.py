@@ -30,7 +30,7 @@ def _report_pack(settings: Settings, args: argparse.Namespace) -> int:
 
     began = time.perf_counter()
     try:
-        period = period_from(args)
+        period = period_from(args, settings.zone)
         data = pack.collect(args.database or settings.database, period,
                             service_level_seconds=args.service_level_seconds,
                             questions=menu_questions(settings))

@@ -14,23 +14,33 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import IO, Any
 
 import structlog
 
 from balagh.cli.common import report_store
+from balagh.cli.confirm import Progress, Refused, add_yes_argument, confirm
+from balagh.cli.names import refuse_unknown
 from balagh.config import Settings
+from balagh.localtime import shown
 from balagh.readmodel.reader import MonitorEvent, reader_of
-from balagh.readmodel.rows import FORMATS, WRITERS, cell, shown_detail, shown_number
+from balagh.readmodel.rows import (
+    FORMATS,
+    TIME_COLUMNS,
+    WRITERS,
+    cell,
+    shown_detail,
+    shown_number,
+)
 from balagh.readmodel.search import QUEUE_OUTCOMES, ReportSearch, parse_moment
 from balagh.readmodel.timeline import timeline_lines
 from balagh.status import ReportStatus
 from balagh.store import maintenance
+from balagh.store.disclosures import Disclosures
 from balagh.store.events import TimelineEvent
 from balagh.store.queries import Report
-from balagh.store.reports import ReportStore
 from balagh.vocabulary import REPEAT_WINDOW
 
 log = structlog.get_logger(__name__)
@@ -50,9 +60,12 @@ def _reports(settings: Settings, args: argparse.Namespace) -> int:
             print(f"error: reports {args.reference} needs --older-than DAYS", file=sys.stderr)
             return 2
         return asyncio.run(apply_retention(settings, args.reference, args.older_than,
-                                           dry_run=args.dry_run, vacuum=args.vacuum))
+                                           dry_run=args.dry_run, vacuum=args.vacuum,
+                                           yes=args.yes))
     try:
-        search = search_from(args)
+        search = search_from(args, settings.zone)
+        refuse_unknown(settings, {"queue": args.queue, "emirate": args.emirate,
+                                  "language": args.language})
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -62,7 +75,7 @@ def _reports(settings: Settings, args: argparse.Namespace) -> int:
                                     args.show_numbers))
 
 
-def search_from(args: argparse.Namespace) -> ReportSearch:
+def search_from(args: argparse.Namespace, zone: tzinfo) -> ReportSearch:
     """The command line's filters as a search."""
     limit = args.limit
     if limit is None:
@@ -72,19 +85,17 @@ def search_from(args: argparse.Namespace) -> ReportSearch:
     if args.repeat is not None and args.repeat < 1:
         raise ValueError("--repeat must be at least 1 day")
     return ReportSearch(
-        since=parse_moment(args.since) if args.since else None,
-        until=parse_moment(args.until, end_of_day=True) if args.until else None,
+        since=parse_moment(args.since, zone) if args.since else None,
+        until=parse_moment(args.until, zone, end_of_day=True) if args.until else None,
         queue=args.queue, status=args.status, outcome=args.outcome, danger=args.danger,
         emirate=args.emirate, language=args.language, repeat_days=args.repeat, limit=limit)
 
 
-async def disclose(store: ReportStore, filters: dict[str, Any], rows: int) -> None:
+async def disclose(disclosures: Disclosures, filters: dict[str, Any], rows: int) -> None:
     """Record (and wait for) a use of --show-numbers before any number is shown."""
     user = getpass.getuser()
-    errors = store.write_errors
-    store.record_numbers_shown(at=datetime.now(UTC), user=user, filters=filters, rows=rows)
-    await store.flush()
-    if store.write_errors != errors:
+    if not await disclosures.numbers_shown(at=datetime.now(UTC), user=user, filters=filters,
+                                           rows=rows):
         raise NotRecorded("the use of --show-numbers could not be recorded")
     log.warning("reports.numbers_shown", user=user, filters=filters, rows=rows)
 
@@ -98,12 +109,13 @@ async def list_reports(settings: Settings, search: ReportSearch, format: str,
         reports = await reader_of(store).search_reports(search)
         if show_numbers:
             try:
-                await disclose(store, {"format": format, **search.described()}, len(reports))
+                await disclose(store.disclosures, {"format": format, **search.described()},
+                               len(reports))
             except NotRecorded as exc:
                 print(f"error: {exc}; numbers not shown", file=sys.stderr)
                 return 1
     with _opened(output) as out:
-        WRITERS[format](reports, out, show_numbers)
+        WRITERS[format](reports, out, show_numbers, settings.zone)
     if output is not None:
         print(f"{len(reports)} report(s) written to {output}")
     return 0
@@ -130,19 +142,22 @@ async def show_report(settings: Settings, reference: str, show_numbers: bool) ->
             return 1
         if show_numbers:
             try:
-                await disclose(store, {"reference": report.reference}, 1)
+                await disclose(store.disclosures, {"reference": report.reference}, 1)
             except NotRecorded as exc:
                 print(f"error: {exc}; numbers not shown", file=sys.stderr)
                 return 1
         events = await reader.monitor_events(reference=report.reference, limit=MONITOR_EVENTS)
         timeline = await reader.timeline(report.call_id)
-    print_report(report, list(reversed(events)), timeline, show_numbers=show_numbers)
+    print_report(report, list(reversed(events)), timeline, show_numbers=show_numbers,
+                 zone=settings.zone)
     return 0
 
 
 def print_report(report: Report, monitoring: Sequence[MonitorEvent] = (),
-                 timeline: Sequence[TimelineEvent] = (), *, show_numbers: bool = False) -> None:
-    """The report's fields, its answers, its timeline and who listened in (oldest first)."""
+                 timeline: Sequence[TimelineEvent] = (), *, show_numbers: bool = False,
+                 zone: tzinfo = UTC) -> None:
+    """The report's fields, its answers, its timeline and who listened in (oldest first);
+    times in the hotline's `zone`."""
     skip = {"answers", "answer_log", "id", "caller_hash"}
     for column in fields(report):
         if column.name in skip:
@@ -152,17 +167,19 @@ def print_report(report: Report, monitoring: Sequence[MonitorEvent] = (),
             value = shown_number(value, show_numbers)
         elif column.name == "status_detail":
             value = shown_detail(value)
+        elif column.name in TIME_COLUMNS:
+            value = shown(value, zone)
         print(f"{column.name:<14} {cell(value)}")
     print("answers:")
     for answer in report.answer_log:
-        print(f"  {answer.answered_at}  {answer.question:<10} {cell(answer.value):<16}"
+        print(f"  {shown(answer.answered_at, zone)}  {answer.question:<10} {cell(answer.value):<16}"
               f" key {cell(answer.key)}  attempt {answer.attempt}")
     print("timeline:" if timeline else "timeline: none")
-    for line in timeline_lines(report.started_at, timeline):
+    for line in timeline_lines(report.started_at, timeline, zone):
         print(line)
     print("monitoring:" if monitoring else "monitoring: none")
     for event in monitoring:
-        parts = [event.at, cell(event.supervisor), event.action]
+        parts = [shown(event.at, zone), cell(event.supervisor), event.action]
         parts += [f"{name} {value}" for name, value in (
             ("mode", event.mode), ("agent", event.agent), ("phone", event.phone),
             ("detail", event.detail)) if value]
@@ -170,9 +187,10 @@ def print_report(report: Report, monitoring: Sequence[MonitorEvent] = (),
 
 
 async def apply_retention(settings: Settings, action: str, days: int, *,
-                          dry_run: bool, vacuum: bool = False) -> int:
-    """`balagh reports redact|purge --older-than DAYS [--vacuum]`: in small chunks beside
-    the running app; non-zero, with the reason, when the database was not changed."""
+                          dry_run: bool, vacuum: bool = False, yes: bool = False) -> int:
+    """`balagh reports redact|purge --older-than DAYS [--vacuum] [--yes]`: asked for first
+    (or --yes), then in small chunks beside the running app, with progress on stderr;
+    non-zero, with the reason, when the database was not changed."""
     if days < 1:
         print("error: --older-than must be at least 1 day")
         return 1
@@ -180,23 +198,35 @@ async def apply_retention(settings: Settings, action: str, days: int, *,
         print(f"no reports ({settings.database} does not exist)")
         return 0
     before = datetime.now(UTC) - timedelta(days=days)
-    if dry_run:
-        async with report_store(settings) as store:
-            count = await reader_of(store).count_before(before)
-        print(f"{count} report(s) started before {before:%Y-%m-%d %H:%M} UTC would be "
-              f"{'redacted' if action == 'redact' else 'deleted'}")
-        return 0
-    run = maintenance.redact if action == "redact" else maintenance.purge
+    verb = "redact" if action == "redact" else "delete"
     try:
-        done = await asyncio.to_thread(run, settings.database, before, vacuum=vacuum)
+        count = maintenance.pending(settings.database, action, before)
     except maintenance.MaintenanceError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    what = f"{count} report(s) started before {shown(before, settings.zone)}"
+    if dry_run:
+        print(f"{what} would be {'redacted' if action == 'redact' else 'deleted'}")
+        return 0
+    try:
+        confirm(f"{verb} {what}", yes=yes)
+    except Refused as exc:
+        print(exc, file=sys.stderr)
+        return exc.status
+    run = maintenance.redact if action == "redact" else maintenance.purge
+    progress = Progress(f"{action} {settings.database.name}", count)
+    try:
+        done = await asyncio.to_thread(run, settings.database, before, vacuum=vacuum,
+                                       progress=progress)
+    except maintenance.MaintenanceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    progress.finish(done.rows)
     if action == "redact":
         print(f"redacted caller number and location of {done.rows} report(s) started before "
-              f"{before:%Y-%m-%d %H:%M} UTC (in answers, timeline and outbox too)")
+              f"{shown(before, settings.zone)} (in answers, timeline and outbox too)")
     else:
-        print(f"deleted {done.rows} report(s) started before {before:%Y-%m-%d %H:%M} UTC, "
+        print(f"deleted {done.rows} report(s) started before {shown(before, settings.zone)}, "
               f"with {done.detail.get('answers', 0)} answer(s) and "
               f"{done.detail.get('report_events', 0)} timeline event(s)")
     if done.detail.get("checkpoint") != "complete":
@@ -225,9 +255,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     reports.add_argument("--vacuum", action="store_true",
                          help="with redact or purge: rewrite the file afterwards (holds the "
                          "lock for the whole rewrite; the app spools meanwhile)")
+    add_yes_argument(reports)
     filters = reports.add_argument_group("filters (listing and export)")
     filters.add_argument("--since", metavar="WHEN",
-                         help="started at or after: YYYY-MM-DD or YYYY-MM-DDTHH:MM, UTC")
+                         help="started at or after: YYYY-MM-DD or YYYY-MM-DDTHH:MM, in the "
+                         "hotline's time zone (balagh.yaml `timezone`) unless it says +HH:MM")
     filters.add_argument("--until", metavar="WHEN",
                          help="started before; a bare date includes that whole day")
     filters.add_argument("--queue", help="routed to, or last waited in, this queue")

@@ -28,6 +28,7 @@ from balagh.config import Settings
 from balagh.config.yamlsrc import ConfigError
 from balagh.hotline import HotlineFiles, load_routing
 from balagh.hotline.load import LOCATIONS
+from balagh.localtime import shown
 from balagh.pidfile import running_pid
 from balagh.readmodel.reader import TableLoad, reader_of
 from balagh.routing import (
@@ -179,9 +180,10 @@ def _explain(settings: Settings, args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     now = told.at if told.at is not None else datetime.now(table.zone)
-    location = locate(told.answers, told.caller, told.geolocation, prefixes or {})
+    location = locate(told.answers, told.caller, told.geolocation, prefixes or {},
+                      table.country_code)
     facts = make_facts(told.answers, table.zone, caller=told.caller, location=location,
-                       now=now, queues=told.queues)
+                       now=now, queues=told.queues, country_code=table.country_code)
     result = explain(facts, table)
     print(f"table:    {path}")
     print(result.text())
@@ -221,7 +223,8 @@ def _history(settings: Settings, args: argparse.Namespace) -> int:
     for row in rows:
         rules = "-" if row.rules is None else f"{row.rules} rules"
         sha = (row.sha256 or "-")[:12]
-        print(f"{row.at}  {row.outcome:<8} {rules:<9} sha256 {sha}  {row.trigger}")
+        print(f"{shown(row.at, settings.zone)}  {row.outcome:<8} {rules:<9} sha256 {sha}  "
+              f"{row.trigger}")
         print(f"    {row.file}")
         if row.error:
             print(f"    error: {row.error}")

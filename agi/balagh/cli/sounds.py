@@ -69,15 +69,23 @@ def _check(settings: Settings, args: argparse.Namespace) -> int:
     print_check(rows)
     long_menus = print_menu_lengths(menu_seconds(rows, load_menu(settings.ivr_file)))
     bad = [row for row in rows if not row.ok]
+    placeholders = sum(row.placeholder for row in rows)
     if not bad:
-        print(f"{len(rows)} prompt files ok")
-        return 1 if long_menus else 0
+        print(f"{len(rows)} prompt files ok{placeholder_note(placeholders, args.strict)}")
+        return 1 if long_menus or (placeholders and args.strict) else 0
     problems = "; ".join(
         f"{row.lang}/{row.prompt_id} {row.status}" + (f" ({row.detail})" if row.detail else "")
         for row in bad
     )
     print(f"{len(bad)} of {len(rows)} prompt files have problems: {problems}")
     return 1
+
+
+def placeholder_note(count: int, strict: bool) -> str:
+    """", N of them synthetic placeholders (warning)": an error with --strict."""
+    if not count:
+        return ""
+    return f", {count} of them synthetic placeholders ({'error' if strict else 'warning'})"
 
 
 def print_menu_lengths(totals: dict[str, float], out: TextIO | None = None) -> list[str]:
@@ -93,7 +101,7 @@ def print_menu_lengths(totals: dict[str, float], out: TextIO | None = None) -> l
 
 
 def print_check(rows: Sequence[CheckRow], out: TextIO | None = None) -> None:
-    table = [("id", "lang", "seconds", "RMS dBFS", "peak dBFS", "status")]
+    table = [("id", "lang", "seconds", "RMS dBFS", "peak dBFS", "voice", "status")]
     for row in rows:
         info = row.info
         table.append(
@@ -103,6 +111,7 @@ def print_check(rows: Sequence[CheckRow], out: TextIO | None = None) -> None:
                 f"{info.duration:.2f}" if info else "-",
                 _db(info.rms_dbfs) if info else "-",
                 _db(info.peak_dbfs) if info else "-",
+                "placeholder" if row.placeholder else ("recorded" if info else "-"),
                 row.status,
             )
         )
@@ -184,7 +193,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     check = actions.add_parser(
         "check", help="every prompt the hotline plays: present in every language, in "
-        "Asterisk's format (8 kHz mono 16-bit WAV), audible, not clipped (exit 1 if not)")
+        "Asterisk's format (8 kHz mono 16-bit WAV), audible, not clipped (exit 1 if not); "
+        "how many are still espeak-ng placeholders (a warning)")
+    check.add_argument("--strict", action="store_true",
+                       help="placeholders are an error (exit 1): for a production hotline")
     check.set_defaults(func=_check)
 
     install = actions.add_parser(

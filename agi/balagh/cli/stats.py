@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import tzinfo
 from pathlib import Path
 
 from balagh.config import Settings
@@ -26,7 +27,9 @@ __all__ = ["add_period_arguments", "menu_questions", "period_from", "register"]
 
 def add_period_arguments(parser: argparse.ArgumentParser) -> None:
     """--month / --week / --since --until and --database: shared with report-pack."""
-    when = parser.add_argument_group("period (UTC; default: the last 30 days)")
+    when = parser.add_argument_group(
+        "period (days in the hotline's time zone, balagh.yaml `timezone`; default: the last "
+        "30 days)")
     when.add_argument("--month", metavar="YYYY-MM", help="a calendar month, e.g. 2026-11")
     when.add_argument("--week", metavar="YYYY-Www", help="an ISO week, e.g. 2026-W47")
     when.add_argument("--since", metavar="YYYY-MM-DD", help="first day, included")
@@ -37,13 +40,15 @@ def add_period_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the report database (default: the one in the data directory)")
 
 
-def period_from(args: argparse.Namespace) -> Period:
-    return choose(month=args.month, week=args.week, since=args.since, until=args.until)
+def period_from(args: argparse.Namespace, zone: tzinfo) -> Period:
+    """The period the options name, its days counted in the hotline's `zone`."""
+    return choose(month=args.month, week=args.week, since=args.since, until=args.until,
+                  zone=zone)
 
 
 def _stats(settings: Settings, args: argparse.Namespace) -> int:
     try:
-        period = period_from(args)
+        period = period_from(args, settings.zone)
         # --plot needs days and queues too: the same scan gives them at no extra cost.
         wanted = [args.by, "day", "queue"] if args.plot else [args.by]
         report = query.compute_many(args.database or settings.database, period, wanted,
@@ -59,7 +64,7 @@ def _stats(settings: Settings, args: argparse.Namespace) -> int:
         charts.write_overview(args.plot, report.stats["day"], report.stats["queue"],
                               report.per_day_and_queue)
     if stats.empty:
-        print(f"no calls in {period.label} ({period.shown}, UTC)", file=sys.stderr)
+        print(f"no calls in {period.label} ({period.shown}, {period.zone})", file=sys.stderr)
         if args.format == "table":
             return 0
     if args.plot:

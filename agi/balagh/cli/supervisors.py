@@ -1,6 +1,7 @@
 """`balagh supervisors add | passwd | remove | list`: who may listen in on calls.
 
-Edits config/supervisors.yaml (the `supervisors_file` setting). A PIN is asked twice
+Edits the `supervisors_file` of the settings in use (/etc/balagh/supervisors.yaml after
+`balagh config init`); never the shipped one inside the package. A PIN is asked twice
 with getpass, or read as one line from stdin with --pin-stdin; only its scrypt hash
 is written. Nothing here ever prints a hash.
 """
@@ -13,7 +14,7 @@ import sys
 from dataclasses import replace
 
 from balagh.cli.common import table_lines
-from balagh.config import Settings
+from balagh.config import Settings, is_shipped
 from balagh.config.yamlsrc import ConfigError
 from balagh.supervise.load import ALL, load_supervisors, phone_problem, queue_problem
 from balagh.supervise.load import save_supervisors as save
@@ -141,6 +142,11 @@ def _supervisors(settings: Settings, args: argparse.Namespace) -> int:
     if args.action == "list":
         _list(table)
         return 0
+    if is_shipped(settings.supervisors_file):  # an upgrade would lose it silently
+        print(f"error: {settings.supervisors_file} is a shipped default, read-only; run "
+              "`balagh config init` to make /etc/balagh (or set supervisors_file in your "
+              "own balagh.yaml), then try again; nothing changed", file=sys.stderr)
+        return 1
     try:
         message = _ACTIONS[args.action](settings, table, args)
     except _Refused as exc:
@@ -156,8 +162,8 @@ def _supervisors(settings: Settings, args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "supervisors", help="add, remove or list the supervisors who may listen in on calls",
-        description="Manage config/supervisors.yaml. PINs are asked twice (or read from stdin "
-        "with --pin-stdin) and stored only as hashes.")
+        description="Manage the supervisors_file (`balagh config where` shows it). PINs "
+        "are asked twice (or read from stdin with --pin-stdin) and stored only as hashes.")
     actions = parser.add_subparsers(dest="action", required=True)
     add = actions.add_parser("add", help="add a supervisor, with a new PIN")
     add.add_argument("name")

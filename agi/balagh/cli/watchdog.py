@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 
 from balagh.config import Settings
 
@@ -11,6 +12,12 @@ from balagh.config import Settings
 def _watchdog(settings: Settings, args: argparse.Namespace) -> int:
     from balagh.watchdog.service import run_watchdog
 
+    if not settings.ari.enabled:
+        # Nothing to watch: callers never wait in an ARI app there; a FastAGI route that
+        # fails leaves the caller to the dialplan's own fallback (the general queue).
+        print("balagh watchdog: ari.enabled is false (a FastAGI-only site): no caller ever "
+              "waits in the app, so there is nothing to watch; exiting", file=sys.stderr)
+        return 0
     if args.grace <= 0 or args.interval <= 0:
         raise SystemExit("balagh watchdog: --grace and --interval must be more than 0 seconds")
     return asyncio.run(run_watchdog(settings, grace=args.grace, interval=args.interval))

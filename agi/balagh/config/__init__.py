@@ -1,4 +1,7 @@
-"""Service settings: defaults in code < config/balagh.yaml < environment.
+"""Service settings: defaults in code < balagh.yaml < environment.
+
+Which balagh.yaml: `--config`, BALAGH_CONFIG, /etc/balagh/balagh.yaml, else the shipped
+defaults, read only (lookup.py).
 
 Validated once at start-up. Secrets never live in the YAML: they come from the
 environment or from a secret file (the sandbox PBX writes one on install).
@@ -12,8 +15,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from balagh.config.values import port_problem, url_problem
+from balagh.config.lookup import FROM_SHIPPED, ConfigSource, find_config, inside
+from balagh.config.values import (
+    country_code_problem,
+    port_problem,
+    timezone_problem,
+    url_problem,
+)
 from balagh.config.yamlsrc import ConfigError, YamlDoc, load_yaml
 
 # The shipped config/, dialplan/ and sounds/: in a checkout balagh/shipped/ holds
@@ -24,6 +34,8 @@ CONFIG_DIR = (SHIPPED / "config").resolve()
 DIALPLAN_DIR = (SHIPPED / "dialplan").resolve()
 SOUNDS_DIR = (SHIPPED / "sounds").resolve()
 ASTERISK_CONFIG_DIR = CONFIG_DIR / "asterisk"
+DEFAULT_CONFIG = CONFIG_DIR / "balagh.yaml"
+DEFAULT_TIMEZONE = "Asia/Dubai"
 
 
 def _home() -> Path:
@@ -47,6 +59,9 @@ def default_pbx_dir() -> Path:
 
 @dataclass(frozen=True)
 class AriSettings:
+    # false: a FastAGI-only site (dialplan-only, FreePBX): `balagh run` never connects to
+    # ARI, health checks the FastAGI listener instead (docs/dialplan-sites.md).
+    enabled: bool = True
     url: str = "http://127.0.0.1:8088/"
     app: str = "balagh"
     username: str = "balagh"
@@ -113,6 +128,20 @@ class Settings:
     # Callers' numbers in log lines: "masked" (+9715****4567) unless a site must log
     # them whole ("full"); the database keeps them either way, until retention.
     log_caller_numbers: str = "masked"
+    # The settings file read, and why it was the one (never set from YAML).
+    source: ConfigSource = field(
+        default_factory=lambda: ConfigSource(DEFAULT_CONFIG, FROM_SHIPPED))
+    # The hotline's time zone: times are stored in UTC and shown, and days counted, in it;
+    # routing's clock rules use it too. None: routing.yaml's `timezone`, else Asia/Dubai
+    # (hotline_zone()).
+    timezone: str | None = None
+    # The country a national number (0501234567) belongs to: +971501234567.
+    country_code: str = "971"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The hotline's time zone, for showing times and counting days."""
+        return ZoneInfo(self.timezone or DEFAULT_TIMEZONE)
 
     @property
     def database(self) -> Path:
@@ -142,11 +171,21 @@ class Settings:
     def sandbox_secrets(self) -> Path:
         return self.pbx_dir / "secrets.env"
 
+    @property
+    def locations_file(self) -> Path:
+        """Number prefixes -> emirate: beside the routing table it serves."""
+        return self.routing_file.parent / "locations.yaml"
 
-DEFAULT_CONFIG = CONFIG_DIR / "balagh.yaml"
+
+
+def is_shipped(path: Path) -> bool:
+    """Whether `path` is one of the shipped files inside the installed package, which
+    nothing may write (an upgrade replaces the package and would lose the change)."""
+    return inside(path, SHIPPED) or inside(path, CONFIG_DIR)
 
 # Environment overrides: variable -> (section, key). Read last, so they win.
 ENV_OVERRIDES: dict[str, tuple[str, str]] = {
+    "BALAGH_ARI_ENABLED": ("ari", "enabled"),
     "BALAGH_ARI_URL": ("ari", "url"),
     "BALAGH_ARI_APP": ("ari", "app"),
     "BALAGH_ARI_USERNAME": ("ari", "username"),
@@ -172,6 +211,8 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "BALAGH_SECRETS_FILE": ("", "secrets_file"),
     "BALAGH_SPOOL_DIR": ("", "spool_dir"),
     "BALAGH_LOG_CALLER_NUMBERS": ("", "log_caller_numbers"),
+    "BALAGH_TIMEZONE": ("", "timezone"),
+    "BALAGH_COUNTRY_CODE": ("", "country_code"),
 }
 
 _SECTIONS = {"ari": AriSettings, "ami": AmiSettings, "fastagi": FastAgiSettings,
@@ -239,6 +280,10 @@ def _coerce(doc: YamlDoc | None, key: tuple[str, ...], default: Any, value: Any)
         raise _err(doc, key, f"must be a loopback address (127.0.0.1, ::1), got {value!r}: "
                    "the route service writes reports and sets channel variables for anyone "
                    "who can reach it")
+    if key == ("timezone",) and (problem := timezone_problem(value)):
+        raise _err(doc, key, problem)
+    if key == ("country_code",) and (problem := country_code_problem(str(value))):
+        raise _err(doc, key, problem)
     if name in _CHOICES and str(value) not in _CHOICES[name]:
         raise _err(doc, key, f"must be one of {', '.join(_CHOICES[name])}, got {value!r}")
     return str(value)
@@ -294,21 +339,22 @@ def _apply(settings: Settings, section: str, key: str, value: Any,
                        f"BALAGH_{section.upper()}_{key.upper()} or a secrets_file")
         new = replace(current, **{key: _coerce(doc, (section, key), getattr(current, key), value)})
         return replace(settings, **{section: new})
-    if key not in Settings.__dataclass_fields__ or key in _SECTIONS:
+    if key not in Settings.__dataclass_fields__ or key in _SECTIONS or key == "source":
         raise _err(doc, (key,), "unknown key")
     default = getattr(settings, key)
     return replace(settings, **{key: _coerce(doc, (key,), default, value)})
 
 
 def load_settings(path: Path | None = None, environ: dict[str, str] | None = None) -> Settings:
-    """Build Settings from defaults, the YAML file (if present) and the environment."""
+    """Build Settings from defaults, the YAML file (found in the lookup order: `path`
+    from --config, BALAGH_CONFIG, /etc/balagh, the shipped one) and the environment."""
     environ = dict(os.environ if environ is None else environ)
-    settings = Settings()
-    if path is None and "BALAGH_CONFIG" in environ:
-        path = Path(environ["BALAGH_CONFIG"])
-    explicit = path is not None
-    path = path or DEFAULT_CONFIG
-    if path.exists() or explicit:
+    source = find_config(path, environ, DEFAULT_CONFIG)
+    settings = Settings(source=source)
+    path = source.path
+    if source.explicit and path.is_dir():
+        raise ConfigError(path, None, source.origin, "is a folder; name the balagh.yaml in it")
+    if path.exists() or source.explicit:
         doc = load_yaml(path)
         data = doc.data or {}
         if not isinstance(data, dict):
@@ -324,7 +370,25 @@ def load_settings(path: Path | None = None, environ: dict[str, str] | None = Non
     for var, (section, key) in ENV_OVERRIDES.items():
         if var in environ and environ[var] != "":
             settings = _apply(settings, section, key, environ[var], None)
-    return _with_secrets(settings, environ)
+    if not settings.ari.enabled and not settings.fastagi.enabled:
+        raise ConfigError(path, None, "ari.enabled", "ARI and FastAGI are both disabled: "
+                          "nothing would route a caller; enable one of them")
+    return _with_secrets(_with_routing_zone(settings), environ)
+
+
+def _with_routing_zone(settings: Settings) -> Settings:
+    """No `timezone` set: the one routing.yaml names, so the clock rules and every time
+    shown agree (a routing.yaml that disagrees with a set one is refused by its loader)."""
+    if settings.timezone is not None:
+        return settings
+    try:
+        data = load_yaml(settings.routing_file).data
+    except (ConfigError, OSError):
+        return settings  # routing's own loader says what is wrong with the file
+    named = data.get("timezone") if isinstance(data, dict) else None
+    if isinstance(named, str) and timezone_problem(named) is None:
+        return replace(settings, timezone=named)
+    return settings
 
 
 def _with_secrets(settings: Settings, environ: dict[str, str]) -> Settings:

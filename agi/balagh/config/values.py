@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import re
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
 
 # The dialplan sends a caller on with Goto(balagh-queue,NAME,1), matched by the pattern
 # `_[a-z].`: a lowercase letter, then at least one more character. Letters, digits and
@@ -61,3 +64,24 @@ def seconds_problem(seconds: int, maximum: int = MAX_WAIT_SECONDS) -> str | None
 
 __all__ = ["MAX_WAIT_SECONDS", "QUEUE_NAME", "QUEUE_NAME_RULE", "port_problem",
            "queue_name_problem", "seconds_problem", "url_problem"]
+
+
+def timezone_problem(name: object) -> str | None:
+    """An IANA zone name the system's zone database knows ("Asia/Dubai")."""
+    if not isinstance(name, str) or not name.strip() or name != name.strip():
+        return f"must be a time zone name such as Asia/Dubai, got {name!r}"
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return (f"unknown time zone {name!r} (use an IANA name such as Asia/Dubai or "
+                "Europe/London)")
+    return None
+
+
+def country_code_problem(code: object) -> str | None:
+    """A country calling code that exists ("971", not "+971" nor "0971")."""
+    text = str(code)
+    if not text.isdigit() or text.startswith("0") or \
+            phonenumbers.region_code_for_country_code(int(text)) == "ZZ":
+        return f"must be a country calling code without '+' such as \"971\", got {code!r}"
+    return None

@@ -25,7 +25,7 @@ from balagh.ami.client import AmiSession
 from balagh.config import Settings
 from balagh.readmodel import statistics as stats_query
 from balagh.readmodel.figures import Histogram
-from balagh.readmodel.period import Period
+from balagh.readmodel.period import Period, today_period
 from balagh.readmodel.reader import ReportReader
 from balagh.readmodel.search import ReportSearch
 from balagh.store.queries import Report, connect
@@ -189,9 +189,8 @@ class Feed:
         return [r for r in found if not r.ended_at and r.talk_seconds is None]
 
     async def _today_figures(self, now: float) -> board.Today:
-        day = datetime.fromtimestamp(now, UTC).replace(hour=0, minute=0, second=0,
-                                                       microsecond=0)
-        period = Period(day, day + timedelta(days=1), day.date().isoformat())
+        # Today is the hotline's day: it starts at local midnight, not UTC's.
+        period = today_period(datetime.fromtimestamp(now, UTC), self.settings.zone)
         try:
             report = await asyncio.to_thread(stats_query.compute_many, self.settings.database,
                                               period, ["queue"])
@@ -209,13 +208,14 @@ class Feed:
             calls=stats.total.calls,
             to_queue_p50=_seconds(to_queue.percentile(50)),
             to_queue_p95=_seconds(to_queue.percentile(95)),
-            per_hour=await self._per_hour(day))
+            per_hour=await self._per_hour(period))
 
-    async def _per_hour(self, day: datetime) -> list[int]:
+    async def _per_hour(self, period: Period) -> list[int]:
         db = await self._reader()
         if db is None:
             return [0] * 24
-        return await ReportReader(db).calls_per_hour(day)
+        return await ReportReader(db).calls_per_hour(period.start, period.end,
+                                                     self.settings.zone)
 
     # ----------------------------------------------------------------- actions
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import date, timedelta, tzinfo
 from urllib.parse import urlencode
 
 from starlette.requests import Request
@@ -15,10 +15,12 @@ from starlette.responses import (
     Response,
 )
 
+from balagh.localtime import shown
+from balagh.localtime import today as zone_today
 from balagh.privacy import mask_number
 from balagh.readmodel import statistics as stats_query
 from balagh.readmodel.figures import Figures
-from balagh.readmodel.period import Period
+from balagh.readmodel.period import days_period
 from balagh.readmodel.reader import open_reader
 from balagh.readmodel.rows import write_csv
 from balagh.readmodel.search import ReportSearch, parse_moment
@@ -41,11 +43,13 @@ REPORT_ROWS = 200
 CSV_ROWS = 100_000
 
 
-def _search(params: dict[str, str], limit: int | None) -> ReportSearch:
+def _search(params: dict[str, str], limit: int | None, zone: tzinfo) -> ReportSearch:
+    """The page's filters; dates are the hotline's days (`zone`)."""
     danger = {"yes": True, "no": False}.get(params.get("danger", ""))
     return ReportSearch(
-        since=parse_moment(params["since"]) if params.get("since") else None,
-        until=parse_moment(params["until"], end_of_day=True) if params.get("until") else None,
+        since=parse_moment(params["since"], zone) if params.get("since") else None,
+        until=parse_moment(params["until"], zone, end_of_day=True)
+        if params.get("until") else None,
         queue=params.get("queue") or None, outcome=params.get("outcome") or None,
         danger=danger, emirate=params.get("emirate") or None,
         language=params.get("language") or None, limit=limit)
@@ -73,7 +77,7 @@ async def reports(request: Request, session: Session) -> Response:
         return RedirectResponse(f"/reports/{params['ref']}", 303)
     access = console.access(session)
     try:
-        search = _search(params, REPORT_ROWS)
+        search = _search(params, REPORT_ROWS, console.settings.zone)
     except ValueError as exc:
         return html_page(request, pages.message_page(lang, pages.label(lang, "reports"), str(exc),
                                                  user=session.user.name, csrf=session.csrf),
@@ -81,7 +85,9 @@ async def reports(request: Request, session: Session) -> Response:
     found = await _reports(console, access, search)
     await console.accounts.audit(session.user.name, "reports-searched",
                                  {**search.described(), "rows": len(found)}, remote_of(request))
-    rows = [(r.reference, r.started_at, r.status, r.joined_queue or r.queue, r.queue_outcome,
+    zone = console.settings.zone
+    rows = [(r.reference, shown(r.started_at, zone), r.status,
+             r.joined_queue or r.queue, r.queue_outcome,
              r.wait_seconds, mask_number(r.caller), r.location) for r in found]
     csv_query = urlencode([(k, v) for k, v in params.items() if k != "lang"])
     return html_page(request, pages.reports_page(
@@ -94,12 +100,13 @@ async def reports_csv(request: Request, session: Session) -> Response:
     console = console_of(request)
     params = dict(request.query_params)
     try:
-        search = _search(params, CSV_ROWS)
+        search = _search(params, CSV_ROWS, console.settings.zone)
     except ValueError as exc:
         return JSONResponse({"error": str(exc)}, 400)
     found = await _reports(console, console.access(session), search)
     out = io.StringIO()
-    write_csv(found, out, show_numbers=False)  # numbers masked, as `balagh reports`
+    # numbers masked and times in the hotline's zone, as `balagh reports`
+    write_csv(found, out, show_numbers=False, zone=console.settings.zone)
     await console.accounts.audit(session.user.name, "reports-exported",
                                  {**search.described(), "rows": len(found)}, remote_of(request))
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers={
@@ -115,7 +122,8 @@ async def report(request: Request, session: Session) -> Response:
         async with open_reader(console.settings.database, busy_timeout_ms=2000) as reader:
             found = await reader.get_report(reference)
             if found is not None and found.reference == reference:
-                timeline = timeline_lines(found.started_at, await reader.timeline(reference))
+                timeline = timeline_lines(found.started_at, await reader.timeline(reference),
+                                          console.settings.zone)
     access = console.access(session)
     if found is None or found.reference != reference or \
             not access.may_see(found.joined_queue or found.queue):
@@ -124,7 +132,8 @@ async def report(request: Request, session: Session) -> Response:
             user=session.user.name, csrf=session.csrf), 404)
     await console.accounts.audit(session.user.name, "report-viewed", {"reference": reference},
                                  remote_of(request))
-    facts = (("reference", found.reference), ("started", found.started_at),
+    facts = (("reference", found.reference),
+             ("started", shown(found.started_at, console.settings.zone)),
              ("status", found.status), ("queue", found.joined_queue or found.queue),
              ("category", found.rule), ("outcome", found.queue_outcome),
              ("agent", found.answered_by), ("wait", found.wait_seconds),
@@ -140,19 +149,17 @@ async def stats(request: Request, session: Session) -> Response:
     console, lang = console_of(request), language_of(request)
     params = dict(request.query_params)
     access = console.access(session)
-    today = datetime.now(UTC).date()
+    zone = console.settings.zone
+    today = zone_today(zone)  # the hotline's day, not UTC's
     try:
-        first = datetime.fromisoformat(params.get("since") or
-                                       (today - timedelta(days=6)).isoformat())
-        last = datetime.fromisoformat(params.get("until") or today.isoformat())
+        first = date.fromisoformat(params.get("since") or
+                                   (today - timedelta(days=6)).isoformat())
+        last = date.fromisoformat(params.get("until") or today.isoformat())
     except ValueError:
-        first = datetime.combine(today - timedelta(days=6), datetime.min.time())
-        last = datetime.combine(today, datetime.min.time())
-    start = first.replace(tzinfo=UTC, hour=0, minute=0)
-    end = last.replace(tzinfo=UTC, hour=0, minute=0) + timedelta(days=1)
-    if end <= start or (end - start).days > 366:
-        end = start + timedelta(days=1)
-    period = Period(start, end, f"{start.date()}..{(end - timedelta(days=1)).date()}")
+        first, last = today - timedelta(days=6), today
+    if last < first or (last - first).days >= 366:
+        last = first
+    period = days_period(first, last, zone)
     by = str(params.get("by")) if params.get("by") in stats_query.GROUPINGS else "day"
     if access.queues is not None:
         by = "queue"  # a supervisor sees their queues' rows, not totals over every queue
@@ -182,8 +189,7 @@ async def stats(request: Request, session: Session) -> Response:
     total = cells(whole) if rows else None
     await console.accounts.audit(session.user.name, "stats-viewed",
                                  {"period": period.label, "by": by}, remote_of(request))
-    filters = {**params, "since": start.date().isoformat(),
-               "until": (end - timedelta(days=1)).date().isoformat()}
+    filters = {**params, "since": first.isoformat(), "until": last.isoformat()}
     return html_page(request, pages.stats_page(
         lang, user=session.user.name, csrf=session.csrf, filters=filters,
         chart=pages.bar_chart([(row.key, float(row.calls)) for row in rows]),

@@ -22,24 +22,22 @@ from balagh.fastagi.answers import (
     read_answers,
 )
 from balagh.fastagi.channel import AgiCall, AgiError, call_info
-from balagh.handover.summary import GENERAL_QUEUE, HandoverSettings
+from balagh.handover.summary import GENERAL_QUEUE
 from balagh.ivr.ask import Asked, Outcome
+from balagh.ivr.entry import CallerSetup
 from balagh.ivr.menu import Menu
 from balagh.ivr.port import CallGone
-from balagh.ivr.record import CallRecord, Clock, utcnow
+from balagh.ivr.record import CallRecord, CallStore, Clock, utcnow
 from balagh.ivr.routed import (
-    NO_HANDOVER,
     Routed,
-    RoutingContext,
     publish_routed,
     queue_variables,
     route,
 )
 from balagh.privacy import error_kind
-from balagh.routing import Decision, Table
+from balagh.routing import Decision
 from balagh.say import say_digits
 from balagh.status import ReportStatus
-from balagh.store.reports import ReportStore
 
 log = structlog.get_logger(__name__)
 
@@ -66,14 +64,10 @@ def readback(decision: Decision, reference: str, ended: str | None) -> str:
 class RouteService:
     """The `route` script: one report per session, closed in `finally`."""
 
-    def __init__(self, menu: Menu, table: Callable[[], Table], store: ReportStore, *,
-                 context: RoutingContext | None = None,
-                 handover: HandoverSettings = NO_HANDOVER, clock: Clock = utcnow) -> None:
-        self.menu = menu
-        self.table = table  # read once per call: a reload does not change a call's route
+    def __init__(self, setup: Callable[[], CallerSetup], store: CallStore, *,
+                 clock: Clock = utcnow) -> None:
+        self.setup = setup  # read once per call: a reload changes the next call, not this one
         self.store = store
-        self.context = context or RoutingContext()
-        self.handover = handover
         self.clock = clock
 
     async def handle(self, request: Request) -> None:
@@ -88,8 +82,9 @@ class RouteService:
         await self.serve(call)
 
     async def serve(self, call: AgiCall) -> None:
-        table = self.table()
-        record = CallRecord.start(self.store, call.info, self.clock, self.handover.caller_key)
+        setup = self.setup()
+        menu, handover = setup.menu, setup.handover
+        record = CallRecord.start(self.store, call.info, self.clock, handover.caller_key)
         structlog.contextvars.bind_contextvars(call_id=call.info.call_id,
                                                report=record.reference)
         log.info("fastagi.route_start", caller=call.info.caller or "withheld",
@@ -98,25 +93,24 @@ class RouteService:
         given: DialplanAnswers | None = None
         routed: Routed | None = None
         try:
-            given = read_answers(await call.get_variables(answer_variables(self.menu)),
-                                 self.menu)
-            self._record(record, given)
+            given = read_answers(await call.get_variables(answer_variables(menu)), menu)
+            _record(record, given, menu)
             if given.errors:
                 log.warning("fastagi.invalid_variables", errors=given.error_text)
-            routed = await route(call, record, table, self.context)
+            routed = await route(call, record, setup.table, setup.context)
             record.decision(routed.decision)
             variables = queue_variables(routed.decision, record.reference, routed.summary,
-                                        self.handover)
+                                        handover)
             variables[READBACK_VARIABLE] = readback(routed.decision, record.reference,
                                                     given.ended)
             variables[ERROR_VARIABLE] = given.error_text
-            language = given.answers.get(self.menu.language_question.id)
+            language = given.answers.get(menu.language_question.id)
             if language is not None:
                 # The read-back and the queue's prompts in the caller's language, as on ARI.
                 variables["CHANNEL(language)"] = language.value
             await call.set_variables(variables)
             status = ReportStatus.ROUTED
-            publish_routed(self.handover, routed)
+            publish_routed(handover, routed)
         except CallGone as exc:
             log.info("fastagi.caller_gone", reason=str(exc))
             status = ReportStatus.HUNG_UP_IN_IVR
@@ -136,12 +130,12 @@ class RouteService:
                      queue=routed.decision.queue if routed else None)
             structlog.contextvars.unbind_contextvars("call_id", "report")
 
-    def _record(self, record: CallRecord, given: DialplanAnswers) -> None:
-        """Store the answers as the ARI path does, one row each (the attempt is unknown)."""
-        for question, answer in given.answers.items():
-            record.answer(question, Asked(Outcome.ANSWERED, answer.value, answer.key))
-            if question == self.menu.language_question.id:
-                record.language(answer.value)
+def _record(record: CallRecord, given: DialplanAnswers, menu: Menu) -> None:
+    """Store the answers as the ARI path does, one row each (the attempt is unknown)."""
+    for question, answer in given.answers.items():
+        record.answer(question, Asked(Outcome.ANSWERED, answer.value, answer.key))
+        if question == menu.language_question.id:
+            record.language(answer.value)
 
 
 async def _fallback(call: AgiCall, reference: str,

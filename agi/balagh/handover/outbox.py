@@ -31,8 +31,8 @@ from .load import ANY_QUEUE, Endpoint, HandoverConfig
 from .signature import HEADER, LEGACY_HEADER, sign, sign_body, verify
 
 if TYPE_CHECKING:
+    from balagh.store.outbox import OutboxRows
     from balagh.store.queries import Delivery
-    from balagh.store.reports import ReportStore
 
 __all__ = ["Outbox", "sign", "verify"]
 
@@ -69,9 +69,9 @@ class Outbox:
     HEADERS = 32
     READ_BUFFER = 16384
 
-    def __init__(self, store: ReportStore, config_provider: Callable[[], HandoverConfig],
+    def __init__(self, rows: OutboxRows, config_provider: Callable[[], HandoverConfig],
                  clock: Clock = _utcnow) -> None:
-        self.store = store
+        self.rows = rows
         self._config = config_provider
         self._clock = clock
         self._wake = asyncio.Event()
@@ -102,8 +102,8 @@ class Outbox:
             reference = str(report["reference"])
             urgent = is_urgent(document)
             for endpoint in endpoints:
-                self.store.queue_delivery(key=key, url=endpoint.url, event=event,
-                                          reference=reference, body=body, at=at)
+                self.rows.queue_delivery(key=key, url=endpoint.url, event=event,
+                                         reference=reference, body=body, at=at)
                 if urgent:
                     self._urgent.add(endpoint.url)
             self._wake.set()
@@ -131,14 +131,14 @@ class Outbox:
                 max_headers=self.HEADERS, read_bufsize=self.READ_BUFFER) as client:
             # A row published while the database was locked waited in the spool: it is
             # due the moment the spool is replayed, not at the next POLL.
-            self.store.writer.on_drained.append(self._wake.set)
+            self.rows.on_drained.append(self._wake.set)
             try:
                 while True:
                     self._wake.clear()
                     try:
                         # What woke us was queued on the writer, not committed yet:
                         # see it now rather than at the next POLL.
-                        await self.store.flush()
+                        await self.rows.flush()
                         delay = await self.dispatch(client)
                     except asyncio.CancelledError:
                         raise
@@ -151,7 +151,7 @@ class Outbox:
                             await asyncio.wait_for(self._wake.wait(), delay)
             finally:
                 with contextlib.suppress(ValueError):
-                    self.store.writer.on_drained.remove(self._wake.set)
+                    self.rows.on_drained.remove(self._wake.set)
                 lanes = list(self._lanes.values())
                 for lane in lanes:
                     lane.cancel()
@@ -163,7 +163,7 @@ class Outbox:
         a lane is due (at most POLL)."""
         now = self._clock()
         self._resting = {url: until for url, until in self._resting.items() if until > now}
-        pending = await self.store.outbox.pending_urls(self.URLS)
+        pending = await self.rows.pending_urls(self.URLS)
         pending_now = {url for url, _ in pending}
         self._lane_ended = {url: at for url, at in self._lane_ended.items()
                             if url in pending_now}
@@ -205,9 +205,9 @@ class Outbox:
             while True:
                 if url in self._urgent:  # an urgent row was published: let it be committed
                     self._urgent.discard(url)
-                    await self.store.flush()
-                rows = await self.store.outbox.due_at(url, self._clock(), self.LANE_ROWS,
-                                                      URGENT_PATHS)
+                    await self.rows.flush()
+                rows = await self.rows.due_at(url, self._clock(), self.LANE_ROWS,
+                                              URGENT_PATHS)
                 if not rows:
                     return
                 for row in rows:
@@ -254,7 +254,7 @@ class Outbox:
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         else:
             if 200 <= status < 300:
-                await self.store.delivery_done(row.id, self._clock())
+                await self.rows.delivery_done(row.id, self._clock())
                 log.info("handover.delivered", key=row.key, url=row.url,
                          attempts=row.attempts + 1)
                 return True
@@ -268,7 +268,7 @@ class Outbox:
         delay = min(self.FIRST_RETRY * 2 ** min(row.attempts, 30), self.MAX_RETRY)
         next_at = now + timedelta(seconds=delay)
         self._resting[row.url] = next_at
-        await self.store.delivery_failed(row.id, now, error, next_at, give_up)
+        await self.rows.delivery_failed(row.id, now, error, next_at, give_up)
         if give_up:
             log.error("handover.gave_up", key=row.key, url=row.url, attempts=row.attempts + 1,
                       error=error)

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Collection
+from pathlib import Path
 from typing import Any
 
 from balagh.ami.client import AmiSession
 from balagh.ari.liveness import heartbeat_variable
 from balagh.config import AmiSettings, Settings
+from balagh.health import prompts
 from balagh.health.ari_http import AriHttp
+from balagh.health.fastagi import fastagi_check
+from balagh.health.files import config_check
 from balagh.health.heartbeat import WINDOW_SECONDS, watch
 from balagh.health.report import Check, Status
 from balagh.health.store import last_table_load, store_state
@@ -24,18 +28,19 @@ from balagh.routing.load import load_table
 from balagh.watchdog.service import watchdog_app
 
 # The lines, in the order printed.
-NAMES = ("ari", "ami", "app", "watchdog", "store", "menu", "routing")
+NAMES = ("ari", "ami", "app", "watchdog", "store", "config", "menu", "routing", "prompts")
 
 AMI_LOGIN_SECONDS = 3.0
 # A probe's own bound: its requests' timeouts (3 s each) plus a margin, so a probe's own
 # error message (which says more) normally wins over "no answer within".
 PROBE_SECONDS = {"ari": 5.0, "ami": AMI_LOGIN_SECONDS + 2.0, "app": WINDOW_SECONDS + 7.0,
-                 "watchdog": WINDOW_SECONDS + 7.0, "store": 10.0, "menu": 10.0,
-                 "routing": 10.0}
+                 "watchdog": WINDOW_SECONDS + 7.0, "store": 10.0, "config": 5.0, "menu": 10.0,
+                 "routing": 10.0, "prompts": 10.0}
 # What a failed probe means: only what stops callers being served is DOWN.
 FAILED = {"ari": Status.DOWN, "ami": Status.DEGRADED, "app": Status.DOWN,
-          "watchdog": Status.DEGRADED, "store": Status.DEGRADED, "menu": Status.DEGRADED,
-          "routing": Status.DEGRADED}
+          "watchdog": Status.DEGRADED, "store": Status.DEGRADED, "config": Status.DEGRADED,
+          "menu": Status.DEGRADED, "routing": Status.DEGRADED,
+          "prompts": Status.DEGRADED}
 
 
 async def guarded(name: str, probe: Awaitable[Check], timeout: float) -> Check:
@@ -144,8 +149,27 @@ def _menu_loads(settings: Settings) -> bool:
     return True
 
 
-async def run_probes(settings: Settings, only: Collection[str] = NAMES) -> list[Check]:
-    """The chosen checks, run side by side, in NAMES order."""
+async def _said(check: Check) -> Check:
+    return check
+
+
+def fastagi_only_probes(settings: Settings) -> dict[str, Callable[[], Awaitable[Check]]]:
+    """A site without ARI (ari.enabled false): the app is its FastAGI listener, and no
+    caller ever waits in an ARI app, so there is nothing for a watchdog to do."""
+    return {
+        "ari": lambda: _said(Check("ari", Status.OK, "disabled: a FastAGI-only site "
+                                   "(ari.enabled false)", {"enabled": False})),
+        "app": lambda: fastagi_check(settings.fastagi),
+        "watchdog": lambda: _said(Check("watchdog", Status.OK, "not needed: no caller waits "
+                                        "in an ARI app on a FastAGI-only site",
+                                        {"needed": False})),
+    }
+
+
+async def run_probes(settings: Settings, only: Collection[str] = NAMES, *,
+                     pbx_sounds: Path | None = None) -> list[Check]:
+    """The chosen checks, run side by side, in NAMES order; `pbx_sounds`: Asterisk's
+    sounds folder, when its asterisk.conf does not say (prompts.py)."""
     async with AriHttp(settings.ari) as ari:
         app = settings.ari.app
         probes: dict[str, Callable[[], Awaitable[Check]]] = {
@@ -155,9 +179,15 @@ async def run_probes(settings: Settings, only: Collection[str] = NAMES) -> list[
             "watchdog": lambda: heartbeat_check("watchdog", ari, watchdog_app(app),
                                                 silent=Status.DEGRADED, held=False),
             "store": lambda: asyncio.to_thread(store_check, settings),
+            "config": lambda: asyncio.to_thread(config_check, settings),
             "menu": lambda: asyncio.to_thread(menu_check, settings),
             "routing": lambda: asyncio.to_thread(routing_check, settings),
+            "prompts": lambda: asyncio.to_thread(
+                lambda: prompts.prompts_check(settings, prompts.pbx_sounds(settings,
+                                                                           pbx_sounds))),
         }
+        if not settings.ari.enabled:
+            probes.update(fastagi_only_probes(settings))
         chosen = [name for name in NAMES if name in only]
         return list(await asyncio.gather(
             *(guarded(name, probes[name](), PROBE_SECONDS[name]) for name in chosen)))

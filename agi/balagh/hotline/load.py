@@ -22,6 +22,7 @@ from balagh.ivr.menu import Menu, load_menu
 from balagh.routing.load import load_locations, load_table
 from balagh.routing.location import EMIRATE_QUESTION
 from balagh.routing.model import Table
+from balagh.routing.numbers import DEFAULT_COUNTRY_CODE
 from balagh.supervise.load import load_supervisors
 from balagh.supervise.model import SupervisorTable
 
@@ -36,11 +37,16 @@ class HotlineFiles:
     routing: Path
     handover: Path
     supervisors: Path
+    # The hotline's place (balagh.yaml): routing.yaml must use the same zone, and caller
+    # numbers and list entries are read in the country.
+    timezone: str | None = None
+    country_code: str = DEFAULT_COUNTRY_CODE
 
     @classmethod
     def of(cls, settings: Settings) -> HotlineFiles:
         return cls(ivr=settings.ivr_file, routing=settings.routing_file,
-                   handover=settings.handover_file, supervisors=settings.supervisors_file)
+                   handover=settings.handover_file, supervisors=settings.supervisors_file,
+                   timezone=settings.timezone, country_code=settings.country_code)
 
     def with_files(self, *, ivr: Path | None = None, routing: Path | None = None) -> HotlineFiles:
         """The same hotline with another menu or routing table (the check commands' own)."""
@@ -84,9 +90,10 @@ def load_routing(files: HotlineFiles) -> Routing:
     """Menu, table and prefixes, each checked against the menu; ConfigError names the file."""
     menu = load_menu(files.ivr)
     values = menu.answer_values()
-    table = load_table(files.routing, values)
-    prefixes = load_locations(files.locations, values.get(EMIRATE_QUESTION)) \
-        if files.locations.is_file() else None
+    table = load_table(files.routing, values, timezone=files.timezone,
+                       country_code=files.country_code)
+    prefixes = load_locations(files.locations, values.get(EMIRATE_QUESTION),
+                              files.country_code) if files.locations.is_file() else None
     return Routing(files, menu, table, prefixes)
 
 

@@ -9,13 +9,13 @@ path is a loop: the caller would never get through. Pure: no I/O but the loaders
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from balagh.ami.queue_names import asterisk_queue, routing_queue
+from balagh.config.asterisk_conf import SECTION, read_lines
 from balagh.config.values import queue_name_problem
 from balagh.config.yamlsrc import ConfigError
 from balagh.ivr.menu import Menu, Question
@@ -38,6 +38,7 @@ class CheckResult:
     paths: int = 0
     endings: Counter[str] = field(default_factory=Counter)
     problems: list[Problem] = field(default_factory=list)
+    failed: int = 0  # every failed path; `problems` keeps only the first MAX_PROBLEMS
 
     @property
     def ok(self) -> bool:
@@ -47,19 +48,16 @@ class CheckResult:
 def served_queues(queues_conf: Path) -> set[str]:
     """Routing queue names that queues.conf serves as balagh-NAME (templates excluded).
 
-    A balagh- queue whose NAME the dialplan's pattern cannot match is a ConfigError."""
+    Files it includes (#include, #tryinclude) are read too. A balagh- queue whose NAME
+    the dialplan's pattern cannot match is a ConfigError."""
     served = set()
-    try:
-        text = queues_conf.read_text(encoding="utf-8", errors="replace")
-    except OSError as exc:
-        raise ConfigError(queues_conf, None, "", f"cannot read: {exc.strerror}") from None
-    for number, line in enumerate(text.splitlines(), start=1):
-        match = re.match(r"\s*\[([^\]]+)\](\(([^)]*)\))?", line)
+    for line in read_lines(queues_conf):  # follows #include: FreePBX keeps queues elsewhere
+        match = SECTION.match(line.text)
         if not match or "!" in (match.group(3) or ""):
             continue
         name = routing_queue(match.group(1).strip())
         if name and (problem := queue_name_problem(name)):
-            raise ConfigError(queues_conf, number, match.group(1).strip(), problem)
+            raise ConfigError(line.path, line.number, match.group(1).strip(), problem)
         if name:
             served.add(name)
     return served
@@ -77,6 +75,7 @@ def _walk(menu: Menu, table: Table, served: set[str] | None, question: Question 
         _end(table, served, answers, steps, result)
         return
     if any(step.startswith(f"{question.id}=") for step in steps):
+        result.paths += 1
         _problem(result, (*steps, f"{question.id} again"),
                  f"loop: '{question.id}' is asked again on this path, so the caller never "
                  "reaches a queue")
@@ -114,5 +113,6 @@ def _end(table: Table, served: set[str] | None, answers: Mapping[str, str],
 
 
 def _problem(result: CheckResult, steps: tuple[str, ...], message: str) -> None:
+    result.failed += 1
     if len(result.problems) < MAX_PROBLEMS:
         result.problems.append(Problem(" > ".join(steps), message))

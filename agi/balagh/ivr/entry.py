@@ -11,8 +11,8 @@ from balagh.handover.summary import HandoverSettings
 from balagh.ivr.flow import RESUMED_BY_APP, RoutingContext, handle_call, resume_call
 from balagh.ivr.menu import Menu
 from balagh.ivr.port import CallPort
+from balagh.ivr.record import CallStore
 from balagh.routing.model import Table
-from balagh.store.reports import ReportStore
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class CallerSetup:
 @dataclass(frozen=True)
 class CallerLine:
     setup: Callable[[], CallerSetup]
-    store: ReportStore
+    store: CallStore
 
     async def answer(self, call: CallPort) -> None:
         setup = self.setup()

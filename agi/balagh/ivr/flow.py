@@ -23,7 +23,7 @@ from balagh.handover.summary import HandoverSettings, HandoverSummary
 from balagh.ivr.ask import Outcome, ask
 from balagh.ivr.menu import Menu, Question
 from balagh.ivr.port import CallGone, CallPort
-from balagh.ivr.record import CallRecord, Clock, utcnow
+from balagh.ivr.record import CallRecord, CallStore, Clock, utcnow
 from balagh.ivr.routed import (
     NO_HANDOVER,
     RoutingContext,
@@ -37,7 +37,6 @@ from balagh.privacy import error_kind
 from balagh.routing import DANGER_QUESTION, Decision, Location, Table
 from balagh.say import say_digits
 from balagh.status import ReportStatus
-from balagh.store.reports import ReportStore
 
 log = structlog.get_logger(__name__)
 
@@ -98,7 +97,7 @@ class CallOutcome:
 MenuSteps = Callable[[CallRecord], Awaitable[MenuResult]]
 
 
-async def handle_call(call: CallPort, menu: Menu, table: Table, store: ReportStore,
+async def handle_call(call: CallPort, menu: Menu, table: Table, store: CallStore,
                       *, clock: Clock = utcnow, context: RoutingContext | None = None,
                       handover: HandoverSettings = NO_HANDOVER) -> CallOutcome:
     """Serve a new caller. Never raises CallGone; the report is closed in `finally`."""
@@ -112,7 +111,7 @@ async def handle_call(call: CallPort, menu: Menu, table: Table, store: ReportSto
                         handover)
 
 
-async def resume_call(call: CallPort, menu: Menu, table: Table, store: ReportStore,
+async def resume_call(call: CallPort, menu: Menu, table: Table, store: CallStore,
                       *, clock: Clock = utcnow, context: RoutingContext | None = None,
                       handover: HandoverSettings = NO_HANDOVER,
                       reason: str = RESUMED_BY_APP) -> CallOutcome:

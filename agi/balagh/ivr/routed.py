@@ -21,7 +21,16 @@ from balagh.handover.summary import (
 from balagh.ivr.geolocation import geolocated_emirate
 from balagh.ivr.port import CallPort
 from balagh.ivr.record import CallRecord
-from balagh.routing import Decision, Location, QueueState, Table, decide, locate, make_facts
+from balagh.routing import (
+    DEFAULT_COUNTRY_CODE,
+    Decision,
+    Location,
+    QueueState,
+    Table,
+    decide,
+    locate,
+    make_facts,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -43,11 +52,12 @@ class Routed:
     summary: HandoverSummary
 
 
-async def locate_caller(call: CallPort, record: CallRecord,
-                        context: RoutingContext) -> Location:
+async def locate_caller(call: CallPort, record: CallRecord, context: RoutingContext,
+                        country_code: str = DEFAULT_COUNTRY_CODE) -> Location:
     """Where the caller is: their answer, else the SIP geolocation, else the number prefix."""
     geo_emirate = await geolocated_emirate(call)
-    location = locate(record.answers, call.info.caller, geo_emirate, context.prefixes)
+    location = locate(record.answers, call.info.caller, geo_emirate, context.prefixes,
+                      country_code)
     record.location(location)
     log.info("call.located", emirate=location.emirate, source=location.source)
     return location
@@ -56,9 +66,10 @@ async def locate_caller(call: CallPort, record: CallRecord,
 async def route(call: CallPort, record: CallRecord, table: Table,
                 context: RoutingContext) -> Routed:
     """Locate, decide and summarise a call from the answers in `record`."""
-    location = await locate_caller(call, record, context)
+    location = await locate_caller(call, record, context, table.country_code)
     facts = make_facts(record.answers, table.zone, caller=call.info.caller, location=location,
-                       now=record.clock(), queues=context.queues())
+                       now=record.clock(), queues=context.queues(),
+                       country_code=table.country_code)
     decision = decide(facts, table)
     summary = summarise(record.reference, record.answers, decision, location,
                         await record.repeat_calls())

@@ -12,6 +12,7 @@ object's life; split, each part would need all the others' paths.)
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
 import secrets
 import shutil
@@ -38,6 +39,7 @@ APT_OPTS = ("-o", "Acquire::Check-Valid-Until=false", "-o", "Dpkg::Use-Pty=0")
 # Directories the chroot's asterisk user owns; root here may lack CAP_DAC_OVERRIDE.
 ASTERISK_DIRS = ("etc/asterisk", "var/lib/asterisk", "var/spool/asterisk", "var/log/asterisk",
                  "var/cache/asterisk", "var/run/asterisk", "usr/share/asterisk")
+STOCK_ETC = "stock-etc-asterisk"  # in pbx_dir: the package's pristine /etc/asterisk
 SECRET_KEYS = ("BALAGH_ARI_PASSWORD", "BALAGH_AMI_SECRET", "BALAGH_SIP_PASSWORD",
                test_user.SECRET_KEY)
 
@@ -90,6 +92,12 @@ class Sandbox:
         _run(["chroot", str(partial), "apt-get", *APT_OPTS, "install", "-y", "-qq",
               "--no-install-recommends", *PACKAGES], env=env)
         _run(["chroot", str(partial), "apt-get", "clean"], env=env)
+        # Debian's own /etc/asterisk, before the sandbox writes its files over it: the
+        # stock-Asterisk scenario starts from it (tests/e2e/test_stock_asterisk.py).
+        stock = self.dir / STOCK_ETC
+        if stock.exists():
+            shutil.rmtree(stock)
+        shutil.copytree(partial / "etc/asterisk", stock, symlinks=True)
         if self.root.exists():
             self._unmount(self.root)
             shutil.rmtree(self.root)
@@ -98,6 +106,48 @@ class Sandbox:
         (self.dir / "installed.stamp").write_text(" ".join(PACKAGES) + "\n")
         log.info("sandbox.installed", root=str(self.root))
         return True
+
+    def stock_etc(self) -> Path:
+        """Debian's pristine /etc/asterisk of the installed package, captured at install.
+
+        A sandbox built before the capture existed gets it back without a download: each
+        conffile dpkg lists is taken from /etc/asterisk if its checksum is still the
+        package's, else from the package's sample of it if that one's is. Files neither
+        gives exactly (Debian's own edits the sandbox overwrote) come from the sample and
+        are named in RECOVERED."""
+        stock = self.dir / STOCK_ETC
+        if stock.exists():
+            return stock
+        if not self.installed:
+            raise SandboxError("the sandbox PBX is not installed: run `balagh pbx install`")
+        listing = subprocess.run(
+            ["chroot", str(self.root), "dpkg-query", "-W", "-f=${Conffiles}\\n", "asterisk-config"],
+            capture_output=True, text=True, check=True).stdout
+        partial = self.dir / f"{STOCK_ETC}.partial"
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir(parents=True)
+        inexact = []
+        samples = self.root / "usr/share/asterisk/conf/samples"
+        for line in listing.splitlines():
+            fields = line.split()
+            if len(fields) < 2 or not fields[0].startswith("/etc/asterisk/"):
+                continue
+            name, digest = fields[0].removeprefix("/etc/asterisk/"), fields[1]
+            candidates = [self.root / fields[0].lstrip("/"), samples / f"{name}.sample"]
+            exact = [c for c in candidates if c.is_file() and _md5(c) == digest]
+            source = exact[0] if exact else candidates[1]
+            if not source.is_file():
+                continue
+            if not exact:
+                inexact.append(name)
+            (partial / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, partial / name)
+        if inexact:
+            (partial / "RECOVERED").write_text(
+                "Recovered from dpkg's checksums; Debian's own version of these was gone, "
+                "the upstream sample stands in:\n" + "\n".join(inexact) + "\n")
+        partial.rename(stock)
+        return stock
 
     def _fix_permissions(self) -> None:
         for rel in ASTERISK_DIRS:
@@ -308,6 +358,10 @@ def in_chroot(root: Path, path: str) -> Path:
             continue
         current = candidate
     return current
+
+
+def _md5(path: Path) -> str:
+    return hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()
 
 
 def _require_root() -> None:

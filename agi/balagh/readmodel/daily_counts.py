@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
-from datetime import time
+from datetime import UTC, time
 
 from balagh.store.daily import ALL_KINDS
 
@@ -23,14 +23,16 @@ KindCounts = list[Counter[tuple[str, str | int]]]
 
 
 def usable(conn: sqlite3.Connection, period: Period) -> bool:
-    """The summary answers for whole days only (a period always is one today)."""
+    """The summary answers for whole UTC days only: a period whose days are the zone's
+    (Asia/Dubai's start at 20:00 UTC) is counted from the reports themselves."""
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     return version >= NEEDS_VERSION and all(
-        moment.time() == time(0) for moment in (period.start, period.end))
+        moment.astimezone(UTC).time() == time(0) and moment.astimezone(UTC).date() == day
+        for moment, day in ((period.start, period.first), (period.end, period.stop)))
 
 
 def _days(period: Period) -> tuple[str, str]:
-    return period.start.date().isoformat(), period.end.date().isoformat()
+    return period.first.isoformat(), period.stop.isoformat()
 
 
 def counts(conn: sqlite3.Connection, period: Period, by: str) -> KindCounts:

@@ -1,11 +1,18 @@
-"""The period a statistic covers: whole UTC days, from a start to an (exclusive) end."""
+"""The period a statistic covers: whole days in the hotline's time zone, from a first day
+to an (exclusive) stop day.
+
+A day is the zone's calendar day (localtime.py): 23:43 UTC on 30 November counts on
+1 December in Dubai, and a day over a DST change is 23 or 25 hours long.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
+from balagh.localtime import day_start
+from balagh.localtime import today as zone_today
 from balagh.store.timestamps import iso
 
 
@@ -15,13 +22,24 @@ class PeriodError(ValueError):
 
 @dataclass(frozen=True)
 class Period:
-    start: datetime  # first instant, UTC midnight
-    end: datetime    # first instant after the period, UTC midnight
+    first: date      # the first day, in `zone`
+    stop: date       # the first day after the period
     label: str       # as the user would write it: 2026-11, 2026-W47, 2026-11-01..2026-11-07
+    zone: tzinfo = UTC
+
+    @property
+    def start(self) -> datetime:
+        """The first instant (UTC): the zone's midnight starting `first`."""
+        return day_start(self.first, self.zone)
+
+    @property
+    def end(self) -> datetime:
+        """The first instant after the period (UTC)."""
+        return day_start(self.stop, self.zone)
 
     @property
     def days(self) -> int:
-        return (self.end - self.start).days
+        return (self.stop - self.first).days
 
     @property
     def bounds(self) -> tuple[str, str]:
@@ -31,15 +49,27 @@ class Period:
     @property
     def shown(self) -> str:
         """First and last day, both included: 2026-11-01 – 2026-11-30."""
-        last = (self.end - timedelta(days=1)).date().isoformat()
-        return f"{self.start.date().isoformat()} – {last}"
+        return f"{self.first.isoformat()} – {(self.stop - timedelta(days=1)).isoformat()}"
 
     def each_day(self) -> list[str]:
-        return [(self.start + timedelta(days=n)).date().isoformat() for n in range(self.days)]
+        return [(self.first + timedelta(days=n)).isoformat() for n in range(self.days)]
+
+    def slices(self) -> list[tuple[str, datetime, datetime]]:
+        """Each day with its first instant and the next day's (UTC)."""
+        edges = [day_start(self.first + timedelta(days=n), self.zone)
+                 for n in range(self.days + 1)]
+        return [(day, edges[n], edges[n + 1]) for n, day in enumerate(self.each_day())]
 
 
-def _midnight(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+def days_period(first: date, last: date, zone: tzinfo, label: str | None = None) -> Period:
+    """From `first` to `last`, both included, in `zone`."""
+    return Period(first, last + timedelta(days=1), label or f"{first}..{last}", zone)
+
+
+def today_period(now: datetime, zone: tzinfo) -> Period:
+    """The zone's day `now` falls in, as a period (the wallboard's "today")."""
+    day = zone_today(zone, now)
+    return days_period(day, day, zone, day.isoformat())
 
 
 def parse_day(text: str) -> date:
@@ -49,16 +79,16 @@ def parse_day(text: str) -> date:
         raise PeriodError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
-def parse_month(text: str) -> Period:
+def parse_month(text: str, zone: tzinfo = UTC) -> Period:
     match = re.fullmatch(r"(\d{4})-(\d{2})", text)
     if not match or not 1 <= int(match[2]) <= 12:
         raise PeriodError(f"not a month (YYYY-MM): {text!r}")
     year, month = int(match[1]), int(match[2])
     following = date(year + month // 12, month % 12 + 1, 1)
-    return Period(_midnight(date(year, month, 1)), _midnight(following), text)
+    return Period(date(year, month, 1), following, text, zone)
 
 
-def parse_week(text: str) -> Period:
+def parse_week(text: str, zone: tzinfo = UTC) -> Period:
     """An ISO week, Monday to Sunday: 2026-W47."""
     match = re.fullmatch(r"(\d{4})-W(\d{2})", text)
     if not match:
@@ -67,29 +97,31 @@ def parse_week(text: str) -> Period:
         monday = date.fromisocalendar(int(match[1]), int(match[2]), 1)
     except ValueError:
         raise PeriodError(f"no such week: {text!r}") from None
-    return Period(_midnight(monday), _midnight(monday + timedelta(days=7)), text)
+    return Period(monday, monday + timedelta(days=7), text, zone)
 
 
-def parse_range(since: str, until: str) -> Period:
+def parse_range(since: str, until: str, zone: tzinfo = UTC) -> Period:
     """From `since` to `until`, both days included."""
     first, last = parse_day(since), parse_day(until)
     if last < first:
         raise PeriodError(f"--until {until} is before --since {since}")
-    return Period(_midnight(first), _midnight(last + timedelta(days=1)), f"{since}..{until}")
+    return days_period(first, last, zone, f"{since}..{until}")
 
 
 def choose(*, month: str | None = None, week: str | None = None, since: str | None = None,
-           until: str | None = None, today: date | None = None) -> Period:
-    """The period from the command line's options; none given: the last 30 days with today."""
-    today = today or datetime.now(UTC).date()
+           until: str | None = None, today: date | None = None,
+           zone: tzinfo = UTC) -> Period:
+    """The period from the command line's options, days in `zone`; none given: the last
+    30 days with today (the zone's)."""
+    today = today or zone_today(zone)
     given = sum(x is not None for x in (month, week)) + (since is not None or until is not None)
     if given > 1:
         raise PeriodError("give one of --month, --week or --since/--until")
     if month:
-        return parse_month(month)
+        return parse_month(month, zone)
     if week:
-        return parse_week(week)
+        return parse_week(week, zone)
     if since or until:
         last = until or today.isoformat()
-        return parse_range(since or last, last)
-    return parse_range((today - timedelta(days=29)).isoformat(), today.isoformat())
+        return parse_range(since or last, last, zone)
+    return parse_range((today - timedelta(days=29)).isoformat(), today.isoformat(), zone)

@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import aiosqlite
 
+from balagh.localtime import hour_of_day
 from balagh.store.events import TimelineEvent, decode, kind_of
 from balagh.store.queries import REPORT_COLUMNS, Report, columns_of, connect, read_report
 from balagh.store.queries import report_of as _report_of
@@ -150,17 +151,18 @@ class ReportReader:
         ) as cursor:
             return [MonitorEvent(**dict(row)) async for row in cursor]
 
-    async def calls_per_hour(self, day: datetime) -> list[int]:
-        """Reports started in each UTC hour of the day starting at `day` (24 counts)."""
+    async def calls_per_hour(self, start: datetime, end: datetime, zone: tzinfo) -> list[int]:
+        """Reports started in each of `zone`'s wall-clock hours (24 counts) from `start` to
+        `end`: counted per UTC hour, each put in its local hour (a DST day's repeated hour
+        adds to the same count)."""
         hours = [0] * 24
         async with self.db.execute(
-            "SELECT CAST(substr(started_at, 12, 2) AS INTEGER) AS hour, COUNT(*) FROM reports"
+            "SELECT substr(started_at, 1, 13) AS hour, COUNT(*) FROM reports"
             " WHERE started_at >= ? AND started_at < ? GROUP BY hour",
-            (iso(day), iso(day + timedelta(days=1))),
+            (iso(start), iso(end)),
         ) as cursor:
             async for row in cursor:
-                if 0 <= int(row[0]) < 24:
-                    hours[int(row[0])] = int(row[1])
+                hours[hour_of_day(f"{row[0]}:00:00+00:00", zone)] += int(row[1])
         return hours
 
     async def data_version(self) -> int | None:

@@ -8,9 +8,10 @@ stored ISO-8601 UTC text, so the started_at and caller_hash indexes serve the fi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
+from balagh.localtime import day_start
 from balagh.store.timestamps import iso
 from balagh.vocabulary import DANGER_ANSWER, DANGER_QUESTION
 
@@ -91,19 +92,19 @@ class ReportSearch:
         return described
 
 
-def parse_moment(text: str, *, end_of_day: bool = False) -> datetime:
-    """A date (YYYY-MM-DD) or a date and time, UTC unless it says otherwise. A bare date as
-    --until means the end of that day (the whole day included)."""
+def parse_moment(text: str, zone: tzinfo, *, end_of_day: bool = False) -> datetime:
+    """A date (YYYY-MM-DD) or a date and time, in the hotline's `zone` unless it says
+    otherwise (+04:00, Z). A bare date is the zone's day; as --until it means the end of
+    that day (the whole day included)."""
     try:
         if len(text) == 10:
             day = date.fromisoformat(text)
-            moment = datetime.combine(day, time(), tzinfo=UTC)
-            return moment + timedelta(days=1) if end_of_day else moment
+            return day_start(day + timedelta(days=1) if end_of_day else day, zone)
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise ValueError(f"not a date or time: {text!r} (YYYY-MM-DD or "
-                         "YYYY-MM-DDTHH:MM[:SS], UTC)") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+                         "YYYY-MM-DDTHH:MM[:SS], the hotline's time zone)") from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=zone)).astimezone(UTC)
 
 
 __all__ = ["QUEUE_OUTCOMES", "ReportSearch", "parse_moment"]

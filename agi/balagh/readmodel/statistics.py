@@ -27,8 +27,6 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
-from itertools import pairwise
 from pathlib import Path
 
 from balagh.store.daily import DIMS, UNKNOWN
@@ -142,10 +140,8 @@ def connect(path: Path) -> Iterator[sqlite3.Connection]:
 
 
 def _slices(period: Period) -> list[tuple[str, str, str]]:
-    """The period a day at a time: (day, start, end) as stored text."""
-    days = [period.start + timedelta(days=n) for n in range(period.days)] + [period.end]
-    return [(a.date().isoformat(), iso(a), iso(b))
-            for a, b in pairwise(days)]
+    """The period a day at a time (the zone's days): (day, start, end) as stored text."""
+    return [(day, iso(start), iso(end)) for day, start, end in period.slices()]
 
 
 @dataclass

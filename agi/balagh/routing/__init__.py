@@ -20,11 +20,12 @@ from balagh.routing.model import (
     Rule,
     Table,
 )
-from balagh.routing.numbers import normalise_number
+from balagh.routing.numbers import DEFAULT_COUNTRY_CODE, normalise_number
 
 __all__ = [
     "DANGER_ANSWER",
     "DANGER_QUESTION",
+    "DEFAULT_COUNTRY_CODE",
     "DEFAULT_RULE",
     "Decision",
     "Explanation",

@@ -12,7 +12,7 @@ from datetime import datetime, tzinfo
 from types import MappingProxyType
 
 from balagh.routing.location import UNKNOWN, Location, locate
-from balagh.routing.numbers import normalise_number
+from balagh.routing.numbers import DEFAULT_COUNTRY_CODE, normalise_number
 
 __all__ = ["Facts", "QueueState", "make_facts"]
 
@@ -38,15 +38,17 @@ class Facts:
 
 def make_facts(answers: Mapping[str, str], zone: tzinfo, *, caller: str | None = None,
                location: Location | None = None, now: datetime | None = None,
-               queues: Mapping[str, QueueState] | None = None) -> Facts:
+               queues: Mapping[str, QueueState] | None = None,
+               country_code: str = DEFAULT_COUNTRY_CODE) -> Facts:
     """Normalise decide()'s inputs. A naive `now` is read as local time in `zone`; an aware
     one is converted to it. Without a `location`, the emirate answer (if any) is used."""
     if now is not None:
         now = now.replace(tzinfo=zone) if now.tzinfo is None else now.astimezone(zone)
     return Facts(
         answers=answers,
-        caller=normalise_number(caller),
-        location=location if location is not None else locate(answers, caller, None, {}),
+        caller=normalise_number(caller, country_code),
+        location=location if location is not None else locate(answers, caller, None, {},
+                                                               country_code),
         now=now,
         queues=queues if queues is not None else MappingProxyType({}),
     )

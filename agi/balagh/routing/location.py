@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from balagh.routing.numbers import normalise_number
+from balagh.routing.numbers import DEFAULT_COUNTRY_CODE, normalise_number
 from balagh.vocabulary import EMIRATE_QUESTION
 
 __all__ = [
@@ -43,7 +43,8 @@ UNKNOWN = Location(None, "unknown")
 
 
 def locate(answers: Mapping[str, str], caller: str | None,
-           geolocation_emirate: str | None, prefixes: Mapping[str, str]) -> Location:
+           geolocation_emirate: str | None, prefixes: Mapping[str, str],
+           country_code: str = DEFAULT_COUNTRY_CODE) -> Location:
     """The best location we have: answer, else geolocation, else number prefix, else unknown.
 
     `prefixes` maps normalised number prefixes ("+9714") to emirates (locations.yaml).
@@ -53,15 +54,16 @@ def locate(answers: Mapping[str, str], caller: str | None,
         return Location(answered, "answer")
     if geolocation_emirate:
         return Location(geolocation_emirate, "geolocation")
-    by_number = emirate_of_number(caller, prefixes)
+    by_number = emirate_of_number(caller, prefixes, country_code)
     if by_number:
         return Location(by_number, "number-prefix")
     return UNKNOWN
 
 
-def emirate_of_number(caller: str | None, prefixes: Mapping[str, str]) -> str | None:
+def emirate_of_number(caller: str | None, prefixes: Mapping[str, str],
+                      country_code: str = DEFAULT_COUNTRY_CODE) -> str | None:
     """The emirate of the longest prefix of the caller's number in `prefixes`."""
-    number = normalise_number(caller)
+    number = normalise_number(caller, country_code)
     if not number or not prefixes:
         return None
     for end in range(len(number), 0, -1):

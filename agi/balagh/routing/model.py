@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from balagh.routing.conditions import Calendar, Condition, answers_condition, shadows
 from balagh.routing.facts import Facts
+from balagh.routing.numbers import DEFAULT_COUNTRY_CODE
 from balagh.vocabulary import DANGER_ANSWER, DANGER_QUESTION
 
 __all__ = [
@@ -102,6 +103,7 @@ class Table:
     source: Path | None = None
     timezone: str = DEFAULT_TIMEZONE
     wait: int = DEFAULT_WAIT
+    country_code: str = DEFAULT_COUNTRY_CODE  # the country of national numbers
     lists: Mapping[str, frozenset[str]] = field(default_factory=_empty, hash=False)
     calendars: Mapping[str, Calendar] = field(default_factory=_empty, hash=False)
     warnings: tuple[RoutingWarning, ...] = field(default=(), compare=False)

@@ -13,6 +13,7 @@ from balagh.ivr.menu import Menu
 from balagh.say import DIGIT_PROMPTS, FLOW_PROMPTS
 from balagh.sounds.catalogue import Catalogue
 from balagh.sounds.files import audio_path
+from balagh.sounds.synth import file_hash, placeholder_hashes
 from balagh.sounds.wav import (
     BAD_FORMAT,
     CLIPPED,
@@ -40,6 +41,7 @@ class CheckRow:
     problems: tuple[str, ...]
     info: WavInfo | None = None  # None when the file is missing or unreadable
     detail: str = ""  # what exactly is wrong, for the summary line
+    placeholder: bool = False  # espeak-ng's output, not yet replaced by a recording
 
     @property
     def ok(self) -> bool:
@@ -92,16 +94,24 @@ def check_prompts(
     The languages are the catalogue's plus `languages` (the menu's): a caller
     may pick any of those, so each needs text in the catalogue and a good file.
     """
-    ids = list(dict.fromkeys([*catalogue.ids, *needed]))
-    langs = list(dict.fromkeys([*catalogue.languages, *languages]))
+    synthetic = placeholder_hashes(sounds_dir)
     return [
-        _check_one(Path(sounds_dir), catalogue, prompt_id, lang)
-        for prompt_id in ids
-        for lang in langs
+        _check_one(Path(sounds_dir), catalogue, prompt_id, lang, synthetic)
+        for prompt_id, lang in prompt_keys(catalogue, needed, languages)
     ]
 
 
-def _check_one(sounds_dir: Path, catalogue: Catalogue, prompt_id: str, lang: str) -> CheckRow:
+def prompt_keys(catalogue: Catalogue, needed: Iterable[str] = (),
+                languages: Iterable[str] = ()) -> list[tuple[str, str]]:
+    """(prompt id, language) of every file a caller may hear: the catalogue's prompts and
+    the `needed` ones, in the catalogue's languages and the menu's."""
+    ids = list(dict.fromkeys([*catalogue.ids, *needed]))
+    langs = list(dict.fromkeys([*catalogue.languages, *languages]))
+    return [(prompt_id, lang) for prompt_id in ids for lang in langs]
+
+
+def _check_one(sounds_dir: Path, catalogue: Catalogue, prompt_id: str, lang: str,
+               synthetic: frozenset[str] = frozenset()) -> CheckRow:
     path = audio_path(sounds_dir, lang, prompt_id)
     found: list[str] = []
     details: list[str] = []
@@ -125,8 +135,10 @@ def _check_one(sounds_dir: Path, catalogue: Catalogue, prompt_id: str, lang: str
         details.append(f"RMS {info.rms_dbfs:.1f} dBFS")
     if CLIPPED in wrong:
         details.append(f"{100 * info.clipped_ratio:.2f}% of samples at full scale")
-    return CheckRow(prompt_id, lang, path, (*found, *wrong), info, "; ".join(details))
+    placeholder = file_hash(path) in synthetic
+    return CheckRow(prompt_id, lang, path, (*found, *wrong), info, "; ".join(details),
+                    placeholder)
 
 
 __all__ = ["MENU_BUDGET_SECONDS", "MISSING", "NOT_IN_CATALOGUE", "CheckRow", "check_prompts",
-           "menu_seconds", "prompts_needed"]
+           "menu_seconds", "prompt_keys", "prompts_needed"]

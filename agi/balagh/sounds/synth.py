@@ -96,6 +96,20 @@ def _file_hash(path: Path) -> str:
     return _sha256(path.read_bytes())
 
 
+def placeholder_hashes(sounds_dir: str | Path) -> frozenset[str]:
+    """sha256 of every file `generate` made (the manifest's "audio"): a file with one of
+    these bytes is a synthetic placeholder wherever it is copied (a PBX's sounds folder
+    too); a recording that replaced it has other bytes, and counts as real."""
+    entries = _read_manifest(Path(sounds_dir) / MANIFEST).values()
+    return frozenset(entry["audio"] for entry in entries
+                     if isinstance(entry, dict) and isinstance(entry.get("audio"), str))
+
+
+def file_hash(path: Path) -> str:
+    """sha256 of a file's bytes, as the manifest keeps them."""
+    return _file_hash(path)
+
+
 def _read_manifest(path: Path) -> dict[str, dict[str, str]]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -156,4 +170,4 @@ def _run(command: list[str], stdin: bytes | None = None) -> bytes:
     return result.stdout
 
 
-__all__ = ["MANIFEST", "PART_GAP", "SPEED_WPM", "generate"]
+__all__ = ["MANIFEST", "PART_GAP", "SPEED_WPM", "file_hash", "generate", "placeholder_hashes"]

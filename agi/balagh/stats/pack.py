@@ -16,6 +16,7 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
+from balagh.localtime import local
 from balagh.readmodel import statistics as query
 from balagh.readmodel.period import Period
 from balagh.templating import environment
@@ -126,7 +127,8 @@ def render(data: PackData, language: str, generated: datetime | None = None) -> 
     return _ENV.get_template("pack.html").render(
         language=language, direction="rtl" if language == "ar" else "ltr",
         title=f"{text('title')} {data.period.label}", text=text, period=data.period,
-        stamp=generated.strftime("%Y-%m-%d %H:%M"), empty=empty,
+        stamp=local(generated, data.period.zone).strftime("%Y-%m-%d %H:%M"),
+        zone=str(data.period.zone), empty=empty,
         service_level_seconds=data.service_level_seconds,
         summary_rows=[] if empty else _summary(data),
         give_up_rows=[] if empty else _give_ups(data, language),

@@ -53,7 +53,7 @@ def table(stats: Stats) -> str:
         values = row.as_dict(sl)
         lines.append((row.key, *(cell(name, values[name]) for name, _ in COLUMNS)))
     right = set(range(1, len(COLUMNS) + 1))
-    out = [f"{stats.period.label} ({stats.period.shown}, UTC),"
+    out = [f"{stats.period.label} ({stats.period.shown}, {stats.period.zone}),"
            f" by {stats.by}; SL = answered within {sl} s; waits and times in seconds", ""]
     out += [line.rstrip() for line in table_lines(lines, right)]
     if stats.questions:

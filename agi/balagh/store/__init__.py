@@ -1,5 +1,6 @@
 """Reports in SQLite: schema and migrations, the single writer, the call path's writes,
-its own reads and retention, composed by ReportStore (reading for people: balagh.readmodel)."""
+its own reads and retention: parts that ReportStore opens and hands out, each to its
+consumer (reading for people: balagh.readmodel)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The monitoring audit's writes: every refusal, PIN check, start, mode change and end
-of a supervisor listening in, appended to monitor_audit.
+of a supervisor listening in, appended to monitor_audit; and the lockout's read of them.
 
 Like the call path, recording only enqueues on the writer (no await, never raises):
 a database problem must not hold up a supervisor's call. Rows are never updated.
@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from balagh.vocabulary import PinAttempt
+
 from .events import EventKind, event_for_reference
+from .queries import Queries
 from .timestamps import iso
 from .writer import Statement, Writer
 
@@ -21,8 +24,15 @@ TIMELINE_KINDS = {"start": EventKind.SUPERVISOR_START, "mode": EventKind.SUPERVI
 
 
 class MonitorAudit:
-    def __init__(self, writer: Writer) -> None:
+    def __init__(self, writer: Writer, queries: Queries) -> None:
         self.writer = writer
+        self.queries = queries
+
+    async def pin_attempts(self, supervisor: str, limit: int) -> list[PinAttempt]:
+        """One supervisor's latest PIN attempts, newest first, for the lockout; every
+        attempt recorded before the call counts (a wrong PIN typed a moment ago too)."""
+        await self.writer.flush()
+        return await self.queries.pin_attempts(supervisor, limit)
 
     def record_monitor(self, *, at: datetime, action: str, session: str | None = None,
                        supervisor: str | None = None, phone: str | None = None,

@@ -35,6 +35,10 @@ class CallRecorder:
         self.writer = writer
         self.references: set[str] = set(references)  # every reference already used
 
+    async def flush(self) -> None:
+        """Return once every write recorded so far is committed (or dropped)."""
+        await self.writer.flush()
+
     # ------------------------------------------------------------ references
 
     def new_reference(self) -> str:

@@ -31,4 +31,20 @@ def record_numbers_shown(writer: Writer, *, at: datetime, user: str,
     writer.submit("record_numbers_shown", build, user=user)
 
 
-__all__ = ["SHOW_NUMBERS", "record_numbers_shown"]
+class Disclosures:
+    """The part `balagh reports --show-numbers` is given."""
+
+    def __init__(self, writer: Writer) -> None:
+        self.writer = writer
+
+    async def numbers_shown(self, *, at: datetime, user: str, filters: Mapping[str, Any],
+                            rows: int) -> bool:
+        """Record a use of --show-numbers and wait for it: True once it is committed,
+        False when it was lost (then no number may be shown)."""
+        errors = self.writer.write_errors
+        record_numbers_shown(self.writer, at=at, user=user, filters=filters, rows=rows)
+        await self.writer.flush()
+        return self.writer.write_errors == errors
+
+
+__all__ = ["SHOW_NUMBERS", "Disclosures", "record_numbers_shown"]

@@ -40,6 +40,10 @@ BUSY_TIMEOUT = 5.0  # seconds a chunk waits for the app's writer to let go
 BACKUP_PAGES = 1024  # pages copied per backup step
 
 
+# Told the rows done so far after each chunk (a command shows it as progress).
+Progress = Callable[[int], None]
+
+
 class MaintenanceError(Exception):
     """The maintenance did not (fully) happen; the message says what and how far it got."""
 
@@ -100,8 +104,25 @@ def _forget_place(db: sqlite3.Connection, calls: list[str], references: list[str
                    [(REDACTED_SOURCE, *bounds) for bounds in ranges])
 
 
+def pending(path: Path, action: str, when: datetime) -> int:
+    """Rows `action` would change now: reports started before `when` (purge), those of
+    them still holding a number or a place (redact), or reports started since `when`
+    that still hold their number (rehash). What a command asks confirmation for."""
+    wheres = {"purge": "started_at < ?", "redact": f"started_at < ? AND {_REDACTABLE}",
+              "rehash": "started_at >= ? AND caller IS NOT NULL"}
+    db = _open(path, action, writes=False)
+    try:
+        row = db.execute(f"SELECT COUNT(*) FROM reports WHERE {wheres[action]}",
+                         (iso(when),)).fetchone()
+    except sqlite3.Error as exc:
+        raise MaintenanceError(f"{action}: cannot count in {path}: {exc}") from exc
+    finally:
+        db.close()
+    return int(row[0])
+
+
 def redact(path: Path, before: datetime, *, vacuum: bool = False, chunk: int = CHUNK,
-           pause: float = PAUSE) -> Run:
+           pause: float = PAUSE, progress: Progress | None = None) -> Run:
     """Forget who called and from where in reports started before `before`: the number,
     the channel, the location and its source on the report, and the place wherever else
     it was written (_forget_place); rows = reports redacted by this run."""
@@ -138,11 +159,11 @@ def redact(path: Path, before: datetime, *, vacuum: bool = False, chunk: int = C
         _forget_place(db, [row[1] for row in rows], [row[2] for row in rows])
         return cursor.rowcount
 
-    return _run(path, run, when, step, vacuum=vacuum, pause=pause)
+    return _run(path, run, when, step, vacuum=vacuum, pause=pause, progress=progress)
 
 
 def purge(path: Path, before: datetime, *, vacuum: bool = False, chunk: int = CHUNK,
-          pause: float = PAUSE) -> Run:
+          pause: float = PAUSE, progress: Progress | None = None) -> Run:
     """Delete reports started before `before` with their answers and timeline; their
     outbox rows go only once delivered (a pending event still has to reach its unit)."""
     when = iso(before)
@@ -173,11 +194,13 @@ def purge(path: Path, before: datetime, *, vacuum: bool = False, chunk: int = CH
             db.execute(daily.FORGET_ZEROS, (rows[0][3][:10], rows[-1][3][:10]))
         return deleted
 
-    return _run(path, run, when, step, vacuum=vacuum, pause=pause, extra=removed)
+    return _run(path, run, when, step, vacuum=vacuum, pause=pause, extra=removed,
+                progress=progress)
 
 
 def rehash_callers(path: Path, since: datetime, hash_of: Callable[[str], str | None], *,
-                   chunk: int = CHUNK, pause: float = PAUSE) -> Run:
+                   chunk: int = CHUNK, pause: float = PAUSE,
+                   progress: Progress | None = None) -> Run:
     """Set caller_hash again, with `hash_of`, for the reports started since `since` that
     still hold their number (a new caller-hash key: those callers stay recognised)."""
     when = iso(since)
@@ -195,7 +218,7 @@ def rehash_callers(path: Path, since: datetime, hash_of: Callable[[str], str | N
         return db.executemany("UPDATE reports SET caller_hash = ? WHERE id = ?",
                               [(hash_of(caller), id_) for id_, caller in rows]).rowcount
 
-    return _run(path, run, when, step, vacuum=False, pause=pause)
+    return _run(path, run, when, step, vacuum=False, pause=pause, progress=progress)
 
 
 def _marks(values: Sequence[object]) -> str:
@@ -203,7 +226,8 @@ def _marks(values: Sequence[object]) -> str:
 
 
 def _run(path: Path, run: Run, when: str | None, step: Callable[[sqlite3.Connection], int], *,
-         vacuum: bool, pause: float, extra: dict[str, int] | None = None) -> Run:
+         vacuum: bool, pause: float, extra: dict[str, int] | None = None,
+         progress: Progress | None = None) -> Run:
     began = time.monotonic()
     db = _open(path, run.action)
     try:
@@ -223,6 +247,8 @@ def _run(path: Path, run: Run, when: str | None, step: Callable[[sqlite3.Connect
                     break
                 run.rows += changed
                 run.chunks += 1
+                if progress is not None:
+                    progress(run.rows)
                 # Fold the chunk into the main file now, outside the write lock, so the
                 # app's next commit does not find a long WAL to checkpoint itself.
                 db.execute("PRAGMA wal_checkpoint(PASSIVE)")

@@ -8,7 +8,7 @@ updates are not on the call path: they wait until they are committed, as retenti
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import fields
 from datetime import datetime
 
@@ -37,6 +37,15 @@ class OutboxRows:
     def __init__(self, writer: Writer, queries: Queries) -> None:
         self.writer = writer
         self.queries = queries
+
+    @property
+    def on_drained(self) -> list[Callable[[], None]]:
+        """Called when the spool has been replayed: rows queued meanwhile are due now."""
+        return self.writer.on_drained
+
+    async def flush(self) -> None:
+        """Return once every row queued so far is committed (or dropped)."""
+        await self.writer.flush()
 
     def queue_delivery(self, *, key: str, url: str, event: str, reference: str | None,
                        body: str, at: datetime) -> None:

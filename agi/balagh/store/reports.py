@@ -1,4 +1,8 @@
-"""The report store the app opens: one database, its parts composed behind one object.
+"""The report store the app opens: one database, and the parts that own its data.
+
+ReportStore opens and closes the database and hands out its parts; it does nothing
+else (no method that forwards to a part: tests/unit/test_store_parts_rule.py). Each
+consumer is given, in a composition root, only the part it needs:
 
 - `writer`    (writer.py): the single writer task; the call path only enqueues.
 - `spool`     (spool.py): where writes wait, on disk, while SQLite cannot take them.
@@ -10,30 +14,25 @@
 - `audit`     (audit.py): the monitoring audit's writes (never await, never raise).
 - `outbox`    (outbox.py): report events queued for the units' endpoints (queueing never
                 awaits nor raises; the delivery worker's updates wait for their commit).
-
-The methods below forward to those parts, so a caller needs only the store.
+- `disclosures` (disclosures.py): who was shown callers' numbers in full.
 """
 
 from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 import aiosqlite
 import structlog
 
 from balagh.config import spool_path
-from balagh.status import ReportStatus
-from balagh.vocabulary import PinAttempt
 
 from . import queries as reads
 from .audit import MonitorAudit
 from .calls import CallRecorder
-from .disclosures import record_numbers_shown
+from .disclosures import Disclosures
 from .outbox import OutboxRows
 from .permissions import data_files, make_private, make_private_folder
 from .queries import Answer, Delivery, Queries, Report
@@ -63,8 +62,9 @@ class ReportStore:
         self.calls = CallRecorder(self.writer, references)
         self.queries = Queries(read_db)
         self.retention = Retention(self.writer, path)
-        self.audit = MonitorAudit(self.writer)
+        self.audit = MonitorAudit(self.writer, self.queries)
         self.outbox = OutboxRows(self.writer, self.queries)
+        self.disclosures = Disclosures(self.writer)
         self._closed = False
 
     # ---------------------------------------------------------------- lifecycle
@@ -167,142 +167,5 @@ class ReportStore:
         except Exception as exc:  # already broken: nothing left to save
             log.warning("store.close_failed", error=str(exc))
         await self.writer.close()
-        log.info("store.closed", path=str(self.path), write_errors=self.write_errors,
+        log.info("store.closed", path=str(self.path), write_errors=self.writer.write_errors,
                  spooling=self.writer.spooling)
-
-    async def flush(self) -> None:
-        """Return once every write queued before this call is committed (or dropped)."""
-        await self.writer.flush()
-
-    @property
-    def write_errors(self) -> int:
-        """Writes that were lost: dropped after retries, or refused when queued."""
-        return self.writer.write_errors
-
-    # -------------------------------------------------- call path (calls.py)
-
-    def new_reference(self) -> str:
-        return self.calls.new_reference()
-
-    def start_report(self, *, call_id: str, reference: str, channel: str, caller: str | None,
-                     hotline: str | None, started_at: datetime,
-                     caller_hash: str | None = None) -> None:
-        self.calls.start_report(call_id=call_id, reference=reference, channel=channel,
-                                caller=caller, hotline=hotline, started_at=started_at,
-                                caller_hash=caller_hash)
-
-    def record_answer(self, *, call_id: str, question: str, value: str | None, key: str | None,
-                      attempt: int, at: datetime, typed_ahead: bool = False) -> None:
-        self.calls.record_answer(call_id=call_id, question=question, value=value, key=key,
-                                 attempt=attempt, at=at, typed_ahead=typed_ahead)
-
-    def set_language(self, *, call_id: str, language: str, at: datetime | None = None) -> None:
-        self.calls.set_language(call_id=call_id, language=language, at=at)
-
-    def set_location(self, *, call_id: str, emirate: str | None, source: str,
-                     at: datetime) -> None:
-        self.calls.set_location(call_id=call_id, emirate=emirate, source=source, at=at)
-
-    def record_decision(self, *, call_id: str, rule: str, queue: str, priority: int,
-                        at: datetime, danger: bool = False) -> None:
-        self.calls.record_decision(call_id=call_id, rule=rule, queue=queue, priority=priority,
-                                   at=at, danger=danger)
-
-    def set_status(self, *, call_id: str, status: ReportStatus, at: datetime,
-                   detail: str | None = None, typed_ahead: bool | None = None,
-                   gave_up_in: str | None = None) -> None:
-        self.calls.set_status(call_id=call_id, status=status, at=at, detail=detail,
-                              typed_ahead=typed_ahead, gave_up_in=gave_up_in)
-
-    def queue_joined(self, *, call_id: str, queue: str, at: datetime,
-                     position: int | None = None) -> None:
-        self.calls.queue_joined(call_id=call_id, queue=queue, at=at, position=position)
-
-    def queue_answered(self, *, call_id: str, queue: str, agent: str, wait_seconds: int,
-                       at: datetime) -> None:
-        self.calls.queue_answered(call_id=call_id, queue=queue, agent=agent,
-                                  wait_seconds=wait_seconds, at=at)
-
-    def queue_abandoned(self, *, call_id: str, queue: str, wait_seconds: int,
-                        at: datetime, position: int | None = None) -> None:
-        self.calls.queue_abandoned(call_id=call_id, queue=queue, wait_seconds=wait_seconds,
-                                   at=at, position=position)
-
-    def queue_completed(self, *, call_id: str, talk_seconds: int, at: datetime,
-                        by: str | None = None) -> None:
-        self.calls.queue_completed(call_id=call_id, talk_seconds=talk_seconds, at=at, by=by)
-
-    def overflowed(self, *, call_id: str, from_: str | None, to: str, to_kind: str,
-                   reason: str | None, at: datetime) -> None:
-        self.calls.overflowed(call_id=call_id, from_=from_, to=to, to_kind=to_kind,
-                              reason=reason, at=at)
-
-    def transferred(self, *, call_ids: Sequence[str], kind: str, result: str | None,
-                    to: str | None, by: str | None, at: datetime) -> None:
-        self.calls.transferred(call_ids=call_ids, kind=kind, result=result, to=to, by=by,
-                               at=at)
-
-    def record_reload(self, *, file: str, sha256: str | None, trigger: str, outcome: str,
-                      rules: int | None, error: str | None, at: datetime) -> None:
-        self.calls.record_reload(file=file, sha256=sha256, trigger=trigger, outcome=outcome,
-                                 rules=rules, error=error, at=at)
-
-    # ------------------------------------------------ monitoring audit (audit.py)
-
-    def record_monitor(self, *, at: datetime, action: str, session: str | None = None,
-                       supervisor: str | None = None, phone: str | None = None,
-                       reference: str | None = None, agent: str | None = None,
-                       mode: str | None = None, detail: str | None = None) -> None:
-        self.audit.record_monitor(at=at, action=action, session=session, supervisor=supervisor,
-                                  phone=phone, reference=reference, agent=agent, mode=mode,
-                                  detail=detail)
-
-    def record_numbers_shown(self, *, at: datetime, user: str, filters: Mapping[str, Any],
-                             rows: int) -> None:
-        """Someone asked for callers' numbers in full (disclosures.py)."""
-        record_numbers_shown(self.writer, at=at, user=user, filters=filters, rows=rows)
-
-    # ------------------------------------- the call path's reads (queries.py)
-
-    async def get_report(self, reference_or_call_id: str) -> Report | None:
-        return await self.queries.get_report(reference_or_call_id)
-
-    async def calls_from(self, caller_hash: str, since: datetime, *, besides: str) -> int:
-        return await self.queries.calls_from(caller_hash, since, besides=besides)
-
-    async def pin_attempts(self, supervisor: str, limit: int) -> list[PinAttempt]:
-        return await self.queries.pin_attempts(supervisor, limit)
-
-    # ------------------------------------------------- retention (retention.py)
-
-    async def redact_before(self, before: datetime) -> int:
-        return await self.retention.redact_before(before)
-
-    async def purge_before(self, before: datetime) -> int:
-        return await self.retention.purge_before(before)
-
-    # ------------------------------------------------------ the outbox (outbox.py)
-
-    def queue_delivery(self, *, key: str, url: str, event: str, reference: str | None,
-                       body: str, at: datetime) -> None:
-        self.outbox.queue_delivery(key=key, url=url, event=event, reference=reference,
-                                   body=body, at=at)
-
-    async def due_deliveries(self, now: datetime, limit: int) -> list[Delivery]:
-        return await self.queries.due_deliveries(now, limit)
-
-    async def next_delivery_at(self) -> datetime | None:
-        return await self.queries.next_delivery_at()
-
-    async def deliveries(self, status: str | None = None, limit: int = 50) -> list[Delivery]:
-        return await self.queries.deliveries(status, limit)
-
-    async def delivery_done(self, id: int, at: datetime) -> None:
-        await self.outbox.delivery_done(id, at)
-
-    async def delivery_failed(self, id: int, at: datetime, error: str,
-                              next_attempt_at: datetime, give_up: bool) -> None:
-        await self.outbox.delivery_failed(id, at, error, next_attempt_at, give_up)
-
-    async def retry_deliveries(self, ids: Sequence[int] | None = None) -> int:
-        return await self.outbox.retry_deliveries(ids, datetime.now(UTC))

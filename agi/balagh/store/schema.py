@@ -6,6 +6,7 @@ n + 1. Never edit a migration that has shipped; add a new one.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import aiosqlite
@@ -208,6 +209,17 @@ async def user_version(conn: aiosqlite.Connection) -> int:
     return int(row[0]) if row else 0
 
 
+def unfinished(version: int) -> str:
+    """Statements dropping what an interrupted `balagh db migrate` (live_migration.py) left
+    of step `version` -> +1: it makes v9's table and triggers before it counts the reports,
+    and moves user_version only at the end. Nothing else makes them below v9."""
+    if version + 1 != daily.SINCE_VERSION:
+        return ""
+    names = re.findall(r"CREATE TRIGGER (\w+)", daily.triggers())
+    return ("".join(f"DROP TRIGGER IF EXISTS {name};\n" for name in names)
+            + "DROP TABLE IF EXISTS stats_daily;\nDROP TABLE IF EXISTS stats_daily_bulk;\n")
+
+
 async def migrate(conn: aiosqlite.Connection) -> int:
     """Apply pending migrations, each atomically; return the resulting version."""
     current = await user_version(conn)
@@ -219,7 +231,8 @@ async def migrate(conn: aiosqlite.Connection) -> int:
         # One transaction per step, so a failed step leaves the previous version intact.
         try:
             await conn.executescript(
-                f"BEGIN;\n{MIGRATIONS[version]}\nPRAGMA user_version = {version + 1};\nCOMMIT;"
+                f"BEGIN;\n{unfinished(version)}{MIGRATIONS[version]}\n"
+                f"PRAGMA user_version = {version + 1};\nCOMMIT;"
             )
         except Exception:
             await conn.rollback()

@@ -7,8 +7,10 @@ their PIN on the phone, and Balagh checks and audits it exactly as for a dialled
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import tzinfo
 
 from balagh.ami.client import AmiError, AmiSession
+from balagh.localtime import shown
 from balagh.privacy import mask_number
 from balagh.readmodel.reader import ReportReader
 from balagh.store.queries import Report
@@ -42,8 +44,9 @@ class LiveRow:
     caller: str   # masked (privacy.mask_number, as every listing)
 
 
-async def live_calls(ami: AmiSession, reader: ReportReader) -> list[LiveRow]:
-    """Answered reports whose caller is still bridged to an agent, newest first."""
+async def live_calls(ami: AmiSession, reader: ReportReader, zone: tzinfo) -> list[LiveRow]:
+    """Answered reports whose caller is still bridged to an agent, newest first; times in
+    the hotline's `zone`."""
     rows: list[LiveRow] = []
     for report in await reader.list_reports(RECENT_REPORTS):
         if not _being_answered(report):
@@ -53,7 +56,7 @@ async def live_calls(ami: AmiSession, reader: ReportReader) -> list[LiveRow]:
             rows.append(LiveRow(reference=report.reference,
                                 queue=report.joined_queue or report.queue or "-",
                                 agent=report.answered_by or agent,
-                                talking_since=report.answered_at or "-",
+                                talking_since=shown(report.answered_at, zone) or "-",
                                 caller=mask_number(report.caller)))
     return rows
 

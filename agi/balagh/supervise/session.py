@@ -21,7 +21,8 @@ import structlog
 
 from balagh.ami.client import AmiSession
 from balagh.ivr.port import CallGone, CallInfo
-from balagh.store.reports import ReportStore
+from balagh.store.audit import MonitorAudit
+from balagh.store.queries import Report
 from balagh.supervise.live import LiveCall, find_by_agent, find_by_caller
 from balagh.supervise.lockout import locked_until
 from balagh.supervise.model import Supervisor, SupervisorTable, phone_keys
@@ -92,12 +93,20 @@ class Refused(Exception):
         self.prompt = prompt
 
 
+class ReportLookup(Protocol):
+    """One report by reference or call id (store/queries.py's Queries)."""
+
+    async def get_report(self, reference_or_call_id: str) -> Report | None: ...
+
+
 @dataclass
 class Supervision:
-    """What a supervisor's call needs: who may monitor, the store, AMI, open sessions."""
+    """What a supervisor's call needs: who may monitor, the audit, the reports, AMI, open
+    sessions."""
 
     table: Callable[[], SupervisorTable]
-    store: ReportStore
+    trail: MonitorAudit     # the monitoring audit: its rows, and the lockout's read of them
+    reports: ReportLookup
     ami: AmiSession
     rest: Any               # the ARI client (the application's current one)
     app: str = "balagh"     # the ARI application snoops are created in
@@ -105,7 +114,7 @@ class Supervision:
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     def audit(self, action: str, **fields: str | None) -> None:
-        self.store.record_monitor(at=self.clock(), action=action, **fields)
+        self.trail.record_monitor(at=self.clock(), action=action, **fields)
 
     async def follow_snoop(self, snoop_channel: SnoopPort, session_id: str) -> None:
         """A snoop channel entered the app: when it goes while it is the session's current
@@ -191,8 +200,7 @@ class Supervision:
 
     async def _check_pin(self, call: SupervisorPort, supervisor: Supervisor, phone: str,
                          session_id: str, target: dict[str, str]) -> None:
-        await self.store.flush()  # a wrong PIN typed a moment ago counts too
-        attempts = await self.store.pin_attempts(supervisor.name, LOCKOUT_LOOKBACK)
+        attempts = await self.trail.pin_attempts(supervisor.name, LOCKOUT_LOOKBACK)
         if locked_until(attempts, self.table(), self.clock()) is not None:
             raise Refused("locked", "sup-locked")
         pin = await read_pin(call)
@@ -206,7 +214,7 @@ class Supervision:
         if request.by == "agent":
             live = await find_by_agent(self.ami, request.target)
         else:
-            report = await self.store.get_report(request.target)
+            report = await self.reports.get_report(request.target)
             if report is not None and report.queue_outcome == "answered":
                 live = await find_by_caller(self.ami, report.channel, report.call_id)
         if live is None:
@@ -215,7 +223,7 @@ class Supervision:
 
     async def _authorise(self, supervisor: Supervisor, live: LiveCall) -> str:
         """The queue of the call must be one the supervisor may monitor; its reference."""
-        report = await self.store.get_report(live.caller_id)
+        report = await self.reports.get_report(live.caller_id)
         if report is None:
             raise Refused("no-live-call", "sup-no-live-call")  # not a Balagh call
         if not supervisor.may_monitor(report.joined_queue or report.queue):

@@ -26,7 +26,9 @@ from balagh.handover.summary import HandoverSettings
 from balagh.hotline import Hotline, HotlineFiles, load_hotline
 from balagh.ivr.entry import CallerLine, CallerSetup
 from balagh.ivr.flow import RoutingContext
+from balagh.ivr.record import CallStore
 from balagh.orphans import take_back
+from balagh.store.outbox import OutboxRows
 from balagh.store.reports import ReportStore
 
 from .monitor import DEFAULT_GRACE_SECONDS, DEFAULT_INTERVAL_SECONDS, Watchdog
@@ -55,7 +57,8 @@ async def run_watchdog(settings: Settings, *, grace: float = DEFAULT_GRACE_SECON
             log.error("watchdog.config_unreadable", error=str(exc))
             await call.continue_in_dialplan()  # no decision: the dialplan's general line
             return
-        callers = CallerLine(lambda: _setup(settings, store, hotline), store)
+        callers = CallerLine(lambda: _setup(settings, store.outbox, hotline),
+                             CallStore(store.calls, store.queries))
         await callers.resume(call, REASON)
 
     async def ignore(call: AriCall) -> None:
@@ -94,11 +97,11 @@ async def run_watchdog(settings: Settings, *, grace: float = DEFAULT_GRACE_SECON
     return 0
 
 
-def _setup(settings: Settings, store: ReportStore, hotline: Hotline) -> CallerSetup:
+def _setup(settings: Settings, outbox: OutboxRows, hotline: Hotline) -> CallerSetup:
     # The outbox only queues here; the app's delivery worker sends the events.
     handover = HandoverSettings(caller_key=caller_hash_key(settings.data_dir),
                                 agent_language=settings.agent_language,
-                                outbox=Outbox(store, lambda: hotline.handover),
+                                outbox=Outbox(outbox, lambda: hotline.handover),
                                 agents=hotline.handover.agents)
     return CallerSetup(hotline.menu, hotline.table, handover,
                        RoutingContext(prefixes=hotline.prefixes or {}))

@@ -11,7 +11,7 @@ from typing import Any
 
 from balagh.config.values import seconds_problem
 from balagh.config.yamlsrc import KeyPath, YamlDoc, known_keys
-from balagh.routing.numbers import is_e164, normalise_number
+from balagh.routing.numbers import DEFAULT_COUNTRY_CODE, is_e164, normalise_number
 
 __all__ = ["TOKEN", "known_keys", "number", "positive", "token", "whole"]
 
@@ -53,8 +53,10 @@ def positive(doc: YamlDoc, key: KeyPath, value: Any) -> int:
     return value
 
 
-def number(doc: YamlDoc, key: KeyPath, value: Any, *, prefix: bool = False) -> str:
-    """A phone number (or a number prefix) as E.164; must be written as a string."""
+def number(doc: YamlDoc, key: KeyPath, value: Any, *, prefix: bool = False,
+           country_code: str = DEFAULT_COUNTRY_CODE) -> str:
+    """A phone number (or a number prefix) as E.164, a national one in `country_code`'s
+    country; must be written as a string."""
     what = "number prefix" if prefix else "phone number"
     if isinstance(value, int) and not isinstance(value, bool):
         # Unquoted, +9714 loses its '+' and 0501234567 is read as an octal number.
@@ -62,7 +64,7 @@ def number(doc: YamlDoc, key: KeyPath, value: Any, *, prefix: bool = False) -> s
                         "unquoted digits as a number")
     if not isinstance(value, str):
         raise doc.error(key, f"must be a {what} in quotes, got {value!r}")
-    normal = normalise_number(value)
+    normal = normalise_number(value, country_code)
     if normal is None or not is_e164(normal) or (not prefix and len(normal) < 8):
         raise doc.error(key, f"not a {what}: {value!r} (write it like \"+97141234567\" or "
                         "\"04 123 4567\")")

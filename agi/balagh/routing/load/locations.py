@@ -14,12 +14,14 @@ from typing import Any
 
 from balagh.config.yamlsrc import YamlDoc, load_yaml
 from balagh.routing.load import fields
+from balagh.routing.numbers import DEFAULT_COUNTRY_CODE
 
 __all__ = ["load_locations"]
 
 
 def load_locations(path: str | Path,
-                   emirates: frozenset[str] | None = None) -> Mapping[str, str]:
+                   emirates: frozenset[str] | None = None,
+                   country_code: str = DEFAULT_COUNTRY_CODE) -> Mapping[str, str]:
     """Normalised prefix ("+9714") -> emirate. The longest matching prefix wins (locate())."""
     doc = load_yaml(path)
     top = doc.data
@@ -38,7 +40,7 @@ def load_locations(path: str | Path,
     written = [key[1] for key in doc.lines if len(key) == 2 and key[0] == "prefixes"]
     for (raw_prefix, raw_emirate), as_written in zip(raw.items(), written, strict=False):
         key = ("prefixes", str(as_written))
-        prefix = fields.number(doc, key, raw_prefix, prefix=True)
+        prefix = fields.number(doc, key, raw_prefix, prefix=True, country_code=country_code)
         if prefix in prefixes:
             raise doc.error(key, f"the same prefix as '{first_key[prefix]}' (line "
                             f"{doc.line(('prefixes', first_key[prefix]))}), written differently")

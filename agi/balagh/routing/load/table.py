@@ -30,6 +30,7 @@ from balagh.routing.model import (
     Rule,
     Table,
 )
+from balagh.routing.numbers import DEFAULT_COUNTRY_CODE
 
 __all__ = ["load_table"]
 
@@ -41,9 +42,13 @@ _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def load_table(path: str | Path,
-               answer_values: Mapping[str, frozenset[str]] | None = None) -> Table:
+               answer_values: Mapping[str, frozenset[str]] | None = None, *,
+               timezone: str | None = None,
+               country_code: str = DEFAULT_COUNTRY_CODE) -> Table:
     """Load the routing table; with `answer_values` (from Menu.answer_values()) every
-    question id and answer a rule tests must exist in the IVR menu."""
+    question id and answer a rule tests must exist in the IVR menu. `timezone` is the
+    hotline's (balagh.yaml): the table uses it, and a table naming another is refused;
+    national numbers in the table are in `country_code`'s country."""
     doc = load_yaml(Path(path))
     top = doc.data
     if not isinstance(top, dict):
@@ -55,11 +60,11 @@ def load_table(path: str | Path,
     if "default" not in top or top["default"] is None:
         raise doc.error(("default",), "missing: the queue for calls no rule matches")
     default_queue = _queue_ref(doc, ("default",), top["default"], queues)
-    timezone = _timezone(doc, top.get("timezone", DEFAULT_TIMEZONE))
+    timezone = _timezone(doc, top.get("timezone", timezone or DEFAULT_TIMEZONE), timezone)
     wait = fields.positive(doc, ("wait",), top.get("wait", DEFAULT_WAIT))
-    lists = _lists(doc, top.get("lists"))
+    lists = _lists(doc, top.get("lists"), country_code)
     calendars = _calendars(doc, top.get("calendars"))
-    ctx = WhenContext(doc, queues, answer_values, lists, calendars)
+    ctx = WhenContext(doc, queues, answer_values, lists, calendars, country_code)
 
     raw_rules = top.get("rules")
     if raw_rules is None:
@@ -74,7 +79,7 @@ def load_table(path: str | Path,
 
     table = Table(queues=queues, rules=tuple(rules), default_queue=default_queue,
                   danger_priority=danger_priority, normal_priority=normal_priority,
-                  source=doc.path, timezone=timezone, wait=wait,
+                  source=doc.path, timezone=timezone, wait=wait, country_code=country_code,
                   lists=MappingProxyType(lists), calendars=MappingProxyType(calendars))
     return replace(table, warnings=table_warnings(table, doc))
 
@@ -108,7 +113,7 @@ def _priorities(doc: YamlDoc, raw: Any) -> tuple[int, int]:
     return danger, normal
 
 
-def _timezone(doc: YamlDoc, raw: Any) -> str:
+def _timezone(doc: YamlDoc, raw: Any, hotline: str | None) -> str:
     if not isinstance(raw, str) or not raw:
         raise doc.error(("timezone",), f"must be a time zone name such as Asia/Dubai, "
                         f"got {raw!r}")
@@ -117,10 +122,14 @@ def _timezone(doc: YamlDoc, raw: Any) -> str:
     except (ZoneInfoNotFoundError, ValueError):
         raise doc.error(("timezone",), f"unknown time zone '{raw}' (use an IANA name "
                         "such as Asia/Dubai)") from None
+    if hotline is not None and raw != hotline:
+        raise doc.error(("timezone",), f"{raw} differs from the hotline's time zone {hotline} "
+                        "(balagh.yaml `timezone`): the hotline has one zone; set it in one "
+                        "place, or the same in both")
     return raw
 
 
-def _lists(doc: YamlDoc, raw: Any) -> dict[str, frozenset[str]]:
+def _lists(doc: YamlDoc, raw: Any, country_code: str) -> dict[str, frozenset[str]]:
     if raw is None:
         return {}
     if not isinstance(raw, dict):
@@ -134,7 +143,8 @@ def _lists(doc: YamlDoc, raw: Any) -> dict[str, frozenset[str]]:
             numbers = []
         if not isinstance(numbers, list):
             raise doc.error(key, "must be a list of phone numbers in quotes")
-        lists[name] = frozenset(fields.number(doc, (*key, index), item)
+        lists[name] = frozenset(fields.number(doc, (*key, index), item,
+                                              country_code=country_code)
                                 for index, item in enumerate(numbers))
     return lists
 
@@ -255,8 +265,8 @@ def _overflow(ctx: WhenContext, key: KeyPath, raw: Any) -> tuple[OverflowStep, .
             target = _queue_ref(doc, (*here, "queue"), item["queue"], ctx.queues)
             steps.append(OverflowStep("queue", target, wait))
         else:
-            steps.append(OverflowStep("number", fields.number(doc, (*here, "number"),
-                                                              item["number"]), wait))
+            steps.append(OverflowStep("number", fields.number(
+                doc, (*here, "number"), item["number"], country_code=ctx.country_code), wait))
     return tuple(steps)
 
 

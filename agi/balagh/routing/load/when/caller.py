@@ -34,12 +34,13 @@ def parse_caller(ctx: WhenContext, key: KeyPath, raw: Any) -> Condition:
     if "prefix" in raw:
         here = (*key, "prefix")
         parts.append(CallerPrefix(frozenset(
-            fields.number(doc, item_key, item, prefix=True)
+            fields.number(doc, item_key, item, prefix=True,
+                          country_code=ctx.country_code)
             for item_key, item in one_or_many(doc, here, raw["prefix"]))))
     if "number" in raw:
         here = (*key, "number")
         parts.append(CallerNumber(frozenset(
-            fields.number(doc, item_key, item)
+            fields.number(doc, item_key, item, country_code=ctx.country_code)
             for item_key, item in one_or_many(doc, here, raw["number"]))))
     if "list" in raw:
         lists = [_named_list(ctx, item_key, item)

@@ -8,6 +8,7 @@ from typing import Any
 
 from balagh.config.yamlsrc import KeyPath, YamlDoc
 from balagh.routing.conditions import Calendar
+from balagh.routing.numbers import DEFAULT_COUNTRY_CODE
 
 __all__ = ["WhenContext", "one_or_many"]
 
@@ -21,6 +22,7 @@ class WhenContext:
     answer_values: Mapping[str, frozenset[str]] | None
     lists: Mapping[str, frozenset[str]]
     calendars: Mapping[str, Calendar]
+    country_code: str = DEFAULT_COUNTRY_CODE  # what a national number in a rule means
 
 
 def one_or_many(doc: YamlDoc, key: KeyPath, raw: Any) -> list[tuple[KeyPath, Any]]:
