@@ -52,6 +52,17 @@ NAMES: Words = {
     "gender": {"en": "gender", "ar": "الجنس"},
     "emirate": {"en": "emirate", "ar": "الإمارة"},
     "condition": {"en": "condition", "ar": "الحالة"},
+    # answers with no word above (danger, condition)
+    "yes": {"en": "yes", "ar": "نعم"},
+    "no": {"en": "no", "ar": "لا"},
+    "none": {"en": "none", "ar": "لا شيء"},
+    # a report's status (balagh.status.ReportStatus; "fallback" is the rule's word above)
+    "in_ivr": {"en": "in the menu", "ar": "في القائمة"},
+    "routed": {"en": "routed", "ar": "وُجِّه"},
+    "hung_up_in_ivr": {"en": "hung up in the menu", "ar": "أغلق في القائمة"},
+    # a report's outcome in the queue (readmodel.search.QUEUE_OUTCOMES)
+    "answered": {"en": "answered", "ar": "أُجيب"},
+    "abandoned": {"en": "abandoned", "ar": "تُرك"},
     # the rows statistics add
     "total": {"en": "total", "ar": "المجموع"},
     "(not routed)": {"en": "(not routed)", "ar": "(لم يوجَّه)"},
@@ -85,6 +96,7 @@ CONSOLE: Words = {
     "answered_today": {"en": "answered today", "ar": "أجيبت اليوم"},
     "abandoned_today": {"en": "abandoned today", "ar": "تُركت اليوم"},
     "service_level": {"en": "service level today", "ar": "مستوى الخدمة اليوم"},
+    "live_unavailable": {"en": "live state unavailable", "ar": "الحالة المباشرة غير متاحة"},
     "in_ivr": {"en": "callers in the menu", "ar": "متصلون في القائمة"},
     "on_question": {"en": "on question", "ar": "عند السؤال"},
     "to_queue": {"en": "answer to queue today (p50 / p95)",
@@ -116,8 +128,6 @@ CONSOLE: Words = {
     "state_ivr": {"en": "in menu", "ar": "في القائمة"},
     "state_waiting": {"en": "waiting", "ar": "ينتظر"},
     "state_talking": {"en": "talking", "ar": "في مكالمة"},
-    "yes": {"en": "yes", "ar": "نعم"},
-    "no": {"en": "no", "ar": "لا"},
     # reports and statistics pages
     "search": {"en": "Search", "ar": "بحث"},
     "since": {"en": "since", "ar": "من"},
@@ -130,6 +140,10 @@ CONSOLE: Words = {
     "answers": {"en": "Answers", "ar": "الإجابات"},
     "not_found": {"en": "No such report.", "ar": "لا يوجد بلاغ بهذا الرقم."},
     "by": {"en": "one row per", "ar": "صف لكل"},
+    "day": {"en": "day", "ar": "اليوم"},
+    "service_level_period": {"en": "service level", "ar": "مستوى الخدمة"},
+    "wait_avg": {"en": "average wait", "ar": "متوسط الانتظار"},
+    "seconds_short": {"en": "s", "ar": "ث"},
     "calls": {"en": "calls", "ar": "مكالمات"},
     "answered": {"en": "answered", "ar": "أجيبت"},
     "abandoned": {"en": "abandoned", "ar": "تُركت"},
@@ -163,8 +177,18 @@ REPORT: Words = {
     "chart_sl": {"en": "Service level per day", "ar": "مستوى الخدمة يومياً"},
     "chart_wait": {"en": "Wait in the queue (box: 25-75 %, whiskers: 5-95 %)",
                    "ar": "مدة الانتظار في الطابور (الصندوق: 25-75 %، الخطوط: 5-95 %)"},
-    "charts_note": {"en": "Chart labels are in English; queue names as configured.",
-                    "ar": "عناوين الرسوم البيانية بالإنجليزية؛ أسماء الطوابير كما في الإعدادات."},
+    "charts_note": {"en": "Days on the axes are month-day; waits are in seconds.",
+                    "ar": "الأيام على المحاور بصيغة الشهر-اليوم؛ أوقات الانتظار بالثواني."},
+    # inside the charts (legends and axes, in the page's language)
+    "axis_calls": {"en": "calls", "ar": "المكالمات"},
+    "axis_sl": {"en": "service level %", "ar": "مستوى الخدمة %"},
+    "answered_within": {"en": "answered within {seconds} s", "ar": "أُجيب خلال {seconds} ث"},
+    "target": {"en": "target {percent} %", "ar": "الهدف {percent} %"},
+    "axis_wait": {"en": "wait in the queue, seconds (box 25-75 %, whiskers 5-95 %, "
+                        "triangle: mean)",
+                  "ar": "الانتظار في الطابور بالثواني (الصندوق 25-75 %، الخطوط 5-95 %، "
+                        "المثلث: المتوسط)"},
+    "no_waits": {"en": "no queue waits", "ar": "لا انتظار في الطوابير"},
     "by_day": {"en": "By day", "ar": "حسب اليوم"},
     "by_queue": {"en": "By queue", "ar": "حسب الطابور"},
     "by_category": {"en": "By category (routing rule)", "ar": "حسب الفئة (قاعدة التوجيه)"},

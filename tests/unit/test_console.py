@@ -371,7 +371,8 @@ def test_reports_timeline_csv_and_stats_are_filtered_by_role(reported: Settings)
     assert "7000001" in exported.text and "7000002" not in exported.text
     assert "+9716****9876" in exported.text
     figures = client.get("/stats").text
-    assert "child-protection" in figures and "general" not in figures.split('id="stats"')[1]
+    shown = figures.split('id="stats"')[1]
+    assert "حماية الطفل" in shown and "general" not in shown and "الخط العام" not in shown
     client.cookies.clear()
     login(client, "root")
     assert "7000002" in client.get("/reports", params={"queue": "general"}).text

@@ -119,8 +119,39 @@ def test_report_pack_in_arabic_is_right_to_left(database, tmp_path, capsys):
     assert '<html lang="ar" dir="rtl">' in html
     assert "تقرير الخط الساخن" in html and "حماية الطفل" in html  # title, a queue's name
     assert "<bdi>50.0%</bdi>" in html  # the service level
-    assert html.count('src="data:image/png;base64,') == 3
+    assert html.count('src="data:image/svg+xml;base64,') == 3
     assert "<link" not in html and "<script" not in html  # nothing to fetch
+
+
+def _chart_texts(html: str) -> str:
+    """The text inside the pack's charts (SVG whose text stays text)."""
+    import base64
+    import re
+
+    return "".join(base64.b64decode(found).decode("utf-8") for found in
+                   re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', html))
+
+
+@pytest.mark.parametrize(("language", "queue", "legend"), [
+    ("ar", "حماية الطفل", "المكالمات"), ("en", "Child protection", "calls")])
+def test_report_pack_charts_speak_the_page_language(database, tmp_path, capsys, language,
+                                                    queue, legend):
+    page = tmp_path / f"report-{language}.html"
+    status, _, _ = _run(capsys, "report-pack", *PERIOD, "--language", language,
+                        "-o", str(page))
+    charts = _chart_texts(page.read_text(encoding="utf-8"))
+    assert status == 0 and queue in charts and legend in charts  # legend, axis
+    assert "child-protection" not in charts  # ids never, names always
+    if language == "ar":
+        assert "(لم يوجَّه)" in charts and "(not routed)" not in charts
+
+
+def test_report_pack_prints_on_a4_with_days_on_one_line(database, tmp_path, capsys):
+    page = tmp_path / "report-ar.html"
+    _run(capsys, "report-pack", *PERIOD, "--language", "ar", "-o", str(page))
+    html = page.read_text(encoding="utf-8")
+    assert "@page { size: A4" in html and "@media print" in html
+    assert '<td class="key"><bdi>2026-11-01</bdi></td>' in html  # a day's cell: nowrap
 
 
 def test_report_pack_in_english(database, tmp_path, capsys):

@@ -4,7 +4,7 @@ and form, and `authed`, which gives a route its session (and checks a POST's CSR
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
 from starlette.requests import Request
@@ -21,6 +21,7 @@ from balagh.supervise.watch import SupervisorFile
 from . import pages
 from .access import Access, access_for
 from .accounts import Session
+from .choices import Choices
 from .clients import Network, client_address
 from .csrf import token_ok
 from .feed import Feed
@@ -40,6 +41,7 @@ class Console:
     feed: Feed
     supervisors: SupervisorFile
     trusted_proxies: tuple[Network, ...] = ()
+    choices: Choices = field(default_factory=Choices)  # configured queues, emirates, ...
 
     def access(self, session: Session) -> Access:
         return access_for(session.user, self.supervisors.current())

@@ -16,8 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from balagh import texts
+from balagh.readmodel.search import QUEUE_OUTCOMES
 from balagh.templating import environment
 from balagh.texts import LANGUAGES, console_labels
+
+from .choices import Choices
 
 # Every word of every page and of the script's JSON, from the one catalogue.
 LABELS: dict[str, dict[str, str]] = {lang: console_labels(lang) for lang in LANGUAGES}
@@ -28,8 +31,17 @@ def label(lang: str, key: str) -> str:
 
 
 _ENV = environment(Path(__file__).parent / "templates")
-_ENV.globals["choices"] = {"outcome": ("answered", "abandoned"), "danger": ("yes", "no"),
-                           "by": ("day", "queue", "category", "emirate", "language")}
+# Filters that are always the same choices; queue, emirate and language come from the
+# configuration (choices.py).
+FIXED_CHOICES = {"outcome": QUEUE_OUTCOMES, "danger": ("yes", "no"),
+                 "by": ("day", "queue", "category", "emirate", "language")}
+# How macros.html shows a cell, by its column: a stored id by its name; a number, phone,
+# time or reference isolated left to right; a count of seconds with its unit.
+_ENV.globals["id_columns"] = ("status", "queue", "outcome", "emirate", "category", "language",
+                              "danger", "age", "gender", "condition", "question", "answer")
+_ENV.globals["ltr_columns"] = ("reference", "started", "caller", "agent", "day", "calls",
+                               "answered", "abandoned", "service_level_period")
+_ENV.globals["seconds_columns"] = ("wait", "wait_avg")
 
 
 def render(template: str, lang: str, title: str, *, user: str | None = None,
@@ -39,9 +51,14 @@ def render(template: str, lang: str, title: str, *, user: str | None = None,
     other = "en" if lang == "ar" else "ar"
     return _ENV.get_template(template).render(
         lang=lang, direction="rtl" if lang == "ar" else "ltr", title=title, user=user,
-        csrf=csrf, page=page, script=script, t=partial(label, lang), other=other,
+        csrf=csrf, page=page, script=script, t=partial(label, lang),
+        n=partial(_name, lang), other=other,
         other_name=texts.name(other, other),
         labels=LABELS.get(lang, LABELS["en"]), **values)
+
+
+def _name(lang: str, key: object) -> str:
+    return texts.name(str(key), lang if lang in LANGUAGES else "en")
 
 
 def login_page(lang: str, token: str, error: str | None = None) -> str:
@@ -72,12 +89,15 @@ REPORT_COLUMNS = ("reference", "started", "status", "queue", "outcome", "wait", 
 
 
 def reports_page(lang: str, *, user: str, csrf: str, params: Mapping[str, str],
-                 queues: Sequence[str], csv_query: str,
-                 rows: Sequence[Sequence[object]]) -> str:
+                 queues: Sequence[str], csv_query: str, rows: Sequence[Sequence[object]],
+                 choices: Choices | None = None) -> str:
     """The search form and up to a page of reports; each row starts with its reference."""
+    configured = choices or Choices()
     return render("reports.html", lang, label(lang, "reports"), user=user, csrf=csrf,
                   page="reports", params=params, queues=queues, csv_query=csv_query,
-                  columns=REPORT_COLUMNS, rows=rows)
+                  columns=REPORT_COLUMNS, rows=rows,
+                  choices={**FIXED_CHOICES, "emirate": configured.emirates,
+                           "language": configured.languages})
 
 
 def report_page(lang: str, *, user: str, csrf: str, reference: str,
@@ -125,8 +145,8 @@ def stats_page(lang: str, *, user: str, csrf: str, filters: Mapping[str, str],
                chart: Chart | None, columns: Sequence[str], rows: Sequence[Sequence[object]],
                total: Sequence[object] | None) -> str:
     return render("stats.html", lang, label(lang, "stats"), user=user, csrf=csrf,
-                  page="stats", filters=filters, chart=chart, columns=columns, rows=rows,
-                  total=total)
+                  page="stats", choices=FIXED_CHOICES, filters=filters, chart=chart,
+                  columns=columns, rows=rows, total=total)
 
 
 __all__ = ["LABELS", "LANGUAGES", "LIVE_COLUMNS", "REPORT_COLUMNS", "bar_chart", "label",

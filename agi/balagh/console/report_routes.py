@@ -19,6 +19,7 @@ from balagh.localtime import shown
 from balagh.localtime import today as zone_today
 from balagh.privacy import mask_number
 from balagh.readmodel import statistics as stats_query
+from balagh.readmodel.figures import Figures
 from balagh.readmodel.period import days_period
 from balagh.readmodel.reader import open_reader
 from balagh.readmodel.rows import write_csv
@@ -63,7 +64,9 @@ async def _reports(console: Console, access: Access, search: ReportSearch) -> li
 
 
 def _visible_queues(console: Console, access: Access) -> list[str]:
-    names = {q["name"] for q in console.feed.snapshot["queues"]}
+    """The configured queues (and any AMI shows besides) this user may see: a choice
+    that does not depend on AMI being up."""
+    names = {*console.choices.queues, *(q["name"] for q in console.feed.snapshot["queues"])}
     return sorted(n for n in names if access.may_see(n))
 
 
@@ -89,7 +92,8 @@ async def reports(request: Request, session: Session) -> Response:
     csv_query = urlencode([(k, v) for k, v in params.items() if k != "lang"])
     return html_page(request, pages.reports_page(
         lang, user=session.user.name, csrf=session.csrf, params=params,
-        queues=_visible_queues(console, access), csv_query=csv_query, rows=rows))
+        queues=_visible_queues(console, access), choices=console.choices,
+        csv_query=csv_query, rows=rows))
 
 
 async def reports_csv(request: Request, session: Session) -> Response:
@@ -168,21 +172,21 @@ async def stats(request: Request, session: Session) -> Response:
     except stats_query.StatsError:
         figures, rows = None, []
     seconds = figures.service_level_seconds if figures else 20
-    columns = ("by", "calls", "answered", "abandoned", "service_level", "wait")
+    # The first column is the grouping (day, queue, ...): its heading is the grouping's name.
+    columns = (by, "calls", "answered", "abandoned", "service_level_period", "wait_avg")
 
-    def cells(calls: int, answered: int, abandoned: int, level: float | None,
-              wait: float | None) -> tuple[object, ...]:
-        return (calls, answered, abandoned, "-" if level is None else f"{100 * level:.0f}%",
-                "-" if wait is None else f"{wait:.0f} s")
+    def cells(row: Figures) -> tuple[object, ...]:
+        level, wait = row.service_level(seconds), row.wait.mean()
+        return (row.calls, row.answered, row.abandoned,
+                None if level is None else f"{100 * level:.0f}%",
+                None if wait is None else f"{wait:.0f}")
 
-    rows_shown = [(row.key, *cells(row.calls, row.answered, row.abandoned,
-                                    row.service_level(seconds), row.wait.mean()))
-                  for row in rows]
-    total = None
-    if figures is not None and access.queues is None:
-        whole = figures.total
-        total = cells(whole.calls, whole.answered, whole.abandoned,
-                      whole.service_level(seconds), whole.wait.mean())
+    rows_shown = [(row.key, *cells(row)) for row in rows]
+    # The total of the rows shown: every queue's for an admin, a supervisor's own queues'.
+    whole = Figures("total")
+    for row in rows:
+        whole.merge(row)
+    total = cells(whole) if rows else None
     await console.accounts.audit(session.user.name, "stats-viewed",
                                  {"period": period.label, "by": by}, remote_of(request))
     filters = {**params, "since": first.isoformat(), "until": last.isoformat()}

@@ -41,6 +41,7 @@ from . import pages
 from .access import dial_phone
 from .accounts import Accounts, Session
 from .board import for_user
+from .choices import configured_choices
 from .clients import networks
 from .context import (
     LOGIN_COOKIE,
@@ -246,10 +247,12 @@ def create_app(settings: Settings, *, accounts: Accounts | None = None,
                                     session_minutes=settings.console.session_minutes,
                                     lockout_attempts=settings.console.lockout_attempts,
                                     lockout_minutes=settings.console.lockout_minutes)
-    feed = feed or Feed(settings, menu_questions(settings))
+    choices = configured_choices(settings)
+    # The configured queues: a tile each on the board even while AMI is down.
+    feed = feed or Feed(settings, menu_questions(settings), choices.queues)
     off_loop = AccountsOffLoop(accounts)
     console = Console(settings, off_loop, feed, SupervisorFile(settings.supervisors_file),
-                      networks(settings.console.trusted_proxies))
+                      networks(settings.console.trusted_proxies), choices)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

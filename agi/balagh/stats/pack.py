@@ -1,9 +1,9 @@
-"""The periodic report: one self-contained HTML file (inline CSS, charts as base64 PNG)
+"""The periodic report: one self-contained HTML file (inline CSS, charts as base64 SVG)
 with the period's figures and charts, in Arabic (right to left) or English.
 
 The page is templates/pack.html (Jinja2, autoescape on); its words come from the one
-catalogue, balagh.texts. The browser shapes and orders the Arabic text, which is why
-chart images carry only English/neutral labels and the Arabic goes in captions.
+catalogue, balagh.texts, the charts' legends and axes too: the charts are SVG whose text
+stays text, so the browser shapes and orders the Arabic in them as in the page.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
+
+from matplotlib.figure import Figure
 
 from balagh.localtime import local
 from balagh.readmodel import statistics as query
@@ -53,7 +55,7 @@ def collect(database: Path, period: Period, *, service_level_seconds: int = 20,
 
 @dataclass(frozen=True)
 class Chart:
-    png: str  # base64
+    svg: str  # base64
     caption: str
 
 
@@ -71,23 +73,25 @@ class Group:
     rows: list[Row]
 
 
-def _chart(png: bytes, caption: str) -> Chart:
-    return Chart(base64.b64encode(png).decode("ascii"), caption)
+def _chart(figure: Figure, caption: str) -> Chart:
+    svg = charts.svg_text(figure).encode("utf-8")
+    return Chart(base64.b64encode(svg).decode("ascii"), caption)
 
 
 def _charts(data: PackData, language: str) -> list[Chart]:
     by_day, by_queue = data.groups["day"], data.groups["queue"]
     days = [row.key for row in by_day.rows]
+    words = charts.chart_words(language)
     out = []
-    figure, (ax,) = charts.new_figure(9, 3.6)
-    charts.calls_per_day(ax, days, data.per_queue)
-    out.append(_chart(charts.png_bytes(figure), report_text("chart_calls", language)))
-    figure, (ax,) = charts.new_figure(9, 3.0)
-    charts.service_level_per_day(ax, by_day)
-    out.append(_chart(charts.png_bytes(figure), report_text("chart_sl", language)))
-    figure, (ax,) = charts.new_figure(9, 0.9 + 0.42 * max(1, len(by_queue.rows)))
-    charts.wait_per_queue(ax, by_queue)
-    out.append(_chart(charts.png_bytes(figure), report_text("chart_wait", language)))
+    figure, (ax,) = charts.new_figure(9, 3.2)
+    charts.calls_per_day(ax, days, data.per_queue, words)
+    out.append(_chart(figure, report_text("chart_calls", language)))
+    figure, (ax,) = charts.new_figure(9, 2.6)
+    charts.service_level_per_day(ax, by_day, words)
+    out.append(_chart(figure, report_text("chart_sl", language)))
+    figure, (ax,) = charts.new_figure(9, 0.9 + 0.36 * max(1, len(by_queue.rows)))
+    charts.wait_per_queue(ax, by_queue, words)
+    out.append(_chart(figure, report_text("chart_wait", language)))
     return out
 
 

@@ -32,35 +32,42 @@
     box.className = state && state.pbx === "down" ? "status down" : "status";
   }
 
-  function figure(name, value, id, extra, since, suffix) {
-    const shown = el("span", { class: "value" }, String(value));
-    if (since !== undefined && since !== null) {
-      shown.dataset.since = String(since);
-      if (suffix) shown.dataset.suffix = suffix;
-    }
-    return el("div", { class: "figure " + (extra || ""), "data-figure": id },
-      shown, el("span", { class: "name" }, name));
+  // A figure: its value isolated left to right (a time, a count, a percentage), an
+  // optional note under it (the oldest caller in danger's reference), its name.
+  function figure(name, value, id, extra, since, note) {
+    const shown = el("bdi", { class: "value", dir: "ltr" }, String(value));
+    if (since !== undefined && since !== null) shown.dataset.since = String(since);
+    const parts = [shown];
+    if (note) parts.push(el("bdi", { class: "note", dir: "ltr", title: note }, note));
+    parts.push(el("span", { class: "name" }, name));
+    return el("div", { class: "figure " + (extra || ""), "data-figure": id }, ...parts);
   }
 
   function renderQueues() {
     const box = document.getElementById("queues");
     if (!box) return;
+    const live = state.pbx !== "down";  // AMI's figures are only shown while AMI is up
+    const now = (value) => live ? value : "-";
     box.replaceChildren(...state.queues.map((q) => {
-      const danger = q.danger_waiting > 0;
-      return el("article", { class: "queue" + (danger ? " danger" : ""), id: "queue-" + q.name,
-                             "data-waiting": q.waiting, "data-danger": q.danger_waiting },
-        el("h2", {}, word(q.name)),
+      const danger = live && q.danger_waiting > 0;
+      const waiting = live && q.waiting > 0;
+      return el("article", { class: "queue" + (danger ? " danger" : "") + (live ? "" : " stale"),
+                             id: "queue-" + q.name, "data-waiting": q.waiting,
+                             "data-danger": q.danger_waiting },
+        el("h2", { title: word(q.name) }, word(q.name)),
+        live ? "" : el("p", { class: "unavailable" }, L.live_unavailable),
         el("div", { class: "figures" },
-          figure(L.waiting, q.waiting, "waiting", q.waiting ? "hot" : ""),
-          figure(L.longest, q.waiting ? age(q.longest_since) : "-", "longest", "",
-                 q.waiting ? q.longest_since : null),
-          figure(L.danger_waiting, q.danger_waiting, "danger_waiting", danger ? "alarm" : ""),
-          figure(L.oldest_danger, q.danger_waiting ? age(q.oldest_danger_since) +
-                 " #" + q.oldest_danger_reference : "-", "oldest_danger", danger ? "alarm" : "",
-                 danger ? q.oldest_danger_since : null, " #" + q.oldest_danger_reference),
-          figure(L.available, q.available, "available"),
-          figure(L.talking, q.talking, "talking"),
-          figure(L.paused, q.paused, "paused"),
+          figure(L.waiting, now(q.waiting), "waiting", waiting ? "hot" : ""),
+          figure(L.longest, waiting ? age(q.longest_since) : "-", "longest", "",
+                 waiting ? q.longest_since : null),
+          figure(L.danger_waiting, now(q.danger_waiting), "danger_waiting",
+                 danger ? "alarm" : ""),
+          figure(L.oldest_danger, danger ? age(q.oldest_danger_since) : "-", "oldest_danger",
+                 danger ? "alarm" : "", danger ? q.oldest_danger_since : null,
+                 danger ? "#" + q.oldest_danger_reference : ""),
+          figure(L.available, now(q.available), "available"),
+          figure(L.talking, now(q.talking), "talking"),
+          figure(L.paused, now(q.paused), "paused"),
           figure(L.answered_today, q.answered_today, "answered_today"),
           figure(L.abandoned_today, q.abandoned_today, "abandoned_today"),
           figure(L.service_level, percent(q.service_level_today), "service_level")));
@@ -68,12 +75,17 @@
     document.getElementById("ivr-count").textContent = state.ivr.callers;
     document.getElementById("ivr-questions").replaceChildren(
       ...Object.entries(state.ivr.by_question).map(([q, n]) =>
-        el("li", {}, L.on_question + " " + word(q) + ": " + n)));
+        el("li", {}, L.on_question + " " + word(q) + ": ", el("bdi", { dir: "ltr" }, String(n)))));
     const t = state.today;
-    document.getElementById("to-queue").textContent =
-      (t.to_queue_p50 === null ? "-" : t.to_queue_p50 + " s") + " / " +
-      (t.to_queue_p95 === null ? "-" : t.to_queue_p95 + " s");
-    document.getElementById("calls-today").textContent = t.calls;
+    // Each duration isolated; their order (p50 first) follows the page's direction.
+    // (the number isolated, its unit after it in the page's direction: "ث 12.5" in Arabic)
+    const seconds = (v) => v === null ? el("span", { class: "duration" }, "-")
+      : el("span", { class: "duration" }, el("bdi", { dir: "ltr" }, String(v)),
+           " " + L.seconds_short);
+    document.getElementById("to-queue").replaceChildren(
+      seconds(t.to_queue_p50), " / ", seconds(t.to_queue_p95));
+    document.getElementById("calls-today").replaceChildren(
+      el("bdi", { dir: "ltr" }, String(t.calls)));
     const svg = document.getElementById("per-hour");
     const top = Math.max(1, ...t.per_hour);
     const ns = "http://www.w3.org/2000/svg";
@@ -119,13 +131,14 @@
                        id: mode + "-" + c.reference }, L[mode])) : [];
       return el("tr", { id: "call-" + c.reference, "data-state": c.state,
                         class: c.danger ? "danger" : "" },
-        el("td", {}, c.reference), el("td", {}, L["state_" + c.state] || c.state),
+        el("td", {}, el("bdi", { dir: "ltr" }, c.reference)),
+        el("td", {}, L["state_" + c.state] || c.state),
         el("td", {}, word(c.queue)), el("td", {}, word(c.category)),
         el("td", {}, c.danger ? L.yes : L.no), el("td", {}, word(c.age)),
         el("td", {}, word(c.gender)), el("td", {}, word(c.emirate)),
-        el("td", { dir: "ltr" }, c.caller),
+        el("td", {}, el("bdi", { dir: "ltr" }, c.caller)),
         c.state === "ivr" ? el("td", {}, word(c.question))
-          : el("td", { "data-since": String(c.since) }, age(c.since)),
+          : el("td", {}, el("bdi", { "data-since": String(c.since), dir: "ltr" }, age(c.since))),
         el("td", {}, c.agent || "-"), el("td", {}, ...buttons));
   }
 
@@ -170,7 +183,7 @@
   // Ages tick every second without rebuilding the rows (a click is never lost to a redraw).
   setInterval(() => {
     for (const node of document.querySelectorAll("[data-since]")) {
-      node.textContent = age(Number(node.dataset.since)) + (node.dataset.suffix || "");
+      node.textContent = age(Number(node.dataset.since));
     }
   }, 1000);
 })();
