@@ -150,3 +150,12 @@ def test_the_wallboards_today_starts_at_local_midnight(late_call):
     assert asyncio.run(feed._today_figures(last_minute)).calls == 1
     next_day = datetime(2026, 12, 1, 20, 0, tzinfo=UTC).timestamp()
     assert asyncio.run(feed._today_figures(next_day)).calls == 0
+
+
+@pytest.mark.parametrize("exact", [False, True])
+def test_a_caller_in_danger_is_counted_on_the_zones_day(late_call, exact):
+    """c1 (23:43 UTC on 30 Nov, in danger) is Dubai's 1 December: its danger count goes
+    there, and no UTC day outside the period gets a row of its own."""
+    period = days_period(date(2026, 12, 1), date(2026, 12, 1), DUBAI)
+    rows = stats_query.compute_many(late_call, period, ["day"], exact=exact).stats["day"].rows
+    assert [(row.key, row.calls, row.danger_calls) for row in rows] == [("2026-12-01", 1, 1)]

@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from balagh.localtime import day_of
 from balagh.store.daily import DIMS, UNKNOWN
 from balagh.store.timestamps import iso
 from balagh.store.uri import read_only_uri
@@ -47,6 +48,9 @@ GROUPINGS: dict[str, str] = {
     "day": "substr(r.started_at, 1, 10)",
     **{dim: value.format(r="r") for dim, value in DIMS.items() if dim != "day"},
 }
+# The danger scan's key: the UTC minute, put into the zone's day in Python (a UTC date
+# would count a call at 23:43 UTC on 30 Nov on the 30th, not on Dubai's 1 December).
+_MINUTE = "substr(r.started_at, 1, 16)"
 # The schema version that has to_queue_tenths and the danger answers' index (schema.py, v8).
 NEEDS_VERSION = 8
 
@@ -161,13 +165,18 @@ class Kind:
         self.days.append((day, counts))
         return counts
 
-    def add_dated(self, packed: str | None) -> None:
-        """Keys that start with their day (the danger scan covers the whole period)."""
+    def add_dated(self, packed: str | None, day_of: Callable[[str], str]) -> None:
+        """Keys that start with their UTC minute, counted on its day in the zone (the
+        danger scan covers the whole period at once)."""
         if not packed:
             return
         by_day: dict[str, Counter[str]] = {}
+        days: dict[str, str] = {}
         for key, count in Counter(packed.split(_RECORD)).items():
-            day, tail = key.split(_FIELD, 1)
+            minute, tail = key.split(_FIELD, 1)
+            day = days.get(minute)
+            if day is None:
+                day = days[minute] = day_of(minute)
             counts = by_day.get(day)
             if counts is None:
                 counts = by_day[day] = Counter()
@@ -239,10 +248,10 @@ def _scan_day(path: Path, others: list[str], queue: int | None, day: str, start:
 
 def _scan_danger(path: Path, others: list[str], period: Period) -> Keys:
     with connect(path) as conn:
-        (danger,) = conn.execute(_danger_sql([GROUPINGS["day"], *others]),
+        (danger,) = conn.execute(_danger_sql([_MINUTE, *others]),
                                  _params(*period.bounds)).fetchone()
     keys = Keys()
-    keys.danger.add_dated(danger)
+    keys.danger.add_dated(danger, lambda minute: day_of(f"{minute}Z", period.zone).isoformat())
     return keys
 
 
