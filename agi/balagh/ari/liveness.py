@@ -29,6 +29,8 @@ from typing import Any
 
 import structlog
 
+from balagh.ari.rest import AriRest
+
 log = structlog.get_logger(__name__)
 
 HEARTBEAT_SECONDS = 1.0
@@ -57,7 +59,7 @@ def heartbeat_variable(app: str) -> str:
 
 
 class Heartbeat:
-    def __init__(self, client: Any, app: str,
+    def __init__(self, client: AriRest, app: str,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.client = client
         self.app = app
