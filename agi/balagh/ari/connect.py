@@ -34,6 +34,9 @@ EventSink = Callable[[dict[str, Any]], None]
 # Asterisk answers the websocket's opening at once; one that does not is retried by the
 # caller (keep_up's backoff) rather than waited on for ever.
 OPEN_TIMEOUT_SECONDS = 10.0
+# A websocket being left (a drop, a freeze) is closed politely for this long at most: a
+# frozen peer never answers the close, and the reconnect must not wait on it.
+CLOSE_TIMEOUT_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,8 @@ async def connect(url: str, app: str, username: str, password: str,
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await reader
-            await websocket.close()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(websocket.close(), CLOSE_TIMEOUT_SECONDS)
     finally:
         await transport.close()
 
