@@ -148,9 +148,11 @@ FRAMES = ['{"type": "StasisStart", "channel": {"id": "c1"}}', "not json", '["a l
 async def asterisk() -> AsyncIterator[dict[str, Any]]:
     """ARI's websocket and one REST operation on a real aiohttp server. The websocket
     sends FRAMES (and a binary frame) and closes once `state["close"]` is set."""
-    state: dict[str, Any] = {"close": asyncio.Event(), "opened": []}
+    state: dict[str, Any] = {"close": asyncio.Event(), "opened": [], "release": asyncio.Event()}
 
-    async def events(request: web.Request) -> web.WebSocketResponse:
+    async def events(request: web.Request) -> web.StreamResponse:
+        if state.get("refuse"):
+            return web.Response(status=403)
         state["opened"].append({"app": request.query.get("app"),
                                 "auth": request.headers.get("Authorization")})
         websocket = web.WebSocketResponse()
@@ -165,9 +167,15 @@ async def asterisk() -> AsyncIterator[dict[str, Any]]:
     async def variable(request: web.Request) -> web.Response:
         return web.json_response({"value": request.query["variable"]})
 
+    async def info(request: web.Request) -> web.Response:
+        if state.get("hang"):
+            await state["release"].wait()  # ARI's HTTP side hung
+        return web.json_response({"system": {"version": "22"}})
+
     server = web.Application()
     server.router.add_get("/ari/events", events)
     server.router.add_get("/ari/asterisk/variable", variable)
+    server.router.add_get("/ari/asterisk/info", info)
     runner = web.AppRunner(server)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -175,6 +183,7 @@ async def asterisk() -> AsyncIterator[dict[str, Any]]:
     state["url"] = f"http://127.0.0.1:{runner.addresses[0][1]}/"
     yield state
     state["close"].set()
+    state["release"].set()
     await runner.cleanup()
 
 
@@ -212,8 +221,18 @@ async def test_an_event_past_the_bound_ends_the_websocket_not_the_process(asteri
 
 
 async def test_the_websocket_refused_is_an_error_at_connect(asterisk):
+    asterisk["refuse"] = True
     with pytest.raises(aiohttp.WSServerHandshakeError):
-        async with connect(asterisk["url"] + "elsewhere/", "balagh", "u", "p",
+        async with connect(asterisk["url"], "balagh", "u", "p",
                            lambda _event: None):
             pass  # pragma: no cover (never opened)
 
+
+
+async def test_a_link_whose_requests_hang_is_not_handed_out(asterisk, monkeypatch):
+    monkeypatch.setattr("balagh.ari.connect.HTTP_CHECK_TIMEOUT_SECONDS", 0.2)
+    asterisk["hang"] = True
+    with pytest.raises(TimeoutError):
+        async with connect(asterisk["url"], "balagh", "u", "p", lambda _event: None):
+            pass  # pragma: no cover (never handed out)
+    assert asterisk["opened"] == []  # no websocket: the Stasis app was not registered

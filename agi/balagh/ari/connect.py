@@ -34,6 +34,9 @@ EventSink = Callable[[dict[str, Any]], None]
 # Asterisk answers the websocket's opening at once; one that does not is retried by the
 # caller (keep_up's backoff) rather than waited on for ever.
 OPEN_TIMEOUT_SECONDS = 10.0
+# Before the websocket, one read proves ARI's HTTP side answers: a link whose requests hang
+# is not handed to the calls (they wait for a working one, or the watchdog takes them).
+HTTP_CHECK_TIMEOUT_SECONDS = 5.0
 # A websocket being left (a drop, a freeze) is closed politely for this long at most: a
 # frozen peer never answers the close, and the reconnect must not wait on it.
 CLOSE_TIMEOUT_SECONDS = 1.0
@@ -54,13 +57,15 @@ async def connect(url: str, app: str, username: str, password: str,
                   on_event: EventSink) -> AsyncIterator[AriConnection]:
     """Open the websocket of Stasis app `app`; every event goes to `on_event` (sync, quick)."""
     transport = AriTransport(session(username, password), url)
+    rest = AriRest(transport.send)
     try:
+        await asyncio.wait_for(rest.asterisk.getInfo(), HTTP_CHECK_TIMEOUT_SECONDS)
         websocket = await asyncio.wait_for(
             transport.websocket(events_url(url, app), ANSWER_AT_MOST), OPEN_TIMEOUT_SECONDS)
         closed = asyncio.Event()
         reader = asyncio.create_task(read_events(websocket, on_event, closed))
         try:
-            yield AriConnection(AriRest(transport.send), closed)
+            yield AriConnection(rest, closed)
         finally:
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
