@@ -61,6 +61,7 @@ class AriTransport:
 
     def __init__(self, session: aiohttp.ClientSession, url: str) -> None:
         self._session = session
+        self._websockets: aiohttp.ClientSession | None = None
         self.base = ari_base(url)
 
     async def send(self, operation: Operation, params: Params) -> Any:
@@ -104,11 +105,18 @@ class AriTransport:
             return json.loads(payload) if payload else None
 
     async def websocket(self, url: str, message_at_most: int) -> aiohttp.ClientWebSocketResponse:
-        """A websocket on this session (its credentials); Asterisk's pings answered."""
-        return await self._session.ws_connect(url, max_msg_size=message_at_most, autoping=True)
+        """A websocket with this session's credentials, on a connection of its own (never
+        one of the requests' pooled connections); Asterisk's pings answered."""
+        if self._websockets is None:
+            self._websockets = aiohttp.ClientSession(headers=self._session.headers,
+                                                     timeout=self._session.timeout)
+        return await self._websockets.ws_connect(url, max_msg_size=message_at_most,
+                                                 autoping=True)
 
     async def close(self) -> None:
         await self._session.close()
+        if self._websockets is not None:
+            await self._websockets.close()
 
 
 async def _read_at_most(response: aiohttp.ClientResponse, limit: int) -> bytes | None:
