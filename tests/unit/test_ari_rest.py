@@ -22,6 +22,8 @@ from balagh.ari.rest import (
 )
 from balagh.ari.transport import ANSWER_AT_MOST, AriTransport, session
 
+from .ari_description import described, running_modules
+
 
 @pytest.fixture
 async def ari() -> AsyncIterator[tuple[AriRest, list[dict[str, Any]]]]:
@@ -167,20 +169,29 @@ async def asterisk() -> AsyncIterator[dict[str, Any]]:
     async def variable(request: web.Request) -> web.Response:
         return web.json_response({"value": request.query["variable"]})
 
-    async def info(request: web.Request) -> web.Response:
+    async def docs(request: web.Request) -> web.Response:
         if state.get("hang"):
             await state["release"].wait()  # ARI's HTTP side hung
-        return web.json_response({"system": {"version": "22"}})
+        state["docs_read"] = state.get("docs_read", 0) + 1
+        if (doc := state["docs"].get(request.path)) is None:
+            return web.json_response({"message": "Not found"}, status=404)
+        return web.json_response(doc)
+
+    async def modules(request: web.Request) -> web.Response:
+        return web.json_response(state["modules"])
 
     server = web.Application()
     server.router.add_get("/ari/events", events)
     server.router.add_get("/ari/asterisk/variable", variable)
-    server.router.add_get("/ari/asterisk/info", info)
+    server.router.add_get("/ari/asterisk/modules", modules)
+    server.router.add_get("/ari/api-docs/{name}", docs)
     runner = web.AppRunner(server)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     state["url"] = f"http://127.0.0.1:{runner.addresses[0][1]}/"
+    state["docs"] = described(state["url"] + "ari")
+    state["modules"] = running_modules()
     yield state
     state["close"].set()
     state["release"].set()

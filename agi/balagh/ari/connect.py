@@ -9,6 +9,8 @@ A websocket frozen without a close is found by the heartbeat's echo (liveness.py
 Why not asyncari's connection: its reader can be made to hand on dicts only by
 overriding its private `_run`, and its requests go through asyncswagger11 and httpx
 (transport.py). Owning the thin transport here costs less than leaning on its insides.
+asyncari's family serves where it can through its public interface: asyncswagger11's
+loader reads ARI's description at every connect (description.py).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from urllib.parse import urlencode
 import aiohttp
 import structlog
 
+from balagh.ari.description import check_offered
 from balagh.ari.rest import AriRest
 from balagh.ari.transport import ANSWER_AT_MOST, AriTransport, ari_base, session
 
@@ -34,8 +37,10 @@ EventSink = Callable[[dict[str, Any]], None]
 # Asterisk answers the websocket's opening at once; one that does not is retried by the
 # caller (keep_up's backoff) rather than waited on for ever.
 OPEN_TIMEOUT_SECONDS = 10.0
-# Before the websocket, one read proves ARI's HTTP side answers: a link whose requests hang
-# is not handed to the calls (they wait for a working one, or the watchdog takes them).
+# Before the websocket, ARI's description and module list are read (description.py): they
+# prove ARI's HTTP side answers (a link whose requests hang is not handed to the calls: they
+# wait for a working one, or the watchdog takes them) and that Asterisk offers every
+# operation the client sends. Asterisk serves them in tens of milliseconds.
 HTTP_CHECK_TIMEOUT_SECONDS = 5.0
 # A websocket being left (a drop, a freeze) is closed politely for this long at most: a
 # frozen peer never answers the close, and the reconnect must not wait on it.
@@ -59,7 +64,7 @@ async def connect(url: str, app: str, username: str, password: str,
     transport = AriTransport(session(username, password), url)
     rest = AriRest(transport.send)
     try:
-        await asyncio.wait_for(rest.asterisk.getInfo(), HTTP_CHECK_TIMEOUT_SECONDS)
+        await asyncio.wait_for(check_offered(transport, rest), HTTP_CHECK_TIMEOUT_SECONDS)
         websocket = await asyncio.wait_for(
             transport.websocket(events_url(url, app), ANSWER_AT_MOST), OPEN_TIMEOUT_SECONDS)
         closed = asyncio.Event()

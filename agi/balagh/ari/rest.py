@@ -76,6 +76,7 @@ OPERATIONS: tuple[Operation, ...] = (
     FILTER := _op("applications", "filter", "PUT",
                   "/applications/{applicationName}/eventFilter", whole_body="filter"),
     GET_INFO := _op("asterisk", "getInfo", "GET", "/asterisk/info", "only"),
+    LIST_MODULES := _op("asterisk", "listModules", "GET", "/asterisk/modules"),
     GET_GLOBAL_VAR := _op("asterisk", "getGlobalVar", "GET", "/asterisk/variable",
                           "variable"),
     SET_GLOBAL_VAR := _op("asterisk", "setGlobalVar", "POST", "/asterisk/variable",
@@ -129,6 +130,13 @@ class _Resource:
 
     async def _read(self, operation: Operation, **params: object) -> JsonObject:
         return _object(operation, await self._send(operation, params))
+
+    async def _read_list(self, operation: Operation, **params: object) -> list[JsonObject]:
+        answer = await self._send(operation, params)
+        if not isinstance(answer, list):
+            raise AriBadAnswer(0, operation.method, operation.url,
+                               f"answer is {type(answer).__name__}, not a JSON list")
+        return [_object(operation, item) for item in answer]
 
     async def _act(self, operation: Operation, **params: object) -> None:
         await self._send(operation, params)
@@ -215,6 +223,9 @@ class Applications(_Resource):
 class Asterisk(_Resource):
     async def getInfo(self) -> JsonObject:
         return await self._read(GET_INFO)
+
+    async def listModules(self) -> list[JsonObject]:
+        return await self._read_list(LIST_MODULES)
 
     async def getGlobalVar(self, *, variable: str) -> JsonObject:
         return await self._read(GET_GLOBAL_VAR, variable=variable)

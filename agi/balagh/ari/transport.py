@@ -88,17 +88,18 @@ class AriTransport:
         return await self.request(operation.method, self.base + url, query, body)
 
     async def request(self, method: str, url: str, query: dict[str, str],
-                      body: dict[str, Any]) -> Any:
-        """One request; ARI's JSON answer (None when empty), AriRequestError on an error."""
+                      body: dict[str, Any], at_most: int = ANSWER_AT_MOST) -> Any:
+        """One request; ARI's JSON answer (None when empty), AriRequestError on an error
+        (AriAnswerTooLarge past `at_most` bytes)."""
         if self._session.closed:
             raise AriSessionClosed("the ARI connection was closed")
         async with self._session.request(
                 method, url, params=query, data=json.dumps(body) if body else None,
                 headers={"Content-Type": "application/json"} if body else None) as response:
-            payload = await _read_at_most(response, ANSWER_AT_MOST)
+            payload = await _read_at_most(response, at_most)
             if payload is None:
                 raise AriAnswerTooLarge(0, method, response.url.path,
-                                        f"answer longer than {ANSWER_AT_MOST} bytes")
+                                        f"answer longer than {at_most} bytes")
             if response.status >= 400:
                 raise AriRequestError(response.status, method, response.url.path,
                                       _message(payload))
