@@ -10,6 +10,11 @@ from typing import Any, TypeVar
 
 import aiohttp
 
+from balagh.ari.description import (
+    AriDescriptionUnreadable,
+    AriOperationsMissing,
+    check_offered,
+)
 from balagh.ari.rest import AriRequestError, AriRest
 from balagh.ari.transport import AriTransport, session
 from balagh.config import AriSettings
@@ -45,6 +50,17 @@ class AriHttp:
     async def info(self) -> dict[str, Any] | None:
         """Asterisk's own description of itself (version, build, ...)."""
         return await self._answer(self.rest.asterisk.getInfo(), "asterisk/info")
+
+    async def missing_operations(self) -> list[str]:
+        """What Asterisk lacks of the operations the app sends (ari/description.py): the
+        same check as the app's at connect; empty when it offers them all."""
+        try:
+            await self._answer(check_offered(self._transport, self.rest), "api-docs")
+        except AriOperationsMissing as exc:
+            return exc.missing
+        except AriDescriptionUnreadable as exc:
+            return [str(exc)]
+        return []
 
     async def variable(self, name: str) -> str | None:
         """A global variable's value; None when it is not set."""
