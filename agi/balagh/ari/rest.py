@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Iterable, Mapping
 from dataclasses import dataclass
+from http import HTTPMethod
 from typing import Any, Protocol
 
 Params = Mapping[str, object]
@@ -36,52 +37,54 @@ class Operation:
         return frozenset(re.findall(r"{(\w+)}", self.url))
 
 
-def _op(resource: str, nickname: str, method: str, url: str, query: str = "",
+def _op(resource: str, nickname: str, method: HTTPMethod, url: str, query: str = "",
         whole_body: str | None = None) -> Operation:
     return Operation(resource, nickname, method, url, frozenset(query.split()), whole_body)
 
 
+# The methods by http's names: SQL text (DELETE) lives only in the store and the read model.
+GET, POST, PUT, DELETE = HTTPMethod.GET, HTTPMethod.POST, HTTPMethod.PUT, HTTPMethod.DELETE
 # ARI's operations as Asterisk (16 to 22) describes them in rest-api/*.json: only the
-# parameters Balagh sends. tests/e2e/test_ari_description.py checks them against the
-# description a running Asterisk serves.
+# parameters Balagh sends. description.py checks them at every connect against the
+# description and modules the running Asterisk offers.
 CHANNEL = "/channels/{channelId}"
 OPERATIONS: tuple[Operation, ...] = (
-    ANSWER := _op("channels", "answer", "POST", CHANNEL + "/answer"),
-    GET_CHANNEL := _op("channels", "get", "GET", CHANNEL),
-    HANGUP := _op("channels", "hangup", "DELETE", CHANNEL, "reason"),
-    CONTINUE := _op("channels", "continueInDialplan", "POST", CHANNEL + "/continue",
+    ANSWER := _op("channels", "answer", POST, CHANNEL + "/answer"),
+    GET_CHANNEL := _op("channels", "get", GET, CHANNEL),
+    HANGUP := _op("channels", "hangup", DELETE, CHANNEL, "reason"),
+    CONTINUE := _op("channels", "continueInDialplan", POST, CHANNEL + "/continue",
                     "context extension priority label"),
-    PLAY := _op("channels", "playWithId", "POST", CHANNEL + "/play/{playbackId}",
+    PLAY := _op("channels", "playWithId", POST, CHANNEL + "/play/{playbackId}",
                 "media lang offsetms skipms"),
-    GET_CHANNEL_VAR := _op("channels", "getChannelVar", "GET", CHANNEL + "/variable",
+    GET_CHANNEL_VAR := _op("channels", "getChannelVar", GET, CHANNEL + "/variable",
                            "variable"),
-    SET_CHANNEL_VAR := _op("channels", "setChannelVar", "POST", CHANNEL + "/variable",
+    SET_CHANNEL_VAR := _op("channels", "setChannelVar", POST, CHANNEL + "/variable",
                            "variable value"),
-    SNOOP := _op("channels", "snoopChannelWithId", "POST", CHANNEL + "/snoop/{snoopId}",
+    SNOOP := _op("channels", "snoopChannelWithId", POST, CHANNEL + "/snoop/{snoopId}",
                  "spy whisper app appArgs"),
-    CREATE := _op("channels", "create", "POST", "/channels/create",
+    CREATE := _op("channels", "create", POST, "/channels/create",
                   "endpoint app appArgs channelId otherChannelId originator formats"),
-    DIAL := _op("channels", "dial", "POST", CHANNEL + "/dial", "caller timeout"),
-    SEND_DTMF := _op("channels", "sendDTMF", "POST", CHANNEL + "/dtmf",
+    DIAL := _op("channels", "dial", POST, CHANNEL + "/dial", "caller timeout"),
+    SEND_DTMF := _op("channels", "sendDTMF", POST, CHANNEL + "/dtmf",
                      "dtmf before between duration after"),
-    CREATE_BRIDGE := _op("bridges", "createWithId", "POST", "/bridges/{bridgeId}",
+    CREATE_BRIDGE := _op("bridges", "createWithId", POST, "/bridges/{bridgeId}",
                          "type name"),
-    ADD_CHANNEL := _op("bridges", "addChannel", "POST", "/bridges/{bridgeId}/addChannel",
+    ADD_CHANNEL := _op("bridges", "addChannel", POST, "/bridges/{bridgeId}/addChannel",
                        "channel role"),
-    DESTROY_BRIDGE := _op("bridges", "destroy", "DELETE", "/bridges/{bridgeId}"),
-    STOP_PLAYBACK := _op("playbacks", "stop", "DELETE", "/playbacks/{playbackId}"),
-    GET_APPLICATION := _op("applications", "get", "GET", "/applications/{applicationName}"),
-    SUBSCRIBE := _op("applications", "subscribe", "POST",
+    DESTROY_BRIDGE := _op("bridges", "destroy", DELETE, "/bridges/{bridgeId}"),
+    STOP_PLAYBACK := _op("playbacks", "stop", DELETE, "/playbacks/{playbackId}"),
+    GET_APPLICATION := _op("applications", "get", GET, "/applications/{applicationName}"),
+    SUBSCRIBE := _op("applications", "subscribe", POST,
                      "/applications/{applicationName}/subscription", "eventSource"),
-    FILTER := _op("applications", "filter", "PUT",
+    FILTER := _op("applications", "filter", PUT,
                   "/applications/{applicationName}/eventFilter", whole_body="filter"),
-    GET_INFO := _op("asterisk", "getInfo", "GET", "/asterisk/info", "only"),
-    LIST_MODULES := _op("asterisk", "listModules", "GET", "/asterisk/modules"),
-    GET_GLOBAL_VAR := _op("asterisk", "getGlobalVar", "GET", "/asterisk/variable",
+    GET_INFO := _op("asterisk", "getInfo", GET, "/asterisk/info", "only"),
+    LIST_MODULES := _op("asterisk", "listModules", GET, "/asterisk/modules"),
+    GET_GLOBAL_VAR := _op("asterisk", "getGlobalVar", GET, "/asterisk/variable",
                           "variable"),
-    SET_GLOBAL_VAR := _op("asterisk", "setGlobalVar", "POST", "/asterisk/variable",
+    SET_GLOBAL_VAR := _op("asterisk", "setGlobalVar", POST, "/asterisk/variable",
                           "variable value"),
-    USER_EVENT := _op("events", "userEvent", "POST", "/events/user/{eventName}",
+    USER_EVENT := _op("events", "userEvent", POST, "/events/user/{eventName}",
                       "application source"),
 )
 
