@@ -5,11 +5,13 @@ websocket registers the Stasis app."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from aiohttp import web
+from structlog.testing import capture_logs
 
 from balagh.ari.connect import connect
 from balagh.ari.description import (
@@ -19,6 +21,7 @@ from balagh.ari.description import (
 )
 from balagh.ari.rest import AriRest
 from balagh.ari.transport import AriTransport, session
+from balagh.supervised import Backoff, MarkUp, keep_up
 
 from .ari_description import described, running_modules
 
@@ -86,6 +89,30 @@ async def test_a_module_not_loaded_fails_the_connect_naming_it(asterisk):
     assert str(refused.value) == ("Asterisk does not offer what Balagh sends: "
                                   "res_stasis_snoop not loaded (channels.snoopChannelWithId)")
     assert asterisk["websockets"] == 0  # the Stasis app was never registered
+
+
+async def test_the_app_s_failed_connect_is_one_log_line_naming_what_lacks(asterisk):
+    asterisk["modules"] = running_modules(without={"res_stasis_snoop"})
+    attempts: list[int] = []
+    retried = asyncio.Event()
+
+    async def ari_session(mark_up: MarkUp) -> None:
+        attempts.append(1)
+        if len(attempts) == 2:  # the first attempt's failure has been logged
+            retried.set()
+            await asyncio.Event().wait()
+        async with connect(asterisk["url"], "balagh", "u", "p", lambda _event: None):
+            mark_up()  # pragma: no cover (never handed out)
+
+    with capture_logs() as logs:
+        running = asyncio.create_task(keep_up("ari", ari_session, Backoff(first=0.0)))
+        await asyncio.wait_for(retried.wait(), 10)
+        running.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await running
+    assert [(line["event"], line["error"]) for line in logs] == [(
+        "connection.failed", "AriOperationsMissing: Asterisk does not offer what Balagh "
+        "sends: res_stasis_snoop not loaded (channels.snoopChannelWithId)")]
 
 
 async def test_a_resource_module_not_loaded_names_each_operation(asterisk):
