@@ -7,19 +7,22 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import web
 from structlog.testing import capture_logs
 
+import balagh
 from balagh.ari.connect import connect
 from balagh.ari.description import (
     AriDescriptionUnreadable,
     AriOperationsMissing,
     check_offered,
+    modules_needed,
 )
-from balagh.ari.rest import AriRest
+from balagh.ari.rest import OPERATIONS, AriRest
 from balagh.ari.transport import AriTransport, session
 from balagh.supervised import Backoff, MarkUp, keep_up
 
@@ -153,3 +156,13 @@ async def test_a_description_that_is_not_swagger_is_refused(asterisk):
     del asterisk["docs"]["/ari/api-docs/resources.json"]["swaggerVersion"]
     with pytest.raises(AriDescriptionUnreadable, match="not valid"):
         await missing(asterisk["url"])
+
+
+def test_the_shipped_module_list_loads_every_module_the_check_needs():
+    """A site with `autoload = no` loads what config/asterisk/balagh_modules.conf names:
+    every module the connect's check asks for must be there."""
+    shipped = Path(balagh.__file__).resolve().parents[2] / "config/asterisk/balagh_modules.conf"
+    loaded = {line.split("=>", 1)[1].strip().removesuffix(".so")
+              for line in shipped.read_text().splitlines() if line.startswith("load =>")}
+    needed = {module for operation in OPERATIONS for module in modules_needed(operation)}
+    assert needed <= loaded, sorted(needed - loaded)
