@@ -22,8 +22,9 @@ from balagh.ari.description import (
     check_offered,
     modules_needed,
 )
+from balagh.ari.liveness import Heartbeat
 from balagh.ari.rest import OPERATIONS, AriRest
-from balagh.ari.transport import AriTransport, session
+from balagh.ari.transport import CONNECTIONS, AriTransport, session
 from balagh.supervised import Backoff, MarkUp, keep_up
 
 from .ari_description import described, running_modules
@@ -31,7 +32,8 @@ from .ari_description import described, running_modules
 
 @pytest.fixture
 async def asterisk() -> AsyncIterator[dict[str, Any]]:
-    state: dict[str, Any] = {"websockets": 0, "docs_read": []}
+    state: dict[str, Any] = {"websockets": 0, "docs_read": [], "hung": 0,
+                             "pool_full": asyncio.Event(), "release": asyncio.Event()}
 
     async def docs(request: web.Request) -> web.Response:
         state["docs_read"].append(request.path)
@@ -51,7 +53,20 @@ async def asterisk() -> AsyncIterator[dict[str, Any]]:
         await websocket.close()
         return websocket
 
+    async def hung(request: web.Request) -> web.Response:
+        state["hung"] += 1
+        if state["hung"] == CONNECTIONS:
+            state["pool_full"].set()
+        await state["release"].wait()  # not answered while the test runs
+        return web.Response(status=204)
+
+    async def answered(request: web.Request) -> web.Response:
+        return web.Response(status=204)
+
     server = web.Application()
+    server.router.add_post("/ari/channels/{id}/answer", hung)
+    server.router.add_post("/ari/asterisk/variable", answered)
+    server.router.add_post("/ari/events/user/{name}", answered)
     server.router.add_get("/ari/api-docs/{name}", docs)
     server.router.add_get("/ari/asterisk/modules", modules)
     server.router.add_get("/ari/events", events)
@@ -62,6 +77,7 @@ async def asterisk() -> AsyncIterator[dict[str, Any]]:
     state["docs"] = described(state["url"] + "ari")
     state["modules"] = running_modules()
     yield state
+    state["release"].set()
     await runner.cleanup()
 
 
@@ -116,6 +132,18 @@ async def test_the_app_s_failed_connect_is_one_log_line_naming_what_lacks(asteri
     assert [(line["event"], line["error"]) for line in logs] == [(
         "connection.failed", "AriOperationsMissing: Asterisk does not offer what Balagh "
         "sends: res_stasis_snoop not loaded (channels.snoopChannelWithId)")]
+
+
+async def test_the_heartbeat_never_waits_behind_the_calls_requests(asterisk):
+    async with connect(asterisk["url"], "balagh", "u", "p", lambda _event: None) as link:
+        calls = [asyncio.create_task(link.rest.channels.answer(channelId=f"c{n}"))
+                 for n in range(CONNECTIONS + 1)]
+        await asyncio.wait_for(asterisk["pool_full"].wait(), 10)  # every pooled link busy
+        await asyncio.wait_for(Heartbeat(link.beats, "balagh").beat(), 10)
+        for call in calls:
+            call.cancel()
+        await asyncio.gather(*calls, return_exceptions=True)
+    assert asterisk["hung"] == CONNECTIONS  # the 33rd call still waits for a pooled link
 
 
 async def test_a_resource_module_not_loaded_names_each_operation(asterisk):

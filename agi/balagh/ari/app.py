@@ -181,7 +181,7 @@ class AriApplication:
                                self.settings.password, self.dispatch) as connection:
                 client = self.client = connection.rest
                 await self._allow_events(client)
-                heartbeat = self._heartbeat = Heartbeat(client, self.settings.app)
+                heartbeat = self._heartbeat = Heartbeat(connection.beats, self.settings.app)
                 await heartbeat.beat()  # the watchdog stands back from here on
                 self.connected.set()
                 mark_up()

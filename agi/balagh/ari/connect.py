@@ -51,6 +51,10 @@ CLOSE_TIMEOUT_SECONDS = 1.0
 class AriConnection:
     rest: AriRest
     closed: asyncio.Event  # set when the event websocket has closed
+    # The heartbeat's requests, on one keep-alive connection of their own: a beat never
+    # waits behind the calls' requests for a pooled connection, and never opens a new
+    # one that would carry a write to an Asterisk whose answers have stopped (liveness.py).
+    beats: AriRest
 
 
 def events_url(url: str, app: str) -> str:
@@ -62,6 +66,7 @@ async def connect(url: str, app: str, username: str, password: str,
                   on_event: EventSink) -> AsyncIterator[AriConnection]:
     """Open the websocket of Stasis app `app`; every event goes to `on_event` (sync, quick)."""
     transport = AriTransport(session(username, password), url)
+    beats = AriTransport(session(username, password, connections=1), url)
     rest = AriRest(transport.send)
     try:
         await asyncio.wait_for(check_offered(transport, rest), HTTP_CHECK_TIMEOUT_SECONDS)
@@ -70,7 +75,7 @@ async def connect(url: str, app: str, username: str, password: str,
         closed = asyncio.Event()
         reader = asyncio.create_task(read_events(websocket, on_event, closed))
         try:
-            yield AriConnection(rest, closed)
+            yield AriConnection(rest, closed, AriRest(beats.send))
         finally:
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -79,6 +84,7 @@ async def connect(url: str, app: str, username: str, password: str,
                 await asyncio.wait_for(websocket.close(), CLOSE_TIMEOUT_SECONDS)
     finally:
         await transport.close()
+        await beats.close()
 
 
 async def read_events(websocket: aiohttp.ClientWebSocketResponse, sink: EventSink,

@@ -38,13 +38,14 @@ def ari_base(url: str) -> str:
     return url.rstrip("/") + "/ari"
 
 
-def session(username: str, password: str, timeout: float | None = None) -> aiohttp.ClientSession:
-    """The HTTP session for one ARI connection (keep-alive, CONNECTIONS at most). No
+def session(username: str, password: str, timeout: float | None = None,
+            connections: int = CONNECTIONS) -> aiohttp.ClientSession:
+    """The HTTP session for one ARI connection (keep-alive, `connections` at most). No
     timeout by default: the app bounds each request where it makes it."""
     credentials = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
     return aiohttp.ClientSession(
         headers={"Authorization": f"Basic {credentials}"},
-        connector=aiohttp.TCPConnector(limit=CONNECTIONS),
+        connector=aiohttp.TCPConnector(limit=connections),
         timeout=aiohttp.ClientTimeout(total=timeout))
 
 
