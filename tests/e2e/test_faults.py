@@ -196,9 +196,10 @@ async def test_malformed_and_unexpected_events_do_not_take_the_app_down(
     fault_rows.append(FaultRow(
         "malformed and unexpected ARI and AMI events",
         "ignored, or the ARI link re-made at once; the app keeps serving",
-        f"{len(odd)} odd ARI frames: {session_ends} ended the session (asyncari drops a "
-        "link on an event it cannot parse) and it was re-made at once; 6 AMI blocks "
-        "ignored; app alive, next call routed", recovered))
+        f"{len(odd)} odd ARI frames: {session_ends} ended the session (a frame that is "
+        "not a JSON event is logged and skipped; only a websocket error or a frame over "
+        "8 MiB ends the link, re-made at once); 6 AMI blocks ignored; app alive, next call "
+        "routed", recovered))
 
 
 async def test_asterisk_restarted_under_the_app(

@@ -1,6 +1,7 @@
 """Stand-ins for Asterisk's two doors, for the health probes: real servers on 127.0.0.1.
 
-FakeAri answers ARI's GETs (asterisk/info, asterisk/variable, applications/NAME) with
+FakeAri answers ARI's GETs (asterisk/info, asterisk/variable, applications/NAME, the
+description under api-docs and asterisk/modules, as ari_description.py builds them) with
 basic auth; a heartbeat variable can beat (a new value at every read) or stand still.
 fake_ami answers AMI's banner and Login like Asterisk does.
 """
@@ -18,6 +19,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+from .ari_description import described, running_modules
+
 USER, PASSWORD = "balagh", "s3cret"
 
 
@@ -28,6 +31,8 @@ class FakeAri:
         self.channels: dict[str, list[str]] = {}  # Stasis app -> channel ids
         self.delay = 0.0  # seconds before each answer (a stalled Asterisk)
         self.reads = 0
+        self.docs: dict[str, Any] = {}
+        self.modules = running_modules()
         self._server: ThreadingHTTPServer | None = None
 
     @property
@@ -62,6 +67,7 @@ class FakeAri:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self.docs = described(self.url + "ari")
         return self
 
     def stop(self) -> None:
@@ -72,6 +78,10 @@ class FakeAri:
     def answer(self, path: str, query: dict[str, list[str]]) -> tuple[int, Any]:
         if path == "/ari/asterisk/info":
             return 200, {"system": {"version": "22.5.2", "entity_id": "fake"}}
+        if path in self.docs:
+            return 200, self.docs[path]
+        if path == "/ari/asterisk/modules":
+            return 200, self.modules
         if path == "/ari/asterisk/variable":
             name = query.get("variable", [""])[0]
             if name in self.beating:

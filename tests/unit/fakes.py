@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from typing import Any, Final
 
+from balagh.ari.rest import Operation, Params
 from balagh.ivr.port import CallGone, CallInfo
 from balagh.ivr.record import CallStore
 from balagh.store import ReportStore
@@ -175,12 +176,19 @@ class RecordingRepo:
 
 
 class FakeRest:
-    """Stands in for the asyncari client: `channels` and `playbacks` that record calls."""
+    """Stands in for the ARI client (ari/rest.py): `channels`, `playbacks` and `bridges`
+    that record calls, and `send`, through which CurrentClient passes its requests."""
 
     def __init__(self) -> None:
         self.channels = RecordingRepo("channels")
         self.playbacks = RecordingRepo("playbacks")
         self.bridges = RecordingRepo("bridges")
+
+    async def send(self, operation: Operation, params: Params) -> Any:
+        # Parameters left out (None) are not sent, as by the HTTP transport.
+        given = {name: value for name, value in params.items() if value is not None}
+        repository = getattr(self, operation.resource)
+        return await getattr(repository, operation.nickname)(**given)
 
 
 class FakeHttpResponse:

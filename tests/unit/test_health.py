@@ -29,6 +29,7 @@ from balagh.health.probes import (
 from balagh.health.report import Check, Status, as_json, exit_code, overall, text_lines
 from balagh.store import ReportStore
 
+from .ari_description import running_modules
 from .fake_asterisk import PASSWORD, USER, FakeAri, fake_ami
 
 APP = "balagh"
@@ -152,6 +153,19 @@ async def test_ari_reachable_with_the_app_s_credentials(ari: FakeAri) -> None:
     async with AriHttp(settings.ari) as client:
         check = await guarded("ari", ari_check(client, settings), 5)
     assert check.status is Status.OK and "Asterisk 22.5.2" in check.summary
+
+
+async def test_ari_lacking_an_operation_the_app_sends_is_down_and_names_it(
+        ari: FakeAri) -> None:
+    ari.modules = running_modules(without={"res_stasis_snoop"})
+    settings = Settings(ari=ari_settings(ari))
+    async with AriHttp(settings.ari) as client:
+        check = await guarded("ari", ari_check(client, settings), 5)
+    assert check.status is Status.DOWN
+    assert check.summary.endswith("does not offer what Balagh sends: res_stasis_snoop "
+                                  "not loaded (channels.snoopChannelWithId)")
+    assert check.data["missing"] == [
+        "res_stasis_snoop not loaded (channels.snoopChannelWithId)"]
 
 
 async def test_ari_refusing_the_credentials_is_down_and_says_so(ari: FakeAri) -> None:

@@ -233,7 +233,8 @@ def test_stasis_of_and_its_arguments() -> None:
 
 
 class FlakyAsterisk:
-    """setGlobalVar and userEvent as a client's: failing while `down`, recording writes."""
+    """setGlobalVar, getGlobalVar and userEvent as a client's: failing while `down`,
+    recording writes."""
 
     def __init__(self) -> None:
         self.down = False
@@ -244,6 +245,11 @@ class FlakyAsterisk:
         if self.down:
             raise ConnectionError("connection reset")
         self.written.append((variable, value))
+
+    async def getGlobalVar(self, variable: str) -> dict[str, str]:
+        if self.down:
+            raise ConnectionError("connection reset")
+        return {"value": self.written[-1][1] if self.written else ""}
 
     async def userEvent(self, eventName: str, application: str) -> None:
         assert application == APP

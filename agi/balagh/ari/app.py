@@ -1,7 +1,7 @@
 """The ARI connection: one websocket, events routed to per-call objects.
 
 The reader only parses events and hands them to the call they concern; it never
-awaits business logic, because asyncari (and Asterisk) drop a reader that falls
+awaits business logic, because Asterisk drops a reader that falls
 behind. Each call is served by its own task. After every (re)connect, channels
 that were already in the app (their StasisStart was lost) are taken back.
 Calls hold the application's current client (CurrentClient), not the one they
@@ -30,7 +30,7 @@ from balagh.ari.liveness import (
     in_stasis_of,
     stasis_args,
 )
-from balagh.ari.rest import AriSessionClosed
+from balagh.ari.rest import AriRest, AriSessionClosed, Operation, Params
 from balagh.ari.tell import SnoopTeller
 from balagh.config import AriSettings
 from balagh.ivr.port import CallInfo
@@ -106,34 +106,23 @@ class AriUnavailable(RuntimeError):
 RECONNECT_WAIT_SECONDS = 5.0
 
 
-class CurrentClient:
+class CurrentClient(AriRest):
     """The REST side of whichever ARI connection is up now, for the calls to use:
     `rest.channels.answer(...)` goes to the client of the moment, waiting for one if the
     connection is being re-made."""
 
     def __init__(self, application: AriApplication) -> None:
+        super().__init__(self._send)
         self._application = application
 
-    def __getattr__(self, name: str) -> _CurrentRepository:
-        return _CurrentRepository(self._application, name)
-
-
-class _CurrentRepository:
-    def __init__(self, application: AriApplication, name: str) -> None:
-        self._application = application
-        self._name = name
-
-    def __getattr__(self, operation: str) -> Callable[..., Awaitable[Any]]:
-        async def request(**params: Any) -> Any:
-            client = await self._application.current_client()
-            try:
-                return await getattr(getattr(client, self._name), operation)(**params)
-            except AriSessionClosed:
-                pass  # the connection was re-made under this request: nothing was sent
-            client = await self._application.current_client()
-            return await getattr(getattr(client, self._name), operation)(**params)
-
-        return request
+    async def _send(self, operation: Operation, params: Params) -> Any:
+        client = await self._application.current_client()
+        try:
+            return await client.send(operation, params)
+        except AriSessionClosed:
+            pass  # the connection was re-made under this request: nothing was sent
+        client = await self._application.current_client()
+        return await client.send(operation, params)
 
 
 class AriApplication:
@@ -152,7 +141,7 @@ class AriApplication:
         self.calls_over_limit = 0  # channels sent on unserved since the start
         self.prompt_seconds = prompt_seconds
         self.connected = asyncio.Event()
-        self._client: Any = None
+        self._client: AriRest | None = None
         self._client_up = asyncio.Event()
         self._heartbeat: Heartbeat | None = None
         self._orphans = asyncio.Semaphore(ORPHANS_AT_ONCE)
@@ -161,19 +150,19 @@ class AriApplication:
         self._tasks: set[asyncio.Task[None]] = set()
 
     @property
-    def client(self) -> Any:
-        """The connected asyncari client, or None between a drop and the reconnect."""
+    def client(self) -> AriRest | None:
+        """The connected client, or None between a drop and the reconnect."""
         return self._client
 
     @client.setter
-    def client(self, client: Any) -> None:
+    def client(self, client: AriRest | None) -> None:
         self._client = client
         if client is None:
             self._client_up.clear()
         else:
             self._client_up.set()
 
-    async def current_client(self, wait: float = RECONNECT_WAIT_SECONDS) -> Any:
+    async def current_client(self, wait: float = RECONNECT_WAIT_SECONDS) -> AriRest:
         """The client of the moment, waiting up to `wait` seconds for a reconnect."""
         while self._client is None:
             try:
@@ -192,7 +181,7 @@ class AriApplication:
                                self.settings.password, self.dispatch) as connection:
                 client = self.client = connection.rest
                 await self._allow_events(client)
-                heartbeat = self._heartbeat = Heartbeat(client, self.settings.app)
+                heartbeat = self._heartbeat = Heartbeat(connection.beats, self.settings.app)
                 await heartbeat.beat()  # the watchdog stands back from here on
                 self.connected.set()
                 mark_up()
@@ -208,7 +197,7 @@ class AriApplication:
             self.client = None
             self._heartbeat = None
 
-    async def _allow_events(self, client: Any) -> None:
+    async def _allow_events(self, client: AriRest) -> None:
         """Only the events the app acts on: most of the rest (a variable set, a dialplan
         step, a state change) would be read and parsed for nothing, some twenty a call."""
         try:
@@ -255,7 +244,7 @@ class AriApplication:
         finally:
             self.calls.pop(call.info.call_id, None)
 
-    async def _reconcile(self, client: Any) -> None:
+    async def _reconcile(self, client: AriRest) -> None:
         """Channels in the app that we have no task for are taken back (orphan_handler)."""
         try:
             application = await client.applications.get(applicationName=self.settings.app)

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import structlog
 
-from balagh.ari.rest import AriRequestError
+from balagh.ari.rest import AriRequestError, AriRest
 from balagh.ivr.port import CallGone, CallInfo
 
 log = structlog.get_logger(__name__)
@@ -241,8 +241,8 @@ class AriNotFound(Exception):
 
 
 def http_status(exc: BaseException) -> int | None:
-    """The HTTP status behind an ARI error: AriRest's, or asyncari's (which wraps httpx's
-    error as __cause__; the test caller still uses asyncari's requests)."""
+    """The HTTP status behind an ARI error: AriRest's, or one carried by an HTTP error
+    (an error with a `response.status_code`, itself or as the __cause__)."""
     if isinstance(exc, AriRequestError):
         return exc.status
     for error in (exc, exc.__cause__):
@@ -251,9 +251,3 @@ def http_status(exc: BaseException) -> int | None:
             return status
     return None
 
-
-class AriRest(Protocol):
-    """What AriCall needs from the ARI client: its `channels` and `playbacks` repositories."""
-
-    channels: Any
-    playbacks: Any

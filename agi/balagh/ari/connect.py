@@ -1,14 +1,16 @@
-"""One ARI connection: asyncari's event websocket, and REST requests sent with aiohttp.
+"""One ARI connection: the event websocket and the REST requests, on one aiohttp session.
 
-asyncari connects, reads ARI's description from Asterisk and keeps the event websocket.
-Two of its costs are taken off the call path, each measured by `make bench`
-(bench/RESULTS.md):
-- requests go through `rest.AriRest` (aiohttp) instead of asyncswagger11 and httpx;
-- events are handed on as ARI's JSON dicts the moment they are read (`_EventsAsDicts`).
-  asyncari's own reader first makes model objects of every field of every event (a
-  regular expression per field, object caches) and hands each event twice to a task
-  that watches for slow processing: the reader here does neither (the app's event loop
-  has its own stall probe, looplag.py).
+Events are handed on as ARI's JSON dicts the moment they are read: no model objects
+made of every field of every event, no task watching for slow processing (the app's
+event loop has its own stall probe, looplag.py). Asterisk registers the Stasis app
+while the websocket is open; `closed` is set when it has closed, for whatever reason.
+A websocket frozen without a close is found by the heartbeat's echo (liveness.py).
+
+Why not asyncari's connection: its reader can be made to hand on dicts only by
+overriding its private `_run`, and its requests go through asyncswagger11 and httpx
+(transport.py). Owning the thin transport here costs less than leaning on its insides.
+asyncari's family serves where it can through its public interface: asyncswagger11's
+loader reads ARI's description at every connect (description.py).
 """
 
 from __future__ import annotations
@@ -16,87 +18,95 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import urllib.parse
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
-import anyio
+import aiohttp
 import structlog
-from asyncari.client import Client
-from asyncswagger11.http_client import ApiKeyAuthenticator, AsynchronousHttpClient
-from wsproto.events import CloseConnection, TextMessage
 
-from balagh.ari.rest import AriRest, operations_of, session
+from balagh.ari.description import check_offered
+from balagh.ari.rest import AriRest
+from balagh.ari.transport import ANSWER_AT_MOST, AriTransport, ari_base, session
 
 log = structlog.get_logger(__name__)
 
 EventSink = Callable[[dict[str, Any]], None]
-
-
-class _EventsAsDicts(Client):  # type: ignore[misc]  # asyncari has no types
-    """asyncari's client, every event given to `sink` as it is read (sync, never blocks)."""
-
-    def __init__(self, group: Any, url: str, app: str, http_client: Any,
-                 sink: EventSink) -> None:
-        super().__init__(group, url, app, http_client)
-        self._sink = sink
-        self.closed = asyncio.Event()
-
-    async def _run(self, evt: Any = None) -> None:
-        """Read the event websocket until it closes (asyncari starts this on connect)."""
-        ws = None
-        try:
-            ws = await self.swagger.events.eventWebsocket(app=",".join(self._apps))
-            self.websockets.add(ws)
-            if evt is not None:
-                evt.set()
-            with contextlib.suppress(anyio.ClosedResourceError):  # closed under the read
-                async for message in ws:
-                    if isinstance(message, CloseConnection):
-                        break
-                    if isinstance(message, TextMessage):
-                        self._hand_on(message.data)
-        finally:
-            self.closed.set()
-            if ws is not None:
-                self.websockets.discard(ws)
-                with anyio.CancelScope(shield=True):
-                    await ws.close()
-
-    def _hand_on(self, text: str) -> None:
-        try:
-            event = json.loads(text)
-        except ValueError:
-            log.warning("ari.event_unreadable", size=len(text))
-            return
-        if isinstance(event, dict) and "type" in event:
-            self._sink(event)
+# Asterisk answers the websocket's opening at once; one that does not is retried by the
+# caller (keep_up's backoff) rather than waited on for ever.
+OPEN_TIMEOUT_SECONDS = 10.0
+# Before the websocket, ARI's description and module list are read (description.py): they
+# prove ARI's HTTP side answers (a link whose requests hang is not handed to the calls: they
+# wait for a working one, or the watchdog takes them) and that Asterisk offers every
+# operation the client sends. Asterisk serves them in tens of milliseconds.
+HTTP_CHECK_TIMEOUT_SECONDS = 5.0
+# A websocket being left (a drop, a freeze) is closed politely for this long at most: a
+# frozen peer never answers the close, and the reconnect must not wait on it.
+CLOSE_TIMEOUT_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
 class AriConnection:
     rest: AriRest
     closed: asyncio.Event  # set when the event websocket has closed
+    # The heartbeat's requests, on one keep-alive connection of their own: a beat never
+    # waits behind the calls' requests for a pooled connection, and never opens a new
+    # one that would carry a write to an Asterisk whose answers have stopped (liveness.py).
+    beats: AriRest
+
+
+def events_url(url: str, app: str) -> str:
+    return f"{ari_base(url)}/events?{urlencode({'app': app})}"
 
 
 @asynccontextmanager
 async def connect(url: str, app: str, username: str, password: str,
                   on_event: EventSink) -> AsyncIterator[AriConnection]:
-    host = urllib.parse.urlparse(url).netloc.split(":")[0]
-    http_client = AsynchronousHttpClient(
-        auth=ApiKeyAuthenticator(host, f"{username}:{password}"))
-    requests = session(username, password)
+    """Open the websocket of Stasis app `app`; every event goes to `on_event` (sync, quick)."""
+    transport = AriTransport(session(username, password), url)
+    beats = AriTransport(session(username, password, connections=1), url)
+    rest = AriRest(transport.send)
     try:
-        async with anyio.create_task_group() as group:
-            client = _EventsAsDicts(group, url, app, http_client, on_event)
-            async with client:
-                try:
-                    yield AriConnection(AriRest(requests, operations_of(client.swagger.resources)),
-                                        client.closed)
-                finally:
-                    group.cancel_scope.cancel()
+        await asyncio.wait_for(check_offered(transport, rest), HTTP_CHECK_TIMEOUT_SECONDS)
+        websocket = await asyncio.wait_for(
+            transport.websocket(events_url(url, app), ANSWER_AT_MOST), OPEN_TIMEOUT_SECONDS)
+        closed = asyncio.Event()
+        reader = asyncio.create_task(read_events(websocket, on_event, closed))
+        try:
+            yield AriConnection(rest, closed, AriRest(beats.send))
+        finally:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(websocket.close(), CLOSE_TIMEOUT_SECONDS)
     finally:
-        await requests.close()
-        await http_client.close()
+        await transport.close()
+        await beats.close()
+
+
+async def read_events(websocket: aiohttp.ClientWebSocketResponse, sink: EventSink,
+                      closed: asyncio.Event) -> None:
+    """Hand every event on until the websocket closes (or fails, or an event is too long)."""
+    try:
+        async for message in websocket:
+            if message.type is aiohttp.WSMsgType.TEXT:
+                hand_on(message.data, sink)
+            elif message.type is aiohttp.WSMsgType.ERROR:
+                log.warning("ari.websocket_failed", error=repr(websocket.exception()))
+                break
+    finally:
+        closed.set()
+
+
+def hand_on(text: str, sink: EventSink) -> None:
+    """One frame to `sink` if it is an ARI event (a JSON object with a type)."""
+    try:
+        event = json.loads(text)
+    except ValueError:
+        log.warning("ari.event_unreadable", size=len(text))
+        return
+    if isinstance(event, dict) and "type" in event:
+        sink(event)

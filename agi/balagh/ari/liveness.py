@@ -29,6 +29,8 @@ from typing import Any
 
 import structlog
 
+from balagh.ari.rest import AriRequestError, AriRest
+
 log = structlog.get_logger(__name__)
 
 HEARTBEAT_SECONDS = 1.0
@@ -57,7 +59,7 @@ def heartbeat_variable(app: str) -> str:
 
 
 class Heartbeat:
-    def __init__(self, client: Any, app: str,
+    def __init__(self, client: AriRest, app: str,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.client = client
         self.app = app
@@ -78,6 +80,14 @@ class Heartbeat:
             self.client.events.userEvent(eventName=ECHO_EVENT, application=self.app),
             REQUEST_TIMEOUT_SECONDS)
 
+    async def answered(self) -> None:
+        """A read that writes nothing (the heartbeat's own value): ARI answers again."""
+        try:
+            await asyncio.wait_for(self.client.asterisk.getGlobalVar(variable=self.variable),
+                                   REQUEST_TIMEOUT_SECONDS)
+        except AriRequestError:
+            pass  # an answer all the same
+
     def on_event(self, event: Mapping[str, Any]) -> bool:
         """Whether `event` is this heartbeat's echo (noted); the reader calls it first."""
         if event.get("type") == ECHO_EVENT_TYPE and event.get("eventname") == ECHO_EVENT:
@@ -87,12 +97,19 @@ class Heartbeat:
 
     async def run(self) -> None:
         """Beat every second until cancelled; raise HeartbeatLost after too many misses,
-        or when the websocket has stopped bringing the echoes back."""
+        or when the websocket has stopped bringing the echoes back.
+
+        After a miss, a read must be answered before the next write: a request whose
+        answer never comes may still reach Asterisk (a new connection gets through, its
+        answer is held), and a heartbeat advanced that way would keep the watchdog away
+        from callers nobody is serving."""
         misses = 0
         self.echoed_at = self.clock()
         while True:
             await asyncio.sleep(HEARTBEAT_SECONDS)
             try:
+                if misses:
+                    await self.answered()
                 await self.beat()
                 misses = 0
             except Exception as exc:

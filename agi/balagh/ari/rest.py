@@ -1,71 +1,98 @@
-"""ARI's REST operations, sent with aiohttp.
+"""ARI's REST operations Balagh uses, typed: `rest.channels.answer(channelId=...)`.
 
-asyncari reads ARI's description from Asterisk's own swagger files (each operation's
-method, path, and path, query and body parameters) and sends every request through
-asyncswagger11 and httpx: about 3 ms of the app's CPU per request on this 2-core machine,
-against about 0.3 ms with aiohttp (`make bench`: bench/RESULTS.md). A call makes 30 to
-40 requests, so at 200 callers the app's one core went mostly on them.
-
-AriRest keeps asyncari's description and its names, `rest.channels.answer(channelId=...)`,
-and sends each request with aiohttp (its HTTP parser is compiled; one keep-alive pool).
-Answers are ARI's JSON as it is: dicts, lists, or None for "204 No Content".
+Each method is one of ARI's operations under ARI's own names (resource, nickname and
+parameter names as Asterisk's description gives them), so mypy checks every request the
+app, the watchdog, health and the test caller make. A method hands its `Operation` and
+its parameters to a `Send`: the HTTP transport (transport.py), or the application's
+CurrentClient (app.py), which passes them on to the connection of the moment.
+Answers are ARI's JSON: objects for the reads, nothing for the actions.
 """
 
 from __future__ import annotations
 
-import base64
-import json
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+import re
+from collections.abc import Awaitable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import quote, urlencode
+from http import HTTPMethod
+from typing import Any, Protocol
 
-import aiohttp
-
-# Asterisk's HTTP server takes 100 sessions by default (http.conf sessionlimit); the
-# websocket is one. Enough for the requests of a few hundred calls in flight at once.
-CONNECTIONS = 32
-QUERY_IN_URL_AT_MOST = 900  # longer query parameters go in a JSON body
-# ARI's answers the app reads are a channel, a variable, an application's channel ids:
-# kilobytes. An answer past this is refused, not held in the call process's memory.
-ANSWER_AT_MOST = 8 * 1024 * 1024
+Params = Mapping[str, object]
 
 
 @dataclass(frozen=True)
 class Operation:
-    """One ARI operation as Asterisk describes it."""
+    """One ARI operation: where its parameters go (path or query; the eventFilter's in
+    the JSON body)."""
 
+    resource: str
+    nickname: str
     method: str
-    url: str  # with {placeholders} for the path parameters
-    path: frozenset[str]
-    query: frozenset[str]
-    body: frozenset[str]
-    required: frozenset[str]
+    url: str  # below /ari, with {placeholders} for the path parameters
+    query: frozenset[str] = frozenset()
+    # The parameter that is the whole JSON body, not wrapped in its name (eventFilter).
+    whole_body: str | None = None
+
+    @property
+    def path(self) -> frozenset[str]:
+        return frozenset(re.findall(r"{(\w+)}", self.url))
 
 
-Operations = Mapping[str, Mapping[str, Operation]]  # resource -> nickname -> operation
+def _op(resource: str, nickname: str, method: HTTPMethod, url: str, query: str = "",
+        whole_body: str | None = None) -> Operation:
+    return Operation(resource, nickname, method, url, frozenset(query.split()), whole_body)
 
 
-def operations_of(resources: Mapping[str, Any]) -> dict[str, dict[str, Operation]]:
-    """The operations of asyncswagger11's loaded resources (`client.swagger.resources`)."""
-    found: dict[str, dict[str, Operation]] = {}
-    for name, resource in resources.items():
-        declaration = resource.json["api_declaration"]
-        for api in declaration["apis"]:
-            for operation in api["operations"]:
-                if operation.get("is_websocket"):
-                    continue  # the event websocket is asyncari's
-                params = operation.get("parameters") or []
+# The methods by http's names: SQL text (DELETE) lives only in the store and the read model.
+GET, POST, PUT, DELETE = HTTPMethod.GET, HTTPMethod.POST, HTTPMethod.PUT, HTTPMethod.DELETE
+# ARI's operations as Asterisk (16 to 22) describes them in rest-api/*.json: only the
+# parameters Balagh sends. description.py checks them at every connect against the
+# description and modules the running Asterisk offers.
+CHANNEL = "/channels/{channelId}"
+OPERATIONS: tuple[Operation, ...] = (
+    ANSWER := _op("channels", "answer", POST, CHANNEL + "/answer"),
+    GET_CHANNEL := _op("channels", "get", GET, CHANNEL),
+    HANGUP := _op("channels", "hangup", DELETE, CHANNEL, "reason"),
+    CONTINUE := _op("channels", "continueInDialplan", POST, CHANNEL + "/continue",
+                    "context extension priority label"),
+    PLAY := _op("channels", "playWithId", POST, CHANNEL + "/play/{playbackId}",
+                "media lang offsetms skipms"),
+    GET_CHANNEL_VAR := _op("channels", "getChannelVar", GET, CHANNEL + "/variable",
+                           "variable"),
+    SET_CHANNEL_VAR := _op("channels", "setChannelVar", POST, CHANNEL + "/variable",
+                           "variable value"),
+    SNOOP := _op("channels", "snoopChannelWithId", POST, CHANNEL + "/snoop/{snoopId}",
+                 "spy whisper app appArgs"),
+    CREATE := _op("channels", "create", POST, "/channels/create",
+                  "endpoint app appArgs channelId otherChannelId originator formats"),
+    DIAL := _op("channels", "dial", POST, CHANNEL + "/dial", "caller timeout"),
+    SEND_DTMF := _op("channels", "sendDTMF", POST, CHANNEL + "/dtmf",
+                     "dtmf before between duration after"),
+    CREATE_BRIDGE := _op("bridges", "createWithId", POST, "/bridges/{bridgeId}",
+                         "type name"),
+    ADD_CHANNEL := _op("bridges", "addChannel", POST, "/bridges/{bridgeId}/addChannel",
+                       "channel role"),
+    DESTROY_BRIDGE := _op("bridges", "destroy", DELETE, "/bridges/{bridgeId}"),
+    STOP_PLAYBACK := _op("playbacks", "stop", DELETE, "/playbacks/{playbackId}"),
+    GET_APPLICATION := _op("applications", "get", GET, "/applications/{applicationName}"),
+    SUBSCRIBE := _op("applications", "subscribe", POST,
+                     "/applications/{applicationName}/subscription", "eventSource"),
+    FILTER := _op("applications", "filter", PUT,
+                  "/applications/{applicationName}/eventFilter", whole_body="filter"),
+    GET_INFO := _op("asterisk", "getInfo", GET, "/asterisk/info", "only"),
+    LIST_MODULES := _op("asterisk", "listModules", GET, "/asterisk/modules"),
+    GET_GLOBAL_VAR := _op("asterisk", "getGlobalVar", GET, "/asterisk/variable",
+                          "variable"),
+    SET_GLOBAL_VAR := _op("asterisk", "setGlobalVar", POST, "/asterisk/variable",
+                          "variable value"),
+    USER_EVENT := _op("events", "userEvent", POST, "/events/user/{eventName}",
+                      "application source"),
+)
 
-                def named(kind: str, params: list[dict[str, Any]] = params) -> frozenset[str]:
-                    return frozenset(p["name"] for p in params if p["paramType"] == kind)
 
-                found.setdefault(name, {})[operation["nickname"]] = Operation(
-                    method=operation["httpMethod"],
-                    url=declaration["basePath"] + api["path"],
-                    path=named("path"), query=named("query"), body=named("body"),
-                    required=frozenset(p["name"] for p in params if p.get("required")))
-    return found
+class Send(Protocol):
+    """Sends one operation; ARI's JSON answer (None when empty)."""
+
+    def __call__(self, operation: Operation, params: Params) -> Awaitable[Any]: ...
 
 
 class AriRequestError(Exception):
@@ -77,7 +104,11 @@ class AriRequestError(Exception):
 
 
 class AriAnswerTooLarge(AriRequestError):
-    """ARI's answer was longer than ANSWER_AT_MOST bytes (status 0: not ARI's own)."""
+    """ARI's answer was longer than transport.ANSWER_AT_MOST bytes (status 0: not ARI's)."""
+
+
+class AriBadAnswer(AriRequestError):
+    """ARI answered a read with something other than a JSON object (status 0)."""
 
 
 class AriSessionClosed(RuntimeError):
@@ -85,125 +116,151 @@ class AriSessionClosed(RuntimeError):
     nothing was sent."""
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list | tuple):
-        return ",".join(str(item) for item in value)  # ARI's lists are comma separated
-    return str(value)
+JsonObject = dict[str, Any]
 
 
-class AriRest:
-    """`rest.RESOURCE.NICKNAME(**params)`, as with asyncari's client."""
-
-    def __init__(self, session: aiohttp.ClientSession, operations: Operations) -> None:
-        self._session = session
-        self._operations = operations
-
-    def __getattr__(self, resource: str) -> _Resource:
-        try:
-            return _Resource(self, resource, self._operations[resource])
-        except KeyError:
-            raise AttributeError(f"ARI has no resource {resource!r}") from None
-
-    async def request(self, operation: Operation, name: str, params: dict[str, Any]) -> Any:
-        missing = operation.required - params.keys()
-        unknown = params.keys() - operation.path - operation.query - operation.body
-        if missing or unknown:
-            raise TypeError(f"ARI {name}: missing {sorted(missing)}, unknown {sorted(unknown)}")
-        url = operation.url
-        query: dict[str, str] = {}
-        body: dict[str, Any] = {}
-        for key, value in params.items():
-            if value is None:
-                continue
-            if key in operation.path:
-                url = url.replace(f"{{{key}}}", quote(_text(value), safe=""))
-            elif key in operation.query:
-                query[key] = _text(value)
-            else:
-                body[key] = value
-        if query and not body and len(urlencode(query)) > QUERY_IN_URL_AT_MOST:
-            # Asterisk reads a request line of 4096 bytes at most (1024 in LOW_MEMORY
-            # builds); every operation also takes its query parameters from a JSON body.
-            body, query = query, {}
-        return await self._send(operation.method, url, query, body)
-
-    async def allow_events(self, app: str, types: Iterable[str]) -> None:
-        """Asterisk sends `app` events of these types only (PUT .../eventFilter). That
-        operation's JSON body is the filter itself, not wrapped in its parameter's name."""
-        operation = self._operations["applications"]["filter"]
-        url = operation.url.replace("{applicationName}", quote(app, safe=""))
-        await self._send("PUT", url, {}, event_filter(types))
-
-    async def _send(self, method: str, url: str, query: dict[str, str],
-                    body: dict[str, Any]) -> Any:
-        """One request; ARI's JSON answer (None when empty), AriRequestError on an error."""
-        if self._session.closed:
-            raise AriSessionClosed("the ARI connection was closed")
-        async with self._session.request(
-                method, url, params=query, data=json.dumps(body) if body else None,
-                headers={"Content-Type": "application/json"} if body else None) as response:
-            payload = await _read_at_most(response, ANSWER_AT_MOST)
-            if payload is None:
-                raise AriAnswerTooLarge(0, method, response.url.path,
-                                        f"answer longer than {ANSWER_AT_MOST} bytes")
-            if response.status >= 400:
-                raise AriRequestError(response.status, method, response.url.path,
-                                      _message(payload))
-            return json.loads(payload) if payload else None
-
-async def _read_at_most(response: aiohttp.ClientResponse, limit: int) -> bytes | None:
-    """The whole body, or None as soon as it is known to be longer than `limit`."""
-    if (response.content_length or 0) > limit:
-        return None
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.content.iter_chunked(64 * 1024):
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def event_filter(types: Iterable[str]) -> dict[str, Any]:
-    """The body of PUT /applications/{app}/eventFilter letting only `types` through."""
-    return {"allowed": [{"type": kind} for kind in sorted(types)]}
-
-
-def _message(payload: bytes) -> str:
-    """ARI's error text ({"message": ...}), or the body itself, short."""
-    try:
-        answer = json.loads(payload)
-    except ValueError:
-        return payload.decode("utf-8", "replace")[:200]
-    return str(answer.get("message", "")) if isinstance(answer, dict) else ""
+def _object(operation: Operation, answer: object) -> JsonObject:
+    if not isinstance(answer, dict):
+        raise AriBadAnswer(0, operation.method, operation.url,
+                           f"answer is {type(answer).__name__}, not a JSON object")
+    return answer
 
 
 class _Resource:
-    def __init__(self, rest: AriRest, name: str, operations: Mapping[str, Operation]) -> None:
-        self._rest = rest
-        self._name = name
-        self._operations = operations
+    # Reads check that the answer is an object; actions drop theirs (nobody reads it).
+    def __init__(self, send: Send) -> None:
+        self._send = send
 
-    def __getattr__(self, nickname: str) -> Callable[..., Awaitable[Any]]:
-        try:
-            operation = self._operations[nickname]
-        except KeyError:
-            raise AttributeError(f"ARI {self._name} has no operation {nickname!r}") from None
-        name = f"{self._name}.{nickname}"
+    async def _read(self, operation: Operation, **params: object) -> JsonObject:
+        return _object(operation, await self._send(operation, params))
 
-        async def send(**params: Any) -> Any:
-            return await self._rest.request(operation, name, params)
+    async def _read_list(self, operation: Operation, **params: object) -> list[JsonObject]:
+        answer = await self._send(operation, params)
+        if not isinstance(answer, list):
+            raise AriBadAnswer(0, operation.method, operation.url,
+                               f"answer is {type(answer).__name__}, not a JSON list")
+        return [_object(operation, item) for item in answer]
 
-        return send
+    async def _act(self, operation: Operation, **params: object) -> None:
+        await self._send(operation, params)
 
 
-def session(username: str, password: str) -> aiohttp.ClientSession:
-    """The HTTP session for one ARI connection (keep-alive, CONNECTIONS at most)."""
-    credentials = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
-    return aiohttp.ClientSession(
-        headers={"Authorization": f"Basic {credentials}"},
-        connector=aiohttp.TCPConnector(limit=CONNECTIONS),
-        timeout=aiohttp.ClientTimeout(total=None))
+class Channels(_Resource):
+    async def answer(self, *, channelId: str) -> None:
+        await self._act(ANSWER, channelId=channelId)
+
+    async def get(self, *, channelId: str) -> JsonObject:
+        return await self._read(GET_CHANNEL, channelId=channelId)
+
+    async def hangup(self, *, channelId: str, reason: str | None = None) -> None:
+        await self._act(HANGUP, channelId=channelId, reason=reason)
+
+    async def continueInDialplan(self, *, channelId: str, context: str | None = None,
+                                 extension: str | None = None, priority: int | None = None,
+                                 label: str | None = None) -> None:
+        await self._act(CONTINUE, channelId=channelId, context=context, extension=extension,
+                        priority=priority, label=label)
+
+    async def playWithId(self, *, channelId: str, playbackId: str, media: str | list[str],
+                         lang: str | None = None, skipms: int | None = None) -> None:
+        await self._act(PLAY, channelId=channelId, playbackId=playbackId, media=media,
+                        lang=lang, skipms=skipms)
+
+    async def getChannelVar(self, *, channelId: str, variable: str) -> JsonObject:
+        return await self._read(GET_CHANNEL_VAR, channelId=channelId, variable=variable)
+
+    async def setChannelVar(self, *, channelId: str, variable: str, value: str) -> None:
+        await self._act(SET_CHANNEL_VAR, channelId=channelId, variable=variable, value=value)
+
+    async def snoopChannelWithId(self, *, channelId: str, snoopId: str, app: str,
+                                 spy: str | None = None, whisper: str | None = None,
+                                 appArgs: str | None = None) -> None:
+        await self._act(SNOOP, channelId=channelId, snoopId=snoopId, app=app, spy=spy,
+                        whisper=whisper, appArgs=appArgs)
+
+    async def create(self, *, endpoint: str, app: str, channelId: str | None = None,
+                     otherChannelId: str | None = None,
+                     appArgs: str | None = None) -> None:
+        await self._act(CREATE, endpoint=endpoint, app=app, channelId=channelId,
+                        otherChannelId=otherChannelId, appArgs=appArgs)
+
+    async def dial(self, *, channelId: str, caller: str | None = None,
+                   timeout: int | None = None) -> None:
+        await self._act(DIAL, channelId=channelId, caller=caller, timeout=timeout)
+
+    async def sendDTMF(self, *, channelId: str, dtmf: str, between: int | None = None,
+                       duration: int | None = None) -> None:
+        await self._act(SEND_DTMF, channelId=channelId, dtmf=dtmf, between=between,
+                        duration=duration)
+
+
+class Bridges(_Resource):
+    async def createWithId(self, *, bridgeId: str, type: str | None = None,
+                           name: str | None = None) -> None:
+        await self._act(CREATE_BRIDGE, bridgeId=bridgeId, type=type, name=name)
+
+    async def addChannel(self, *, bridgeId: str, channel: str | list[str],
+                         role: str | None = None) -> None:
+        await self._act(ADD_CHANNEL, bridgeId=bridgeId, channel=channel, role=role)
+
+    async def destroy(self, *, bridgeId: str) -> None:
+        await self._act(DESTROY_BRIDGE, bridgeId=bridgeId)
+
+
+class Playbacks(_Resource):
+    async def stop(self, *, playbackId: str) -> None:
+        await self._act(STOP_PLAYBACK, playbackId=playbackId)
+
+
+class Applications(_Resource):
+    async def get(self, *, applicationName: str) -> JsonObject:
+        return await self._read(GET_APPLICATION, applicationName=applicationName)
+
+    async def subscribe(self, *, applicationName: str, eventSource: str) -> None:
+        await self._act(SUBSCRIBE, applicationName=applicationName, eventSource=eventSource)
+
+    async def filter(self, *, applicationName: str, filter: JsonObject) -> None:
+        await self._act(FILTER, applicationName=applicationName, filter=filter)
+
+
+class Asterisk(_Resource):
+    async def getInfo(self) -> JsonObject:
+        return await self._read(GET_INFO)
+
+    async def listModules(self) -> list[JsonObject]:
+        return await self._read_list(LIST_MODULES)
+
+    async def getGlobalVar(self, *, variable: str) -> JsonObject:
+        return await self._read(GET_GLOBAL_VAR, variable=variable)
+
+    async def setGlobalVar(self, *, variable: str, value: str) -> None:
+        await self._act(SET_GLOBAL_VAR, variable=variable, value=value)
+
+
+class Events(_Resource):
+    async def userEvent(self, *, eventName: str, application: str,
+                        source: str | None = None) -> None:
+        await self._act(USER_EVENT, eventName=eventName, application=application,
+                        source=source)
+
+
+class AriRest:
+    """ARI's resources Balagh uses, each request handed to `send`."""
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.channels = Channels(send)
+        self.bridges = Bridges(send)
+        self.playbacks = Playbacks(send)
+        self.applications = Applications(send)
+        self.asterisk = Asterisk(send)
+        self.events = Events(send)
+
+    async def allow_events(self, app: str, types: Iterable[str]) -> None:
+        """Asterisk sends `app` events of these types only (PUT .../eventFilter)."""
+        await self.applications.filter(applicationName=app, filter=event_filter(types))
+
+
+def event_filter(types: Iterable[str]) -> JsonObject:
+    """The body of PUT /applications/{app}/eventFilter letting only `types` through."""
+    return {"allowed": [{"type": kind} for kind in sorted(types)]}

@@ -18,11 +18,11 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import Sequence
-from typing import Any
 
 import structlog
 
 from balagh.ari.call import REQUEST_TIMEOUT_SECONDS, AriCall, http_status
+from balagh.ari.rest import AriRest, JsonObject
 from balagh.ari.router import Entry, first_arg_is
 from balagh.ivr.port import CallGone
 from balagh.privacy import error_kind
@@ -43,7 +43,7 @@ def telling_args(caller_id: str, language: str, sounds: Sequence[str]) -> str:
     return ",".join((TELL_ARG, caller_id, language, SOUND_SEPARATOR.join(sounds)))
 
 
-async def start_telling(rest: Any, app: str, caller_id: str, language: str,
+async def start_telling(rest: AriRest, app: str, caller_id: str, language: str,
                         sounds: Sequence[str]) -> None:
     """Make the snoop that will tell the caller `sounds`; best effort, never raises."""
     if not sounds:
@@ -60,7 +60,7 @@ async def start_telling(rest: Any, app: str, caller_id: str, language: str,
 class SnoopTeller:
     """The call port's Teller: a whispering snoop made in `app`, served by its tell entry."""
 
-    def __init__(self, rest: Any, app: str) -> None:
+    def __init__(self, rest: AriRest, app: str) -> None:
         self.rest = rest
         self.app = app
 
@@ -68,7 +68,7 @@ class SnoopTeller:
         await start_telling(self.rest, self.app, caller_id, language, sounds)
 
 
-def telling_entry(rest: Any) -> Entry:
+def telling_entry(rest: AriRest) -> Entry:
     """The router's entry for telling snoops: a waiting caller's reference, not a caller."""
     async def serve(snoop: AriCall) -> None:
         await serve_telling(snoop, rest)
@@ -76,7 +76,7 @@ def telling_entry(rest: Any) -> Entry:
     return Entry("tell", first_arg_is(TELL_ARG), serve)
 
 
-async def serve_telling(snoop: AriCall, rest: Any) -> None:
+async def serve_telling(snoop: AriCall, rest: AriRest) -> None:
     """Play the sounds named in the snoop's arguments to the waiting caller, then go."""
     _, caller_id, language, sounds = snoop.info.args[:4]
     structlog.contextvars.bind_contextvars(call_id=caller_id)
@@ -105,7 +105,7 @@ async def serve_telling(snoop: AriCall, rest: Any) -> None:
         structlog.contextvars.unbind_contextvars("call_id")
 
 
-async def _until_queued(rest: Any, caller_id: str) -> None:
+async def _until_queued(rest: AriRest, caller_id: str) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + QUEUE_WAIT_SECONDS
     while loop.time() < deadline:
@@ -117,7 +117,7 @@ async def _until_queued(rest: Any, caller_id: str) -> None:
         await asyncio.sleep(POLL_SECONDS)
 
 
-async def _until_answered(rest: Any, caller_id: str) -> None:
+async def _until_answered(rest: AriRest, caller_id: str) -> None:
     while True:
         await asyncio.sleep(ANSWER_POLL_SECONDS)
         try:
@@ -127,12 +127,11 @@ async def _until_answered(rest: Any, caller_id: str) -> None:
             if http_status(exc) == 404:  # not bridged yet (or gone: the snoop ends too)
                 continue
             raise
-        value = found.get("value") if isinstance(found, dict) else None
-        if value:
+        if found.get("value"):
             return
 
 
-async def _channel(rest: Any, channel_id: str) -> dict[str, Any] | None:
+async def _channel(rest: AriRest, channel_id: str) -> JsonObject | None:
     try:
         found = await asyncio.wait_for(rest.channels.get(channelId=channel_id),
                                        REQUEST_TIMEOUT_SECONDS)
@@ -140,4 +139,4 @@ async def _channel(rest: Any, channel_id: str) -> dict[str, Any] | None:
         if http_status(exc) == 404:
             return None
         raise
-    return dict(getattr(found, "json", found))
+    return found

@@ -58,6 +58,12 @@ async def ari_check(ari: AriHttp, settings: Settings) -> Check:
     if not isinstance(info, dict):
         return Check("ari", Status.DOWN, f"no ARI at {ari.base} (404)")
     version = str((info.get("system") or {}).get("version", "?"))
+    if missing := await ari.missing_operations():
+        return Check("ari", Status.DOWN,
+                     f"Asterisk {version} at {settings.ari.url} does not offer what Balagh "
+                     f"sends: {'; '.join(missing)}",
+                     {"url": settings.ari.url, "asterisk_version": version,
+                      "missing": missing})
     return Check("ari", Status.OK,
                  f"Asterisk {version} at {settings.ari.url} as {settings.ari.username}",
                  {"url": settings.ari.url, "asterisk_version": version})

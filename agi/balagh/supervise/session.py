@@ -15,11 +15,12 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 import structlog
 
 from balagh.ami.client import AmiSession
+from balagh.ari.rest import AriRest
 from balagh.ivr.port import CallGone, CallInfo
 from balagh.store.audit import MonitorAudit
 from balagh.store.queries import Report
@@ -108,7 +109,7 @@ class Supervision:
     trail: MonitorAudit     # the monitoring audit: its rows, and the lockout's read of them
     reports: ReportLookup
     ami: AmiSession
-    rest: Any               # the ARI client (the application's current one)
+    rest: AriRest           # the ARI client (the application's current one)
     app: str = "balagh"     # the ARI application snoops are created in
     sessions: dict[str, Session] = field(default_factory=dict)  # by session id
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)

@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from typing import Any
+from collections.abc import Awaitable
 
 import structlog
 
+from balagh.ari.rest import AriRest
 from balagh.supervise.modes import Mode
 
 log = structlog.get_logger(__name__)
@@ -32,7 +33,7 @@ class SnoopNotArrived(RuntimeError):
 
 
 class Snoop:
-    def __init__(self, rest: Any, app: str, session_id: str, phone_channel_id: str,
+    def __init__(self, rest: AriRest, app: str, session_id: str, phone_channel_id: str,
                  agent_channel_id: str) -> None:
         self.rest = rest
         self.app = app
@@ -80,7 +81,7 @@ class Snoop:
         await _quietly(self.rest.bridges.destroy(bridgeId=self.bridge_id))
 
 
-async def _quietly(request: Any) -> None:
+async def _quietly(request: Awaitable[None]) -> None:
     """Tidying up: the channel or bridge may be gone already."""
     with contextlib.suppress(Exception):
         await request

@@ -15,11 +15,11 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-import asyncari
-
 from balagh.ami.client import AmiSession, wait_for_event
 from balagh.ami.queue_names import routing_queue
 from balagh.ari.call import http_status
+from balagh.ari.connect import connect
+from balagh.ari.rest import AriRest
 from balagh.config import Settings
 from balagh.pbx.test_user import ami_for_tests
 from balagh.testcall.result import CallResult
@@ -59,16 +59,12 @@ async def place_call(settings: Settings, number: str, digits: list[str], *,
     ari_events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
 
     # The sandbox's test user when there is one: the app's own login stays the app's.
-    async with AmiSession(ami_for_tests(settings)) as ami, asyncari.connect(
-        settings.ari.url, caller_app, settings.ari.username, settings.ari.password
-    ) as ari:
+    async with AmiSession(ami_for_tests(settings)) as ami, connect(
+        settings.ari.url, caller_app, settings.ari.username, settings.ari.password,
+        ari_events.put_nowait,
+    ) as connection:
+        ari = connection.rest
         ami_events = ami.listen(lambda e: e.get("Uniqueid") == hotline_leg)
-
-        async def read_ari() -> None:
-            async for message in ari:
-                ari_events.put_nowait(getattr(message, "_orig_msg", message))
-
-        reader = asyncio.create_task(read_ari())
         # The hotline leg of a Local pair takes its caller ID from the caller leg's
         # connected line. A withheld number arrives as "anonymous", as from SIP trunks.
         variables = {"CONNECTEDLINE(num)": caller_id or "anonymous",
@@ -93,11 +89,8 @@ async def place_call(settings: Settings, number: str, digits: list[str], *,
                 timeout,
             )
         finally:
-            reader.cancel()
             with contextlib.suppress(Exception):
                 await ari.channels.hangup(channelId=caller_leg)
-            with contextlib.suppress(BaseException):
-                await reader
     return result
 
 
@@ -130,7 +123,7 @@ async def _wait_ari(events: asyncio.Queue[dict[str, Any]],
             events.put_nowait(event)
 
 
-async def _converse(ari: Any, ami: AmiSession, ari_events: asyncio.Queue[dict[str, Any]],
+async def _converse(ari: AriRest, ami: AmiSession, ari_events: asyncio.Queue[dict[str, Any]],
                     ami_events: asyncio.Queue[dict[str, str]], result: CallResult,
                     caller_leg: str, hotline_leg: str, digits: list[str], *,
                     ahead: bool, wait_agent: bool, hang_up_after: int | None,

@@ -27,6 +27,7 @@ from balagh.ari.liveness import (
     in_stasis_of,
     stasis_args,
 )
+from balagh.ari.rest import AriRest
 
 log = structlog.get_logger(__name__)
 
@@ -38,7 +39,7 @@ Mover = Callable[[AriCall], Awaitable[str]]
 
 
 class Watchdog:
-    def __init__(self, rest: Any, app: str, move: Mover, *,
+    def __init__(self, rest: AriRest, app: str, move: Mover, *,
                  grace: float = DEFAULT_GRACE_SECONDS,
                  interval: float = DEFAULT_INTERVAL_SECONDS,
                  clock: Callable[[], float] = time.monotonic,
