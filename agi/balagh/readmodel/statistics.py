@@ -1,6 +1,6 @@
 """The SQL side: the period's counts, and the figures made from them.
 
-From schema v9 the counts come from stats_daily (daily_counts.py, kept by the store's
+From schema v10 the counts come from stats_hourly (daily_counts.py, kept by the store's
 triggers: store/daily.py); what follows is the exact scan of the reports, used for an
 older file and by the tests as the reference the summary must equal.
 
@@ -345,7 +345,7 @@ def _exact(path: Path, period: Period, bys: list[str]) -> tuple[dict[str, KindCo
 
 def _summarised(path: Path, period: Period, bys: list[str]) -> tuple[
         dict[str, KindCounts], dict[str, dict[str, int]]] | None:
-    """The same counts from stats_daily (schema v9); None when it cannot answer."""
+    """The same counts from stats_hourly (schema v10); None when it cannot answer."""
     with connect(path) as conn:
         if not daily_counts.usable(conn, period):
             return None
