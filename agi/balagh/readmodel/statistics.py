@@ -22,6 +22,7 @@ scans). Statistics never write, and never take the write lock from the running a
 from __future__ import annotations
 
 import sqlite3
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -161,13 +162,17 @@ class Kind:
         self.days.append((day, counts))
         return counts
 
-    def add_dated(self, packed: str | None) -> None:
-        """Keys that start with their day (the danger scan covers the whole period)."""
+    def add_dated(self, packed: str | None, slices: list[tuple[str, str, str]]) -> None:
+        """Keys that start with their call's started_at (the danger scan covers the whole
+        period): counted on the zone's day of `slices` the call started in."""
         if not packed:
             return
+        starts = [start for _, start, _ in slices]
         by_day: dict[str, Counter[str]] = {}
         for key, count in Counter(packed.split(_RECORD)).items():
-            day, tail = key.split(_FIELD, 1)
+            at, tail = key.split(_FIELD, 1)
+            # stored text compares as the instants do, as in the scan's WHERE
+            day = slices[bisect_right(starts, at) - 1][0]
             counts = by_day.get(day)
             if counts is None:
                 counts = by_day[day] = Counter()
@@ -238,11 +243,12 @@ def _scan_day(path: Path, others: list[str], queue: int | None, day: str, start:
 
 
 def _scan_danger(path: Path, others: list[str], period: Period) -> Keys:
+    # Keyed by started_at, not by its UTC day: the zone's day is found in Python.
     with connect(path) as conn:
-        (danger,) = conn.execute(_danger_sql([GROUPINGS["day"], *others]),
+        (danger,) = conn.execute(_danger_sql(["r.started_at", *others]),
                                  _params(*period.bounds)).fetchone()
     keys = Keys()
-    keys.danger.add_dated(danger)
+    keys.danger.add_dated(danger, _slices(period))
     return keys
 
 
