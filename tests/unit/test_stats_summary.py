@@ -59,14 +59,15 @@ _CHANGE = st.fixed_dictionaries({
 })
 
 
-def started(seconds: int) -> str:
-    return (DAY0 + timedelta(seconds=seconds)).isoformat(timespec="milliseconds")[:23] + "Z"
+def started(seconds: int, day0: datetime = DAY0) -> str:
+    return (day0 + timedelta(seconds=seconds)).isoformat(timespec="milliseconds")[:23] + "Z"
 
 
-def insert(db: sqlite3.Connection, reports: list[dict[str, Any]], prefix: str = "g") -> None:
+def insert(db: sqlite3.Connection, reports: list[dict[str, Any]], prefix: str = "g",
+           day0: datetime = DAY0) -> None:
     for n, report in enumerate(reports):
         call_id = f"{prefix}{n}"
-        at = started(report["seconds"])
+        at = started(report["seconds"], day0)
         db.execute(
             "INSERT INTO reports (call_id, reference, channel, status, started_at, updated_at,"
             " queue, rule, location, language, queue_outcome, wait_seconds, typed_ahead,"
