@@ -301,3 +301,28 @@ def test_running_it_again_finishes_a_migration_stopped_half_way(tmp_path: Path):
     with sqlite3.connect(path) as db:
         assert counts(db) == recounted(path)
     db.close()
+
+
+def test_v9s_table_goes_a_chunk_at_a_time_and_a_stopped_run_is_finished(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    path = tmp_path / "balagh.sqlite3"
+    at_version(path, VERSION)
+    fill(path, 300)
+    # What a run stopped while it emptied v9's table leaves: the table, no triggers.
+    with sqlite3.connect(path, isolation_level=None) as db:
+        db.executescript(f"BEGIN; {daily.DAILY.ddl} {daily.backfill(daily.DAILY)} COMMIT;")
+        rows = db.execute("SELECT count(*) FROM stats_daily").fetchone()[0]
+    db.close()
+    monkeypatch.setattr(live_migration, "FORGET_ROWS", 50)
+    transactions: list[object] = []
+    locked = live_migration._locked
+    monkeypatch.setattr(live_migration, "_locked",
+                        lambda db, run, work: transactions.append(work) or locked(db, run, work))
+    assert live_migration.migrate_beside(path, pause=0).steps == []
+    # one transaction per 50 rows, one finding none left, and the drop: no long lock
+    assert len(transactions) == rows // 50 + 1 + (rows % 50 > 0) + 1
+    with sqlite3.connect(path) as db:
+        assert not db.execute("SELECT name FROM sqlite_master WHERE name = 'stats_daily'"
+                              ).fetchall()
+        assert counts(db) == recounted(path)
+    db.close()
