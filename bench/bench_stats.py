@@ -3,9 +3,9 @@
   make bench-stats      (no PBX needed; the first run generates the data, a few minutes)
 
 Generates the reports once (bench/generate_reports.py, into a file under /tmp kept for
-the next run), copies it once per schema version (-v9.sqlite3 beside it: other branches
+the next run), copies it once per schema version (-v10.sqlite3 beside it: other branches
 may time the same generated file with their own schema) and migrates the copy as
-`balagh run` would (v9 fills stats_daily, timed), then times each command as a user runs
+`balagh run` would (v10 fills stats_hourly, timed), then times each command as a user runs
 it: a fresh process, best and median of three runs, wall clock and CPU. For comparison
 in the same window, the exact scan of the reports that `balagh stats` did before v9
 (`compute_many(..., exact=True)`, also a fresh process). The section in bench/RESULTS.md
