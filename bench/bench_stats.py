@@ -3,9 +3,9 @@
   make bench-stats      (no PBX needed; the first run generates the data, a few minutes)
 
 Generates the reports once (bench/generate_reports.py, into a file under /tmp kept for
-the next run), copies it once per schema version (-v9.sqlite3 beside it: other branches
+the next run), copies it once per schema version (-v10.sqlite3 beside it: other branches
 may time the same generated file with their own schema) and migrates the copy as
-`balagh run` would (v9 fills stats_daily, timed), then times each command as a user runs
+`balagh run` would (v10 fills stats_hourly, timed), then times each command as a user runs
 it: a fresh process, best and median of three runs, wall clock and CPU. For comparison
 in the same window, the exact scan of the reports that `balagh stats` did before v9
 (`compute_many(..., exact=True)`, also a fresh process). The section in bench/RESULTS.md
@@ -36,6 +36,8 @@ BALAGH = Path(sys.executable).with_name("balagh")
 HEADING = "## Statistics and the periodic report over generated reports"
 MONTH = "2026-11"
 GROUPINGS = ("day", "queue", "category", "emirate", "language")
+# UTC, and the default zone whose days start at 20:00 UTC (BALAGH_TIMEZONE sets it)
+ZONES = ("UTC", "Asia/Dubai")
 RUNS = 3
 
 
@@ -56,51 +58,56 @@ def load() -> str:
     return f"{one:.1f} / {five:.1f}"
 
 
-def timed(argv: list[str]) -> tuple[float, float]:
+def timed(argv: list[str], zone: str) -> tuple[float, float]:
     """Wall and CPU seconds (user + system, threads included) of one fresh process."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     began = time.perf_counter()
-    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   env={**os.environ, "BALAGH_TIMEZONE": zone})
     wall = time.perf_counter() - began
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return wall, cpu
 
 
-def measure(argv: list[str]) -> str:
-    runs = [timed(argv) for _ in range(RUNS)]
+def measure(argv: list[str], zone: str) -> str:
+    runs = [timed(argv, zone) for _ in range(RUNS)]
     walls = sorted(wall for wall, _ in runs)
     cpu = statistics.median(cpu for _, cpu in runs)
     return f"{walls[0]:.2f} s best, {statistics.median(walls):.2f} s median ({cpu:.2f} s CPU)"
 
 
-# `balagh stats --by BY` as it was before schema v9: the exact scan of the reports.
+# `balagh stats --by BY` as it was before schema v9: the exact scan of the reports,
+# the zone's days (argv[4]).
 EXACT = """import sys
 from pathlib import Path
+from zoneinfo import ZoneInfo
 from balagh.readmodel import statistics as query
 from balagh.stats import render
 from balagh.readmodel.period import parse_month
-stats = query.compute(Path(sys.argv[1]), parse_month(sys.argv[2]), sys.argv[3], exact=True)
+month = parse_month(sys.argv[2], ZoneInfo(sys.argv[4]))
+stats = query.compute(Path(sys.argv[1]), month, sys.argv[3], exact=True)
 print(render.table(stats))
 """
 
 
-def rows_for(database: Path, out: Path) -> list[tuple[str, str]]:
+def rows_for(database: Path, out: Path, zone: str) -> list[tuple[str, str, str]]:
+    """(command, zone, figures) for every command, its days counted in `zone`."""
     base = [str(BALAGH), "stats", "--month", MONTH, "--database", str(database)]
-    rows = [(f"`balagh stats --month {MONTH} --by {by}`", measure([*base, "--by", by]))
+    rows = [(f"`balagh stats --month {MONTH} --by {by}`", measure([*base, "--by", by], zone))
             for by in GROUPINGS]
     rows += [(f"before v9: the exact scan, `--by {by}`",
-              measure([sys.executable, "-c", EXACT, str(database), MONTH, by]))
+              measure([sys.executable, "-c", EXACT, str(database), MONTH, by, zone], zone))
              for by in GROUPINGS]
     rows.append((f"`balagh stats --month {MONTH} --plot stats.png`",
-                 measure([*base, "--plot", str(out / "stats.png")])))
+                 measure([*base, "--plot", str(out / "stats.png")], zone)))
     for language in ("ar", "en"):
         page = out / f"report-{language}.html"
         rows.append((f"`balagh report-pack --month {MONTH} --language {language}`",
                      measure([str(BALAGH), "report-pack", "--month", MONTH, "--database",
-                              str(database), "--language", language, "-o", str(page)])
+                              str(database), "--language", language, "-o", str(page)], zone)
                      + f", {page.stat().st_size // 1024} KiB"))
-    return rows
+    return [(name, zone, figures) for name, figures in rows]
 
 
 async def migrate(database: Path) -> float:
@@ -148,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=1_000_000)
     parser.add_argument("--out", type=Path, default=Path("/tmp/balagh-bench-stats"),
                         help="where the PNG and the pages go")
+    parser.add_argument("--zones", nargs="+", default=list(ZONES), metavar="ZONE",
+                        help="the time zones whose days are timed (default %(default)s)")
     args = parser.parse_args(argv)
     if not args.database.exists():
         print(f"generating {args.count} reports into {args.database} ...", file=sys.stderr)
@@ -164,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     migrated = asyncio.run(migrate(database))
     schema = (f"migrated from schema v{version} in {migrated:.1f} s" if version < VERSION
               else f"schema v{version}, migrated before")
-    rows = rows_for(database, args.out)
+    rows = [row for zone in args.zones for row in rows_for(database, args.out, zone)]
     lines = [HEADING, "",
              f"Written by `make bench-stats` (bench/bench_stats.py), {when}; {args.count:,}"
              f" reports over {MONTH} from bench/generate_reports.py"
@@ -174,8 +183,10 @@ def main(argv: list[str] | None = None) -> int:
              f" {load()} at the end. Targets: stats under 2 s, the report file under 10 s.",
              "Each figure: a fresh `balagh` process, best and median of"
              f" {RUNS} runs, wall clock, and its CPU time (two threads).",
-             "", "| command | time |", "|---|---|"]
-    lines += [f"| {name} | {figures} |" for name, figures in rows]
+             "Zone: the hotline's time zone the month's days are counted in"
+             " (`BALAGH_TIMEZONE`; Asia/Dubai's days start at 20:00 UTC).",
+             "", "| command | zone | time |", "|---|---|---|"]
+    lines += [f"| {name} | {zone} | {figures} |" for name, zone, figures in rows]
     write_section(lines)
     print("\n".join(lines))
     return 0

@@ -7,7 +7,7 @@
 The app opens its database, migrating it, before it registers with Asterisk: until then
 every caller goes to the general queue unasked. The reports come from
 bench/generate_reports.py (the file bench_stats.py uses, kept in /tmp); a copy is taken
-back to schema v8 (stats_daily and its triggers dropped), the upgrade this measures.
+back to schema v8 (the statistics' summary and its triggers dropped), the upgrade this measures.
 
 - before: the new app starts on the v8 copy: the start-up migration is the window;
 - after: `balagh db migrate` (store/live_migration.py) runs on a fresh v8 copy while a
@@ -51,13 +51,15 @@ def at_v8(source: Path, copy: Path) -> None:
     print(f"copying {source} to {copy} ...", file=sys.stderr)
     shutil.copyfile(source, copy)
     db = sqlite3.connect(copy, isolation_level=None)
+    # v9's stats_daily or v10's stats_hourly, whichever the generated file has
     names = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type ="
-                                          " 'trigger' AND name LIKE 'stats_daily%'")]
+                                          " 'trigger' AND (name LIKE 'stats_daily%'"
+                                          " OR name LIKE 'stats_hourly%')")]
     db.execute("BEGIN IMMEDIATE")
     for name in names:
         db.execute(f"DROP TRIGGER {name}")
-    db.execute("DROP TABLE stats_daily")
-    db.execute("DROP TABLE stats_daily_bulk")
+    for table in ("stats_daily", "stats_hourly", "stats_daily_bulk"):
+        db.execute(f"DROP TABLE IF EXISTS {table}")
     db.execute("PRAGMA user_version = 8")
     db.execute("COMMIT")
     db.execute("PRAGMA journal_mode = WAL")

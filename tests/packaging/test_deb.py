@@ -198,7 +198,7 @@ def test_install_upgrade_and_purge(chroot: Chroot, packages: tuple[Path, Path]):
     assert "balagh 0.1.0" in chroot.as_balagh("balagh --version")  # the repacked wheel
     with sqlite3.connect(database) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == VERSION
-        assert db.execute("SELECT sum(n) FROM stats_daily WHERE dim = 'day' AND kind = 0"
+        assert db.execute("SELECT sum(n) FROM stats_hourly WHERE dim = 'day' AND kind = 0"
                           ).fetchone()[0] == 1
     db.close()
 

@@ -1,4 +1,4 @@
-"""Checks shared by the stats_daily tests: the table against a recount, the figures from it
+"""Checks shared by the stats_hourly tests: the table against a recount, the figures from it
 against the exact scan of the reports."""
 
 from __future__ import annotations
@@ -18,17 +18,17 @@ Row = tuple[str, str, str, int, Any, int]
 
 
 def summary_rows(path: Path) -> set[Row]:
-    """stats_daily as kept by the triggers (rows emptied by purges or moves aside)."""
+    """stats_hourly as kept by the triggers (rows emptied by purges or moves aside)."""
     with contextlib.closing(sqlite3.connect(path)) as db:
-        return set(db.execute("SELECT dim, day, value, kind, code, n FROM stats_daily"
+        return set(db.execute("SELECT dim, hour, value, kind, code, n FROM stats_hourly"
                               " WHERE n != 0"))
 
 
 def recounted(path: Path) -> set[Row]:
-    """stats_daily as migration v9 would fill it from the reports there now."""
+    """stats_hourly as migration v10 would fill it from the reports there now."""
     with contextlib.closing(sqlite3.connect(path)) as db:
-        db.execute("CREATE TEMP TABLE fresh (dim, day, value, kind, code, n)")
-        db.executescript(daily.backfill().replace("INSERT INTO stats_daily",
+        db.execute("CREATE TEMP TABLE fresh (dim, hour, value, kind, code, n)")
+        db.executescript(daily.backfill().replace("INSERT INTO stats_hourly",
                                                   "INSERT INTO temp.fresh"))
         return set(db.execute("SELECT * FROM temp.fresh"))
 

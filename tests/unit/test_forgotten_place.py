@@ -140,7 +140,7 @@ def test_redact_keeps_the_statistics_counts_whole(tmp_path, monkeypatch):
 
     def counts() -> dict[tuple[str, str], int]:
         with sqlite3.connect(data / "balagh.sqlite3") as db:
-            rows = db.execute("SELECT dim, value, sum(n) FROM stats_daily WHERE kind = 0"
+            rows = db.execute("SELECT dim, value, sum(n) FROM stats_hourly WHERE kind = 0"
                               " GROUP BY dim, value HAVING sum(n) != 0").fetchall()
         return {(dim, value): n for dim, value, n in rows}
 
@@ -150,7 +150,7 @@ def test_redact_keeps_the_statistics_counts_whole(tmp_path, monkeypatch):
     after = counts()
     assert ("emirate", PLACE) not in after and after[("emirate", "(unknown)")] == 1
     with sqlite3.connect(data / "balagh.sqlite3") as db:  # nor a row left at zero
-        assert db.execute("SELECT count(*) FROM stats_daily WHERE value = ?",
+        assert db.execute("SELECT count(*) FROM stats_hourly WHERE value = ?",
                           (PLACE,)).fetchone()[0] == 0
     assert {k: v for k, v in after.items() if k[0] != "emirate"} == \
         {k: v for k, v in before.items() if k[0] != "emirate"}

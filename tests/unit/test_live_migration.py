@@ -1,9 +1,10 @@
 """`balagh db migrate` (store/live_migration.py): the schema migrated beside a running app.
 
-A real SQLite file at schema v8 with reports in it; the migration to v9 counts them in
+A real SQLite file at schema v9 with reports in it; the migration to v10 counts them in
 small chunks while another connection keeps writing (new reports, changed ones, deleted
 ones, danger answers added and taken away) between the chunks and from a thread. Nothing
-the writer wrote is lost, and stats_daily ends equal to a count made from scratch.
+the writer wrote is lost, and stats_hourly ends equal to a count made from scratch (v9's
+stats_daily, kept meanwhile for the old app, goes with the last step).
 """
 
 from __future__ import annotations
@@ -100,15 +101,15 @@ class Writer:
 
 
 def counts(db: sqlite3.Connection) -> set[tuple[object, ...]]:
-    return set(db.execute("SELECT dim, day, value, kind, code, n FROM stats_daily"
+    return set(db.execute("SELECT dim, hour, value, kind, code, n FROM stats_hourly"
                           " WHERE n != 0"))
 
 
 def recounted(path: Path) -> set[tuple[object, ...]]:
-    """stats_daily as a migration of the database as it is now would make it."""
+    """stats_hourly as a migration of the database as it is now would make it."""
     with sqlite3.connect(path, isolation_level=None) as db:
         db.execute("BEGIN")
-        db.execute("DELETE FROM stats_daily")
+        db.execute("DELETE FROM stats_hourly")
         for statement in daily.backfill().split(";"):
             if statement.strip():
                 db.execute(statement)
@@ -118,25 +119,45 @@ def recounted(path: Path) -> set[tuple[object, ...]]:
     return fresh
 
 
+def daily_counts(db: sqlite3.Connection) -> set[tuple[object, ...]]:
+    return set(db.execute("SELECT dim, day, value, kind, code, n FROM stats_daily"
+                          " WHERE n != 0"))
+
+
+def daily_recounted(db: sqlite3.Connection) -> set[tuple[object, ...]]:
+    """v9's stats_daily as its migration would make it now (what the old app reads)."""
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS fresh (dim, day, value, kind, code, n)")
+    db.execute("DELETE FROM temp.fresh")
+    db.executescript(daily.backfill(daily.DAILY).replace("INSERT INTO stats_daily",
+                                                         "INSERT INTO temp.fresh"))
+    return set(db.execute("SELECT * FROM temp.fresh WHERE n != 0"))
+
+
 def test_counts_from_a_snapshot_plus_the_writes_made_meanwhile_are_exact(tmp_path: Path):
     path = tmp_path / "balagh.sqlite3"
-    at_version(path, 8)
+    at_version(path, 9)
     fill(path, 400)
     writer = Writer(path, seed=3)
     seen: list[tuple[int, int]] = []
+    reader = sqlite3.connect(path)
 
     def between_chunks(step: int, counted: int, total: int) -> None:
         seen.append((counted, total))
         for _ in range(3):  # the old app goes on writing while the snapshot is counted
             writer.turn("w")
+        # and its statistics (v9's table) stay right meanwhile
+        assert daily_counts(reader) == daily_recounted(reader)
 
     run = live_migration.migrate_beside(path, chunk=23, pause=0, progress=between_chunks)
+    reader.close()
     writer.turn("after")  # and after: the triggers are in place
-    assert (run.before, run.after, run.steps) == (8, VERSION, [9])
+    assert (run.before, run.after, run.steps) == (9, VERSION, [10])
     assert run.chunks == len(seen) >= 400 // 23
     assert seen[-1] == (400, 400)
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == VERSION
+        assert not db.execute("SELECT name FROM sqlite_master WHERE name LIKE"
+                              " 'stats_daily%' AND name != 'stats_daily_bulk'").fetchall()
         kept = {row[0] for row in db.execute("SELECT call_id FROM reports")}
         live = counts(db)
     db.close()
@@ -148,7 +169,7 @@ def test_counts_from_a_snapshot_plus_the_writes_made_meanwhile_are_exact(tmp_pat
 
 def test_a_writer_thread_beside_the_migration_loses_nothing(tmp_path: Path):
     path = tmp_path / "balagh.sqlite3"
-    at_version(path, 8)
+    at_version(path, 9)
     fill(path, 600, seed=11)
     done, failures = threading.Event(), []
     writer = Writer(path, seed=5)
@@ -184,11 +205,11 @@ def test_a_writer_thread_beside_the_migration_loses_nothing(tmp_path: Path):
 def test_the_same_counts_as_the_migration_the_app_makes(tmp_path: Path):
     beside, at_start = tmp_path / "beside.sqlite3", tmp_path / "start.sqlite3"
     for path in (beside, at_start):
-        at_version(path, 8)
+        at_version(path, 9)
         fill(path, 250, seed=2)
     live_migration.migrate_beside(beside, chunk=40, pause=0)
     with sqlite3.connect(at_start, isolation_level=None) as db:
-        db.executescript(f"BEGIN; {MIGRATIONS[8]}; PRAGMA user_version = 9; COMMIT;")
+        db.executescript(f"BEGIN; {MIGRATIONS[9]}; PRAGMA user_version = 10; COMMIT;")
         expected = counts(db)
         triggers = sorted(db.execute("SELECT name, sql FROM sqlite_master WHERE type ="
                                      " 'trigger'"))
@@ -204,7 +225,7 @@ def test_from_an_older_schema_and_again_is_nothing_to_do(tmp_path: Path):
     path = tmp_path / "balagh.sqlite3"
     at_version(path, 6)
     run = live_migration.migrate_beside(path, pause=0)
-    assert run.steps == [7, 8, 9]
+    assert run.steps == [7, 8, 9, 10]
     again = live_migration.migrate_beside(path, pause=0)
     assert again.steps == [] and again.before == VERSION
 
@@ -227,11 +248,11 @@ def test_the_command_says_what_it_did(tmp_path: Path, capsys: pytest.CaptureFixt
     monkeypatch.setenv("BALAGH_DATA_DIR", str(tmp_path))
     assert main(["db", "migrate"]) == 0
     assert "no database at" in capsys.readouterr().out
-    at_version(tmp_path / "balagh.sqlite3", 8)
+    at_version(tmp_path / "balagh.sqlite3", 9)
     fill(tmp_path / "balagh.sqlite3", 30)
     assert main(["db", "migrate", "--chunk", "10"]) == 0
     out = capsys.readouterr()
-    assert f"schema v8 -> v{VERSION}" in out.out and "30 report(s) counted" in out.out
+    assert f"schema v9 -> v{VERSION}" in out.out and "30 report(s) counted" in out.out
     assert "30 of 30 report(s) counted" in out.err
     assert main(["db", "migrate"]) == 0
     assert "nothing to migrate" in capsys.readouterr().out
@@ -248,15 +269,16 @@ def interrupted(path: Path) -> None:
 
     with pytest.raises(Stopped):
         live_migration.migrate_beside(path, chunk=20, pause=0, progress=stop_after_two)
-    with sqlite3.connect(path) as db:  # half counted, and still v8
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 8
-        assert db.execute("SELECT count(*) FROM stats_daily").fetchone()[0] > 0
+    with sqlite3.connect(path) as db:  # half counted, and still v9, its table right
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 9
+        assert db.execute("SELECT count(*) FROM stats_hourly").fetchone()[0] > 0
+        assert daily_counts(db) == daily_recounted(db)
     db.close()
 
 
 def test_the_app_finishes_a_migration_stopped_half_way(tmp_path: Path):
     path = tmp_path / "balagh.sqlite3"
-    at_version(path, 8)
+    at_version(path, 9)
     fill(path, 120)
     interrupted(path)
 
@@ -272,10 +294,35 @@ def test_the_app_finishes_a_migration_stopped_half_way(tmp_path: Path):
 
 def test_running_it_again_finishes_a_migration_stopped_half_way(tmp_path: Path):
     path = tmp_path / "balagh.sqlite3"
-    at_version(path, 8)
+    at_version(path, 9)
     fill(path, 120)
     interrupted(path)
     assert live_migration.migrate_beside(path, pause=0).steps == [VERSION]
     with sqlite3.connect(path) as db:
+        assert counts(db) == recounted(path)
+    db.close()
+
+
+def test_v9s_table_goes_a_chunk_at_a_time_and_a_stopped_run_is_finished(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    path = tmp_path / "balagh.sqlite3"
+    at_version(path, VERSION)
+    fill(path, 300)
+    # What a run stopped while it emptied v9's table leaves: the table, no triggers.
+    with sqlite3.connect(path, isolation_level=None) as db:
+        db.executescript(f"BEGIN; {daily.DAILY.ddl} {daily.backfill(daily.DAILY)} COMMIT;")
+        rows = db.execute("SELECT count(*) FROM stats_daily").fetchone()[0]
+    db.close()
+    monkeypatch.setattr(live_migration, "FORGET_ROWS", 50)
+    transactions: list[object] = []
+    locked = live_migration._locked
+    monkeypatch.setattr(live_migration, "_locked",
+                        lambda db, run, work: transactions.append(work) or locked(db, run, work))
+    assert live_migration.migrate_beside(path, pause=0).steps == []
+    # one transaction per 50 rows, one finding none left, and the drop: no long lock
+    assert len(transactions) == rows // 50 + 1 + (rows % 50 > 0) + 1
+    with sqlite3.connect(path) as db:
+        assert not db.execute("SELECT name FROM sqlite_master WHERE name = 'stats_daily'"
+                              ).fetchall()
         assert counts(db) == recounted(path)
     db.close()

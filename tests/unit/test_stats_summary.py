@@ -1,4 +1,5 @@
-"""stats_daily (schema v9): filled from v8 data, kept right by every write, and the figures
+"""stats_hourly (schema v10; v9's stats_daily before it): filled from v8 data, kept right
+by every write, and the figures
 `balagh stats` prints from it equal the exact computation over the reports."""
 
 from __future__ import annotations
@@ -58,14 +59,15 @@ _CHANGE = st.fixed_dictionaries({
 })
 
 
-def started(seconds: int) -> str:
-    return (DAY0 + timedelta(seconds=seconds)).isoformat(timespec="milliseconds")[:23] + "Z"
+def started(seconds: int, day0: datetime = DAY0) -> str:
+    return (day0 + timedelta(seconds=seconds)).isoformat(timespec="milliseconds")[:23] + "Z"
 
 
-def insert(db: sqlite3.Connection, reports: list[dict[str, Any]], prefix: str = "g") -> None:
+def insert(db: sqlite3.Connection, reports: list[dict[str, Any]], prefix: str = "g",
+           day0: datetime = DAY0) -> None:
     for n, report in enumerate(reports):
         call_id = f"{prefix}{n}"
-        at = started(report["seconds"])
+        at = started(report["seconds"], day0)
         db.execute(
             "INSERT INTO reports (call_id, reference, channel, status, started_at, updated_at,"
             " queue, rule, location, language, queue_outcome, wait_seconds, typed_ahead,"
@@ -169,7 +171,7 @@ def test_statistics_read_the_summary(tmp_path: Path) -> None:
     path = make_database(tmp_path / "balagh.sqlite3")
     assert query.compute(path, PERIOD, "queue").total.calls == 8
     with contextlib.closing(sqlite3.connect(path)) as db, db:
-        db.execute("DELETE FROM stats_daily")
+        db.execute("DELETE FROM stats_hourly")
     assert query.compute(path, PERIOD, "queue").total.calls == 0
     assert query.compute(path, PERIOD, "queue", exact=True).total.calls == 8
 
@@ -232,7 +234,7 @@ async def test_the_writer_updates_it_as_a_call_goes(store: ReportStore) -> None:
             total["gave_up_in"]) == (2, 1, 12, 12, {"language": 1})
     with contextlib.closing(sqlite3.connect(store.path)) as db:
         # The counts changed with the report, not beside it: one row per value, no leftovers.
-        assert db.execute("SELECT count(*) FROM stats_daily WHERE n < 0").fetchone() == (0,)
+        assert db.execute("SELECT count(*) FROM stats_hourly WHERE n < 0").fetchone() == (0,)
 
 
 # ------------------------------------------------------------------ purge, redact, retention
@@ -251,9 +253,9 @@ def test_purge_and_redact_keep_it_right(empty_v9: Path, reports: list[dict[str, 
         assert_right(path)
         with contextlib.closing(sqlite3.connect(path)) as db:
             # the purged days' emptied rows are gone, not kept as zeros
-            assert db.execute("SELECT count(*) FROM stats_daily WHERE n = 0 AND day < ?",
+            assert db.execute("SELECT count(*) FROM stats_hourly WHERE n = 0 AND hour < ?",
                               (before.date().isoformat(),)).fetchone() == (0,)
-            assert db.execute("SELECT count(*) FROM stats_daily WHERE day < ?",
+            assert db.execute("SELECT count(*) FROM stats_hourly WHERE hour < ?",
                               (started(cut)[:10],)).fetchone() == (0,)
             # the triggers stood aside only inside each chunk's transaction
             assert db.execute("SELECT count(*) FROM stats_daily_bulk").fetchone() == (0,)

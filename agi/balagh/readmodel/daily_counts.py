@@ -1,50 +1,71 @@
-"""The period's counts from stats_daily (schema v9, store/daily.py) instead of the reports.
+"""The period's counts from stats_hourly (schema v10, store/daily.py) instead of the reports.
 
-The table holds, per UTC day and grouping value, the same keys query.py counts from the
+The table holds, per UTC hour and grouping value, the same keys query.py counts from the
 reports (a status/outcome/wait code per call, the give-up question, the answer-to-queue
-code, the danger calls' code), already counted. A period of whole days is the sum of
-its days: SQLite adds them up, Python gets a few thousand rows per grouping. The figures
-are the exact ones, not an approximation (tests/unit/test_stats_summary.py compares both).
+code, the danger calls' code), already counted. A day of the hotline's zone is a run of
+whole UTC hours when the zone's offset is whole hours (DST included: a 23- or 25-hour day
+is 23 or 25 hours of rows), so a period is the sum of its hours: SQLite adds them up into
+the zone's days, Python gets a few thousand rows per grouping. The figures are the exact
+ones, not an approximation (tests/unit/test_stats_summary.py compares both). A zone whose
+days start on a half hour (Asia/Kolkata) is counted from the reports (statistics.py).
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections import Counter
-from datetime import UTC, time
+from datetime import UTC, datetime
 
-from balagh.store.daily import ALL_KINDS
+from balagh.store.daily import ALL_KINDS, SINCE_VERSION
 
 from .period import Period
 
-NEEDS_VERSION = 9
+NEEDS_VERSION = SINCE_VERSION
 # (key, code) -> calls, for each kind: calls, give-ups, answer to queue, danger calls
 KindCounts = list[Counter[tuple[str, str | int]]]
 
 
+def _on_the_hour(moment: datetime) -> bool:
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0) == moment
+
+
 def usable(conn: sqlite3.Connection, period: Period) -> bool:
-    """The summary answers for whole UTC days only: a period whose days are the zone's
-    (Asia/Dubai's start at 20:00 UTC) is counted from the reports themselves."""
+    """The summary answers for days that start on a whole UTC hour: every day of the
+    period, not only its ends (a zone may move by half an hour within it)."""
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     return version >= NEEDS_VERSION and all(
-        moment.astimezone(UTC).time() == time(0) and moment.astimezone(UTC).date() == day
-        for moment, day in ((period.start, period.first), (period.end, period.stop)))
+        _on_the_hour(start) for _, start, _ in period.slices()) and _on_the_hour(period.end)
 
 
-def _days(period: Period) -> tuple[str, str]:
-    return period.first.isoformat(), period.stop.isoformat()
+def _hour(moment: datetime) -> str:
+    """The stored key of the UTC hour `moment` starts: 2026-11-30T20."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H")
+
+
+def _days(period: Period) -> tuple[str, list[str]]:
+    """A table of the period's days, `days(day, first, stop)` (stop: the next day's first
+    hour), for a WITH clause, and its parameters."""
+    rows, params = [], []
+    for day, start, end in period.slices():
+        rows.append("(?, ?, ?)")
+        params += [day, _hour(start), _hour(end)]
+    return f"days(day, first, stop) AS (VALUES {', '.join(rows)})", params
 
 
 def counts(conn: sqlite3.Connection, period: Period, by: str) -> KindCounts:
-    """Per day (by 'day') or per value of the grouping over the whole period."""
-    first, end = _days(period)
+    """Per day of the zone (by 'day') or per value of the grouping over the whole period."""
     if by == "day":
-        rows = conn.execute("SELECT day, kind, code, n FROM stats_daily WHERE dim = 'day'"
-                            " AND day >= ? AND day < ? AND n != 0", (first, end))
+        days, params = _days(period)
+        # Each day a range of the primary key (dim, hour): one seek per day.
+        rows = conn.execute(f"WITH {days} SELECT days.day, kind, code, sum(n)"
+                            " FROM days JOIN stats_hourly AS s ON s.dim = 'day'"
+                            " AND s.hour >= days.first AND s.hour < days.stop"
+                            " GROUP BY days.day, kind, code HAVING sum(n) != 0", params)
     else:
-        rows = conn.execute("SELECT value, kind, code, sum(n) FROM stats_daily WHERE dim = ?"
-                            " AND day >= ? AND day < ? GROUP BY value, kind, code"
-                            " HAVING sum(n) != 0", (by, first, end))
+        rows = conn.execute("SELECT value, kind, code, sum(n) FROM stats_hourly WHERE dim = ?"
+                            " AND hour >= ? AND hour < ? GROUP BY value, kind, code"
+                            " HAVING sum(n) != 0",
+                            (by, _hour(period.start), _hour(period.end)))
     kinds: KindCounts = [Counter() for _ in ALL_KINDS]
     for key, kind, code, n in rows:
         kinds[kind][(key, code)] += n
@@ -53,10 +74,11 @@ def counts(conn: sqlite3.Connection, period: Period, by: str) -> KindCounts:
 
 def per_day_and_queue(conn: sqlite3.Connection, period: Period) -> dict[str, dict[str, int]]:
     """queue -> day -> calls, for the chart of calls per day stacked by queue."""
-    first, end = _days(period)
+    days, params = _days(period)
     result: dict[str, dict[str, int]] = {}
     for queue, day, n in conn.execute(
-            "SELECT value, day, sum(n) FROM stats_daily WHERE dim = 'queue' AND kind = 0"
-            " AND day >= ? AND day < ? GROUP BY value, day HAVING sum(n) != 0", (first, end)):
+            f"WITH {days} SELECT s.value, days.day, sum(n) FROM days JOIN stats_hourly AS s"
+            " ON s.dim = 'queue' AND s.kind = 0 AND s.hour >= days.first"
+            " AND s.hour < days.stop GROUP BY s.value, days.day HAVING sum(n) != 0", params):
         result.setdefault(queue, {})[day] = n
     return result

@@ -1,6 +1,6 @@
 """The SQL side: the period's counts, and the figures made from them.
 
-From schema v9 the counts come from stats_daily (daily_counts.py, kept by the store's
+From schema v10 the counts come from stats_hourly (daily_counts.py, kept by the store's
 triggers: store/daily.py); what follows is the exact scan of the reports, used for an
 older file and by the tests as the reference the summary must equal.
 
@@ -22,14 +22,14 @@ scans). Statistics never write, and never take the write lock from the running a
 from __future__ import annotations
 
 import sqlite3
+from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from balagh.localtime import day_of
 from balagh.store.daily import DIMS, UNKNOWN
 from balagh.store.timestamps import iso
 from balagh.store.uri import read_only_uri
@@ -48,9 +48,6 @@ GROUPINGS: dict[str, str] = {
     "day": "substr(r.started_at, 1, 10)",
     **{dim: value.format(r="r") for dim, value in DIMS.items() if dim != "day"},
 }
-# The danger scan's key: the UTC minute, put into the zone's day in Python (a UTC date
-# would count a call at 23:43 UTC on 30 Nov on the 30th, not on Dubai's 1 December).
-_MINUTE = "substr(r.started_at, 1, 16)"
 # The schema version that has to_queue_tenths and the danger answers' index (schema.py, v8).
 NEEDS_VERSION = 8
 
@@ -165,18 +162,17 @@ class Kind:
         self.days.append((day, counts))
         return counts
 
-    def add_dated(self, packed: str | None, day_of: Callable[[str], str]) -> None:
-        """Keys that start with their UTC minute, counted on its day in the zone (the
-        danger scan covers the whole period at once)."""
+    def add_dated(self, packed: str | None, slices: list[tuple[str, str, str]]) -> None:
+        """Keys that start with their call's started_at (the danger scan covers the whole
+        period): counted on the zone's day of `slices` the call started in."""
         if not packed:
             return
+        starts = [start for _, start, _ in slices]
         by_day: dict[str, Counter[str]] = {}
-        days: dict[str, str] = {}
         for key, count in Counter(packed.split(_RECORD)).items():
-            minute, tail = key.split(_FIELD, 1)
-            day = days.get(minute)
-            if day is None:
-                day = days[minute] = day_of(minute)
+            at, tail = key.split(_FIELD, 1)
+            # stored text compares as the instants do, as in the scan's WHERE
+            day = slices[bisect_right(starts, at) - 1][0]
             counts = by_day.get(day)
             if counts is None:
                 counts = by_day[day] = Counter()
@@ -247,11 +243,12 @@ def _scan_day(path: Path, others: list[str], queue: int | None, day: str, start:
 
 
 def _scan_danger(path: Path, others: list[str], period: Period) -> Keys:
+    # Keyed by started_at, not by its UTC day: the zone's day is found in Python.
     with connect(path) as conn:
-        (danger,) = conn.execute(_danger_sql([_MINUTE, *others]),
+        (danger,) = conn.execute(_danger_sql(["r.started_at", *others]),
                                  _params(*period.bounds)).fetchone()
     keys = Keys()
-    keys.danger.add_dated(danger, lambda minute: day_of(f"{minute}Z", period.zone).isoformat())
+    keys.danger.add_dated(danger, _slices(period))
     return keys
 
 
@@ -354,7 +351,7 @@ def _exact(path: Path, period: Period, bys: list[str]) -> tuple[dict[str, KindCo
 
 def _summarised(path: Path, period: Period, bys: list[str]) -> tuple[
         dict[str, KindCounts], dict[str, dict[str, int]]] | None:
-    """The same counts from stats_daily (schema v9); None when it cannot answer."""
+    """The same counts from stats_hourly (schema v10); None when it cannot answer."""
     with connect(path) as conn:
         if not daily_counts.usable(conn, period):
             return None

@@ -1,8 +1,8 @@
 """Schema migrations beside the running app: `balagh db migrate` (the package's postinst).
 
 schema.migrate() applies each step in one transaction, as the app does when it starts:
-right for a new or small database, but v9 counts every report already kept (about a
-minute a million) with the write lock held, and a starting app answers no call
+right for a new or small database, but v9 and v10 count every report already kept (about
+a minute a million) with the write lock held, and a starting app answers no call
 meanwhile. Here the same steps run while the old app goes on answering and writing, so
 the restart that follows finds nothing left to do:
 
@@ -31,10 +31,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import daily
-from .schema import MIGRATIONS, VERSION, SchemaError, unfinished
+from .schema import COUNTING_STEPS, MIGRATIONS, VERSION, SchemaError, unfinished
 
 CHUNK = 2_000  # reports counted per chunk (about 10-20 ms of write lock each, 2 cores)
 PAUSE = 0.01  # seconds between chunks: the app's writer takes the lock here
+FORGET_ROWS = 5_000  # v9's summary rows deleted per transaction once v10 replaced it
 BUSY_TIMEOUT = 30.0  # seconds a step waits for the app's writer to let go of the lock
 
 # (step being made, reports counted so far, reports to count): once a chunk.
@@ -82,11 +83,12 @@ def migrate_beside(path: Path, *, chunk: int = CHUNK, pause: float = PAUSE,
                               f"Balagh ({VERSION})")
         began = time.monotonic()
         for version in range(run.before, VERSION):
-            if version + 1 == daily.SINCE_VERSION:
-                _stats_daily(path, db, run, chunk, pause, progress)
+            if version + 1 in COUNTING_STEPS:
+                _counts(path, db, run, version + 1, chunk, pause, progress)
             else:
                 _whole(db, run, version)
             run.steps.append(version + 1)
+        _forget_daily(db, run, pause)
         run.seconds = time.monotonic() - began
         return run
     finally:
@@ -128,21 +130,44 @@ def _whole(db: sqlite3.Connection, run: Migration, version: int) -> None:
     _locked(db, run, work)
 
 
-_ADD_COUNTS = ("INSERT INTO stats_daily (dim, day, value, kind, code, n) VALUES"
-               " (?, ?, ?, ?, ?, ?) ON CONFLICT (dim, day, value, kind, code)"
-               " DO UPDATE SET n = n + excluded.n")
+def _forget_daily(db: sqlite3.Connection, run: Migration, pause: float) -> None:
+    """v9's stats_daily, left by v10 without its triggers: emptied a chunk at a time, then
+    dropped. Dropped whole, its rows (390,000 for a month of a million calls) held the
+    write lock 0.3-0.7 s. A run stopped meanwhile leaves the rest to the next run."""
+    if _version(db) < daily.SINCE_VERSION or not db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'stats_daily'"
+    ).fetchone():
+        return
+    key = "dim, day, value, kind, code"
+    forget = (f"DELETE FROM stats_daily WHERE ({key}) IN"
+              f" (SELECT {key} FROM stats_daily LIMIT {FORGET_ROWS})")
+    deleted: list[int] = []
+    while not deleted or deleted[-1]:
+        _locked(db, run, lambda: deleted.append(db.execute(forget).rowcount))
+        time.sleep(pause)
+    _locked(db, run, lambda: db.execute("DROP TABLE stats_daily"))
 
 
-def _stats_daily(path: Path, db: sqlite3.Connection, run: Migration, chunk: int,
-                 pause: float, progress: Progress | None) -> None:
-    """v9 beside a writer: the triggers first, then the snapshot's reports in chunks."""
+def _add_counts(summary: daily.Summary) -> str:
+    key = f"dim, {summary.key}, value, kind, code"
+    return (f"INSERT INTO {summary.table} ({key}, n) VALUES (?, ?, ?, ?, ?, ?)"
+            f" ON CONFLICT ({key}) DO UPDATE SET n = n + excluded.n")
+
+
+def _counts(path: Path, db: sqlite3.Connection, run: Migration, step: int, chunk: int,
+            pause: float, progress: Progress | None) -> None:
+    """v9 or v10 beside a writer: the triggers first, then the snapshot's reports in
+    chunks; v10's last transaction drops v9's table."""
+    summary = COUNTING_STEPS[step]
     snapshot = _connect(path)
     try:
         db.execute("BEGIN IMMEDIATE")
         held = time.monotonic()
         try:
-            ddl = unfinished(daily.SINCE_VERSION - 1) + daily.TABLE + daily.BULK_TABLE
-            for statement in _statements(ddl + daily.triggers()):
+            ddl = unfinished(step - 1) + summary.ddl
+            if summary is daily.DAILY:
+                ddl += daily.BULK_TABLE
+            for statement in _statements(ddl + daily.triggers(summary)):
                 db.execute(statement)
             # Nobody else can commit while this transaction holds the lock, so the snapshot
             # opened now is the database exactly as the triggers start counting from.
@@ -157,23 +182,31 @@ def _stats_daily(path: Path, db: sqlite3.Connection, run: Migration, chunk: int,
         run.longest_lock = max(run.longest_lock, time.monotonic() - held)
         total = snapshot.execute("SELECT count(*) FROM reports").fetchone()[0]  # unlocked
         # daily's own SELECT of the counts (as its backfill), for one range of ids.
-        counts = [f"{daily._select('r', 'count(*)', [kind], 'reports AS r, ')}"
+        counts = [f"{daily.count_select(kind, summary)}"
                   " AND r.id >= ? AND r.id < ? GROUP BY 1, 2, 3, 4, 5"
                   for kind in daily.ALL_KINDS]
+        add = _add_counts(summary)
         counted = 0
         for low in range(first, last + 1, chunk):
             high = low + chunk
             rows = [row for sql in counts for row in snapshot.execute(sql, (low, high))]
-            _locked(db, run, functools.partial(db.executemany, _ADD_COUNTS, rows))
+            _locked(db, run, functools.partial(db.executemany, add, rows))
             counted += snapshot.execute("SELECT count(*) FROM reports WHERE id >= ? AND"
                                         " id < ?", (low, high)).fetchone()[0]
             run.chunks += 1
             if progress is not None:
-                progress(daily.SINCE_VERSION, counted, total)
+                progress(step, counted, total)
             time.sleep(pause)
         snapshot.execute("COMMIT")  # let the WAL be checkpointed past it
         run.reports_counted += counted
-        _locked(db, run, lambda: db.execute(f"PRAGMA user_version = {daily.SINCE_VERSION}"))
+
+        def done() -> None:
+            if summary is daily.HOURLY:  # v9's table stops counting; emptied after
+                for name in daily.trigger_names(daily.DAILY):
+                    db.execute(f"DROP TRIGGER IF EXISTS {name}")
+            db.execute(f"PRAGMA user_version = {step}")
+
+        _locked(db, run, done)
     finally:
         snapshot.close()
     with contextlib.suppress(sqlite3.Error):  # fold the chunks in; the app does it too

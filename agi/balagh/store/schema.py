@@ -6,7 +6,6 @@ n + 1. Never edit a migration that has shipped; add a new one.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import aiosqlite
@@ -184,9 +183,13 @@ CREATE INDEX answers_danger ON answers (call_id) WHERE question = 'danger' AND v
 
 # v9: stats_daily, the statistics' per-day counts, filled from the reports already there
 # and kept by triggers in the same transaction as every later write (store/daily.py).
-_V9 = daily.migration()
+_V9 = daily.migration_v9()
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9)
+# v10: the same counts per UTC hour (stats_hourly) in place of v9's per UTC day, so the
+# statistics serve the days of any whole-hour zone from them (store/daily.py).
+_V10 = daily.migration_v10()
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10)
 VERSION = len(MIGRATIONS)
 
 
@@ -209,15 +212,23 @@ async def user_version(conn: aiosqlite.Connection) -> int:
     return int(row[0]) if row else 0
 
 
+# The summary each counting step makes (v9: stats_daily, v10: stats_hourly).
+COUNTING_STEPS = {9: daily.DAILY, daily.SINCE_VERSION: daily.HOURLY}
+
+
 def unfinished(version: int) -> str:
     """Statements dropping what an interrupted `balagh db migrate` (live_migration.py) left
-    of step `version` -> +1: it makes v9's table and triggers before it counts the reports,
-    and moves user_version only at the end. Nothing else makes them below v9."""
-    if version + 1 != daily.SINCE_VERSION:
+    of step `version` -> +1: it makes v9's (v10's) table and triggers before it counts
+    the reports, and moves user_version only at the end. Nothing else makes them before."""
+    summary = COUNTING_STEPS.get(version + 1)
+    if summary is None:
         return ""
-    names = re.findall(r"CREATE TRIGGER (\w+)", daily.triggers())
-    return ("".join(f"DROP TRIGGER IF EXISTS {name};\n" for name in names)
-            + "DROP TABLE IF EXISTS stats_daily;\nDROP TABLE IF EXISTS stats_daily_bulk;\n")
+    drops = "".join(f"DROP TRIGGER IF EXISTS {name};\n"
+                    for name in daily.trigger_names(summary))
+    drops += f"DROP TABLE IF EXISTS {summary.table};\n"
+    if summary is daily.DAILY:
+        drops += "DROP TABLE IF EXISTS stats_daily_bulk;\n"
+    return drops
 
 
 async def migrate(conn: aiosqlite.Connection) -> int:
