@@ -9,7 +9,7 @@
                  (privacy.mask_number) unless shown in full on purpose.
 - `table`        (table.py): rows of cells as aligned text columns.
 - `statistics`   (statistics.py, daily_counts.py, figures.py, period.py): a period's
-                 figures, from stats_daily or one scan of the reports.
+                 figures, from stats_hourly or one scan of the reports.
 - `health`       (health.py): the store's state as health reports it.
 
 SQL text lives here and in balagh.store only. The read model imports the store's
