@@ -78,7 +78,8 @@ class Cluster:
                     return
             except psycopg.OperationalError:
                 if self.process is not None and self.process.poll() is not None:
-                    raise RuntimeError(f"postgres exited: {(self.folder / 'log').read_text()}")
+                    raise RuntimeError(
+                        f"postgres exited: {(self.folder / 'log').read_text()}") from None
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)

@@ -2,8 +2,8 @@
 does, and how to tell a server that cannot take a write now from a write that is wrong.
 
 The store's statements are written once, in SQLite's dialect; `translate` turns the few
-differences into PostgreSQL's (placeholders, INSERT OR IGNORE, PRAGMAs), and the schema
-(postgres_schema.py) gives PostgreSQL SQLite's `julianday`, so no statement has two texts.
+differences into PostgreSQL's (placeholders, INSERT OR IGNORE, json_object, PRAGMAs), and
+the schema (postgres_schema.py) gives PostgreSQL SQLite's julianday, json_valid, json_type, so no statement has two texts.
 The driver is psycopg 3's async API.
 """
 
@@ -23,6 +23,7 @@ __all__ = ["PgConnection", "PgCursor", "PgRow", "Unreachable", "connect", "is_bu
 _BUSY = re.compile(r"^\s*PRAGMA\s+busy_timeout\s*=\s*(\d+)\s*$", re.IGNORECASE)
 _PRAGMA = re.compile(r"^\s*PRAGMA\b", re.IGNORECASE)
 _OR_IGNORE = re.compile(r"\bINSERT\s+OR\s+IGNORE\s+INTO\b", re.IGNORECASE)
+_JSON_OBJECT = re.compile(r"\bjson_object\(", re.IGNORECASE)
 _BEGIN = re.compile(r"^\s*BEGIN\s+(IMMEDIATE|DEFERRED|EXCLUSIVE)\s*$", re.IGNORECASE)
 
 
@@ -37,6 +38,7 @@ def translate(sql: str) -> str | None:
     if _BEGIN.match(sql):
         return "BEGIN"
     text = sql.replace("%", "%%").replace("?", "%s")
+    text = _JSON_OBJECT.sub("json_build_object(", text)  # SQLite's name, PostgreSQL's args
     if _OR_IGNORE.search(text):
         text = _OR_IGNORE.sub("INSERT INTO", text).rstrip().rstrip(";") + " ON CONFLICT DO NOTHING"
     return text
@@ -86,7 +88,8 @@ class PgCursor:
         if text is None:
             return self
         cursor = self._conn.raw.cursor(row_factory=_row_factory)
-        await cursor.execute(text.encode(), tuple(self._params) if self._params else None)
+        # Always a tuple, even empty: psycopg then reads `%%` back as `%`.
+        await cursor.execute(text.encode(), tuple(self._params))
         self._cursor = cursor
         self.rowcount = cursor.rowcount
         return self

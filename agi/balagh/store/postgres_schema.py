@@ -133,6 +133,41 @@ CREATE TABLE maintenance_runs (
     detail  TEXT
 );
 
+-- SQLite's json_valid() and json_type() for the outbox's order (store/outbox.py: danger
+-- alerts first, a body that is not JSON last).
+CREATE FUNCTION json_valid(document TEXT) RETURNS BOOLEAN
+    LANGUAGE plpgsql IMMUTABLE STRICT
+    AS $$ BEGIN PERFORM document::jsonb; RETURN TRUE;
+          EXCEPTION WHEN others THEN RETURN FALSE; END $$;
+
+CREATE FUNCTION json_type(document TEXT, path TEXT) RETURNS TEXT
+    LANGUAGE plpgsql IMMUTABLE STRICT
+    AS $$
+    DECLARE found JSONB;
+    BEGIN
+        found := document::jsonb #> string_to_array(regexp_replace(path, '^\\$\\.?', ''), '.');
+        IF found IS NULL THEN RETURN NULL; END IF;
+        RETURN CASE jsonb_typeof(found)
+            WHEN 'boolean' THEN found::text
+            WHEN 'number' THEN CASE WHEN found::text ~ '^-?[0-9]+$' THEN 'integer' ELSE 'real' END
+            WHEN 'string' THEN 'text'
+            ELSE jsonb_typeof(found) END;
+    EXCEPTION WHEN others THEN RETURN NULL;
+    END $$;
+
+-- SQLite's strftime() with the one format the read model uses (readmodel/search.py: a time
+-- before a report's start, '-30 days', as stored text); any other format is refused.
+CREATE FUNCTION strftime(format TEXT, moment TEXT, modifier TEXT) RETURNS TEXT
+    LANGUAGE plpgsql STABLE STRICT
+    AS $$
+    BEGIN
+        IF format <> '%Y-%m-%dT%H:%M:%fZ' THEN
+            RAISE EXCEPTION 'strftime: format % is not supported here', format;
+        END IF;
+        RETURN to_char((moment::timestamptz + modifier::interval) AT TIME ZONE 'UTC',
+                       'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"');
+    END $$;
+
 -- SQLite's julianday() for the store's one use of it (calls.py's to_queue_tenths).
 CREATE FUNCTION julianday(moment TEXT) RETURNS DOUBLE PRECISION
     LANGUAGE sql STABLE STRICT
