@@ -3,8 +3,8 @@ does, and how to tell a server that cannot take a write now from a write that is
 
 The store's statements are written once, in SQLite's dialect; `translate` turns the few
 differences into PostgreSQL's (placeholders, INSERT OR IGNORE, json_object, PRAGMAs), and
-the schema (postgres_schema.py) gives PostgreSQL SQLite's julianday, json_valid, json_type, so no statement has two texts.
-The driver is psycopg 3's async API.
+the schema (postgres_schema.py) gives PostgreSQL SQLite's julianday, json_valid, json_type
+and strftime, so no statement has two texts. The driver is psycopg 3's async API.
 """
 
 from __future__ import annotations
