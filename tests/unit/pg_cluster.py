@@ -64,8 +64,10 @@ class Cluster:
         """Start the postmaster (its pid is ours: a test may SIGKILL it) and wait for it."""
         self.process = subprocess.Popen(
             _as_owner([str(BIN / "postgres"), "-D", str(self.data), "-p", str(self.port),
+                       # fsync off: the OS keeps what a killed server wrote. Never
+                       # synchronous_commit off: it answers COMMIT before the WAL is
+                       # written, and a killed server loses commits the store was told of.
                        "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
-                       "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
                        "-c", f"unix_socket_directories={self.folder}"]),
             stdout=subprocess.DEVNULL, stderr=(self.folder / "log").open("ab"))
         self.wait_ready()
