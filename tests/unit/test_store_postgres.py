@@ -138,7 +138,8 @@ async def test_server_down_at_open_spools_then_catches_up(
 
 
 @pytest.mark.parametrize(("sqlite", "postgresql"), [
-    ("SELECT 1 FROM t WHERE a = ? AND b LIKE '%x'", "SELECT 1 FROM t WHERE a = %s AND b LIKE '%%x'"),
+    ("SELECT 1 FROM t WHERE a = ? AND b LIKE '%x'",
+     "SELECT 1 FROM t WHERE a = %s AND b LIKE '%%x'"),
     ("INSERT OR IGNORE INTO outbox (key) VALUES (?)",
      "INSERT INTO outbox (key) VALUES (%s) ON CONFLICT DO NOTHING"),
     ("BEGIN IMMEDIATE", "BEGIN"),
