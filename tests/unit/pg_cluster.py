@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
@@ -44,6 +44,7 @@ class Cluster:
     folder: Path
     port: int
     process: subprocess.Popen[bytes] | None = None
+    options: dict[str, str] = field(default_factory=dict)  # more -c settings
 
     @property
     def data(self) -> Path:
@@ -60,15 +61,19 @@ class Cluster:
                                   "--auth=trust", "--no-sync", "-E", "UTF8"]),
                        check=True, capture_output=True)
 
-    def start(self) -> None:
-        """Start the postmaster (its pid is ours: a test may SIGKILL it) and wait for it."""
+    def start(self, *, fsync: bool = False) -> None:
+        """Start the postmaster (its pid is ours: a test may SIGKILL it) and wait for it.
+        fsync=True: durable as a real site's (bench/store_engines.py)."""
         self.process = subprocess.Popen(
             _as_owner([str(BIN / "postgres"), "-D", str(self.data), "-p", str(self.port),
                        # fsync off: the OS keeps what a killed server wrote. Never
                        # synchronous_commit off: it answers COMMIT before the WAL is
                        # written, and a killed server loses commits the store was told of.
-                       "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
-                       "-c", f"unix_socket_directories={self.folder}"]),
+                       "-c", "listen_addresses=127.0.0.1",
+                       "-c", f"fsync={'on' if fsync else 'off'}",
+                       "-c", f"unix_socket_directories={self.folder}",
+                       *[arg for key, value in self.options.items()
+                         for arg in ("-c", f"{key}={value}")]]),
             stdout=subprocess.DEVNULL, stderr=(self.folder / "log").open("ab"))
         self.wait_ready()
 
@@ -126,11 +131,28 @@ class Cluster:
         return self.url(name)
 
 
-def start_cluster() -> Cluster:
-    cluster = Cluster(Path(tempfile.mkdtemp(prefix="balagh-pg-")), _free_port())
+def start_cluster(folder: Path | None = None, *, fsync: bool = False,
+                  options: dict[str, str] | None = None) -> Cluster:
+    where = Path(tempfile.mkdtemp(prefix="balagh-pg-", dir=folder))
+    cluster = Cluster(where, _free_port(), options=dict(options or {}))
     cluster.init()
-    cluster.start()
+    cluster.start(fsync=fsync)
     return cluster
+
+
+def standby_of(primary: Cluster, folder: Path | None = None) -> Cluster:
+    """A streaming standby of `primary` (pg_basebackup -R), started on a port of its own."""
+    standby = Cluster(Path(tempfile.mkdtemp(prefix="balagh-pg-standby-", dir=folder)),
+                      _free_port(), options={key: value for key, value in primary.options.items()
+                                             if key != "synchronous_standby_names"})
+    if os.geteuid() == 0:
+        shutil.chown(standby.folder, "postgres", "postgres")
+    subprocess.run(_as_owner([str(BIN / "pg_basebackup"), "-h", "127.0.0.1",
+                              "-p", str(primary.port), "-U", "postgres", "-D", str(standby.data),
+                              "-R", "--wal-method=stream", "--checkpoint=fast"]),
+                   check=True, capture_output=True)
+    standby.start()
+    return standby
 
 
 def remove(cluster: Cluster) -> None:

@@ -65,6 +65,7 @@ class PostgresEngine:
 
     @staticmethod
     def is_unavailable(exc: BaseException) -> bool:
+        """The server cannot take a write now (spool it), not a wrong write."""
         return postgres.is_unavailable(exc)
 
     @staticmethod

@@ -26,7 +26,7 @@ import contextlib
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import aiosqlite
 import structlog
@@ -63,9 +63,15 @@ class ReportStore:
         are the ways in. With `engine`, `path` is only where the spool lives."""
         self.path = path
         self.engine = engine
-        self.writer = Writer(write_db, path=None if engine else path,
-                             spool=Spool(spool_file or spool_path(path)),
-                             busy_timeout_ms=self.BUSY_TIMEOUT_MS, engine=engine)
+        spool = Spool(spool_file or spool_path(path))
+        if engine is not None:
+            from .server_writer import ServerWriter
+
+            self.writer: Writer = ServerWriter(cast(Any, write_db), engine=engine, spool=spool,
+                                               busy_timeout_ms=self.BUSY_TIMEOUT_MS)
+        else:
+            self.writer = Writer(write_db, path=path, spool=spool,
+                                 busy_timeout_ms=self.BUSY_TIMEOUT_MS)
         self.writer.on_reopen = self._reopen_reader
         self.calls = CallRecorder(self.writer, references)
         self.queries = Queries(read_db)

@@ -20,22 +20,14 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import Any
 
 import aiosqlite
 import structlog
 
 from .spool import Spool, SpooledWrite, Statement, new_id
-from .sqlite import DatabaseGone, check_writable, connect, file_identity
-from .sqlite import is_busy as sqlite_busy
-from .sqlite import is_unavailable as sqlite_unavailable
+from .sqlite import DatabaseGone, check_writable, connect, file_identity, is_busy, is_unavailable
 from .timestamps import now
-
-if TYPE_CHECKING:  # psycopg is imported only by a site that names a server
-    from .engine import PostgresEngine
-    from .postgres import PgConnection
-
-Connection: TypeAlias = "aiosqlite.Connection | PgConnection"
 
 log = structlog.get_logger()
 
@@ -77,16 +69,15 @@ class Writer:
     PROBE_MAX = 2.0
     PROBE_BUSY_MS = 250  # a probe waits this little for the lock: the spool is safe meanwhile
     REPLAY_BATCH = 200  # spooled writes replayed in one transaction
+    # Every write's id kept in spool_applied, not only replayed ones (a server: engine.py).
+    RECORDS_EVERY_ID = False
 
-    def __init__(self, db: Connection | None, *, path: Path | None = None,
-                 spool: Spool | None = None, busy_timeout_ms: int = 2000,
-                 engine: PostgresEngine | None = None) -> None:
+    def __init__(self, db: aiosqlite.Connection | None, *, path: Path | None = None,
+                 spool: Spool | None = None, busy_timeout_ms: int = 2000) -> None:
         """`path` lets the writer notice its file replaced or removed and reopen it;
         `spool` is where writes go while SQLite cannot take them (without one, they
-        are dropped and counted, as before); `engine`, a PostgreSQL server in SQLite's
-        place (engine.py): reopened through it, its errors told apart by it."""
+        are dropped and counted, as before)."""
         self.db = db
-        self.engine = engine
         self.path = path
         self.spool = spool
         self.busy_timeout_ms = min(busy_timeout_ms, self.LOCK_WAIT_MS) if spool is not None \
@@ -274,7 +265,6 @@ class Writer:
                 await asyncio.sleep(self.RETRY_DELAY * 2**attempt)
 
     async def _apply(self, writes: Sequence[Write], *, spooled: bool = False) -> None:
-        self._forget_broken()
         if self.db is None:
             raise DatabaseGone("no database connection")
         db = self.db
@@ -291,9 +281,7 @@ class Writer:
                             continue
                 for sql, params in write.statements:
                     await db.execute(sql, params)
-                # On a server the commit's answer can be lost after the commit: every id
-                # is kept, so the spooled copy of such a write is skipped, not doubled.
-                if spooled or self.engine is not None:
+                if spooled or self.RECORDS_EVERY_ID:
                     await db.execute("INSERT INTO spool_applied (id, applied_at) VALUES (?, ?)",
                                      (write.id, applied_at))
             await db.execute("COMMIT")
@@ -346,7 +334,7 @@ class Writer:
         log.error("store.spool_in_use", depth=self._spooled, spool=str(self.spool.path),
                   error="database file replaced or removed")
 
-    def _close_later(self, db: Connection) -> None:
+    def _close_later(self, db: aiosqlite.Connection) -> None:
         async def close() -> None:
             with contextlib.suppress(Exception):
                 await db.close()
@@ -366,7 +354,6 @@ class Writer:
         except Exception as exc:
             if isinstance(exc, ValueError) and self.db is not None:
                 self.db = None  # aiosqlite: the connection is closed; open a new one next time
-            self._forget_broken()
             self._probe_delay = min(self._probe_delay * 2, self.PROBE_MAX)
             self._next_probe = time.monotonic() + self._probe_delay
             if not self._unavailable(exc) and not isinstance(exc, OSError):
@@ -382,22 +369,9 @@ class Writer:
             drained()
         return True
 
-    def _forget_broken(self) -> None:
-        """A server's connection that died (the server restarted, a primary was killed)
-        is dropped, so the next probe opens a new one."""
-        if self.engine is not None and self.db is not None and getattr(self.db, "closed", False):
-            db, self.db = self.db, None
-            self._close_later(db)
-
     async def _reopen(self) -> None:
         from .schema import migrate  # schema knows nothing of the writer; no cycle at import
 
-        if self.engine is not None:
-            self.db = await self.engine.open_writer()
-            log.warning("store.reopened", database=self.engine.name)
-            if self.on_reopen is not None:
-                await self.on_reopen()
-            return
         if self.path is None:
             raise DatabaseGone("no database path to reopen")
         db = await connect(self.path, self.busy_timeout_ms)
@@ -450,14 +424,10 @@ class Writer:
 
     def _unavailable(self, exc: BaseException) -> bool:
         """The database cannot take a write now (spool it), as opposed to a wrong write."""
-        if self.engine is not None and self.engine.is_unavailable(exc):
-            return True
-        return sqlite_unavailable(exc)
+        return is_unavailable(exc)
 
     def _busy(self, exc: BaseException) -> bool:
-        if self.engine is not None and self.engine.is_busy(exc):
-            return True
-        return sqlite_busy(exc)
+        return is_busy(exc)
 
     def _drop(self, write: Write, exc: BaseException) -> None:
         self._write_errors += 1
