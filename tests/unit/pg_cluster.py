@@ -147,11 +147,16 @@ def standby_of(primary: Cluster, folder: Path | None = None) -> Cluster:
                                              if key != "synchronous_standby_names"})
     if os.geteuid() == 0:
         shutil.chown(standby.folder, "postgres", "postgres")
-    subprocess.run(_as_owner([str(BIN / "pg_basebackup"), "-h", "127.0.0.1",
-                              "-p", str(primary.port), "-U", "postgres", "-D", str(standby.data),
-                              "-R", "--wal-method=stream", "--checkpoint=fast"]),
-                   check=True, capture_output=True)
-    standby.start()
+    try:
+        subprocess.run(_as_owner([str(BIN / "pg_basebackup"), "-h", "127.0.0.1",
+                                  "-p", str(primary.port), "-U", "postgres",
+                                  "-D", str(standby.data), "-R", "--wal-method=stream",
+                                  "--checkpoint=fast"]),
+                       check=True, capture_output=True)
+        standby.start()
+    except BaseException:
+        remove(standby)
+        raise
     return standby
 
 
