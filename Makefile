@@ -14,6 +14,9 @@ DEB_TOOLS := debootstrap espeak-ng sox chromium chromium-driver
 # `make deb` and its test (tests/packaging/test_deb.py, part of `make test`): dh-virtualenv
 # builds the package; debootstrap (above) makes the clean chroot it is installed in.
 DEB_BUILD_TOOLS := dh-virtualenv debhelper dpkg-dev python3-venv python3-dev
+# The report store's PostgreSQL engine (issue 26): its tests start a throwaway cluster of
+# Debian's postgresql-15 on loopback (tests/unit/pg_cluster.py); a one-box site needs none.
+DEB_SERVERS := postgresql-15
 
 help:
 	@echo "make run       start the sandbox PBX and the Balagh app (prints how to place a call)"
@@ -26,7 +29,7 @@ help:
 	@echo "make faults    the fault suite on the sandbox PBX (docs/reliability.md), then the store's"
 
 deps:
-	@missing=""; for tool in $(DEB_TOOLS) $(DEB_BUILD_TOOLS); do command -v $$tool >/dev/null || dpkg -s $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; done; \
+	@missing=""; for tool in $(DEB_TOOLS) $(DEB_BUILD_TOOLS) $(DEB_SERVERS); do command -v $$tool >/dev/null || dpkg -s $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \

@@ -34,6 +34,7 @@ from balagh.orphans import take_back
 from balagh.pidfile import PidFile
 from balagh.routing import QueueState
 from balagh.sounds.files import prompt_seconds
+from balagh.store.opening import open_store
 from balagh.store.permissions import data_files, loose_files, private_umask
 from balagh.store.reports import ReportStore
 from balagh.supervise.entry import supervision_entries
@@ -161,7 +162,7 @@ async def serve(settings: Settings, *, banner_text: bool) -> int:
         log.info("app.fastagi_only", host=settings.fastagi.host, port=settings.fastagi.port)
     elif not settings.ari.password:
         log.warning("ari.no_password", hint="set BALAGH_ARI_PASSWORD or run `balagh pbx start`")
-    store = await ReportStore.open(settings.database, settings.spool_file)
+    store = await open_store(settings)
     check_permissions(settings)
     try:
         live = LiveHotline(HotlineFiles.of(settings), secret_values(settings), store.calls)

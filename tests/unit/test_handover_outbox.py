@@ -19,6 +19,8 @@ from balagh.store import ReportStore
 
 from .handover_receiver import Receiver, eventually, eventually_async
 
+pytestmark = pytest.mark.both_engines  # on SQLite and on PostgreSQL (conftest.py)
+
 SECRET = "unit-secret-1"
 REPORT: dict[str, object] = {"reference": "3356375", "queue": "child-protection",
                              "danger": True}

@@ -13,6 +13,8 @@ from balagh.cli import main
 from balagh.store import ReportStore
 from balagh.store.schema import MIGRATIONS, VERSION
 
+pytestmark = pytest.mark.both_engines  # on SQLite and on PostgreSQL (conftest.py)
+
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 

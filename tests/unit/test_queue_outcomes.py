@@ -17,6 +17,8 @@ from balagh.readmodel.reader import reader_of
 from balagh.status import ReportStatus
 from balagh.store import ReportStore
 
+pytestmark = pytest.mark.both_engines  # on SQLite and on PostgreSQL (conftest.py)
+
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 

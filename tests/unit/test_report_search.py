@@ -12,6 +12,8 @@ from balagh.readmodel.search import ReportSearch
 from balagh.status import ReportStatus
 from balagh.store import ReportStore
 
+pytestmark = pytest.mark.both_engines  # on SQLite and on PostgreSQL (conftest.py)
+
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 EVERY = ReportSearch(limit=None)
 

@@ -31,6 +31,7 @@ def test_which_status_stamps_which_time() -> None:
     assert [s for s in ReportStatus if s.is_ended] == [ReportStatus.HUNG_UP_IN_IVR]
 
 
+@pytest.mark.both_engines
 async def test_status_reads_back_as_the_enum(store: ReportStore) -> None:
     store.calls.start_report(call_id="c", reference="1234566", channel="x", caller=None,
                              hotline=None,
@@ -52,6 +53,7 @@ async def test_unknown_status_text_is_read_back_as_it_is(store: ReportStore) -> 
     assert [r.status for r in await reader_of(store).list_reports()] == ["on_hold"]
 
 
+@pytest.mark.both_engines
 async def test_reports_are_read_only_values(store: ReportStore) -> None:
     store.calls.start_report(call_id="c", reference="1234566", channel="x", caller=None,
                              hotline=None,

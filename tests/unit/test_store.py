@@ -49,6 +49,7 @@ def every_call_path_method(store: ReportStore, call_id: str) -> None:
                            detail="queue urgent")
 
 
+@pytest.mark.both_engines
 async def test_round_trip_start_answers_decision_routed(store: ReportStore) -> None:
     reference = start(store, "1700000000.1")
     store.calls.set_language(call_id="1700000000.1", language="en")
@@ -93,6 +94,7 @@ async def test_round_trip_start_answers_decision_routed(store: ReportStore) -> N
     assert store.writer.write_errors == 0
 
 
+@pytest.mark.both_engines
 async def test_partial_report_when_caller_hangs_up(store: ReportStore) -> None:
     reference = start(store, "c-partial", caller=None)
     store.calls.record_answer(
@@ -134,6 +136,7 @@ async def test_routing_stores_the_tenths_to_the_queue(store: ReportStore) -> Non
     assert rows == {"c-tq": 73, "c-ivr": None}  # 7.3 s, the first routed status
 
 
+@pytest.mark.both_engines
 async def test_fallback_stamps_routed_at(store: ReportStore) -> None:
     start(store, "c-fb")
     store.calls.set_status(call_id="c-fb", status=ReportStatus.FALLBACK, at=at(7),
@@ -143,6 +146,7 @@ async def test_fallback_stamps_routed_at(store: ReportStore) -> None:
     assert report is not None and report.routed_at == "2025-03-01T09:30:07.000Z"
 
 
+@pytest.mark.both_engines
 async def test_list_reports_newest_first(store: ReportStore) -> None:
     for n in range(5):
         start(store, f"c{n}", started_at=at(n))
@@ -156,6 +160,7 @@ async def test_list_reports_newest_first(store: ReportStore) -> None:
     assert await store.queries.get_report("nope") is None
 
 
+@pytest.mark.both_engines
 async def test_one_bad_write_does_not_take_its_neighbours(store: ReportStore) -> None:
     reference = start(store, "dup")
     start(store, "dup")  # the same call twice: the second insert breaks UNIQUE
@@ -167,6 +172,7 @@ async def test_one_bad_write_does_not_take_its_neighbours(store: ReportStore) ->
     assert store.writer.write_errors == 1
 
 
+@pytest.mark.both_engines
 async def test_naive_datetimes_are_taken_as_utc(store: ReportStore) -> None:
     start(store, "naive", started_at=datetime(2025, 3, 1, 9, 30))
     await store.writer.flush()
@@ -174,6 +180,7 @@ async def test_naive_datetimes_are_taken_as_utc(store: ReportStore) -> None:
     assert report is not None and report.started_at == "2025-03-01T09:30:00.000Z"
 
 
+@pytest.mark.both_engines
 async def test_bad_arguments_never_raise_on_the_call_path(store: ReportStore) -> None:
     store.calls.record_answer(
         call_id="x",
@@ -295,12 +302,14 @@ async def test_writes_after_close_are_counted_not_raised(tmp_path: Path) -> None
 # ---------------------------------------------------------------- references and reopening
 
 
+@pytest.mark.both_engines
 async def test_references_unique_and_valid(store: ReportStore) -> None:
     drawn = [store.calls.new_reference() for _ in range(20_000)]
     assert len(set(drawn)) == len(drawn)
     assert all(len(r) == refs.LENGTH and refs.is_valid(r) for r in drawn)
 
 
+@pytest.mark.both_engines
 async def test_references_widen_when_the_space_is_full(
     store: ReportStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -344,6 +353,7 @@ async def test_newer_schema_is_refused(tmp_path: Path) -> None:
         await ReportStore.open(path)
 
 
+@pytest.mark.both_engines
 async def test_routed_stands_when_a_late_closer_says_otherwise(store: ReportStore) -> None:
     # The watchdog routed the caller; the app, whose link was frozen meanwhile, closes
     # the same report late with a fallback: the report stays routed.

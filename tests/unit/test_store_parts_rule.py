@@ -17,7 +17,8 @@ import balagh.store.reports
 REPORTS = Path(balagh.store.reports.__file__)
 
 # Opening and closing the database: all ReportStore may define besides its parts.
-LIFECYCLE = {"__init__", "open", "_open_writer", "_open_reader", "_reopen_reader", "close"}
+LIFECYCLE = {"__init__", "open", "open_server", "_open_writer", "_open_reader", "_reopen_reader",
+             "close"}
 
 
 def store_class(source: str, name: str = "ReportStore") -> ast.ClassDef:

@@ -7,6 +7,8 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from balagh.readmodel.reader import MonitorEvent, reader_of
 from balagh.store import ReportStore
 from balagh.store.schema import MIGRATIONS, VERSION
@@ -19,6 +21,7 @@ def at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
 
 
+@pytest.mark.both_engines
 async def test_a_session_round_trips(store: ReportStore) -> None:
     store.audit.record_monitor(at=at(0), action="refused", phone="PJSIP/x", detail="unknown-phone",
                                session="s0")
@@ -49,6 +52,7 @@ async def test_a_session_round_trips(store: ReportStore) -> None:
     assert await reader_of(store).monitor_events(reference="nope") == []
 
 
+@pytest.mark.both_engines
 async def test_pin_attempts_feed_the_lockout(store: ReportStore) -> None:
     table = SupervisorTable(lockout_attempts=3, lockout_minutes=15)
     for second in range(3):
@@ -73,6 +77,7 @@ async def test_pin_attempts_feed_the_lockout(store: ReportStore) -> None:
     assert await store.audit.pin_attempts("Nobody", 5) == []
 
 
+@pytest.mark.both_engines
 async def test_a_wrong_pin_recorded_a_moment_ago_counts_without_a_flush(
         store: ReportStore) -> None:
     """The audit owns the lockout's read: it waits for its own queued rows first, so a

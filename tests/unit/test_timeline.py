@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from balagh.ami.outcomes import apply_queue_event
 from balagh.ami.steps import apply_step_event
 from balagh.readmodel.reader import reader_of
@@ -29,6 +31,7 @@ def steps(events) -> list[tuple[str, dict]]:
     return [(str(e.kind), dict(e.detail)) for e in events]
 
 
+@pytest.mark.both_engines
 async def test_the_ivr_writes_leave_a_timeline_in_order(store: ReportStore) -> None:
     start(store)
     store.calls.record_answer(call_id="c1", question="language", value="en", key="2", attempt=1,
@@ -62,6 +65,7 @@ async def test_the_ivr_writes_leave_a_timeline_in_order(store: ReportStore) -> N
     assert report is not None and (report.typed_ahead, report.gave_up_in) == (1, None)
 
 
+@pytest.mark.both_engines
 async def test_hanging_up_in_the_ivr_names_the_question(store: ReportStore) -> None:
     start(store)
     store.calls.set_status(call_id="c1", status=ReportStatus.HUNG_UP_IN_IVR, at=at(20),
@@ -90,6 +94,7 @@ async def test_a_report_update_and_its_event_commit_together(store: ReportStore)
     assert report is not None and report.rule is None  # rolled back with its event
 
 
+@pytest.mark.both_engines
 async def test_the_queue_side_leaves_join_answer_and_end(store: ReportStore) -> None:
     start(store)
     apply_queue_event(store.calls, {"Event": "QueueCallerJoin", "Uniqueid": "c1",
@@ -108,6 +113,7 @@ async def test_the_queue_side_leaves_join_answer_and_end(store: ReportStore) -> 
     ]
 
 
+@pytest.mark.both_engines
 async def test_an_abandon_keeps_wait_and_position(store: ReportStore) -> None:
     start(store)
     apply_queue_event(store.calls, {"Event": "QueueCallerAbandon", "Uniqueid": "c1",
@@ -118,6 +124,7 @@ async def test_an_abandon_keeps_wait_and_position(store: ReportStore) -> None:
         "abandon", {"queue": "general", "wait_seconds": 45, "position": 1})
 
 
+@pytest.mark.both_engines
 async def test_each_overflow_step_from_the_dialplan(store: ReportStore) -> None:
     start(store)
     for seconds, step in ((40, {"From": "women-protection", "Reason": "TIMEOUT",
@@ -135,6 +142,7 @@ async def test_each_overflow_step_from_the_dialplan(store: ReportStore) -> None:
     ]
 
 
+@pytest.mark.both_engines
 async def test_a_transfer_is_recorded_on_the_caller_whichever_side(store: ReportStore) -> None:
     start(store)
     apply_step_event(store.calls, {"Event": "BlindTransfer", "Result": "Success",
@@ -169,6 +177,7 @@ async def test_events_of_calls_that_are_not_reports_leave_nothing(store: ReportS
         assert db.execute("SELECT COUNT(*) FROM report_events").fetchone()[0] == 1  # started
 
 
+@pytest.mark.both_engines
 async def test_supervisor_sessions_go_on_the_monitored_report(store: ReportStore) -> None:
     start(store)
     store.audit.record_monitor(at=at(100), action="pin-ok", session="s1", supervisor="Amina",
@@ -206,6 +215,7 @@ async def test_timeline_is_in_time_order_and_unknown_kinds_survive(store: Report
     assert await reader_of(store).timeline("no-such-report") == []
 
 
+@pytest.mark.both_engines
 async def test_handover_delivered_or_given_up_goes_on_the_timeline(store: ReportStore) -> None:
     start(store)
     for event in ("routed", "answered", "ended"):

@@ -23,9 +23,9 @@ def print_fields(fields: Mapping[str, object]) -> None:
 @asynccontextmanager
 async def report_store(settings: Settings) -> AsyncIterator[ReportStore]:
     """The report database, closed again however the command ends."""
-    from balagh.store.reports import ReportStore
+    from balagh.store.opening import open_store
 
-    store = await ReportStore.open(settings.database, settings.spool_file)
+    store = await open_store(settings)
     try:
         yield store
     finally:

@@ -125,6 +125,11 @@ class Settings:
     # Where writes wait while SQLite cannot take them; on another filesystem than the
     # data folder, it also outlives a full disk. Default: beside the database.
     spool_dir: Path | None = None
+    # The reports on a PostgreSQL server (postgresql://user@host:port/name) instead of
+    # SQLite in data_dir; None (the default): SQLite, no server needed. The password is
+    # BALAGH_DATABASE_PASSWORD (environment or secrets file), never in the URL or YAML.
+    database_url: str | None = None
+    database_password: str = field(default="", repr=False)
     # Callers' numbers in log lines: "masked" (+9715****4567) unless a site must log
     # them whole ("full"); the database keeps them either way, until retention.
     log_caller_numbers: str = "masked"
@@ -149,7 +154,9 @@ class Settings:
 
     @property
     def spool_file(self) -> Path:
-        spooled = spool_path(self.database)
+        # A server's spool has a name of its own: never replayed into the other engine.
+        spooled = (spool_path(self.database) if self.database_url is None
+                   else self.data_dir / "balagh-postgresql.spool")
         return spooled if self.spool_dir is None else self.spool_dir / spooled.name
 
     @property
@@ -210,6 +217,8 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "BALAGH_HANDOVER_FILE": ("", "handover_file"),
     "BALAGH_SECRETS_FILE": ("", "secrets_file"),
     "BALAGH_SPOOL_DIR": ("", "spool_dir"),
+    "BALAGH_DATABASE_URL": ("", "database_url"),
+    "BALAGH_DATABASE_PASSWORD": ("", "database_password"),
     "BALAGH_LOG_CALLER_NUMBERS": ("", "log_caller_numbers"),
     "BALAGH_TIMEZONE": ("", "timezone"),
     "BALAGH_COUNTRY_CODE": ("", "country_code"),
@@ -320,6 +329,19 @@ def _loopback(host: str) -> bool:
         return host == "localhost"
 
 
+def _database_url(doc: YamlDoc | None, value: Any) -> str:
+    """postgresql://user@host[:port]/name, with no password in it."""
+    text = str(value).strip() if isinstance(value, str) else ""
+    scheme, sep, rest = text.partition("://")
+    if not sep or scheme not in ("postgresql", "postgres") or not rest:
+        raise _err(doc, ("database_url",), "must be postgresql://user@host:port/name")
+    credentials, at, _ = rest.rpartition("@")
+    if at and ":" in credentials:
+        raise _err(doc, ("database_url",), "holds a password; put it in "
+                   "BALAGH_DATABASE_PASSWORD (environment or secrets_file) instead")
+    return text
+
+
 def _err(doc: YamlDoc | None, key: tuple[str, ...], message: str) -> ConfigError:
     if doc is None:
         env = next((k for k, v in ENV_OVERRIDES.items() if v == key or v == ("", *key)), "env")
@@ -341,6 +363,11 @@ def _apply(settings: Settings, section: str, key: str, value: Any,
         return replace(settings, **{section: new})
     if key not in Settings.__dataclass_fields__ or key in _SECTIONS or key == "source":
         raise _err(doc, (key,), "unknown key")
+    if doc is not None and key == "database_password":
+        raise _err(doc, (key,), "secrets do not belong in YAML; set BALAGH_DATABASE_PASSWORD "
+                   "or a secrets_file")
+    if key == "database_url":
+        return replace(settings, database_url=_database_url(doc, value))
     default = getattr(settings, key)
     return replace(settings, **{key: _coerce(doc, (key,), default, value)})
 
@@ -400,6 +427,8 @@ def _with_secrets(settings: Settings, environ: dict[str, str]) -> Settings:
         if not settings.ari.password and values.get("BALAGH_ARI_PASSWORD"):
             settings = replace(settings, ari=replace(settings.ari,
                                                      password=values["BALAGH_ARI_PASSWORD"]))
+        if not settings.database_password and values.get("BALAGH_DATABASE_PASSWORD"):
+            settings = replace(settings, database_password=values["BALAGH_DATABASE_PASSWORD"])
         if not settings.ami.secret and values.get("BALAGH_AMI_SECRET"):
             settings = replace(settings, ami=replace(settings.ami,
                                                      secret=values["BALAGH_AMI_SECRET"]))

@@ -70,7 +70,7 @@ class ReportSearch:
                 " AND earlier.started_at < reports.started_at"
                 f" AND earlier.started_at >= {_SHIFTED_START})",
                 f"-{int(self.repeat_days)} days")
-        return (" AND ".join(parts) or "1"), params
+        return (" AND ".join(parts) or "1 = 1"), params
 
     def selection(self, columns: str) -> tuple[str, list[Any]]:
         """SELECT `columns` of the matching reports, newest first, limited."""

@@ -217,7 +217,7 @@ class Queries:
         """Failed deliveries, or those of them among `ids`."""
         sql, params = "SELECT COUNT(*) FROM outbox WHERE status = 'failed'", []
         if ids is not None:
-            sql += f" AND id IN ({', '.join('?' for _ in ids)})" if ids else " AND 0"
+            sql += f" AND id IN ({', '.join('?' for _ in ids)})" if ids else " AND 1 = 0"
             params = [int(i) for i in ids]
         async with self.db.execute(sql, params) as cursor:
             row = await cursor.fetchone()

@@ -15,6 +15,9 @@ consumer is given, in a composition root, only the part it needs:
 - `outbox`    (outbox.py): report events queued for the units' endpoints (queueing never
                 awaits nor raises; the delivery worker's updates wait for their commit).
 - `disclosures` (disclosures.py): who was shown callers' numbers in full.
+
+The database is an SQLite file (open), or a PostgreSQL server (open_server, engine.py):
+the same parts over either; retention's chunked purge is SQLite's only so far.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import contextlib
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any, cast
 
 import aiosqlite
 import structlog
@@ -33,6 +37,7 @@ from . import queries as reads
 from .audit import MonitorAudit
 from .calls import CallRecorder
 from .disclosures import Disclosures
+from .engine import PostgresEngine
 from .outbox import OutboxRows
 from .permissions import data_files, make_private, make_private_folder
 from .queries import Answer, Delivery, Queries, Report
@@ -52,16 +57,25 @@ class ReportStore:
 
     def __init__(self, path: Path, write_db: aiosqlite.Connection | None,
                  read_db: aiosqlite.Connection, references: Iterable[str] = (), *,
-                 spool_file: Path | None = None) -> None:
+                 spool_file: Path | None = None, engine: PostgresEngine | None = None) -> None:
         """Compose the parts over two open connections (the writer's may be None: the
-        database cannot be written, the spool takes the writes); open() is the way in."""
+        database cannot be written, the spool takes the writes); open() and open_server()
+        are the ways in. With `engine`, `path` is only where the spool lives."""
         self.path = path
-        self.writer = Writer(write_db, path=path, spool=Spool(spool_file or spool_path(path)),
-                             busy_timeout_ms=self.BUSY_TIMEOUT_MS)
+        self.engine = engine
+        spool = Spool(spool_file or spool_path(path))
+        if engine is not None:
+            from .server_writer import ServerWriter
+
+            self.writer: Writer = ServerWriter(cast(Any, write_db), engine=engine, spool=spool,
+                                               busy_timeout_ms=self.BUSY_TIMEOUT_MS)
+        else:
+            self.writer = Writer(write_db, path=path, spool=spool,
+                                 busy_timeout_ms=self.BUSY_TIMEOUT_MS)
         self.writer.on_reopen = self._reopen_reader
         self.calls = CallRecorder(self.writer, references)
         self.queries = Queries(read_db)
-        self.retention = Retention(self.writer, path)
+        self.retention = Retention(self.writer, None if engine else path)
         self.audit = MonitorAudit(self.writer, self.queries)
         self.outbox = OutboxRows(self.writer, self.queries)
         self.disclosures = Disclosures(self.writer)
@@ -117,6 +131,45 @@ class ReportStore:
         return store
 
     @classmethod
+    async def open_server(cls, engine: PostgresEngine, spool_file: Path) -> ReportStore:
+        """Open the store on a PostgreSQL server and start the writer. A server that is
+        down or read-only (a standby) is logged loudly and the store runs anyway, its writes
+        going to the spool until the server takes them; the reader waits for it likewise."""
+        from . import postgres  # psycopg is imported only where a server is named
+
+        with contextlib.suppress(OSError):
+            make_private_folder(spool_file.parent)
+        write_db: Any = None
+        try:
+            write_db = await engine.open_writer()
+        except Exception as exc:
+            if not engine.is_unavailable(exc):
+                raise
+            log.error("store.unwritable", database=engine.name, error=str(exc),
+                      hint="calls go on; reports wait in the spool until the server "
+                      "can be written")
+        try:
+            read_db: Any = await engine.open_reader()
+        except Exception as exc:
+            if not engine.is_unavailable(exc):
+                if write_db is not None:
+                    await write_db.close()
+                raise
+            log.error("store.unreadable", database=engine.name, error=str(exc))
+            read_db = postgres.Unreachable(engine.open_reader)
+        store = cls(spool_file, write_db, read_db, spool_file=spool_file, engine=engine)
+        if write_db is not None:
+            await store.writer.recover()
+        try:
+            store.calls.references.update(await store.queries.references())
+        except Exception as exc:  # only a fresh-number check is lost; the calls go on
+            log.warning("store.references_unread", error=str(exc))
+        store.writer.start(f"balagh-store-writer:{engine.name}")
+        log.info("store.opened", database=engine.name, reports=len(store.calls.references),
+                 writable=write_db is not None, spooling=store.writer.spooling)
+        return store
+
+    @classmethod
     async def _open_writer(cls, path: Path) -> aiosqlite.Connection | None:
         db: aiosqlite.Connection | None = None
         try:
@@ -151,7 +204,10 @@ class ReportStore:
     async def _reopen_reader(self) -> None:
         """After the writer reopened the database (replaced, removed, recovered)."""
         old = self.queries.db
-        self.queries.db = await reads.connect(self.path, self.BUSY_TIMEOUT_MS)
+        # A server's connection answers as aiosqlite's does (postgres.PgConnection).
+        reader: Any = (await self.engine.open_reader() if self.engine is not None
+                       else await reads.connect(self.path, self.BUSY_TIMEOUT_MS))
+        self.queries.db = reader
         with contextlib.suppress(Exception):
             await old.close()
 

@@ -17,18 +17,27 @@ from .writer import Writer
 
 
 class Retention:
-    def __init__(self, writer: Writer, path: Path) -> None:
+    def __init__(self, writer: Writer, path: Path | None) -> None:
+        """`path`: the SQLite file; None on a PostgreSQL server, where the chunked
+        purge and redact are not built yet (each says so rather than doing half)."""
         self.writer = writer
         self.path = path
 
     async def redact_before(self, before: datetime, *, vacuum: bool = False) -> int:
         """Forget who called and from where (number, location) in reports started before."""
         await self.writer.flush()  # what the app wrote before asking is redacted too
-        run = await asyncio.to_thread(maintenance.redact, self.path, before, vacuum=vacuum)
+        run = await asyncio.to_thread(maintenance.redact, self._file(), before, vacuum=vacuum)
         return run.rows
 
     async def purge_before(self, before: datetime, *, vacuum: bool = False) -> int:
         """Delete reports started before, with their answers and timeline."""
         await self.writer.flush()
-        run = await asyncio.to_thread(maintenance.purge, self.path, before, vacuum=vacuum)
+        run = await asyncio.to_thread(maintenance.purge, self._file(), before, vacuum=vacuum)
         return run.rows
+
+    def _file(self) -> Path:
+        if self.path is None:
+            raise maintenance.MaintenanceError(
+                "purge and redact work on an SQLite database only; on PostgreSQL run them "
+                "in SQL for now (docs/scale.md)")
+        return self.path

@@ -69,6 +69,8 @@ class Writer:
     PROBE_MAX = 2.0
     PROBE_BUSY_MS = 250  # a probe waits this little for the lock: the spool is safe meanwhile
     REPLAY_BATCH = 200  # spooled writes replayed in one transaction
+    # Every write's id kept in spool_applied, not only replayed ones (a server: engine.py).
+    RECORDS_EVERY_ID = False
 
     def __init__(self, db: aiosqlite.Connection | None, *, path: Path | None = None,
                  spool: Spool | None = None, busy_timeout_ms: int = 2000) -> None:
@@ -227,10 +229,10 @@ class Writer:
             await self._apply_with_retry(writes)
             return
         except Exception as exc:
-            if self.spool is not None and is_unavailable(exc):
+            if self.spool is not None and self._unavailable(exc):
                 await self._start_spooling(writes, exc)
                 return
-            if len(writes) == 1 or is_busy(exc):
+            if len(writes) == 1 or self._busy(exc):
                 # Still locked after the retries: waiting longer would only grow the queue.
                 for write in writes:
                     self._drop(write, exc)
@@ -241,7 +243,7 @@ class Writer:
             try:
                 await self._apply_with_retry([write])
             except Exception as exc:
-                if self.spool is not None and is_unavailable(exc):
+                if self.spool is not None and self._unavailable(exc):
                     await self._start_spooling(writes[n:], exc)  # the rest keep their order
                     return
                 self._drop(write, exc)
@@ -254,7 +256,7 @@ class Writer:
             except sqlite3.OperationalError as exc:
                 # With a spool, a lock sends the writes to disk at once (_commit): waiting
                 # here would keep them in memory, lost if the app is killed meanwhile.
-                if not is_busy(exc) or attempt == self.RETRIES or self.spool is not None:
+                if not self._busy(exc) or attempt == self.RETRIES or self.spool is not None:
                     raise
                 log.warning("store.write_retry", error=str(exc), attempt=attempt + 1)
                 if self.on_retry is not None:
@@ -279,7 +281,7 @@ class Writer:
                             continue
                 for sql, params in write.statements:
                     await db.execute(sql, params)
-                if spooled:
+                if spooled or self.RECORDS_EVERY_ID:
                     await db.execute("INSERT INTO spool_applied (id, applied_at) VALUES (?, ?)",
                                      (write.id, applied_at))
             await db.execute("COMMIT")
@@ -354,7 +356,7 @@ class Writer:
                 self.db = None  # aiosqlite: the connection is closed; open a new one next time
             self._probe_delay = min(self._probe_delay * 2, self.PROBE_MAX)
             self._next_probe = time.monotonic() + self._probe_delay
-            if not is_unavailable(exc) and not isinstance(exc, OSError):
+            if not self._unavailable(exc) and not isinstance(exc, OSError):
                 log.exception("store.replay_failed", error=repr(exc))
             else:
                 log.debug("store.still_unavailable", error=str(exc))
@@ -410,15 +412,22 @@ class Writer:
             await self._apply(chunk, spooled=True)
             return
         except Exception as exc:
-            if is_unavailable(exc):
+            if self._unavailable(exc):
                 raise
         for write in chunk:  # a bad write among them: find it, keep the others
             try:
                 await self._apply([write], spooled=True)
             except Exception as exc:
-                if is_unavailable(exc):
+                if self._unavailable(exc):
                     raise
                 self._drop(write, exc)
+
+    def _unavailable(self, exc: BaseException) -> bool:
+        """The database cannot take a write now (spool it), as opposed to a wrong write."""
+        return is_unavailable(exc)
+
+    def _busy(self, exc: BaseException) -> bool:
+        return is_busy(exc)
 
     def _drop(self, write: Write, exc: BaseException) -> None:
         self._write_errors += 1

@@ -28,8 +28,8 @@ from balagh.ivr.entry import CallerLine, CallerSetup
 from balagh.ivr.flow import RoutingContext
 from balagh.ivr.record import CallStore
 from balagh.orphans import take_back
+from balagh.store.opening import open_store
 from balagh.store.outbox import OutboxRows
-from balagh.store.reports import ReportStore
 
 from .monitor import DEFAULT_GRACE_SECONDS, DEFAULT_INTERVAL_SECONDS, Watchdog
 
@@ -44,7 +44,7 @@ def watchdog_app(app: str) -> str:
 
 async def run_watchdog(settings: Settings, *, grace: float = DEFAULT_GRACE_SECONDS,
                        interval: float = DEFAULT_INTERVAL_SECONDS) -> int:
-    store = await ReportStore.open(settings.database)
+    store = await open_store(settings, spool=False)
 
     files = HotlineFiles.of(settings)
 

@@ -1,0 +1,73 @@
+"""The seam between the store and a database server: what the writer and ReportStore ask of
+PostgreSQL that they ask of SQLite through sqlite.py and a file path (a connection, errors
+told apart, the schema). SQLite needs no object here: without an engine the store is what
+it always was. The statements themselves are shared (postgres.translate)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import structlog
+
+from . import postgres
+from .postgres import PgConnection
+from .postgres_schema import migrate
+from .timestamps import iso, now
+
+log = structlog.get_logger()
+
+__all__ = ["PostgresEngine"]
+
+
+@dataclass(frozen=True)
+class PostgresEngine:
+    url: str
+    password: str | None = field(default=None, repr=False)
+    # Write ids kept to make a lost commit answer replay once: a day outlives any spool
+    # the writer could still be holding them in (it probes every 2 s).
+    APPLIED_KEPT = timedelta(days=1)
+
+    @property
+    def name(self) -> str:
+        """The server as logs may show it: no password, no user."""
+        host = self.url.split("@", 1)[-1] if "@" in self.url else self.url.split("//", 1)[-1]
+        return f"postgresql://{host}"
+
+    async def open_writer(self) -> PgConnection:
+        """A connection fit for the writer: schema migrated, a write really made."""
+        db = await postgres.connect(self.url, password=self.password)
+        try:
+            await migrate(db)
+            await self.check_writable(db)
+        except BaseException:
+            await db.close()
+            raise
+        return db
+
+    async def open_reader(self) -> PgConnection:
+        return await postgres.connect(self.url, password=self.password, read_only=True)
+
+    async def check_writable(self, db: PgConnection) -> None:
+        """Really write: a standby (or a demoted primary) refuses only on a write. Forgets
+        the write ids older than APPLIED_KEPT at the same time."""
+        cut = iso(datetime.now(UTC) - self.APPLIED_KEPT)
+        await db.execute("BEGIN")
+        try:
+            await db.execute("INSERT INTO spool_applied (id, applied_at) VALUES (?, ?)"
+                             " ON CONFLICT (id) DO UPDATE SET applied_at = excluded.applied_at",
+                             ("write-check", now()))
+            await db.execute("DELETE FROM spool_applied WHERE applied_at < ?", (cut,))
+            await db.execute("COMMIT")
+        except BaseException:
+            await db.rollback()
+            raise
+
+    @staticmethod
+    def is_unavailable(exc: BaseException) -> bool:
+        """The server cannot take a write now (spool it), not a wrong write."""
+        return postgres.is_unavailable(exc)
+
+    @staticmethod
+    def is_busy(exc: BaseException) -> bool:
+        return postgres.is_busy(exc)
