@@ -263,7 +263,8 @@ class Nodes:
         """The PBX lock, held by a small process of its own while the nodes run."""
         holder = subprocess.Popen(
             ["flock", "--nonblock", str(PBX_LOCK), "sh", "-c", "echo held; exec sleep infinity"],
-            stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, start_new_session=True)
+            stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True)
         assert holder.stdout is not None
         held = holder.stdout.readline().strip() == b"held"
         holder.stdout.close()
@@ -291,8 +292,8 @@ class Nodes:
             stopped = node.stop() or stopped
         self.state_file.unlink(missing_ok=True)
         holder = _live_pid(self.dir / "lock.pid")
-        if holder is not None:
-            os.kill(holder, signal.SIGTERM)
+        if holder is not None:  # flock and the sleep that holds the lock: its own group
+            os.killpg(holder, signal.SIGTERM)
             _wait_gone(holder, 5)
         (self.dir / "lock.pid").unlink(missing_ok=True)
         return stopped
