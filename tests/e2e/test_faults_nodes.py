@@ -8,7 +8,9 @@ the node back up takes calls again, nothing else restarted.
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -26,6 +28,7 @@ HOTLINE = "800700"
 # Arabic, in danger, child, female, Sharjah, no condition (test_call_path's first call).
 KEYS = "111230"
 FAILOVER_GOAL_SECONDS = 5.0
+CALL_INTERVAL = 0.2  # seconds between new calls in the steady stream (5 a second)
 
 
 @dataclass
@@ -172,3 +175,76 @@ def test_status_shows_kamailio_and_each_node_answering_on_its_own_address(
     for node in healthy.nodes.nodes():
         assert f"sip:{node.address}:5060, ari http://{node.address}:8088, OPTIONS 200" in \
             status[node.name], status
+
+
+@dataclass
+class Placed:
+    started: float
+    outcome: CallOutcome
+
+    @property
+    def answered_at(self) -> float:
+        return self.started + self.outcome.seconds
+
+
+def steady_calls(stop: threading.Event, placed: list[Placed]) -> None:
+    """A new call every CALL_INTERVAL seconds, each on its own thread, until `stop`."""
+    calls: list[threading.Thread] = []
+
+    def one() -> None:
+        started = time.monotonic()
+        placed.append(Placed(started, call_once(KAMAILIO_ADDRESS, HOTLINE, timeout=10)))
+
+    while not stop.wait(CALL_INTERVAL):
+        calls.append(threading.Thread(target=one))
+        calls[-1].start()
+    for call in calls:
+        call.join()
+
+
+@pytest.mark.skipif(not os.environ.get("BALAGH_FAULTS_REPORT"),
+                    reason="long (about a minute): run by `make faults`")
+def test_the_active_node_killed_under_steady_calls_five_times(
+        healthy: Cluster, fault_rows: list[FaultRow]) -> None:
+    """A new call every CALL_INTERVAL s while node 1 is killed, five times: the window from
+    the kill to the first new call answered by node 2 (its 200 OK), the new calls that
+    failed, and the calls caught half set up on node 1 (lost with it)."""
+    active, standby = healthy.node(1), healthy.node(2)
+    windows: list[float] = []
+    failed_new: list[CallOutcome] = []
+    caught = 0
+    for _ in range(5):
+        placed: list[Placed] = []
+        stop = threading.Event()
+        stream = threading.Thread(target=steady_calls, args=(stop, placed))
+        stream.start()
+        try:
+            wait_for(lambda placed=placed: len(placed) >= 3, timeout=30, what="calls flowing")
+            active.kill()
+            killed = time.monotonic()
+            first = wait_for(lambda placed=placed, killed=killed: min(
+                (p.answered_at for p in placed if p.started > killed
+                 and p.outcome.node == standby.address), default=None),
+                timeout=30, what="a new call answered by node 2")
+        finally:
+            stop.set()
+            stream.join()
+        windows.append(first - killed)
+        failed_new += [p.outcome for p in placed if p.started > killed and not p.outcome.answered]
+        caught += len([p for p in placed if p.started <= killed and not p.outcome.answered])
+        active.start()
+        wait_for(lambda: call_once(KAMAILIO_ADDRESS, HOTLINE).node == active.address,
+                 timeout=30, what="node 1 taking calls again")
+    windows.sort()
+    fault_rows.append(FaultRow(
+        fault=f"the active Asterisk node SIGKILLed with a new call every {CALL_INTERVAL} s, "
+              "5 times",
+        expected=f"new calls answered by the standby within {FAILOVER_GOAL_SECONDS:.0f} s of "
+                 "the kill, none refused; calls being set up on the killed node are lost",
+        observed=f"kill to the first new call answered by node 2: {windows[0]:.2f} / "
+                 f"{windows[2]:.2f} / {windows[-1]:.2f} s (min / median / max, the INVITE's "
+                 f"wait included); {len(failed_new)} new calls failed; {caught} calls caught "
+                 "half set up on the killed node lost",
+        recovery_seconds=round(windows[-1], 2)))
+    assert windows[-1] < FAILOVER_GOAL_SECONDS, windows
+    assert failed_new == []
