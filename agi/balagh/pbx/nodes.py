@@ -34,6 +34,9 @@ KAMAILIO_CONFIG = CONFIG_DIR / "kamailio/kamailio.cfg"
 KAMAILIO_ADDRESS = ("127.0.0.1", 5070)
 KAMAILIO_LISTEN = f"{KAMAILIO_ADDRESS[0]}:{KAMAILIO_ADDRESS[1]}"
 HOTLINE = "800700"
+# Kamailio dispatcher algorithms: 8, the up node of highest priority (what Balagh runs:
+# one node holds every queue); 4, round robin (active/active, only for the benchmark).
+ACTIVE_STANDBY, ROUND_ROBIN = "8", "4"
 MAX_NODES = 3
 NODES_INNER = Path("/var/lib/balagh-nodes")  # as the chroot sees it
 # asterisk.conf's folders each node keeps to itself; modules and prompts stay shared.
@@ -122,6 +125,7 @@ class Node:
         shutil.copytree(deployed_etc, etc, symlinks=True)
         for name in OWN_DIRS.values():
             (self.work / name).mkdir(parents=True, exist_ok=True)
+        (self.work / "log/cdr-csv").mkdir(exist_ok=True)  # cdr_csv writes there
         (self.work / "spool/recording").mkdir(exist_ok=True)
         (self.work / "spool/monitor").mkdir(exist_ok=True)
         for name in ADDRESS_FILES:
@@ -202,7 +206,8 @@ class Nodes:
         except (OSError, ValueError, KeyError):
             return 0
 
-    def start(self, count: int, *, hold_lock: bool = True) -> None:
+    def start(self, count: int, *, hold_lock: bool = True,
+              algorithm: str = ACTIVE_STANDBY) -> None:
         """Start `count` nodes and Kamailio. hold_lock: take the machine's PBX lock and keep
         it (a holder process) until `stop`; a test session that holds it already says no."""
         if not 2 <= count <= MAX_NODES:
@@ -226,12 +231,13 @@ class Nodes:
                 node.prepare(self.sandbox.root / "etc/asterisk")
                 node.start()
                 log.info("nodes.node_started", node=node.name, address=node.address)
-            self.start_kamailio(count)
+            self.start_kamailio(count, algorithm)
         except BaseException:
             self.stop()
             raise
 
-    def start_kamailio(self, count: int, timeout: float = 20.0) -> None:
+    def start_kamailio(self, count: int, algorithm: str = ACTIVE_STANDBY,
+                       timeout: float = 20.0) -> None:
         work = self.kamailio_dir
         work.mkdir(parents=True, exist_ok=True)
         dispatcher = work / "dispatcher.list"
@@ -243,14 +249,17 @@ class Nodes:
         config.write_text(KAMAILIO_CONFIG.read_text(encoding="utf-8")
                           .replace("{{LISTEN}}", KAMAILIO_LISTEN)
                           .replace("{{DISPATCHER_LIST}}", str(dispatcher))
-                          .replace("{{HOTLINE}}", HOTLINE))
+                          .replace("{{HOTLINE}}", HOTLINE)
+                          .replace("{{ALGORITHM}}", algorithm))
         check = subprocess.run(["kamailio", "-c", "-f", str(config)], capture_output=True,
                                text=True, check=False)
         if check.returncode != 0:
             raise SandboxError(f"kamailio config rejected: {check.stderr[-1500:]}")
         with (work / "kamailio.log").open("ab") as out:
             process = subprocess.Popen(
-                ["kamailio", "-DD", "-E", "-f", str(config), "-Y", str(work)],
+                # 256 MB of shared memory: the default 64 ran out at ~400 new calls a
+                # second (bench/nodes_rate.py), each transaction kept for its wait timer.
+                ["kamailio", "-DD", "-E", "-m", "256", "-f", str(config), "-Y", str(work)],
                 stdout=out, stderr=out, stdin=subprocess.DEVNULL, start_new_session=True)
         (work / "kamailio.pid").write_text(f"{process.pid}\n")
         deadline = time.monotonic() + timeout
