@@ -1,4 +1,5 @@
 """`balagh pbx install|start|stop|status`: the sandbox Asterisk;
+`balagh pbx nodes start N|stop|status`: N sandbox Asterisk nodes behind Kamailio;
 `balagh pbx apply`: Balagh's snippets into an existing Asterisk's configuration."""
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ DEFAULT_SECRETS = Path("/etc/balagh/secrets.env")
 def _pbx(settings: Settings, args: argparse.Namespace) -> int:
     if args.action == "apply":
         return _apply(settings, args)
+    if args.action == "nodes":
+        return _nodes(settings, args.nodes)
     from balagh.pbx.sandbox import Sandbox
 
     sandbox = Sandbox(settings)
@@ -30,6 +33,32 @@ def _pbx(settings: Settings, args: argparse.Namespace) -> int:
         status = sandbox.status()
         print_fields(status)
         return 0 if status["running"] == "yes" else 3
+    return 0
+
+
+def _nodes(settings: Settings, words: list[str]) -> int:
+    from balagh.pbx.nodes import KAMAILIO_ADDRESS, MAX_NODES, Nodes
+    from balagh.pbx.sandbox import SandboxError
+
+    usage = f"balagh pbx nodes start N (2..{MAX_NODES}) | stop | status"
+    nodes = Nodes(settings)
+    try:
+        if words[:1] == ["start"] and len(words) == 2 and words[1].isdigit():
+            nodes.start(int(words[1]))
+            host, port = KAMAILIO_ADDRESS
+            print(f"{words[1]} nodes and Kamailio started; the hotline: sip:800700@{host}:{port}")
+        elif words == ["stop"]:
+            print("nodes stopped" if nodes.stop() else "no nodes were running")
+        elif words == ["status"]:
+            status = nodes.status()
+            print_fields(status)
+            return 0 if status["nodes"] != "0" else 3
+        else:
+            print(f"usage: {usage}")
+            return 2
+    except SandboxError as exc:
+        print(f"balagh pbx nodes: {exc}")
+        return 1
     return 0
 
 
@@ -67,7 +96,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     pbx = subparsers.add_parser(
         "pbx", help="the sandbox Asterisk (Debian sid in a chroot); `apply`: Balagh's "
         "snippets into your own Asterisk's /etc/asterisk")
-    pbx.add_argument("action", choices=["install", "start", "stop", "status", "apply"])
+    pbx.add_argument("action", choices=["install", "start", "stop", "status", "apply", "nodes"])
+    pbx.add_argument("nodes", nargs="*", metavar="start N|stop|status",
+                     help="with nodes: N Asterisk nodes (127.0.0.2..) behind Kamailio "
+                     "(127.0.0.1:5070), stop them, or show them (docs/scale.md)")
     pbx.add_argument("--force", action="store_true", help="with install: build it again")
     pbx.add_argument("--asterisk-etc", metavar="DIR",
                      help="with apply: the Asterisk configuration folder (e.g. /etc/asterisk)")

@@ -238,7 +238,7 @@ class Sandbox:
             self.wait_for_ari(timeout)
             return False
         self._refuse_busy_ports()
-        self._mount_proc()
+        self.mount_proc()
         # Debian ships no recording folder; ARI record fails without it.
         for rel in ("var/run/asterisk", "var/log/asterisk", "var/spool/asterisk/recording",
                     "var/spool/asterisk/monitor"):
@@ -321,7 +321,7 @@ class Sandbox:
 
     # -- mounts --------------------------------------------------------------
 
-    def _mount_proc(self) -> None:
+    def mount_proc(self) -> None:
         proc = self.root / "proc"
         proc.mkdir(exist_ok=True)
         if not os.path.ismount(proc):
