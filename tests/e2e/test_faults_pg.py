@@ -7,13 +7,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from balagh.status import ReportStatus
 from balagh.store import ReportStore
 from balagh.store.engine import PostgresEngine
 from unit import pg_cluster
@@ -22,7 +20,6 @@ from .conftest import FaultRow
 
 BURST = 600  # calls, three writes each
 DRAIN_WAIT = 120.0  # seconds: a bound on a hang, the figure is measured below it
-T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -44,17 +41,6 @@ def primary_and_standby(tmp_path: Path) -> Iterator[tuple[pg_cluster.Cluster, pg
         pg_cluster.remove(primary)
 
 
-def one_call(store: ReportStore, n: int) -> None:
-    call_id = f"fo-{n}"
-    when = T0 + timedelta(seconds=n)
-    store.calls.start_report(call_id=call_id, reference=store.calls.new_reference(),
-                             channel=f"PJSIP/trunk-{n}", caller="+971500000001",
-                             hotline="800111", started_at=when)
-    store.calls.record_answer(call_id=call_id, question="danger", value="yes", key="1",
-                              attempt=1, at=when)
-    store.calls.set_status(call_id=call_id, status=ReportStatus.ROUTED, at=when)
-
-
 async def test_primary_killed_standby_promoted_nothing_lost(
         primary_and_standby: tuple[pg_cluster.Cluster, pg_cluster.Cluster],
         tmp_path: Path, fault_rows: list[FaultRow]) -> None:
@@ -70,7 +56,7 @@ async def test_primary_killed_standby_promoted_nothing_lost(
     store.writer.on_drained.append(drained.set)
     try:
         for n in range(BURST):
-            one_call(store, n)
+            pg_cluster.one_call(store, n, "fo")
             if n == BURST // 3:
                 await store.writer.flush()
             if n == 2 * BURST // 3:

@@ -28,14 +28,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[pg_cluster.Cluster]:
     """One PostgreSQL 15 cluster for the session; each test takes a database of its own."""
-    why = pg_cluster.missing()
-    if why:
-        pytest.skip(why)
-    cluster = pg_cluster.start_cluster()
-    try:
+    with pg_cluster.running() as cluster:
         yield cluster
-    finally:
-        pg_cluster.remove(cluster)
 
 
 @pytest.fixture

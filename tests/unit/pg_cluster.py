@@ -13,13 +13,23 @@ import subprocess
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
+import pytest
+
+from balagh.status import ReportStatus
+from balagh.store import ReportStore
 
 BIN = Path("/usr/lib/postgresql/15/bin")
 START_TIMEOUT = 60.0  # seconds for a cold start on a loaded machine
+
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)  # the calls' start: a fixed, plain day
 
 
 def missing() -> str | None:
@@ -163,3 +173,29 @@ def standby_of(primary: Cluster, folder: Path | None = None) -> Cluster:
 def remove(cluster: Cluster) -> None:
     cluster.stop()
     shutil.rmtree(cluster.folder, ignore_errors=True)
+
+
+@contextmanager
+def running() -> Iterator[Cluster]:
+    """A cluster of its own for the `with` block (the test is skipped, saying why, where
+    postgresql-15 is not installed); removed after it, by its pid."""
+    why = missing()
+    if why:
+        pytest.skip(why)
+    cluster = start_cluster()
+    try:
+        yield cluster
+    finally:
+        remove(cluster)
+
+
+def one_call(store: ReportStore, n: int, prefix: str = "burst") -> None:
+    """A caller in danger, routed: three writes of the call path."""
+    call_id = f"{prefix}-{n}"
+    when = T0 + timedelta(seconds=n)
+    store.calls.start_report(call_id=call_id, reference=store.calls.new_reference(),
+                             channel=f"PJSIP/trunk-{n}", caller="+971500000001",
+                             hotline="800111", started_at=when)
+    store.calls.record_answer(call_id=call_id, question="danger", value="yes", key="1",
+                              attempt=1, at=when)
+    store.calls.set_status(call_id=call_id, status=ReportStatus.ROUTED, at=when)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -20,7 +19,6 @@ from balagh.store.spool import Spool, SpooledWrite
 
 from . import pg_cluster
 
-T0 = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 BURST = 300  # calls, three writes each
 DRAIN_WAIT = 120.0  # seconds: only a bound on a hang, never a measured figure
 
@@ -28,14 +26,8 @@ DRAIN_WAIT = 120.0  # seconds: only a bound on a hang, never a measured figure
 @pytest.fixture
 def own_server() -> Iterator[pg_cluster.Cluster]:
     """A cluster of the test's own: it is killed, which the session's others must not see."""
-    why = pg_cluster.missing()
-    if why:
-        pytest.skip(why)
-    cluster = pg_cluster.start_cluster()
-    try:
+    with pg_cluster.running() as cluster:
         yield cluster
-    finally:
-        pg_cluster.remove(cluster)
 
 
 def counts(url: str) -> tuple[int, int, int]:
@@ -47,17 +39,6 @@ def counts(url: str) -> tuple[int, int, int]:
     return int(reports), int(calls), int(answers)
 
 
-def one_call(store: ReportStore, n: int) -> None:
-    call_id = f"burst-{n}"
-    when = T0 + timedelta(seconds=n)
-    store.calls.start_report(call_id=call_id, reference=store.calls.new_reference(),
-                             channel=f"PJSIP/trunk-{n}", caller="+971500000001",
-                             hotline="800111", started_at=when)
-    store.calls.record_answer(call_id=call_id, question="danger", value="yes", key="1",
-                              attempt=1, at=when)
-    store.calls.set_status(call_id=call_id, status=ReportStatus.ROUTED, at=when)
-
-
 async def test_postmaster_killed_mid_burst_loses_nothing_and_counts_once(
         own_server: pg_cluster.Cluster, tmp_path: Path) -> None:
     url = own_server.new_database()
@@ -66,7 +47,7 @@ async def test_postmaster_killed_mid_burst_loses_nothing_and_counts_once(
     store.writer.on_drained.append(drained.set)
     try:
         for n in range(BURST):
-            one_call(store, n)
+            pg_cluster.one_call(store, n)
             if n == BURST // 3:
                 await store.writer.flush()  # a third committed
             if n == 2 * BURST // 3:
@@ -126,7 +107,7 @@ async def test_server_down_at_open_spools_then_catches_up(
     store.writer.on_drained.append(drained.set)
     try:
         assert store.writer.spooling
-        one_call(store, 1)
+        pg_cluster.one_call(store, 1)
         await store.writer.flush()
         await asyncio.to_thread(own_server.start)
         await asyncio.wait_for(drained.wait(), DRAIN_WAIT)
