@@ -114,13 +114,7 @@ class ReportStore:
         if created:  # whatever the umask of whoever opened it first
             make_private(data_files(path))
         store = cls(path, write_db, read_db, spool_file=spool_file)
-        # Replay what an earlier run spooled before anyone draws a reference number.
-        if write_db is not None:
-            await store.writer.recover()
-        try:
-            store.calls.references.update(await store.queries.references())
-        except Exception as exc:  # only a fresh-number check is lost; the calls go on
-            log.warning("store.references_unread", error=str(exc))
+        await _recovered(store, writable=write_db is not None)
         if store.writer.spooling and store.writer.spool is not None:
             log.error("store.spool_in_use", depth=depth(store.writer.spool.path),
                       spool=str(store.writer.spool.path),
@@ -158,12 +152,7 @@ class ReportStore:
             log.error("store.unreadable", database=engine.name, error=str(exc))
             read_db = postgres.Unreachable(engine.open_reader)
         store = cls(spool_file, write_db, read_db, spool_file=spool_file, engine=engine)
-        if write_db is not None:
-            await store.writer.recover()
-        try:
-            store.calls.references.update(await store.queries.references())
-        except Exception as exc:  # only a fresh-number check is lost; the calls go on
-            log.warning("store.references_unread", error=str(exc))
+        await _recovered(store, writable=write_db is not None)
         store.writer.start(f"balagh-store-writer:{engine.name}")
         log.info("store.opened", database=engine.name, reports=len(store.calls.references),
                  writable=write_db is not None, spooling=store.writer.spooling)
@@ -225,3 +214,14 @@ class ReportStore:
         await self.writer.close()
         log.info("store.closed", path=str(self.path), write_errors=self.writer.write_errors,
                  spooling=self.writer.spooling)
+
+
+async def _recovered(store: ReportStore, *, writable: bool) -> None:
+    """Replay what an earlier run spooled before anyone draws a reference number, then
+    learn the numbers already given."""
+    if writable:
+        await store.writer.recover()
+    try:
+        store.calls.references.update(await store.queries.references())
+    except Exception as exc:  # only a fresh-number check is lost; the calls go on
+        log.warning("store.references_unread", error=str(exc))
