@@ -10,7 +10,7 @@ from pathlib import Path
 from balagh.cli.common import print_fields
 from balagh.config import Settings
 
-DEFAULT_SECRETS = Path("/etc/balagh/secrets.env")
+DEFAULT_SECRETS = Path("/etc/balagh/balagh.env")
 
 
 def _pbx(settings: Settings, args: argparse.Namespace) -> int:
