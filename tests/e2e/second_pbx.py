@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -56,12 +57,16 @@ class SecondAsterisk:
     def namespace(self) -> None:
         self.holder = subprocess.Popen(["unshare", "--net", "sleep", "600"])
         deadline = time.monotonic() + 10
-        while Path(f"/proc/{self.holder.pid}/ns/net").resolve() == \
-                Path("/proc/self/ns/net").resolve():
+        # The links' own text ("net:[4026531840]"): the holder is in a namespace of its own
+        # only once unshare has run; entered before that, `lo up` would land on the host's.
+        ours = os.readlink("/proc/self/ns/net")
+        while os.readlink(f"/proc/{self.holder.pid}/ns/net") == ours:
             if time.monotonic() > deadline:
                 raise RuntimeError("unshare did not make a network namespace")
             time.sleep(0.05)
-        self.run_in(["ip", "link", "set", "lo", "up"])
+        up = self.run_in(["ip", "link", "set", "lo", "up"])
+        if up.returncode != 0:
+            raise RuntimeError(f"cannot bring the namespace's loopback up: {up.stderr}")
 
     def nsenter(self) -> list[str]:
         assert self.holder is not None
@@ -138,8 +143,6 @@ def second_asterisk(chroot: Path, etc_source: Path) -> Iterator[SecondAsterisk]:
 
 def environment(secrets_file: Path, data_dir: Path) -> dict[str, str]:
     """`balagh` as a site runs it: its own secrets file, no sandbox secrets (HOME moved)."""
-    import os
-
     home = data_dir / "home"
     home.mkdir(parents=True, exist_ok=True)
     env = {key: os.environ[key] for key in ENV_KEEP if key in os.environ}
