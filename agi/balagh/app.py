@@ -25,6 +25,7 @@ from balagh.handover.callers import caller_hash_key
 from balagh.handover.outbox import Outbox
 from balagh.handover.summary import HandoverSettings
 from balagh.hotline import Hotline, HotlineFiles, LiveHotline
+from balagh.inbound import InboundServer, serve_inbound
 from balagh.ivr.entry import CallerLine, CallerSetup
 from balagh.ivr.flow import RoutingContext
 from balagh.ivr.record import CallStore
@@ -192,6 +193,9 @@ async def serve(settings: Settings, *, banner_text: bool) -> int:
     route = RouteService(setup, calls)  # the hotline of the moment, as the ARI path
     fastagi = asyncio.create_task(serve_fastagi(settings, route)) \
         if settings.fastagi.enabled else None
+    inbound = InboundServer(settings.inbound)  # features add their routes before it starts
+    listener = asyncio.create_task(serve_inbound(inbound)) \
+        if settings.inbound.enabled else None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -229,6 +233,8 @@ async def serve(settings: Settings, *, banner_text: bool) -> int:
         outcomes.cancel()
         delivery.cancel()  # before the store closes: rows left pending go out after a restart
         lag.cancel()
+        if listener is not None:
+            listener.cancel()
         if fastagi is not None:
             fastagi.cancel()  # its sessions too: their reports close in `finally`
         ami_link.cancel()
@@ -239,7 +245,8 @@ async def serve(settings: Settings, *, banner_text: bool) -> int:
             await application.cancel_calls()
             runner.cancel()
         await asyncio.gather(watcher, monitor, outcomes, delivery, ami_link, lag,
-                             *(task for task in (runner, fastagi) if task is not None),
+                             *(task for task in (runner, fastagi, listener)
+                               if task is not None),
                              return_exceptions=True)
         await store.close()
     return 1 if failed else 0

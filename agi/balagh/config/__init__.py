@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from balagh.config.lookup import FROM_SHIPPED, ConfigSource, find_config, inside
+from balagh.config.secrets import SECRET_PREFIX as SECRET_PREFIX
+from balagh.config.secrets import read_env_file as read_env_file
+from balagh.config.secrets import secret_values as secret_values
 from balagh.config.values import (
     country_code_problem,
     port_problem,
@@ -107,11 +109,25 @@ class ConsoleSettings:
 
 
 @dataclass(frozen=True)
+class InboundSettings:
+    """`balagh run`'s HTTP listener for what other systems send the app (Kannel's delivery
+    reports, the units' follow-up). Off until a feature that needs it is configured."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"  # loopback: put a TLS reverse proxy in front for the units
+    port: int = 8096
+    max_body_bytes: int = 65536   # any larger request body is refused (413) unread
+    max_connections: int = 64
+    request_seconds: int = 10     # a request still unanswered after this is cut (503)
+
+
+@dataclass(frozen=True)
 class Settings:
     ari: AriSettings = AriSettings()
     ami: AmiSettings = AmiSettings()
     fastagi: FastAgiSettings = FastAgiSettings()
     console: ConsoleSettings = ConsoleSettings()
+    inbound: InboundSettings = InboundSettings()
     data_dir: Path = field(default_factory=default_data_dir)
     pbx_dir: Path = field(default_factory=default_pbx_dir)
     ivr_file: Path = CONFIG_DIR / "ivr.yaml"
@@ -204,6 +220,9 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "BALAGH_FASTAGI_ENABLED": ("fastagi", "enabled"),
     "BALAGH_FASTAGI_HOST": ("fastagi", "host"),
     "BALAGH_FASTAGI_PORT": ("fastagi", "port"),
+    "BALAGH_INBOUND_ENABLED": ("inbound", "enabled"),
+    "BALAGH_INBOUND_HOST": ("inbound", "host"),
+    "BALAGH_INBOUND_PORT": ("inbound", "port"),
     "BALAGH_CONSOLE_HOST": ("console", "host"),
     "BALAGH_CONSOLE_PORT": ("console", "port"),
     "BALAGH_CONSOLE_SECURE_COOKIES": ("console", "secure_cookies"),
@@ -225,39 +244,11 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
 }
 
 _SECTIONS = {"ari": AriSettings, "ami": AmiSettings, "fastagi": FastAgiSettings,
-             "console": ConsoleSettings}
+             "console": ConsoleSettings, "inbound": InboundSettings}
 _PATH_KEYS = {"data_dir", "pbx_dir", "ivr_file", "routing_file", "supervisors_file",
               "handover_file", "sounds_dir", "secrets_file", "spool_dir"}
 _SECRET_KEYS = {("ari", "password"), ("ami", "secret")}
 _CHOICES = {"log_caller_numbers": ("masked", "full")}
-
-
-def read_env_file(path: Path) -> dict[str, str]:
-    """KEY=value lines; '#' comments. Used for secret files."""
-    values: dict[str, str] = {}
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError:
-        return values
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, _, value = line.partition("=")
-        values[key.strip()] = value.strip().strip('"').strip("'")
-    return values
-
-
-# Named secrets (e.g. the units' webhook keys in handover.yaml): the secret NAME is
-# BALAGH_SECRET_NAME in the environment or the secrets file.
-SECRET_PREFIX = "BALAGH_SECRET_"
-
-
-def secret_values(settings: Settings, environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Variables that may hold secrets: the secrets file's, overridden by the environment."""
-    values = read_env_file(settings.secrets_file) if settings.secrets_file else {}
-    values.update(os.environ if environ is None else environ)
-    return values
 
 
 def _coerce(doc: YamlDoc | None, key: tuple[str, ...], default: Any, value: Any) -> Any:
