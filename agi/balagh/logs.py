@@ -84,7 +84,7 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 
 def _stdlib_handler(renderer: Any) -> logging.Handler:
-    """stdlib records (asyncari, aiohttp, panoramisk, uvicorn) rendered like structlog's
+    """stdlib records (aiohttp, asyncswagger11, panoramisk, uvicorn) rendered like structlog's
     lines, after the same scrubbing: a library's message never skips it."""
     handler = _StderrHandler()
     handler.setFormatter(structlog.stdlib.ProcessorFormatter(
@@ -109,8 +109,8 @@ def setup_logging(level: str = "info", *, json: bool = False) -> None:
         root.removeHandler(old)  # set up again (tests, a command after another): one line each
     root.addHandler(_stdlib_handler(_renderer(json)))
     root.setLevel(numeric)
-    # Libraries underneath (asyncari, panoramisk, httpx) log via stdlib logging;
-    # keep them to errors: asyncari warns about every event type it has no model for,
+    # Libraries underneath (asyncswagger11, panoramisk) log via stdlib logging; keep
+    # them to errors (asyncari, a test dependency, warns about every event it has no model for),
     # and aiosqlite's debug lines quote every statement with its parameters (answers,
     # places, numbers), which no log should keep.
     for noisy in ("asyncari", "asyncswagger11", "httpx", "httpcore", "panoramisk",

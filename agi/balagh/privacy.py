@@ -14,9 +14,9 @@ WITHHELD = "withheld"
 REDACTED = "[redacted]"
 PLACE_HIDDEN = "[place]"
 
-# asyncari puts the ARI credentials in every request URL (api_key=user:password), and
-# httpx errors quote the URL; other clients put passwords, tokens or signatures in
-# query strings, URL user-info or Authorization headers.
+# ARI accepts its credentials in a request URL (api_key=user:password) and HTTP
+# libraries' errors quote the URL; clients put passwords, tokens or signatures in query
+# strings, URL user-info or Authorization headers. Scrubbed wherever a line comes from.
 _QUERY_SECRET = re.compile(
     r"((?:api_key|apikey|password|passwd|secret|token|access_token|signature|sig)=)"
     r"[^&\s'\"]+", re.IGNORECASE)

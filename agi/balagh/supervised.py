@@ -68,8 +68,8 @@ async def keep_up(link: str, session: Session, backoff: Backoff = DEFAULT_BACKOF
 
 
 def describe(exc: BaseException) -> str:
-    """One line for a log: the first real error inside task groups (asyncari's websocket
-    wraps a refused connection in an ExceptionGroup, which says nothing by itself)."""
+    """One line for a log: the first real error inside task groups (a websocket library
+    may wrap a refused connection in an ExceptionGroup, which says nothing by itself)."""
     while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
         exc = exc.exceptions[0]
     return f"{type(exc).__name__}: {exc}"

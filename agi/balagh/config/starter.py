@@ -8,13 +8,11 @@ supervisors stay relative: they are the starter's own neighbours.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-import tempfile
 from pathlib import Path
 
 from balagh.config import CONFIG_DIR, SOUNDS_DIR
+from balagh.config.atomicfile import replace_file
 from balagh.config.lookup import SETTINGS_FILE
 
 # The files a site owns, in the order written.
@@ -73,27 +71,8 @@ def write_starter(folder: Path, *, data_dir: Path = DEFAULT_DATA_DIR,
 
 
 def write_keeping_owner(path: Path, text: str, mode: int = FILE_MODE) -> None:
-    """Replace `path` atomically with `text`, mode `mode`; an existing file's owner and
-    group are kept (when this user may set them: root, or the owner itself)."""
-    try:
-        old = path.stat()
-    except FileNotFoundError:
-        old = None
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fchmod(handle.fileno(), mode)
-            if old is not None:
-                with contextlib.suppress(PermissionError):
-                    os.fchown(handle.fileno(), old.st_uid, old.st_gid)
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
+    """Replace `path` atomically with `text`, mode `mode`, its owner and group kept."""
+    replace_file(path, text, mode)
 
 
 __all__ = ["DEFAULT_DATA_DIR", "FILE_MODE", "STARTER_FILES", "StarterExists",

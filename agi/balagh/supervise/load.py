@@ -7,15 +7,13 @@ A missing file is an empty table: nobody may monitor.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from balagh.config.atomicfile import replace_file
 from balagh.config.values import queue_name_problem
 from balagh.config.yamlsrc import KeyPath, YamlDoc, known_keys, load_optional_mapping
 
@@ -203,31 +201,6 @@ def save_supervisors(table: SupervisorTable, path: str | Path) -> None:
     file, never half), mode 0600; a file that is there keeps its owner and group and
     their read bits (the package's 0640 root:balagh stays readable by the service), never
     others'."""
-    path = Path(path)
-    try:
-        before: os.stat_result | None = path.stat()
-    except OSError:
-        before = None
     body = yaml.safe_dump(_data(table), sort_keys=False, allow_unicode=True,
                           default_flow_style=None, width=100)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o600 | (before.st_mode & 0o640 if before else 0))
-        if before is not None and os.geteuid() == 0:
-            os.fchown(fd, before.st_uid, before.st_gid)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(HEADER + "\n" + body)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
-    with contextlib.suppress(OSError):  # the rename itself survives a power cut
-        dirfd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dirfd)
-        finally:
-            os.close(dirfd)
+    replace_file(Path(path), HEADER + "\n" + body, 0o600, kept_bits=0o640)
