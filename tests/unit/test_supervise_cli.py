@@ -76,7 +76,10 @@ def test_add_list_passwd_remove(files: Path, monkeypatch: pytest.MonkeyPatch,
     assert not verify_pin(PIN, amina.pin_hash)
     assert amina.phones == {"201", "PJSIP/sup1"}  # only the PIN changed
 
-    assert run(["supervisors", "remove", "Omar"], monkeypatch) == 0
+    assert run(["supervisors", "remove", "Omar"], monkeypatch) == 1  # not asked: refused
+    assert "add --yes" in capsys.readouterr().err
+    assert load_supervisors(files).names == ("Amina", "Omar")
+    assert run(["supervisors", "remove", "Omar", "--yes"], monkeypatch) == 0
     assert capsys.readouterr().out == f"removed supervisor Omar; {files} written\n"
     assert load_supervisors(files).names == ("Amina",)
 

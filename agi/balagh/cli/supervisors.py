@@ -14,6 +14,7 @@ import sys
 from dataclasses import replace
 
 from balagh.cli.common import table_lines
+from balagh.cli.confirm import Refused, add_yes_argument, confirm
 from balagh.config import Settings, is_shipped
 from balagh.config.yamlsrc import ConfigError
 from balagh.supervise.load import ALL, load_supervisors, phone_problem, queue_problem
@@ -107,6 +108,10 @@ def _passwd(settings: Settings, table: SupervisorTable, args: argparse.Namespace
 
 def _remove(settings: Settings, table: SupervisorTable, args: argparse.Namespace) -> str:
     old = _existing(table, args.name)
+    try:  # they lose every monitoring right at once: asked, like the deleting commands
+        confirm(f"remove supervisor {old.name} ({_describe(old)})", yes=args.yes)
+    except Refused as exc:
+        raise _Refused(str(exc).removeprefix("error: ")) from None
     supervisors = tuple(s for s in table.supervisors if s is not old)
     save(replace(table, supervisors=supervisors), settings.supervisors_file)
     return f"removed supervisor {old.name}"
@@ -179,5 +184,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                          help="read the PIN as one line from stdin (for scripts)")
     remove = actions.add_parser("remove", help="remove a supervisor")
     remove.add_argument("name")
+    add_yes_argument(remove)
     actions.add_parser("list", help="the supervisors, their phones and queues (never PINs)")
     parser.set_defaults(func=_supervisors)
