@@ -34,27 +34,34 @@ def redact_text(text: str) -> str:
 def mask_number(number: str | None) -> str:
     """'+971501234567' -> '+9715****4567': the country code (as long as the numbering plan
     says: +1, +44, +971) and the first digit of the network stay readable, the subscriber
-    does not. Short numbers keep their last two digits only."""
+    does not. A number as a trunk gives it keeps as little: '0501234567' -> '05****4567',
+    '00971501234567' -> '009715****4567'. At least three digits are always hidden (a
+    landline's subscriber number is seven); short numbers keep their last two digits only."""
     if not number:
         return WITHHELD
     if len(number) <= 8:
         return "****" + number[-2:]
-    return _readable_head(number) + "****" + number[-4:]
+    head = _readable_head(number)
+    hidden = len(number) - len(head) - 4
+    if hidden < 3:
+        head = head[:max(0, len(head) - (3 - hidden))]
+    return head + "****" + number[-4:]
 
 
 def _readable_head(number: str) -> str:
-    """'+' and the country code and one more digit of an E.164 number; the first five
-    characters of anything else."""
-    if number.startswith("+"):
-        try:
-            country = phonenumbers.parse(number, None).country_code
-        except phonenumbers.NumberParseException:
-            country = None
-        if country:
-            head = len(str(country)) + 2
-            if len(number) - head >= 4:
-                return number[:head]
-    return number[:5]
+    """The international prefix ('+' or '00') with the country code and one more digit;
+    a national number's trunk '0' with one more digit; else the first two characters."""
+    for prefix in ("+", "00"):
+        if number.startswith(prefix):
+            rest = number[len(prefix):]
+            try:
+                country = phonenumbers.parse("+" + rest, None).country_code
+            except phonenumbers.NumberParseException:
+                country = None
+            if country:
+                return number[:len(prefix) + len(str(country)) + 1]
+            return number[:len(prefix) + 1]
+    return number[:2]
 
 
 # A phone number in free text: '+' and 7 to 15 digits, maybe grouped by spaces, dots or

@@ -130,6 +130,12 @@ def test_routing_reads_lists_and_callers_in_the_configured_country(tmp_path):
     ("+971501234567", "+9715****4567"),
     ("+447700900123", "+447****0123"),
     ("+12125550100", "+12****0100"),
+    ("0501234567", "05****4567"),          # national, as a trunk gives it
+    ("00971501234567", "009715****4567"),  # international with 00
+    ("971501234567", "97****4567"),        # digits only: no country told
+    ("+97161231234", "+9716****1234"),     # a landline: three hidden
+    ("+971501234", "+97****1234"),         # at least three hidden
+    ("+9715012", "****12"),                # short
 ])
 def test_masking_keeps_the_country_code_whatever_its_length(number, masked):
     assert mask_number(number) == masked
