@@ -142,6 +142,8 @@ class Settings:
     timezone: str | None = None
     # The country a national number (0501234567) belongs to: +971501234567.
     country_code: str = "971"
+    # `balagh run`'s Prometheus endpoint, host:port on loopback ("" = off; metrics/).
+    metrics_listen: str = ""
 
     @property
     def zone(self) -> ZoneInfo:
@@ -222,6 +224,7 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "BALAGH_LOG_CALLER_NUMBERS": ("", "log_caller_numbers"),
     "BALAGH_TIMEZONE": ("", "timezone"),
     "BALAGH_COUNTRY_CODE": ("", "country_code"),
+    "BALAGH_METRICS_LISTEN": ("", "metrics_listen"),
 }
 
 _SECTIONS = {"ari": AriSettings, "ami": AmiSettings, "fastagi": FastAgiSettings,
@@ -230,6 +233,22 @@ _PATH_KEYS = {"data_dir", "pbx_dir", "ivr_file", "routing_file", "supervisors_fi
               "handover_file", "sounds_dir", "secrets_file", "spool_dir"}
 _SECRET_KEYS = {("ari", "password"), ("ami", "secret")}
 _CHOICES = {"log_caller_numbers": ("masked", "full")}
+
+
+def listen_problem(value: str) -> str | None:
+    """What is wrong with a metrics listener `host:port` ("" is off), or None."""
+    if not value:
+        return None
+    host, sep, port = value.rpartition(":")
+    host = host.strip("[]")
+    if not sep or not port.isdigit():
+        return f"must be host:port (127.0.0.1:9464) or empty, got {value!r}"
+    if problem := port_problem(int(port)):
+        return problem
+    if not _loopback(host):
+        return (f"must be on a loopback address (127.0.0.1, ::1), got {value!r}: the "
+                "metrics say how many callers wait in danger; scrape through a proxy")
+    return None
 
 
 def read_env_file(path: Path) -> dict[str, str]:
@@ -290,6 +309,8 @@ def _coerce(doc: YamlDoc | None, key: tuple[str, ...], default: Any, value: Any)
                    "the route service writes reports and sets channel variables for anyone "
                    "who can reach it")
     if key == ("timezone",) and (problem := timezone_problem(value)):
+        raise _err(doc, key, problem)
+    if key == ("metrics_listen",) and (problem := listen_problem(str(value))):
         raise _err(doc, key, problem)
     if key == ("country_code",) and (problem := country_code_problem(str(value))):
         raise _err(doc, key, problem)
