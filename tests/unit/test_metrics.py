@@ -16,13 +16,18 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from balagh.ami.client import AmiSession
-from balagh.config import AmiSettings, ConfigError, load_settings
+from balagh.ari.app import AriApplication
+from balagh.ari.call import AriCall
+from balagh.ari.router import Entry, StasisRouter, first_arg_is
+from balagh.config import AmiSettings, AriSettings, ConfigError, load_settings
 from balagh.console.metrics_route import console_registry, metrics_endpoint
+from balagh.ivr.port import CallInfo
+from balagh.metrics.app_metrics import menu_count
 from balagh.metrics.collector import AppCollector, AppState
 from balagh.metrics.queue_events import QueueCounters
 from balagh.metrics.queue_status import QueueStatusPoller, agent_state, parse_status
 from balagh.metrics.server import MetricsServer
-from balagh.metrics.store_sample import StoreSample, StoreSampler
+from balagh.metrics.store_sample import StoreSample, StoreSampler, spool_lines
 from balagh.store.queries import Queries
 
 RULES = Path(__file__).resolve().parents[2] / "config" / "prometheus" / "balagh-alerts.yml"
@@ -111,6 +116,7 @@ async def test_gauges_count_callers_in_danger_and_agents_per_queue() -> None:
     assert value("balagh_outbox_failed") == 1
     assert value("balagh_spool_writes") == 2
     assert value("balagh_heartbeat_age_seconds") == 1.5
+    assert value("balagh_ami_up") == 1
     assert value("balagh_build_info", {"version": _label(registry, "version"),
                                        "python": _label(registry, "python")}) == 1
     assert 'queue="sales"' not in scrape(registry)
@@ -140,6 +146,27 @@ async def test_a_stale_poll_offers_no_queue_gauges() -> None:
 
 async def _never_danger(_call_id: str) -> bool:
     return False
+
+
+async def test_a_caller_whose_report_is_not_written_yet_is_asked_about_again() -> None:
+    written: dict[str, bool] = {}
+
+    async def in_danger(call_id: str) -> bool | None:
+        return written.get(call_id)
+
+    poller = QueueStatusPoller(StatusAmi(STATUS), in_danger)
+    await poller.poll()
+    assert poller.snapshot()[1] == {}
+    written.update(c1=True, c2=False)
+    await poller.poll()
+    assert poller.snapshot()[1] == {"c1": True, "c2": False}
+
+
+def test_the_spool_is_counted_by_lines_without_reading_them(tmp_path: Path) -> None:
+    spool = tmp_path / "spool.jsonl"
+    assert spool_lines(spool) == 0
+    spool.write_bytes(b'{"id":"a"}\n' * 3 + b"torn")
+    assert spool_lines(spool) == 3
 
 
 async def test_queue_events_count_outcomes_waits_and_the_menu_time() -> None:
@@ -234,3 +261,20 @@ def test_the_shipped_alert_rules_pass_promtool() -> None:
                             capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
 
+
+
+async def test_callers_in_the_menu_leave_out_snoops_and_supervisors() -> None:
+    async def serve(_call: AriCall) -> None:
+        return None
+
+    router = StasisRouter(default=serve)
+    router.register(Entry("snoop", first_arg_is("snoop"), serve))
+    application = AriApplication(AriSettings(), router)
+    count = menu_count(application)
+    assert count() == 0
+    for call_id, args in (("a", ("800700",)), ("b", ("snoop",)), ("c", ())):
+        application.calls[call_id] = AriCall(
+            CallInfo(call_id, f"PJSIP/x-{call_id}", None, "800700", args),
+            application.rest)
+    assert count() == 2
+    assert menu_count(None)() == 0

@@ -31,9 +31,11 @@ class ReportFacts:
     def __init__(self, queries: Queries) -> None:
         self.queries = queries
 
-    async def in_danger(self, call_id: str) -> bool:
+    async def in_danger(self, call_id: str) -> bool | None:
         report = await self.queries.get_report(call_id)
-        return report is not None and report.answers.get(DANGER_QUESTION) == DANGER_ANSWER
+        if report is None:
+            return None  # not written yet, or a call that is not Balagh's
+        return report.answers.get(DANGER_QUESTION) == DANGER_ANSWER
 
     async def started_at(self, call_id: str) -> datetime | None:
         report = await self.queries.get_report(call_id)
@@ -53,6 +55,7 @@ class AppMetrics:
         self.counters = QueueCounters(self.registry, queues, facts.started_at)
         self.registry.register(AppCollector(AppState(
             queues=queues, callers_in_menu=callers_in_menu, queue_status=self.queue_status,
+            ami_up=ami.connected.is_set,
             store=self.store, max_loop_stall=max_loop_stall, heartbeat_age=heartbeat_age)))
 
     async def serve(self, listen: str) -> None:
@@ -77,6 +80,8 @@ def menu_count(application: AriApplication | None) -> Callable[[], int]:
         calls = list(application.calls.values())
         if not isinstance(router, StasisRouter):
             return len(calls)
-        return sum(1 for call in calls if router.handler_for(call.info.args) is router.default)
+        entries = router.entries
+        return sum(1 for call in calls
+                   if not any(entry.matches(call.info.args) for entry in entries))
 
     return count

@@ -43,6 +43,7 @@ class AppState:
     store: StoreSampler
     max_loop_stall: Callable[[], float]
     heartbeat_age: Callable[[], float | None]  # None: ARI not connected (or not used)
+    ami_up: Callable[[], bool] = lambda: True
 
 
 class AppCollector(Collector):
@@ -54,6 +55,8 @@ class AppCollector(Collector):
         yield _gauge("balagh_callers_in_menu",
                      "Callers the app is serving in the menu (answered, not yet queued).",
                      self.state.callers_in_menu())
+        yield _gauge("balagh_ami_up", "1 while the app is logged in to AMI (queue figures "
+                     "need it), else 0.", 1 if self.state.ami_up() else 0)
         yield from self._queues()
         sample = self.state.store.last
         if sample is not None:

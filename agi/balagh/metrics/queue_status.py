@@ -3,7 +3,8 @@
 Polled, like ami/queues.py's QueueSummary: a poll cannot drift after a missed event or a
 reconnect, and a snapshot older than `max_age` is not offered (the gauges disappear rather
 than show stale callers). Whether a waiting caller is in danger is their report's answer,
-read once per caller (the report was written during the menu).
+read once per caller (the report was written during the menu; a caller whose report is
+not found yet is asked about again at the next poll).
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ _UNAVAILABLE = frozenset({4, 5})
 _BUSY = frozenset({2, 3, 6, 7, 8})
 DANGER_LOOKUP_SECONDS = 2.0  # one report read; a slow store leaves the caller unknown
 
-DangerOf = Callable[[str], Awaitable[bool]]
+# A waiting caller's report says they are in danger; None: no report (yet), not Balagh's.
+DangerOf = Callable[[str], Awaitable[bool | None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,16 +100,22 @@ class QueueStatusPoller:
         waiting = {w.call_id for figures in queues.values() for w in figures.waiting}
         danger = {call_id: known for call_id, known in self._danger.items()
                   if call_id in waiting}
-        for call_id in waiting - danger.keys():
-            try:
-                danger[call_id] = await asyncio.wait_for(self.danger_of(call_id),
-                                                         DANGER_LOOKUP_SECONDS)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # asked again at the next poll
-                log.warning("metrics.danger_unknown", error=f"{type(exc).__name__}: {exc}")
+        unknown = sorted(waiting - danger.keys())
+        found = await asyncio.gather(*(self._in_danger(call_id) for call_id in unknown))
+        danger.update({call_id: known for call_id, known in zip(unknown, found, strict=True)
+                       if known is not None})
         self._queues, self._danger = queues, danger
         self._taken_at = self.clock()
+
+    async def _in_danger(self, call_id: str) -> bool | None:
+        """None: not known yet (no report, or the store slow); asked again next poll."""
+        try:
+            return await asyncio.wait_for(self.danger_of(call_id), DANGER_LOOKUP_SECONDS)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("metrics.danger_unknown", error=f"{type(exc).__name__}: {exc}")
+            return None
 
     async def run(self) -> None:
         while True:

@@ -1,5 +1,5 @@
 """The store's side, sampled every few seconds off the scrape: the outbox's backlog and
-failures (two bounded reads) and the spool's depth (a file read in a thread)."""
+failures (two bounded reads) and the spool's depth (its lines counted in a thread)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,22 @@ from pathlib import Path
 import structlog
 
 from balagh.store.queries import Queries
-from balagh.store.spool import depth
 
 log = structlog.get_logger(__name__)
 
 BACKLOG_CAP = 1000  # pending deliveries counted at most (a scrape reads no unbounded list)
 SAMPLE_SECONDS = 5.0
 READ_SECONDS = 2.0
+
+
+def spool_lines(path: Path) -> int:
+    """Writes in the spool, one a line, counted without decoding them: a spool grown large
+    while the database was away must not hold the interpreter every few seconds."""
+    try:
+        with path.open("rb") as spool:
+            return sum(chunk.count(b"\n") for chunk in iter(lambda: spool.read(1 << 20), b""))
+    except FileNotFoundError:
+        return 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +47,7 @@ class StoreSampler:
         async with asyncio.timeout(READ_SECONDS):
             pending = len(await self.queries.deliveries("pending", limit=BACKLOG_CAP))
             failed = await self.queries.count_failed(None)
-            spooled = await asyncio.to_thread(depth, self.spool_file)
+            spooled = await asyncio.to_thread(spool_lines, self.spool_file)
         return StoreSample(pending, failed, spooled)
 
     async def run(self) -> None:
