@@ -153,5 +153,7 @@ async def test_prometheus_sees_a_danger_caller_wait_and_the_alert_fire(
     await until(lambda: (prometheus.value(
         'balagh_queue_outcomes_total{queue="general",outcome="abandoned"}') or 0) >= 1,
         timeout=30, what="the abandon counted")
+    scrape = prometheus.value('max_over_time(scrape_duration_seconds{job="balagh"}[5m])')
+    print(f"\nlongest scrape of the app {scrape * 1000:.1f} ms" if scrape else "")
     print(f"\ndanger caller seen {seen:.1f} s after joining; alert (> {DANGER_SECONDS} s, "
           f"for 1 s) firing {fired:.1f} s after joining")
