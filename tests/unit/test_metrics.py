@@ -278,3 +278,11 @@ async def test_callers_in_the_menu_leave_out_snoops_and_supervisors() -> None:
             application.rest)
     assert count() == 2
     assert menu_count(None)() == 0
+
+
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="make deps installs prometheus")
+def test_the_alert_rules_fire_on_the_series_they_are_for() -> None:
+    cases = Path(__file__).parent / "data" / "prometheus" / "balagh-alerts-test.yml"
+    result = subprocess.run(["promtool", "test", "rules", str(cases)], capture_output=True,
+                            text=True, timeout=60, check=False, cwd=cases.parent)
+    assert result.returncode == 0, result.stdout + result.stderr
