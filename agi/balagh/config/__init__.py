@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from balagh.config.lookup import FROM_SHIPPED, ConfigSource, find_config, inside
 from balagh.config.values import (
     country_code_problem,
+    listen_problem,
     port_problem,
     timezone_problem,
     url_problem,
@@ -233,22 +234,6 @@ _PATH_KEYS = {"data_dir", "pbx_dir", "ivr_file", "routing_file", "supervisors_fi
               "handover_file", "sounds_dir", "secrets_file", "spool_dir"}
 _SECRET_KEYS = {("ari", "password"), ("ami", "secret")}
 _CHOICES = {"log_caller_numbers": ("masked", "full")}
-
-
-def listen_problem(value: str) -> str | None:
-    """What is wrong with a metrics listener `host:port` ("" is off), or None."""
-    if not value:
-        return None
-    host, sep, port = value.rpartition(":")
-    host = host.strip("[]")
-    if not sep or not port.isdigit():
-        return f"must be host:port (127.0.0.1:9464) or empty, got {value!r}"
-    if problem := port_problem(int(port)):
-        return problem
-    if not _loopback(host):
-        return (f"must be on a loopback address (127.0.0.1, ::1), got {value!r}: the "
-                "metrics say how many callers wait in danger; scrape through a proxy")
-    return None
 
 
 def read_env_file(path: Path) -> dict[str, str]:
