@@ -30,6 +30,7 @@ from balagh.ivr.entry import CallerLine, CallerSetup
 from balagh.ivr.flow import RoutingContext
 from balagh.ivr.record import CallStore
 from balagh.looplag import LoopLag
+from balagh.metrics.app_metrics import AppMetrics, menu_count
 from balagh.oneapp import refuse_if_served
 from balagh.orphans import take_back
 from balagh.pidfile import PidFile
@@ -94,6 +95,16 @@ async def serve_fastagi(settings: Settings, route: RouteService) -> None:
                   port=settings.fastagi.port, error=str(exc))
     except Exception:  # the ARI hotline must not go down with it
         log.exception("fastagi.failed")
+
+
+async def serve_metrics(settings: Settings, metrics: AppMetrics) -> None:
+    """/metrics on `metrics_listen`; a port it cannot have is logged, not fatal."""
+    try:
+        await metrics.serve(settings.metrics_listen)
+    except OSError as exc:
+        log.error("metrics.listen_failed", listen=settings.metrics_listen, error=str(exc))
+    except Exception:  # the hotline must not go down with its figures
+        log.exception("metrics.failed")
 
 
 def check_permissions(settings: Settings) -> None:
@@ -189,7 +200,13 @@ async def serve(settings: Settings, *, banner_text: bool) -> int:
     outcomes = asyncio.create_task(QueueOutcomes(ami, store.calls, store.queries,
                                                  outbox=outbox).run())
     delivery = asyncio.create_task(outbox.run())
-    lag = asyncio.create_task(LoopLag().run())
+    loop_lag = LoopLag()
+    lag = asyncio.create_task(loop_lag.run())
+    metrics = asyncio.create_task(serve_metrics(settings, AppMetrics(
+        ami, store.queries, settings.spool_file, queues=lambda: live.current.queues,
+        callers_in_menu=menu_count(application), max_loop_stall=lambda: loop_lag.max_stall,
+        heartbeat_age=application.heartbeat_age if application else lambda: None))) \
+        if settings.metrics_listen else None
     route = RouteService(setup, calls)  # the hotline of the moment, as the ARI path
     fastagi = asyncio.create_task(serve_fastagi(settings, route)) \
         if settings.fastagi.enabled else None
@@ -233,8 +250,9 @@ async def serve(settings: Settings, *, banner_text: bool) -> int:
         outcomes.cancel()
         delivery.cancel()  # before the store closes: rows left pending go out after a restart
         lag.cancel()
-        if listener is not None:
-            listener.cancel()
+        for side in (listener, metrics):
+            if side is not None:
+                side.cancel()
         if fastagi is not None:
             fastagi.cancel()  # its sessions too: their reports close in `finally`
         ami_link.cancel()
@@ -245,7 +263,7 @@ async def serve(settings: Settings, *, banner_text: bool) -> int:
             await application.cancel_calls()
             runner.cancel()
         await asyncio.gather(watcher, monitor, outcomes, delivery, ami_link, lag,
-                             *(task for task in (runner, fastagi, listener)
+                             *(task for task in (runner, fastagi, listener, metrics)
                                if task is not None),
                              return_exceptions=True)
         await store.close()

@@ -171,6 +171,11 @@ class AriApplication:
                 raise AriUnavailable("not connected to ARI") from None
         return self._client
 
+    def heartbeat_age(self) -> float | None:
+        """Seconds since the heartbeat's last echo (metrics/); None while not connected."""
+        heartbeat = self._heartbeat
+        return None if heartbeat is None else heartbeat.clock() - heartbeat.echoed_at
+
     async def run(self) -> None:
         """Serve calls until cancelled, reconnecting whenever the websocket drops."""
         await keep_up("ari", self._session, self.backoff)

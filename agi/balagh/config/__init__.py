@@ -22,6 +22,7 @@ from balagh.config.secrets import read_env_file as read_env_file
 from balagh.config.secrets import secret_values as secret_values
 from balagh.config.values import (
     country_code_problem,
+    listen_problem,
     port_problem,
     timezone_problem,
     url_problem,
@@ -158,6 +159,8 @@ class Settings:
     timezone: str | None = None
     # The country a national number (0501234567) belongs to: +971501234567.
     country_code: str = "971"
+    # `balagh run`'s Prometheus endpoint, host:port on loopback ("" = off; metrics/).
+    metrics_listen: str = ""
 
     @property
     def zone(self) -> ZoneInfo:
@@ -241,6 +244,7 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "BALAGH_LOG_CALLER_NUMBERS": ("", "log_caller_numbers"),
     "BALAGH_TIMEZONE": ("", "timezone"),
     "BALAGH_COUNTRY_CODE": ("", "country_code"),
+    "BALAGH_METRICS_LISTEN": ("", "metrics_listen"),
 }
 
 _SECTIONS = {"ari": AriSettings, "ami": AmiSettings, "fastagi": FastAgiSettings,
@@ -281,6 +285,8 @@ def _coerce(doc: YamlDoc | None, key: tuple[str, ...], default: Any, value: Any)
                    "the route service writes reports and sets channel variables for anyone "
                    "who can reach it")
     if key == ("timezone",) and (problem := timezone_problem(value)):
+        raise _err(doc, key, problem)
+    if key == ("metrics_listen",) and (problem := listen_problem(str(value))):
         raise _err(doc, key, problem)
     if key == ("country_code",) and (problem := country_code_problem(str(value))):
         raise _err(doc, key, problem)

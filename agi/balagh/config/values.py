@@ -7,6 +7,7 @@ wrong (for the loader's one-line ConfigError), or None.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -51,6 +52,26 @@ def url_problem(url: object, schemes: tuple[str, ...] = ("http", "https")) -> st
 def port_problem(port: int) -> str | None:
     if not 1 <= port <= 65535:
         return f"must be a port from 1 to 65535, got {port}"
+    return None
+
+
+def listen_problem(value: str) -> str | None:
+    """What is wrong with a metrics listener `host:port` ("" is off), or None."""
+    if not value:
+        return None
+    host, sep, port = value.rpartition(":")
+    host = host.strip("[]")
+    if not sep or not port.isdigit():
+        return f"must be host:port (127.0.0.1:9464) or empty, got {value!r}"
+    if problem := port_problem(int(port)):
+        return problem
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if not loopback:
+        return (f"must be on a loopback address (127.0.0.1, ::1), got {value!r}: the "
+                "metrics say how many callers wait in danger; scrape through a proxy")
     return None
 
 

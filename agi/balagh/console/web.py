@@ -57,6 +57,7 @@ from .context import (
 from .csrf import new_token, token_ok
 from .feed import Feed
 from .limits import BodyLimit
+from .metrics_route import console_registry, metrics_endpoint
 from .offloop import AccountsOffLoop
 from .report_routes import report, reports, reports_csv, stats
 
@@ -276,6 +277,7 @@ def create_app(settings: Settings, *, accounts: Accounts | None = None,
         Route("/reports.csv", authed(reports_csv, page=True)),
         Route("/reports/{reference}", authed(report, page=True)),
         Route("/stats", authed(stats, page=True)),
+        metrics_endpoint(console_registry()),  # loopback peers only, no session
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     app = Starlette(routes=routes, lifespan=lifespan,
