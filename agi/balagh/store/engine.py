@@ -13,6 +13,7 @@ import structlog
 from . import postgres
 from .postgres import PgConnection
 from .postgres_schema import migrate
+from .postgres_sync import SyncPgConnection, connect_sync
 from .timestamps import iso, now
 
 log = structlog.get_logger()
@@ -47,6 +48,18 @@ class PostgresEngine:
 
     async def open_reader(self) -> PgConnection:
         return await postgres.connect(self.url, password=self.password, read_only=True)
+
+    def open_sync_reader(self, timeout: float = 5.0) -> SyncPgConnection:
+        """A synchronous read-only connection: the statistics' and health's."""
+        return connect_sync(self.url, password=self.password, timeout=timeout)
+
+    def down(self, exc: BaseException) -> str:
+        """One line saying the server cannot be read, naming it without a password (a
+        driver's message may quote the URL it was given)."""
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if self.password:
+            detail = detail.replace(self.password, "***")
+        return f"{self.name} is unreachable: {detail.replace(self.url, self.name)}"
 
     async def check_writable(self, db: PgConnection) -> None:
         """Really write: a standby (or a demoted primary) refuses only on a write. Forgets

@@ -3,12 +3,15 @@ MIGRATIONS[n] takes a database from version n to n + 1, append-only, each in one
 The version lives in balagh_schema (PostgreSQL has no user_version).
 
 v1 is SQLite's v1..v8 at once, column for column, so every statement of the store runs on
-both; SQLite's v9 (stats_daily, kept by SQLite triggers) has no PostgreSQL step yet: the
-statistics read the reports themselves there.
+both; SQLite's v9..v10 (stats_daily, then stats_hourly, kept by SQLite triggers) is one
+step here, stats_hourly kept by plpgsql triggers.
 """
 
 from __future__ import annotations
 
+from balagh.vocabulary import DANGER_ANSWER, DANGER_QUESTION
+
+from .daily import COLUMNS, NOT_ROUTED, UNKNOWN
 from .postgres import PgConnection
 from .schema import SchemaError
 
@@ -174,8 +177,138 @@ CREATE FUNCTION julianday(moment TEXT) RETURNS DOUBLE PRECISION
     AS $$ SELECT extract(epoch FROM moment::timestamptz) / 86400.0 + 2440587.5 $$;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1,)
+# SQLite's v10: stats_hourly, the statistics' counts per UTC hour and grouping value
+# (store/daily.py explains the table), kept here by plpgsql triggers with the same rows and
+# counts as SQLite's triggers (tests/unit/test_stats_engines.py compares them); every code
+# is text (one column type; the readers int() them). The bulk flag table is SQLite's too:
+# while it holds a row, in a transaction of purge or redact, the triggers stand aside. The
+# writes are locked out while the table is made and filled from the reports already there,
+# so no write falls between the count and the triggers.
+_DANGER = f"question = '{DANGER_QUESTION}' AND value = '{DANGER_ANSWER}'"
+_ALL_KINDS = "ARRAY[0, 1, 2, 3]"
+_CHANGED = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in COLUMNS)
+_STATS_HOURLY = f"""
+LOCK TABLE reports, answers IN SHARE ROW EXCLUSIVE MODE;
+
+CREATE TABLE stats_hourly (
+    dim   TEXT    NOT NULL,
+    hour  TEXT    NOT NULL,
+    value TEXT    NOT NULL,
+    kind  INTEGER NOT NULL,
+    code  TEXT    NOT NULL,
+    n     INTEGER NOT NULL,
+    PRIMARY KEY (dim, hour, value, kind, code)
+);
+CREATE TABLE stats_daily_bulk (id INTEGER PRIMARY KEY);
+
+CREATE FUNCTION stats_call_code(r reports) RETURNS INTEGER LANGUAGE sql IMMUTABLE AS $$
+    SELECT (CASE r.status WHEN 'routed' THEN 0 WHEN 'fallback' THEN 1
+                          WHEN 'hung_up_in_ivr' THEN 2 ELSE 3 END)
+         + 4 * (CASE WHEN r.queue_outcome IS NULL THEN 0 WHEN r.queue_outcome = 'answered'
+                     THEN 1 WHEN r.queue_outcome = 'abandoned' THEN 2 ELSE 3 END)
+         + 16 * coalesce((CASE WHEN r.wait_seconds < 0 THEN 0 ELSE r.wait_seconds END) + 1, 0)
+$$;
+
+CREATE FUNCTION stats_is_danger(call TEXT) RETURNS BOOLEAN LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (SELECT 1 FROM answers WHERE call_id = call AND {_DANGER})
+$$;
+
+-- A report's rows: one per grouping value and kind that has a code.
+CREATE FUNCTION stats_rows(r reports, danger BOOLEAN, kinds INTEGER[])
+RETURNS TABLE (dim TEXT, hour TEXT, value TEXT, kind INTEGER, code TEXT)
+LANGUAGE sql STABLE AS $$
+    SELECT d.dim, substr(r.started_at, 1, 13), d.value, k.kind, k.code
+    FROM (VALUES ('day', ''), ('queue', coalesce(r.queue, '{NOT_ROUTED}')),
+                 ('category', coalesce(r.rule, '{NOT_ROUTED}')),
+                 ('emirate', coalesce(r.location, '{UNKNOWN}')),
+                 ('language', coalesce(r.language, '{UNKNOWN}'))) AS d (dim, value),
+         (VALUES (0, stats_call_code(r)::text),
+                 (1, CASE WHEN r.status = 'hung_up_in_ivr'
+                          THEN coalesce(r.gave_up_in, '{UNKNOWN}') END),
+                 (2, CASE WHEN r.to_queue_tenths IS NOT NULL AND r.typed_ahead IS NOT NULL
+                          THEN (2 * r.to_queue_tenths
+                                + CASE WHEN r.typed_ahead <> 0 THEN 1 ELSE 0 END)::text END),
+                 (3, CASE WHEN danger THEN stats_call_code(r)::text END)) AS k (kind, code)
+    WHERE k.code IS NOT NULL AND k.kind = ANY (kinds)
+$$;
+
+CREATE FUNCTION stats_add(r reports, sign INTEGER, danger BOOLEAN, kinds INTEGER[])
+RETURNS void LANGUAGE sql AS $$
+    INSERT INTO stats_hourly AS s (dim, hour, value, kind, code, n)
+    SELECT x.dim, x.hour, x.value, x.kind, x.code, sign FROM stats_rows(r, danger, kinds) AS x
+    ON CONFLICT (dim, hour, value, kind, code) DO UPDATE SET n = s.n + excluded.n
+$$;
+
+-- An update writes only the rows that change: most move a report in one grouping if any.
+CREATE FUNCTION stats_move(before_row reports, after_row reports) RETURNS void
+LANGUAGE sql AS $$
+    INSERT INTO stats_hourly AS s (dim, hour, value, kind, code, n)
+    SELECT x.dim, x.hour, x.value, x.kind, x.code, sum(x.n)::integer FROM (
+        SELECT b.*, -1 AS n FROM stats_rows(before_row,
+            stats_is_danger(before_row.call_id), {_ALL_KINDS}) AS b
+        UNION ALL
+        SELECT a.*, 1 AS n FROM stats_rows(after_row,
+            stats_is_danger(after_row.call_id), {_ALL_KINDS}) AS a) AS x
+    GROUP BY x.dim, x.hour, x.value, x.kind, x.code HAVING sum(x.n) <> 0
+    ON CONFLICT (dim, hour, value, kind, code) DO UPDATE SET n = s.n + excluded.n
+$$;
+
+CREATE FUNCTION stats_hourly_reports() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM stats_daily_bulk) THEN RETURN NULL; END IF;
+    IF TG_OP = 'INSERT' THEN
+        PERFORM stats_add(NEW, 1, stats_is_danger(NEW.call_id), {_ALL_KINDS});
+    ELSIF TG_OP = 'DELETE' THEN
+        PERFORM stats_add(OLD, -1, stats_is_danger(OLD.call_id), {_ALL_KINDS});
+    ELSE
+        PERFORM stats_move(OLD, NEW);
+    END IF;
+    RETURN NULL;
+END $$;
+
+-- A report is a danger call while it has at least one danger answer: the first one added
+-- makes it one, the last one removed (purge, a correction) unmakes it.
+CREATE FUNCTION stats_hourly_answers() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    r reports;
+BEGIN
+    IF EXISTS (SELECT 1 FROM stats_daily_bulk) THEN RETURN NULL; END IF;
+    IF TG_OP IN ('DELETE', 'UPDATE') AND OLD.{_DANGER.replace(" AND value", " AND OLD.value")}
+            AND NOT stats_is_danger(OLD.call_id) THEN
+        FOR r IN SELECT * FROM reports WHERE call_id = OLD.call_id LOOP
+            PERFORM stats_add(r, -1, TRUE, ARRAY[3]);
+        END LOOP;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.{_DANGER.replace(" AND value", " AND NEW.value")}
+            AND (SELECT count(*) FROM answers WHERE call_id = NEW.call_id AND {_DANGER}) = 1
+            AND NOT (TG_OP = 'UPDATE' AND OLD.{_DANGER.replace(" AND value", " AND OLD.value")}
+                     AND OLD.call_id = NEW.call_id) THEN
+        FOR r IN SELECT * FROM reports WHERE call_id = NEW.call_id LOOP
+            PERFORM stats_add(r, 1, TRUE, ARRAY[3]);
+        END LOOP;
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER stats_hourly_insert AFTER INSERT ON reports
+    FOR EACH ROW EXECUTE FUNCTION stats_hourly_reports();
+CREATE TRIGGER stats_hourly_delete AFTER DELETE ON reports
+    FOR EACH ROW EXECUTE FUNCTION stats_hourly_reports();
+CREATE TRIGGER stats_hourly_update AFTER UPDATE OF {', '.join(COLUMNS)} ON reports
+    FOR EACH ROW WHEN ({_CHANGED}) EXECUTE FUNCTION stats_hourly_reports();
+CREATE TRIGGER stats_hourly_answers AFTER INSERT OR DELETE OR UPDATE OF call_id, question, value
+    ON answers FOR EACH ROW EXECUTE FUNCTION stats_hourly_answers();
+
+INSERT INTO stats_hourly (dim, hour, value, kind, code, n)
+SELECT x.dim, x.hour, x.value, x.kind, x.code, count(*)::integer
+FROM reports AS r, LATERAL stats_rows(r, stats_is_danger(r.call_id), {_ALL_KINDS}) AS x
+GROUP BY 1, 2, 3, 4, 5;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _STATS_HOURLY)
 VERSION = len(MIGRATIONS)
+# The first version with stats_hourly: the statistics read it from there on.
+STATS_HOURLY_SINCE = MIGRATIONS.index(_STATS_HOURLY) + 1
 
 # Any fixed number: two processes opening a new database take turns at migrating it.
 _MIGRATION_LOCK = 0x62616C61
