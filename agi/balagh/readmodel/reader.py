@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import aiosqlite
@@ -27,7 +26,7 @@ from balagh.store.timestamps import iso
 from .search import ReportSearch
 
 if TYPE_CHECKING:
-    from balagh.store.engine import PostgresEngine
+    from balagh.store.opening import ReportDatabase
     from balagh.store.reports import ReportStore
 
 
@@ -176,7 +175,7 @@ class ReportReader:
 
 
 @asynccontextmanager
-async def open_reader(database: Path | PostgresEngine,
+async def open_reader(database: ReportDatabase,
                       busy_timeout_ms: int) -> AsyncIterator[ReportReader]:
     """A reader over its own read-only connection to the SQLite file (which must exist) or
     the server (store.opening.report_database(settings) says which), closed again however

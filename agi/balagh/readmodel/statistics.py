@@ -49,6 +49,7 @@ from .period import Period
 
 if TYPE_CHECKING:
     from balagh.store.engine import PostgresEngine
+    from balagh.store.opening import ReportDatabase
 
 # What each --by groups on (the same values as the daily counts'; a day is its date).
 # category: the routing rule that matched (routing.yaml's rule
@@ -136,7 +137,7 @@ class Stats:
 
 
 @contextmanager
-def connect(database: Path | PostgresEngine) -> Iterator[Any]:
+def connect(database: ReportDatabase) -> Iterator[Any]:
     """A read-only connection (sqlite3's, or store/postgres_sync.py's with its manners); a
     clear error if the file is missing or too old, or the server cannot be read."""
     if not isinstance(database, Path):
@@ -177,7 +178,7 @@ def _server(engine: PostgresEngine) -> Iterator[Any]:
         conn.close()
 
 
-def _has_hourly(database: Path | PostgresEngine, conn: Any) -> bool:
+def _has_hourly(database: ReportDatabase, conn: Any) -> bool:
     """The schema keeps stats_hourly (store/daily.py; postgres_schema.py on a server)."""
     if isinstance(database, Path):
         return int(conn.execute("PRAGMA user_version").fetchone()[0]) >= daily_counts.NEEDS_VERSION
@@ -274,8 +275,8 @@ class Keys:
         self.per_day_and_queue.update(other.per_day_and_queue)
 
 
-def _scan_day(path: Path | PostgresEngine, others: list[str], queue: int | None, day: str, start: str,
-              end: str) -> Keys:
+def _scan_day(path: ReportDatabase, others: list[str], queue: int | None, day: str,
+              start: str, end: str) -> Keys:
     with connect(path) as conn:
         calls, give_ups, to_queue = conn.execute(_day_sql(others),
                                                  _params(start, end)).fetchone()
@@ -289,7 +290,7 @@ def _scan_day(path: Path | PostgresEngine, others: list[str], queue: int | None,
     return keys
 
 
-def _scan_danger(path: Path | PostgresEngine, others: list[str], period: Period) -> Keys:
+def _scan_danger(path: ReportDatabase, others: list[str], period: Period) -> Keys:
     # Keyed by started_at, not by its UTC day: the zone's day is found in Python.
     with connect(path) as conn:
         (danger,) = conn.execute(_danger_sql(["r.started_at", *others]),
@@ -299,7 +300,8 @@ def _scan_danger(path: Path | PostgresEngine, others: list[str], period: Period)
     return keys
 
 
-def scan(path: Path | PostgresEngine, others: list[str], period: Period, queue: int | None = None) -> Keys:
+def scan(path: ReportDatabase, others: list[str], period: Period,
+         queue: int | None = None) -> Keys:
     """Every call's key in the period: the `others` groupings' values and a last field;
     with `queue` (its position in others), calls per queue and day too."""
     with connect(path):
@@ -377,8 +379,8 @@ class Report:
     per_day_and_queue: dict[str, dict[str, int]]  # queue -> day -> calls
 
 
-def _exact(path: Path | PostgresEngine, period: Period, bys: list[str]) -> tuple[dict[str, KindCounts],
-                                                               dict[str, dict[str, int]]]:
+def _exact(path: ReportDatabase, period: Period,
+           bys: list[str]) -> tuple[dict[str, KindCounts], dict[str, dict[str, int]]]:
     """Every grouping's counts from the reports themselves, from one scan."""
     others = [by for by in bys if by != "day"]
     queue = others.index("queue") if "queue" in others else None
@@ -396,7 +398,7 @@ def _exact(path: Path | PostgresEngine, period: Period, bys: list[str]) -> tuple
     return counts, per_day_and_queue
 
 
-def _summarised(path: Path | PostgresEngine, period: Period, bys: list[str]) -> tuple[
+def _summarised(path: ReportDatabase, period: Period, bys: list[str]) -> tuple[
         dict[str, KindCounts], dict[str, dict[str, int]]] | None:
     """The same counts from stats_hourly (schema v10); None when it cannot answer."""
     with connect(path) as conn:
@@ -407,7 +409,7 @@ def _summarised(path: Path | PostgresEngine, period: Period, bys: list[str]) -> 
     return counts, per_day_and_queue
 
 
-def compute_many(path: Path | PostgresEngine, period: Period, groupings: list[str], *,
+def compute_many(path: ReportDatabase, period: Period, groupings: list[str], *,
                  service_level_seconds: int = 20, questions: list[str] | None = None,
                  exact: bool = False) -> Report:
     """Every figure for the period for each grouping: from the per-day summary when the
@@ -441,8 +443,9 @@ def _stats(period: Period, by: str, rows: dict[str, Figures], service_level_seco
                  [q for q in known if q in total.gave_up_in] + seen)
 
 
-def compute(path: Path | PostgresEngine, period: Period, by: str, *, service_level_seconds: int = 20,
-            questions: list[str] | None = None, exact: bool = False) -> Stats:
+def compute(path: ReportDatabase, period: Period, by: str, *,
+            service_level_seconds: int = 20, questions: list[str] | None = None,
+            exact: bool = False) -> Stats:
     """Every figure for the period, one row per group (every day of the period for
     `day`, calls or not), and the total."""
     return compute_many(path, period, [by], service_level_seconds=service_level_seconds,

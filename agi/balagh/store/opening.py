@@ -6,13 +6,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from balagh.config import Settings
 
 if TYPE_CHECKING:
     from .engine import PostgresEngine
     from .reports import ReportStore
+
+# Where the reports are, for a reader: the SQLite file, or the server's engine.
+ReportDatabase: TypeAlias = "Path | PostgresEngine"
 
 
 
@@ -29,7 +32,7 @@ async def open_store(settings: Settings, *, spool: bool = True) -> ReportStore:
     return await ReportStore.open(settings.database, settings.spool_file if spool else None)
 
 
-def report_database(settings: Settings) -> Path | PostgresEngine:
+def report_database(settings: Settings) -> ReportDatabase:
     """The reports' database for the readers: the server when `database_url` is set (a
     PostgresEngine, opened by nobody yet), else the SQLite file's path."""
     if settings.database_url:
@@ -39,13 +42,13 @@ def report_database(settings: Settings) -> Path | PostgresEngine:
     return settings.database
 
 
-def exists(database: Path | PostgresEngine) -> bool:
+def exists(database: ReportDatabase) -> bool:
     """A file that is there, or a server (whether it answers is the reader's to find)."""
     return not isinstance(database, Path) or database.exists()
 
 
 @asynccontextmanager
-async def open_reader(database: Path | PostgresEngine,
+async def open_reader(database: ReportDatabase,
                       busy_timeout_ms: int) -> AsyncIterator[Any]:
     """An async read-only connection to either engine (aiosqlite's or PgConnection, which
     answers as aiosqlite does), closed again however the block ends. A file must exist."""
@@ -54,7 +57,8 @@ async def open_reader(database: Path | PostgresEngine,
 
         db: Any = await connect(database, busy_timeout_ms)
     else:
-        db = await database.open_reader()
+        engine: PostgresEngine = database
+        db = await engine.open_reader()
     try:
         yield db
     finally:

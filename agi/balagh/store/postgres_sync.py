@@ -35,11 +35,10 @@ class SyncPgCursor:
     def __init__(self, cursor: psycopg.Cursor[Any] | None) -> None:
         self._cursor = cursor
 
-    def fetchone(self) -> PgRow | None:
+    def fetchone(self) -> Any:  # PgRow | None; Any as sqlite3's, for code shared with it
         if self._cursor is None or self._cursor.description is None:
             return None
-        row: PgRow | None = self._cursor.fetchone()
-        return row
+        return self._cursor.fetchone()
 
     def fetchall(self) -> list[PgRow]:
         if self._cursor is None or self._cursor.description is None:
