@@ -47,18 +47,21 @@ def exists(database: ReportDatabase) -> bool:
     return not isinstance(database, Path) or database.exists()
 
 
-@asynccontextmanager
-async def open_reader(database: ReportDatabase,
-                      busy_timeout_ms: int) -> AsyncIterator[Any]:
-    """An async read-only connection to either engine (aiosqlite's or PgConnection, which
-    answers as aiosqlite does), closed again however the block ends. A file must exist."""
+async def connect_reader(database: ReportDatabase, busy_timeout_ms: int) -> Any:
+    """An async read-only connection to either engine (aiosqlite's, or PgConnection, which
+    answers as aiosqlite does); the caller closes it. A file must exist."""
     if isinstance(database, Path):
         from .queries import connect
 
-        db: Any = await connect(database, busy_timeout_ms)
-    else:
-        engine: PostgresEngine = database
-        db = await engine.open_reader()
+        return await connect(database, busy_timeout_ms)
+    engine: PostgresEngine = database
+    return await engine.open_reader()
+
+
+@asynccontextmanager
+async def open_reader(database: ReportDatabase, busy_timeout_ms: int) -> AsyncIterator[Any]:
+    """connect_reader's connection, closed again however the block ends."""
+    db = await connect_reader(database, busy_timeout_ms)
     try:
         yield db
     finally:
