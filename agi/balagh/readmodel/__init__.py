@@ -12,6 +12,9 @@
                  figures, from stats_hourly or one scan of the reports.
 - `health`       (health.py): the store's state as health reports it.
 
+Every reader takes either engine: store.opening.report_database(settings) names the
+SQLite file or the PostgreSQL server (`database_url`).
+
 SQL text lives here and in balagh.store only. The read model imports the store's
 schema-side modules and no feature (ivr, ari, ami, supervise, handover, console, cli);
 tests/unit/test_read_model_rules.py keeps both so. Nothing is imported eagerly: the
