@@ -66,6 +66,7 @@ class Feed:
         self.database = report_database(settings)  # the SQLite file, or the server
         self._db: aiosqlite.Connection | None = None
         self._data_version: int | None = None
+        self._db_failing = False
         self._today = board.Today()
         self._today_at = 0.0
         self._tasks: list[asyncio.Task[Any]] = []
@@ -110,8 +111,11 @@ class Feed:
         if self._db is None and exists(self.database):
             try:
                 self._db = await connect_reader(self.database, busy_timeout_ms=1000)
+                self._db_failing = False
             except Exception as exc:
-                log.warning("console.db_unavailable", error=str(exc))
+                if not self._db_failing:  # once per outage: a server down is tried 4 times a second
+                    log.warning("console.db_unavailable", error=str(exc))
+                self._db_failing = True
         return self._db
 
     async def _watch_database(self) -> None:
