@@ -27,28 +27,25 @@ a comparison used as a number).
 
 from __future__ import annotations
 
-import sqlite3
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from balagh.store.daily import DIMS, UNKNOWN
 from balagh.store.timestamps import iso
-from balagh.store.uri import read_only_uri
 from balagh.vocabulary import DANGER_ANSWER, DANGER_QUESTION
 
 from . import daily_counts
 from .daily_counts import KindCounts
 from .figures import Figures
 from .period import Period
+from .stats_connection import NEEDS_VERSION as NEEDS_VERSION
+from .stats_connection import StatsError as StatsError
+from .stats_connection import connect, has_hourly
 
 if TYPE_CHECKING:
-    from balagh.store.engine import PostgresEngine
     from balagh.store.opening import ReportDatabase
 
 # What each --by groups on (the same values as the daily counts'; a day is its date).
@@ -59,10 +56,6 @@ GROUPINGS: dict[str, str] = {
     "day": "substr(r.started_at, 1, 10)",
     **{dim: value.format(r="r") for dim, value in DIMS.items() if dim != "day"},
 }
-# The schema version that has to_queue_tenths and the danger answers' index (schema.py, v8;
-# PostgreSQL's first version has them all).
-NEEDS_VERSION = 8
-
 _IN_PERIOD = "r.started_at >= :start AND r.started_at < :end"
 # A caller in danger: answered 'yes' to the danger question, or pressed the danger key
 # (recorded as the same answer). Counted by a scan of its own driven from those answers
@@ -86,7 +79,7 @@ _CALL_CODE = ("((CASE r.status WHEN 'routed' THEN 0 WHEN 'fallback' THEN 1"
 _TO_QUEUE_CODE = ("(2 * r.to_queue_tenths"
                   " + (CASE WHEN r.typed_ahead != 0 THEN 1 ELSE 0 END))")
 THREADS = 2
-MMAP_BYTES = 4 << 30  # reading only: SQLite caps it at its own limit (SQLITE_MAX_MMAP_SIZE)
+
 
 
 def _key(groups: list[str], last: str) -> str:
@@ -118,10 +111,6 @@ def _params(start: str, end: str) -> dict[str, str]:
             **{f"fmt{n}": _FIELD.join(["%s"] * n) for n in range(2, len(GROUPINGS) + 2)}}
 
 
-class StatsError(Exception):
-    """The database cannot give statistics (missing, or too old)."""
-
-
 @dataclass
 class Stats:
     period: Period
@@ -134,58 +123,6 @@ class Stats:
     @property
     def empty(self) -> bool:
         return self.total.calls == 0
-
-
-@contextmanager
-def connect(database: ReportDatabase) -> Iterator[Any]:
-    """A read-only connection (sqlite3's, or store/postgres_sync.py's with its manners); a
-    clear error if the file is missing or too old, or the server cannot be read."""
-    if not isinstance(database, Path):
-        with _server(database) as conn:
-            yield conn
-        return
-    path = database
-    if not path.exists():
-        raise StatsError(f"no report database at {path}")
-    conn = sqlite3.connect(read_only_uri(path), uri=True, check_same_thread=False)
-    try:
-        conn.execute("PRAGMA busy_timeout = 5000")
-        # Pages read through a memory map: no copy of every page by a read() each
-        conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version < NEEDS_VERSION:
-            raise StatsError(f"{path} has schema version {version}; statistics need "
-                             f"{NEEDS_VERSION} (start `balagh run` once to migrate it)")
-        yield conn
-    finally:
-        conn.close()
-
-
-@contextmanager
-def _server(engine: PostgresEngine) -> Iterator[Any]:
-    import psycopg
-
-    try:
-        conn = engine.open_sync_reader()
-    except psycopg.Error as exc:
-        raise StatsError(engine.down(exc)) from exc
-    try:
-        if conn.execute("SELECT to_regclass('balagh_schema')").fetchone()[0] is None:
-            raise StatsError(f"{engine.name} holds no reports yet (start `balagh run` once"
-                             " to create them)")
-        yield conn
-    finally:
-        conn.close()
-
-
-def _has_hourly(database: ReportDatabase, conn: Any) -> bool:
-    """The schema keeps stats_hourly (store/daily.py; postgres_schema.py on a server)."""
-    if isinstance(database, Path):
-        return int(conn.execute("PRAGMA user_version").fetchone()[0]) >= daily_counts.NEEDS_VERSION
-    from balagh.store.postgres_schema import STATS_HOURLY_SINCE
-
-    row = conn.execute("SELECT max(version) FROM balagh_schema").fetchone()
-    return row is not None and row[0] is not None and int(row[0]) >= STATS_HOURLY_SINCE
 
 
 def _slices(period: Period) -> list[tuple[str, str, str]]:
@@ -402,7 +339,7 @@ def _summarised(path: ReportDatabase, period: Period, bys: list[str]) -> tuple[
         dict[str, KindCounts], dict[str, dict[str, int]]] | None:
     """The same counts from stats_hourly (schema v10); None when it cannot answer."""
     with connect(path) as conn:
-        if not daily_counts.usable(_has_hourly(path, conn), period):
+        if not daily_counts.usable(has_hourly(path, conn), period):
             return None
         counts = {by: daily_counts.counts(conn, period, by) for by in bys}
         per_day_and_queue = daily_counts.per_day_and_queue(conn, period) if "queue" in bys else {}
