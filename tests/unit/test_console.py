@@ -21,6 +21,7 @@ from balagh.console.feed import Feed
 from balagh.console.passwords import hash_password, password_problem, verify_password
 from balagh.console.web import create_app
 from balagh.status import ReportStatus
+from balagh.store import ReportStore
 from balagh.store.queries import Report
 from balagh.supervise.model import Supervisor, SupervisorTable
 from balagh.supervise.pins import hash_pin
@@ -324,14 +325,16 @@ def test_pages_are_right_to_left_in_arabic(web) -> None:
 
 
 @pytest.fixture
-async def reported(tmp_path: Path) -> Settings:
-    """Two answered reports today: one child protection (Amina's), one general."""
-    from balagh.store import ReportStore
+async def reported(tmp_path: Path, store: ReportStore) -> Settings:
+    """Two answered reports today: one child protection (Amina's), one general; in the
+    store's engine (the SQLite file the settings name, or the server of database_url)."""
     from balagh.supervise.load import save_supervisors
 
-    settings = Settings(data_dir=tmp_path, supervisors_file=tmp_path / "supervisors.yaml")
+    settings = Settings(data_dir=tmp_path, supervisors_file=tmp_path / "supervisors.yaml",
+                        database_url=store.engine.url if store.engine is not None else None)
     save_supervisors(TABLE, settings.supervisors_file)
-    store = await ReportStore.open(settings.database)
+    if store.engine is None:  # the file the settings name, not the fixture's
+        store = await ReportStore.open(settings.database)
     now = datetime.now(UTC).replace(microsecond=0)
     for reference, queue in (("7000001", "child-protection"), ("7000002", "general")):
         call_id = f"call-{reference}"
@@ -348,10 +351,12 @@ async def reported(tmp_path: Path) -> Settings:
         store.calls.queue_completed(call_id=call_id, talk_seconds=30,
                                     at=now + timedelta(seconds=34))
     await store.writer.flush()
-    await store.close()
+    if store.engine is None:
+        await store.close()
     return settings
 
 
+@pytest.mark.both_engines
 def test_reports_timeline_csv_and_stats_are_filtered_by_role(reported: Settings) -> None:
     accounts = Accounts(reported.console_database)
     accounts.add("amina", PASSWORD, "supervisor", "Amina")

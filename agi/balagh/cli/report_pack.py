@@ -20,6 +20,7 @@ from balagh.cli.stats import add_period_arguments, menu_questions, period_from
 from balagh.config import Settings
 from balagh.readmodel.period import PeriodError
 from balagh.readmodel.statistics import StatsError
+from balagh.store.opening import report_database
 from balagh.texts import LANGUAGES
 
 __all__ = ["register"]
@@ -31,7 +32,7 @@ def _report_pack(settings: Settings, args: argparse.Namespace) -> int:
     began = time.perf_counter()
     try:
         period = period_from(args, settings.zone)
-        data = pack.collect(args.database or settings.database, period,
+        data = pack.collect(args.database or report_database(settings), period,
                             service_level_seconds=args.service_level_seconds,
                             questions=menu_questions(settings))
     except (PeriodError, StatsError) as exc:

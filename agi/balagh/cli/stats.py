@@ -4,7 +4,8 @@
   balagh stats --week 2026-W47 --format csv        CSV (or json) of the same rows
   balagh stats --month 2026-11 --plot stats.png    the charts, one PNG with three panels
 
-Read-only: it opens the report database with mode=ro, so a running app is not disturbed.
+Read-only: it opens the report database with mode=ro (on a PostgreSQL server, `database_url`,
+a read-only session), so a running app is not disturbed.
 docs/statistics.md explains every figure.
 """
 
@@ -21,6 +22,7 @@ from balagh.readmodel.period import Period, PeriodError, choose
 from balagh.readmodel.statistics import GROUPINGS, StatsError
 from balagh.stats import render
 from balagh.stats.questions import menu_questions
+from balagh.store.opening import report_database
 
 __all__ = ["add_period_arguments", "menu_questions", "period_from", "register"]
 
@@ -37,7 +39,8 @@ def add_period_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--service-level-seconds", type=int, default=20, metavar="N",
                         help="service level: answered within N seconds (default 20)")
     parser.add_argument("--database", type=Path,
-                        help="the report database (default: the one in the data directory)")
+                        help="a report database file (default: the settings' database: the "
+                        "PostgreSQL server of database_url, else the file in the data directory)")
 
 
 def period_from(args: argparse.Namespace, zone: tzinfo) -> Period:
@@ -51,7 +54,7 @@ def _stats(settings: Settings, args: argparse.Namespace) -> int:
         period = period_from(args, settings.zone)
         # --plot needs days and queues too: the same scan gives them at no extra cost.
         wanted = [args.by, "day", "queue"] if args.plot else [args.by]
-        report = query.compute_many(args.database or settings.database, period, wanted,
+        report = query.compute_many(args.database or report_database(settings), period, wanted,
                                     service_level_seconds=args.service_level_seconds,
                                     questions=menu_questions(settings))
     except (PeriodError, StatsError) as exc:

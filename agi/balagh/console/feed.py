@@ -2,8 +2,9 @@
 
 Event-driven where Asterisk tells: any queue, agent or channel event on the console's
 own AMI session marks the board stale. The report store says nothing by itself, so its
-`PRAGMA data_version` (which moves when another connection commits) is read four times a
-second: a new answer shows within a quarter of a second, at the cost of one tiny query.
+`PRAGMA data_version` (which moves when another connection commits; on PostgreSQL the
+server's WAL position, store/postgres.py) is read four times a second: a new answer shows
+within a quarter of a second, at the cost of one tiny query.
 A stale board is rebuilt whole (board.build) and pushed; a full rebuild also runs every
 few seconds, so nothing is ever left behind by a lost event. After AMI or the database
 comes back, the next rebuild is again complete: a reconnect is a resync.
@@ -28,7 +29,8 @@ from balagh.readmodel.figures import Histogram
 from balagh.readmodel.period import Period, today_period
 from balagh.readmodel.reader import ReportReader
 from balagh.readmodel.search import ReportSearch
-from balagh.store.queries import Report, connect
+from balagh.store.opening import connect_reader, exists, report_database
+from balagh.store.queries import Report
 from balagh.supervise.modes import Mode
 from balagh.supervise.ring import ring_supervisor
 
@@ -61,8 +63,10 @@ class Feed:
         self.version = 0
         self._changed = asyncio.Condition()
         self._stale = asyncio.Event()
+        self.database = report_database(settings)  # the SQLite file, or the server
         self._db: aiosqlite.Connection | None = None
         self._data_version: int | None = None
+        self._db_failing = False
         self._today = board.Today()
         self._today_at = 0.0
         self._tasks: list[asyncio.Task[Any]] = []
@@ -104,11 +108,14 @@ class Feed:
             self._stale.set()
 
     async def _reader(self) -> aiosqlite.Connection | None:
-        if self._db is None and self.settings.database.exists():
+        if self._db is None and exists(self.database):
             try:
-                self._db = await connect(self.settings.database, busy_timeout_ms=1000)
+                self._db = await connect_reader(self.database, busy_timeout_ms=1000)
+                self._db_failing = False
             except Exception as exc:
-                log.warning("console.db_unavailable", error=str(exc))
+                if not self._db_failing:  # once per outage: a server down is tried 4 times a second
+                    log.warning("console.db_unavailable", error=str(exc))
+                self._db_failing = True
         return self._db
 
     async def _watch_database(self) -> None:
@@ -121,7 +128,7 @@ class Feed:
                         self._data_version = version
                         self._today_at = 0.0  # today's figures moved too
                         self._stale.set()
-            except Exception as exc:  # a moved or damaged file: open it again next time
+            except Exception as exc:  # a moved file, a lost server: open it again next time
                 log.warning("console.db_poll_failed", error=str(exc))
                 await self._drop_reader()
             await asyncio.sleep(DB_POLL_SECONDS)
@@ -192,7 +199,7 @@ class Feed:
         # Today is the hotline's day: it starts at local midnight, not UTC's.
         period = today_period(datetime.fromtimestamp(now, UTC), self.settings.zone)
         try:
-            report = await asyncio.to_thread(stats_query.compute_many, self.settings.database,
+            report = await asyncio.to_thread(stats_query.compute_many, self.database,
                                               period, ["queue"])
         except stats_query.StatsError:
             return board.Today()

@@ -26,6 +26,7 @@ from balagh.readmodel.rows import write_csv
 from balagh.readmodel.search import ReportSearch, parse_moment
 from balagh.readmodel.timeline import timeline_lines
 from balagh.stats.questions import menu_questions
+from balagh.store.opening import exists, report_database
 from balagh.store.queries import Report
 
 from . import pages
@@ -57,9 +58,10 @@ def _search(params: dict[str, str], limit: int | None, zone: tzinfo) -> ReportSe
 
 async def _reports(console: Console, access: Access, search: ReportSearch) -> list[Report]:
     """The search, limited to the queues this user may see (one search per queue)."""
-    if not console.settings.database.exists():
+    database = report_database(console.settings)
+    if not exists(database):
         return []
-    async with open_reader(console.settings.database, busy_timeout_ms=2000) as reader:
+    async with open_reader(database, busy_timeout_ms=2000) as reader:
         return await reader.search_visible(search, access.queues)
 
 
@@ -118,8 +120,9 @@ async def report(request: Request, session: Session) -> Response:
     reference = str(request.path_params["reference"])
     found: Report | None = None
     timeline: list[str] = []
-    if console.settings.database.exists():
-        async with open_reader(console.settings.database, busy_timeout_ms=2000) as reader:
+    database = report_database(console.settings)
+    if exists(database):
+        async with open_reader(database, busy_timeout_ms=2000) as reader:
             found = await reader.get_report(reference)
             if found is not None and found.reference == reference:
                 timeline = timeline_lines(found.started_at, await reader.timeline(reference),
@@ -165,7 +168,8 @@ async def stats(request: Request, session: Session) -> Response:
         by = "queue"  # a supervisor sees their queues' rows, not totals over every queue
     params["by"] = by
     try:
-        result = await asyncio.to_thread(stats_query.compute_many, console.settings.database,
+        result = await asyncio.to_thread(stats_query.compute_many,
+                                         report_database(console.settings),
                                          period, [by], questions=menu_questions(console.settings))
         figures = result.stats[by]
         rows = [row for row in figures.rows if by != "queue" or access.may_see(row.key)]

@@ -25,6 +25,7 @@ from balagh.health.store import last_table_load, store_state
 from balagh.hotline import HotlineFiles, load_routing
 from balagh.ivr.menu import load_menu
 from balagh.routing.load import load_table
+from balagh.store.opening import report_database
 from balagh.watchdog.service import watchdog_app
 
 # The lines, in the order printed.
@@ -104,8 +105,10 @@ async def heartbeat_check(name: str, ari: AriHttp, app: str, *, silent: Status,
 
 
 def store_check(settings: Settings) -> Check:
-    state = store_state(settings.database, settings.spool_file)
+    state = store_state(report_database(settings), settings.spool_file)
     parts = [state["database"]]
+    if not state["reachable"]:  # a server that does not answer: the error names it
+        return Check("store", Status.DOWN, state["error"], state)
     if not state["exists"]:
         parts.append("MISSING")
     elif state["writable"]:
@@ -137,7 +140,7 @@ def routing_check(settings: Settings) -> Check:
             raise  # the table's (or the prefixes') own error
         # The menu line says why; the table is still checked on its own.
         table = load_table(settings.routing_file, None)
-    last = last_table_load(settings.database)
+    last = last_table_load(report_database(settings))
     text = f"{len(table.rules)} rules, {len(table.queues)} queues ({settings.routing_file})"
     if last is not None:
         text += f"; the app's last load: {last['outcome']} at {last['at']} ({last['trigger']})"

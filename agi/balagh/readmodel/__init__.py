@@ -8,9 +8,13 @@
 - `rows`         (rows.py): reports as a table, CSV or JSON; numbers masked by one rule
                  (privacy.mask_number) unless shown in full on purpose.
 - `table`        (table.py): rows of cells as aligned text columns.
-- `statistics`   (statistics.py, daily_counts.py, figures.py, period.py): a period's
-                 figures, from stats_hourly or one scan of the reports.
+- `statistics`   (statistics.py, stats_connection.py, daily_counts.py, figures.py,
+                 period.py): a period's figures, from stats_hourly or one scan of the
+                 reports, on either engine.
 - `health`       (health.py): the store's state as health reports it.
+
+Every reader takes either engine: store.opening.report_database(settings) names the
+SQLite file or the PostgreSQL server (`database_url`).
 
 SQL text lives here and in balagh.store only. The read model imports the store's
 schema-side modules and no feature (ivr, ari, ami, supervise, handover, console, cli);

@@ -8,13 +8,15 @@ is 23 or 25 hours of rows), so a period is the sum of its hours: SQLite adds the
 the zone's days, Python gets a few thousand rows per grouping. The figures are the exact
 ones, not an approximation (tests/unit/test_stats_summary.py compares both). A zone whose
 days start on a half hour (Asia/Kolkata) is counted from the reports (statistics.py).
+The same statements read a PostgreSQL server's stats_hourly (store/postgres_schema.py),
+through statistics.connect's connection; there every code is text (`int()` reads both).
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter
 from datetime import UTC, datetime
+from typing import Any
 
 from balagh.store.daily import ALL_KINDS, SINCE_VERSION
 
@@ -29,11 +31,11 @@ def _on_the_hour(moment: datetime) -> bool:
     return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0) == moment
 
 
-def usable(conn: sqlite3.Connection, period: Period) -> bool:
-    """The summary answers for days that start on a whole UTC hour: every day of the
-    period, not only its ends (a zone may move by half an hour within it)."""
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    return version >= NEEDS_VERSION and all(
+def usable(kept: bool, period: Period) -> bool:
+    """The summary answers, when the schema `kept` it, for days that start on a whole UTC
+    hour: every day of the period, not only its ends (a zone may move by half an hour
+    within it)."""
+    return kept and all(
         _on_the_hour(start) for _, start, _ in period.slices()) and _on_the_hour(period.end)
 
 
@@ -52,7 +54,7 @@ def _days(period: Period) -> tuple[str, list[str]]:
     return f"days(day, first, stop) AS (VALUES {', '.join(rows)})", params
 
 
-def counts(conn: sqlite3.Connection, period: Period, by: str) -> KindCounts:
+def counts(conn: Any, period: Period, by: str) -> KindCounts:
     """Per day of the zone (by 'day') or per value of the grouping over the whole period."""
     if by == "day":
         days, params = _days(period)
@@ -72,7 +74,7 @@ def counts(conn: sqlite3.Connection, period: Period, by: str) -> KindCounts:
     return kinds
 
 
-def per_day_and_queue(conn: sqlite3.Connection, period: Period) -> dict[str, dict[str, int]]:
+def per_day_and_queue(conn: Any, period: Period) -> dict[str, dict[str, int]]:
     """queue -> day -> calls, for the chart of calls per day stacked by queue."""
     days, params = _days(period)
     result: dict[str, dict[str, int]] = {}

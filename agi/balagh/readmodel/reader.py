@@ -12,20 +12,21 @@ from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import aiosqlite
 
 from balagh.localtime import hour_of_day
 from balagh.store.events import TimelineEvent, decode, kind_of
-from balagh.store.queries import REPORT_COLUMNS, Report, columns_of, connect, read_report
+from balagh.store.opening import open_reader as open_connection
+from balagh.store.queries import REPORT_COLUMNS, Report, columns_of, read_report
 from balagh.store.queries import report_of as _report_of
 from balagh.store.timestamps import iso
 
 from .search import ReportSearch
 
 if TYPE_CHECKING:
+    from balagh.store.opening import ReportDatabase
     from balagh.store.reports import ReportStore
 
 
@@ -166,21 +167,21 @@ class ReportReader:
         return hours
 
     async def data_version(self) -> int | None:
-        """SQLite's data_version: it moves when another connection commits."""
+        """Moves when another connection commits: SQLite's data_version, the server's WAL
+        position on PostgreSQL (store/postgres.py; it moves with any commit there)."""
         async with self.db.execute("PRAGMA data_version") as cursor:
             row = await cursor.fetchone()
         return int(row[0]) if row else None
 
 
 @asynccontextmanager
-async def open_reader(path: Path, busy_timeout_ms: int) -> AsyncIterator[ReportReader]:
-    """A reader over its own read-only connection to `path` (which must exist), closed
-    again however the block ends."""
-    db = await connect(path, busy_timeout_ms)
-    try:
+async def open_reader(database: ReportDatabase,
+                      busy_timeout_ms: int) -> AsyncIterator[ReportReader]:
+    """A reader over its own read-only connection to the SQLite file (which must exist) or
+    the server (store.opening.report_database(settings) says which), closed again however
+    the block ends."""
+    async with open_connection(database, busy_timeout_ms) as db:
         yield ReportReader(db)
-    finally:
-        await db.close()
 
 
 def reader_of(store: ReportStore) -> ReportReader:

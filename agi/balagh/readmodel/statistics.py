@@ -17,28 +17,36 @@ projects them onto each grouping, and figures.py turns counts into exact figures
 scan serves every grouping the periodic report needs. Two threads with their own
 read-only (`mode=ro`) connections share the days (SQLite releases the GIL while it
 scans). Statistics never write, and never take the write lock from the running app.
+
+On PostgreSQL (`database_url`) the same statements run through a synchronous read-only
+psycopg connection per thread (store/postgres_sync.py; group_concat is translated to
+string_agg), so the keys, and so the figures, are the same on both engines; the SQL
+below keeps to what both understand (format(), CASE rather than SQLite's max(a, b) or
+a comparison used as a number).
 """
 
 from __future__ import annotations
 
-import sqlite3
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from balagh.store.daily import DIMS, UNKNOWN
 from balagh.store.timestamps import iso
-from balagh.store.uri import read_only_uri
 from balagh.vocabulary import DANGER_ANSWER, DANGER_QUESTION
 
 from . import daily_counts
 from .daily_counts import KindCounts
 from .figures import Figures
 from .period import Period
+from .stats_connection import NEEDS_VERSION as NEEDS_VERSION
+from .stats_connection import StatsError as StatsError
+from .stats_connection import connect, has_hourly
+
+if TYPE_CHECKING:
+    from balagh.store.opening import ReportDatabase
 
 # What each --by groups on (the same values as the daily counts'; a day is its date).
 # category: the routing rule that matched (routing.yaml's rule
@@ -48,9 +56,6 @@ GROUPINGS: dict[str, str] = {
     "day": "substr(r.started_at, 1, 10)",
     **{dim: value.format(r="r") for dim, value in DIMS.items() if dim != "day"},
 }
-# The schema version that has to_queue_tenths and the danger answers' index (schema.py, v8).
-NEEDS_VERSION = 8
-
 _IN_PERIOD = "r.started_at >= :start AND r.started_at < :end"
 # A caller in danger: answered 'yes' to the danger question, or pressed the danger key
 # (recorded as the same answer). Counted by a scan of its own driven from those answers
@@ -67,19 +72,22 @@ _CALL_CODE = ("((CASE r.status WHEN 'routed' THEN 0 WHEN 'fallback' THEN 1"
               " WHEN 'hung_up_in_ivr' THEN 2 ELSE 3 END)"
               " + 4 * (CASE WHEN r.queue_outcome IS NULL THEN 0 WHEN r.queue_outcome ="
               " 'answered' THEN 1 WHEN r.queue_outcome = 'abandoned' THEN 2 ELSE 3 END)"
-              " + 16 * coalesce(max(r.wait_seconds, 0) + 1, 0))")
+              " + 16 * coalesce((CASE WHEN r.wait_seconds < 0 THEN 0 ELSE r.wait_seconds END)"
+              " + 1, 0))")
 # 2 * tenths of a second from start to queue + typed ahead (1 or 0); to_queue_tenths is
 # stored with routed_at (store/calls.py), rather than two julianday() calls per call here.
-_TO_QUEUE_CODE = "(2 * r.to_queue_tenths + (r.typed_ahead != 0))"
+_TO_QUEUE_CODE = ("(2 * r.to_queue_tenths"
+                  " + (CASE WHEN r.typed_ahead != 0 THEN 1 ELSE 0 END))")
 THREADS = 2
-MMAP_BYTES = 4 << 30  # reading only: SQLite caps it at its own limit (SQLITE_MAX_MMAP_SIZE)
+
 
 
 def _key(groups: list[str], last: str) -> str:
-    # One printf per key: cheaper than a chain of || (each of which copies the string).
+    # One format per key: cheaper than a chain of || (each of which copies the string).
+    # Always text: PostgreSQL's string_agg takes nothing else.
     if not groups:
-        return last
-    return f"printf(:fmt{len(groups) + 1}, {', '.join([*groups, last])})"
+        return f"CAST({last} AS TEXT)"
+    return f"format(:fmt{len(groups) + 1}, {', '.join([*groups, last])})"
 
 
 def _day_sql(others: list[str]) -> str:
@@ -103,10 +111,6 @@ def _params(start: str, end: str) -> dict[str, str]:
             **{f"fmt{n}": _FIELD.join(["%s"] * n) for n in range(2, len(GROUPINGS) + 2)}}
 
 
-class StatsError(Exception):
-    """The database cannot give statistics (missing, or too old)."""
-
-
 @dataclass
 class Stats:
     period: Period
@@ -119,25 +123,6 @@ class Stats:
     @property
     def empty(self) -> bool:
         return self.total.calls == 0
-
-
-@contextmanager
-def connect(path: Path) -> Iterator[sqlite3.Connection]:
-    """A read-only connection; a clear error if the file is missing or too old."""
-    if not path.exists():
-        raise StatsError(f"no report database at {path}")
-    conn = sqlite3.connect(read_only_uri(path), uri=True, check_same_thread=False)
-    try:
-        conn.execute("PRAGMA busy_timeout = 5000")
-        # Pages read through a memory map: no copy of every page by a read() each
-        conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version < NEEDS_VERSION:
-            raise StatsError(f"{path} has schema version {version}; statistics need "
-                             f"{NEEDS_VERSION} (start `balagh run` once to migrate it)")
-        yield conn
-    finally:
-        conn.close()
 
 
 def _slices(period: Period) -> list[tuple[str, str, str]]:
@@ -227,8 +212,8 @@ class Keys:
         self.per_day_and_queue.update(other.per_day_and_queue)
 
 
-def _scan_day(path: Path, others: list[str], queue: int | None, day: str, start: str,
-              end: str) -> Keys:
+def _scan_day(path: ReportDatabase, others: list[str], queue: int | None, day: str,
+              start: str, end: str) -> Keys:
     with connect(path) as conn:
         calls, give_ups, to_queue = conn.execute(_day_sql(others),
                                                  _params(start, end)).fetchone()
@@ -242,7 +227,7 @@ def _scan_day(path: Path, others: list[str], queue: int | None, day: str, start:
     return keys
 
 
-def _scan_danger(path: Path, others: list[str], period: Period) -> Keys:
+def _scan_danger(path: ReportDatabase, others: list[str], period: Period) -> Keys:
     # Keyed by started_at, not by its UTC day: the zone's day is found in Python.
     with connect(path) as conn:
         (danger,) = conn.execute(_danger_sql(["r.started_at", *others]),
@@ -252,7 +237,8 @@ def _scan_danger(path: Path, others: list[str], period: Period) -> Keys:
     return keys
 
 
-def scan(path: Path, others: list[str], period: Period, queue: int | None = None) -> Keys:
+def scan(path: ReportDatabase, others: list[str], period: Period,
+         queue: int | None = None) -> Keys:
     """Every call's key in the period: the `others` groupings' values and a last field;
     with `queue` (its position in others), calls per queue and day too."""
     with connect(path):
@@ -330,8 +316,8 @@ class Report:
     per_day_and_queue: dict[str, dict[str, int]]  # queue -> day -> calls
 
 
-def _exact(path: Path, period: Period, bys: list[str]) -> tuple[dict[str, KindCounts],
-                                                               dict[str, dict[str, int]]]:
+def _exact(path: ReportDatabase, period: Period,
+           bys: list[str]) -> tuple[dict[str, KindCounts], dict[str, dict[str, int]]]:
     """Every grouping's counts from the reports themselves, from one scan."""
     others = [by for by in bys if by != "day"]
     queue = others.index("queue") if "queue" in others else None
@@ -349,18 +335,18 @@ def _exact(path: Path, period: Period, bys: list[str]) -> tuple[dict[str, KindCo
     return counts, per_day_and_queue
 
 
-def _summarised(path: Path, period: Period, bys: list[str]) -> tuple[
+def _summarised(path: ReportDatabase, period: Period, bys: list[str]) -> tuple[
         dict[str, KindCounts], dict[str, dict[str, int]]] | None:
     """The same counts from stats_hourly (schema v10); None when it cannot answer."""
     with connect(path) as conn:
-        if not daily_counts.usable(conn, period):
+        if not daily_counts.usable(has_hourly(path, conn), period):
             return None
         counts = {by: daily_counts.counts(conn, period, by) for by in bys}
         per_day_and_queue = daily_counts.per_day_and_queue(conn, period) if "queue" in bys else {}
     return counts, per_day_and_queue
 
 
-def compute_many(path: Path, period: Period, groupings: list[str], *,
+def compute_many(path: ReportDatabase, period: Period, groupings: list[str], *,
                  service_level_seconds: int = 20, questions: list[str] | None = None,
                  exact: bool = False) -> Report:
     """Every figure for the period for each grouping: from the per-day summary when the
@@ -394,8 +380,9 @@ def _stats(period: Period, by: str, rows: dict[str, Figures], service_level_seco
                  [q for q in known if q in total.gave_up_in] + seen)
 
 
-def compute(path: Path, period: Period, by: str, *, service_level_seconds: int = 20,
-            questions: list[str] | None = None, exact: bool = False) -> Stats:
+def compute(path: ReportDatabase, period: Period, by: str, *,
+            service_level_seconds: int = 20, questions: list[str] | None = None,
+            exact: bool = False) -> Stats:
     """Every figure for the period, one row per group (every day of the period for
     `day`, calls or not), and the total."""
     return compute_many(path, period, [by], service_level_seconds=service_level_seconds,

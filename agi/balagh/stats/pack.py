@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from matplotlib.figure import Figure
 
@@ -24,6 +25,9 @@ from balagh.texts import heading, report_text
 
 from . import charts
 from .render import COLUMNS, cell
+
+if TYPE_CHECKING:
+    from balagh.store.opening import ReportDatabase
 
 GROUP_TITLES = (("day", "by_day"), ("queue", "by_queue"), ("category", "by_category"),
                 ("emirate", "by_emirate"), ("language", "by_language"))
@@ -45,7 +49,7 @@ class PackData:
         return self.groups["day"]
 
 
-def collect(database: Path, period: Period, *, service_level_seconds: int = 20,
+def collect(database: ReportDatabase, period: Period, *, service_level_seconds: int = 20,
             questions: list[str] | None = None) -> PackData:
     report = query.compute_many(database, period, [by for by, _ in GROUP_TITLES],
                                 service_level_seconds=service_level_seconds,

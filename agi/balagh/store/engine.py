@@ -13,6 +13,7 @@ import structlog
 from . import postgres
 from .postgres import PgConnection
 from .postgres_schema import migrate
+from .postgres_sync import SyncPgConnection, connect_sync
 from .timestamps import iso, now
 
 log = structlog.get_logger()
@@ -48,6 +49,20 @@ class PostgresEngine:
     async def open_reader(self) -> PgConnection:
         return await postgres.connect(self.url, password=self.password, read_only=True)
 
+    def open_sync_reader(self, timeout: float = 5.0, *,
+                         read_only: bool = True) -> SyncPgConnection:
+        """A synchronous connection, read-only unless told: the statistics' and health's."""
+        return connect_sync(self.url, password=self.password, timeout=timeout,
+                            read_only=read_only)
+
+    def down(self, exc: BaseException) -> str:
+        """One line saying the server cannot be read, naming it without a password (a
+        driver's message may quote the URL it was given)."""
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if self.password:
+            detail = detail.replace(self.password, "***")
+        return f"{self.name} is unreachable: {detail.replace(self.url, self.name)}"
+
     async def check_writable(self, db: PgConnection) -> None:
         """Really write: a standby (or a demoted primary) refuses only on a write. Forgets
         the write ids older than APPLIED_KEPT at the same time."""
@@ -62,6 +77,13 @@ class PostgresEngine:
         except BaseException:
             await db.rollback()
             raise
+
+    def write_check_sync(self, db: SyncPgConnection) -> None:
+        """check_writable on a sync connection opened for writing (health's probe): the
+        same row, so it leaves nothing the writer does not."""
+        db.execute("INSERT INTO spool_applied (id, applied_at) VALUES (?, ?)"
+                   " ON CONFLICT (id) DO UPDATE SET applied_at = excluded.applied_at",
+                   ("write-check", now()))
 
     @staticmethod
     def is_unavailable(exc: BaseException) -> bool:

@@ -25,20 +25,30 @@ _PRAGMA = re.compile(r"^\s*PRAGMA\b", re.IGNORECASE)
 _OR_IGNORE = re.compile(r"\bINSERT\s+OR\s+IGNORE\s+INTO\b", re.IGNORECASE)
 _JSON_OBJECT = re.compile(r"\bjson_object\(", re.IGNORECASE)
 _BEGIN = re.compile(r"^\s*BEGIN\s+(IMMEDIATE|DEFERRED|EXCLUSIVE)\s*$", re.IGNORECASE)
+_DATA_VERSION = re.compile(r"^\s*PRAGMA\s+data_version\s*$", re.IGNORECASE)
+_GROUP_CONCAT = re.compile(r"\bgroup_concat\(", re.IGNORECASE)
+# SQLite's data_version moves when another connection commits; the server's WAL position
+# moves with every commit (and a standby's replay position with every one it replays).
+_WAL_POSITION = ("SELECT (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()"
+                 " ELSE pg_current_wal_lsn() END - '0/0'::pg_lsn)::bigint")
 
 
 def translate(sql: str) -> str | None:
     """The store's SQLite text as PostgreSQL's; None for what has no meaning there (a
-    PRAGMA other than busy_timeout: WAL checkpoints, journal modes)."""
+    PRAGMA other than busy_timeout and data_version: WAL checkpoints, journal modes)."""
     busy = _BUSY.match(sql)
     if busy:  # how long a write waits for another's lock before saying so
         return f"SET lock_timeout = {int(busy.group(1))}"
+    if _DATA_VERSION.match(sql):
+        return _WAL_POSITION
     if _PRAGMA.match(sql):
         return None
     if _BEGIN.match(sql):
         return "BEGIN"
     text = sql.replace("%", "%%").replace("?", "%s")
     text = _JSON_OBJECT.sub("json_build_object(", text)  # SQLite's name, PostgreSQL's args
+    # The same aggregate; its values are text where the read model uses it (statistics.py).
+    text = _GROUP_CONCAT.sub("string_agg(", text)
     if _OR_IGNORE.search(text):
         text = _OR_IGNORE.sub("INSERT INTO", text).rstrip().rstrip(";") + " ON CONFLICT DO NOTHING"
     return text
