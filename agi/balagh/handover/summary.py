@@ -71,7 +71,8 @@ class HandoverSummary:
                  f"{self.emirate or 'location unknown'} ({self.location_source})",
                  self.condition if self.condition and self.condition != NO_CONDITION else "",
                  f"{self.repeat_calls} calls/30 days" if self.repeat_calls else "",
-                 "contact ok" if self.consent == CONSENT_YES else "no contact",
+                 # Said only when yes, like the whisper: nothing said means no contact.
+                 "contact ok" if self.consent == CONSENT_YES else "",
                  f"ref {self.reference}"]
         return "; ".join(part for part in parts if part)
 
