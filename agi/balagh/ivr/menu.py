@@ -10,13 +10,13 @@ read best side by side, and every caller imports both.)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from balagh.config.yamlsrc import KeyPath, YamlDoc, known_keys, load_yaml
+from balagh.config.yamlsrc import ConfigError, KeyPath, YamlDoc, known_keys, load_yaml
 from balagh.reachback.consent import CONSENT_NO, CONSENT_QUESTION, CONSENT_YES
 from balagh.routing.load.fields import token
 
@@ -85,6 +85,15 @@ class Consent:
 
     question: Question           # id CONSENT_QUESTION, answers 'yes'/'no', default 'no'
     not_for_queues: frozenset[str] = frozenset()  # routing queues whose callers are not asked
+    line: int | None = field(default=None, compare=False)  # of not_for_queues, for errors
+
+    def check_queues(self, source: Path, queues: Collection[str]) -> None:
+        """A queue named in not_for_queues must be one the routing table has."""
+        unknown = sorted(self.not_for_queues - set(queues))
+        if unknown:
+            raise ConfigError(source, self.line, "consent.not_for_queues",
+                              f"'{unknown[0]}' is not a queue of the routing table "
+                              f"({', '.join(sorted(queues))})")
 
 
 @dataclass(frozen=True)
@@ -221,7 +230,8 @@ def _consent(doc: YamlDoc, raw: Any, questions: list[Question], danger_key: str 
         options=options, timeout=_timeout(doc, (*key, "timeout"), raw.get("timeout", 5.0)),
         attempts=_attempts(doc, (*key, "attempts"), raw.get("attempts", 2)),
         default=CONSENT_NO)
-    return Consent(question=question, not_for_queues=queues)
+    return Consent(question=question, not_for_queues=queues,
+                   line=doc.line((*key, "not_for_queues")))
 
 
 def _danger_key(doc: YamlDoc, raw: Any, questions: list[Question]) -> str | None:
