@@ -26,6 +26,10 @@ from balagh.routing import DANGER_ANSWER, DANGER_QUESTION, Table
 
 log = structlog.get_logger(__name__)
 
+# As between questions (ivr/flow.py's TYPING_PAUSE_SECONDS): a caller still typing ahead
+# sends their next key within this, so it is dropped with the others, not taken as yes.
+TYPING_PAUSE_SECONDS = 0.4
+
 __all__ = ["ask_consent", "skip_reason"]
 
 
@@ -60,6 +64,7 @@ async def ask_consent(call: CallPort, menu: Menu, record: CallRecord, routed: Ro
     # A key typed ahead past the last question must not say yes for the caller: the
     # answer counts only once the question was heard. A danger key among them still counts.
     danger = False
+    await call.wait_for_digit(TYPING_PAUSE_SECONDS)
     while call.has_digits():
         danger = danger or await call.get_digit(0) == menu.danger_key
     if not danger:
