@@ -9,6 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from balagh.cli.reports import print_report
 from balagh.config.yamlsrc import ConfigError
 from balagh.handover.agents import variable_suffix
 from balagh.handover.document import report_document, schema
@@ -20,8 +21,12 @@ from balagh.ivr.flow import handle_call
 from balagh.ivr.menu import Menu, load_menu
 from balagh.ivr.port import CallInfo
 from balagh.reachback.consent import CONSENT_QUESTION, may_contact
+from balagh.readmodel import statistics
+from balagh.readmodel.period import days_period
+from balagh.readmodel.rows import record
 from balagh.routing import Table
 from balagh.routing.load import load_table
+from balagh.stats import render
 from balagh.store.reports import ReportStore
 
 from .fakes import DEFAULT_INFO, Ahead, FixedClock, ScriptedCall, call_store
@@ -214,3 +219,27 @@ def test_the_whisper_says_it_only_when_yes() -> None:
     assert "w-contact-safe" not in whisper_prompts(summary("no"))
     assert "contact ok" in summary("yes").text()
     assert "contact ok" not in summary("no").text()
+
+
+async def test_reports_exports_and_statistics_say_it(menu, table, store, tmp_path, capsys):
+    await run([*ADULT_WOMAN, "1"], menu, table, store)
+    said_nothing = replace(DEFAULT_INFO, call_id="1700000000.45")
+    await run([*ADULT_WOMAN, None, None], menu, table, store, info=said_nothing)
+    withheld = replace(DEFAULT_INFO, caller=None, call_id="1700000000.43")
+    _, outcome, _ = await run(ADULT_WOMAN, menu, table, store, info=withheld)
+    yes_call = replace(DEFAULT_INFO, call_id="1700000000.44")
+    _, yes_outcome, _ = await run([*ADULT_WOMAN, "1"], menu, table, store, info=yes_call)
+    reports = [await store.queries.get_report(ref)
+               for ref in (outcome.reference, yes_outcome.reference)]
+    assert [record(r, False, UTC)["consent"] for r in reports if r] == ["no", "yes"]
+
+    print_report(reports[1])  # type: ignore[arg-type]
+    assert "consent        yes\n" in capsys.readouterr().out
+
+    path = tmp_path / "data" / "balagh.db"
+    assert path.exists()
+    period = days_period(T0.date(), T0.date(), UTC)
+    stats = statistics.compute(path, period, "queue")
+    assert stats.consent == {"yes": 2, "no": 1}  # the withheld caller was not asked
+    assert "safe to text or call back (callers asked): yes 2, no 1" in render.table(stats)
+    assert '"consent": {\n    "yes": 2,\n    "no": 1\n  }' in render.as_json(stats)
