@@ -82,6 +82,7 @@ async def test_yes_reaches_the_report_the_unit_and_the_cli(
     result = await place_call(settings, "800700", [*ADULT_WOMAN, "1"])
     assert result.queue == "women-protection" and result.reference
     assert result.played.count(PROMPT) == 1
+    print(f"consent yes: answer to queue {result.seconds_to_queue:.2f} s")
     assert await asyncio.to_thread(stored_consent, settings, result.hotline_id) == ["yes"]
     document = await asyncio.to_thread(routed_document, receiver, result.reference)
     assert document["report"]["consent"] == "yes"
@@ -93,6 +94,7 @@ async def test_no_key_is_no(settings, consent_app, receiver) -> None:
     result = await place_call(settings, "800700", [*ADULT_WOMAN, "-", "-"])
     assert result.queue == "women-protection" and result.reference
     assert result.played.count(PROMPT) == 2  # asked twice, then no
+    print(f"consent no key: answer to queue {result.seconds_to_queue:.2f} s")
     assert await asyncio.to_thread(stored_consent, settings, result.hotline_id) == ["no"]
     document = await asyncio.to_thread(routed_document, receiver, result.reference)
     assert document["report"]["consent"] == "no"
@@ -102,6 +104,7 @@ async def test_a_withheld_caller_is_not_asked(settings, consent_app, receiver) -
     result = await place_call(settings, "800700", ADULT_WOMAN, caller_id=None)
     assert result.queue == "women-protection" and result.reference
     assert PROMPT not in result.played  # by the ARI playback events of the hotline leg
+    print(f"withheld, not asked: answer to queue {result.seconds_to_queue:.2f} s")
     assert await asyncio.to_thread(stored_consent, settings, result.hotline_id) == ["(none)"]
     document = await asyncio.to_thread(routed_document, receiver, result.reference)
     assert document["report"]["consent"] == "no"
