@@ -30,7 +30,7 @@ log = structlog.get_logger(__name__)
 # sends their next key within this, so it is dropped with the others, not taken as yes.
 TYPING_PAUSE_SECONDS = 0.4
 
-__all__ = ["ask_consent", "skip_reason"]
+__all__ = ["ask_consent", "skip_reason", "with_consent"]
 
 
 def skip_reason(consent: Consent | None, *, menu_completed: bool,
@@ -59,7 +59,7 @@ async def ask_consent(call: CallPort, menu: Menu, record: CallRecord, routed: Ro
                          queue=routed.decision.queue)
     if reason is not None or menu.consent is None:
         log.info("ivr.consent_skipped", reason=reason)
-        return _with_consent(routed, record.answers, call.info.caller)
+        return with_consent(routed, record.answers, call.info.caller)
     question = menu.consent.question
     # A key typed ahead past the last question must not say yes for the caller: the
     # answer counts only once the question was heard. A danger key among them still counts.
@@ -74,16 +74,17 @@ async def ask_consent(call: CallPort, menu: Menu, record: CallRecord, routed: Ro
         if asked.outcome is not Outcome.DANGER:
             record.answer(CONSENT_QUESTION, asked)  # answered, or 'no' after the attempts
             log.info("ivr.consent", answer=asked.value, outcome=asked.outcome.value)
-            return _with_consent(routed, record.answers, call.info.caller)
+            return with_consent(routed, record.answers, call.info.caller)
         record.answer(DANGER_QUESTION, asked)
     else:
         record.answer(DANGER_QUESTION, Asked(Outcome.DANGER, DANGER_ANSWER, menu.danger_key,
                                              typed_ahead=True))
     log.info("ivr.danger_key", during=CONSENT_QUESTION)
     rerouted = await route(call, record, table, context)
-    return _with_consent(rerouted, record.answers, call.info.caller)
+    return with_consent(rerouted, record.answers, call.info.caller)
 
 
-def _with_consent(routed: Routed, answers: Mapping[str, str], caller: str | None) -> Routed:
+def with_consent(routed: Routed, answers: Mapping[str, str], caller: str | None) -> Routed:
+    """The route with its summary saying 'yes' or 'no' (reachback.consent's rule)."""
     summary = dataclasses.replace(routed.summary, consent=consent_word(answers, caller))
     return dataclasses.replace(routed, summary=summary)
