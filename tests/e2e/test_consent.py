@@ -100,6 +100,20 @@ async def test_no_key_is_no(settings, consent_app, receiver) -> None:
     assert document["report"]["consent"] == "no"
 
 
+async def test_the_dialplan_menu_asks_it_and_typed_ahead_keys_do_not_answer_it(
+        settings, consent_app, receiver) -> None:
+    # balagh-menu (FastAGI sites) with BALAGH_ASK_CONSENT=1, as a site's context would set it.
+    # Every key typed at once: the last "1" comes before the question and must not count;
+    # 'no' (the dialplan's answer after its attempts) shows that the question was asked.
+    result = await place_call(settings, "800701", [*ADULT_WOMAN, "1"], ahead=True,
+                              context="balagh-softphone", variables={"BALAGH_ASK_CONSENT": "1"})
+    assert result.queue == "women-protection" and result.reference
+    print(f"dialplan menu, consent asked, no key: answer to queue {result.seconds_to_queue:.2f} s")
+    assert await asyncio.to_thread(stored_consent, settings, result.hotline_id) == ["no"]
+    document = await asyncio.to_thread(routed_document, receiver, result.reference)
+    assert document["report"]["consent"] == "no"
+
+
 async def test_a_withheld_caller_is_not_asked(settings, consent_app, receiver) -> None:
     result = await place_call(settings, "800700", ADULT_WOMAN, caller_id=None)
     assert result.queue == "women-protection" and result.reference

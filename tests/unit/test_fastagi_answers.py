@@ -186,7 +186,8 @@ def test_the_dialplan_menu_asks_the_shipped_menus_questions_with_its_keys(menu, 
     assert "AGI(agi://127.0.0.1:4573/route)" in text
     # The consent question: off as in the shipped ivr.yaml, the same prompt and keys as its
     # commented block, no key meaning no.
-    assert menu.consent is None and "Set(BALAGH_ASK_CONSENT=0)" in text
+    assert menu.consent is None
+    assert 'Set(BALAGH_ASK_CONSENT=${IF($["${BALAGH_ASK_CONSENT}" = "1"]?1:0)})' in text
     block = load_menu(_with_the_consent_block_on(tmp_path)).consent
     assert block is not None and consent == [
         ("CONTACT_SAFE", block.question.prompt, "".join(sorted(block.question.options)),
