@@ -52,6 +52,7 @@ NAMES: Words = {
     "gender": {"en": "gender", "ar": "الجنس"},
     "emirate": {"en": "emirate", "ar": "الإمارة"},
     "condition": {"en": "condition", "ar": "الحالة"},
+    "contact_safe": {"en": "safe to text or call back", "ar": "آمن مراسلته أو الاتصال به"},
     # answers with no word above (danger, condition)
     "yes": {"en": "yes", "ar": "نعم"},
     "no": {"en": "no", "ar": "لا"},
@@ -118,6 +119,7 @@ CONSOLE: Words = {
     "wait": {"en": "wait", "ar": "الانتظار"},
     "agent": {"en": "agent", "ar": "الموظف"},
     "question": {"en": "question", "ar": "السؤال"},
+    "consent": {"en": "safe to text or call back", "ar": "آمن مراسلته أو الاتصال به"},
     "actions": {"en": "monitor", "ar": "المراقبة"},
     "listen": {"en": "Listen", "ar": "استماع"},
     "whisper": {"en": "Whisper", "ar": "همس"},

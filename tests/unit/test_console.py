@@ -25,6 +25,7 @@ from balagh.store import ReportStore
 from balagh.store.queries import Report
 from balagh.supervise.model import Supervisor, SupervisorTable
 from balagh.supervise.pins import hash_pin
+from balagh.texts import CONSOLE, NAMES
 
 with warnings.catch_warnings():  # Starlette's note about a future httpx: not ours to act on
     warnings.simplefilter("ignore")
@@ -368,6 +369,10 @@ def test_reports_timeline_csv_and_stats_are_filtered_by_role(reported: Settings)
     assert "7000001" in listing and "7000002" not in listing and "+97165559876" not in listing
     one = client.get("/reports/7000001")
     assert one.status_code == 200 and 'id="timeline"' in one.text and "agent_answer" in one.text
+    # Never asked the consent question: the page says it is not safe to contact them.
+    facts = one.text[one.text.find('id="facts"'):one.text.find("</table>")]
+    assert f"<th>{CONSOLE['consent']['ar']}</th>" in facts
+    assert facts.endswith(f"<td>{NAMES['no']['ar']}</td></tr>\n</tbody>")
     assert client.get("/reports/7000002").status_code == 404  # another queue's: not shown
     assert client.get("/reports", params={"ref": "7000001"},
                       follow_redirects=False).headers["location"] == "/reports/7000001"

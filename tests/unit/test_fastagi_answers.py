@@ -165,9 +165,11 @@ def test_readback_as_on_the_ari_path():
 
 # -- the pure-dialplan menu is config/ivr.yaml's ------------------------------------
 
-def test_the_dialplan_menu_asks_the_shipped_menus_questions_with_its_keys(menu):
+def test_the_dialplan_menu_asks_the_shipped_menus_questions_with_its_keys(menu, tmp_path):
     text = DIALPLAN_MENU.read_text(encoding="utf-8")
     asked = re.findall(r"Gosub\(balagh-menu-ask,s,1\((\w+),([\w-]+),(\d+),(\w*)\)\)", text)
+    consent = [ask for ask in asked if ask[0] == "CONTACT_SAFE"]
+    asked = [ask for ask in asked if ask[0] != "CONTACT_SAFE"]
     assert [(q.lower(), prompt) for q, prompt, _, _ in asked] == [
         (question.id, question.prompt) for question in menu.questions]
     for (_, _, keys, default), question in zip(asked, menu.questions, strict=True):
@@ -182,6 +184,24 @@ def test_the_dialplan_menu_asks_the_shipped_menus_questions_with_its_keys(menu):
     assert dict(language.options) == {"1": "ar", "2": "en"}
     assert '${IF($["${BALAGH_LANGUAGE}" = "2"]?en:ar)}' in text
     assert "AGI(agi://127.0.0.1:4573/route)" in text
+    # The consent question: off as in the shipped ivr.yaml, the same prompt and keys as its
+    # commented block, no key meaning no.
+    assert menu.consent is None
+    assert 'Set(BALAGH_ASK_CONSENT=${IF($["${BALAGH_ASK_CONSENT}" = "1"]?1:0)})' in text
+    block = load_menu(_with_the_consent_block_on(tmp_path)).consent
+    assert block is not None and consent == [
+        ("CONTACT_SAFE", block.question.prompt, "".join(sorted(block.question.options)),
+         next(key for key, value in block.question.options.items() if value == "no"))]
+    assert f"Set(BALAGH_ATTEMPTS={block.question.attempts})" in text
+
+
+def _with_the_consent_block_on(tmp_path):
+    shipped = IVR_FILE.read_text(encoding="utf-8")
+    at = shipped.index("# consent:")
+    on = "".join(line.removeprefix("# ") for line in shipped[at:].splitlines(True))
+    path = tmp_path / "ivr.yaml"
+    path.write_text(shipped[:at] + on, encoding="utf-8")
+    return path
 
 
 # -- settings --------------------------------------------------------------------------
@@ -208,3 +228,16 @@ def test_fastagi_settings_refuse_what_would_open_it_up_or_make_no_sense(tmp_path
     config.write_text(text)
     with pytest.raises(ConfigError, match=problem):
         load_settings(config, environ={})
+
+
+def test_the_consent_answer_is_read_apart_only_with_the_block(menu, tmp_path):
+    with_block = load_menu(_with_the_consent_block_on(tmp_path))
+    assert "BALAGH_CONTACT_SAFE" not in answer_variables(menu)
+    assert answer_variables(with_block)[-2:] == ("BALAGH_CONTACT_SAFE", "BALAGH_ENDED")
+    given = read_answers({"BALAGH_LANGUAGE": "1", "BALAGH_CONTACT_SAFE": "1"}, with_block)
+    assert given.consent == Given("yes", "1") and "contact_safe" not in given.answers
+    assert read_answers({"BALAGH_CONTACT_SAFE": "no"}, with_block).consent == Given("no", "2")
+    wrong = read_answers({"BALAGH_CONTACT_SAFE": "7"}, with_block)
+    assert wrong.consent is None
+    assert "BALAGH_CONTACT_SAFE='7': not a key or answer of 'contact_safe'" in wrong.error_text
+    assert read_answers({"BALAGH_CONTACT_SAFE": "1"}, menu).consent is None

@@ -260,3 +260,32 @@ async def test_each_session_is_served_by_the_hotline_of_its_moment(menu, table, 
         await listening.wait_closed()
     assert before["BALAGH_WHISPER_general"].startswith("ar/balagh/w-report&")
     assert after["BALAGH_WHISPER_general"].startswith("en/balagh/w-report&")
+
+
+@pytest.mark.parametrize(("danger", "stored_answer", "summary_says"), [
+    ("2", "yes", True),    # asked by the dialplan, kept
+    ("1", None, False),    # a caller in danger is never asked: a stray answer is not kept
+])
+async def test_the_dialplans_consent_answer_is_kept_where_the_app_would_ask(
+        table, store, tmp_path, danger, stored_answer, summary_says):
+    shipped = IVR_FILE.read_text(encoding="utf-8")
+    at = shipped.index("# consent:")
+    (tmp_path / "ivr.yaml").write_text(shipped[:at] + "".join(
+        line.removeprefix("# ") for line in shipped[at:].splitlines(True)), encoding="utf-8")
+    setup = CallerSetup(load_menu(tmp_path / "ivr.yaml"), table, NO_HANDOVER)
+    app = FastAgiServer(header_seconds=0.3, session_seconds=2)
+    app.add_route("route", RouteService(lambda: setup, call_store(store),
+                                        clock=FixedClock(T0)).handle)
+    listening = await serve(app, "127.0.0.1", 0)
+    try:
+        answers = {"BALAGH_LANGUAGE": "1", "BALAGH_DANGER": danger, "BALAGH_AGE": "2",
+                   "BALAGH_GENDER": "2", "BALAGH_EMIRATE": "2", "BALAGH_CONDITION": "0",
+                   "BALAGH_CONTACT_SAFE": "1"}
+        variables, _ = await fake_asterisk(listening.sockets[0].getsockname()[1], answers)
+    finally:
+        listening.close()
+        await listening.wait_closed()
+    assert variables["BALAGH_ERROR"] == ""
+    assert ("contact ok" in variables["__BALAGH_SUMMARY"]) is summary_says
+    report = await stored(store)
+    assert report is not None and report.answers.get("contact_safe") == stored_answer

@@ -479,7 +479,7 @@ def test_script_command_text(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert " 2. ask-danger  ->  en/balagh/ask-danger.wav\n" in out
     assert "    Is someone in danger now? Yes, press 1. No, press 2.\n" in out
-    assert "19. digit-9  ->  en/balagh/digit-9.wav\n" in out
+    assert "20. digit-9  ->  en/balagh/digit-9.wav\n" in out
     assert f"{N}. {LAST}  ->  en/balagh/{LAST}.wav\n" in out
 
     args = argparse.Namespace(lang="xx", format="text", output=None)
@@ -500,5 +500,5 @@ def test_script_command_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str],
     assert len(rows) == 1 + len(catalogue.ids)
     assert rows[2][:3] == ["2", "ask-danger", "ar/balagh/ask-danger.wav"]
     assert rows[2][3] == catalogue.prompts["ask-danger"].spoken("ar")
-    assert rows[19][:2] == ["19", "digit-9"] and rows[19][3] == "تِسْعَة"
+    assert rows[20][:2] == ["20", "digit-9"] and rows[20][3] == "تِسْعَة"
     assert rows[-1][:2] == [str(N), LAST]

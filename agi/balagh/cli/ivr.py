@@ -34,6 +34,9 @@ def _check(settings: Settings, args: argparse.Namespace) -> int:
     against = "" if served is None else f", all served in {queues_conf}"
     print(f"{ivr_file} + {routing_file}: OK, {result.paths} of {result.paths} paths, every "
           f"one ends in a queue{against} ({endings})")
+    if menu.consent is not None:
+        print(f"consent question ({menu.consent.question.id}) asked on {result.consent_asked} "
+              "of them (never of a withheld number or a caller in danger)")
     return 0
 
 

@@ -31,6 +31,7 @@ from balagh.readmodel.rows import (
     TIME_COLUMNS,
     WRITERS,
     cell,
+    report_consent,
     shown_detail,
     shown_number,
 )
@@ -170,6 +171,8 @@ def print_report(report: Report, monitoring: Sequence[MonitorEvent] = (),
         elif column.name in TIME_COLUMNS:
             value = shown(value, zone)
         print(f"{column.name:<14} {cell(value)}")
+    # yes only when the caller said so on a number we still have (reachback.consent)
+    print(f"{'consent':<14} {report_consent(report)}")
     print("answers:")
     for answer in report.answer_log:
         print(f"  {shown(answer.answered_at, zone)}  {answer.question:<10} {cell(answer.value):<16}"

@@ -22,7 +22,7 @@ from balagh.readmodel import statistics as stats_query
 from balagh.readmodel.figures import Figures
 from balagh.readmodel.period import days_period
 from balagh.readmodel.reader import open_reader
-from balagh.readmodel.rows import write_csv
+from balagh.readmodel.rows import report_consent, write_csv
 from balagh.readmodel.search import ReportSearch, parse_moment
 from balagh.readmodel.timeline import timeline_lines
 from balagh.stats.questions import menu_questions
@@ -141,7 +141,8 @@ async def report(request: Request, session: Session) -> Response:
              ("category", found.rule), ("outcome", found.queue_outcome),
              ("agent", found.answered_by), ("wait", found.wait_seconds),
              ("caller", mask_number(found.caller)), ("emirate", found.location),
-             ("language", found.language))
+             ("language", found.language),
+             ("consent", report_consent(found)))
     return html_page(request, pages.report_page(
         lang, user=session.user.name, csrf=session.csrf, reference=reference, facts=facts,
         answers=list(found.answers.items()), timeline="\n".join(timeline)))

@@ -4,7 +4,9 @@ Each question of config/ivr.yaml has a variable BALAGH_<ID> (BALAGH_LANGUAGE, BA
 ...). It may hold the answer value ("child") or the key pressed ("1"), mapped through the
 same menu as the ARI path; the danger key in BALAGH_DANGER means "yes". Empty means not
 answered. Anything else is a problem named in BALAGH_ERROR, and the call is routed by the
-answers that were valid. Pure: no I/O.
+answers that were valid. With the menu's consent block, BALAGH_CONTACT_SAFE is read the same
+way, kept apart: whether it counts depends on the route (ivr/consent.py's skip_reason).
+Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ def variable_for(question: Question) -> str:
 
 def answer_variables(menu: Menu) -> tuple[str, ...]:
     """Every variable the route reads, in the menu's order."""
-    return (*(variable_for(question) for question in menu.questions), ENDED_VARIABLE)
+    consent = () if menu.consent is None else (variable_for(menu.consent.question),)
+    return (*(variable_for(question) for question in menu.questions), *consent,
+            ENDED_VARIABLE)
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,7 @@ class DialplanAnswers:
     answers: dict[str, Given] = field(default_factory=dict)  # question id -> answer
     ended: str | None = None   # the report's status_detail: danger-key / no-answer:ID
     errors: tuple[str, ...] = ()  # 'BALAGH_AGE=7: ...' for BALAGH_ERROR
+    consent: Given | None = None  # BALAGH_CONTACT_SAFE, when the menu has the question
 
     @property
     def error_text(self) -> str:
@@ -80,7 +85,15 @@ def read_answers(values: Mapping[str, str | None], menu: Menu) -> DialplanAnswer
     if ended == DANGER_KEY_ENDING:
         # The danger key at any prompt: the caller is in danger, whatever they said before.
         answers[DANGER_QUESTION] = Given(DANGER_ANSWER, menu.danger_key)
-    return DialplanAnswers(answers, ended, tuple(errors))
+    consent = None
+    if menu.consent is not None:
+        question = menu.consent.question
+        raw = (values.get(variable_for(question)) or "").strip()
+        consent = _answer(question, raw, menu) if raw else None
+        if raw and consent is None:
+            errors.append(f"{variable_for(question)}={_shown(raw)}: not a key or answer of "
+                          f"'{question.id}' ({_choices(question)})")
+    return DialplanAnswers(answers, ended, tuple(errors), consent)
 
 
 def _path(menu: Menu, answers: Mapping[str, Given]) -> list[Question]:

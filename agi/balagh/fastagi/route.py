@@ -24,6 +24,7 @@ from balagh.fastagi.answers import (
 from balagh.fastagi.channel import AgiCall, AgiError, call_info
 from balagh.handover.summary import GENERAL_QUEUE
 from balagh.ivr.ask import Asked, Outcome
+from balagh.ivr.consent import skip_reason, with_consent
 from balagh.ivr.entry import CallerSetup
 from balagh.ivr.menu import Menu
 from balagh.ivr.port import CallGone
@@ -35,6 +36,7 @@ from balagh.ivr.routed import (
     route,
 )
 from balagh.privacy import error_kind
+from balagh.reachback.consent import CONSENT_QUESTION
 from balagh.routing import Decision
 from balagh.say import say_digits
 from balagh.status import ReportStatus
@@ -98,6 +100,7 @@ class RouteService:
             if given.errors:
                 log.warning("fastagi.invalid_variables", errors=given.error_text)
             routed = await route(call, record, setup.table, setup.context)
+            routed = _consent(record, given, menu, routed, call.info.caller)
             record.decision(routed.decision)
             variables = queue_variables(routed.decision, record.reference, routed.summary,
                                         handover)
@@ -136,6 +139,20 @@ def _record(record: CallRecord, given: DialplanAnswers, menu: Menu) -> None:
         record.answer(question, Asked(Outcome.ANSWERED, answer.value, answer.key))
         if question == menu.language_question.id:
             record.language(answer.value)
+
+
+def _consent(record: CallRecord, given: DialplanAnswers, menu: Menu, routed: Routed,
+             caller: str | None) -> Routed:
+    """The dialplan's consent answer, stored only where the ARI path would have asked: it
+    asks before the route is known, so a queue in not_for_queues ignores it here."""
+    reason = skip_reason(menu.consent, menu_completed=given.ended is None,
+                         answers=record.answers, caller=caller, queue=routed.decision.queue)
+    if reason is None and given.consent is not None:
+        record.answer(CONSENT_QUESTION, Asked(Outcome.ANSWERED, given.consent.value,
+                                              given.consent.key))
+    elif given.consent is not None:
+        log.info("fastagi.consent_ignored", reason=reason)
+    return with_consent(routed, record.answers, caller)
 
 
 async def _fallback(call: AgiCall, reference: str,

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Protocol
 
+from balagh.reachback.consent import CONSENT_NO, CONSENT_YES
 from balagh.routing import DANGER_ANSWER, DANGER_QUESTION, Decision, Location
 from balagh.say import say_digits
 
@@ -55,6 +56,9 @@ class HandoverSummary:
     condition: str | None
     language: str | None
     repeat_calls: int | None  # this number's calls in the last 30 days, this one included
+    # May we text or call back on this number ('yes' only when the caller said so and the
+    # number is known; reachback.consent). Set by the consent question, after routing.
+    consent: str = CONSENT_NO
 
     def fields(self) -> dict[str, object]:
         """The summary as the document's `report` object."""
@@ -67,6 +71,8 @@ class HandoverSummary:
                  f"{self.emirate or 'location unknown'} ({self.location_source})",
                  self.condition if self.condition and self.condition != NO_CONDITION else "",
                  f"{self.repeat_calls} calls/30 days" if self.repeat_calls else "",
+                 # Said only when yes, like the whisper: nothing said means no contact.
+                 "contact ok" if self.consent == CONSENT_YES else "",
                  f"ref {self.reference}"]
         return "; ".join(part for part in parts if part)
 
@@ -99,6 +105,8 @@ def whisper_prompts(summary: HandoverSummary) -> list[str]:
         ids.append(f"w-condition-{summary.condition}")
     if summary.repeat_calls and summary.repeat_calls > 1:
         ids += ["w-repeat", *say_digits(str(summary.repeat_calls))]
+    if summary.consent == CONSENT_YES:  # silence means no: the agent must not call back
+        ids.append("w-contact-safe")
     ids += ["w-reference", *say_digits(summary.reference)]
     return ids
 

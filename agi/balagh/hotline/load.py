@@ -92,6 +92,8 @@ def load_routing(files: HotlineFiles) -> Routing:
     values = menu.answer_values()
     table = load_table(files.routing, values, timezone=files.timezone,
                        country_code=files.country_code)
+    if menu.consent is not None:
+        menu.consent.check_queues(menu.source, table.queues)
     prefixes = load_locations(files.locations, values.get(EMIRATE_QUESTION),
                               files.country_code) if files.locations.is_file() else None
     return Routing(files, menu, table, prefixes)

@@ -2,6 +2,7 @@
 
     answer -> ask_questions (keys may be typed ahead; the danger key cuts them short)
     -> locate_caller -> decide -> summarise (what the agent will hear)
+    -> ask_consent (may we text or call back? not of every caller: ivr/consent.py)
     -> put_through (the queue at once; the reference is read to the caller while they wait)
 
 Each step returns what it found; the report is written as it is given (CallRecord).
@@ -21,6 +22,7 @@ import structlog
 
 from balagh.handover.summary import HandoverSettings, HandoverSummary
 from balagh.ivr.ask import Outcome, ask
+from balagh.ivr.consent import ask_consent
 from balagh.ivr.menu import Menu, Question
 from balagh.ivr.port import CallGone, CallPort
 from balagh.ivr.record import CallRecord, CallStore, Clock, utcnow
@@ -147,6 +149,8 @@ async def _serve(call: CallPort, menu: Menu, table: Table, record: CallRecord,
         asked = await questions(record)
         record.asking = None  # past the questions: a hang-up now is not "gave up in" one
         routed = await route(call, record, table, context)
+        routed = await ask_consent(call, menu, record, routed, table, context,
+                                   menu_completed=asked.ended is MenuEnd.COMPLETED)
         location, decision = routed.location, routed.decision
         await put_through(call, menu, decision, record, asked, routed.summary, handover)
         status = ReportStatus.ROUTED

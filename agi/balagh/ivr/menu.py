@@ -10,17 +10,18 @@ read best side by side, and every caller imports both.)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from balagh.config.yamlsrc import KeyPath, YamlDoc, known_keys, load_yaml
+from balagh.config.yamlsrc import ConfigError, KeyPath, YamlDoc, known_keys, load_yaml
+from balagh.reachback.consent import CONSENT_NO, CONSENT_QUESTION, CONSENT_YES
 from balagh.routing.load.fields import token
 
-__all__ = ["DTMF_DIGITS", "RESERVED_KEYS", "ROUTE", "LongerTimeouts", "Menu", "Question",
-           "load_menu"]
+__all__ = ["DTMF_DIGITS", "RESERVED_KEYS", "ROUTE", "Consent", "LongerTimeouts", "Menu",
+           "Question", "load_menu"]
 
 DTMF_DIGITS = frozenset("0123456789")
 # '*' repeats the question; '#' is kept free for later, so admins cannot take them for answers.
@@ -31,12 +32,14 @@ MAX_TIMEOUT = 60.0  # seconds; catches milliseconds written by habit (5000)
 ROUTE = "route"     # `next: route`: stop asking and put the call through now
 
 _TOP_KEYS = ("languages", "default_language", "invalid_prompt", "questions", "danger_key",
-             "repeat_key", "longer_timeouts", "reference_readings", "silent_caller_seconds")
+             "repeat_key", "longer_timeouts", "reference_readings", "silent_caller_seconds",
+             "consent")
 MAX_READINGS = 3
 # A silent caller is put through within this; longer and it is no shortcut at all.
 MAX_SILENT_SECONDS = 120.0
 _QUESTION_KEYS = ("id", "prompt", "options", "timeout", "attempts", "default", "sets_language")
 _OPTION_KEYS = ("answer", "next")
+_CONSENT_KEYS = ("prompt", "options", "timeout", "attempts", "not_for_queues")
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,24 @@ class LongerTimeouts:
 
 
 @dataclass(frozen=True)
+class Consent:
+    """The optional last question: may we text or call back on this number? Asked once the
+    route is known (ivr/consent.py says of whom); unanswered means 'no'."""
+
+    question: Question           # id CONSENT_QUESTION, answers 'yes'/'no', default 'no'
+    not_for_queues: frozenset[str] = frozenset()  # routing queues whose callers are not asked
+    line: int | None = field(default=None, compare=False)  # of not_for_queues, for errors
+
+    def check_queues(self, source: Path, queues: Collection[str]) -> None:
+        """A queue named in not_for_queues must be one the routing table has."""
+        unknown = sorted(self.not_for_queues - set(queues))
+        if unknown:
+            raise ConfigError(source, self.line, "consent.not_for_queues",
+                              f"'{unknown[0]}' is not a queue of the routing table "
+                              f"({', '.join(sorted(queues))})")
+
+
+@dataclass(frozen=True)
 class Menu:
     questions: tuple[Question, ...]
     invalid_prompt: str          # sound id for "sorry, I did not get that"
@@ -87,6 +108,7 @@ class Menu:
     longer_timeouts: LongerTimeouts | None = None
     reference_readings: int = 2      # times the reference is read to a caller in the queue
     silent_caller_seconds: float = 0.0  # no key at all by then: put through now (0: off)
+    consent: Consent | None = None   # None: the consent question is never asked
 
     def question(self, id: str) -> Question:
         for question in self.questions:
@@ -166,10 +188,50 @@ def load_menu(path: str | Path) -> Menu:
         raise doc.error(("silent_caller_seconds",),
                         f"must be 0 (off) to {MAX_SILENT_SECONDS:g} seconds, got {silent!r}")
 
+    consent = _consent(doc, top.get("consent"), questions, danger_key, repeat_key)
+
     return Menu(questions=tuple(questions), invalid_prompt=invalid_prompt,
                 languages=languages, default_language=default_language, source=doc.path,
                 danger_key=danger_key, repeat_key=repeat_key, longer_timeouts=longer,
-                reference_readings=readings, silent_caller_seconds=float(silent))
+                reference_readings=readings, silent_caller_seconds=float(silent),
+                consent=consent)
+
+
+def _consent(doc: YamlDoc, raw: Any, questions: list[Question], danger_key: str | None,
+             repeat_key: str) -> Consent | None:
+    """The `consent` block: a question of fixed id and answers, whose default is 'no'."""
+    if raw is None:
+        return None
+    key: KeyPath = ("consent",)
+    if not isinstance(raw, dict):
+        raise doc.error(key, "must be a mapping with prompt and options (or left out)")
+    known_keys(doc, key, raw, _CONSENT_KEYS)
+    if any(question.id == CONSENT_QUESTION for question in questions):
+        raise doc.error(key, f"'{CONSENT_QUESTION}' is asked by this block only; remove the "
+                        "question of that id from questions")
+    options, jumps = _options(doc, (*key, "options"), raw.get("options"))
+    if jumps:
+        raise doc.error((*key, "options", next(iter(jumps))), "the consent question is the "
+                        "last one: its options take no next")
+    if set(options.values()) != {CONSENT_YES, CONSENT_NO}:
+        raise doc.error((*key, "options"), f"must be one key for '{CONSENT_YES}' and one for "
+                        f"'{CONSENT_NO}', got {sorted(options.values())}")
+    for digit in options:
+        if digit in (danger_key, repeat_key):
+            raise doc.error((*key, "options", digit), f"key {digit} is the "
+                            f"{'danger' if digit == danger_key else 'repeat'} key")
+    not_for = raw.get("not_for_queues", [])
+    if not isinstance(not_for, list):
+        raise doc.error((*key, "not_for_queues"), "must be a list of routing queue names")
+    queues = frozenset(token(doc, (*key, "not_for_queues", index), name)
+                       for index, name in enumerate(not_for))
+    question = Question(
+        id=CONSENT_QUESTION, prompt=token(doc, (*key, "prompt"), raw.get("prompt")),
+        options=options, timeout=_timeout(doc, (*key, "timeout"), raw.get("timeout", 5.0)),
+        attempts=_attempts(doc, (*key, "attempts"), raw.get("attempts", 2)),
+        default=CONSENT_NO)
+    return Consent(question=question, not_for_queues=queues,
+                   line=doc.line((*key, "not_for_queues")))
 
 
 def _danger_key(doc: YamlDoc, raw: Any, questions: list[Question]) -> str | None:

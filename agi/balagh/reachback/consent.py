@@ -10,16 +10,28 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-__all__ = ["CONSENT_QUESTION", "CONSENT_YES", "may_contact"]
+__all__ = ["CONSENT_NO", "CONSENT_QUESTION", "CONSENT_YES", "consent_word", "may_contact",
+           "number_known"]
 
 CONSENT_QUESTION = "contact_safe"
 CONSENT_YES = "yes"
+CONSENT_NO = "no"
 
 
 def may_contact(answers: Mapping[str, str | None], caller: str | None) -> bool:
     """True only when the caller answered yes and their number is known (not withheld,
     not redacted). `answers` maps question id -> the answer's value; `caller` is the
     report's stored number (None when withheld)."""
-    if not caller or not any(ch.isdigit() for ch in caller):
+    if not number_known(caller):
         return False
     return answers.get(CONSENT_QUESTION) == CONSENT_YES
+
+
+def number_known(caller: str | None) -> bool:
+    """A number we could text or call: not withheld, not redacted (no digit left)."""
+    return bool(caller) and any(ch.isdigit() for ch in caller or "")
+
+
+def consent_word(answers: Mapping[str, str | None], caller: str | None) -> str:
+    """'yes' or 'no', as the agent, the unit and the statistics see it (`may_contact`)."""
+    return CONSENT_YES if may_contact(answers, caller) else CONSENT_NO

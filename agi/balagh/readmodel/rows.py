@@ -16,6 +16,7 @@ from typing import IO, Any
 
 from balagh.localtime import shown
 from balagh.privacy import WITHHELD, mask_number, redact_text
+from balagh.reachback.consent import consent_word
 from balagh.store.queries import Report
 from balagh.vocabulary import DANGER_ANSWER, DANGER_QUESTION
 
@@ -29,7 +30,7 @@ EXPORT_COLUMNS = ("reference", "call_id", "started_at", "routed_at", "ended_at",
                   "status_detail", "hotline", "caller", "language", "location",
                   "location_source", "danger", "rule", "queue", "priority", "joined_queue",
                   "queue_outcome", "answered_by", "answered_at", "wait_seconds",
-                  "talk_seconds", "typed_ahead", "gave_up_in")
+                  "talk_seconds", "typed_ahead", "gave_up_in", "consent")
 TIME_COLUMNS = frozenset({"started_at", "routed_at", "ended_at", "joined_queue",
                           "answered_at"})
 
@@ -43,6 +44,12 @@ def shown_number(number: str | None, show_numbers: bool) -> str:
 def shown_detail(detail: str | None) -> str | None:
     """Stored details hold an error's kind only; older rows may quote a message: scrub it."""
     return None if detail is None else redact_text(detail)
+
+
+def report_consent(report: Report) -> str:
+    """'yes' only when the caller said a text or call back is safe, on a number still kept
+    (not withheld, not redacted); else 'no', also for a report older than the question."""
+    return consent_word(report.answers, report.caller)
 
 
 def record(report: Report, show_numbers: bool, zone: tzinfo) -> dict[str, Any]:
@@ -59,6 +66,8 @@ def record(report: Report, show_numbers: bool, zone: tzinfo) -> dict[str, Any]:
             values[column] = None if report.typed_ahead is None else bool(report.typed_ahead)
         elif column == "status":
             values[column] = str(report.status)
+        elif column == "consent":
+            values[column] = report_consent(report)
         elif column == "status_detail":
             values[column] = shown_detail(report.status_detail)
         else:

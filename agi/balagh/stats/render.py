@@ -64,6 +64,9 @@ def table(stats: Stats) -> str:
             give_ups.append((row.key, *(str(row.gave_up_in.get(q, 0)) for q in stats.questions)))
         out += [line.rstrip() for line in
                 table_lines(give_ups, set(range(1, len(stats.questions) + 1)))]
+    if sum(stats.consent.values()):
+        out += ["", f"safe to text or call back (callers asked): yes {stats.consent['yes']},"
+                f" no {stats.consent['no']}"]
     return "\n".join(out)
 
 
@@ -77,6 +80,7 @@ def as_json(stats: Stats) -> str:
         "questions": stats.questions,
         "rows": [row.as_dict(sl) for row in stats.rows],
         "total": stats.total.as_dict(sl),
+        "consent": {"yes": stats.consent["yes"], "no": stats.consent["no"]},
     }, indent=2, ensure_ascii=False)
 
 
