@@ -33,6 +33,7 @@ from balagh.looplag import LoopLag
 from balagh.oneapp import refuse_if_served
 from balagh.orphans import take_back
 from balagh.pidfile import PidFile
+from balagh.reachback.wiring import texting
 from balagh.routing import QueueState
 from balagh.sounds.files import prompt_seconds
 from balagh.store.opening import open_store
@@ -173,8 +174,10 @@ async def serve(settings: Settings, *, banner_text: bool) -> int:
     ami = AmiSession(settings.ami)  # the process's one AMI login, shared by its consumers
     queues = QueueMonitor(ami)
     outbox = Outbox(store.outbox, lambda: live.current.handover)
+    inbound = InboundServer(settings.inbound)  # features add their routes before it starts
+    publisher, texts = texting(settings, store.sms, outbox, inbound)
     handover = HandoverSettings(caller_key=caller_hash_key(settings.data_dir),
-                                agent_language=settings.agent_language, outbox=outbox)
+                                agent_language=settings.agent_language, outbox=publisher)
     setup = caller_setup(live, handover, queues.snapshot)
     calls = CallStore(store.calls, store.queries)
     callers = CallerLine(setup, calls)
@@ -187,13 +190,13 @@ async def serve(settings: Settings, *, banner_text: bool) -> int:
     ami_link = asyncio.create_task(ami.run())
     monitor = asyncio.create_task(queues.run())
     outcomes = asyncio.create_task(QueueOutcomes(ami, store.calls, store.queries,
-                                                 outbox=outbox).run())
+                                                 outbox=publisher).run())
     delivery = asyncio.create_task(outbox.run())
+    texting_task = asyncio.create_task(texts.run()) if texts is not None else None
     lag = asyncio.create_task(LoopLag().run())
     route = RouteService(setup, calls)  # the hotline of the moment, as the ARI path
     fastagi = asyncio.create_task(serve_fastagi(settings, route)) \
         if settings.fastagi.enabled else None
-    inbound = InboundServer(settings.inbound)  # features add their routes before it starts
     listener = asyncio.create_task(serve_inbound(inbound)) \
         if settings.inbound.enabled else None
     stop = asyncio.Event()
@@ -232,6 +235,8 @@ async def serve(settings: Settings, *, banner_text: bool) -> int:
         monitor.cancel()
         outcomes.cancel()
         delivery.cancel()  # before the store closes: rows left pending go out after a restart
+        if texting_task is not None:
+            texting_task.cancel()  # likewise: a text left pending goes after a restart
         lag.cancel()
         if listener is not None:
             listener.cancel()
@@ -245,7 +250,7 @@ async def serve(settings: Settings, *, banner_text: bool) -> int:
             await application.cancel_calls()
             runner.cancel()
         await asyncio.gather(watcher, monitor, outcomes, delivery, ami_link, lag,
-                             *(task for task in (runner, fastagi, listener)
+                             *(task for task in (runner, fastagi, listener, texting_task)
                                if task is not None),
                              return_exceptions=True)
         await store.close()

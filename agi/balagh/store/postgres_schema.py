@@ -174,7 +174,32 @@ CREATE FUNCTION julianday(moment TEXT) RETURNS DOUBLE PRECISION
     AS $$ SELECT extract(epoch FROM moment::timestamptz) / 86400.0 + 2440587.5 $$;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1,)
+# v2: texts to callers (SQLite's v11, store/schema.py).
+_V2 = f"""
+CREATE TABLE sms_outbox (
+    id              {_ID},
+    key             TEXT    NOT NULL UNIQUE,
+    reference       TEXT    NOT NULL,
+    event           TEXT    NOT NULL,
+    language        TEXT,
+    token           TEXT    NOT NULL UNIQUE,
+    destination     TEXT,
+    text            TEXT,
+    created_at      TEXT    NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT    NOT NULL,
+    sent_at         TEXT,
+    reported_at     TEXT,
+    report_code     INTEGER,
+    last_error      TEXT,
+    status          TEXT    NOT NULL
+);
+CREATE INDEX sms_outbox_due ON sms_outbox (status, next_attempt_at);
+CREATE INDEX sms_outbox_reference ON sms_outbox (reference);
+CREATE INDEX sms_outbox_created ON sms_outbox (created_at);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
 VERSION = len(MIGRATIONS)
 
 # Any fixed number: two processes opening a new database take turns at migrating it.
