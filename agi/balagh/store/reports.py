@@ -43,8 +43,8 @@ from .outbox import OutboxRows
 from .permissions import data_files, make_private, make_private_folder
 from .queries import Answer, Delivery, Queries, Report
 from .retention import Retention
-from .sms import SmsRows
 from .schema import SchemaError, migrate, unusable
+from .sms import SmsRows
 from .spool import Spool, depth
 from .sqlite import check_writable, connect, is_unavailable
 from .writer import Writer
