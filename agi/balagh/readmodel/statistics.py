@@ -115,6 +115,8 @@ class Stats:
     rows: list[Figures]
     total: Figures
     questions: list[str] = field(default_factory=list)  # give-up columns, menu order
+    # Texts to callers queued in the period: sent, delivered, failed, withheld (no consent)
+    texts: dict[str, int] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -370,13 +372,32 @@ def compute_many(path: Path, period: Period, groupings: list[str], *,
     found = None if exact else _summarised(path, period, bys)
     counts, per_day_and_queue = found if found is not None else _exact(path, period, bys)
     result: dict[str, Stats] = {}
+    texts = text_counts(path, period)
     for by in bys:
         rows: dict[str, Figures] = {}
         for add, kind in zip((_add_calls, _add_give_ups, _add_to_queue, _add_danger),
                              counts[by], strict=True):
             add(rows, kind)
         result[by] = _stats(period, by, rows, service_level_seconds, questions)
+        result[by].texts = dict(texts)
     return Report(result, per_day_and_queue)
+
+
+def text_counts(path: Path, period: Period) -> dict[str, int]:
+    """Texts to callers queued in the period: how many were sent (Kannel took them),
+    delivered and failed (by their delivery reports or after every attempt), and withheld
+    (no consent when they were due). Empty before the texts' schema step."""
+    with connect(path) as conn:
+        try:
+            row = conn.execute(
+                "SELECT COUNT(sent_at), SUM(status = 'delivered'), SUM(status = 'failed'),"
+                " SUM(status = 'withheld') FROM sms_outbox"
+                " WHERE created_at >= ? AND created_at < ?",
+                (iso(period.start), iso(period.end))).fetchone()
+        except sqlite3.OperationalError:  # no sms_outbox: nothing was ever texted
+            return {}
+    return dict(zip(("sent", "delivered", "failed", "withheld"),
+                    (int(value or 0) for value in row), strict=True))
 
 
 def _stats(period: Period, by: str, rows: dict[str, Figures], service_level_seconds: int,
