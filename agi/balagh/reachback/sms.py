@@ -78,7 +78,7 @@ class SmsSender:
             self._wake.set()
         except Exception as exc:
             with contextlib.suppress(Exception):
-                log.error("sms.queue_failed", event=event, error=repr(exc))
+                log.error("sms.queue_failed", kind=event, error=repr(exc))
 
     # --------------------------------------------------------------- the worker
 
@@ -111,9 +111,10 @@ class SmsSender:
                     await self._send(client, row)
                 except asyncio.CancelledError:
                     raise
-                except Exception as exc:  # the database or a bug: this row only
+                except Exception as exc:  # the database or a bug: this row rests a while
                     with contextlib.suppress(Exception):
                         log.exception("sms.send_failed", text=row.id, error=repr(exc))
+                        await self._failed(row, scrubbed(repr(exc), self.ERROR_CHARS))
 
         await asyncio.gather(*(one(row) for row in rows))
         if len(rows) == self.BATCH:
@@ -131,12 +132,12 @@ class SmsSender:
         if not config.enabled or report is None \
                 or not may_contact(report.answers, report.caller):
             await self.rows.withheld(row.id, self._clock())
-            log.info("sms.withheld", text=row.id, event=row.event)
+            log.info("sms.withheld", text=row.id, kind=row.event)
             return
         template = config.template(row.event, row.language or report.language)
         if template is None:
             await self.rows.withheld(row.id, self._clock())
-            log.warning("sms.no_wording", event=row.event, language=row.language)
+            log.warning("sms.no_wording", kind=row.event, language=row.language)
             return
         text = render(template, row.reference, config.line)
         destination = str(report.caller)
@@ -150,7 +151,7 @@ class SmsSender:
         else:
             if 200 <= status < 300:
                 await self.rows.sent(row.id, self._clock(), destination, text)
-                log.info("sms.sent", text=row.id, event=row.event, attempts=row.attempts + 1)
+                log.info("sms.sent", text=row.id, kind=row.event, attempts=row.attempts + 1)
                 return
             error = f"HTTP {status} {answer.strip()}"
         await self._failed(row, scrubbed(error, self.ERROR_CHARS))

@@ -44,7 +44,7 @@ def _timeline(id: int, at: str, outcome: str) -> Statement:
     as its UPDATE; nothing if the update did not match)."""
     return ("INSERT INTO report_events (call_id, at, kind, detail)"
             " SELECT reports.call_id, ?, ?, json_object('attempts', sms_outbox.attempts,"
-            " 'event', sms_outbox.event, 'outcome', ?)"
+             " 'event', sms_outbox.event, 'outcome', CAST(? AS TEXT))"
             " FROM sms_outbox JOIN reports ON reports.reference = sms_outbox.reference"
             " WHERE sms_outbox.id = ?",
             (at, str(EventKind.SMS), outcome, int(id)))
@@ -126,7 +126,8 @@ class SmsRows:
         final = outcome in (DELIVERED, FAILED)
         self.writer.submit("text_report", lambda: [
             ("UPDATE sms_outbox SET reported_at = ?, report_code = ?,"
-             " status = CASE WHEN ? = 1 THEN ? ELSE status END WHERE id = ?",
+             " status = CASE WHEN CAST(? AS INTEGER) = 1 THEN CAST(? AS TEXT) ELSE status END"
+             " WHERE id = ?",
              (when, int(code), 1 if final else 0, outcome, id)),
             _timeline(id, when, outcome),
         ], text=str(id))
