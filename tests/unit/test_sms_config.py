@@ -56,6 +56,8 @@ def _file(tmp_path: Path, templates: str, extra: str = "") -> Path:
      "registered.ar: unknown placeholder {case}"),
     ("      ar: 'رقم {reference}'\n", "", 7,
      "templates.registered: no text in 'en', a language the menu speaks"),
+    ("      ar: 'رقم {reference:>999}'\n      en: 'x'\n", "", 8,
+     "registered.ar: a placeholder is {reference} or {line}, nothing after its name"),
     ("      ar: 'x'\n      en: 'x'\n", "  max_parts: 0\n", 5, "sms.max_parts: must be"),
     ("      ar: 'x'\n      en: 'x'\n", "  kannel_url: ftp://x\n", 6, "not an http(s) URL"),
     ("      ar: 'x'\n      en: 'x'\n", "  password: x\n", 6, "sms.password: unknown key"),

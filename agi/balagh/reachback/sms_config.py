@@ -63,10 +63,14 @@ def _string(doc: YamlDoc, key: tuple[str, ...], value: Any) -> str:
 
 def _check_template(doc: YamlDoc, key: tuple[str, ...], text: str, max_parts: int) -> None:
     try:
-        names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+        fields = [(name, spec, conversion) for _, name, spec, conversion
+                  in string.Formatter().parse(text) if name is not None]
     except ValueError as exc:
         raise doc.error(key, f"not a template: {exc} (write a brace as {{{{ or }}}})") \
             from None
+    if any(spec or conversion for _, spec, conversion in fields):
+        raise doc.error(key, "a placeholder is {reference} or {line}, nothing after its name")
+    names = {name for name, _, _ in fields}
     unknown = sorted(names - set(PLACEHOLDERS))
     if unknown:
         raise doc.error(key, f"unknown placeholder {{{unknown[0]}}} (known: "
