@@ -45,6 +45,8 @@ class FakeKannel:
         self.requests: list[dict[str, str]] = []
         self.status = 202
         self.hold: set[str] = set()
+        self.report_first = False  # deliver the report before answering, as Kannel may
+        self.report_answers: list[int] = []
         self.release = asyncio.Event()
         self.port = 0
         self._runner: web.AppRunner | None = None
@@ -55,6 +57,10 @@ class FakeKannel:
         if query.get("to") in self.hold:
             await self.release.wait()
         self.requests.append(query)
+        if self.report_first:
+            async with aiohttp.ClientSession() as client, client.get(
+                    query["dlr-url"].replace("%d", "1")) as answer:
+                self.report_answers.append(answer.status)
         return web.Response(status=self.status, text="0: Accepted for delivery")
 
     async def start(self) -> FakeKannel:
@@ -294,3 +300,37 @@ async def test_delivery_reports_land_on_the_timeline_and_forgeries_do_not(
         assert await get(dlr_url.replace("%d", "1")) == 200
     assert await _is(store, "3356375", "delivered")
     assert await sms_timeline(store, "3356375") == ["sent", "smsc_accepted", "delivered"]
+
+
+async def test_a_report_that_outruns_kannel_s_answer_is_kept(
+        store: ReportStore, kannel: FakeKannel, workers: list[Worker],
+        inbound: InboundServer) -> None:
+    report(store, "3356375")
+    kannel.report_first = True
+    sender = FastSender(store.sms, lambda: config(kannel), f"http://127.0.0.1:{inbound.port}")
+    workers.append(Worker(sender))
+    sender.queue("3356375", "registered", "ar")
+    await eventually_async(lambda: _sent_at(store, "3356375"), what="sent")
+    assert kannel.report_answers == [200]
+    assert await _is(store, "3356375", "delivered")  # not overwritten by "sent"
+    assert await sms_timeline(store, "3356375") == ["delivered", "sent"]
+
+
+async def _sent_at(store: ReportStore, reference: str) -> bool:
+    async with store.queries.db.execute(
+            "SELECT sent_at FROM sms_outbox WHERE reference = ?", (reference,)) as cursor:
+        row = await cursor.fetchone()
+    return row is not None and row[0] is not None
+
+
+async def test_a_row_left_sending_by_a_stopped_worker_goes_again(
+        store: ReportStore, kannel: FakeKannel, workers: list[Worker]) -> None:
+    report(store, "3356375")
+    sender = FastSender(store.sms, lambda: config(kannel), "http://127.0.0.1:8096")
+    sender.queue("3356375", "registered", "ar")
+    await store.sms.flush()
+    (row,) = await store.sms.due(datetime.now(UTC), 10)
+    await store.sms.sending(row.id, CALLER, "x")  # then the app died
+    workers.append(Worker(sender))
+    await eventually_async(lambda: _is(store, "3356375", "sent"), what="sent after restart")
+    assert len(kannel.requests) == 1

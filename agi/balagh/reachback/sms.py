@@ -83,6 +83,8 @@ class SmsSender:
     # --------------------------------------------------------------- the worker
 
     async def run(self) -> None:
+        with contextlib.suppress(Exception):  # the database down: the loop below says so
+            await self.rows.recover()
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.TIMEOUT),
                                          read_bufsize=16384) as client:
             while True:
@@ -141,6 +143,7 @@ class SmsSender:
             return
         text = render(template, row.reference, config.line)
         destination = str(report.caller)
+        await self.rows.sending(row.id, destination, text)
         try:
             async with client.get(config.kannel_url, params=self._params(
                     config, row, destination, text), allow_redirects=False) as response:
@@ -150,7 +153,7 @@ class SmsSender:
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         else:
             if 200 <= status < 300:
-                await self.rows.sent(row.id, self._clock(), destination, text)
+                await self.rows.sent(row.id, self._clock())
                 log.info("sms.sent", text=row.id, kind=row.event, attempts=row.attempts + 1)
                 return
             error = f"HTTP {status} {answer.strip()}"

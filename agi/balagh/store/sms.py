@@ -18,8 +18,11 @@ from .timestamps import iso
 from .writer import Statement, Writer
 
 PENDING, SENT, DELIVERED, FAILED, WITHHELD = "pending", "sent", "delivered", "failed", "withheld"
+# Being handed to Kannel: committed before the request, because Kannel may send the
+# delivery report before its answer to the request reaches the sender.
+SENDING = "sending"
 
-__all__ = ["DELIVERED", "FAILED", "PENDING", "SENT", "WITHHELD", "SmsRows", "Text"]
+__all__ = ["DELIVERED", "FAILED", "PENDING", "SENDING", "SENT", "WITHHELD", "SmsRows", "Text"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,15 +86,34 @@ class SmsRows:
         ], text=str(id))
         await self.writer.flush()
 
-    async def sent(self, id: int, at: datetime, destination: str, text: str) -> None:
-        """Kannel took it; its delivery reports follow."""
+    async def sending(self, id: int, destination: str, text: str) -> None:
+        """About to be handed to Kannel (consent given): its number and words, committed
+        before the request so that a delivery report that outruns Kannel's answer finds it."""
+        self.writer.submit("text_sending", lambda: [
+            ("UPDATE sms_outbox SET status = ?, destination = ?, text = ?"
+             " WHERE id = ? AND status = ?",
+             (SENDING, str(destination), str(text), int(id), PENDING)),
+        ], text=str(id))
+        await self.writer.flush()
+
+    async def sent(self, id: int, at: datetime) -> None:
+        """Kannel took it; its delivery reports follow (or came already: their status stays)."""
         when = iso(at)
         self.writer.submit("text_sent", lambda: [
-            ("UPDATE sms_outbox SET status = ?, sent_at = ?, attempts = attempts + 1,"
-             " destination = ?, text = ? WHERE id = ? AND status = ?",
-             (SENT, when, str(destination), str(text), int(id), PENDING)),
+            ("UPDATE sms_outbox SET status = CASE WHEN status = ? THEN ? ELSE status END,"
+             " sent_at = ?, attempts = attempts + 1 WHERE id = ? AND sent_at IS NULL"
+             " AND status IN (?, ?, ?)",
+             (SENDING, SENT, when, int(id), SENDING, DELIVERED, FAILED)),
             _timeline(id, when, SENT),
         ], text=str(id))
+        await self.writer.flush()
+
+    async def recover(self) -> None:
+        """Rows a stopped worker left being sent go again (Kannel may have taken one: at
+        least once, as the units' outbox)."""
+        self.writer.submit("text_recover", lambda: [
+            ("UPDATE sms_outbox SET status = ?, destination = NULL, text = NULL"
+             " WHERE status = ?", (PENDING, SENDING))], text="-")
         await self.writer.flush()
 
     async def attempt_failed(self, id: int, at: datetime, error: str, next_attempt_at: datetime,
@@ -101,9 +123,10 @@ class SmsRows:
         def build() -> list[Statement]:
             statements: list[Statement] = [(
                 "UPDATE sms_outbox SET attempts = attempts + 1, last_error = ?,"
-                " next_attempt_at = ?, status = ? WHERE id = ? AND status = ?",
+                " next_attempt_at = ?, status = ?, destination = NULL, text = NULL"
+                " WHERE id = ? AND status IN (?, ?)",
                 (str(error), iso(next_attempt_at), FAILED if give_up else PENDING, int(id),
-                 PENDING))]
+                 PENDING, SENDING))]
             if give_up:
                 statements.append(_timeline(id, iso(at), FAILED))
             return statements
@@ -117,8 +140,8 @@ class SmsRows:
         or an intermediate word) recorded on the row (final ones move its status) and the
         timeline. False: no text has this token (a forged or stale report)."""
         async with self.queries.db.execute(
-                "SELECT id FROM sms_outbox WHERE token = ? AND status IN (?, ?, ?)",
-                (str(token), SENT, DELIVERED, FAILED)) as cursor:
+                "SELECT id FROM sms_outbox WHERE token = ? AND status IN (?, ?, ?, ?)",
+                (str(token), SENDING, SENT, DELIVERED, FAILED)) as cursor:
             row = await cursor.fetchone()
         if row is None:
             return False
