@@ -18,7 +18,7 @@ DEB_TOOLS := debootstrap espeak-ng sox chromium chromium-driver kamailio
 DEB_BUILD_TOOLS := dh-virtualenv debhelper dpkg-dev python3-venv python3-dev
 # The report store's PostgreSQL engine (issue 26): its tests start a throwaway cluster of
 # Debian's postgresql-15 on loopback (tests/unit/pg_cluster.py); a one-box site needs none.
-DEB_SERVERS := postgresql-15 prometheus
+DEB_SERVERS := postgresql-15 prometheus kannel kannel-extras
 
 help:
 	@echo "make run       start the sandbox PBX and the Balagh app (prints how to place a call)"

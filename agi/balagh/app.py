@@ -34,6 +34,7 @@ from balagh.metrics.app_metrics import AppMetrics, menu_count
 from balagh.oneapp import refuse_if_served
 from balagh.orphans import take_back
 from balagh.pidfile import PidFile
+from balagh.reachback.wiring import texting
 from balagh.routing import QueueState
 from balagh.sounds.files import prompt_seconds
 from balagh.store.opening import open_store
@@ -184,8 +185,10 @@ async def serve(settings: Settings, *, banner_text: bool) -> int:
     ami = AmiSession(settings.ami)  # the process's one AMI login, shared by its consumers
     queues = QueueMonitor(ami)
     outbox = Outbox(store.outbox, lambda: live.current.handover)
+    inbound = InboundServer(settings.inbound)  # features add their routes before it starts
+    publisher, texts = texting(settings, store.sms, outbox, inbound)
     handover = HandoverSettings(caller_key=caller_hash_key(settings.data_dir),
-                                agent_language=settings.agent_language, outbox=outbox)
+                                agent_language=settings.agent_language, outbox=publisher)
     setup = caller_setup(live, handover, queues.snapshot)
     calls = CallStore(store.calls, store.queries)
     callers = CallerLine(setup, calls)
@@ -198,7 +201,7 @@ async def serve(settings: Settings, *, banner_text: bool) -> int:
     ami_link = asyncio.create_task(ami.run())
     monitor = asyncio.create_task(queues.run())
     outcomes = asyncio.create_task(QueueOutcomes(ami, store.calls, store.queries,
-                                                 outbox=outbox).run())
+                                                 outbox=publisher).run())
     delivery = asyncio.create_task(outbox.run())
     loop_lag = LoopLag()
     lag = asyncio.create_task(loop_lag.run())
@@ -207,10 +210,10 @@ async def serve(settings: Settings, *, banner_text: bool) -> int:
         callers_in_menu=menu_count(application), max_loop_stall=lambda: loop_lag.max_stall,
         heartbeat_age=application.heartbeat_age if application else lambda: None))) \
         if settings.metrics_listen else None
+    texting_task = asyncio.create_task(texts.run()) if texts is not None else None
     route = RouteService(setup, calls)  # the hotline of the moment, as the ARI path
     fastagi = asyncio.create_task(serve_fastagi(settings, route)) \
         if settings.fastagi.enabled else None
-    inbound = InboundServer(settings.inbound)  # features add their routes before it starts
     listener = asyncio.create_task(serve_inbound(inbound)) \
         if settings.inbound.enabled else None
     stop = asyncio.Event()
@@ -249,6 +252,8 @@ async def serve(settings: Settings, *, banner_text: bool) -> int:
         monitor.cancel()
         outcomes.cancel()
         delivery.cancel()  # before the store closes: rows left pending go out after a restart
+        if texting_task is not None:
+            texting_task.cancel()  # likewise: a text left pending goes after a restart
         lag.cancel()
         for side in (listener, metrics):
             if side is not None:
@@ -263,7 +268,7 @@ async def serve(settings: Settings, *, banner_text: bool) -> int:
             await application.cancel_calls()
             runner.cancel()
         await asyncio.gather(watcher, monitor, outcomes, delivery, ami_link, lag,
-                             *(task for task in (runner, fastagi, listener, metrics)
+                             *(task for task in (runner, fastagi, listener, metrics, texting_task)
                                if task is not None),
                              return_exceptions=True)
         await store.close()

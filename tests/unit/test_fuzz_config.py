@@ -22,6 +22,7 @@ from balagh.config import load_settings
 from balagh.config.yamlsrc import ConfigError
 from balagh.handover.load import load_handover
 from balagh.ivr.menu import load_menu
+from balagh.reachback.sms_config import load_sms_config
 from balagh.routing.load import load_locations, load_table
 from balagh.sounds.catalogue import load_catalogue
 from balagh.supervise.load import load_supervisors
@@ -54,6 +55,7 @@ LOADERS: dict[str, Callable[[Path], object]] = {
     "config/handover.yaml": lambda path: load_handover(path, frozenset(QUEUES), AnySecret()),
     "config/balagh.yaml": lambda path: load_settings(path, environ={}),
     "sounds/prompts.yaml": load_catalogue,
+    "config/reachback.yaml": lambda path: load_sms_config(path, {}),
 }
 
 

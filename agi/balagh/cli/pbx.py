@@ -1,5 +1,6 @@
 """`balagh pbx install|start|stop|status`: the sandbox Asterisk;
 `balagh pbx nodes start N|stop|status`: N sandbox Asterisk nodes behind Kamailio;
+`balagh pbx sms start|stop|status`: Kannel with a fake SMSC for the sandbox's texts;
 `balagh pbx apply`: Balagh's snippets into an existing Asterisk's configuration."""
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ def _pbx(settings: Settings, args: argparse.Namespace) -> int:
         return _apply(settings, args)
     if args.action == "nodes":
         return _nodes(settings, args.nodes)
+    if args.action == "sms":
+        return _sms(settings, args.nodes)
     from balagh.pbx.sandbox import Sandbox
 
     sandbox = Sandbox(settings)
@@ -62,6 +65,31 @@ def _nodes(settings: Settings, words: list[str]) -> int:
     return 0
 
 
+def _sms(settings: Settings, words: list[str]) -> int:
+    from balagh.pbx.kannel import KannelError, KannelSandbox
+
+    kannel = KannelSandbox(settings.pbx_dir / "kannel")
+    try:
+        if words == ["start"]:
+            started = kannel.start()
+            print(f"Kannel {'started' if started else 'already running'}: sendsms at "
+                  f"{kannel.sendsms_url}; texts received: {kannel.fakesmsc_log}\n"
+                  f"secrets (secrets_file, or copy into yours): {kannel.secrets_file}")
+        elif words == ["stop"]:
+            print("Kannel stopped" if kannel.stop() else "Kannel was not running")
+        elif words == ["status"]:
+            status = kannel.status()
+            print_fields(status)
+            return 0 if status["bearerbox"].isdigit() else 3
+        else:
+            print("usage: balagh pbx sms start | stop | status")
+            return 2
+    except (KannelError, OSError) as exc:
+        print(f"balagh pbx sms: {exc}")
+        return 1
+    return 0
+
+
 def _apply(settings: Settings, args: argparse.Namespace) -> int:
     from balagh.pbx.apply import ApplyError, apply, plan, secrets_for_site, sounds_folder
 
@@ -96,10 +124,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     pbx = subparsers.add_parser(
         "pbx", help="the sandbox Asterisk (Debian sid in a chroot); `apply`: Balagh's "
         "snippets into your own Asterisk's /etc/asterisk")
-    pbx.add_argument("action", choices=["install", "start", "stop", "status", "apply", "nodes"])
+    pbx.add_argument("action", choices=["install", "start", "stop", "status", "apply", "nodes",
+                                        "sms"])
     pbx.add_argument("nodes", nargs="*", metavar="start N|stop|status",
                      help="with nodes: N Asterisk nodes (127.0.0.2..) behind Kamailio "
-                     "(127.0.0.1:5070), stop them, or show them (docs/scale.md)")
+                     "(127.0.0.1:5070), stop them, or show them (docs/scale.md); with sms: "
+                     "start, stop or show Kannel and its fake SMSC (docs/reachback.md)")
     pbx.add_argument("--force", action="store_true", help="with install: build it again")
     pbx.add_argument("--asterisk-etc", metavar="DIR",
                      help="with apply: the Asterisk configuration folder (e.g. /etc/asterisk)")

@@ -135,6 +135,9 @@ class Settings:
     routing_file: Path = CONFIG_DIR / "routing.yaml"
     supervisors_file: Path = CONFIG_DIR / "supervisors.yaml"
     handover_file: Path = CONFIG_DIR / "handover.yaml"
+    # Texts to callers who said it is safe (reachback/sms_config.py); `sms.enabled` false
+    # there (the shipped default): nothing is ever texted.
+    reachback_file: Path = CONFIG_DIR / "reachback.yaml"
     sounds_dir: Path = SOUNDS_DIR
     hotline: str = "800700"
     agent_language: str = "ar"  # the language agents hear the report's whisper in
@@ -237,6 +240,7 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "BALAGH_SUPERVISORS_FILE": ("", "supervisors_file"),
     "BALAGH_AGENT_LANGUAGE": ("", "agent_language"),
     "BALAGH_HANDOVER_FILE": ("", "handover_file"),
+    "BALAGH_REACHBACK_FILE": ("", "reachback_file"),
     "BALAGH_SECRETS_FILE": ("", "secrets_file"),
     "BALAGH_SPOOL_DIR": ("", "spool_dir"),
     "BALAGH_DATABASE_URL": ("", "database_url"),
@@ -250,7 +254,7 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
 _SECTIONS = {"ari": AriSettings, "ami": AmiSettings, "fastagi": FastAgiSettings,
              "console": ConsoleSettings, "inbound": InboundSettings}
 _PATH_KEYS = {"data_dir", "pbx_dir", "ivr_file", "routing_file", "supervisors_file",
-              "handover_file", "sounds_dir", "secrets_file", "spool_dir"}
+              "handover_file", "reachback_file", "sounds_dir", "secrets_file", "spool_dir"}
 _SECRET_KEYS = {("ari", "password"), ("ami", "secret")}
 _CHOICES = {"log_caller_numbers": ("masked", "full")}
 

@@ -33,12 +33,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from balagh.reachback.consent import CONSENT_NO, CONSENT_QUESTION, CONSENT_YES
 from balagh.store.daily import DIMS, UNKNOWN
 from balagh.store.timestamps import iso
 from balagh.vocabulary import DANGER_ANSWER, DANGER_QUESTION
 
 from . import daily_counts
+from .contact_counts import consent_counts, text_counts
 from .daily_counts import KindCounts
 from .figures import Figures
 from .period import Period
@@ -123,6 +123,8 @@ class Stats:
     # The consent question's answers in the period: 'yes', 'no' (said, or no key after the
     # attempts). Callers not asked (withheld, in danger, off) are in neither.
     consent: Counter[str] = field(default_factory=Counter)
+    # Texts to callers queued in the period: sent, delivered, failed, withheld (no consent)
+    texts: dict[str, int] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -367,24 +369,11 @@ def compute_many(path: ReportDatabase, period: Period, groupings: list[str], *,
             add(rows, kind)
         result[by] = _stats(period, by, rows, service_level_seconds, questions)
     consent = consent_counts(path, period)
+    texts = text_counts(path, period)
     for stats in result.values():
         stats.consent = Counter(consent)
+        stats.texts = dict(texts)
     return Report(result, per_day_and_queue)
-
-
-# The period's reports by their start, each one's answers by call_id (answers_call_id).
-_CONSENT_SQL = ("SELECT a.value, count(*) FROM answers AS a JOIN reports AS r USING (call_id)"
-                f" WHERE a.question = '{CONSENT_QUESTION}' AND {_IN_PERIOD} GROUP BY a.value")
-
-
-def consent_counts(path: ReportDatabase, period: Period) -> Counter[str]:
-    """How many callers of the period said yes and no to the consent question."""
-    start, end = period.bounds
-    counts: Counter[str] = Counter({CONSENT_YES: 0, CONSENT_NO: 0})
-    with connect(path) as conn:
-        for value, count in conn.execute(_CONSENT_SQL, {"start": start, "end": end}):
-            counts[CONSENT_YES if value == CONSENT_YES else CONSENT_NO] += count
-    return counts
 
 
 def _stats(period: Period, by: str, rows: dict[str, Figures], service_level_seconds: int,

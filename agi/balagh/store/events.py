@@ -34,6 +34,9 @@ class EventKind(StrEnum):
     SUPERVISOR_MODE = "supervisor_mode"    # supervisor, mode, session
     SUPERVISOR_END = "supervisor_end"      # supervisor, mode, session
     HANDOVER = "handover"            # event, outcome (delivered | failed), attempts
+    SMS = "sms"                      # event, outcome (sent | withheld | delivered |
+                                     # failed | buffered ...), attempts; never the
+                                     # number or the words
 
 
 @dataclass(frozen=True, slots=True)

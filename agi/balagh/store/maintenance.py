@@ -104,6 +104,14 @@ def _forget_place(db: sqlite3.Connection, calls: list[str], references: list[str
                    [(REDACTED_SOURCE, *bounds) for bounds in ranges])
 
 
+def _forget_texts(db: sqlite3.Connection, references: list[str]) -> None:
+    """The texts to the callers of `references`: number and words emptied, and a text not
+    sent yet never will be (the sender would find no number anyway: consent.may_contact)."""
+    db.executemany("UPDATE sms_outbox SET destination = NULL, text = NULL,"
+                   " status = CASE WHEN status = 'pending' THEN 'withheld' ELSE status END"
+                   " WHERE reference = ?", [(reference,) for reference in references])
+
+
 def pending(path: Path, action: str, when: datetime) -> int:
     """Rows `action` would change now: reports started before `when` (purge), those of
     them still holding a number or a place (redact), or reports started since `when`
@@ -157,6 +165,7 @@ def redact(path: Path, before: datetime, *, vacuum: bool = False, chunk: int = C
         # After BULK_OFF: the answers' triggers keep the danger counts (an emirate answer
         # is never one, so they change nothing).
         _forget_place(db, [row[1] for row in rows], [row[2] for row in rows])
+        _forget_texts(db, [row[2] for row in rows])
         return cursor.rowcount
 
     return _run(path, run, when, step, vacuum=vacuum, pause=pause, progress=progress)
@@ -168,7 +177,7 @@ def purge(path: Path, before: datetime, *, vacuum: bool = False, chunk: int = CH
     outbox rows go only once delivered (a pending event still has to reach its unit)."""
     when = iso(before)
     run = Run("purge")
-    removed = {"answers": 0, "report_events": 0, "outbox": 0}
+    removed = {"answers": 0, "report_events": 0, "outbox": 0, "sms_outbox": 0}
 
     def step(db: sqlite3.Connection) -> int:
         rows = db.execute("SELECT id, call_id, reference, started_at FROM reports"
@@ -188,6 +197,9 @@ def purge(path: Path, before: datetime, *, vacuum: bool = False, chunk: int = CH
         removed["outbox"] += db.executemany(
             "DELETE FROM outbox WHERE status = 'delivered' AND key >= ? AND key < ?",
             [(f"{row[2]}:", f"{row[2]};") for row in rows]).rowcount
+        # Texts go with their report, pending or not: nobody may be texted about it now.
+        removed["sms_outbox"] += db.executemany(
+            "DELETE FROM sms_outbox WHERE reference = ?", [(row[2],) for row in rows]).rowcount
         deleted = db.execute(f"DELETE FROM reports WHERE id IN ({_marks(ids)})", ids).rowcount
         if counted:  # and the rows it emptied go
             db.execute(daily.BULK_OFF)

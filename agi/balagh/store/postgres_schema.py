@@ -178,7 +178,33 @@ CREATE FUNCTION julianday(moment TEXT) RETURNS DOUBLE PRECISION
 # SQLite's v10: stats_hourly, kept by plpgsql triggers (postgres_daily.py).
 _STATS_HOURLY = STATS_HOURLY
 
-MIGRATIONS: tuple[str, ...] = (_V1, _STATS_HOURLY)
+# v3: texts to callers (SQLite's v11, store/schema.py).
+_V3 = f"""
+CREATE TABLE sms_outbox (
+    id              {_ID},
+    key             TEXT    NOT NULL UNIQUE,
+    reference       TEXT    NOT NULL,
+    event           TEXT    NOT NULL,
+    language        TEXT,
+    token           TEXT    NOT NULL UNIQUE,
+    destination     TEXT,
+    text            TEXT,
+    created_at      TEXT    NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT    NOT NULL,
+    sent_at         TEXT,
+    reported_at     TEXT,
+    report_code     INTEGER,
+    last_error      TEXT,
+    status          TEXT    NOT NULL
+);
+CREATE INDEX sms_outbox_due ON sms_outbox (status, next_attempt_at);
+CREATE INDEX sms_outbox_reference ON sms_outbox (reference);
+CREATE INDEX sms_outbox_created ON sms_outbox (created_at);
+"""
+
+
+MIGRATIONS: tuple[str, ...] = (_V1, _STATS_HOURLY, _V3)
 VERSION = len(MIGRATIONS)
 # The first version with stats_hourly: the statistics read it from there on.
 STATS_HOURLY_SINCE = MIGRATIONS.index(_STATS_HOURLY) + 1

@@ -15,6 +15,7 @@ consumer is given, in a composition root, only the part it needs:
 - `outbox`    (outbox.py): report events queued for the units' endpoints (queueing never
                 awaits nor raises; the delivery worker's updates wait for their commit).
 - `disclosures` (disclosures.py): who was shown callers' numbers in full.
+- `sms`       (sms.py): texts to callers who said it is safe, and their delivery reports.
 
 The database is an SQLite file (open), or a PostgreSQL server (open_server, engine.py):
 the same parts over either; retention's chunked purge is SQLite's only so far.
@@ -43,6 +44,7 @@ from .permissions import data_files, make_private, make_private_folder
 from .queries import Answer, Delivery, Queries, Report
 from .retention import Retention
 from .schema import SchemaError, migrate, unusable
+from .sms import SmsRows
 from .spool import Spool, depth
 from .sqlite import check_writable, connect, is_unavailable
 from .writer import Writer
@@ -79,6 +81,7 @@ class ReportStore:
         self.audit = MonitorAudit(self.writer, self.queries)
         self.outbox = OutboxRows(self.writer, self.queries)
         self.disclosures = Disclosures(self.writer)
+        self.sms = SmsRows(self.writer, self.queries)
         self._closed = False
 
     # ---------------------------------------------------------------- lifecycle

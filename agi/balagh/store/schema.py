@@ -189,7 +189,35 @@ _V9 = daily.migration_v9()
 # statistics serve the days of any whole-hour zone from them (store/daily.py).
 _V10 = daily.migration_v10()
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10)
+# v11: texts to callers who said it is safe (reachback/sms.py, store/sms.py): a table of
+# its own, not the outbox's, because a text holds the caller's number and its words
+# (redacted with the report) and a delivery-report token, where an outbox row holds a
+# signed document for a unit's URL.
+_V11 = """
+CREATE TABLE sms_outbox (
+    id              INTEGER PRIMARY KEY,
+    key             TEXT    NOT NULL UNIQUE,   -- REFERENCE:EVENT: one text per event
+    reference       TEXT    NOT NULL,
+    event           TEXT    NOT NULL,
+    language        TEXT,
+    token           TEXT    NOT NULL UNIQUE,   -- in the delivery report's URL
+    destination     TEXT,                      -- the number, once sent; NULL once redacted
+    text            TEXT,                      -- the words, once sent; NULL once redacted
+    created_at      TEXT    NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT    NOT NULL,
+    sent_at         TEXT,
+    reported_at     TEXT,                      -- the last delivery report
+    report_code     INTEGER,                   -- Kannel's dlr type of that report
+    last_error      TEXT,
+    status          TEXT    NOT NULL
+);
+CREATE INDEX sms_outbox_due ON sms_outbox (status, next_attempt_at);
+CREATE INDEX sms_outbox_reference ON sms_outbox (reference);
+CREATE INDEX sms_outbox_created ON sms_outbox (created_at);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11)
 VERSION = len(MIGRATIONS)
 
 

@@ -1,0 +1,37 @@
+"""The texts' part of `balagh run`'s composition: config/reachback.yaml loaded and checked,
+the sender beside the units' outbox in the call path, its delivery-report route on the
+inbound listener. Texts off (the default): the outbox alone, nothing registered."""
+
+from __future__ import annotations
+
+import structlog
+
+from balagh.config import Settings, secret_values
+from balagh.handover.summary import Publisher
+from balagh.inbound import InboundServer
+from balagh.store.sms import SmsRows
+
+from .sms import SmsSender, TextingPublisher
+from .sms_config import load_sms_config
+from .sms_reports import delivery_report_handler, route_path
+
+__all__ = ["texting"]
+
+log = structlog.get_logger(__name__)
+
+
+def texting(settings: Settings, rows: SmsRows, outbox: Publisher,
+            inbound: InboundServer) -> tuple[Publisher, SmsSender | None]:
+    """The call path's publisher and the texts' worker (None: texts are off). A bad
+    reachback.yaml raises its ConfigError (file:line): `balagh run` does not start."""
+    config = load_sms_config(settings.reachback_file, secret_values(settings))
+    if not config.enabled:
+        return outbox, None
+    if not settings.inbound.enabled:
+        log.warning("sms.no_inbound", hint="texts are sent but their delivery reports "
+                    "cannot arrive: enable `inbound:` in balagh.yaml")
+    base = config.dlr_url or f"http://{settings.inbound.host}:{settings.inbound.port}"
+    sender = SmsSender(rows, lambda: config, base)
+    inbound.add_route("GET", route_path(), delivery_report_handler(rows))
+    log.info("sms.enabled", kannel=config.kannel_url)
+    return TextingPublisher(outbox, sender), sender
