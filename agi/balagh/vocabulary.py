@@ -15,6 +15,10 @@ DANGER_QUESTION = "danger"
 DANGER_ANSWER = "yes"
 # The question whose answer names the caller's emirate (what redaction forgets).
 EMIRATE_QUESTION = "emirate"
+# The consent question (reachback/consent.py has the rule): may we text or call back?
+CONSENT_QUESTION = "contact_safe"
+CONSENT_YES = "yes"
+CONSENT_NO = "no"
 # How far back a caller's earlier calls count: the agent hears "calls in the last 30 days".
 REPEAT_WINDOW = timedelta(days=30)
 
@@ -28,6 +32,9 @@ class PinAttempt:
 
 
 __all__ = [
+    "CONSENT_NO",
+    "CONSENT_QUESTION",
+    "CONSENT_YES",
     "DANGER_ANSWER",
     "DANGER_QUESTION",
     "EMIRATE_QUESTION",

@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Protocol
 
-from balagh.reachback.consent import CONSENT_NO, CONSENT_YES
 from balagh.routing import DANGER_ANSWER, DANGER_QUESTION, Decision, Location
 from balagh.say import say_digits
+from balagh.vocabulary import CONSENT_NO, CONSENT_YES
 
 from .agents import QueueAgents, queue_variables
 

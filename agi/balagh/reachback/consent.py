@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from balagh.vocabulary import CONSENT_NO, CONSENT_QUESTION, CONSENT_YES
+
 __all__ = ["CONSENT_NO", "CONSENT_QUESTION", "CONSENT_YES", "consent_word", "may_contact",
            "number_known"]
 
-CONSENT_QUESTION = "contact_safe"
-CONSENT_YES = "yes"
-CONSENT_NO = "no"
 
 
 def may_contact(answers: Mapping[str, str | None], caller: str | None) -> bool:

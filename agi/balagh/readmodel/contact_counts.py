@@ -8,8 +8,8 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from balagh.reachback.consent import CONSENT_NO, CONSENT_QUESTION, CONSENT_YES
 from balagh.store.timestamps import iso
+from balagh.vocabulary import CONSENT_NO, CONSENT_QUESTION, CONSENT_YES
 
 from .period import Period
 from .stats_connection import connect
