@@ -7,13 +7,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import structlog
 
-from . import postgres
-from .postgres import PgConnection
-from .postgres_schema import migrate
 from .timestamps import iso, now
+
+if TYPE_CHECKING:
+    from .postgres import PgConnection
+
+# psycopg is imported by the methods, not here: a site on SQLite never loads it (+5 MiB).
 
 log = structlog.get_logger()
 
@@ -36,6 +39,9 @@ class PostgresEngine:
 
     async def open_writer(self) -> PgConnection:
         """A connection fit for the writer: schema migrated, a write really made."""
+        from . import postgres
+        from .postgres_schema import migrate
+
         db = await postgres.connect(self.url, password=self.password)
         try:
             await migrate(db)
@@ -46,6 +52,8 @@ class PostgresEngine:
         return db
 
     async def open_reader(self) -> PgConnection:
+        from . import postgres
+
         return await postgres.connect(self.url, password=self.password, read_only=True)
 
     async def check_writable(self, db: PgConnection) -> None:
@@ -66,8 +74,12 @@ class PostgresEngine:
     @staticmethod
     def is_unavailable(exc: BaseException) -> bool:
         """The server cannot take a write now (spool it), not a wrong write."""
+        from . import postgres
+
         return postgres.is_unavailable(exc)
 
     @staticmethod
     def is_busy(exc: BaseException) -> bool:
+        from . import postgres
+
         return postgres.is_busy(exc)
