@@ -254,3 +254,24 @@ def test_backup_failures_are_one_line_and_exit_1(server, pg_server, tmp_path, mo
     err = capsys.readouterr().err
     assert err.startswith("error: backup: cannot open postgresql://127.0.0.1:1/balagh: ")
     assert err.count("\n") == 1, err
+
+
+@pytest.mark.both_engines
+async def test_redact_then_purge_beside_a_writer_that_keeps_writing_loses_nothing(store):
+    for n in range(1_200):
+        a_call(store, n, OLD)
+    await store.writer.flush()
+    written = 0
+    for job in (store.retention.redact_before, store.retention.purge_before):
+        running = asyncio.ensure_future(job(NOW - timedelta(days=30)))
+        while not running.done():  # calls arriving all through the job
+            store.calls.start_report(call_id=f"live-{written}", reference=f"L{written:07d}",
+                                     channel="PJSIP/x", caller=NUMBER, hotline=None,
+                                     started_at=NOW)
+            written += 1
+            await asyncio.sleep(0.002)
+        assert await running == 1_200
+    await store.writer.flush()
+    assert store.writer.write_errors == 0 and not store.writer.spooling and written > 10
+    async with store.queries.db.execute("SELECT COUNT(*), COUNT(caller) FROM reports") as cursor:
+        assert tuple(await cursor.fetchone()) == (written, written)
