@@ -29,7 +29,12 @@ def _backup(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     target: Path = args.file
     try:
-        run = maintenance.backup(database, target, force=args.force)
+        if isinstance(database, Path):
+            run = maintenance.backup(database, target, force=args.force)
+        else:
+            from balagh.store.server_backup import dump
+
+            run = dump(database, target, force=args.force)
     except maintenance.MaintenanceError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -417,10 +417,10 @@ def record_run(db: Db, run: Run, when: str | None, outcome: str,
 # ------------------------------------------------------------------ backup
 
 
-def backup(path: Path | PostgresEngine, target: Path, *, force: bool = False,
+def backup(path: Path, target: Path, *, force: bool = False,
            pages: int = BACKUP_PAGES) -> Run:
-    """A consistent copy of the database at `target`, taken while calls go on; on a
-    server, the server's own pg_dump (server_backup.py).
+    """A consistent copy of the database at `target`, taken while calls go on (a
+    server's: server_backup.py).
 
     The source holds one read transaction for the whole copy: in WAL mode that never
     blocks the app's writer, and it keeps the step-by-step copy on one snapshot (a
@@ -428,10 +428,6 @@ def backup(path: Path | PostgresEngine, target: Path, *, force: bool = False,
     """
     if target.exists() and not force:
         raise MaintenanceError(f"{target} exists (--force to replace it)")
-    if not isinstance(path, Path):
-        from .server_backup import dump
-
-        return dump(path, target)
     began = time.monotonic()
     run = Run("backup")
     partial = target.with_name(target.name + ".part")

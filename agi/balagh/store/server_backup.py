@@ -44,8 +44,10 @@ def _last_line(text: str) -> str:
     return lines[-1] if lines else "no message"
 
 
-def dump(engine: PostgresEngine, target: Path) -> Run:
+def dump(engine: PostgresEngine, target: Path, *, force: bool = False) -> Run:
     """pg_dump of the engine's database to `target` (replaced only when complete)."""
+    if target.exists() and not force:
+        raise MaintenanceError(f"{target} exists (--force to replace it)")
     program = find_pg_dump()
     if program is None:
         raise MaintenanceError("backup: pg_dump not found (install postgresql-client, of the "
