@@ -33,14 +33,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from balagh.vocabulary import EMIRATE_QUESTION
-
 from . import daily
-from .short_transaction import locked
+from .redaction import REDACTABLE, REDACTED_SOURCE, forget_place, on_server
+from .short_transaction import Db, locked
 from .timestamps import iso, now
 
 if TYPE_CHECKING:
@@ -56,16 +55,6 @@ BACKUP_PAGES = 1024  # pages copied per backup step
 
 # Told the rows done so far after each chunk (a command shows it as progress).
 Progress = Callable[[int], None]
-
-
-class Db(Protocol):
-    """sqlite3.Connection, or blocking_pg.BlockingPg on a server."""
-
-    def execute(self, sql: str, parameters: Any = ..., /) -> Any: ...
-
-    def executemany(self, sql: str, parameters: Any, /) -> Any: ...
-
-    def close(self) -> None: ...
 
 
 class MaintenanceError(Exception):
@@ -97,63 +86,6 @@ def connect(path: Path) -> sqlite3.Connection:
 
 # ------------------------------------------------------------------ purge and redact
 
-# location_source's word for a report whose number and place were forgotten: it marks the
-# report done, so reports redacted by an older Balagh (which left the place in answers,
-# timeline and outbox) are taken once more, and each report at most once after that.
-REDACTED_SOURCE = "redacted"
-# Not `IS NOT 'redacted'`: PostgreSQL has no IS NOT with a value.
-_REDACTABLE = f"(location_source IS NULL OR location_source <> '{REDACTED_SOURCE}')"
-
-# The JSON edits, one text per engine: PostgreSQL has neither json_replace nor
-# json_extract, and keeps the column TEXT (jsonb_set's `false`: only a key already
-# there is replaced, as json_replace does). Everything else is one text for both.
-_FORGET_ANSWER_EVENT = {
-    False: "UPDATE report_events SET detail = json_replace(detail, '$.value', NULL,"
-           " '$.key', NULL) WHERE kind = 'answer' AND json_valid(detail)"
-           " AND json_extract(detail, '$.question') = ? AND call_id IN ({marks})",
-    # CASE: PostgreSQL may read a condition before json_valid, and a cast of text that
-    # is not JSON would fail the chunk.
-    True: "UPDATE report_events SET detail = jsonb_set(jsonb_set(detail::jsonb, '{{value}}',"
-          " 'null', false), '{{key}}', 'null', false)::text WHERE kind = 'answer' AND CASE"
-          " WHEN json_valid(detail) THEN detail::jsonb ->> 'question' = ? ELSE false END"
-          " AND call_id IN ({marks})",
-}
-_FORGET_OUTBOX_PLACE = {
-    False: "UPDATE outbox SET body = json_replace(body, '$.report.emirate', NULL,"
-           " '$.report.location_source', ?, '$.report.caller', NULL)"
-           " WHERE key >= ? AND key < ? AND json_valid(body)",
-    True: "UPDATE outbox SET body = jsonb_set(jsonb_set(jsonb_set(body::jsonb,"
-          " '{report,emirate}', 'null', false), '{report,location_source}',"
-          " to_jsonb(CAST(? AS TEXT)), false), '{report,caller}', 'null', false)::text"
-          " WHERE key >= ? AND key < ? AND json_valid(body)",
-}
-
-
-def _forget_place(db: Db, calls: list[str], references: list[str]) -> None:
-    """Every other trace of where the callers of `calls` were, in the chunk's transaction:
-    their emirate answers, the timeline rows that name the place, and the outbox documents
-    (delivered ones deleted: the unit has them; the others keep going, without the place)."""
-    marks = _marks(calls)
-    server = _on_server(db)
-    db.execute("UPDATE answers SET value = NULL, key = NULL WHERE question = ?"
-               f" AND call_id IN ({marks}) AND (value IS NOT NULL OR key IS NOT NULL)",
-               (EMIRATE_QUESTION, *calls))
-    db.execute("UPDATE report_events SET detail = json_object('emirate', NULL, 'source',"
-               f" CAST(? AS TEXT)) WHERE kind = 'location' AND call_id IN ({marks})",
-               (REDACTED_SOURCE, *calls))
-    db.execute(_FORGET_ANSWER_EVENT[server].format(marks=marks), (EMIRATE_QUESTION, *calls))
-    # outbox.key is REFERENCE:EVENT, indexed (UNIQUE key, url); reference is not.
-    ranges = [(f"{reference}:", f"{reference};") for reference in references]
-    db.executemany("DELETE FROM outbox WHERE status = 'delivered' AND key >= ? AND key < ?",
-                   ranges)
-    db.executemany(_FORGET_OUTBOX_PLACE[server],
-                   [(REDACTED_SOURCE, *bounds) for bounds in ranges])
-
-
-def _on_server(db: Db) -> bool:
-    return not isinstance(db, sqlite3.Connection)
-
-
 def _counted(db: Db) -> bool:
     """The statistics' summary is kept by SQLite's triggers (daily.py); a server has none."""
     return isinstance(db, sqlite3.Connection) and daily.kept(db)
@@ -163,7 +95,7 @@ def pending(path: Path | PostgresEngine, action: str, when: datetime) -> int:
     """Rows `action` would change now: reports started before `when` (purge), those of
     them still holding a number or a place (redact), or reports started since `when`
     that still hold their number (rehash). What a command asks confirmation for."""
-    wheres = {"purge": "started_at < ?", "redact": f"started_at < ? AND {_REDACTABLE}",
+    wheres = {"purge": "started_at < ?", "redact": f"started_at < ? AND {REDACTABLE}",
               "rehash": "started_at >= ? AND caller IS NOT NULL"}
     db = open_database(path, action, writes=False)
     try:
@@ -192,7 +124,7 @@ def redact(path: Path | PostgresEngine, before: datetime, *, vacuum: bool = Fals
         # once, however many already hold nothing to forget.
         rows = db.execute(
             "SELECT id, call_id, reference, started_at FROM reports WHERE id > ? AND started_at < ?"
-            f" AND {_REDACTABLE} ORDER BY id LIMIT ?", (last, when, chunk)).fetchall()
+            f" AND {REDACTABLE} ORDER BY id LIMIT ?", (last, when, chunk)).fetchall()
         if not rows:
             return -1
         ids = [row[0] for row in rows]
@@ -212,7 +144,7 @@ def redact(path: Path | PostgresEngine, before: datetime, *, vacuum: bool = Fals
             db.execute(daily.FORGET_ZEROS, (days[0], days[-1]))
         # After BULK_OFF: the answers' triggers keep the danger counts (an emirate answer
         # is never one, so they change nothing).
-        _forget_place(db, [row[1] for row in rows], [row[2] for row in rows])
+        forget_place(db, [row[1] for row in rows], [row[2] for row in rows])
         return int(cursor.rowcount)
 
     return _run(path, run, when, step, vacuum=vacuum, pause=pause, progress=progress)
@@ -382,7 +314,7 @@ def _forget(db: Db, run: Run, vacuum: bool) -> None:
     """Push the changes out of the WAL into the (zeroed) main file, and empty the WAL.
     On a server: with `vacuum`, a plain VACUUM of the tables changed (not FULL: that
     locks them against the app's writes for the whole rewrite)."""
-    if _on_server(db):
+    if on_server(db):
         run.detail["checkpoint"] = "server"
         if vacuum:
             db.execute(f"VACUUM {', '.join(_CHANGED_TABLES)}")

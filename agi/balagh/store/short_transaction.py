@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
-__all__ = ["Timed", "locked"]
+__all__ = ["Db", "Timed", "locked"]
 
 T = TypeVar("T")
 
@@ -19,11 +19,17 @@ class Timed(Protocol):
     longest_lock: float  # seconds, the longest one transaction held the lock
 
 
-class _Connection(Protocol):
-    def execute(self, sql: str, /) -> Any: ...
+class Db(Protocol):
+    """sqlite3.Connection, or blocking_pg.BlockingPg on a server."""
+
+    def execute(self, sql: str, parameters: Any = ..., /) -> Any: ...
+
+    def executemany(self, sql: str, parameters: Any, /) -> Any: ...
+
+    def close(self) -> None: ...
 
 
-def locked(db: _Connection, timed: Timed, work: Callable[[], T]) -> T:
+def locked(db: Db, timed: Timed, work: Callable[[], T]) -> T:
     """`work` in one write transaction, timed from when it has the lock into
     `timed.longest_lock`; rolled back, and the error raised, if it fails."""
     db.execute("BEGIN IMMEDIATE")
