@@ -315,8 +315,8 @@ def test_v9s_table_goes_a_chunk_at_a_time_and_a_stopped_run_is_finished(
     db.close()
     monkeypatch.setattr(live_migration, "FORGET_ROWS", 50)
     transactions: list[object] = []
-    locked = live_migration._locked
-    monkeypatch.setattr(live_migration, "_locked",
+    locked = live_migration.locked  # store/short_transaction.py's, shared with maintenance
+    monkeypatch.setattr(live_migration, "locked",
                         lambda db, run, work: transactions.append(work) or locked(db, run, work))
     assert live_migration.migrate_beside(path, pause=0).steps == []
     # one transaction per 50 rows, one finding none left, and the drop: no long lock

@@ -28,6 +28,7 @@ async def aged_reports(store: ReportStore) -> None:
     await store.writer.flush()
 
 
+@pytest.mark.both_engines
 @pytest.mark.usefixtures("aged_reports")
 async def test_redact_forgets_number_and_location_but_keeps_the_report(store):
     assert await store.retention.redact_before(NOW - timedelta(days=30)) == 2
@@ -37,6 +38,7 @@ async def test_redact_forgets_number_and_location_but_keeps_the_report(store):
     assert recent.caller == "+97165551234"
 
 
+@pytest.mark.both_engines
 @pytest.mark.usefixtures("aged_reports")
 async def test_purge_deletes_old_reports_with_their_answers(store):
     assert await store.retention.purge_before(NOW - timedelta(days=365)) == 1

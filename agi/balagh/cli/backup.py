@@ -1,7 +1,9 @@
 """`balagh backup FILE [--force] [--with-keys]`: a consistent copy of the report database.
 
 SQLite's online backup over one read snapshot (store/maintenance.py): the running
-app goes on writing meanwhile. The copy is one self-contained file. The caller-hash key
+app goes on writing meanwhile. The copy is one self-contained file. With
+`database_url`, the server's own pg_dump in its custom format (store/server_backup.py;
+restored with pg_restore, docs/scale.md). The caller-hash key
 (<data_dir>/keys) stays out of it: a backup that leaks with its key lets anyone try every
 number against the hashes. --with-keys copies the keys to FILE.keys/ on purpose.
 """
@@ -15,17 +17,24 @@ from pathlib import Path
 from balagh.config import Settings
 from balagh.handover import callers
 from balagh.store import maintenance
+from balagh.store.opening import report_database
 
 __all__ = ["register"]
 
 
 def _backup(settings: Settings, args: argparse.Namespace) -> int:
-    if not settings.database.exists():
-        print(f"error: no database at {settings.database}", file=sys.stderr)
+    database = report_database(settings)
+    if isinstance(database, Path) and not database.exists():
+        print(f"error: no database at {database}", file=sys.stderr)
         return 1
     target: Path = args.file
     try:
-        run = maintenance.backup(settings.database, target, force=args.force)
+        if isinstance(database, Path):
+            run = maintenance.backup(database, target, force=args.force)
+        else:
+            from balagh.store.server_backup import dump
+
+            run = dump(database, target, force=args.force)
     except maintenance.MaintenanceError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -53,8 +62,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = subparsers.add_parser(
         "backup", help="copy the report database consistently while calls run",
         description="Write a consistent copy of the report database to FILE using SQLite's "
-        "online backup; the running app is not stopped. Refuses to replace FILE without "
-        "--force. Each backup is recorded in the database (maintenance_runs).")
+        "online backup, or on a PostgreSQL server (database_url) its own pg_dump in the "
+        "custom format (restore with pg_restore); the running app is not stopped. Refuses "
+        "to replace FILE without --force. Each backup is recorded in the database "
+        "(maintenance_runs).")
     parser.add_argument("file", type=Path, metavar="FILE")
     parser.add_argument("--force", action="store_true", help="replace FILE if it exists")
     parser.add_argument("--with-keys", action="store_true",

@@ -11,11 +11,13 @@ import argparse
 import os
 import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from balagh.cli.confirm import Progress, Refused, add_yes_argument, confirm
 from balagh.config import Settings
 from balagh.handover import callers
 from balagh.store import maintenance
+from balagh.store.opening import report_database
 from balagh.vocabulary import REPEAT_WINDOW
 
 __all__ = ["register"]
@@ -39,9 +41,11 @@ def _check(settings: Settings, args: argparse.Namespace) -> int:
 def _rotate(settings: Settings, args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
     window = timedelta(days=args.window_days)
+    database = report_database(settings)
+    # A server always has its reports; a site's SQLite file may not exist yet.
+    reports = not isinstance(database, Path) or database.exists()
     try:
-        count = (maintenance.pending(settings.database, "rehash", now - window)
-                 if settings.database.exists() else 0)
+        count = maintenance.pending(database, "rehash", now - window) if reports else 0
         confirm(f"replace the caller-hash key and hash again {count} report(s) of the "
                 f"last {args.window_days} days", yes=args.yes)
     except maintenance.MaintenanceError as exc:
@@ -57,10 +61,10 @@ def _rotate(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     print(f"new caller-hash key in {callers.key_path(settings.data_dir)}; the previous one is "
           f"kept until {(now + window).isoformat(timespec='seconds')}")
-    if settings.database.exists():
+    if reports:
         progress = Progress("rehash", count)
         try:
-            run = maintenance.rehash_callers(settings.database, now - window,
+            run = maintenance.rehash_callers(database, now - window,
                                              lambda number: callers.caller_hash(keys.current,
                                                                                 number),
                                              progress=progress)

@@ -41,6 +41,7 @@ from balagh.status import ReportStatus
 from balagh.store import maintenance
 from balagh.store.disclosures import Disclosures
 from balagh.store.events import TimelineEvent
+from balagh.store.opening import report_database
 from balagh.store.queries import Report
 from balagh.vocabulary import REPEAT_WINDOW
 
@@ -197,13 +198,14 @@ async def apply_retention(settings: Settings, action: str, days: int, *,
     if days < 1:
         print("error: --older-than must be at least 1 day")
         return 1
-    if not settings.database.exists():
-        print(f"no reports ({settings.database} does not exist)")
+    database = report_database(settings)
+    if isinstance(database, Path) and not database.exists():
+        print(f"no reports ({database} does not exist)")
         return 0
     before = datetime.now(UTC) - timedelta(days=days)
     verb = "redact" if action == "redact" else "delete"
     try:
-        count = maintenance.pending(settings.database, action, before)
+        count = maintenance.pending(database, action, before)
     except maintenance.MaintenanceError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -217,9 +219,9 @@ async def apply_retention(settings: Settings, action: str, days: int, *,
         print(exc, file=sys.stderr)
         return exc.status
     run = maintenance.redact if action == "redact" else maintenance.purge
-    progress = Progress(f"{action} {settings.database.name}", count)
+    progress = Progress(f"{action} {database.name}", count)
     try:
-        done = await asyncio.to_thread(run, settings.database, before, vacuum=vacuum,
+        done = await asyncio.to_thread(run, database, before, vacuum=vacuum,
                                        progress=progress)
     except maintenance.MaintenanceError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -232,7 +234,12 @@ async def apply_retention(settings: Settings, action: str, days: int, *,
         print(f"deleted {done.rows} report(s) started before {shown(before, settings.zone)}, "
               f"with {done.detail.get('answers', 0)} answer(s) and "
               f"{done.detail.get('report_events', 0)} timeline event(s)")
-    if done.detail.get("checkpoint") != "complete":
+    if done.detail.get("checkpoint") == "server":
+        if not done.detail.get("vacuum"):
+            print("note: on PostgreSQL the old row versions stay in the tables' files until "
+                  "autovacuum clears them (--vacuum to clear them now), and in the WAL, "
+                  "standbys and dumps until those are recycled")
+    elif done.detail.get("checkpoint") != "complete":
         print("note: the WAL could not be emptied while the app reads; old values may stay "
               "in balagh.sqlite3-wal until the next checkpoint (run again when quiet, or "
               "with --vacuum)")
@@ -257,7 +264,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                          help="with redact or purge: only count")
     reports.add_argument("--vacuum", action="store_true",
                          help="with redact or purge: rewrite the file afterwards (holds the "
-                         "lock for the whole rewrite; the app spools meanwhile)")
+                         "lock for the whole rewrite; the app spools meanwhile); on "
+                         "PostgreSQL a plain VACUUM of the tables changed (no lock held)")
     add_yes_argument(reports)
     filters = reports.add_argument_group("filters (listing and export)")
     filters.add_argument("--since", metavar="WHEN",

@@ -7,14 +7,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import structlog
 
-from . import postgres
-from .postgres import PgConnection
-from .postgres_schema import migrate
-from .postgres_sync import SyncPgConnection, connect_sync
 from .timestamps import iso, now
+
+if TYPE_CHECKING:
+    from .postgres import PgConnection
+    from .postgres_sync import SyncPgConnection
+
+# psycopg is imported by the methods, not here: a site on SQLite never loads it (+5 MiB).
 
 log = structlog.get_logger()
 
@@ -37,6 +40,9 @@ class PostgresEngine:
 
     async def open_writer(self) -> PgConnection:
         """A connection fit for the writer: schema migrated, a write really made."""
+        from . import postgres
+        from .postgres_schema import migrate
+
         db = await postgres.connect(self.url, password=self.password)
         try:
             await migrate(db)
@@ -47,11 +53,15 @@ class PostgresEngine:
         return db
 
     async def open_reader(self) -> PgConnection:
+        from . import postgres
+
         return await postgres.connect(self.url, password=self.password, read_only=True)
 
     def open_sync_reader(self, timeout: float = 5.0, *,
                          read_only: bool = True) -> SyncPgConnection:
         """A synchronous connection, read-only unless told: the statistics' and health's."""
+        from .postgres_sync import connect_sync
+
         return connect_sync(self.url, password=self.password, timeout=timeout,
                             read_only=read_only)
 
@@ -88,8 +98,12 @@ class PostgresEngine:
     @staticmethod
     def is_unavailable(exc: BaseException) -> bool:
         """The server cannot take a write now (spool it), not a wrong write."""
+        from . import postgres
+
         return postgres.is_unavailable(exc)
 
     @staticmethod
     def is_busy(exc: BaseException) -> bool:
+        from . import postgres
+
         return postgres.is_busy(exc)

@@ -32,6 +32,7 @@ from pathlib import Path
 
 from . import daily
 from .schema import COUNTING_STEPS, MIGRATIONS, VERSION, SchemaError, unfinished
+from .short_transaction import locked
 
 CHUNK = 2_000  # reports counted per chunk (about 10-20 ms of write lock each, 2 cores)
 PAUSE = 0.01  # seconds between chunks: the app's writer takes the lock here
@@ -95,20 +96,6 @@ def migrate_beside(path: Path, *, chunk: int = CHUNK, pause: float = PAUSE,
         db.close()
 
 
-def _locked(db: sqlite3.Connection, run: Migration, work: Callable[[], object]) -> None:
-    """`work` in one write transaction, timed from when it has the lock."""
-    db.execute("BEGIN IMMEDIATE")
-    held = time.monotonic()
-    try:
-        work()
-        db.execute("COMMIT")
-    except BaseException:
-        with contextlib.suppress(sqlite3.Error):
-            db.execute("ROLLBACK")
-        raise
-    run.longest_lock = max(run.longest_lock, time.monotonic() - held)
-
-
 def _statements(script: str) -> list[str]:
     """`script` cut into complete statements (triggers hold `;` inside BEGIN ... END)."""
     statements, pending = [], ""
@@ -127,7 +114,7 @@ def _whole(db: sqlite3.Connection, run: Migration, version: int) -> None:
             db.execute(statement)
         db.execute(f"PRAGMA user_version = {version + 1}")
 
-    _locked(db, run, work)
+    locked(db, run, work)
 
 
 def _forget_daily(db: sqlite3.Connection, run: Migration, pause: float) -> None:
@@ -143,9 +130,9 @@ def _forget_daily(db: sqlite3.Connection, run: Migration, pause: float) -> None:
               f" (SELECT {key} FROM stats_daily LIMIT {FORGET_ROWS})")
     deleted: list[int] = []
     while not deleted or deleted[-1]:
-        _locked(db, run, lambda: deleted.append(db.execute(forget).rowcount))
+        locked(db, run, lambda: deleted.append(db.execute(forget).rowcount))
         time.sleep(pause)
-    _locked(db, run, lambda: db.execute("DROP TABLE stats_daily"))
+    locked(db, run, lambda: db.execute("DROP TABLE stats_daily"))
 
 
 def _add_counts(summary: daily.Summary) -> str:
@@ -190,7 +177,7 @@ def _counts(path: Path, db: sqlite3.Connection, run: Migration, step: int, chunk
         for low in range(first, last + 1, chunk):
             high = low + chunk
             rows = [row for sql in counts for row in snapshot.execute(sql, (low, high))]
-            _locked(db, run, functools.partial(db.executemany, add, rows))
+            locked(db, run, functools.partial(db.executemany, add, rows))
             counted += snapshot.execute("SELECT count(*) FROM reports WHERE id >= ? AND"
                                         " id < ?", (low, high)).fetchone()[0]
             run.chunks += 1
@@ -206,7 +193,7 @@ def _counts(path: Path, db: sqlite3.Connection, run: Migration, step: int, chunk
                     db.execute(f"DROP TRIGGER IF EXISTS {name}")
             db.execute(f"PRAGMA user_version = {step}")
 
-        _locked(db, run, done)
+        locked(db, run, done)
     finally:
         snapshot.close()
     with contextlib.suppress(sqlite3.Error):  # fold the chunks in; the app does it too

@@ -1,15 +1,25 @@
 """Maintenance beside live calls: purge, redact and backup in small steps.
 
-Each runs on its own blocking sqlite3 connection (call it from a thread or a
-command), never through the app's writer, and takes the write lock for one
-chunk at a time with a pause between chunks, so the app's writer waits a few
-milliseconds at most. Each returns the rows really changed, records itself in
-maintenance_runs, and raises MaintenanceError when it could not do its work:
-a command must never print success for a write that did not happen.
+Each runs on its own blocking connection (call it from a thread or a command),
+never through the app's writer: sqlite3 on the SQLite file, or blocking_pg on a
+PostgreSQL server (the engine's `database_url`), with the same statements. Each
+takes one short transaction per chunk with a pause between chunks, so the
+app's writer waits a few milliseconds at most. Each returns the rows really
+changed, records itself in maintenance_runs, and raises MaintenanceError when it
+could not do its work: a command must never print success for a write that did
+not happen.
 
-Retention that really forgets: secure_delete zeroes what is deleted or
-overwritten, and a WAL checkpoint (TRUNCATE) then an optional VACUUM leave no
-old copy of a number in the database's files.
+Retention that really forgets: on SQLite, secure_delete zeroes what is deleted
+or overwritten, and a WAL checkpoint (TRUNCATE) then an optional VACUUM leave no
+old copy of a number in the database's files. On a server, no row holds it
+after the run; old row versions stay in the tables' free space until VACUUM
+(--vacuum) and reuse, and in the WAL, standbys and dumps until those are
+recycled (docs/scale.md).
+
+On a server the chunks are plain short transactions, not `FOR UPDATE SKIP
+LOCKED`: a row skipped because the app holds it would stay unredacted while the
+run says done. The rows a run touches are old (started days ago), which the
+app's writer rarely meets; when it does, one waits for the other's chunk.
 """
 
 from __future__ import annotations
@@ -23,14 +33,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from balagh.vocabulary import EMIRATE_QUESTION
-
 from . import daily
+from .redaction import REDACTABLE, REDACTED_SOURCE, forget_place, forget_texts, on_server
+from .short_transaction import Db, locked
 from .timestamps import iso, now
+
+if TYPE_CHECKING:
+    from .engine import PostgresEngine
 
 log = structlog.get_logger()
 
@@ -73,64 +86,31 @@ def connect(path: Path) -> sqlite3.Connection:
 
 # ------------------------------------------------------------------ purge and redact
 
-# location_source's word for a report whose number and place were forgotten: it marks the
-# report done, so reports redacted by an older Balagh (which left the place in answers,
-# timeline and outbox) are taken once more, and each report at most once after that.
-REDACTED_SOURCE = "redacted"
-_REDACTABLE = f"location_source IS NOT '{REDACTED_SOURCE}'"
+def _counted(db: Db) -> bool:
+    """The statistics' summary is kept by SQLite's triggers (daily.py); a server has none."""
+    return isinstance(db, sqlite3.Connection) and daily.kept(db)
 
 
-def _forget_place(db: sqlite3.Connection, calls: list[str], references: list[str]) -> None:
-    """Every other trace of where the callers of `calls` were, in the chunk's transaction:
-    their emirate answers, the timeline rows that name the place, and the outbox documents
-    (delivered ones deleted: the unit has them; the others keep going, without the place)."""
-    marks = _marks(calls)
-    db.execute("UPDATE answers SET value = NULL, key = NULL WHERE question = ?"
-               f" AND call_id IN ({marks}) AND (value IS NOT NULL OR key IS NOT NULL)",
-               (EMIRATE_QUESTION, *calls))
-    db.execute("UPDATE report_events SET detail = json_object('emirate', NULL, 'source', ?)"
-               f" WHERE kind = 'location' AND call_id IN ({marks})", (REDACTED_SOURCE, *calls))
-    db.execute("UPDATE report_events SET detail = json_replace(detail, '$.value', NULL,"
-               " '$.key', NULL) WHERE kind = 'answer' AND json_valid(detail)"
-               f" AND json_extract(detail, '$.question') = ? AND call_id IN ({marks})",
-               (EMIRATE_QUESTION, *calls))
-    # outbox.key is REFERENCE:EVENT, indexed (UNIQUE key, url); reference is not.
-    ranges = [(f"{reference}:", f"{reference};") for reference in references]
-    db.executemany("DELETE FROM outbox WHERE status = 'delivered' AND key >= ? AND key < ?",
-                   ranges)
-    db.executemany("UPDATE outbox SET body = json_replace(body, '$.report.emirate', NULL,"
-                   " '$.report.location_source', ?, '$.report.caller', NULL)"
-                   " WHERE key >= ? AND key < ? AND json_valid(body)",
-                   [(REDACTED_SOURCE, *bounds) for bounds in ranges])
-
-
-def _forget_texts(db: sqlite3.Connection, references: list[str]) -> None:
-    """The texts to the callers of `references`: number and words emptied, and a text not
-    sent yet never will be (the sender would find no number anyway: consent.may_contact)."""
-    db.executemany("UPDATE sms_outbox SET destination = NULL, text = NULL,"
-                   " status = CASE WHEN status = 'pending' THEN 'withheld' ELSE status END"
-                   " WHERE reference = ?", [(reference,) for reference in references])
-
-
-def pending(path: Path, action: str, when: datetime) -> int:
+def pending(path: Path | PostgresEngine, action: str, when: datetime) -> int:
     """Rows `action` would change now: reports started before `when` (purge), those of
     them still holding a number or a place (redact), or reports started since `when`
     that still hold their number (rehash). What a command asks confirmation for."""
-    wheres = {"purge": "started_at < ?", "redact": f"started_at < ? AND {_REDACTABLE}",
+    wheres = {"purge": "started_at < ?", "redact": f"started_at < ? AND {REDACTABLE}",
               "rehash": "started_at >= ? AND caller IS NOT NULL"}
-    db = _open(path, action, writes=False)
+    db = open_database(path, action, writes=False)
     try:
         row = db.execute(f"SELECT COUNT(*) FROM reports WHERE {wheres[action]}",
                          (iso(when),)).fetchone()
-    except sqlite3.Error as exc:
-        raise MaintenanceError(f"{action}: cannot count in {path}: {exc}") from exc
+    except _errors(db) as exc:
+        raise MaintenanceError(f"{action}: cannot count in {_named(path)}: {_line(exc)}"
+                               ) from exc
     finally:
         db.close()
     return int(row[0])
 
 
-def redact(path: Path, before: datetime, *, vacuum: bool = False, chunk: int = CHUNK,
-           pause: float = PAUSE, progress: Progress | None = None) -> Run:
+def redact(path: Path | PostgresEngine, before: datetime, *, vacuum: bool = False,
+           chunk: int = CHUNK, pause: float = PAUSE, progress: Progress | None = None) -> Run:
     """Forget who called and from where in reports started before `before`: the number,
     the channel, the location and its source on the report, and the place wherever else
     it was written (_forget_place); rows = reports redacted by this run."""
@@ -138,18 +118,18 @@ def redact(path: Path, before: datetime, *, vacuum: bool = False, chunk: int = C
     run = Run("redact")
     last = 0
 
-    def step(db: sqlite3.Connection) -> int:
+    def step(db: Db) -> int:
         nonlocal last
         # Walk the primary key from where the last chunk stopped: each row is looked at
         # once, however many already hold nothing to forget.
         rows = db.execute(
             "SELECT id, call_id, reference, started_at FROM reports WHERE id > ? AND started_at < ?"
-            f" AND {_REDACTABLE} ORDER BY id LIMIT ?", (last, when, chunk)).fetchall()
+            f" AND {REDACTABLE} ORDER BY id LIMIT ?", (last, when, chunk)).fetchall()
         if not rows:
             return -1
         ids = [row[0] for row in rows]
         last = ids[-1]
-        counted = daily.kept(db)
+        counted = _counted(db)
         if counted:  # the statistics' counts move with the location, in one go (daily.py)
             db.execute(daily.BULK_ON)
             db.execute(daily.count_reports(-1, len(ids), ["emirate"]), ids)
@@ -164,29 +144,29 @@ def redact(path: Path, before: datetime, *, vacuum: bool = False, chunk: int = C
             db.execute(daily.FORGET_ZEROS, (days[0], days[-1]))
         # After BULK_OFF: the answers' triggers keep the danger counts (an emirate answer
         # is never one, so they change nothing).
-        _forget_place(db, [row[1] for row in rows], [row[2] for row in rows])
-        _forget_texts(db, [row[2] for row in rows])
-        return cursor.rowcount
+        forget_place(db, [row[1] for row in rows], [row[2] for row in rows])
+        forget_texts(db, [row[2] for row in rows])
+        return int(cursor.rowcount)
 
     return _run(path, run, when, step, vacuum=vacuum, pause=pause, progress=progress)
 
 
-def purge(path: Path, before: datetime, *, vacuum: bool = False, chunk: int = CHUNK,
-          pause: float = PAUSE, progress: Progress | None = None) -> Run:
+def purge(path: Path | PostgresEngine, before: datetime, *, vacuum: bool = False,
+          chunk: int = CHUNK, pause: float = PAUSE, progress: Progress | None = None) -> Run:
     """Delete reports started before `before` with their answers and timeline; their
     outbox rows go only once delivered (a pending event still has to reach its unit)."""
     when = iso(before)
     run = Run("purge")
     removed = {"answers": 0, "report_events": 0, "outbox": 0, "sms_outbox": 0}
 
-    def step(db: sqlite3.Connection) -> int:
+    def step(db: Db) -> int:
         rows = db.execute("SELECT id, call_id, reference, started_at FROM reports"
                           " WHERE started_at < ? ORDER BY started_at LIMIT ?",
                           (when, chunk)).fetchall()
         if not rows:
             return -1
         calls, ids = [row[1] for row in rows], [row[0] for row in rows]
-        counted = daily.kept(db)
+        counted = _counted(db)
         if counted:  # the chunk leaves the statistics' counts in one go (daily.py)
             db.execute(daily.BULK_ON)
             db.execute(daily.count_reports(-1, len(ids)), ids)
@@ -204,22 +184,22 @@ def purge(path: Path, before: datetime, *, vacuum: bool = False, chunk: int = CH
         if counted:  # and the rows it emptied go
             db.execute(daily.BULK_OFF)
             db.execute(daily.FORGET_ZEROS, (rows[0][3][:10], rows[-1][3][:10]))
-        return deleted
+        return int(deleted)
 
     return _run(path, run, when, step, vacuum=vacuum, pause=pause, extra=removed,
                 progress=progress)
 
 
-def rehash_callers(path: Path, since: datetime, hash_of: Callable[[str], str | None], *,
-                   chunk: int = CHUNK, pause: float = PAUSE,
-                   progress: Progress | None = None) -> Run:
+def rehash_callers(path: Path | PostgresEngine, since: datetime,
+                   hash_of: Callable[[str], str | None], *, chunk: int = CHUNK,
+                   pause: float = PAUSE, progress: Progress | None = None) -> Run:
     """Set caller_hash again, with `hash_of`, for the reports started since `since` that
     still hold their number (a new caller-hash key: those callers stay recognised)."""
     when = iso(since)
     run = Run("rehash")
     last = 0
 
-    def step(db: sqlite3.Connection) -> int:
+    def step(db: Db) -> int:
         nonlocal last
         rows = db.execute("SELECT id, caller FROM reports WHERE id > ? AND started_at >= ?"
                           " AND caller IS NOT NULL ORDER BY id LIMIT ?",
@@ -227,8 +207,8 @@ def rehash_callers(path: Path, since: datetime, hash_of: Callable[[str], str | N
         if not rows:
             return -1
         last = rows[-1][0]
-        return db.executemany("UPDATE reports SET caller_hash = ? WHERE id = ?",
-                              [(hash_of(caller), id_) for id_, caller in rows]).rowcount
+        return int(db.executemany("UPDATE reports SET caller_hash = ? WHERE id = ?",
+                                  [(hash_of(caller), id_) for id_, caller in rows]).rowcount)
 
     return _run(path, run, when, step, vacuum=False, pause=pause, progress=progress)
 
@@ -237,24 +217,15 @@ def _marks(values: Sequence[object]) -> str:
     return ",".join("?" * len(values))
 
 
-def _run(path: Path, run: Run, when: str | None, step: Callable[[sqlite3.Connection], int], *,
-         vacuum: bool, pause: float, extra: dict[str, int] | None = None,
+def _run(path: Path | PostgresEngine, run: Run, when: str | None, step: Callable[[Db], int],
+         *, vacuum: bool, pause: float, extra: dict[str, int] | None = None,
          progress: Progress | None = None) -> Run:
     began = time.monotonic()
-    db = _open(path, run.action)
+    db = open_database(path, run.action)
     try:
         try:
             while True:
-                held = time.monotonic()
-                db.execute("BEGIN IMMEDIATE")
-                try:
-                    changed = step(db)
-                    db.execute("COMMIT")
-                except BaseException:
-                    with contextlib.suppress(sqlite3.Error):
-                        db.execute("ROLLBACK")
-                    raise
-                run.longest_lock = max(run.longest_lock, time.monotonic() - held)
+                changed = locked(db, run, lambda: step(db))
                 if changed < 0:
                     break
                 run.rows += changed
@@ -262,56 +233,97 @@ def _run(path: Path, run: Run, when: str | None, step: Callable[[sqlite3.Connect
                 if progress is not None:
                     progress(run.rows)
                 # Fold the chunk into the main file now, outside the write lock, so the
-                # app's next commit does not find a long WAL to checkpoint itself.
+                # app's next commit does not find a long WAL to checkpoint itself
+                # (nothing on a server: postgres.translate drops PRAGMAs).
                 db.execute("PRAGMA wal_checkpoint(PASSIVE)")
                 time.sleep(pause)
             run.detail.update(extra or {})
             _forget(db, run, vacuum)
-        except sqlite3.Error as exc:
+        except _errors(db) as exc:
             run.seconds = time.monotonic() - began
-            _record(db, run, when, "failed", error=str(exc))
+            record_run(db, run, when, "failed", error=str(exc))
             raise MaintenanceError(
-                f"{run.action} stopped: {exc} ({run.rows} row(s) changed before it "
+                f"{run.action} stopped: {_line(exc)} ({run.rows} row(s) changed before it "
                 "stopped; run it again)") from exc
         run.seconds = time.monotonic() - began
-        _record(db, run, when, "done")
+        record_run(db, run, when, "done")
         return run
     finally:
         db.close()
 
 
-def _open(path: Path, action: str, *, writes: bool = True) -> sqlite3.Connection:
-    try:
-        db = connect(path)
-    except sqlite3.Error as exc:
-        raise MaintenanceError(f"{action}: cannot open {path}: {exc}") from exc
+def open_database(path: Path | PostgresEngine, action: str, *, writes: bool = True) -> Db:
+    db: Db
+    if isinstance(path, Path):
+        try:
+            db = connect(path)
+        except sqlite3.Error as exc:
+            raise MaintenanceError(f"{action}: cannot open {path}: {exc}") from exc
+    else:
+        from . import blocking_pg
+
+        try:
+            db = blocking_pg.connect(path, lock_timeout=BUSY_TIMEOUT)
+        except blocking_pg.ERRORS as exc:
+            raise MaintenanceError(f"{action}: cannot open {path.name}: {_line(exc)}") from exc
     if not writes:
         return db
     try:
-        write_check(db)  # before any work: a read-only file opens without a word
-    except sqlite3.Error as exc:
+        write_check(db)  # before any work: a read-only file (or standby) opens without a word
+    except _errors(db) as exc:
         db.close()
-        raise MaintenanceError(f"{action}: cannot write {path}: {exc}") from exc
+        raise MaintenanceError(f"{action}: cannot write {_named(path)}: {_line(exc)}") from exc
     return db
 
 
-def write_check(db: sqlite3.Connection) -> None:
+def _named(path: Path | PostgresEngine) -> str:
+    """The database as a message may name it: a path, or a server without its user."""
+    return str(path) if isinstance(path, Path) else path.name
+
+
+def _line(exc: BaseException) -> str:
+    """An error's first line: libpq adds hints on lines of their own, a command says one."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _errors(db: Db) -> tuple[type[Exception], ...]:
+    """What the database's driver raises when a statement fails."""
+    if isinstance(db, sqlite3.Connection):
+        return (sqlite3.Error,)
+    from . import blocking_pg
+
+    return blocking_pg.ERRORS
+
+
+class _Timer:
+    longest_lock = 0.0
+
+
+def write_check(db: Db) -> None:
     """A real write, committed then removed: a read-only file or a full disk only shows
-    on a commit. Raises the error a write would meet."""
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        db.execute("INSERT OR REPLACE INTO spool_applied (id, applied_at) VALUES"
-                   " ('write-check', ?)", (now(),))
+    on a commit (a standby on a write). Raises the error a write would meet."""
+    def write() -> None:
+        db.execute("INSERT INTO spool_applied (id, applied_at) VALUES ('write-check', ?)"
+                   " ON CONFLICT (id) DO UPDATE SET applied_at = excluded.applied_at", (now(),))
         db.execute("DELETE FROM spool_applied WHERE id = 'write-check'")
-        db.execute("COMMIT")
-    except BaseException:
-        with contextlib.suppress(sqlite3.Error):
-            db.execute("ROLLBACK")
-        raise
+
+    locked(db, _Timer(), write)
 
 
-def _forget(db: sqlite3.Connection, run: Run, vacuum: bool) -> None:
-    """Push the changes out of the WAL into the (zeroed) main file, and empty the WAL."""
+# The tables redact and purge change; VACUUM on a server clears their dead row versions.
+_CHANGED_TABLES = ("reports", "answers", "report_events", "outbox")
+
+
+def _forget(db: Db, run: Run, vacuum: bool) -> None:
+    """Push the changes out of the WAL into the (zeroed) main file, and empty the WAL.
+    On a server: with `vacuum`, a plain VACUUM of the tables changed (not FULL: that
+    locks them against the app's writes for the whole rewrite)."""
+    if on_server(db):
+        run.detail["checkpoint"] = "server"
+        if vacuum:
+            db.execute(f"VACUUM {', '.join(_CHANGED_TABLES)}")
+            run.detail["vacuum"] = True
+        return
     busy, frames, done = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
     run.detail["checkpoint"] = "complete" if busy == 0 and frames == done else "partial"
     if vacuum:
@@ -320,7 +332,7 @@ def _forget(db: sqlite3.Connection, run: Run, vacuum: bool) -> None:
         run.detail["vacuum"] = True
 
 
-def _record(db: sqlite3.Connection, run: Run, when: str | None, outcome: str,
+def record_run(db: Db, run: Run, when: str | None, outcome: str,
             error: str | None = None) -> None:
     """A maintenance_runs row; for a failed run this may fail too (logged, then raised)."""
     detail = dict(run.detail, chunks=run.chunks, longest_lock_ms=round(run.longest_lock * 1000),
@@ -331,7 +343,7 @@ def _record(db: sqlite3.Connection, run: Run, when: str | None, outcome: str,
         db.execute("INSERT INTO maintenance_runs (at, action, before, rows, outcome, detail)"
                    " VALUES (?, ?, ?, ?, ?, ?)",
                    (now(), run.action, when, run.rows, outcome, json.dumps(detail)))
-    except sqlite3.Error as exc:
+    except _errors(db) as exc:
         log.error("maintenance.unrecorded", action=run.action, outcome=outcome, error=str(exc))
         if outcome == "done":
             raise MaintenanceError(f"{run.action} done ({run.rows} row(s)) but not recorded:"
@@ -343,7 +355,8 @@ def _record(db: sqlite3.Connection, run: Run, when: str | None, outcome: str,
 
 def backup(path: Path, target: Path, *, force: bool = False,
            pages: int = BACKUP_PAGES) -> Run:
-    """A consistent copy of the database at `target`, taken while calls go on.
+    """A consistent copy of the database at `target`, taken while calls go on (a
+    server's: server_backup.py).
 
     The source holds one read transaction for the whole copy: in WAL mode that never
     blocks the app's writer, and it keeps the step-by-step copy on one snapshot (a
@@ -354,7 +367,10 @@ def backup(path: Path, target: Path, *, force: bool = False,
     began = time.monotonic()
     run = Run("backup")
     partial = target.with_name(target.name + ".part")
-    source = _open(path, "backup", writes=False)  # a read-only database is still copied
+    try:
+        source = connect(path)  # a read-only database is still copied
+    except sqlite3.Error as exc:
+        raise MaintenanceError(f"backup: cannot open {path}: {exc}") from exc
     try:
         try:
             partial.unlink(missing_ok=True)
@@ -372,12 +388,12 @@ def backup(path: Path, target: Path, *, force: bool = False,
             partial.unlink(missing_ok=True)
             with contextlib.suppress(sqlite3.Error):
                 source.execute("ROLLBACK")
-            _record(source, run, None, "failed", error=str(exc))
+            record_run(source, run, None, "failed", error=str(exc))
             raise MaintenanceError(f"backup failed: {exc}") from exc
         run.seconds = time.monotonic() - began
         run.detail.update(target=str(target), bytes=target.stat().st_size)
         try:
-            _record(source, run, None, "done")
+            record_run(source, run, None, "done")
         except MaintenanceError:  # the copy is good; the log says it went unrecorded
             run.detail["unrecorded"] = True
         return run

@@ -18,7 +18,6 @@ if TYPE_CHECKING:
 ReportDatabase: TypeAlias = "Path | PostgresEngine"
 
 
-
 async def open_store(settings: Settings, *, spool: bool = True) -> ReportStore:
     """The report store the settings name, open and writing. `spool=False`: the spool's
     default place (the watchdog's way), not settings.spool_dir."""
@@ -33,8 +32,8 @@ async def open_store(settings: Settings, *, spool: bool = True) -> ReportStore:
 
 
 def report_database(settings: Settings) -> ReportDatabase:
-    """The reports' database for the readers: the server when `database_url` is set (a
-    PostgresEngine, opened by nobody yet), else the SQLite file's path."""
+    """The reports' database for the readers and maintenance: the server when
+    `database_url` is set (a PostgresEngine, opened by nobody yet), else the SQLite file."""
     if settings.database_url:
         from .engine import PostgresEngine
 

@@ -18,7 +18,7 @@ consumer is given, in a composition root, only the part it needs:
 - `sms`       (sms.py): texts to callers who said it is safe, and their delivery reports.
 
 The database is an SQLite file (open), or a PostgreSQL server (open_server, engine.py):
-the same parts over either; retention's chunked purge is SQLite's only so far.
+the same parts over either.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ class ReportStore:
         self.writer.on_reopen = self._reopen_reader
         self.calls = CallRecorder(self.writer, references)
         self.queries = Queries(read_db)
-        self.retention = Retention(self.writer, None if engine else path)
+        self.retention = Retention(self.writer, engine if engine is not None else path)
         self.audit = MonitorAudit(self.writer, self.queries)
         self.outbox = OutboxRows(self.writer, self.queries)
         self.disclosures = Disclosures(self.writer)

@@ -2,8 +2,9 @@
 
 Both actions run in small chunks on their own connection (maintenance.py), in a
 thread, beside the app's writer rather than through it: one big statement on the
-writer would hold the lock for seconds and starve the calls. Each returns how
-many reports it really changed and raises MaintenanceError if it could not.
+writer would hold the lock for seconds and starve the calls. The same on SQLite
+and on a PostgreSQL server. Each returns how many reports it really changed and
+raises MaintenanceError if it could not.
 """
 
 from __future__ import annotations
@@ -11,33 +12,29 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import maintenance
 from .writer import Writer
 
+if TYPE_CHECKING:
+    from .engine import PostgresEngine
+
 
 class Retention:
-    def __init__(self, writer: Writer, path: Path | None) -> None:
-        """`path`: the SQLite file; None on a PostgreSQL server, where the chunked
-        purge and redact are not built yet (each says so rather than doing half)."""
+    def __init__(self, writer: Writer, database: Path | PostgresEngine) -> None:
+        """`database`: the SQLite file, or the server's engine."""
         self.writer = writer
-        self.path = path
+        self.database = database
 
     async def redact_before(self, before: datetime, *, vacuum: bool = False) -> int:
         """Forget who called and from where (number, location) in reports started before."""
         await self.writer.flush()  # what the app wrote before asking is redacted too
-        run = await asyncio.to_thread(maintenance.redact, self._file(), before, vacuum=vacuum)
+        run = await asyncio.to_thread(maintenance.redact, self.database, before, vacuum=vacuum)
         return run.rows
 
     async def purge_before(self, before: datetime, *, vacuum: bool = False) -> int:
         """Delete reports started before, with their answers and timeline."""
         await self.writer.flush()
-        run = await asyncio.to_thread(maintenance.purge, self._file(), before, vacuum=vacuum)
+        run = await asyncio.to_thread(maintenance.purge, self.database, before, vacuum=vacuum)
         return run.rows
-
-    def _file(self) -> Path:
-        if self.path is None:
-            raise maintenance.MaintenanceError(
-                "purge and redact work on an SQLite database only; on PostgreSQL run them "
-                "in SQL for now (docs/scale.md)")
-        return self.path
