@@ -268,8 +268,9 @@ def migration_v10() -> str:
 # Rows whose calls were all purged (n = 0) of the UTC days (first, last: YYYY-MM-DD) a
 # purge chunk touched: the triggers only subtract, and a year of purged days would
 # otherwise stay as zeros.
+# Rows left at zero from one day up to (not including) another: a text both engines take.
 FORGET_ZEROS = (f"DELETE FROM stats_hourly WHERE dim IN ({', '.join(map(repr, DIMS))})"
-                " AND hour >= ? AND hour < date(?, '+1 day') AND n = 0")
+                " AND hour >= ? AND hour < ? AND n = 0")
 
 
 def kept(db: sqlite3.Connection) -> bool:

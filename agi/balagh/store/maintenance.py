@@ -31,7 +31,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -86,6 +86,17 @@ def connect(path: Path) -> sqlite3.Connection:
 
 # ------------------------------------------------------------------ purge and redact
 
+def _forget_zeros(db: Db, first_day: str, last_day: str) -> None:
+    """stats_hourly's rows left at zero in those days (none before its schema step)."""
+    if isinstance(db, sqlite3.Connection):
+        if not daily.kept(db):
+            return
+    elif db.execute("SELECT to_regclass('stats_hourly')").fetchone()[0] is None:
+        return
+    until = (date.fromisoformat(last_day) + timedelta(days=1)).isoformat()
+    db.execute(daily.FORGET_ZEROS, (first_day, until))
+
+
 def _counted(db: Db) -> bool:
     """The statistics' summary is kept by SQLite's triggers (daily.py); a server has none."""
     return isinstance(db, sqlite3.Connection) and daily.kept(db)
@@ -139,9 +150,10 @@ def redact(path: Path | PostgresEngine, before: datetime, *, vacuum: bool = Fals
         if counted:
             db.execute(daily.count_reports(1, len(ids), ["emirate"]), ids)
             db.execute(daily.BULK_OFF)
-            # A row left at zero still names the emirate of that day's redacted calls.
-            days = sorted(row[3][:10] for row in rows)
-            db.execute(daily.FORGET_ZEROS, (days[0], days[-1]))
+        # A row left at zero still names the emirate of that day's redacted calls (on a
+        # server the row triggers moved the counts: daily's rows are there all the same).
+        days = sorted(row[3][:10] for row in rows)
+        _forget_zeros(db, days[0], days[-1])
         # After BULK_OFF: the answers' triggers keep the danger counts (an emirate answer
         # is never one, so they change nothing).
         forget_place(db, [row[1] for row in rows], [row[2] for row in rows])
@@ -181,9 +193,9 @@ def purge(path: Path | PostgresEngine, before: datetime, *, vacuum: bool = False
         removed["sms_outbox"] += db.executemany(
             "DELETE FROM sms_outbox WHERE reference = ?", [(row[2],) for row in rows]).rowcount
         deleted = db.execute(f"DELETE FROM reports WHERE id IN ({_marks(ids)})", ids).rowcount
-        if counted:  # and the rows it emptied go
+        if counted:
             db.execute(daily.BULK_OFF)
-            db.execute(daily.FORGET_ZEROS, (rows[0][3][:10], rows[-1][3][:10]))
+        _forget_zeros(db, rows[0][3][:10], rows[-1][3][:10])  # and the rows it emptied go
         return int(deleted)
 
     return _run(path, run, when, step, vacuum=vacuum, pause=pause, extra=removed,
