@@ -157,3 +157,29 @@ def test_a_server_that_is_down_is_down_in_one_line_without_its_password(
     assert "\n" not in check.summary and "s3cret-word" not in check.summary
     assert "balagh@" not in check.summary
     assert time.monotonic() - began < 30  # bounded by its own connect timeout, not a hang
+
+
+# ------------------------------------------------------------------ the routing table's history
+
+@pytest.mark.both_engines
+async def test_routes_history_reads_the_database_the_settings_name(
+        store: ReportStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import asyncio
+
+    from balagh.cli import main
+
+    store.calls.record_reload(file="/etc/balagh/routing.yaml", sha256="ab" * 32,
+                              trigger="sighup", outcome="applied", rules=7, error=None,
+                              at=datetime(2026, 11, 1, 10, tzinfo=UTC))
+    await store.writer.flush()
+    if store.engine is not None:
+        monkeypatch.setenv("BALAGH_DATABASE_URL", store.engine.url)
+        monkeypatch.setenv("BALAGH_DATA_DIR", str(tmp_path / "app"))
+    else:
+        (tmp_path / "app").mkdir()
+        (tmp_path / "app" / "balagh.sqlite3").symlink_to(store.path)
+        monkeypatch.setenv("BALAGH_DATA_DIR", str(tmp_path / "app"))
+    assert await asyncio.to_thread(main, ["routes", "history"]) == 0
+    out = capsys.readouterr().out
+    assert "applied  7 rules" in out and "/etc/balagh/routing.yaml" in out

@@ -23,14 +23,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from balagh.cli.common import report_store
 from balagh.config import Settings
 from balagh.config.yamlsrc import ConfigError
 from balagh.hotline import HotlineFiles, load_routing
 from balagh.hotline.load import LOCATIONS
 from balagh.localtime import shown
 from balagh.pidfile import running_pid
-from balagh.readmodel.reader import TableLoad, reader_of
+from balagh.readmodel.reader import TableLoad, open_reader
 from balagh.routing import (
     QueueState,
     Table,
@@ -40,6 +39,7 @@ from balagh.routing import (
     make_facts,
 )
 from balagh.routing.location import EMIRATE_QUESTION
+from balagh.store.opening import exists, report_database
 
 __all__ = ["locations_file", "parse_facts", "register"]
 
@@ -209,12 +209,12 @@ def _reload(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _history_rows(settings: Settings, limit: int) -> list[TableLoad]:
-    async with report_store(settings) as store:
-        return await reader_of(store).list_reloads(limit)
+    async with open_reader(report_database(settings), busy_timeout_ms=2000) as reader:
+        return await reader.list_reloads(limit)
 
 
 def _history(settings: Settings, args: argparse.Namespace) -> int:
-    if not settings.database.exists():
+    if not exists(report_database(settings)):  # a server: the reader says if it answers
         print(f"no history yet ({settings.database} does not exist)")
         return 0
     rows = asyncio.run(_history_rows(settings, args.limit))
