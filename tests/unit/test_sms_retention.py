@@ -79,3 +79,13 @@ def test_fakesmsc_lines_decode() -> None:
     assert decode_fakesmsc("x DEBUG: Got message 2: <1 2 text hello there>") == (
         "2", "hello there")
     assert decode_fakesmsc("INFO: fakesmsc starting") is None
+
+
+def test_balagh_stats_prints_the_texts(database: Path) -> None:
+    from balagh.readmodel.statistics import compute
+    from balagh.stats import render
+
+    stats = compute(database, parse_month("2024-01"), "queue", exact=True)
+    assert "texts to callers: sent 3, delivered 1, failed 1, withheld 1" in render.table(stats)
+    assert '"texts": {\n    "sent": 3,\n    "delivered": 1,\n    "failed": 1,\n' \
+           '    "withheld": 1\n  }' in render.as_json(stats)

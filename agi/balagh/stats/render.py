@@ -67,6 +67,10 @@ def table(stats: Stats) -> str:
     if sum(stats.consent.values()):
         out += ["", f"safe to text or call back (callers asked): yes {stats.consent['yes']},"
                 f" no {stats.consent['no']}"]
+    if any(stats.texts.values()):
+        out += ["", "texts to callers: " + ", ".join(
+            f"{name} {stats.texts.get(name, 0)}"
+            for name in ("sent", "delivered", "failed", "withheld"))]
     return "\n".join(out)
 
 
@@ -81,6 +85,8 @@ def as_json(stats: Stats) -> str:
         "rows": [row.as_dict(sl) for row in stats.rows],
         "total": stats.total.as_dict(sl),
         "consent": {"yes": stats.consent["yes"], "no": stats.consent["no"]},
+        "texts": {name: stats.texts.get(name, 0)
+                  for name in ("sent", "delivered", "failed", "withheld")},
     }, indent=2, ensure_ascii=False)
 
 
