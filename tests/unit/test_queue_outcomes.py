@@ -86,12 +86,14 @@ class Sent:
     def __init__(self) -> None:
         self.events: list[tuple[str, str]] = []
         self.queues: list[str | None] = []  # the queue each event was handed over for
+        self.reports: list[Mapping[str, object]] = []  # what each event said of its report
         self._changed = asyncio.Condition()
 
     def publish(self, event: str, report: Mapping[str, object], *, queue: str | None,
                 details: Mapping[str, object] | None = None) -> None:
         self.events.append((str(report["reference"]), event))
         self.queues.append(queue)
+        self.reports.append(report)
         asyncio.get_running_loop().create_task(self._notify())
 
     async def _notify(self) -> None:
@@ -215,3 +217,21 @@ async def test_an_abandon_the_moment_of_joining_alerts_the_queue_the_caller_was_
     await sent.until(1, "abandoned")
     assert sent.events == [("7654321", "abandoned")]
     assert sent.queues == ["child-protection"]
+
+
+async def test_the_queue_events_say_the_consent_as_the_routed_one_did(store, following):
+    """The unit must not call back on a no: answered, abandoned and ended documents carry
+    the caller's consent too (yes only when said, on a number we have)."""
+    ami, clock, sent = following
+    store.calls.start_report(call_id="c3", reference="5550003", channel="PJSIP/z",
+                             caller="+971501234567", hotline="800700", started_at=T0)
+    store.calls.record_answer(call_id="c3", question="contact_safe", value="yes", key="1",
+                              attempt=1, at=T0)
+    await store.writer.flush()
+    ami_event(ami, clock, 30, Event="QueueCallerAbandon", Uniqueid="c3",
+              Queue="balagh-general", HoldTime="30", Position="1", OriginalPosition="1")
+    ami_event(ami, clock, 31, Event="QueueCallerAbandon", Uniqueid="c1",
+              Queue="balagh-general", HoldTime="31", Position="1", OriginalPosition="1")
+    await sent.until(2, "abandoned")
+    said = {str(report["reference"]): report["consent"] for report in sent.reports}
+    assert said == {"5550003": "yes", "1234566": "no"}

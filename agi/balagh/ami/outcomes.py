@@ -20,6 +20,7 @@ from balagh.ami.queue_names import routing_queue
 from balagh.ami.steps import apply_step_event, is_step_event
 from balagh.ami.unended import END_GRACE_SECONDS, UnendedCalls
 from balagh.handover.summary import Publisher
+from balagh.reachback.consent import consent_word
 from balagh.routing import DANGER_ANSWER, DANGER_QUESTION
 from balagh.store.calls import CallRecorder
 from balagh.store.queries import Queries
@@ -142,7 +143,9 @@ class QueueOutcomes:
         queue = routing_queue(event.get("Queue", "")) or report.joined_queue or report.queue
         fields: dict[str, object] = {
             "reference": report.reference, "queue": queue, "priority": report.priority,
-            "danger": report.answers.get(DANGER_QUESTION) == DANGER_ANSWER}
+            "danger": report.answers.get(DANGER_QUESTION) == DANGER_ANSWER,
+            # as the routed document said it: the unit must not call back on a no
+            "consent": consent_word(report.answers, report.caller)}
         details: dict[str, object] = {}
         if kind == "answered":
             details = {"agent": event.get("MemberName") or event.get("Interface") or "unknown",
