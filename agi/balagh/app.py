@@ -33,6 +33,8 @@ from balagh.looplag import LoopLag
 from balagh.oneapp import refuse_if_served
 from balagh.orphans import take_back
 from balagh.pidfile import PidFile
+from balagh.reachback.followup_api import PATH as FOLLOWUP_PATH
+from balagh.reachback.followup_api import FollowupApi
 from balagh.routing import QueueState
 from balagh.sounds.files import prompt_seconds
 from balagh.store.opening import open_store
@@ -194,6 +196,8 @@ async def serve(settings: Settings, *, banner_text: bool) -> int:
     fastagi = asyncio.create_task(serve_fastagi(settings, route)) \
         if settings.fastagi.enabled else None
     inbound = InboundServer(settings.inbound)  # features add their routes before it starts
+    followup = FollowupApi(store.followups, store.queries, lambda: live.current.handover)
+    inbound.add_route("POST", FOLLOWUP_PATH, followup.handle)
     listener = asyncio.create_task(serve_inbound(inbound)) \
         if settings.inbound.enabled else None
     stop = asyncio.Event()

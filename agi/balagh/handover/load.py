@@ -38,6 +38,7 @@ class Endpoint:
     url: str
     secret: str = field(repr=False)  # the resolved value, never the name
     events: frozenset[str] = frozenset(EVENTS)
+    secret_name: str = ""  # the NAME of its secret: who a unit is when it writes back
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +141,8 @@ def _endpoint(doc: YamlDoc, key: KeyPath, raw: Any,
         raise doc.error((*key, "secret"), f"no value for secret {name}: set "
                         f"{SECRET_PREFIX}{name} in the environment or the secrets file")
     return Endpoint(url=url, secret=value, events=_events(doc, (*key, "events"),
-                                                          raw.get("events"))), name
+                                                          raw.get("events")),
+                    secret_name=name), name
 
 
 def _plain_http_problem(url: str) -> str | None:

@@ -34,6 +34,7 @@ class EventKind(StrEnum):
     SUPERVISOR_MODE = "supervisor_mode"    # supervisor, mode, session
     SUPERVISOR_END = "supervisor_end"      # supervisor, mode, session
     HANDOVER = "handover"            # event, outcome (delivered | failed), attempts
+    FOLLOWUP = "followup"            # status, reason, unit, id (a unit's word on the report)
 
 
 @dataclass(frozen=True, slots=True)

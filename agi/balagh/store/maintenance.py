@@ -104,6 +104,16 @@ def _forget_place(db: sqlite3.Connection, calls: list[str], references: list[str
                    [(REDACTED_SOURCE, *bounds) for bounds in ranges])
 
 
+def _forget_reasons(db: sqlite3.Connection, calls: list[str], references: list[str]) -> None:
+    """The units' words about these reports (store/followups.py): the reason of each status
+    and of its timeline step; the statuses themselves stay for the statistics."""
+    db.execute(f"UPDATE report_statuses SET reason = NULL WHERE reference IN ({_marks(references)})"
+               " AND reason IS NOT NULL", references)
+    db.execute("UPDATE report_events SET detail = json_replace(detail, '$.reason', NULL)"
+               f" WHERE kind = 'followup' AND json_valid(detail) AND call_id IN ({_marks(calls)})",
+               calls)
+
+
 def pending(path: Path, action: str, when: datetime) -> int:
     """Rows `action` would change now: reports started before `when` (purge), those of
     them still holding a number or a place (redact), or reports started since `when`
@@ -157,6 +167,7 @@ def redact(path: Path, before: datetime, *, vacuum: bool = False, chunk: int = C
         # After BULK_OFF: the answers' triggers keep the danger counts (an emirate answer
         # is never one, so they change nothing).
         _forget_place(db, [row[1] for row in rows], [row[2] for row in rows])
+        _forget_reasons(db, [row[1] for row in rows], [row[2] for row in rows])
         return cursor.rowcount
 
     return _run(path, run, when, step, vacuum=vacuum, pause=pause, progress=progress)
@@ -168,7 +179,7 @@ def purge(path: Path, before: datetime, *, vacuum: bool = False, chunk: int = CH
     outbox rows go only once delivered (a pending event still has to reach its unit)."""
     when = iso(before)
     run = Run("purge")
-    removed = {"answers": 0, "report_events": 0, "outbox": 0}
+    removed = {"answers": 0, "report_events": 0, "outbox": 0, "report_statuses": 0}
 
     def step(db: sqlite3.Connection) -> int:
         rows = db.execute("SELECT id, call_id, reference, started_at FROM reports"
@@ -188,6 +199,10 @@ def purge(path: Path, before: datetime, *, vacuum: bool = False, chunk: int = CH
         removed["outbox"] += db.executemany(
             "DELETE FROM outbox WHERE status = 'delivered' AND key >= ? AND key < ?",
             [(f"{row[2]}:", f"{row[2]};") for row in rows]).rowcount
+        references = [row[2] for row in rows]
+        removed["report_statuses"] += db.execute(
+            f"DELETE FROM report_statuses WHERE reference IN ({_marks(references)})",
+            references).rowcount
         deleted = db.execute(f"DELETE FROM reports WHERE id IN ({_marks(ids)})", ids).rowcount
         if counted:  # and the rows it emptied go
             db.execute(daily.BULK_OFF)

@@ -174,7 +174,27 @@ CREATE FUNCTION julianday(moment TEXT) RETURNS DOUBLE PRECISION
     AS $$ SELECT extract(epoch FROM moment::timestamptz) / 86400.0 + 2440587.5 $$;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1,)
+# v2: SQLite's v11, the units' follow-up (store/followups.py).
+_V2 = f"""
+CREATE TABLE report_statuses (
+    seq        {_ID},
+    unit       TEXT    NOT NULL,
+    id         TEXT    NOT NULL,
+    reference  TEXT    NOT NULL,
+    call_id    TEXT    NOT NULL,
+    queue      TEXT,
+    status     TEXT    NOT NULL,
+    reason     TEXT,
+    signed_at  TEXT    NOT NULL,
+    at         TEXT    NOT NULL,
+    UNIQUE (unit, id)
+);
+CREATE INDEX report_statuses_reference ON report_statuses (reference, seq);
+CREATE INDEX report_statuses_at ON report_statuses (at);
+ALTER TABLE reports ADD COLUMN followup_status TEXT;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
 VERSION = len(MIGRATIONS)
 
 # Any fixed number: two processes opening a new database take turns at migrating it.

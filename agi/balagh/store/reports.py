@@ -15,6 +15,7 @@ consumer is given, in a composition root, only the part it needs:
 - `outbox`    (outbox.py): report events queued for the units' endpoints (queueing never
                 awaits nor raises; the delivery worker's updates wait for their commit).
 - `disclosures` (disclosures.py): who was shown callers' numbers in full.
+- `followups` (followups.py): the units' statuses of their reports (waits for its commit).
 
 The database is an SQLite file (open), or a PostgreSQL server (open_server, engine.py):
 the same parts over either; retention's chunked purge is SQLite's only so far.
@@ -38,6 +39,7 @@ from .audit import MonitorAudit
 from .calls import CallRecorder
 from .disclosures import Disclosures
 from .engine import PostgresEngine
+from .followups import FollowupRows
 from .outbox import OutboxRows
 from .permissions import data_files, make_private, make_private_folder
 from .queries import Answer, Delivery, Queries, Report
@@ -79,6 +81,7 @@ class ReportStore:
         self.audit = MonitorAudit(self.writer, self.queries)
         self.outbox = OutboxRows(self.writer, self.queries)
         self.disclosures = Disclosures(self.writer)
+        self.followups = FollowupRows(self.writer, self.queries)
         self._closed = False
 
     # ---------------------------------------------------------------- lifecycle
