@@ -78,3 +78,18 @@ def test_balagh_stats_followup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     assert data["resolution"] == [{"queue": "child-protection", "unit": "CHILD",
                                    "resolved": 10, "median_seconds": 18000.0,
                                    "p90_seconds": 32400.0}]
+
+
+async def test_the_report_pack_shows_the_followup(tmp_path: Path) -> None:
+    from balagh.stats import pack
+
+    path = tmp_path / "balagh.db"
+    await make(path)
+    data = pack.collect(path, choose(month="2026-11", zone=UTC))
+    english, arabic = pack.render(data, "en"), pack.render(data, "ar")
+    assert "The units&#39; follow-up" in english or "The units' follow-up" in english
+    assert "<td>Resolved</td><td class=\"num\"><bdi>10</bdi></td>" in english
+    assert "<bdi>Child protection</bdi></td><td class=\"num\"><bdi>CHILD</bdi></td>" \
+        "<td class=\"num\"><bdi>10</bdi></td><td class=\"num\"><bdi>18000</bdi></td>" \
+        "<td class=\"num\"><bdi>32400</bdi></td>" in english
+    assert "متابعة الجهات المختصة" in arabic and "تم الحل" in arabic
