@@ -138,7 +138,7 @@ async def report(request: Request, session: Session) -> Response:
              ("category", found.rule), ("outcome", found.queue_outcome),
              ("agent", found.answered_by), ("wait", found.wait_seconds),
              ("caller", mask_number(found.caller)), ("emirate", found.location),
-             ("language", found.language))
+             ("language", found.language), ("followup_status", found.followup_status))
     return html_page(request, pages.report_page(
         lang, user=session.user.name, csrf=session.csrf, reference=reference, facts=facts,
         answers=list(found.answers.items()), timeline="\n".join(timeline)))
