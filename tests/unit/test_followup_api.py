@@ -158,6 +158,8 @@ async def test_a_bad_body_is_400_with_its_field(served: Served) -> None:
     assert status == 400 and answer["field"] == "reason"
     status, answer = await served.post("3356375", None, raw=b"not json")
     assert status == 400 and answer["field"] == "body"
+    status, answer = await served.post("3356375", {"status": "received"}, id="x" * 101)
+    assert status == 400 and answer["field"] == "id"
     assert await followups(served) == []
 
 

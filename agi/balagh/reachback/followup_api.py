@@ -34,6 +34,7 @@ log = structlog.get_logger(__name__)
 __all__ = ["PATH", "FollowupApi", "Resolved", "ResolvedListener"]
 
 PATH = "/units/v1/reports/{reference}/status"
+MAX_ID = 100  # characters of the signed id the unit chose (kept with every status)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +90,8 @@ class FollowupApi:
 
     async def _apply(self, unit: str, signed: Signed, reference: str, call_id: str,
                      queue: str, body: bytes) -> web.Response:
+        if len(signed.id) > MAX_ID:
+            return _answer(400, error=f"longer than {MAX_ID} characters", field="id")
         if await self.rows.taken(unit, signed.id) is not None:
             return _answer(200, result="duplicate", id=signed.id)
         try:
