@@ -176,3 +176,23 @@ async def test_a_refused_transition_is_409(served: Served) -> None:
 async def test_a_body_over_its_bound_is_413(served: Served) -> None:
     status, answer = await served.post("3356375", None, raw=b" " * 4000)
     assert status == 413 and answer["limit"] == 2048
+
+
+async def test_the_units_guide_sender_is_answered(served: Served) -> None:
+    """`send_status` as docs/units.md writes it, run against the API."""
+    import re
+
+    from .handover_receiver import UNITS_GUIDE
+
+    [code] = re.findall(r"```py\n(.*?)```", UNITS_GUIDE.read_text(encoding="utf-8"), re.S)
+    namespace: dict[str, object] = {}
+    exec(code, namespace)
+    send = namespace["send_status"]
+    assert callable(send)
+    args = (served.base, "3356375", "resolved", "visited", "guide-1", CHILD)
+    assert await asyncio.to_thread(send, *args) == 200
+    assert await asyncio.to_thread(send, served.base, "3356375", "closed", None,
+                                   "guide-2", CHILD) == 400
+    assert await asyncio.to_thread(send, served.base, "4400012", "resolved", None,
+                                   "guide-3", CHILD) == 404
+    assert [s["id"] for s in await followups(served)] == ["guide-1"]

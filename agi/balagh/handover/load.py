@@ -38,7 +38,8 @@ class Endpoint:
     url: str
     secret: str = field(repr=False)  # the resolved value, never the name
     events: frozenset[str] = frozenset(EVENTS)
-    secret_name: str = ""  # the NAME of its secret: who a unit is when it writes back
+    # The NAME of its secret: who a unit is when it writes back (reachback/followup_api.py).
+    secret_name: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True, slots=True)
