@@ -34,6 +34,8 @@ from balagh.metrics.app_metrics import AppMetrics, menu_count
 from balagh.oneapp import refuse_if_served
 from balagh.orphans import take_back
 from balagh.pidfile import PidFile
+from balagh.reachback.followup_api import PATH as FOLLOWUP_PATH
+from balagh.reachback.followup_api import FollowupApi
 from balagh.reachback.wiring import texting
 from balagh.routing import QueueState
 from balagh.sounds.files import prompt_seconds
@@ -214,6 +216,8 @@ async def serve(settings: Settings, *, banner_text: bool) -> int:
     route = RouteService(setup, calls)  # the hotline of the moment, as the ARI path
     fastagi = asyncio.create_task(serve_fastagi(settings, route)) \
         if settings.fastagi.enabled else None
+    followup = FollowupApi(store.followups, store.queries, lambda: live.current.handover)
+    inbound.add_route("POST", FOLLOWUP_PATH, followup.handle)
     listener = asyncio.create_task(serve_inbound(inbound)) \
         if settings.inbound.enabled else None
     stop = asyncio.Event()

@@ -61,6 +61,12 @@ NAMES: Words = {
     "in_ivr": {"en": "in the menu", "ar": "في القائمة"},
     "routed": {"en": "routed", "ar": "وُجِّه"},
     "hung_up_in_ivr": {"en": "hung up in the menu", "ar": "أغلق في القائمة"},
+    # the unit's follow-up of a report (reachback/followup.py's STATUSES; "none": not yet)
+    "received": {"en": "received by the unit", "ar": "استلمته الجهة"},
+    "in_progress": {"en": "in progress", "ar": "قيد المتابعة"},
+    "resolved": {"en": "resolved", "ar": "تم الحل"},
+    "closed": {"en": "closed without resolution", "ar": "أُغلق دون حل"},
+    "followup_status": {"en": "unit's follow-up", "ar": "متابعة الجهة"},
     # a report's outcome in the queue (readmodel.search.QUEUE_OUTCOMES)
     "answered": {"en": "answered", "ar": "أُجيب"},
     "abandoned": {"en": "abandoned", "ar": "تُرك"},
@@ -196,6 +202,21 @@ REPORT: Words = {
     "by_category": {"en": "By category (routing rule)", "ar": "حسب الفئة (قاعدة التوجيه)"},
     "by_emirate": {"en": "By emirate", "ar": "حسب الإمارة"},
     "by_language": {"en": "By language", "ar": "حسب اللغة"},
+    # the units' follow-up (readmodel/followups.py)
+    "followup": {"en": "The units' follow-up", "ar": "متابعة الجهات المختصة"},
+    "followup_note": {"en": "Reports routed in the period by the unit's latest status, and "
+                            "the time from the call to the unit's first \"resolved\" "
+                            "(median and 90th percentile, in seconds), for those resolved.",
+                      "ar": "البلاغات الموجَّهة في الفترة حسب آخر حالة أبلغت بها الجهة، والمدة من "
+                            "المكالمة حتى أول \"تم الحل\" (الوسيط والمئين 90، بالثواني) "
+                            "للبلاغات التي حُلَّت."},
+    "followup_status": {"en": "Status", "ar": "الحالة"},
+    "reports": {"en": "Reports", "ar": "البلاغات"},
+    "queue": {"en": "Queue", "ar": "الطابور"},
+    "unit": {"en": "Unit", "ar": "الجهة"},
+    "resolved": {"en": "Resolved", "ar": "تم حلها"},
+    "median_seconds": {"en": "Median", "ar": "الوسيط"},
+    "p90_seconds": {"en": "90th percentile", "ar": "المئين 90"},
     # table headings (stats/render.py's COLUMNS)
     "calls": {"en": "Calls", "ar": "المكالمات"},
     "answered": {"en": "Answered", "ar": "تم الرد"},

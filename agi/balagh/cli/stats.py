@@ -3,6 +3,7 @@
   balagh stats --month 2026-11 --by queue          an aligned table
   balagh stats --week 2026-W47 --format csv        CSV (or json) of the same rows
   balagh stats --month 2026-11 --plot stats.png    the charts, one PNG with three panels
+  balagh stats --month 2026-11 --followup          the units' statuses, time to resolved
 
 Read-only: it opens the report database with mode=ro (on a PostgreSQL server, `database_url`,
 a read-only session), so a running app is not disturbed.
@@ -18,9 +19,10 @@ from pathlib import Path
 
 from balagh.config import Settings
 from balagh.readmodel import statistics as query
+from balagh.readmodel.followups import followup_figures
 from balagh.readmodel.period import Period, PeriodError, choose
 from balagh.readmodel.statistics import GROUPINGS, StatsError
-from balagh.stats import render
+from balagh.stats import followup, render
 from balagh.stats.questions import menu_questions
 from balagh.store.opening import report_database
 
@@ -49,7 +51,23 @@ def period_from(args: argparse.Namespace, zone: tzinfo) -> Period:
                   zone=zone)
 
 
+def _followup(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        period = period_from(args, settings.zone)
+        figures = followup_figures(args.database or settings.database, period)
+    except (PeriodError, StatsError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if figures.empty:
+        print(f"no routed calls in {period.label} ({period.shown}, {period.zone})",
+              file=sys.stderr)
+    print(followup.WRITERS[args.format](figures).rstrip("\n"))
+    return 0
+
+
 def _stats(settings: Settings, args: argparse.Namespace) -> int:
+    if args.followup:
+        return _followup(settings, args)
     try:
         period = period_from(args, settings.zone)
         # --plot needs days and queues too: the same scan gives them at no extra cost.
@@ -89,4 +107,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--plot", type=Path, metavar="FILE.png",
                         help="also draw the charts into this PNG (calls per day per queue, "
                         "service level per day, waits per queue)")
+    parser.add_argument("--followup", action="store_true",
+                        help="the units' follow-up instead: reports per status, and per queue "
+                        "and unit the time from the call to resolved (median, 90th percentile)")
     parser.set_defaults(func=_stats)

@@ -39,7 +39,7 @@ FIXED_CHOICES = {"outcome": QUEUE_OUTCOMES, "danger": ("yes", "no"),
 # time or reference isolated left to right; a count of seconds with its unit.
 _ENV.globals["id_columns"] = ("status", "queue", "outcome", "emirate", "category", "language",
                               "danger", "age", "gender", "condition", "question", "answer",
-                              "consent")
+                              "consent", "followup_status")
 _ENV.globals["ltr_columns"] = ("reference", "started", "caller", "agent", "day", "calls",
                                "answered", "abandoned", "service_level_period")
 _ENV.globals["seconds_columns"] = ("wait", "wait_avg")

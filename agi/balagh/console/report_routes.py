@@ -142,7 +142,8 @@ async def report(request: Request, session: Session) -> Response:
              ("agent", found.answered_by), ("wait", found.wait_seconds),
              ("caller", mask_number(found.caller)), ("emirate", found.location),
              ("language", found.language),
-             ("consent", report_consent(found)))
+             ("consent", report_consent(found)),
+             ("followup_status", found.followup_status))
     return html_page(request, pages.report_page(
         lang, user=session.user.name, csrf=session.csrf, reference=reference, facts=facts,
         answers=list(found.answers.items()), timeline="\n".join(timeline)))

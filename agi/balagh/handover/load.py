@@ -38,6 +38,8 @@ class Endpoint:
     url: str
     secret: str = field(repr=False)  # the resolved value, never the name
     events: frozenset[str] = frozenset(EVENTS)
+    # The NAME of its secret: who a unit is when it writes back (reachback/followup_api.py).
+    secret_name: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +142,8 @@ def _endpoint(doc: YamlDoc, key: KeyPath, raw: Any,
         raise doc.error((*key, "secret"), f"no value for secret {name}: set "
                         f"{SECRET_PREFIX}{name} in the environment or the secrets file")
     return Endpoint(url=url, secret=value, events=_events(doc, (*key, "events"),
-                                                          raw.get("events"))), name
+                                                          raw.get("events")),
+                    secret_name=name), name
 
 
 def _plain_http_problem(url: str) -> str | None:

@@ -5,14 +5,13 @@ sums, named or `?` parameters), on the statistics' read-only connection."""
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from balagh.store.timestamps import iso
 from balagh.vocabulary import CONSENT_NO, CONSENT_QUESTION, CONSENT_YES
 
 from .period import Period
-from .stats_connection import connect
+from .stats_connection import connect, has_table
 
 if TYPE_CHECKING:
     from balagh.store.opening import ReportDatabase
@@ -47,18 +46,8 @@ def text_counts(database: ReportDatabase, period: Period) -> dict[str, int]:
     (by their delivery reports, or after every attempt), withheld (no consent when due).
     Empty before the texts' schema step."""
     with connect(database) as conn:
-        if not _has_table(database, conn, "sms_outbox"):
+        if not has_table(database, conn, "sms_outbox"):
             return {}
         row = conn.execute(_TEXTS_SQL, (iso(period.start), iso(period.end))).fetchone()
     return dict(zip(("sent", "delivered", "failed", "withheld"),
                     (int(value or 0) for value in row), strict=True))
-
-
-def _has_table(database: ReportDatabase, conn: Any, name: str) -> bool:
-    if isinstance(database, Path):
-        found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
-                             (name,)).fetchone()
-    else:
-        found = conn.execute("SELECT to_regclass(?)", (name,)).fetchone()
-        found = found if found and found[0] is not None else None
-    return found is not None

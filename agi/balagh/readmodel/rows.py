@@ -24,13 +24,14 @@ from .table import table_lines
 
 FORMATS = ("table", "csv", "json")
 TABLE_COLUMNS = ("reference", "started_at", "status", "language", "queue", "priority",
-                 "queue_outcome", "wait_seconds", "caller", "location")
+                 "queue_outcome", "wait_seconds", "caller", "location", "followup_status")
 # Export columns: what the report says, never the caller_hash (it links a caller's calls).
 EXPORT_COLUMNS = ("reference", "call_id", "started_at", "routed_at", "ended_at", "status",
                   "status_detail", "hotline", "caller", "language", "location",
                   "location_source", "danger", "rule", "queue", "priority", "joined_queue",
                   "queue_outcome", "answered_by", "answered_at", "wait_seconds",
-                  "talk_seconds", "typed_ahead", "gave_up_in", "consent")
+                  "talk_seconds", "typed_ahead", "gave_up_in", "consent",
+                  "followup_status")
 TIME_COLUMNS = frozenset({"started_at", "routed_at", "ended_at", "joined_queue",
                           "answered_at"})
 

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from balagh.store.engine import PostgresEngine
     from balagh.store.opening import ReportDatabase
 
-__all__ = ["NEEDS_VERSION", "StatsError", "connect", "has_hourly"]
+__all__ = ["NEEDS_VERSION", "StatsError", "connect", "has_hourly", "has_table"]
 
 # The schema version that has to_queue_tenths and the danger answers' index (schema.py, v8;
 # PostgreSQL's first version has them all).
@@ -81,3 +81,13 @@ def has_hourly(database: ReportDatabase, conn: Any) -> bool:
 
     row = conn.execute("SELECT max(version) FROM balagh_schema").fetchone()
     return row is not None and row[0] is not None and int(row[0]) >= STATS_HOURLY_SINCE
+
+
+def has_table(database: ReportDatabase, conn: Any, name: str) -> bool:
+    """The schema has table `name` yet (a file or server not migrated that far has not)."""
+    if isinstance(database, Path):
+        found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                             (name,)).fetchone()
+        return found is not None
+    found = conn.execute("SELECT to_regclass(?)", (name,)).fetchone()
+    return found is not None and found[0] is not None

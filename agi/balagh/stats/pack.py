@@ -9,7 +9,7 @@ stays text, so the browser shapes and orders the Arabic in them as in the page.
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -19,11 +19,13 @@ from matplotlib.figure import Figure
 
 from balagh.localtime import local
 from balagh.readmodel import statistics as query
+from balagh.readmodel.followups import FollowupFigures, followup_figures
 from balagh.readmodel.period import Period
 from balagh.templating import environment
 from balagh.texts import heading, report_text
 
 from . import charts
+from .followup import RESOLUTION_COLUMNS, resolution_rows
 from .render import COLUMNS, cell
 
 if TYPE_CHECKING:
@@ -43,6 +45,7 @@ class PackData:
     service_level_seconds: int
     groups: dict[str, query.Stats]  # by -> stats
     per_queue: dict[str, dict[str, int]]
+    followup: FollowupFigures = field(default_factory=FollowupFigures)
 
     @property
     def total(self) -> query.Stats:
@@ -54,7 +57,8 @@ def collect(database: ReportDatabase, period: Period, *, service_level_seconds: 
     report = query.compute_many(database, period, [by for by, _ in GROUP_TITLES],
                                 service_level_seconds=service_level_seconds,
                                 questions=questions)
-    return PackData(period, service_level_seconds, report.stats, report.per_day_and_queue)
+    return PackData(period, service_level_seconds, report.stats, report.per_day_and_queue,
+                    followup_figures(database, period))
 
 
 @dataclass(frozen=True)
@@ -123,6 +127,15 @@ def _give_ups(data: PackData, language: str) -> list[tuple[str, str, str]]:
             for q in data.total.questions]
 
 
+def _followup(data: PackData, language: str) -> tuple[list[tuple[str, str]], Group]:
+    """The reports per unit status, and the time to resolved per queue and unit."""
+    statuses = [(heading(status, language), str(count))
+                for status, count in sorted(data.followup.by_status.items())]
+    rows = [Row(heading(cells[0], language), cells[1:]) for cells in
+            resolution_rows(data.followup)]
+    return statuses, Group("followup", list(RESOLUTION_COLUMNS[1:]), rows)
+
+
 def render(data: PackData, language: str, generated: datetime | None = None) -> str:
     """The whole page as one string."""
     generated = generated or datetime.now(UTC)
@@ -138,4 +151,5 @@ def render(data: PackData, language: str, generated: datetime | None = None) -> 
         give_up_rows=[] if empty else _give_ups(data, language),
         charts=[] if empty else _charts(data, language),
         groups=[] if empty else [_group(data.groups[by], title, language)
-                                 for by, title in GROUP_TITLES])
+                                 for by, title in GROUP_TITLES],
+        followup=None if data.followup.empty else _followup(data, language))

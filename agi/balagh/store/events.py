@@ -37,6 +37,7 @@ class EventKind(StrEnum):
     SMS = "sms"                      # event, outcome (sent | withheld | delivered |
                                      # failed | buffered ...), attempts; never the
                                      # number or the words
+    FOLLOWUP = "followup"            # status, reason, unit, id (a unit's word on the report)
 
 
 @dataclass(frozen=True, slots=True)

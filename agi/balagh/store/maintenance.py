@@ -38,7 +38,16 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from . import daily
-from .redaction import REDACTABLE, REDACTED_SOURCE, forget_place, forget_texts, on_server
+from .redaction import (
+    BESIDE_REPORTS,
+    REDACTABLE,
+    REDACTED_SOURCE,
+    delete_beside,
+    forget_place,
+    forget_reasons,
+    forget_texts,
+    on_server,
+)
 from .short_transaction import Db, locked
 from .timestamps import iso, now
 
@@ -158,6 +167,7 @@ def redact(path: Path | PostgresEngine, before: datetime, *, vacuum: bool = Fals
         # is never one, so they change nothing).
         forget_place(db, [row[1] for row in rows], [row[2] for row in rows])
         forget_texts(db, [row[2] for row in rows])
+        forget_reasons(db, [row[1] for row in rows], [row[2] for row in rows])
         return int(cursor.rowcount)
 
     return _run(path, run, when, step, vacuum=vacuum, pause=pause, progress=progress)
@@ -169,7 +179,7 @@ def purge(path: Path | PostgresEngine, before: datetime, *, vacuum: bool = False
     outbox rows go only once delivered (a pending event still has to reach its unit)."""
     when = iso(before)
     run = Run("purge")
-    removed = {"answers": 0, "report_events": 0, "outbox": 0, "sms_outbox": 0}
+    removed = dict.fromkeys(BESIDE_REPORTS, 0)
 
     def step(db: Db) -> int:
         rows = db.execute("SELECT id, call_id, reference, started_at FROM reports"
@@ -182,16 +192,8 @@ def purge(path: Path | PostgresEngine, before: datetime, *, vacuum: bool = False
         if counted:  # the chunk leaves the statistics' counts in one go (daily.py)
             db.execute(daily.BULK_ON)
             db.execute(daily.count_reports(-1, len(ids)), ids)
-        for table in ("answers", "report_events"):
-            removed[table] += db.execute(
-                f"DELETE FROM {table} WHERE call_id IN ({_marks(calls)})", calls).rowcount
-        # outbox.key is REFERENCE:EVENT, indexed (UNIQUE key, url); reference is not.
-        removed["outbox"] += db.executemany(
-            "DELETE FROM outbox WHERE status = 'delivered' AND key >= ? AND key < ?",
-            [(f"{row[2]}:", f"{row[2]};") for row in rows]).rowcount
-        # Texts go with their report, pending or not: nobody may be texted about it now.
-        removed["sms_outbox"] += db.executemany(
-            "DELETE FROM sms_outbox WHERE reference = ?", [(row[2],) for row in rows]).rowcount
+        for table, count in delete_beside(db, calls, [row[2] for row in rows]).items():
+            removed[table] += count
         deleted = db.execute(f"DELETE FROM reports WHERE id IN ({_marks(ids)})", ids).rowcount
         if counted:
             db.execute(daily.BULK_OFF)

@@ -203,8 +203,28 @@ CREATE INDEX sms_outbox_reference ON sms_outbox (reference);
 CREATE INDEX sms_outbox_created ON sms_outbox (created_at);
 """
 
+# v4: SQLite's v12, the units' follow-up (store/followups.py).
+_V4 = f"""
+CREATE TABLE report_statuses (
+    seq        {_ID},
+    unit       TEXT    NOT NULL,
+    id         TEXT    NOT NULL,
+    reference  TEXT    NOT NULL,
+    call_id    TEXT    NOT NULL,
+    queue      TEXT,
+    status     TEXT    NOT NULL,
+    reason     TEXT,
+    signed_at  TEXT    NOT NULL,
+    at         TEXT    NOT NULL,
+    UNIQUE (unit, id)
+);
+CREATE INDEX report_statuses_reference ON report_statuses (reference, seq);
+CREATE INDEX report_statuses_at ON report_statuses (at);
+ALTER TABLE reports ADD COLUMN followup_status TEXT;
+"""
 
-MIGRATIONS: tuple[str, ...] = (_V1, _STATS_HOURLY, _V3)
+
+MIGRATIONS: tuple[str, ...] = (_V1, _STATS_HOURLY, _V3, _V4)
 VERSION = len(MIGRATIONS)
 # The first version with stats_hourly: the statistics read it from there on.
 STATS_HOURLY_SINCE = MIGRATIONS.index(_STATS_HOURLY) + 1

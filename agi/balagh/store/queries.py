@@ -69,6 +69,7 @@ class Report:
     caller_hash: str | None = None
     typed_ahead: int | None = None  # 1/0: the menu's last key came before its prompt
     gave_up_in: str | None = None   # hung up in the IVR: the question being asked
+    followup_status: str | None = None  # the unit's latest word on it (store/followups.py)
     answers: Mapping[str, str | None] = field(default_factory=dict)
     answer_log: tuple[Answer, ...] = ()
 

@@ -10,7 +10,8 @@ from balagh.vocabulary import EMIRATE_QUESTION
 
 from .short_transaction import Db
 
-__all__ = ["REDACTABLE", "REDACTED_SOURCE", "forget_place", "forget_texts", "on_server"]
+__all__ = ["BESIDE_REPORTS", "REDACTABLE", "REDACTED_SOURCE", "delete_beside", "forget_place",
+           "forget_reasons", "forget_texts", "on_server"]
 
 # location_source's word for a report whose number and place were forgotten: it marks the
 # report done, so reports redacted by an older Balagh (which left the place in answers,
@@ -75,3 +76,45 @@ def forget_texts(db: Db, references: list[str]) -> None:
     db.executemany("UPDATE sms_outbox SET destination = NULL, text = NULL,"
                    " status = CASE WHEN status = 'pending' THEN 'withheld' ELSE status END"
                    " WHERE reference = ?", [(reference,) for reference in references])
+
+
+_FORGET_FOLLOWUP_REASON = {
+    False: "UPDATE report_events SET detail = json_replace(detail, '$.reason', NULL)"
+           " WHERE kind = 'followup' AND json_valid(detail) AND call_id IN ({marks})",
+    True: "UPDATE report_events SET detail = jsonb_set(detail::jsonb, '{{reason}}', 'null',"
+          " false)::text WHERE kind = 'followup' AND json_valid(detail)"
+          " AND call_id IN ({marks})",
+}
+
+
+def forget_reasons(db: Db, calls: list[str], references: list[str]) -> None:
+    """The units' words about these reports (store/followups.py): the reason of each status
+    and of its timeline step; the statuses themselves stay for the statistics."""
+    marks = ",".join("?" * len(references))
+    db.execute(f"UPDATE report_statuses SET reason = NULL WHERE reference IN ({marks})"
+               " AND reason IS NOT NULL", references)
+    db.execute(_FORGET_FOLLOWUP_REASON[on_server(db)].format(
+        marks=",".join("?" * len(calls))), calls)
+
+
+# What goes with a purged report, in the order it goes.
+BESIDE_REPORTS = ("answers", "report_events", "outbox", "sms_outbox", "report_statuses")
+
+
+def delete_beside(db: Db, calls: list[str], references: list[str]) -> dict[str, int]:
+    """Delete what belongs to these reports, before the reports themselves: answers and
+    timeline; outbox rows once delivered (a pending event still has to reach its unit);
+    texts, pending or not (nobody may be texted about a purged report); units' statuses."""
+    calls_in, references_in = ",".join("?" * len(calls)), ",".join("?" * len(references))
+    removed = {table: db.execute(f"DELETE FROM {table} WHERE call_id IN ({calls_in})",
+                                 calls).rowcount for table in ("answers", "report_events")}
+    # outbox.key is REFERENCE:EVENT, indexed (UNIQUE key, url); reference is not.
+    removed["outbox"] = db.executemany(
+        "DELETE FROM outbox WHERE status = 'delivered' AND key >= ? AND key < ?",
+        [(f"{reference}:", f"{reference};") for reference in references]).rowcount
+    removed["sms_outbox"] = db.execute(
+        f"DELETE FROM sms_outbox WHERE reference IN ({references_in})", references).rowcount
+    removed["report_statuses"] = db.execute(
+        f"DELETE FROM report_statuses WHERE reference IN ({references_in})",
+        references).rowcount
+    return removed

@@ -16,6 +16,7 @@ consumer is given, in a composition root, only the part it needs:
                 awaits nor raises; the delivery worker's updates wait for their commit).
 - `disclosures` (disclosures.py): who was shown callers' numbers in full.
 - `sms`       (sms.py): texts to callers who said it is safe, and their delivery reports.
+- `followups` (followups.py): the units' statuses of their reports (waits for its commit).
 
 The database is an SQLite file (open), or a PostgreSQL server (open_server, engine.py):
 the same parts over either.
@@ -39,6 +40,7 @@ from .audit import MonitorAudit
 from .calls import CallRecorder
 from .disclosures import Disclosures
 from .engine import PostgresEngine
+from .followups import FollowupRows
 from .outbox import OutboxRows
 from .permissions import data_files, make_private, make_private_folder
 from .queries import Answer, Delivery, Queries, Report
@@ -82,6 +84,7 @@ class ReportStore:
         self.outbox = OutboxRows(self.writer, self.queries)
         self.disclosures = Disclosures(self.writer)
         self.sms = SmsRows(self.writer, self.queries)
+        self.followups = FollowupRows(self.writer, self.queries)
         self._closed = False
 
     # ---------------------------------------------------------------- lifecycle

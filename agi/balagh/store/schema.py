@@ -217,7 +217,30 @@ CREATE INDEX sms_outbox_reference ON sms_outbox (reference);
 CREATE INDEX sms_outbox_created ON sms_outbox (created_at);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11)
+# v12: the units' follow-up of a report (reachback/followup*, store/followups.py): every
+# status a unit sent, one row per signed request id (a copy of an id is not a second row),
+# and the latest on the report itself for the lists.
+_V12 = """
+CREATE TABLE report_statuses (
+    seq        INTEGER PRIMARY KEY,
+    unit       TEXT    NOT NULL,   -- the secret's name the request was signed with
+    id         TEXT    NOT NULL,   -- the signature's id: the unit's idempotency key
+    reference  TEXT    NOT NULL,
+    call_id    TEXT    NOT NULL,
+    queue      TEXT,
+    status     TEXT    NOT NULL,   -- received | in_progress | resolved | closed
+    reason     TEXT,               -- the unit's words; redaction empties it
+    signed_at  TEXT    NOT NULL,   -- the signature's t
+    at         TEXT    NOT NULL,   -- when Balagh took it
+    UNIQUE (unit, id)
+);
+CREATE INDEX report_statuses_reference ON report_statuses (reference, seq);
+CREATE INDEX report_statuses_at ON report_statuses (at);
+ALTER TABLE reports ADD COLUMN followup_status TEXT;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11,
+                                _V12)
 VERSION = len(MIGRATIONS)
 
 
