@@ -372,7 +372,8 @@ def test_reports_timeline_csv_and_stats_are_filtered_by_role(reported: Settings)
     # Never asked the consent question: the page says it is not safe to contact them.
     facts = one.text[one.text.find('id="facts"'):one.text.find("</table>")]
     assert f"<th>{CONSOLE['consent']['ar']}</th>" in facts
-    assert facts.endswith(f"<td>{NAMES['no']['ar']}</td></tr>\n</tbody>")
+    # ... and no unit has said anything of it yet (the follow-up's column, last)
+    assert facts.endswith(f"<td>{NAMES['no']['ar']}</td><td>-</td></tr>\n</tbody>")
     assert client.get("/reports/7000002").status_code == 404  # another queue's: not shown
     assert client.get("/reports", params={"ref": "7000001"},
                       follow_redirects=False).headers["location"] == "/reports/7000001"
