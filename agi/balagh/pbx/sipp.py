@@ -55,6 +55,9 @@ def sipp_command(scenario: Path, proxy: tuple[str, int], number: str, keys: str,
         raise SippError(f"keys must be 1 to 6 of 0-9 * #, not {keys!r}")
     args = [sipp_binary(), f"{proxy[0]}:{proxy[1]}", "-sf", str(scenario), "-s", number,
             "-i", "127.0.0.1", "-mi", "127.0.0.1", "-mp", str(_free_port()),
+            # A recv's own timeout counts only once the call reaches it: a call waiting on an
+            # optional 100/180 would wait for ever. Every wait fails after 20 s instead.
+            "-recv_timeout", "20000",
             "-nostdin", "-aa", "-trace_logs", "-log_file", str(work / "calls.log"),
             "-trace_err", "-error_file", str(work / "errors.log")]
     for position, key in enumerate(keys.ljust(6, "0"), start=1):
