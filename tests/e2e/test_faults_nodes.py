@@ -283,7 +283,7 @@ def test_status_shows_kamailio_and_each_node_answering_on_its_own_address(
 
 
 @pytest.mark.skipif(not os.environ.get("BALAGH_FAULTS_REPORT"),
-                    reason="long (about a minute): run by `make faults`")
+                    reason="long (2 to 4 minutes): run by `make faults`")
 def test_the_active_node_killed_under_steady_calls_five_times(
         healthy: Cluster, fault_rows: list[FaultRow]) -> None:
     """SIPp places CALL_RATE new calls a second (each the whole menu, then a second in the
