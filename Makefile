@@ -11,8 +11,9 @@ STAMP  := $(VENV)/.installed-stamp
 # espeak-ng and sox make placeholder prompts (and their tests); chromium and
 # chromium-driver run the console's browser tests (tests/e2e/test_console*.py).
 # kamailio dispatches calls to the sandbox's Asterisk nodes (`balagh pbx nodes`,
-# tests/e2e/test_faults_nodes.py; docs/scale.md); flock holds the PBX lock while they run.
-DEB_TOOLS := debootstrap espeak-ng sox chromium chromium-driver kamailio
+# tests/e2e/test_faults_nodes.py; docs/scale.md); flock holds the PBX lock while they run;
+# sip-tester (SIPp) places the callers through it (config/sipp/, bench/nodes_rate.py).
+DEB_TOOLS := debootstrap espeak-ng sox chromium chromium-driver kamailio sip-tester
 # `make deb` and its test (tests/packaging/test_deb.py, part of `make test`): dh-virtualenv
 # builds the package; debootstrap (above) makes the clean chroot it is installed in.
 DEB_BUILD_TOOLS := dh-virtualenv debhelper dpkg-dev python3-venv python3-dev

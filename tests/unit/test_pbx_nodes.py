@@ -1,5 +1,6 @@
-"""The sandbox nodes' own Asterisk trees (balagh/pbx/nodes.py) and the SIP test agent
-(balagh/pbx/sipcall.py) against a real UDP peer on loopback; no PBX."""
+"""The sandbox nodes' own Asterisk trees (balagh/pbx/nodes.py), the OPTIONS ping
+(balagh/pbx/sipcall.py) and the SIPp callers (balagh/pbx/sipp.py, config/sipp/) against a
+real UDP peer on loopback; no PBX."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ import pytest
 from balagh.config import ASTERISK_CONFIG_DIR, DIALPLAN_DIR, load_settings
 from balagh.pbx.nodes import Node, Nodes
 from balagh.pbx.sandbox import SandboxError
-from balagh.pbx.sipcall import SipCall, options_ping, parse
+from balagh.pbx.sipcall import options_ping, parse
+from balagh.pbx.sipp import MENU_KEYS, SippError, call_once, parse_calls
 
 # Debian's asterisk.conf, as far as the node's rewrite reads it.
 DEBIAN_ASTERISK_CONF = """[directories](!)
@@ -148,23 +150,55 @@ def test_options_ping_to_nothing_gives_none() -> None:
     assert options_ping("127.0.0.1", port, timeout=0.5) is None
 
 
+needs_sipp = pytest.mark.skipif(shutil.which("sipp") is None,
+                                reason="sipp missing: apt-get install sip-tester (make deps)")
+
+
+@needs_sipp
 @pytest.mark.parametrize("peer", [{"INVITE": ["100 Trying", "200 OK"], "INFO": ["200 OK"],
                                    "BYE": ["200 OK"]}], indirect=True)
-def test_a_call_is_answered_acked_keyed_and_hung_up_along_the_route(peer: Peer) -> None:
-    with SipCall(peer.address, "800700") as call:
-        outcome = call.invite(timeout=5)
-        call.press("12", gap=0)
-    assert outcome.answered and outcome.node == "127.0.0.1"
-    assert peer.methods(5) == ["INVITE", "ACK", "INFO", "INFO", "BYE"]
+def test_a_sipp_caller_answers_the_whole_menu_by_info_along_the_route(
+        peer: Peer, tmp_path: Path) -> None:
+    run = call_once(peer.address, "800700", tmp_path)
+    assert (run.successful, run.failed) == (1, 0), run.errors
+    assert run.answered_by == {"127.0.0.1": 1}
+    assert peer.methods(9) == ["INVITE", "ACK", *["INFO"] * 6, "BYE"]
     route = f"Route: <sip:{peer.address[0]}:{peer.address[1]};lr>"
     assert all(route in text for text in peer.received[1:])  # in-dialog: the recorded route
-    assert "Signal=1" in peer.received[2] and "Signal=2" in peer.received[3]
-    assert "application/sdp" in peer.received[0] and "m=audio " in peer.received[0]
+    signals = [text.split("Signal=")[1][0] for text in peer.received[2:8]]
+    assert "".join(signals) == MENU_KEYS
+    assert all("application/dtmf-relay" in text for text in peer.received[2:8])
+    assert peer.received[0].startswith(f"INVITE sip:800700@{peer.address[0]}:")
+    assert "m=audio " in peer.received[0]
+    [call] = run.calls.values()
+    assert call.keys_taken == 6 and call.invited_at and call.answered_at
+    assert call.answered_at >= call.invited_at
 
 
+@needs_sipp
 @pytest.mark.parametrize("peer", [{"INVITE": ["503 No Node Up"]}], indirect=True)
-def test_a_refused_call_is_acked_and_reported_with_its_code(peer: Peer) -> None:
-    with SipCall(peer.address, "800700") as call:
-        outcome = call.invite(timeout=5)
-    assert (outcome.code, outcome.answered, outcome.node) == (503, False, None)
-    assert peer.methods(2) == ["INVITE", "ACK"]
+def test_a_refused_sipp_call_is_counted_failed(peer: Peer, tmp_path: Path) -> None:
+    run = call_once(peer.address, "800700", tmp_path)
+    assert (run.successful, run.failed) == (0, 1)
+    assert run.answered_by == {}
+    assert peer.methods(1)[0] == "INVITE"
+
+
+def test_keys_that_are_not_keypad_keys_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(SippError, match="keys must be"):
+        call_once(("127.0.0.1", 5070), "800700", tmp_path, keys="12a")
+
+
+def test_a_scenario_log_gives_each_call_its_node_keys_and_times() -> None:
+    log = ("call 2 invite at 1796648119.000000 250000.000000\n"
+           "call 1 invite at 1796648118.000000 0.000000\n"
+           "call 2 answered-by 127.0.0.3 at 1796648119.000000 750000.000000 contact x\n"
+           "call 2 key 1 taken\ncall 2 key 2 taken\n"
+           "call 2 ended node-gone at 1796648121.000000 500000.000000\n")
+    calls = parse_calls(log)
+    assert calls[1].node is None and calls[1].invited_at == 1796648118.0
+    two = calls[2]
+    assert (two.node, two.keys_taken, two.ended) == ("127.0.0.3", 2, "node-gone")
+    assert two.answered_at is not None and two.invited_at is not None
+    assert round(two.answered_at - two.invited_at, 3) == 0.5
+    assert two.ended_at == 1796648121.5
