@@ -36,7 +36,7 @@ from balagh.orphans import take_back
 from balagh.pidfile import PidFile
 from balagh.reachback.followup_api import PATH as FOLLOWUP_PATH
 from balagh.reachback.followup_api import FollowupApi
-from balagh.reachback.wiring import texting
+from balagh.reachback.wiring import text_on_resolved, texting
 from balagh.routing import QueueState
 from balagh.sounds.files import prompt_seconds
 from balagh.store.opening import open_store
@@ -218,6 +218,8 @@ async def serve(settings: Settings, *, banner_text: bool) -> int:
         if settings.fastagi.enabled else None
     followup = FollowupApi(store.followups, store.queries, lambda: live.current.handover)
     inbound.add_route("POST", FOLLOWUP_PATH, followup.handle)
+    if texts is not None:
+        followup.on_resolved.append(text_on_resolved(texts))
     listener = asyncio.create_task(serve_inbound(inbound)) \
         if settings.inbound.enabled else None
     stop = asyncio.Event()

@@ -196,3 +196,25 @@ async def test_the_units_guide_sender_is_answered(served: Served) -> None:
     assert await asyncio.to_thread(send, served.base, "4400012", "resolved", None,
                                    "guide-3", CHILD) == 404
     assert [s["id"] for s in await followups(served)] == ["guide-1"]
+
+
+async def test_resolved_queues_the_callers_text_once(served: Served) -> None:
+    """With texts on, a unit's "resolved" queues the caller's text for it (sent only with
+    consent, asked when due: tests/unit/test_sms_texts.py), one per report."""
+    import sqlite3
+
+    from balagh.reachback.sms import SmsSender
+    from balagh.reachback.sms_config import SmsConfig
+    from balagh.reachback.wiring import text_on_resolved
+
+    config = SmsConfig(enabled=True, sender="800700", line="800700",
+                       templates={"resolved": {"ar": "تم {reference} {line}"}})
+    sender = SmsSender(served.store.sms, lambda: config, "http://127.0.0.1:9")
+    listener = text_on_resolved(sender)
+    served.api.on_resolved.append(listener)
+    assert (await served.post("3356375", {"status": "resolved"}, id="r-1"))[0] == 200
+    listener(served.resolved[0])  # told again (a resend while the store spooled)
+    await served.store.writer.flush()
+    with sqlite3.connect(served.store.path) as db:
+        rows = db.execute("SELECT key, event, status FROM sms_outbox").fetchall()
+    assert rows == [("3356375:resolved", "resolved", "pending")]

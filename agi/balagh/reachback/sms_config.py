@@ -18,10 +18,12 @@ from balagh.config.yamlsrc import YamlDoc, known_keys, load_optional_mapping
 
 from .sms_length import measure
 
-__all__ = ["EVENTS", "PLACEHOLDERS", "SmsConfig", "load_sms_config", "render"]
+__all__ = ["EVENTS", "PLACEHOLDERS", "REGISTERED", "RESOLVED", "SmsConfig", "load_sms_config",
+           "render"]
 
 REGISTERED = "registered"  # the report was routed to its unit (handover's "routed")
-EVENTS = (REGISTERED,)
+RESOLVED = "resolved"      # the unit said it is resolved (reachback/followup_api.py)
+EVENTS = (REGISTERED, RESOLVED)
 PLACEHOLDERS = ("reference", "line")
 # The longest values the placeholders take when a template's length is checked: the
 # longest reference the store makes (and room to grow), a line's number.

@@ -11,11 +11,12 @@ from balagh.handover.summary import Publisher
 from balagh.inbound import InboundServer
 from balagh.store.sms import SmsRows
 
+from .followup_api import Resolved, ResolvedListener
 from .sms import SmsSender, TextingPublisher
-from .sms_config import load_sms_config
+from .sms_config import RESOLVED, load_sms_config
 from .sms_reports import delivery_report_handler, route_path
 
-__all__ = ["texting"]
+__all__ = ["text_on_resolved", "texting"]
 
 log = structlog.get_logger(__name__)
 
@@ -35,3 +36,13 @@ def texting(settings: Settings, rows: SmsRows, outbox: Publisher,
     inbound.add_route("GET", route_path(), delivery_report_handler(rows))
     log.info("sms.enabled", kannel=config.kannel_url)
     return TextingPublisher(outbox, sender), sender
+
+
+def text_on_resolved(sender: SmsSender) -> ResolvedListener:
+    """A unit's "resolved" queues the caller's text for it (in the report's language; sent
+    only with consent, asked when due). One per report: a second "resolved", or the same
+    one told twice while the store spools, finds its key taken and adds nothing."""
+    def listener(resolved: Resolved) -> None:
+        sender.queue(resolved.reference, RESOLVED, None)
+
+    return listener
