@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from balagh.config.lookup import FROM_SHIPPED, ConfigSource, find_config, inside
+from balagh.config.nodes import NodeSettings, parse_nodes
 from balagh.config.values import (
     country_code_problem,
     port_problem,
@@ -142,6 +143,9 @@ class Settings:
     timezone: str | None = None
     # The country a national number (0501234567) belongs to: +971501234567.
     country_code: str = "971"
+    # The Asterisk nodes the console, health and monitor see (config/nodes.py); empty:
+    # the one box that `ari` and `ami` name.
+    nodes: tuple[NodeSettings, ...] = ()
 
     @property
     def zone(self) -> ZoneInfo:
@@ -368,6 +372,8 @@ def _apply(settings: Settings, section: str, key: str, value: Any,
                    "or a secrets_file")
     if key == "database_url":
         return replace(settings, database_url=_database_url(doc, value))
+    if key == "nodes":
+        return replace(settings, nodes=parse_nodes(doc, value))
     default = getattr(settings, key)
     return replace(settings, **{key: _coerce(doc, (key,), default, value)})
 
