@@ -261,3 +261,32 @@ async def test_health_has_a_line_per_node_and_a_dead_node_is_down(tmp_path: Path
         ("watchdog@node2", Status.DEGRADED)]
     assert exit_code(checks) == 2
     assert replace(checks[0]).summary.endswith(f"at {live.url} as {USER}")
+
+
+# ------------------------------------------------------------------ balagh monitor
+
+
+async def test_monitor_rings_through_the_node_holding_the_call(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from datetime import UTC, datetime
+
+    from balagh.cli.monitor import ring
+    from balagh.store import ReportStore
+
+    store = await ReportStore.open(tmp_path / "balagh.sqlite3")
+    store.calls.start_report(call_id="node2-77.1", reference="3001", channel="PJSIP/k-1",
+                             caller="+97165551234", hotline="800700",
+                             started_at=datetime.now(UTC))
+    await store.close()
+    one, two = RecordingAmi(channels=["node1-5.1"]), RecordingAmi(channels=["node2-77.1"])
+    async with recording_ami(one) as port1, recording_ami(two) as port2:
+        settings = nodes_settings(tmp_path, [port1, port2, closed_port()],
+                                  ["http://127.0.0.1:9/"] * 3)
+        assert await ring(settings, "3001", "PJSIP/sup1", Mode.LISTEN) == 0
+        assert "through node node2" in capsys.readouterr().out
+        assert [a["Exten"] for a in two.actions if a.get("Action") == "Originate"] == [
+            "*2243001"]
+        assert not any(a.get("Action") == "Originate" for a in one.actions)
+        two.channels = []  # the call ended
+        assert await ring(settings, "3001", "PJSIP/sup1", Mode.LISTEN) == 1
+        assert "on no node now; not reached: node3" in capsys.readouterr().err

@@ -52,7 +52,7 @@ def audit_lines(events: Sequence[MonitorEvent], zone: tzinfo,
 
 
 async def show_audit(settings: Settings, reference: str | None, limit: int) -> int:
-    if not settings.database.exists():
+    if not settings.database_url and not settings.database.exists():
         print(f"no monitoring yet ({settings.database} does not exist)")
         return 0
     async with report_store(settings) as store:
@@ -83,7 +83,7 @@ def _monitor(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def show_live(settings: Settings) -> int:
-    if not settings.database.exists():
+    if not settings.database_url and not settings.database.exists():
         print(f"no calls yet ({settings.database} does not exist)")
         return 0
     if not settings.nodes:

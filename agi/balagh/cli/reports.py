@@ -102,7 +102,7 @@ async def disclose(disclosures: Disclosures, filters: dict[str, Any], rows: int)
 
 async def list_reports(settings: Settings, search: ReportSearch, format: str,
                        output: Path | None, show_numbers: bool) -> int:
-    if not settings.database.exists():
+    if not settings.database_url and not settings.database.exists():
         print(f"no reports yet ({settings.database} does not exist)")
         return 0
     async with report_store(settings) as store:
@@ -131,7 +131,7 @@ def _opened(output: Path | None) -> Iterator[IO[str]]:
 
 
 async def show_report(settings: Settings, reference: str, show_numbers: bool) -> int:
-    if not settings.database.exists():
+    if not settings.database_url and not settings.database.exists():
         print(f"no reports yet ({settings.database} does not exist)")
         return 0
     async with report_store(settings) as store:
@@ -194,7 +194,7 @@ async def apply_retention(settings: Settings, action: str, days: int, *,
     if days < 1:
         print("error: --older-than must be at least 1 day")
         return 1
-    if not settings.database.exists():
+    if not settings.database_url and not settings.database.exists():
         print(f"no reports ({settings.database} does not exist)")
         return 0
     before = datetime.now(UTC) - timedelta(days=days)
