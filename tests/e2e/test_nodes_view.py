@@ -34,10 +34,21 @@ from unit import pg_cluster
 
 from .conftest import AppProcess, app_environment, balagh, wait_for
 from .console_browser import ConsoleProcess, add_user, http_login
-from .legs import CHILD_IN_DANGER, DANGER_TO_GENERAL, Leg, answered_call, hang_up, originate
+from .legs import (
+    CHILD_IN_DANGER,
+    DANGER_TO_GENERAL,
+    Leg,
+    answered_call,
+    hang_up,
+    heard,
+    originate,
+)
+from .tones import CALLER_HZ
 
 PIN = "4321"  # typed by the sandbox's desk phone balagh-test-desk
 PASSWORD = "nodes view test password"
+LISTEN_SECONDS = 4.0  # the stretch of the supervisor's audio that is judged
+HEARD = 2.0           # seconds of the caller's tone the supervisor must hear in it
 
 
 @dataclass
@@ -188,7 +199,8 @@ async def test_a_listen_from_the_console_rings_through_the_node_holding_the_call
     try:
         async with node_ami(settings, view.node(2)) as ami2:
             desk = ami2.listen(lambda e: e.get("Event") == "Newchannel" and e.get(
-                "Channel", "").startswith("Local/201@balagh-test-desk"))
+                "Channel", "").startswith("Local/201@balagh-test-desk") and e.get(
+                "Channel", "").endswith(";2"))
             snooped = ami2.listen(lambda e: e.get("Event") == "BridgeEnter" and e.get(
                 "Channel", "").startswith("Snoop/"))
             try:
@@ -209,12 +221,17 @@ async def test_a_listen_from_the_console_rings_through_the_node_holding_the_call
                     assert asked.status_code == 202, asked.text
                     far = await wait_for_event(desk, lambda e: True, 30)  # on node 2
                     await wait_for_event(snooped, lambda e: True, 30)
+                    await asyncio.sleep(LISTEN_SECONDS)  # what the desk phone hears now
                     await ami2.action({"Action": "Hangup", "Channel": far["Channel"]})
+                supervisor_heard = await heard(view.node(2).work / "spool/monitor" /
+                                               f"supervisor-{far['Uniqueid']}-heard.wav")
             finally:
                 ami2.unlisten(desk)
                 ami2.unlisten(snooped)
     finally:
         client.close()
+    print(f"\nthe supervisor's phone on node 2 heard (Hz: seconds) {supervisor_heard}")
+    assert supervisor_heard[CALLER_HZ] >= HEARD, supervisor_heard
     rows = Accounts(view.settings.console_database).audit_rows(user="amina")
     requested = next(row for row in rows if row.action == "monitor-requested")
     assert (requested.detail["reference"], requested.detail["node"]) == (reference, "node2")
