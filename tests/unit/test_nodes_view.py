@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from balagh.ari.liveness import heartbeat_variable
-from balagh.config import AmiSettings, AriSettings, ConfigError, Settings, load_settings
-from balagh.config.nodes import MAX_NODES, NodeSettings, nodes_of
+from balagh.config import AmiSettings, AriSettings, ConfigError, Settings, load_settings, nodes_of
+from balagh.config.nodes import MAX_NODES, NodeSettings
 from balagh.console import board
 from balagh.console.feed import Feed
 from balagh.health.probes import run_probes

@@ -20,8 +20,7 @@ from datetime import tzinfo
 
 from balagh.ami.client import AmiSession
 from balagh.cli.common import report_store, table_lines
-from balagh.config import Settings
-from balagh.config.nodes import nodes_of
+from balagh.config import Settings, nodes_of
 from balagh.localtime import shown
 from balagh.readmodel.reader import MonitorEvent, reader_of
 from balagh.supervise.modes import Mode

@@ -189,6 +189,25 @@ class Settings:
 
 
 
+@dataclass(frozen=True)
+class Node:
+    """One Asterisk node as the tools reach it: its name ('' for a one-box site) and its
+    ARI and AMI settings, the site's credentials included (config/nodes.py)."""
+
+    name: str
+    ari: AriSettings
+    ami: AmiSettings
+
+
+def nodes_of(settings: Settings) -> list[Node]:
+    """Every node the tools look at: the configured ones, else the one box (named '')."""
+    if not settings.nodes:
+        return [Node("", settings.ari, settings.ami)]
+    return [Node(node.name, replace(settings.ari, url=node.ari_url),
+                 replace(settings.ami, host=node.ami_host, port=node.ami_port))
+            for node in settings.nodes]
+
+
 def is_shipped(path: Path) -> bool:
     """Whether `path` is one of the shipped files inside the installed package, which
     nothing may write (an upgrade replaces the package and would lose the change)."""

@@ -1,4 +1,5 @@
-"""The Asterisk nodes the people's tools see (`nodes:` in balagh.yaml).
+"""The Asterisk nodes the people's tools see (`nodes:` in balagh.yaml): the setting's
+parse; `Node` and `nodes_of` (which need the ARI/AMI settings) are in config/__init__.
 
 Absent, the one node is the `ari`/`ami` settings' (today's single box, unchanged). Given,
 the console, `balagh health` and `balagh monitor` read every node's AMI (and ARI) and
@@ -10,14 +11,11 @@ addresses only and nothing secret is ever in it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 from .values import port_problem, url_problem
 from .yamlsrc import ConfigError, YamlDoc
-
-if TYPE_CHECKING:
-    from . import AmiSettings, AriSettings, Settings
 
 MAX_NODES = 16
 NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
@@ -32,16 +30,6 @@ class NodeSettings:
     ari_url: str
     ami_host: str
     ami_port: int = 5038
-
-
-@dataclass(frozen=True)
-class Node:
-    """One node as the tools reach it: its name ('' for a one-box site) and its ARI and
-    AMI settings, the site's credentials included."""
-
-    name: str
-    ari: AriSettings
-    ami: AmiSettings
 
 
 def parse_nodes(doc: YamlDoc | None, value: Any) -> tuple[NodeSettings, ...]:
@@ -82,13 +70,4 @@ def parse_nodes(doc: YamlDoc | None, value: Any) -> tuple[NodeSettings, ...]:
     return tuple(nodes)
 
 
-def nodes_of(settings: Settings) -> list[Node]:
-    """Every node the tools look at: the configured ones, else the one box (named '')."""
-    if not settings.nodes:
-        return [Node("", settings.ari, settings.ami)]
-    return [Node(node.name, replace(settings.ari, url=node.ari_url),
-                 replace(settings.ami, host=node.ami_host, port=node.ami_port))
-            for node in settings.nodes]
-
-
-__all__ = ["MAX_NODES", "Node", "NodeSettings", "nodes_of", "parse_nodes"]
+__all__ = ["MAX_NODES", "NodeSettings", "parse_nodes"]

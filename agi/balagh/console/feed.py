@@ -28,8 +28,7 @@ import aiosqlite
 import structlog
 
 from balagh.ami.client import AmiSession
-from balagh.config import Settings
-from balagh.config.nodes import nodes_of
+from balagh.config import Settings, nodes_of
 from balagh.readmodel import statistics as stats_query
 from balagh.readmodel.figures import Histogram
 from balagh.readmodel.period import Period, today_period

@@ -22,8 +22,7 @@ from typing import Any
 
 from balagh.ami.client import AmiSession
 from balagh.ari.liveness import heartbeat_variable
-from balagh.config import AmiSettings, Settings
-from balagh.config.nodes import Node, nodes_of
+from balagh.config import AmiSettings, Node, Settings, nodes_of
 from balagh.health import prompts
 from balagh.health.ari_http import AriHttp
 from balagh.health.fastagi import fastagi_check

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import tzinfo
 
 from balagh.ami.client import AmiError, AmiSession
-from balagh.config.nodes import Node
+from balagh.config import Node
 from balagh.localtime import shown
 from balagh.privacy import mask_number
 from balagh.readmodel.reader import ReportReader
