@@ -47,7 +47,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "FastAGI listener, and ARI and the watchdog are not needed. Each check has its "
         "own timeout. Exit 0 all well, 1 degraded (calls are served but something needs a "
         "person: AMI, the watchdog, the store, the config or the prompts), 2 down (ARI "
-        "unreachable or the app not beating: callers are not served by Balagh).")
+        "unreachable or the app not beating: callers are not served by Balagh). With "
+        "`nodes:` in balagh.yaml, ARI, AMI, the app and the watchdog are checked on every "
+        "node, one line each (ari@node1, ari@node2, ...); any node down is exit 2.")
     parser.add_argument("--json", action="store_true", help="one JSON object")
     parser.add_argument("--only", type=_names, metavar="NAME,...",
                         help="only these checks: ari, ami, app, watchdog, store, config, "

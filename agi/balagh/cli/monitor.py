@@ -5,6 +5,9 @@
 - `balagh monitor --live` lists the calls that can be monitored (numbers masked);
 - `balagh monitor --audit [--reference REF] [--limit N]` lists who was refused, who
   listened in on which report, in which mode, and when it ended, newest first.
+
+With `nodes:` in balagh.yaml the phone is rung through the node holding the call, and
+`--live` lists every node's calls with the node.
 """
 
 from __future__ import annotations
@@ -17,11 +20,17 @@ from datetime import tzinfo
 
 from balagh.ami.client import AmiSession
 from balagh.cli.common import report_store, table_lines
-from balagh.config import Settings
+from balagh.config import Settings, nodes_of
 from balagh.localtime import shown
 from balagh.readmodel.reader import MonitorEvent, reader_of
 from balagh.supervise.modes import Mode
-from balagh.supervise.ring import live_calls, ring_supervisor
+from balagh.supervise.ring import (
+    LiveRow,
+    live_calls,
+    node_holding,
+    node_sessions,
+    ring_supervisor,
+)
 
 __all__ = ["AUDIT_COLUMNS", "audit_lines", "register", "show_audit"]
 
@@ -42,7 +51,7 @@ def audit_lines(events: Sequence[MonitorEvent], zone: tzinfo,
 
 
 async def show_audit(settings: Settings, reference: str | None, limit: int) -> int:
-    if not settings.database.exists():
+    if not settings.database_url and not settings.database.exists():
         print(f"no monitoring yet ({settings.database} does not exist)")
         return 0
     async with report_store(settings) as store:
@@ -73,29 +82,71 @@ def _monitor(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def show_live(settings: Settings) -> int:
-    if not settings.database.exists():
+    if not settings.database_url and not settings.database.exists():
         print(f"no calls yet ({settings.database} does not exist)")
         return 0
-    async with AmiSession(settings.ami) as ami, report_store(settings) as store:
-        rows = await live_calls(ami, reader_of(store), settings.zone)
+    if not settings.nodes:
+        async with AmiSession(settings.ami) as ami, report_store(settings) as store:
+            rows = await live_calls(ami, reader_of(store), settings.zone)
+    else:
+        rows = await _live_on_nodes(settings)
     if not rows:
         print("no call is being answered right now")
         return 0
-    table = [("reference", "queue", "agent", "talking since", "caller")]
+    table: list[tuple[str, ...]] = [("reference", "queue", "agent", "talking since", "caller")]
     table += [(r.reference, r.queue, r.agent, r.talking_since, r.caller) for r in rows]
+    if settings.nodes:
+        table = [(*row, node) for row, node in zip(table, ["node", *(r.node for r in rows)],
+                                                   strict=True)]
     for line in table_lines(table):
         print(line.rstrip())
     return 0
+
+
+async def _live_on_nodes(settings: Settings) -> list[LiveRow]:
+    async with node_sessions(nodes_of(settings)) as found, report_store(settings) as store:
+        for name, why in found.unreachable.items():
+            print(f"warning: node {name} not reached ({why}): its calls are not listed",
+                  file=sys.stderr)
+        rows: list[LiveRow] = []
+        for name, ami in found.sessions.items():
+            rows += await live_calls(ami, reader_of(store), settings.zone, name)
+    return rows
 
 
 async def ring(settings: Settings, reference: str, phone: str, mode: Mode) -> int:
     if not reference.isdigit():
         print(f"error: not a reference number: {reference}", file=sys.stderr)
         return 2
+    if settings.nodes:
+        return await _ring_on_its_node(settings, reference, phone, mode)
     async with AmiSession(settings.ami) as ami:
         await ring_supervisor(ami, phone, reference, mode)
     print(f"ringing {phone} into report {reference} ({mode.value}); the supervisor gives "
           "their PIN on the phone. `balagh monitor --audit` shows how it went.")
+    return 0
+
+
+async def _ring_on_its_node(settings: Settings, reference: str, phone: str,
+                            mode: Mode) -> int:
+    """Several nodes: the snoop must be made where the call is, so ring through it."""
+    async with report_store(settings) as store:
+        report = await reader_of(store).get_report(reference)
+    if report is None:
+        print(f"error: no report {reference}", file=sys.stderr)
+        return 1
+    async with node_sessions(nodes_of(settings)) as found:
+        node = await node_holding(found.sessions, report.call_id)
+        if node is None:
+            unread = "; not reached: " + ", ".join(found.unreachable) \
+                if found.unreachable else ""
+            print(f"error: report {reference}'s call is on no node now{unread}",
+                  file=sys.stderr)
+            return 1
+        await ring_supervisor(found.sessions[node], phone, reference, mode)
+    print(f"ringing {phone} into report {reference} ({mode.value}) through node {node}; "
+          "the supervisor gives their PIN on the phone. `balagh monitor --audit` shows how "
+          "it went.")
     return 0
 
 

@@ -104,7 +104,7 @@ async def disclose(disclosures: Disclosures, filters: dict[str, Any], rows: int)
 
 async def list_reports(settings: Settings, search: ReportSearch, format: str,
                        output: Path | None, show_numbers: bool) -> int:
-    if not settings.database.exists():
+    if not settings.database_url and not settings.database.exists():
         print(f"no reports yet ({settings.database} does not exist)")
         return 0
     async with report_store(settings) as store:
@@ -133,7 +133,7 @@ def _opened(output: Path | None) -> Iterator[IO[str]]:
 
 
 async def show_report(settings: Settings, reference: str, show_numbers: bool) -> int:
-    if not settings.database.exists():
+    if not settings.database_url and not settings.database.exists():
         print(f"no reports yet ({settings.database} does not exist)")
         return 0
     async with report_store(settings) as store:

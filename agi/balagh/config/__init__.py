@@ -9,14 +9,20 @@ environment or from a secret file (the sandbox PBX writes one on install).
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from balagh.config.coerce import ENV_OVERRIDES as ENV_OVERRIDES
+from balagh.config.coerce import database_url as _database_url
+from balagh.config.coerce import err as _err
+from balagh.config.coerce import flag as _flag
+from balagh.config.coerce import loopback as _loopback
+from balagh.config.coerce import proxies as _proxies
 from balagh.config.lookup import FROM_SHIPPED, ConfigSource, find_config, inside
+from balagh.config.nodes import NodeSettings, parse_nodes
 from balagh.config.secrets import SECRET_PREFIX as SECRET_PREFIX
 from balagh.config.secrets import read_env_file as read_env_file
 from balagh.config.secrets import secret_values as secret_values
@@ -164,6 +170,9 @@ class Settings:
     country_code: str = "971"
     # `balagh run`'s Prometheus endpoint, host:port on loopback ("" = off; metrics/).
     metrics_listen: str = ""
+    # The Asterisk nodes the console, health and monitor see (config/nodes.py); empty:
+    # the one box that `ari` and `ami` name.
+    nodes: tuple[NodeSettings, ...] = ()
 
     @property
     def zone(self) -> ZoneInfo:
@@ -207,49 +216,29 @@ class Settings:
 
 
 
+@dataclass(frozen=True)
+class Node:
+    """One Asterisk node as the tools reach it: its name ('' for a one-box site) and its
+    ARI and AMI settings, the site's credentials included (config/nodes.py)."""
+
+    name: str
+    ari: AriSettings
+    ami: AmiSettings
+
+
+def nodes_of(settings: Settings) -> list[Node]:
+    """Every node the tools look at: the configured ones, else the one box (named '')."""
+    if not settings.nodes:
+        return [Node("", settings.ari, settings.ami)]
+    return [Node(node.name, replace(settings.ari, url=node.ari_url),
+                 replace(settings.ami, host=node.ami_host, port=node.ami_port))
+            for node in settings.nodes]
+
+
 def is_shipped(path: Path) -> bool:
     """Whether `path` is one of the shipped files inside the installed package, which
     nothing may write (an upgrade replaces the package and would lose the change)."""
     return inside(path, SHIPPED) or inside(path, CONFIG_DIR)
-
-# Environment overrides: variable -> (section, key). Read last, so they win.
-ENV_OVERRIDES: dict[str, tuple[str, str]] = {
-    "BALAGH_ARI_ENABLED": ("ari", "enabled"),
-    "BALAGH_ARI_URL": ("ari", "url"),
-    "BALAGH_ARI_APP": ("ari", "app"),
-    "BALAGH_ARI_USERNAME": ("ari", "username"),
-    "BALAGH_ARI_PASSWORD": ("ari", "password"),
-    "BALAGH_AMI_HOST": ("ami", "host"),
-    "BALAGH_AMI_PORT": ("ami", "port"),
-    "BALAGH_AMI_USERNAME": ("ami", "username"),
-    "BALAGH_AMI_SECRET": ("ami", "secret"),
-    "BALAGH_FASTAGI_ENABLED": ("fastagi", "enabled"),
-    "BALAGH_FASTAGI_HOST": ("fastagi", "host"),
-    "BALAGH_FASTAGI_PORT": ("fastagi", "port"),
-    "BALAGH_INBOUND_ENABLED": ("inbound", "enabled"),
-    "BALAGH_INBOUND_HOST": ("inbound", "host"),
-    "BALAGH_INBOUND_PORT": ("inbound", "port"),
-    "BALAGH_CONSOLE_HOST": ("console", "host"),
-    "BALAGH_CONSOLE_PORT": ("console", "port"),
-    "BALAGH_CONSOLE_SECURE_COOKIES": ("console", "secure_cookies"),
-    "BALAGH_CONSOLE_TRUSTED_PROXIES": ("console", "trusted_proxies"),
-    "BALAGH_DATA_DIR": ("", "data_dir"),
-    "BALAGH_PBX_DIR": ("", "pbx_dir"),
-    "BALAGH_IVR_FILE": ("", "ivr_file"),
-    "BALAGH_ROUTING_FILE": ("", "routing_file"),
-    "BALAGH_SUPERVISORS_FILE": ("", "supervisors_file"),
-    "BALAGH_AGENT_LANGUAGE": ("", "agent_language"),
-    "BALAGH_HANDOVER_FILE": ("", "handover_file"),
-    "BALAGH_REACHBACK_FILE": ("", "reachback_file"),
-    "BALAGH_SECRETS_FILE": ("", "secrets_file"),
-    "BALAGH_SPOOL_DIR": ("", "spool_dir"),
-    "BALAGH_DATABASE_URL": ("", "database_url"),
-    "BALAGH_DATABASE_PASSWORD": ("", "database_password"),
-    "BALAGH_LOG_CALLER_NUMBERS": ("", "log_caller_numbers"),
-    "BALAGH_TIMEZONE": ("", "timezone"),
-    "BALAGH_COUNTRY_CODE": ("", "country_code"),
-    "BALAGH_METRICS_LISTEN": ("", "metrics_listen"),
-}
 
 _SECTIONS = {"ari": AriSettings, "ami": AmiSettings, "fastagi": FastAgiSettings,
              "console": ConsoleSettings, "inbound": InboundSettings}
@@ -299,57 +288,6 @@ def _coerce(doc: YamlDoc | None, key: tuple[str, ...], default: Any, value: Any)
     return str(value)
 
 
-def _proxies(doc: YamlDoc | None, key: tuple[str, ...], value: Any) -> tuple[str, ...]:
-    """A YAML list, or a comma-separated string (the environment), of addresses/networks."""
-    entries = value.split(",") if isinstance(value, str) else value
-    if not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
-        raise _err(doc, key, "must be a list of addresses or networks, e.g. [127.0.0.1]")
-    try:
-        found = [str(ipaddress.ip_network(e.strip(), strict=False))
-                              for e in entries if e.strip()]
-    except ValueError as exc:
-        raise _err(doc, key, f"not an address or network: {exc}") from None
-    return tuple(found)
-
-
-def _flag(doc: YamlDoc | None, key: tuple[str, ...], value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("true", "yes", "on", "1"):
-        return True
-    if text in ("false", "no", "off", "0"):
-        return False
-    raise _err(doc, key, f"must be true or false, got {value!r}")
-
-
-def _loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
-
-
-def _database_url(doc: YamlDoc | None, value: Any) -> str:
-    """postgresql://user@host[:port]/name, with no password in it."""
-    text = str(value).strip() if isinstance(value, str) else ""
-    scheme, sep, rest = text.partition("://")
-    if not sep or scheme not in ("postgresql", "postgres") or not rest:
-        raise _err(doc, ("database_url",), "must be postgresql://user@host:port/name")
-    credentials, at, _ = rest.rpartition("@")
-    if at and ":" in credentials:
-        raise _err(doc, ("database_url",), "holds a password; put it in "
-                   "BALAGH_DATABASE_PASSWORD (environment or secrets_file) instead")
-    return text
-
-
-def _err(doc: YamlDoc | None, key: tuple[str, ...], message: str) -> ConfigError:
-    if doc is None:
-        env = next((k for k, v in ENV_OVERRIDES.items() if v == key or v == ("", *key)), "env")
-        return ConfigError("environment", None, env, message)
-    return doc.error(key, message)
-
-
 def _apply(settings: Settings, section: str, key: str, value: Any,
            doc: YamlDoc | None) -> Settings:
     if section:
@@ -369,6 +307,8 @@ def _apply(settings: Settings, section: str, key: str, value: Any,
                    "or a secrets_file")
     if key == "database_url":
         return replace(settings, database_url=_database_url(doc, value))
+    if key == "nodes":
+        return replace(settings, nodes=parse_nodes(doc, value))
     default = getattr(settings, key)
     return replace(settings, **{key: _coerce(doc, (key,), default, value)})
 

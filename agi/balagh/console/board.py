@@ -5,6 +5,10 @@ events; CoreShowChannels: which channels are up) and what the report store holds
 answer is written as it is given, so a call still in the menu is visible, and on which
 question). A snapshot is rebuilt whole each time: nothing drifts after a missed event
 or a reconnect, and a browser that (re)connects gets the full state at once.
+
+Several Asterisk nodes (`nodes:` in balagh.yaml) are one board: each queue's figures are
+summed over the nodes with each node's share beside them (`by_node`), every call names
+the node whose AMI lists its channel, and callers in danger come first across all nodes.
 """
 
 from __future__ import annotations
@@ -60,6 +64,24 @@ class QueueFigures:
     answered_today: int = 0
     abandoned_today: int = 0
     service_level_today: float | None = None
+    oldest_danger_node: str | None = None
+    by_node: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def share(self, node: str) -> dict[str, int]:
+        """This node's part of the queue (its own app_queue's callers and agents)."""
+        return self.by_node.setdefault(node, {"waiting": 0, "danger_waiting": 0,
+                                              "available": 0, "talking": 0, "logged_in": 0})
+
+
+@dataclass(frozen=True)
+class NodeReading:
+    """What one node's AMI said on this rebuild. `up` False: it could not be read, and
+    `live_ids` is None (which calls it holds is not known)."""
+
+    name: str
+    up: bool
+    queue_events: Sequence[Mapping[str, str]] = ()
+    live_ids: set[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -91,7 +113,8 @@ def call_state(report: Report) -> str:
     return "ivr"
 
 
-def live_call(report: Report, questions: Sequence[str], now: float) -> dict[str, Any]:
+def live_call(report: Report, questions: Sequence[str], now: float,
+              node: str | None = None) -> dict[str, Any]:
     state = call_state(report)
     answers = report.answers
     since = _epoch(report.answered_at if state == "talking" else
@@ -112,16 +135,21 @@ def live_call(report: Report, questions: Sequence[str], now: float) -> dict[str,
         "wait": report.wait_seconds,
         "agent": report.answered_by,
         "question": current_question(report, questions) if state == "ivr" else None,
+        "node": node,
     }
 
 
-def build(*, queue_events: Iterable[Mapping[str, str]], live_ids: set[str] | None,
+def build(*, queue_events: Iterable[Mapping[str, str]] = (), live_ids: set[str] | None = None,
           reports: Iterable[Report], questions: Sequence[str], today: Today, now: float,
-          queues: Iterable[str] = (), pbx_up: bool = True) -> dict[str, Any]:
-    """The whole snapshot. `live_ids`: the uniqueids of the channels up now (None when AMI
-    is down: then the reports alone say which calls are in progress)."""
-    figures, entries = _queue_figures(queue_events, queues)
-    by_call = _live_calls(reports, live_ids, questions, now)
+          queues: Iterable[str] = (), pbx_up: bool = True,
+          nodes: Sequence[NodeReading] | None = None) -> dict[str, Any]:
+    """The whole snapshot. One box: `queue_events` and `live_ids`, the uniqueids of the
+    channels up now (None when AMI is down: then the reports alone say which calls are in
+    progress). Several: one NodeReading per node instead (`nodes`)."""
+    if nodes is None:
+        nodes = [NodeReading("", pbx_up, list(queue_events), live_ids)]
+    figures, entries = _queue_figures(nodes, queues)
+    by_call = _live_calls(reports, nodes, questions, now)
     _count_waiting(figures, entries, by_call, now)
     live = list(by_call.values())
     for name, row in figures.items():
@@ -130,9 +158,12 @@ def build(*, queue_events: Iterable[Mapping[str, str]], live_ids: set[str] | Non
         row.service_level_today = today.service_level.get(name)
     in_ivr = [call for call in live if call["state"] == "ivr"]
     live.sort(key=lambda call: (not call["danger"], call["started"] or now))
+    up = [node.up for node in nodes]
     return {
         "at": now,
-        "pbx": "up" if pbx_up else "down",
+        # "partial": some nodes' AMI answers, some not (their calls are shown, node unknown).
+        "pbx": "up" if all(up) else "down" if not any(up) else "partial",
+        "nodes": [{"name": node.name, "pbx": "up" if node.up else "down"} for node in nodes],
         "queues": [vars(figures[name]) for name in sorted(figures)],
         "ivr": {"callers": len(in_ivr),
                 "by_question": dict(Counter(call["question"] or "-" for call in in_ivr))},
@@ -142,61 +173,85 @@ def build(*, queue_events: Iterable[Mapping[str, str]], live_ids: set[str] | Non
     }
 
 
-def _queue_figures(queue_events: Iterable[Mapping[str, str]], queues: Iterable[str],
-                   ) -> tuple[dict[str, QueueFigures], list[tuple[str, Mapping[str, str]]]]:
-    """Each queue's agents from its QueueMember events; its waiting callers' entries."""
+Entry = tuple[str, str, Mapping[str, str]]   # queue, node, QueueEntry event
+
+
+def _queue_figures(nodes: Sequence[NodeReading], queues: Iterable[str],
+                   ) -> tuple[dict[str, QueueFigures], list[Entry]]:
+    """Each queue's agents from its QueueMember events, on every node; its waiting
+    callers' entries."""
     figures: dict[str, QueueFigures] = {name: QueueFigures(name) for name in queues}
-    entries: list[tuple[str, Mapping[str, str]]] = []
-    for event in queue_events:
-        name = routing_queue(str(event.get("Queue", "")))
-        if name is None:
-            continue
-        row = figures.setdefault(name, QueueFigures(name))
-        kind = event.get("Event")
-        if kind == "QueueMember":
-            row.logged_in += 1
-            if event.get("Paused") == "1":
-                row.paused += 1
-            elif event.get("InCall") == "1" or event.get("Status") in _TALKING_STATUSES:
-                row.talking += 1
-            elif event.get("Status") in _AVAILABLE_STATUSES:
-                row.available += 1
-        elif kind == "QueueEntry":
-            entries.append((name, event))
+    entries: list[Entry] = []
+    for node in nodes:
+        for event in node.queue_events:
+            name = routing_queue(str(event.get("Queue", "")))
+            if name is None:
+                continue
+            row = figures.setdefault(name, QueueFigures(name))
+            kind = event.get("Event")
+            if kind == "QueueMember":
+                _count_member(row, event, node.name)
+            elif kind == "QueueEntry":
+                entries.append((name, node.name, event))
     return figures, entries
 
 
-def _live_calls(reports: Iterable[Report], live_ids: set[str] | None,
+def _count_member(row: QueueFigures, event: Mapping[str, str], node: str) -> None:
+    share = row.share(node)
+    row.logged_in += 1
+    share["logged_in"] += 1
+    if event.get("Paused") == "1":
+        row.paused += 1
+    elif event.get("InCall") == "1" or event.get("Status") in _TALKING_STATUSES:
+        row.talking += 1
+        share["talking"] += 1
+    elif event.get("Status") in _AVAILABLE_STATUSES:
+        row.available += 1
+        share["available"] += 1
+
+
+def _live_calls(reports: Iterable[Report], nodes: Sequence[NodeReading],
                 questions: Sequence[str], now: float) -> dict[str, dict[str, Any]]:
-    """The calls still in progress (in the menu, waiting or talking), by call id."""
+    """The calls still in progress (in the menu, waiting or talking), by call id, each
+    with the node whose channels hold it. A call no readable node holds is over, unless
+    some node could not be read: then it may be there, and is kept (its node unknown)."""
+    where = {call_id: node.name for node in nodes if node.live_ids is not None
+             for call_id in node.live_ids}
+    some_unread = any(node.live_ids is None for node in nodes)
     live: dict[str, dict[str, Any]] = {}
     for report in reports:
         if report.ended_at or report.talk_seconds is not None or \
                 report.queue_outcome == "abandoned":
             continue
-        if live_ids is not None and report.call_id not in live_ids:
+        node = where.get(report.call_id)
+        if node is None and not some_unread:
             continue
-        live[report.call_id] = live_call(report, questions, now)
+        live[report.call_id] = live_call(report, questions, now, node)
     return live
 
 
-def _count_waiting(figures: dict[str, QueueFigures],
-                   entries: list[tuple[str, Mapping[str, str]]],
+def _count_waiting(figures: dict[str, QueueFigures], entries: list[Entry],
                    by_call: Mapping[str, dict[str, Any]], now: float) -> None:
-    """Waiting callers per queue, the longest wait, and the oldest caller in danger."""
-    for name, entry in entries:
+    """Waiting callers per queue (and node), the longest wait, and the oldest caller in
+    danger across the nodes."""
+    for name, node, entry in entries:
         row = figures[name]
+        share = row.share(node)
         row.waiting += 1
+        share["waiting"] += 1
         since = now - _int(entry.get("Wait"))
         row.longest_since = since if row.longest_since is None else min(row.longest_since, since)
         entered = by_call.get(str(entry.get("Uniqueid", "")))
         if entered is not None:
             entered["since"] = since  # AMI's wait is the queue's own clock
+            entered["node"] = node
             if entered["danger"]:
                 row.danger_waiting += 1
+                share["danger_waiting"] += 1
                 if row.oldest_danger_since is None or since < row.oldest_danger_since:
                     row.oldest_danger_since = since
                     row.oldest_danger_reference = entered["reference"]
+                    row.oldest_danger_node = node
 
 
 def for_user(snapshot: Mapping[str, Any], access: Access) -> dict[str, Any]:
@@ -215,5 +270,5 @@ def for_user(snapshot: Mapping[str, Any], access: Access) -> dict[str, Any]:
     }
 
 
-__all__ = ["QueueFigures", "Today", "build", "call_state", "current_question", "for_user",
-           "live_call"]
+__all__ = ["NodeReading", "QueueFigures", "Today", "build", "call_state", "current_question",
+           "for_user", "live_call"]

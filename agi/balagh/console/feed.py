@@ -8,6 +8,12 @@ within a quarter of a second, at the cost of one tiny query.
 A stale board is rebuilt whole (board.build) and pushed; a full rebuild also runs every
 few seconds, so nothing is ever left behind by a lost event. After AMI or the database
 comes back, the next rebuild is again complete: a reconnect is a resync.
+
+With several Asterisk nodes (`nodes:` in balagh.yaml) the feed holds one AMI session per
+node, reads them side by side on each rebuild (a dead node is shown down, the others
+as usual) and rings a supervisor through the node whose channels hold the call. On a
+PostgreSQL store (`database_url`) the live calls are read from the server; it has no
+data_version, so there a new answer shows with the next AMI event or full rebuild.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import aiosqlite
 import structlog
 
 from balagh.ami.client import AmiSession
-from balagh.config import Settings
+from balagh.config import Settings, nodes_of
 from balagh.readmodel import statistics as stats_query
 from balagh.readmodel.figures import Histogram
 from balagh.readmodel.period import Period, today_period
@@ -56,7 +62,10 @@ class Feed:
         self.settings = settings
         self.questions = list(questions)
         self.queues = list(queues)
-        self.ami = AmiSession(settings.ami)
+        self.nodes = nodes_of(settings)
+        # One AMI session per node, by node name ('' on a one-box site).
+        self.amis = {node.name: AmiSession(node.ami) for node in self.nodes}
+        self.ami = self.amis[self.nodes[0].name]
         self.snapshot: dict[str, Any] = board.build(
             queue_events=[], live_ids=set(), reports=[], questions=self.questions,
             today=board.Today(), now=time.time(), queues=self.queues, pbx_up=False)
@@ -75,11 +84,14 @@ class Feed:
     # --------------------------------------------------------------- lifecycle
 
     async def start(self) -> None:
-        events = self.ami.listen(lambda e: e.get("Event") in WATCHED_EVENTS)
-        self._tasks = [asyncio.create_task(self.ami.run(), name="console-ami"),
-                       asyncio.create_task(self._mark_on_events(events), name="console-ami-ev"),
-                       asyncio.create_task(self._watch_database(), name="console-db"),
-                       asyncio.create_task(self._rebuild_loop(), name="console-board")]
+        self._tasks = []
+        for name, ami in self.amis.items():
+            events = ami.listen(lambda e: e.get("Event") in WATCHED_EVENTS)
+            self._tasks += [asyncio.create_task(ami.run(), name=f"console-ami{name}"),
+                            asyncio.create_task(self._mark_on_events(events),
+                                                name=f"console-ami-ev{name}")]
+        self._tasks += [asyncio.create_task(self._watch_database(), name="console-db"),
+                        asyncio.create_task(self._rebuild_loop(), name="console-board")]
 
     async def stop(self) -> None:
         for task in [*self._tasks, *self.rings]:
@@ -88,7 +100,8 @@ class Feed:
         if self._db is not None:
             await self._db.close()
             self._db = None
-        self.ami.close()
+        for ami in self.amis.values():
+            ami.close()
 
     # ------------------------------------------------------------ subscribers
 
@@ -156,31 +169,36 @@ class Feed:
 
     async def rebuild(self) -> None:
         now = time.time()
-        queue_events: list[dict[str, str]] = []
-        live_ids: set[str] | None = None
-        pbx_up = self.ami.connected.is_set()
-        if pbx_up:
-            try:
-                status = await self.ami.action_list({"Action": "QueueStatus"}, timeout=5)
-                queue_events = [{str(k): str(v) for k, v in dict(e).items()} for e in status]
-                channels = await self.ami.action_list({"Action": "CoreShowChannels"}, timeout=5)
-                live_ids = {str(e.get("Uniqueid")) for e in channels
-                            if e.get("Event") == "CoreShowChannel"}
-            except Exception as exc:
-                log.warning("console.ami_read_failed", error=f"{type(exc).__name__}: {exc}")
-                pbx_up = False
-                queue_events, live_ids = [], None
+        readings = list(await asyncio.gather(*(self._read_node(name, ami)
+                                               for name, ami in self.amis.items())))
         reports = await self._live_reports(now)
         if now - self._today_at >= TODAY_EVERY_SECONDS:
             self._today = await self._today_figures(now)
             self._today_at = now
-        snapshot = board.build(queue_events=queue_events, live_ids=live_ids, reports=reports,
-                               questions=self.questions, today=self._today, now=now,
-                               queues=self.queues, pbx_up=pbx_up)
+        snapshot = board.build(nodes=readings, reports=reports, questions=self.questions,
+                               today=self._today, now=now, queues=self.queues)
         async with self._changed:
             self.snapshot = snapshot
             self.version += 1
             self._changed.notify_all()
+
+    @staticmethod
+    async def _read_node(name: str, ami: AmiSession) -> board.NodeReading:
+        """One node's queues and live channels; a node that cannot be read is down."""
+        if not ami.connected.is_set():
+            return board.NodeReading(name, up=False)
+        try:
+            status = await ami.action_list({"Action": "QueueStatus"}, timeout=5)
+            channels = await ami.action_list({"Action": "CoreShowChannels"}, timeout=5)
+        except Exception as exc:
+            log.warning("console.ami_read_failed", node=name,
+                        error=f"{type(exc).__name__}: {exc}")
+            return board.NodeReading(name, up=False)
+        return board.NodeReading(
+            name, up=True,
+            queue_events=[{str(k): str(v) for k, v in dict(e).items()} for e in status],
+            live_ids={str(e.get("Uniqueid")) for e in channels
+                      if e.get("Event") == "CoreShowChannel"})
 
     async def _live_reports(self, now: float) -> list[Report]:
         db = await self._reader()
@@ -226,19 +244,33 @@ class Feed:
 
     # ----------------------------------------------------------------- actions
 
+    def node_of(self, reference: str) -> str | None:
+        """The node whose channels hold the call, as the board last saw it (None: not
+        known; on a one-box site always its one node, '')."""
+        if len(self.amis) == 1:
+            return next(iter(self.amis))
+        call = next((c for c in self.snapshot["calls"] if c["reference"] == reference), None)
+        node = call.get("node") if call is not None else None
+        return node if node in self.amis else None
+
     def ring(self, phone: str, reference: str, mode: Mode) -> None:
-        """Ring the supervisor's phone into the call, as `balagh monitor` does (the
+        """Ring the supervisor's phone into the call, as `balagh monitor` does, through
+        the node where the call is: the snoop must be made by that node's Asterisk (the
         answer takes up to the ring time: the browser is not kept waiting)."""
         task = asyncio.create_task(self._ring(phone, reference, mode))
         self.rings.add(task)
         task.add_done_callback(self.rings.discard)
 
     async def _ring(self, phone: str, reference: str, mode: Mode) -> None:
+        node = self.node_of(reference)
         try:
-            await ring_supervisor(self.ami, phone, reference, mode)
-            log.info("console.rang", phone=phone, reference=reference, mode=mode.value)
+            if node is None:
+                raise LookupError("no node holds this call now")
+            await ring_supervisor(self.amis[node], phone, reference, mode)
+            log.info("console.rang", phone=phone, reference=reference, mode=mode.value,
+                     node=node)
         except Exception as exc:
-            log.warning("console.ring_failed", phone=phone, reference=reference,
+            log.warning("console.ring_failed", phone=phone, reference=reference, node=node,
                         error=f"{type(exc).__name__}: {exc}")
 
 

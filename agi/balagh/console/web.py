@@ -202,7 +202,8 @@ async def monitor(request: Request, session: Session) -> Response:
     console.feed.ring(phone, reference, mode)
     await console.accounts.audit(session.user.name, "monitor-requested",
                                  {**detail, "phone": phone, "supervisor": access.supervisor.name
-                                  if access.supervisor else None}, remote_of(request))
+                                  if access.supervisor else None,
+                                  "node": console.feed.node_of(reference)}, remote_of(request))
     return JSONResponse({"ringing": phone, "reference": reference, "mode": mode.value}, 202)
 
 

@@ -3,18 +3,26 @@
 Every probe has its own timeout (guarded); they run side by side, so the whole check
 takes about as long as the slowest, a few seconds at most. ARI is read over plain HTTP
 (ari_http.py) and AMI with a login of its own, each closed again at once.
+
+With several Asterisk nodes (`nodes:` in balagh.yaml) the ARI, AMI, app and watchdog
+lines are one per node, named `ari@node1`, `ami@node1`, ...: a dead node's lines say so
+and the others stay as they are. Its ARI and app lines are DOWN, so the verdict is DOWN
+(exit 2) while any node is: a box lost needs a person now, even while Kamailio sends
+the calls to the others.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Collection
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from balagh.ami.client import AmiSession
 from balagh.ari.liveness import heartbeat_variable
-from balagh.config import AmiSettings, Settings
+from balagh.config import AmiSettings, Node, Settings, nodes_of
 from balagh.health import prompts
 from balagh.health.ari_http import AriHttp
 from balagh.health.fastagi import fastagi_check
@@ -37,6 +45,8 @@ AMI_LOGIN_SECONDS = 3.0
 PROBE_SECONDS = {"ari": 5.0, "ami": AMI_LOGIN_SECONDS + 2.0, "app": WINDOW_SECONDS + 7.0,
                  "watchdog": WINDOW_SECONDS + 7.0, "store": 10.0, "config": 5.0, "menu": 10.0,
                  "routing": 10.0, "prompts": 10.0}
+# The lines checked once per node; the rest are the site's own (files, store, prompts).
+NODE_PROBES = ("ari", "ami", "app", "watchdog")
 # What a failed probe means: only what stops callers being served is DOWN.
 FAILED = {"ari": Status.DOWN, "ami": Status.DEGRADED, "app": Status.DOWN,
           "watchdog": Status.DEGRADED, "store": Status.DEGRADED, "config": Status.DEGRADED,
@@ -45,13 +55,21 @@ FAILED = {"ari": Status.DOWN, "ami": Status.DEGRADED, "app": Status.DOWN,
 
 
 async def guarded(name: str, probe: Awaitable[Check], timeout: float) -> Check:
-    """The probe's Check, or one saying why it failed (it timed out, or raised)."""
+    """The probe's Check, or one saying why it failed (it timed out, or raised). `name`:
+    the probe's, or `probe@node` for one node's line."""
+    failed = FAILED[name.partition("@")[0]]
     try:
-        return await asyncio.wait_for(probe, timeout)
+        check = await asyncio.wait_for(probe, timeout)
     except TimeoutError:
-        return Check(name, FAILED[name], f"no answer within {timeout:g} s")
+        return Check(name, failed, f"no answer within {timeout:g} s")
     except Exception as exc:
-        return Check(name, FAILED[name], str(exc) or type(exc).__name__)
+        return Check(name, failed, str(exc) or type(exc).__name__)
+    return check if check.name == name else replace(check, name=name)
+
+
+def line_name(probe: str, node: Node) -> str:
+    """A node's line: `ari@node1`; on a one-box site (no `nodes:`) just `ari`."""
+    return f"{probe}@{node.name}" if node.name else probe
 
 
 async def ari_check(ari: AriHttp, settings: Settings) -> Check:
@@ -179,24 +197,43 @@ async def run_probes(settings: Settings, only: Collection[str] = NAMES, *,
                      pbx_sounds: Path | None = None) -> list[Check]:
     """The chosen checks, run side by side, in NAMES order; `pbx_sounds`: Asterisk's
     sounds folder, when its asterisk.conf does not say (prompts.py)."""
-    async with AriHttp(settings.ari) as ari:
-        app = settings.ari.app
-        probes: dict[str, Callable[[], Awaitable[Check]]] = {
-            "ari": lambda: ari_check(ari, settings),
-            "ami": lambda: ami_check(settings.ami),
-            "app": lambda: heartbeat_check("app", ari, app, silent=Status.DOWN, held=True),
-            "watchdog": lambda: heartbeat_check("watchdog", ari, watchdog_app(app),
-                                                silent=Status.DEGRADED, held=False),
-            "store": lambda: asyncio.to_thread(store_check, settings),
-            "config": lambda: asyncio.to_thread(config_check, settings),
-            "menu": lambda: asyncio.to_thread(menu_check, settings),
-            "routing": lambda: asyncio.to_thread(routing_check, settings),
-            "prompts": lambda: asyncio.to_thread(
-                lambda: prompts.prompts_check(settings, prompts.pbx_sounds(settings,
-                                                                           pbx_sounds))),
-        }
-        if not settings.ari.enabled:
-            probes.update(fastagi_only_probes(settings))
-        chosen = [name for name in NAMES if name in only]
-        return list(await asyncio.gather(
-            *(guarded(name, probes[name](), PROBE_SECONDS[name]) for name in chosen)))
+    chosen = [name for name in NAMES if name in only]
+    async with contextlib.AsyncExitStack() as stack:
+        on_nodes = [(node, node_probes(replace(settings, ari=node.ari, ami=node.ami),
+                                       await stack.enter_async_context(AriHttp(node.ari))))
+                    for node in nodes_of(settings)]
+        site = site_probes(settings, pbx_sounds)
+        # A node's lines together (NODE_PROBES lead NAMES: one box's order is unchanged).
+        lines = [guarded(line_name(name, node), probes[name](), PROBE_SECONDS[name])
+                 for node, probes in on_nodes for name in chosen if name in NODE_PROBES]
+        lines += [guarded(name, site[name](), PROBE_SECONDS[name])
+                  for name in chosen if name not in NODE_PROBES]
+        return list(await asyncio.gather(*lines))
+
+
+def node_probes(settings: Settings, ari: AriHttp) -> dict[str, Callable[[], Awaitable[Check]]]:
+    """One node's probes; `settings` carry that node's ARI and AMI."""
+    app = settings.ari.app
+    probes: dict[str, Callable[[], Awaitable[Check]]] = {
+        "ari": lambda: ari_check(ari, settings),
+        "ami": lambda: ami_check(settings.ami),
+        "app": lambda: heartbeat_check("app", ari, app, silent=Status.DOWN, held=True),
+        "watchdog": lambda: heartbeat_check("watchdog", ari, watchdog_app(app),
+                                            silent=Status.DEGRADED, held=False),
+    }
+    if not settings.ari.enabled:
+        probes.update(fastagi_only_probes(settings))
+    return probes
+
+
+def site_probes(settings: Settings, pbx_sounds: Path | None,
+                ) -> dict[str, Callable[[], Awaitable[Check]]]:
+    """The probes checked once, whatever the nodes."""
+    return {
+        "store": lambda: asyncio.to_thread(store_check, settings),
+        "config": lambda: asyncio.to_thread(config_check, settings),
+        "menu": lambda: asyncio.to_thread(menu_check, settings),
+        "routing": lambda: asyncio.to_thread(routing_check, settings),
+        "prompts": lambda: asyncio.to_thread(
+            lambda: prompts.prompts_check(settings, prompts.pbx_sounds(settings, pbx_sounds))),
+    }
