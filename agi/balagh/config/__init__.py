@@ -107,6 +107,12 @@ class ConsoleSettings:
     trusted_proxies: tuple[str, ...] = ()
     max_body_bytes: int = 16384     # any request body (the console posts only small forms)
     max_connections: int = 100      # open connections (event streams included); then 503
+    # An agent's after-call form: the dispositions offered (ids; words in texts.py), the
+    # note's length, and the reasons an agent may give for a pause (AMI QueuePause).
+    dispositions: tuple[str, ...] = ("genuine", "silent", "prank", "testing", "abusive",
+                                     "wrong-number", "information")
+    note_max_chars: int = 500
+    pause_reasons: tuple[str, ...] = ("break", "wrap-up", "training", "meeting")
 
 
 @dataclass(frozen=True)
@@ -272,6 +278,8 @@ def _coerce(doc: YamlDoc | None, key: tuple[str, ...], default: Any, value: Any)
         return _flag(doc, key, value)
     if key == ("console", "trusted_proxies"):
         return _proxies(doc, key, value)
+    if key in (("console", "dispositions"), ("console", "pause_reasons")):
+        return _ids(doc, key, value)
     if isinstance(default, int):
         try:
             whole = int(value)
@@ -310,6 +318,20 @@ def _proxies(doc: YamlDoc | None, key: tuple[str, ...], value: Any) -> tuple[str
     except ValueError as exc:
         raise _err(doc, key, f"not an address or network: {exc}") from None
     return tuple(found)
+
+
+def _ids(doc: YamlDoc | None, key: tuple[str, ...], value: Any) -> tuple[str, ...]:
+    """A YAML list, or a comma-separated string (the environment), of ids: lower-case
+    letters, digits and hyphens (their words are texts.py's)."""
+    entries = value.split(",") if isinstance(value, str) else value
+    if not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
+        raise _err(doc, key, "must be a list of ids, e.g. [genuine, silent, prank]")
+    found = tuple(e.strip() for e in entries if e.strip())
+    bad = [e for e in found if not all(c.islower() or c.isdigit() or c == "-" for c in e)
+           or len(e) > 32]
+    if bad or not found:
+        raise _err(doc, key, f"must be a non-empty list of ids (a-z, 0-9, -), got {value!r}")
+    return found
 
 
 def _flag(doc: YamlDoc | None, key: tuple[str, ...], value: Any) -> bool:
