@@ -2,9 +2,10 @@
 
 AgentCalled names the member that rings (Interface) and the caller's channel (Uniqueid:
 the report's call id); AgentConnect says the agent answered; AgentComplete that the call
-ended, and the desk shows the after-call form until the agent saves a disposition (or the
-next call rings). A ring that goes unanswered (AgentRingNoAnswer), or a caller who gives
-up while it rings (QueueCallerAbandon), clears the desk.
+ended: it moves to the after-call form, which stays until the agent saves a disposition,
+apart from the desk, so a next call that rings meanwhile shows at once and the form is
+not lost. A ring that goes unanswered (AgentRingNoAnswer), or a caller who gives up
+while it rings (QueueCallerAbandon), clears the desk.
 
 The calls an agent took are remembered (a bounded list per member): a disposition is
 accepted only for one of them, so an agent can describe only their own calls.
@@ -38,23 +39,30 @@ def member_key(interface: str) -> str:
 
 class AgentDesk:
     def __init__(self) -> None:
-        self._desks: dict[str, DeskCall] = {}
+        self._desks: dict[str, DeskCall] = {}   # ringing or talking
+        self._after: dict[str, DeskCall] = {}   # ended, waiting for its disposition
         self._taken: dict[str, deque[str]] = {}
         self.version = 0  # moves on every change: the page reloads its report then
 
     def current(self, member: str) -> DeskCall | None:
+        """The call ringing or talking at this member."""
         return self._desks.get(member_key(member))
+
+    def after_call(self, member: str) -> DeskCall | None:
+        """The last call this member took that ended without a disposition yet."""
+        return self._after.get(member_key(member))
 
     def took(self, member: str, call_id: str) -> bool:
         """Whether this member answered this call (and it is recent enough to describe)."""
         return call_id in self._taken.get(member_key(member), ())
 
     def done(self, member: str, call_id: str) -> None:
-        """The disposition is saved: the desk is free again (unless another call rings)."""
+        """The disposition is saved: the after-call form goes away."""
         key = member_key(member)
-        desk = self._desks.get(key)
-        if desk is not None and desk.call_id == call_id and desk.state == WRAP_UP:
-            self._set(key, None)
+        after = self._after.get(key)
+        if after is not None and after.call_id == call_id:
+            del self._after[key]
+            self.version += 1
 
     def apply(self, event: Mapping[str, str], now: float) -> bool:
         """One AMI event; True if a desk changed."""
@@ -79,7 +87,9 @@ class AgentDesk:
                 taken.append(call_id)
             return self._set(key, replace(desk, state=TALKING, since=now))
         if kind == "AgentComplete":
-            return self._set(key, replace(desk, state=WRAP_UP, since=now))
+            self._after[key] = replace(desk, state=WRAP_UP, since=now)
+            self._set(key, None)
+            return True
         if desk.state == RINGING:  # AgentRingNoAnswer, AgentDump while ringing
             return self._set(key, None)
         if kind == "AgentDump":  # the agent hung up during the whisper: nothing to describe

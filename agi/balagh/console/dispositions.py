@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from balagh.store.permissions import make_private, make_private_folder
+from balagh.store.timestamps import iso
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS dispositions (
@@ -50,10 +51,6 @@ class Disposition:
     disposition: str
     note: str | None
     at: str
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class DispositionBook:
@@ -108,16 +105,16 @@ class DispositionBook:
         (the disposition itself, a word from the list, stays counted)."""
         with self._db() as db:
             return db.execute("UPDATE dispositions SET note = NULL WHERE at < ?"
-                              " AND note IS NOT NULL", (_iso(before),)).rowcount
+                              " AND note IS NOT NULL", (iso(before),)).rowcount
 
     def purge(self, before: datetime) -> int:
         with self._db() as db:
             return db.execute("DELETE FROM dispositions WHERE at < ?",
-                              (_iso(before),)).rowcount
+                              (iso(before),)).rowcount
 
 
 def now_iso() -> str:
-    return _iso(datetime.now(UTC))
+    return iso(datetime.now(UTC))
 
 
 __all__ = ["Disposition", "DispositionBook", "DispositionError", "now_iso"]
