@@ -3,6 +3,7 @@
   balagh stats --month 2026-11 --by queue          an aligned table
   balagh stats --week 2026-W47 --format csv        CSV (or json) of the same rows
   balagh stats --month 2026-11 --plot stats.png    the charts, one PNG with three panels
+  balagh stats --month 2026-11 --dispositions      agents' dispositions per queue
 
 Read-only: it opens the report database with mode=ro (on a PostgreSQL server, `database_url`,
 a read-only session), so a running app is not disturbed.
@@ -49,7 +50,25 @@ def period_from(args: argparse.Namespace, zone: tzinfo) -> Period:
                   zone=zone)
 
 
+def _dispositions(settings: Settings, args: argparse.Namespace) -> int:
+    from balagh.readmodel.dispositions import by_queue, disposition_counts
+
+    try:
+        period = period_from(args, settings.zone)
+    except PeriodError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    table = by_queue(disposition_counts(settings.console_database, period))
+    if not table:
+        print(f"no dispositions in {period.label} ({period.shown}, {period.zone})",
+              file=sys.stderr)
+    print(render.dispositions(table, settings.console.dispositions, args.format).rstrip("\n"))
+    return 0
+
+
 def _stats(settings: Settings, args: argparse.Namespace) -> int:
+    if args.dispositions:
+        return _dispositions(settings, args)
     try:
         period = period_from(args, settings.zone)
         # --plot needs days and queues too: the same scan gives them at no extra cost.
@@ -89,4 +108,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--plot", type=Path, metavar="FILE.png",
                         help="also draw the charts into this PNG (calls per day per queue, "
                         "service level per day, waits per queue)")
+    parser.add_argument("--dispositions", action="store_true",
+                        help="agents' dispositions after their calls (genuine, silent, "
+                        "prank, ...) per queue, from the console's database")
     parser.set_defaults(func=_stats)
