@@ -328,3 +328,26 @@ def test_an_agent_pauses_their_own_member_with_a_reason_and_comes_back(
                                     "Interface": MEMBER, "Paused": "false"}
     assert 'id="pause-form"' in client.get("/agent").text
     assert {"paused", "unpaused"} <= {row.action for row in accounts.audit_rows(user="noura")}
+
+
+def test_the_dispositions_and_pause_reasons_are_ids_checked_at_load(tmp_path: Path) -> None:
+    from balagh.config import load_settings
+    from balagh.config.yamlsrc import ConfigError
+
+    good = tmp_path / "good.yaml"
+    good.write_text("console:\n  dispositions: [genuine, hoax]\n  pause_reasons: [lunch]\n")
+    loaded = load_settings(good, {})
+    assert loaded.console.dispositions == ("genuine", "hoax")
+    assert loaded.console.pause_reasons == ("lunch",)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("console:\n  dispositions: [Genuine Call]\n")
+    with pytest.raises(ConfigError, match=r"dispositions.*ids \(a-z, 0-9, -\)"):
+        load_settings(bad, {})
+
+
+def test_every_shipped_disposition_and_pause_reason_has_its_words() -> None:
+    from balagh.config import load_settings
+
+    shipped = load_settings(Path(__file__).parents[2] / "config" / "balagh.yaml", {})
+    for word in (*shipped.console.dispositions, *shipped.console.pause_reasons):
+        assert NAMES[word]["ar"] and NAMES[word]["en"], word

@@ -22,6 +22,7 @@ from balagh.config.secrets import read_env_file as read_env_file
 from balagh.config.secrets import secret_values as secret_values
 from balagh.config.values import (
     country_code_problem,
+    ids_problem,
     listen_problem,
     port_problem,
     timezone_problem,
@@ -278,8 +279,11 @@ def _coerce(doc: YamlDoc | None, key: tuple[str, ...], default: Any, value: Any)
         return _flag(doc, key, value)
     if key == ("console", "trusted_proxies"):
         return _proxies(doc, key, value)
-    if key in (("console", "dispositions"), ("console", "pause_reasons")):
-        return _ids(doc, key, value)
+    if key in (("console", "dispositions"), ("console", "pause_reasons")):  # ids: texts.py's
+        entries = value.split(",") if isinstance(value, str) else value
+        if (problem := ids_problem(entries)) is not None:
+            raise _err(doc, key, problem)
+        return tuple(e.strip() for e in entries if e.strip())
     if isinstance(default, int):
         try:
             whole = int(value)
@@ -318,20 +322,6 @@ def _proxies(doc: YamlDoc | None, key: tuple[str, ...], value: Any) -> tuple[str
     except ValueError as exc:
         raise _err(doc, key, f"not an address or network: {exc}") from None
     return tuple(found)
-
-
-def _ids(doc: YamlDoc | None, key: tuple[str, ...], value: Any) -> tuple[str, ...]:
-    """A YAML list, or a comma-separated string (the environment), of ids: lower-case
-    letters, digits and hyphens (their words are texts.py's)."""
-    entries = value.split(",") if isinstance(value, str) else value
-    if not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
-        raise _err(doc, key, "must be a list of ids, e.g. [genuine, silent, prank]")
-    found = tuple(e.strip() for e in entries if e.strip())
-    bad = [e for e in found if not all(c.islower() or c.isdigit() or c == "-" for c in e)
-           or len(e) > 32]
-    if bad or not found:
-        raise _err(doc, key, f"must be a non-empty list of ids (a-z, 0-9, -), got {value!r}")
-    return found
 
 
 def _flag(doc: YamlDoc | None, key: tuple[str, ...], value: Any) -> bool:
