@@ -201,6 +201,8 @@ REPORT: Words = {
     "period": {"en": "Period", "ar": "الفترة"},
     "generated": {"en": "Generated", "ar": "تاريخ الإعداد"},
     "summary": {"en": "Summary", "ar": "ملخص"},
+    "dispositions": {"en": "Agents' dispositions after the call, per queue",
+                     "ar": "تصنيف الموظفين للمكالمات بعد انتهائها، لكل طابور"},
     "no_calls": {"en": "No calls in this period.", "ar": "لا توجد مكالمات في هذه الفترة."},
     "sl_note": {"en": "Service level: share of callers who waited in a queue and were answered "
                       "within {seconds} seconds.",

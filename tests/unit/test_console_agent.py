@@ -351,3 +351,23 @@ def test_every_shipped_disposition_and_pause_reason_has_its_words() -> None:
     shipped = load_settings(Path(__file__).parents[2] / "config" / "balagh.yaml", {})
     for word in (*shipped.console.dispositions, *shipped.console.pause_reasons):
         assert NAMES[word]["ar"] and NAMES[word]["en"], word
+
+
+async def test_the_report_pack_counts_dispositions_per_queue(settings: Settings) -> None:
+    from balagh.console.dispositions import Disposition, DispositionBook, now_iso
+    from balagh.stats import pack
+
+    book = DispositionBook(settings.console_database, settings.console.dispositions, 40)
+    for call_id, disposition in (("c1", "prank"), ("c2", "prank"), ("c3", "genuine")):
+        book.save(Disposition(call_id, None, "child-protection", MEMBER, "noura",
+                              disposition, None, now_iso()))
+    today = datetime.now(UTC).date()
+    data = pack.collect(settings.database, days_period(today, today, UTC),
+                        console_database=settings.console_database,
+                        disposition_order=settings.console.dispositions)
+    page = pack.render(data, "en")
+    table = page.split("Agents&#39; dispositions after the call, per queue")[1]
+    assert "<th>genuine report</th><th>silent call</th><th>prank</th>" in table
+    row = table.split("</tr>")[1]
+    assert "Child protection" in row
+    assert [int(v) for v in re.findall(r">(\d+)<", row)][:3] == [1, 0, 2]

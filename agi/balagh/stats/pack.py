@@ -9,7 +9,7 @@ stays text, so the browser shapes and orders the Arabic in them as in the page.
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -19,9 +19,10 @@ from matplotlib.figure import Figure
 
 from balagh.localtime import local
 from balagh.readmodel import statistics as query
+from balagh.readmodel.dispositions import by_queue, disposition_counts
 from balagh.readmodel.period import Period
 from balagh.templating import environment
-from balagh.texts import heading, report_text
+from balagh.texts import heading, name, report_text
 
 from . import charts
 from .render import COLUMNS, cell
@@ -43,6 +44,9 @@ class PackData:
     service_level_seconds: int
     groups: dict[str, query.Stats]  # by -> stats
     per_queue: dict[str, dict[str, int]]
+    # agents' dispositions: {queue: {disposition: calls}}, and the configured list's order
+    dispositions: dict[str, dict[str, int]] = field(default_factory=dict)
+    disposition_order: tuple[str, ...] = ()
 
     @property
     def total(self) -> query.Stats:
@@ -50,11 +54,28 @@ class PackData:
 
 
 def collect(database: ReportDatabase, period: Period, *, service_level_seconds: int = 20,
-            questions: list[str] | None = None) -> PackData:
+            questions: list[str] | None = None, console_database: Path | None = None,
+            disposition_order: tuple[str, ...] = ()) -> PackData:
     report = query.compute_many(database, period, [by for by, _ in GROUP_TITLES],
                                 service_level_seconds=service_level_seconds,
                                 questions=questions)
-    return PackData(period, service_level_seconds, report.stats, report.per_day_and_queue)
+    kept = by_queue(disposition_counts(console_database, period)) if console_database else {}
+    return PackData(period, service_level_seconds, report.stats, report.per_day_and_queue,
+                    kept, disposition_order)
+
+
+def _dispositions(data: PackData, language: str) -> Group | None:
+    """Agents' dispositions: a row per queue, a column per disposition, a total row."""
+    if not data.dispositions:
+        return None
+    seen = {d for row in data.dispositions.values() for d in row}
+    columns = [*data.disposition_order, *sorted(seen - set(data.disposition_order))]
+    rows = [Row(heading(queue, language), [str(row.get(d, 0)) for d in columns])
+            for queue, row in data.dispositions.items()]
+    rows.append(Row(heading("total", language),
+                    [str(sum(row.get(d, 0) for row in data.dispositions.values()))
+                     for d in columns], True))
+    return Group("dispositions", [name(d, language) for d in columns], rows)
 
 
 @dataclass(frozen=True)
@@ -138,4 +159,5 @@ def render(data: PackData, language: str, generated: datetime | None = None) -> 
         give_up_rows=[] if empty else _give_ups(data, language),
         charts=[] if empty else _charts(data, language),
         groups=[] if empty else [_group(data.groups[by], title, language)
-                                 for by, title in GROUP_TITLES])
+                                 for by, title in GROUP_TITLES],
+        dispositions=None if empty else _dispositions(data, language), same=str)
