@@ -36,7 +36,8 @@ PASSWORD = "a long enough password"
 MEMBER = "PJSIP/agent1"
 
 
-def event(kind: str, call_id: str, member: str = MEMBER, queue: str = "child-protection",
+def event(kind: str, call_id: str, member: str = MEMBER,
+          queue: str = "balagh-child-protection",
           **more: str) -> dict[str, str]:
     return {"Event": kind, "Uniqueid": call_id, "Interface": member, "Queue": queue, **more}
 
@@ -48,6 +49,7 @@ def test_the_desk_follows_a_call_from_ringing_to_the_after_call_form() -> None:
     desk = AgentDesk()
     assert desk.apply(event("AgentCalled", "c1"), 1.0)
     assert desk.current("pjsip/AGENT1").state == RINGING  # as configured, any case
+    assert desk.current(MEMBER).queue == "child-protection"  # the routing queue
     assert desk.current("PJSIP/agent2") is None and not desk.took(MEMBER, "c1")
     desk.apply(event("AgentConnect", "c1"), 2.0)
     assert desk.current(MEMBER).state == TALKING and desk.took(MEMBER, "c1")

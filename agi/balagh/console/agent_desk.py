@@ -17,6 +17,8 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
+from balagh.ami.queue_names import routing_queue
+
 RINGING, TALKING, WRAP_UP = "ringing", "talking", "wrap-up"
 TAKEN_KEPT = 50  # an agent's answered calls still open to a disposition (per member)
 
@@ -27,7 +29,7 @@ DESK_EVENTS = frozenset({"AgentCalled", "AgentConnect", "AgentComplete", "AgentR
 @dataclass(frozen=True)
 class DeskCall:
     call_id: str   # the caller's channel Uniqueid: the report's call id
-    queue: str
+    queue: str     # the routing queue (child-protection), not app_queue's balagh-...
     state: str     # ringing | talking | wrap-up
     since: float   # when it entered this state (time.time())
 
@@ -67,7 +69,8 @@ class AgentDesk:
     def apply(self, event: Mapping[str, str], now: float) -> bool:
         """One AMI event; True if a desk changed."""
         kind = event.get("Event", "")
-        call_id, queue = event.get("Uniqueid", ""), event.get("Queue", "")
+        call_id = event.get("Uniqueid", "")
+        queue = routing_queue(event.get("Queue", "")) or event.get("Queue", "")
         if kind == "QueueCallerAbandon":
             return self._clear_call(call_id)
         interface = event.get("Interface") or event.get("MemberName") or ""

@@ -147,8 +147,9 @@ async def save_disposition(request: Request, session: Session) -> Response:
         return await agent_page(request, session, error=problem, form=form, status=400)
     desk = console.desk.after_call(member)
     report, _repeat = await _report(request, call_id)
-    queue = (desk.queue if desk and desk.call_id == call_id else None) or \
-        (report.joined_queue or report.queue if report else None) or ""
+    # The report's queue first: the one statistics count by (the desk's is app_queue's).
+    queue = (report.joined_queue or report.queue if report else None) or \
+        (desk.queue if desk and desk.call_id == call_id else None) or ""
     try:
         await asyncio.to_thread(book.save, Disposition(
             call_id, report.reference if report else None, queue, member, session.user.name,
