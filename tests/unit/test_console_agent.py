@@ -373,3 +373,24 @@ async def test_the_report_pack_counts_dispositions_per_queue(settings: Settings)
     row = table.split("</tr>")[1]
     assert "Child protection" in row
     assert [int(v) for v in re.findall(r">(\d+)<", row)][:3] == [1, 0, 2]
+
+
+async def test_redact_empties_old_notes_and_purge_deletes_old_dispositions(
+        settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    from balagh.cli.reports import apply_retention
+    from balagh.console.dispositions import Disposition, DispositionBook, now_iso
+    from balagh.store.timestamps import iso
+
+    book = DispositionBook(settings.console_database, settings.console.dispositions, 40)
+    old = iso(datetime.now(UTC) - timedelta(days=3))
+    book.save(Disposition("old", None, "general", MEMBER, "noura", "genuine",
+                          "she lives near the school", old))
+    book.save(Disposition("new", None, "general", MEMBER, "noura", "genuine", "fresh",
+                          now_iso()))
+    assert await apply_retention(settings, "redact", 2, dry_run=False, yes=True) == 0
+    assert "emptied the notes of 1 agent disposition(s)" in capsys.readouterr().out
+    kept = book.get("old")
+    assert kept is not None and kept.note is None and kept.disposition == "genuine"
+    assert (book.get("new") or kept).note == "fresh"
+    assert await apply_retention(settings, "purge", 2, dry_run=False, yes=True) == 0
+    assert book.get("old") is None and book.get("new") is not None

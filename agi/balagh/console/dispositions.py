@@ -100,21 +100,26 @@ class DispositionBook:
                                (call_id,)).fetchone()
         return Disposition(**dict(found)) if found else None
 
-    def forget_notes(self, before: datetime) -> int:
-        """Redaction: notes may hold what a caller said; emptied for calls before `before`
-        (the disposition itself, a word from the list, stays counted)."""
-        with self._db() as db:
-            return db.execute("UPDATE dispositions SET note = NULL WHERE at < ?"
-                              " AND note IS NOT NULL", (iso(before),)).rowcount
 
-    def purge(self, before: datetime) -> int:
-        with self._db() as db:
-            return db.execute("DELETE FROM dispositions WHERE at < ?",
-                              (iso(before),)).rowcount
+def apply_retention(path: Path, action: str, before: datetime) -> int:
+    """`balagh reports redact|purge`: a note may hold what a caller said, so redact empties
+    the notes of dispositions saved before `before` (the disposition, a word from the list,
+    stays counted); purge deletes those rows. No file: nothing to do."""
+    if not Path(path).exists():
+        return 0
+    statement = ("UPDATE dispositions SET note = NULL WHERE at < ? AND note IS NOT NULL"
+                 if action == "redact" else "DELETE FROM dispositions WHERE at < ?")
+    db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS)
+    try:
+        with db:
+            db.executescript(SCHEMA)  # a console.sqlite3 from before the table
+            return db.execute(statement, (iso(before),)).rowcount
+    finally:
+        db.close()
 
 
 def now_iso() -> str:
     return iso(datetime.now(UTC))
 
 
-__all__ = ["Disposition", "DispositionBook", "DispositionError", "now_iso"]
+__all__ = ["Disposition", "DispositionBook", "DispositionError", "apply_retention", "now_iso"]
