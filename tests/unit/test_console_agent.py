@@ -115,29 +115,49 @@ def test_a_console_database_from_before_the_agent_role_gains_the_column(
 
 
 class FakeAmi:
-    """The console's AMI session as the agent's routes use it: QueuePause and QueueStatus
-    answered the way Asterisk 20 answers them, every action kept."""
+    """The console's AMI session as the agent's routes use it, answering as Asterisk 20
+    with the shipped balagh-agent-pause context: an Originate into it pauses the member
+    and tells QueueMemberPause; QueueStatus lists the member. Every Originate kept."""
 
     def __init__(self) -> None:
-        self.actions: list[dict[str, Any]] = []
-        self.paused: dict[str, str] = {}
         import asyncio
 
+        self.originated: list[dict[str, str]] = []
+        self.paused: dict[str, str] = {}
+        self.listeners: list[tuple[Any, asyncio.Queue[dict[str, str]]]] = []
         self.connected = asyncio.Event()
         self.connected.set()
 
-    async def action(self, action: dict[str, Any], timeout: float = 10.0) -> dict[str, str]:
-        self.actions.append(action)
-        if action["Paused"] == "true":
-            self.paused[action["Interface"]] = action.get("Reason", "")
+    def listen(self, accept: Any) -> Any:
+        import asyncio
+
+        queue: asyncio.Queue[dict[str, str]] = asyncio.Queue()
+        self.listeners.append((accept, queue))
+        return queue
+
+    def unlisten(self, queue: Any) -> None:
+        self.listeners = [(a, q) for a, q in self.listeners if q is not queue]
+
+    async def originate(self, fields: dict[str, str], timeout: float) -> dict[str, str]:
+        self.originated.append(fields)
+        variables = dict(item.split("=", 1) for item in fields["Variable"].split(","))
+        member, pausing = variables["BALAGH_PAUSE_MEMBER"], "/pause@" in fields["Channel"]
+        if pausing:
+            self.paused[member] = variables["BALAGH_PAUSE_REASON"]
         else:
-            self.paused.pop(action["Interface"], None)
-        return {"Response": "Success", "Message": "Interface paused successfully"}
+            self.paused.pop(member, None)
+        told = {"Event": "QueueMemberPause", "Queue": "balagh-child-protection",
+                "Interface": member, "Paused": "1" if pausing else "0",
+                "PausedReason": self.paused.get(member, "")}
+        for accept, queue in self.listeners:
+            if accept(told):
+                queue.put_nowait(told)
+        return {"Event": "OriginateResponse", "Response": "Success"}
 
     async def action_list(self, action: dict[str, Any], timeout: float = 10.0) -> list[Any]:
         member = action["Member"]
-        return [{"Event": "QueueMember", "Queue": "child-protection", "Name": "Agent 1",
-                 "Location": member, "StateInterface": member,
+        return [{"Event": "QueueMember", "Queue": "balagh-child-protection",
+                 "Name": "Agent 1", "Location": member, "StateInterface": member,
                  "Paused": "1" if member in self.paused else "0",
                  "PausedReason": self.paused.get(member, "")},
                 {"Event": "QueueStatusComplete"}]
@@ -316,18 +336,20 @@ def test_an_agent_pauses_their_own_member_with_a_reason_and_comes_back(
     csrf = login(client, "noura")
     odd = client.post("/agent/pause", data={"csrf": csrf, "reason": "nap",
                                             "Interface": "PJSIP/agent2"})
-    assert odd.status_code == 400 and feed.ami.actions == []  # type: ignore[attr-defined]
+    ami: FakeAmi = feed.ami  # type: ignore[assignment]
+    assert odd.status_code == 400 and ami.originated == []
     done = client.post("/agent/pause", data={"csrf": csrf, "reason": "break",
                                              "Interface": "PJSIP/agent2"},
                        follow_redirects=False)
     assert done.status_code == 303
-    assert feed.ami.actions == [{"Action": "QueuePause",  # type: ignore[attr-defined]
-                                 "Interface": MEMBER, "Paused": "true", "Reason": "break"}]
+    assert ami.originated == [{
+        "Channel": "Local/pause@balagh-agent-pause/n", "Context": "balagh-agent-pause",
+        "Exten": "done", "Priority": "1", "Timeout": "5000",
+        "Variable": f"BALAGH_PAUSE_MEMBER={MEMBER},BALAGH_PAUSE_REASON=break"}]
     page = client.get("/agent?lang=en").text
     assert 'id="paused"' in page and NAMES["break"]["en"] in page
     client.post("/agent/unpause", data={"csrf": csrf})
-    assert feed.ami.actions[-1] == {"Action": "QueuePause",  # type: ignore[attr-defined]
-                                    "Interface": MEMBER, "Paused": "false"}
+    assert ami.originated[-1]["Channel"] == "Local/unpause@balagh-agent-pause/n"
     assert 'id="pause-form"' in client.get("/agent").text
     assert {"paused", "unpaused"} <= {row.action for row in accounts.audit_rows(user="noura")}
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
 
 import structlog
 from starlette.requests import Request
@@ -35,6 +34,7 @@ from .dispositions import Disposition, DispositionError, now_iso
 
 log = structlog.get_logger(__name__)
 AMI_SECONDS = 5.0
+PAUSE_CONTEXT = "balagh-agent-pause"  # dialplan/extensions_balagh.conf
 
 
 async def follow(ami: AmiSession, desk: AgentDesk) -> None:
@@ -172,7 +172,8 @@ async def unpause(request: Request, session: Session) -> Response:
 
 
 async def _pause(request: Request, session: Session, paused: bool) -> Response:
-    """QueuePause for the agent's own member in every queue it is in; nobody else's."""
+    """Pause (or unpause) the agent's own member in every queue it is in, with a reason;
+    nobody else's: the member is the account's, never the form's."""
     console = console_of(request)
     form = await form_fields(request)
     member = session.user.member or ""
@@ -180,16 +181,7 @@ async def _pause(request: Request, session: Session, paused: bool) -> Response:
     if paused and reason not in console.settings.console.pause_reasons:
         return await agent_page(request, session, error="pause_reason_unknown", form=form,
                                 status=400)
-    action: dict[str, Any] = {"Action": "QueuePause", "Interface": member,
-                              "Paused": "true" if paused else "false"}
-    if reason:
-        action["Reason"] = reason
-    try:
-        answer = await console.feed.ami.action(action, timeout=AMI_SECONDS)
-        ok = str(dict(answer).get("Response", "")).lower() == "success"
-    except Exception as exc:
-        log.warning("console.pause_failed", member=member, error=str(exc))
-        ok = False
+    ok = await set_paused(console.feed.ami, member, paused, reason)
     await console.accounts.audit(session.user.name, "paused" if paused else "unpaused",
                                  {"member": member, "reason": reason or None, "ok": ok},
                                  remote_of(request))
@@ -198,5 +190,31 @@ async def _pause(request: Request, session: Session, paused: bool) -> Response:
     return RedirectResponse("/agent", 303)
 
 
+async def set_paused(ami: AmiSession, member: str, paused: bool, reason: str) -> bool:
+    """Through the dialplan's balagh-agent-pause (PauseQueueMember), which the AMI user may
+    reach with `originate`; done when Asterisk tells QueueMemberPause for the member."""
+    key, wanted = member_key(member), "1" if paused else "0"
+    told = ami.listen(lambda e: e.get("Event") == "QueueMemberPause" and
+                      member_key(e.get("Interface", "")) == key and
+                      str(e.get("Paused")) == wanted)
+    try:
+        answer = await ami.originate({
+            "Channel": f"Local/{'pause' if paused else 'unpause'}@{PAUSE_CONTEXT}/n",
+            "Context": PAUSE_CONTEXT, "Exten": "done", "Priority": "1", "Timeout": "5000",
+            "Variable": f"BALAGH_PAUSE_MEMBER={member},BALAGH_PAUSE_REASON={reason}"},
+            timeout=AMI_SECONDS)
+        if answer.get("Response") == "Error":  # refused outright (no such context, rights)
+            log.warning("console.pause_refused", member=member, answer=answer)
+            return False
+        await asyncio.wait_for(told.get(), AMI_SECONDS)
+        return True
+    except Exception as exc:  # AMI down, a refusal, no event in time
+        log.warning("console.pause_failed", member=member,
+                    error=f"{type(exc).__name__}: {exc}")
+        return False
+    finally:
+        ami.unlisten(told)
+
+
 __all__ = ["agent_home", "agent_page", "agent_state", "follow", "pause", "save_disposition",
-           "unpause"]
+           "set_paused", "unpause"]
