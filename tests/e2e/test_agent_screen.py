@@ -141,7 +141,11 @@ async def test_a_paused_agent_shows_paused_with_the_reason_and_comes_back(
     try:
         browser.find_element("css selector", "#pause-reason option[value=training]").click()
         browser.find_element("id", "pause").click()
-        await on_page(browser, "!!document.getElementById('paused')", "paused on the page")
+        await on_page(browser, "!!(document.getElementById('paused') || "
+                      "document.getElementById('error'))", "the page after pausing")
+        assert browser.find_elements("id", "paused"), (
+            browser.find_element("id", "error").text,
+            console.log_path.read_text(errors="replace")[-3000:])
         status = await member_status()
         assert status["Paused"] == "1" and status["PausedReason"] == "training"
         assert browser.find_element("id", "paused-reason").text == "training"
