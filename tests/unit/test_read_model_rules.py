@@ -23,7 +23,8 @@ SQL_HOMES = (ROOT / "store", READ_MODEL)
 SQL_WORD = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE)\b")
 # Another database altogether: console.sqlite3 (users, sessions, the console's audit),
 # which only the console opens. The rule is about the report database.
-OWN_DATABASE = {ROOT / "console" / "accounts.py"}
+# console.sqlite3, the console's own file: its users (accounts.py) and agents' dispositions.
+OWN_DATABASE = {ROOT / "console" / "accounts.py", ROOT / "console" / "dispositions.py"}
 # Features the read model must not lean on: it sits below them and beside the store.
 FEATURES = ("ivr", "ari", "ami", "supervise", "handover", "console", "cli")
 

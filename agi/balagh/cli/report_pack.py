@@ -34,7 +34,9 @@ def _report_pack(settings: Settings, args: argparse.Namespace) -> int:
         period = period_from(args, settings.zone)
         data = pack.collect(args.database or report_database(settings), period,
                             service_level_seconds=args.service_level_seconds,
-                            questions=menu_questions(settings))
+                            questions=menu_questions(settings),
+                            console_database=settings.console_database,
+                            disposition_order=settings.console.dispositions)
     except (PeriodError, StatsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -227,6 +227,12 @@ async def apply_retention(settings: Settings, action: str, days: int, *,
         print(f"error: {exc}", file=sys.stderr)
         return 1
     progress.finish(done.rows)
+    from balagh.console.dispositions import apply_retention as dispositions_retention
+
+    notes = dispositions_retention(settings.console_database, action, before)
+    if notes:
+        print(f"{'emptied the notes of' if action == 'redact' else 'deleted'} {notes} agent "
+              f"disposition(s) saved before {shown(before, settings.zone)}")
     if action == "redact":
         print(f"redacted caller number and location of {done.rows} report(s) started before "
               f"{shown(before, settings.zone)} (in answers, timeline and outbox too)")

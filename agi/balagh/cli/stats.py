@@ -4,6 +4,7 @@
   balagh stats --week 2026-W47 --format csv        CSV (or json) of the same rows
   balagh stats --month 2026-11 --plot stats.png    the charts, one PNG with three panels
   balagh stats --month 2026-11 --followup          the units' statuses, time to resolved
+  balagh stats --month 2026-11 --dispositions      agents' dispositions per queue
 
 Read-only: it opens the report database with mode=ro (on a PostgreSQL server, `database_url`,
 a read-only session), so a running app is not disturbed.
@@ -54,7 +55,7 @@ def period_from(args: argparse.Namespace, zone: tzinfo) -> Period:
 def _followup(settings: Settings, args: argparse.Namespace) -> int:
     try:
         period = period_from(args, settings.zone)
-        figures = followup_figures(args.database or settings.database, period)
+        figures = followup_figures(args.database or report_database(settings), period)
     except (PeriodError, StatsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -65,9 +66,27 @@ def _followup(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _dispositions(settings: Settings, args: argparse.Namespace) -> int:
+    from balagh.readmodel.dispositions import by_queue, disposition_counts
+
+    try:
+        period = period_from(args, settings.zone)
+    except PeriodError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    table = by_queue(disposition_counts(settings.console_database, period))
+    if not table:
+        print(f"no dispositions in {period.label} ({period.shown}, {period.zone})",
+              file=sys.stderr)
+    print(render.dispositions(table, settings.console.dispositions, args.format).rstrip("\n"))
+    return 0
+
+
 def _stats(settings: Settings, args: argparse.Namespace) -> int:
     if args.followup:
         return _followup(settings, args)
+    if args.dispositions:
+        return _dispositions(settings, args)
     try:
         period = period_from(args, settings.zone)
         # --plot needs days and queues too: the same scan gives them at no extra cost.
@@ -110,4 +129,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--followup", action="store_true",
                         help="the units' follow-up instead: reports per status, and per queue "
                         "and unit the time from the call to resolved (median, 90th percentile)")
+    parser.add_argument("--dispositions", action="store_true",
+                        help="agents' dispositions after their calls (genuine, silent, "
+                        "prank, ...) per queue, from the console's database")
     parser.set_defaults(func=_stats)

@@ -28,6 +28,7 @@ from balagh.config.secrets import read_env_file as read_env_file
 from balagh.config.secrets import secret_values as secret_values
 from balagh.config.values import (
     country_code_problem,
+    ids_problem,
     listen_problem,
     port_problem,
     timezone_problem,
@@ -113,6 +114,12 @@ class ConsoleSettings:
     trusted_proxies: tuple[str, ...] = ()
     max_body_bytes: int = 16384     # any request body (the console posts only small forms)
     max_connections: int = 100      # open connections (event streams included); then 503
+    # An agent's after-call form: the dispositions offered (ids; words in texts.py), the
+    # note's length, and the reasons an agent may give for a pause (AMI QueuePause).
+    dispositions: tuple[str, ...] = ("genuine", "silent", "prank", "testing", "abusive",
+                                     "wrong-number", "information")
+    note_max_chars: int = 500
+    pause_reasons: tuple[str, ...] = ("break", "wrap-up", "training", "meeting")
 
 
 @dataclass(frozen=True)
@@ -261,6 +268,11 @@ def _coerce(doc: YamlDoc | None, key: tuple[str, ...], default: Any, value: Any)
         return _flag(doc, key, value)
     if key == ("console", "trusted_proxies"):
         return _proxies(doc, key, value)
+    if key in (("console", "dispositions"), ("console", "pause_reasons")):  # ids: texts.py's
+        entries = value.split(",") if isinstance(value, str) else value
+        if (problem := ids_problem(entries)) is not None:
+            raise _err(doc, key, problem)
+        return tuple(e.strip() for e in entries if e.strip())
     if isinstance(default, int):
         try:
             whole = int(value)

@@ -83,7 +83,7 @@ def seconds_problem(seconds: int, maximum: int = MAX_WAIT_SECONDS) -> str | None
     return None
 
 
-__all__ = ["MAX_WAIT_SECONDS", "QUEUE_NAME", "QUEUE_NAME_RULE", "port_problem",
+__all__ = ["MAX_WAIT_SECONDS", "QUEUE_NAME", "QUEUE_NAME_RULE", "ids_problem", "port_problem",
            "queue_name_problem", "seconds_problem", "url_problem"]
 
 
@@ -105,4 +105,17 @@ def country_code_problem(code: object) -> str | None:
     if not text.isdigit() or text.startswith("0") or \
             phonenumbers.region_code_for_country_code(int(text)) == "ZZ":
         return f"must be a country calling code without '+' such as \"971\", got {code!r}"
+    return None
+
+
+def ids_problem(entries: object) -> str | None:
+    """Why `entries` is not a non-empty list of ids (a-z, 0-9, -; their words are
+    texts.py's), or None."""
+    if not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
+        return "must be a list of ids, e.g. [genuine, silent, prank]"
+    found = [e.strip() for e in entries if e.strip()]
+    bad = [e for e in found if len(e) > 32 or
+           not all(c.islower() or c.isdigit() or c == "-" for c in e)]
+    if bad or not found:
+        return f"must be a non-empty list of ids (a-z, 0-9, -), got {entries!r}"
     return None

@@ -1,5 +1,7 @@
 """Roles: an admin sees and monitors every queue; a supervisor only the queues their
-supervisors.yaml entry allows (the same rule as on the phone: Supervisor.may_monitor).
+supervisors.yaml entry allows (the same rule as on the phone: Supervisor.may_monitor);
+an agent sees no queue at all, only the calls that ring their own queue member
+(`member`, e.g. PJSIP/agent1) on their own page (agent_routes.py).
 
 Pure: the caller gives the user and the supervisors table.
 """
@@ -12,7 +14,7 @@ from typing import TypeVar
 
 from balagh.supervise.model import Supervisor, SupervisorTable
 
-ROLES = ("supervisor", "admin")
+ROLES = ("supervisor", "admin", "agent")
 
 T = TypeVar("T")
 
@@ -20,12 +22,17 @@ T = TypeVar("T")
 @dataclass(frozen=True)
 class ConsoleUser:
     name: str
-    role: str                 # supervisor | admin
+    role: str                 # supervisor | admin | agent
     supervisor: str | None    # their name in supervisors.yaml: phones, queues, the audit
+    member: str | None = None  # an agent's queue member interface (PJSIP/agent1)
 
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def is_agent(self) -> bool:
+        return self.role == "agent"
 
 
 @dataclass(frozen=True)
@@ -54,12 +61,23 @@ class Access:
 
 
 def access_for(user: ConsoleUser, table: SupervisorTable) -> Access:
+    if user.is_agent:  # their own calls only: never a queue's reports or the wallboard
+        return Access(user, frozenset(), None)
     supervisor = table.get(user.supervisor) if user.supervisor else None
     if user.is_admin:
         return Access(user, None, supervisor)
     if supervisor is None:  # a supervisor account whose entry is gone sees nothing
         return Access(user, frozenset(), None)
     return Access(user, supervisor.queues, supervisor)
+
+
+def member_problem(member: str) -> str | None:
+    """Why `member` is not a queue member interface (TECH/resource), or None."""
+    tech, _, resource = member.partition("/")
+    if not tech.isalpha() or not resource or len(member) > 80 or any(
+            c.isspace() or c in ",;|&" for c in member):
+        return f"not a queue member interface (e.g. PJSIP/agent1): {member!r}"
+    return None
 
 
 def dial_phone(supervisor: Supervisor) -> str | None:
@@ -71,4 +89,4 @@ def dial_phone(supervisor: Supervisor) -> str | None:
     return None
 
 
-__all__ = ["ROLES", "Access", "ConsoleUser", "access_for", "dial_phone"]
+__all__ = ["ROLES", "Access", "ConsoleUser", "access_for", "dial_phone", "member_problem"]

@@ -25,7 +25,7 @@ from typing import Any
 
 from balagh.store.permissions import make_private, make_private_folder
 
-from .access import ROLES, ConsoleUser
+from .access import ROLES, ConsoleUser, member_problem
 from .clients import throttle_key
 from .csrf import new_token
 from .passwords import hash_password, verify_password
@@ -34,10 +34,11 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
     name        TEXT PRIMARY KEY,
     password    TEXT NOT NULL,          -- scrypt$...: never the password
-    role        TEXT NOT NULL,          -- supervisor | admin
+    role        TEXT NOT NULL,          -- supervisor | admin | agent
     supervisor  TEXT,                   -- their name in supervisors.yaml
     created_at  TEXT NOT NULL,
-    changed_at  TEXT NOT NULL
+    changed_at  TEXT NOT NULL,
+    member      TEXT                    -- an agent's queue member interface (PJSIP/agent1)
 );
 CREATE TABLE IF NOT EXISTS sessions (
     id          TEXT PRIMARY KEY,       -- sha256 of the cookie: a copy of this file logs nobody in
@@ -122,6 +123,9 @@ class Accounts:
         created = not self.path.exists()
         with self._db() as db:
             db.executescript(SCHEMA)
+            columns = {row["name"] for row in db.execute("PRAGMA table_info(users)")}
+            if "member" not in columns:  # a console.sqlite3 from before the agent role
+                db.execute("ALTER TABLE users ADD COLUMN member TEXT")
         if created:
             make_private([self.path])
 
@@ -137,19 +141,27 @@ class Accounts:
 
     # ------------------------------------------------------------------ users
 
-    def add(self, name: str, password: str, role: str, supervisor: str | None) -> None:
+    def add(self, name: str, password: str, role: str, supervisor: str | None,
+            member: str | None = None) -> None:
         if role not in ROLES:
             raise AccountError(f"role must be one of {', '.join(ROLES)}")
+        if (role == "agent") != (member is not None):
+            raise AccountError("an agent account needs its queue member (PJSIP/agent1),"
+                               " and only an agent account has one")
+        if member is not None and (problem := member_problem(member)):
+            raise AccountError(problem)
         if not name or name != name.strip() or len(name) > 64:
             raise AccountError(f"not a user name: {name!r}")
         now = _iso(_now())
         try:
             with self._db() as db:
-                db.execute("INSERT INTO users VALUES (?, ?, ?, ?, ?, ?)",
-                           (name, hash_password(password), role, supervisor, now, now))
+                db.execute("INSERT INTO users (name, password, role, supervisor, created_at,"
+                           " changed_at, member) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           (name, hash_password(password), role, supervisor, now, now, member))
         except sqlite3.IntegrityError:
             raise AccountError(f"user {name!r} exists already") from None
-        self.audit(name, "user-added", {"role": role, "supervisor": supervisor})
+        self.audit(name, "user-added", {"role": role, "supervisor": supervisor,
+                                        "member": member})
 
     def set_password(self, name: str, password: str) -> None:
         with self._db() as db:
@@ -171,8 +183,10 @@ class Accounts:
 
     def users(self) -> list[ConsoleUser]:
         with self._db() as db:
-            rows = db.execute("SELECT name, role, supervisor FROM users ORDER BY name").fetchall()
-        return [ConsoleUser(row["name"], row["role"], row["supervisor"]) for row in rows]
+            rows = db.execute("SELECT name, role, supervisor, member FROM users"
+                              " ORDER BY name").fetchall()
+        return [ConsoleUser(row["name"], row["role"], row["supervisor"], row["member"])
+                for row in rows]
 
     def user(self, name: str) -> ConsoleUser | None:
         return next((u for u in self.users() if u.name == name), None)
@@ -202,15 +216,16 @@ class Accounts:
                        remote=remote, at=now)
             return "locked"
         with self._db() as db:
-            row = db.execute("SELECT name, password, role, supervisor FROM users WHERE name = ?",
-                             (name,)).fetchone()
+            row = db.execute("SELECT name, password, role, supervisor, member FROM users"
+                             " WHERE name = ?", (name,)).fetchone()
         # A hash is checked even for an unknown user: the answer takes the same time.
         hashed = row["password"] if row else _DUMMY_HASH
         if not verify_password(password, hashed) or row is None:
             self.audit(tried, "login-failed", {"tries": tries}, remote=remote, at=now)
             return "wrong"
         token = secrets.token_urlsafe(32)
-        session = Session(ConsoleUser(row["name"], row["role"], row["supervisor"]), new_token())
+        session = Session(ConsoleUser(row["name"], row["role"], row["supervisor"],
+                                      row["member"]), new_token())
         with self._db() as db:
             db.execute("DELETE FROM login_tries WHERE remote = ? AND user = ?", (client, tried))
             db.execute("INSERT INTO sessions VALUES (?, ?, ?, ?, ?)",
@@ -226,13 +241,15 @@ class Accounts:
         oldest = _iso(now - timedelta(minutes=self.session_minutes))
         with self._db() as db:
             row = db.execute(
-                "SELECT s.csrf, u.name, u.role, u.supervisor FROM sessions s JOIN users u"
+                "SELECT s.csrf, u.name, u.role, u.supervisor, u.member FROM sessions s"
+                " JOIN users u"
                 " ON u.name = s.user WHERE s.id = ? AND s.seen_at >= ?",
                 (_digest(token), oldest)).fetchone()
             if row is None:
                 return None
             db.execute("UPDATE sessions SET seen_at = ? WHERE id = ?", (_iso(now), _digest(token)))
-        return Session(ConsoleUser(row["name"], row["role"], row["supervisor"]), row["csrf"])
+        return Session(ConsoleUser(row["name"], row["role"], row["supervisor"], row["member"]),
+                       row["csrf"])
 
     def logout(self, token: str) -> None:
         with self._db() as db:

@@ -21,9 +21,11 @@ from balagh.supervise.watch import SupervisorFile
 from . import pages
 from .access import Access, access_for
 from .accounts import Session
+from .agent_desk import AgentDesk
 from .choices import Choices
 from .clients import Network, client_address
 from .csrf import token_ok
+from .dispositions import DispositionBook
 from .feed import Feed
 from .offloop import AccountsOffLoop
 
@@ -42,6 +44,8 @@ class Console:
     supervisors: SupervisorFile
     trusted_proxies: tuple[Network, ...] = ()
     choices: Choices = field(default_factory=Choices)  # configured queues, emirates, ...
+    desk: AgentDesk = field(default_factory=AgentDesk)  # the call at each agent's member
+    dispositions: DispositionBook | None = None          # agents' dispositions (console.sqlite3)
 
     def access(self, session: Session) -> Access:
         return access_for(session.user, self.supervisors.current())
@@ -79,9 +83,13 @@ async def form_fields(request: Request) -> dict[str, str]:
     return {key: values[0] for key, values in parse_qs(body).items()}
 
 
+STAFF = ("supervisor", "admin")  # every page but an agent's own
+
+
 def authed(handler: Callable[[Request, Session], Awaitable[Response]],
-           *, page: bool = False) -> Handler:
-    """A route that needs a session (and, for POST, its CSRF token)."""
+           *, page: bool = False, roles: tuple[str, ...] = STAFF) -> Handler:
+    """A route that needs a session (and, for POST, its CSRF token) of one of `roles`:
+    an agent reaches only their own page, a supervisor never an agent's."""
 
     async def route(request: Request) -> Response:
         console = console_of(request)
@@ -90,6 +98,10 @@ def authed(handler: Callable[[Request, Session], Awaitable[Response]],
             if page and request.method == "GET":
                 return RedirectResponse("/login", 303)
             return JSONResponse({"error": "log in first"}, 401)
+        if session.user.role not in roles:
+            if page and request.method == "GET":
+                return RedirectResponse("/agent" if session.user.is_agent else "/", 303)
+            return JSONResponse({"error": "not for this role"}, 403)
         if request.method == "POST":
             given = request.headers.get("x-csrf-token")
             if given is None:

@@ -11,6 +11,7 @@ a trusted proxy (clients.py).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import time
@@ -38,8 +39,9 @@ from balagh.supervise.modes import Mode
 from balagh.supervise.watch import SupervisorFile
 
 from . import pages
-from .access import dial_phone
+from .access import ROLES, dial_phone
 from .accounts import Accounts, Session
+from .agent_routes import agent_home, agent_state, follow, pause, save_disposition, unpause
 from .board import for_user
 from .choices import configured_choices
 from .clients import networks
@@ -55,6 +57,7 @@ from .context import (
     remote_of,
 )
 from .csrf import new_token, token_ok
+from .dispositions import DispositionBook
 from .feed import Feed
 from .limits import BodyLimit
 from .metrics_route import console_registry, metrics_endpoint
@@ -254,21 +257,26 @@ def create_app(settings: Settings, *, accounts: Accounts | None = None,
     feed = feed or Feed(settings, menu_questions(settings), choices.queues)
     off_loop = AccountsOffLoop(accounts)
     console = Console(settings, off_loop, feed, SupervisorFile(settings.supervisors_file),
-                      networks(settings.console.trusted_proxies), choices)
+                      networks(settings.console.trusted_proxies), choices,
+                      dispositions=DispositionBook(accounts.path, settings.console.dispositions,
+                                                   settings.console.note_max_chars))
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await feed.start()
+        desk = asyncio.create_task(follow(feed.ami, console.desk), name="console-desk")
         try:
             yield
         finally:
+            desk.cancel()
+            await asyncio.gather(desk, return_exceptions=True)
             await feed.stop()
             off_loop.close()
 
     routes = [
         Route("/login", login_form, methods=["GET"]),
         Route("/login", login, methods=["POST"]),
-        Route("/logout", authed(logout), methods=["POST"]),
+        Route("/logout", authed(logout, roles=ROLES), methods=["POST"]),
         Route("/", authed(wallboard, page=True)),
         Route("/live", authed(live, page=True)),
         Route("/events", authed(events)),
@@ -278,6 +286,12 @@ def create_app(settings: Settings, *, accounts: Accounts | None = None,
         Route("/reports.csv", authed(reports_csv, page=True)),
         Route("/reports/{reference}", authed(report, page=True)),
         Route("/stats", authed(stats, page=True)),
+        Route("/agent", authed(agent_home, page=True, roles=("agent",))),
+        Route("/agent/state", authed(agent_state, roles=("agent",))),
+        Route("/agent/disposition", authed(save_disposition, roles=("agent",)),
+              methods=["POST"]),
+        Route("/agent/pause", authed(pause, roles=("agent",)), methods=["POST"]),
+        Route("/agent/unpause", authed(unpause, roles=("agent",)), methods=["POST"]),
         metrics_endpoint(console_registry()),  # loopback peers only, no session
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]

@@ -22,6 +22,7 @@ from balagh.store.opening import open_reader as open_connection
 from balagh.store.queries import REPORT_COLUMNS, Report, columns_of, read_report
 from balagh.store.queries import report_of as _report_of
 from balagh.store.timestamps import iso
+from balagh.vocabulary import REPEAT_WINDOW
 
 from .search import ReportSearch
 
@@ -73,6 +74,19 @@ class ReportReader:
     async def get_report(self, reference_or_call_id: str) -> Report | None:
         """One report with its answers: `answers` (latest per question) and `answer_log`."""
         return await read_report(self.db, reference_or_call_id)
+
+    async def repeat_calls(self, report: Report) -> int | None:
+        """This number's calls in the repeat window before this one, this one included
+        (as the agent's whisper counts them); None when the number is not kept."""
+        if not report.caller_hash:
+            return None
+        started = datetime.fromisoformat(report.started_at.replace("Z", "+00:00"))
+        async with self.db.execute(
+                "SELECT COUNT(*) FROM reports WHERE caller_hash = ? AND started_at >= ?"
+                " AND started_at <= ?",
+                (report.caller_hash, iso(started - REPEAT_WINDOW), report.started_at)) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else None
 
     async def list_reports(self, limit: int = 20) -> list[Report]:
         """The newest reports first, each with `answers` (latest per question)."""

@@ -19,10 +19,11 @@ from matplotlib.figure import Figure
 
 from balagh.localtime import local
 from balagh.readmodel import statistics as query
+from balagh.readmodel.dispositions import by_queue, disposition_counts
 from balagh.readmodel.followups import FollowupFigures, followup_figures
 from balagh.readmodel.period import Period
 from balagh.templating import environment
-from balagh.texts import heading, report_text
+from balagh.texts import heading, name, report_text
 
 from . import charts
 from .followup import RESOLUTION_COLUMNS, resolution_rows
@@ -46,6 +47,9 @@ class PackData:
     groups: dict[str, query.Stats]  # by -> stats
     per_queue: dict[str, dict[str, int]]
     followup: FollowupFigures = field(default_factory=FollowupFigures)
+    # agents' dispositions: {queue: {disposition: calls}}, and the configured list's order
+    dispositions: dict[str, dict[str, int]] = field(default_factory=dict)
+    disposition_order: tuple[str, ...] = ()
 
     @property
     def total(self) -> query.Stats:
@@ -53,12 +57,28 @@ class PackData:
 
 
 def collect(database: ReportDatabase, period: Period, *, service_level_seconds: int = 20,
-            questions: list[str] | None = None) -> PackData:
+            questions: list[str] | None = None, console_database: Path | None = None,
+            disposition_order: tuple[str, ...] = ()) -> PackData:
     report = query.compute_many(database, period, [by for by, _ in GROUP_TITLES],
                                 service_level_seconds=service_level_seconds,
                                 questions=questions)
+    kept = by_queue(disposition_counts(console_database, period)) if console_database else {}
     return PackData(period, service_level_seconds, report.stats, report.per_day_and_queue,
-                    followup_figures(database, period))
+                    followup_figures(database, period), kept, disposition_order)
+
+
+def _dispositions(data: PackData, language: str) -> Group | None:
+    """Agents' dispositions: a row per queue, a column per disposition, a total row."""
+    if not data.dispositions:
+        return None
+    seen = {d for row in data.dispositions.values() for d in row}
+    columns = [*data.disposition_order, *sorted(seen - set(data.disposition_order))]
+    rows = [Row(heading(queue, language), [str(row.get(d, 0)) for d in columns])
+            for queue, row in data.dispositions.items()]
+    rows.append(Row(heading("total", language),
+                    [str(sum(row.get(d, 0) for row in data.dispositions.values()))
+                     for d in columns], True))
+    return Group("dispositions", [name(d, language) for d in columns], rows)
 
 
 @dataclass(frozen=True)
@@ -152,4 +172,5 @@ def render(data: PackData, language: str, generated: datetime | None = None) -> 
         charts=[] if empty else _charts(data, language),
         groups=[] if empty else [_group(data.groups[by], title, language)
                                  for by, title in GROUP_TITLES],
-        followup=None if data.followup.empty else _followup(data, language))
+        followup=None if data.followup.empty else _followup(data, language),
+        dispositions=None if empty else _dispositions(data, language), same=str)

@@ -103,3 +103,28 @@ def as_csv(stats: Stats) -> str:
                                     for name, _ in COLUMNS),
                          *(row.gave_up_in.get(q, 0) for q in stats.questions)])
     return buffer.getvalue()
+
+
+def dispositions(table: dict[str, dict[str, int]], choices: tuple[str, ...],
+                 form: str) -> str:
+    """Agents' dispositions per queue (`balagh stats --dispositions`): one row per queue,
+    one column per disposition (the configured ones, then any no longer configured), a
+    total row; as a table, CSV or JSON."""
+    seen = {d for row in table.values() for d in row}
+    columns = [*choices, *sorted(seen - set(choices))]
+    totals = {d: sum(row.get(d, 0) for row in table.values()) for d in columns}
+    rows = [(queue, [row.get(d, 0) for d in columns]) for queue, row in table.items()]
+    rows.append(("total", [totals[d] for d in columns]))
+    if form == "json":
+        return json.dumps({queue: dict(zip(columns, values, strict=True))
+                           for queue, values in rows}, indent=2, ensure_ascii=False)
+    if form == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["queue", *columns, "calls"])
+        for queue, values in rows:
+            writer.writerow([queue, *values, sum(values)])
+        return buffer.getvalue()
+    lines = [["queue", *columns, "calls"],
+             *([queue, *map(str, values), str(sum(values))] for queue, values in rows)]
+    return "\n".join(table_lines(lines, right=range(1, len(columns) + 2)))
