@@ -15,10 +15,11 @@ import balagh
 
 PACKAGE = Path(balagh.__file__).resolve().parent
 
-# The store may use the settings, the vocabulary, the report's status words and the
-# privacy rules; never a feature (what a call, a supervisor or a unit does).
+# The store may use the settings, the vocabulary, the report's status words, the
+# privacy rules and the bounded waits; never a feature (what a call, a supervisor or a
+# unit does).
 STORE_MAY_IMPORT = ("balagh.store", "balagh.config", "balagh.vocabulary", "balagh.status",
-                    "balagh.privacy")
+                    "balagh.privacy", "balagh.timeouts")
 
 
 def module_name(path: Path) -> str:
@@ -69,6 +70,18 @@ def test_settings_sit_below_the_store(path: Path) -> None:
 
 def test_the_vocabulary_imports_nothing_of_balagh() -> None:
     assert balagh_imports(PACKAGE / "vocabulary.py") == set()
+
+
+def test_the_bounded_waits_import_nothing_of_balagh() -> None:
+    assert balagh_imports(PACKAGE / "timeouts.py") == set()
+
+
+def test_no_module_waits_with_asyncio_wait_for() -> None:
+    """Python 3.11's wait_for can lose a cancellation (timeouts.py): `within` instead."""
+    users = sorted(module_name(path) for path in PACKAGE.rglob("*.py")
+                   if path.name != "timeouts.py"
+                   and "asyncio.wait_for(" in path.read_text(encoding="utf-8"))
+    assert not users, f"{users} use asyncio.wait_for: use balagh.timeouts.within"
 
 
 def test_the_rules_see_imports_where_there_are_some() -> None:

@@ -17,6 +17,7 @@ from panoramisk import Manager
 
 from balagh.config import AmiSettings
 from balagh.supervised import DEFAULT_BACKOFF, Backoff, MarkUp, keep_up
+from balagh.timeouts import within
 
 log = structlog.get_logger(__name__)
 
@@ -88,8 +89,8 @@ class AmiSession:
         # panoramisk would reconnect by itself; the supervisor (run) does that instead.
         self.manager.connection_lost = lambda exc: self._lost.set()
         try:
-            await asyncio.wait_for(self.manager.connect(), timeout)
-            await asyncio.wait_for(logged_in, timeout)
+            await within(self.manager.connect(), timeout)
+            await within(logged_in, timeout)
         except (TimeoutError, OSError) as exc:
             self.close()
             raise AmiError(f"AMI login to {self.settings.host}:{self.settings.port} as "
@@ -132,14 +133,14 @@ class AmiSession:
         (QueueAdd's "Added interface to queue")."""
         if self.manager is None or not self.connected.is_set():
             raise AmiError("not connected")
-        return await asyncio.wait_for(
+        return await within(
             self.manager.send_action(dict(action), as_list=as_list), timeout)
 
     async def action_list(self, action: dict[str, str], timeout: float = 10.0) -> list[Any]:
         """An action answered by a list of events (QueueSummary, QueueStatus, ...)."""
         if self.manager is None or not self.connected.is_set():
             raise AmiError("not connected")
-        answer = await asyncio.wait_for(self.manager.send_action(dict(action), as_list=True),
+        answer = await within(self.manager.send_action(dict(action), as_list=True),
                                         timeout)
         return list(answer) if isinstance(answer, list) else [answer]
 

@@ -24,6 +24,7 @@ from balagh.reachback.consent import consent_word
 from balagh.routing import DANGER_ANSWER, DANGER_QUESTION
 from balagh.store.calls import CallRecorder
 from balagh.store.queries import Queries
+from balagh.timeouts import within
 
 log = structlog.get_logger(__name__)
 
@@ -130,7 +131,7 @@ class QueueOutcomes:
             return
         try:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(self.recorder.flush()),
+                await within(asyncio.shield(self.recorder.flush()),
                                        HANDOVER_FLUSH_SECONDS)
             report = await self.reports.get_report(event.get("Uniqueid", ""))
         except Exception as exc:  # the database is having trouble: the call is not waiting

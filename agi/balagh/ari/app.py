@@ -35,6 +35,7 @@ from balagh.ari.tell import SnoopTeller
 from balagh.config import AriSettings
 from balagh.ivr.port import CallInfo
 from balagh.supervised import DEFAULT_BACKOFF, Backoff, MarkUp, keep_up
+from balagh.timeouts import within
 
 log = structlog.get_logger(__name__)
 
@@ -166,7 +167,7 @@ class AriApplication:
         """The client of the moment, waiting up to `wait` seconds for a reconnect."""
         while self._client is None:
             try:
-                await asyncio.wait_for(self._client_up.wait(), wait)
+                await within(self._client_up.wait(), wait)
             except TimeoutError:
                 raise AriUnavailable("not connected to ARI") from None
         return self._client

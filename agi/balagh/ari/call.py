@@ -19,6 +19,7 @@ import structlog
 
 from balagh.ari.rest import AriRequestError, AriRest
 from balagh.ivr.port import CallGone, CallInfo
+from balagh.timeouts import within
 
 log = structlog.get_logger(__name__)
 
@@ -93,7 +94,7 @@ class AriCall:
                 return False
             self._wake.clear()
             try:
-                await asyncio.wait_for(self._wake.wait(), remaining)
+                await within(self._wake.wait(), remaining)
             except TimeoutError:
                 pass
 
@@ -207,7 +208,7 @@ class AriCall:
         if self.gone:
             raise CallGone(self.info.call_id)
         try:
-            return await asyncio.wait_for(operation(**params), REQUEST_TIMEOUT_SECONDS)
+            return await within(operation(**params), REQUEST_TIMEOUT_SECONDS)
         except Exception as exc:
             if self.gone:
                 raise CallGone(self.info.call_id) from exc

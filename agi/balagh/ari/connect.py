@@ -30,6 +30,7 @@ import structlog
 from balagh.ari.description import check_offered
 from balagh.ari.rest import AriRest
 from balagh.ari.transport import ANSWER_AT_MOST, AriTransport, ari_base, session
+from balagh.timeouts import within
 
 log = structlog.get_logger(__name__)
 
@@ -69,8 +70,8 @@ async def connect(url: str, app: str, username: str, password: str,
     beats = AriTransport(session(username, password, connections=1), url)
     rest = AriRest(transport.send)
     try:
-        await asyncio.wait_for(check_offered(transport, rest), HTTP_CHECK_TIMEOUT_SECONDS)
-        websocket = await asyncio.wait_for(
+        await within(check_offered(transport, rest), HTTP_CHECK_TIMEOUT_SECONDS)
+        websocket = await within(
             transport.websocket(events_url(url, app), ANSWER_AT_MOST), OPEN_TIMEOUT_SECONDS)
         closed = asyncio.Event()
         reader = asyncio.create_task(read_events(websocket, on_event, closed))
@@ -81,7 +82,7 @@ async def connect(url: str, app: str, username: str, password: str,
             with contextlib.suppress(asyncio.CancelledError):
                 await reader
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(websocket.close(), CLOSE_TIMEOUT_SECONDS)
+                await within(websocket.close(), CLOSE_TIMEOUT_SECONDS)
     finally:
         await transport.close()
         await beats.close()

@@ -30,6 +30,7 @@ from typing import Any
 import structlog
 
 from balagh.ari.rest import AriRequestError, AriRest
+from balagh.timeouts import within
 
 log = structlog.get_logger(__name__)
 
@@ -72,18 +73,18 @@ class Heartbeat:
 
     async def beat(self) -> None:
         self.count += 1
-        await asyncio.wait_for(
+        await within(
             self.client.asterisk.setGlobalVar(variable=self.variable,
                                               value=f"{self.token}-{self.count}"),
             REQUEST_TIMEOUT_SECONDS)
-        await asyncio.wait_for(
+        await within(
             self.client.events.userEvent(eventName=ECHO_EVENT, application=self.app),
             REQUEST_TIMEOUT_SECONDS)
 
     async def answered(self) -> None:
         """A read that writes nothing (the heartbeat's own value): ARI answers again."""
         try:
-            await asyncio.wait_for(self.client.asterisk.getGlobalVar(variable=self.variable),
+            await within(self.client.asterisk.getGlobalVar(variable=self.variable),
                                    REQUEST_TIMEOUT_SECONDS)
         except AriRequestError:
             pass  # an answer all the same

@@ -26,6 +26,7 @@ from balagh.ari.rest import AriRest, JsonObject
 from balagh.ari.router import Entry, first_arg_is
 from balagh.ivr.port import CallGone
 from balagh.privacy import error_kind
+from balagh.timeouts import within
 
 log = structlog.get_logger(__name__)
 
@@ -49,7 +50,7 @@ async def start_telling(rest: AriRest, app: str, caller_id: str, language: str,
     if not sounds:
         return
     try:
-        await asyncio.wait_for(rest.channels.snoopChannelWithId(
+        await within(rest.channels.snoopChannelWithId(
             channelId=caller_id, snoopId=f"balagh-tell-{uuid.uuid4().hex[:12]}",
             spy="none", whisper="out", app=app,
             appArgs=telling_args(caller_id, language, sounds)), REQUEST_TIMEOUT_SECONDS)
@@ -101,7 +102,7 @@ async def serve_telling(snoop: AriCall, rest: AriRest) -> None:
         log.warning("tell.failed", error=error_kind(exc))
     finally:
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(snoop.hangup(), REQUEST_TIMEOUT_SECONDS)
+            await within(snoop.hangup(), REQUEST_TIMEOUT_SECONDS)
         structlog.contextvars.unbind_contextvars("call_id")
 
 
@@ -121,7 +122,7 @@ async def _until_answered(rest: AriRest, caller_id: str) -> None:
     while True:
         await asyncio.sleep(ANSWER_POLL_SECONDS)
         try:
-            found = await asyncio.wait_for(rest.channels.getChannelVar(
+            found = await within(rest.channels.getChannelVar(
                 channelId=caller_id, variable="BRIDGEPEER"), REQUEST_TIMEOUT_SECONDS)
         except Exception as exc:
             if http_status(exc) == 404:  # not bridged yet (or gone: the snoop ends too)
@@ -133,7 +134,7 @@ async def _until_answered(rest: AriRest, caller_id: str) -> None:
 
 async def _channel(rest: AriRest, channel_id: str) -> JsonObject | None:
     try:
-        found = await asyncio.wait_for(rest.channels.get(channelId=channel_id),
+        found = await within(rest.channels.get(channelId=channel_id),
                                        REQUEST_TIMEOUT_SECONDS)
     except Exception as exc:
         if http_status(exc) == 404:

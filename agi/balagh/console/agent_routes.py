@@ -24,6 +24,7 @@ from balagh.readmodel.reader import open_reader
 from balagh.readmodel.rows import report_consent
 from balagh.store.opening import exists, report_database
 from balagh.store.queries import Report
+from balagh.timeouts import within
 from balagh.vocabulary import DANGER_QUESTION
 
 from . import pages
@@ -206,7 +207,7 @@ async def set_paused(ami: AmiSession, member: str, paused: bool, reason: str) ->
         if answer.get("Response") == "Error":  # refused outright (no such context, rights)
             log.warning("console.pause_refused", member=member, answer=answer)
             return False
-        await asyncio.wait_for(told.get(), AMI_SECONDS)
+        await within(told.get(), AMI_SECONDS)
         return True
     except Exception as exc:  # AMI down, a refusal, no event in time
         log.warning("console.pause_failed", member=member,

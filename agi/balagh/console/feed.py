@@ -39,6 +39,7 @@ from balagh.store.opening import connect_reader, exists, report_database
 from balagh.store.queries import Report
 from balagh.supervise.modes import Mode
 from balagh.supervise.ring import ring_supervisor
+from balagh.timeouts import within
 
 from . import board
 
@@ -109,7 +110,7 @@ class Feed:
         """The snapshot newer than version `seen` (or the current one after `timeout`)."""
         async with self._changed:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait_for(lambda: self.version != seen),
+                await within(self._changed.wait_for(lambda: self.version != seen),
                                        timeout)
             return self.version, self.snapshot
 
@@ -157,7 +158,7 @@ class Feed:
     async def _rebuild_loop(self) -> None:
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stale.wait(), FULL_REBUILD_SECONDS)
+                await within(self._stale.wait(), FULL_REBUILD_SECONDS)
             self._stale.clear()
             try:
                 await self.rebuild()

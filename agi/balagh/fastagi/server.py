@@ -28,6 +28,7 @@ import structlog
 from panoramisk.fast_agi import Application, Request
 
 from balagh.fastagi.protocol import MAX_HEADER_BYTES, BadSession, parse_headers, script_name
+from balagh.timeouts import within
 
 log = structlog.get_logger(__name__)
 
@@ -175,4 +176,4 @@ async def run_server(app: FastAgiServer, host: str, port: int) -> None:
         for task in list(app.sessions):
             task.cancel()
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(server.wait_closed(), 5)
+            await within(server.wait_closed(), 5)

@@ -25,6 +25,7 @@ import aiohttp
 import structlog
 
 from balagh.privacy import mask_numbers_in_text, redact_text
+from balagh.timeouts import within
 
 from .document import URGENT_PATHS, idempotency_key, is_urgent, report_document, serialise
 from .load import ANY_QUEUE, Endpoint, HandoverConfig
@@ -148,7 +149,7 @@ class Outbox:
                         delay = self.POLL
                     if delay > 0:
                         with contextlib.suppress(TimeoutError):
-                            await asyncio.wait_for(self._wake.wait(), delay)
+                            await within(self._wake.wait(), delay)
             finally:
                 with contextlib.suppress(ValueError):
                     self.rows.on_drained.remove(self._wake.set)

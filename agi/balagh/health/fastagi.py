@@ -16,6 +16,7 @@ import time
 from balagh.config import FastAgiSettings
 from balagh.fastagi.ping import PING_COMMAND, PING_SCRIPT
 from balagh.health.report import Check, Status
+from balagh.timeouts import within
 
 STEP_SECONDS = 3.0  # each of connect, the command, the close
 
@@ -33,7 +34,7 @@ async def fastagi_check(settings: FastAgiSettings, name: str = "app") -> Check:
     data = {"url": where, "mode": "fastagi-only"}
     started = time.monotonic()
     try:
-        reader, writer = await asyncio.wait_for(
+        reader, writer = await within(
             asyncio.open_connection(settings.host, settings.port), STEP_SECONDS)
     except (OSError, TimeoutError) as exc:
         return Check(name, Status.DOWN, f"no FastAGI listener at {where} "
@@ -42,14 +43,14 @@ async def fastagi_check(settings: FastAgiSettings, name: str = "app") -> Check:
     try:
         writer.write(_headers())
         await writer.drain()
-        command = await asyncio.wait_for(reader.readline(), STEP_SECONDS)
+        command = await within(reader.readline(), STEP_SECONDS)
         if command.decode("utf-8", "replace").strip() != PING_COMMAND:
             return Check(name, Status.DOWN, f"FastAGI at {where} did not run the health "
                          f"route (sent {command[:60]!r}): another service on that port?",
                          data)
         writer.write(b"200 result=0\n")
         await writer.drain()
-        await asyncio.wait_for(reader.read(), STEP_SECONDS)  # the session ends: closed
+        await within(reader.read(), STEP_SECONDS)  # the session ends: closed
     except (OSError, TimeoutError) as exc:
         return Check(name, Status.DOWN, f"FastAGI at {where} accepted but did not serve a "
                      f"session: {type(exc).__name__}", data)

@@ -34,6 +34,7 @@ from balagh.hotline import HotlineFiles, load_routing
 from balagh.ivr.menu import load_menu
 from balagh.routing.load import load_table
 from balagh.store.opening import report_database
+from balagh.timeouts import within
 from balagh.watchdog.service import watchdog_app
 
 # The lines, in the order printed.
@@ -59,7 +60,7 @@ async def guarded(name: str, probe: Awaitable[Check], timeout: float) -> Check:
     the probe's, or `probe@node` for one node's line."""
     failed = FAILED[name.partition("@")[0]]
     try:
-        check = await asyncio.wait_for(probe, timeout)
+        check = await within(probe, timeout)
     except TimeoutError:
         return Check(name, failed, f"no answer within {timeout:g} s")
     except Exception as exc:

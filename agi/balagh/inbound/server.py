@@ -15,6 +15,7 @@ import structlog
 from aiohttp import web
 
 from balagh.config import InboundSettings
+from balagh.timeouts import within
 
 log = structlog.get_logger(__name__)
 
@@ -37,7 +38,7 @@ class InboundServer:
 
         async def bounded(request: web.Request) -> web.StreamResponse:
             try:
-                return await asyncio.wait_for(handler(request), seconds)
+                return await within(handler(request), seconds)
             except TimeoutError:
                 log.warning("inbound.request_timeout", path=path, seconds=seconds)
                 return web.json_response({"error": "timeout"}, status=503)

@@ -24,6 +24,7 @@ from balagh.routing import DANGER_ANSWER, DANGER_QUESTION, Decision, Location
 from balagh.status import ReportStatus
 from balagh.store.calls import CallRecorder
 from balagh.store.queries import Report
+from balagh.timeouts import within
 from balagh.vocabulary import REPEAT_WINDOW
 
 log = structlog.get_logger(__name__)
@@ -102,7 +103,7 @@ class CallRecord:
         if self._repeat is None:
             return None
         try:
-            earlier = await asyncio.wait_for(asyncio.shield(self._repeat), REPEAT_LOOKUP_SECONDS)
+            earlier = await within(asyncio.shield(self._repeat), REPEAT_LOOKUP_SECONDS)
         except Exception as exc:
             log.warning("call.repeat_count_failed", error=f"{type(exc).__name__}: {exc}")
             return None

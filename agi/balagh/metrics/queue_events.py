@@ -18,6 +18,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from balagh.ami.client import AmiSession, ami_int
 from balagh.ami.queue_names import routing_queue
 from balagh.ami.steps import OVERFLOW_EVENT
+from balagh.timeouts import within
 
 log = structlog.get_logger(__name__)
 
@@ -80,7 +81,7 @@ class QueueCounters:
             return
         joined = self.clock()
         try:
-            started = await asyncio.wait_for(self.started_at(call_id), STARTED_LOOKUP_SECONDS)
+            started = await within(self.started_at(call_id), STARTED_LOOKUP_SECONDS)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the figure is lost, the counts are not

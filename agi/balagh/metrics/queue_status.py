@@ -19,6 +19,7 @@ import structlog
 
 from balagh.ami.client import AmiSession, ami_int
 from balagh.ami.queue_names import routing_queue
+from balagh.timeouts import within
 
 log = structlog.get_logger(__name__)
 
@@ -110,7 +111,7 @@ class QueueStatusPoller:
     async def _in_danger(self, call_id: str) -> bool | None:
         """None: not known yet (no report, or the store slow); asked again next poll."""
         try:
-            return await asyncio.wait_for(self.danger_of(call_id), DANGER_LOOKUP_SECONDS)
+            return await within(self.danger_of(call_id), DANGER_LOOKUP_SECONDS)
         except asyncio.CancelledError:
             raise
         except Exception as exc:

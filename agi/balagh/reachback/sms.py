@@ -27,6 +27,7 @@ import structlog
 from balagh.handover.outbox import scrubbed
 from balagh.handover.summary import Publisher
 from balagh.store.sms import SmsRows, Text
+from balagh.timeouts import within
 
 from .consent import may_contact
 from .sms_config import REGISTERED, SmsConfig, render
@@ -100,7 +101,7 @@ class SmsSender:
                     delay = self.POLL
                 if delay > 0:
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), delay)
+                        await within(self._wake.wait(), delay)
 
     async def send_due(self, client: aiohttp.ClientSession) -> float:
         """Send every due row (PARALLEL at once); seconds until the next is due."""

@@ -25,6 +25,8 @@ from typing import Any
 import aiosqlite
 import structlog
 
+from balagh.timeouts import within
+
 from .spool import Spool, SpooledWrite, Statement, new_id
 from .sqlite import DatabaseGone, check_writable, connect, file_identity, is_busy, is_unavailable
 from .timestamps import now
@@ -115,7 +117,7 @@ class Writer:
         if task is not None and not task.done():
             await self._queue.put(_STOP)
             try:
-                await asyncio.wait_for(asyncio.shield(task), timeout=self.CLOSE_TIMEOUT)
+                await within(asyncio.shield(task), timeout=self.CLOSE_TIMEOUT)
             except TimeoutError:
                 log.error("store.close_timeout", pending=self._queue.qsize())
                 task.cancel()
@@ -205,7 +207,7 @@ class Writer:
         if not self._spooling:
             return await self._queue.get()
         wait = max(0.0, self._next_probe - time.monotonic())
-        return await asyncio.wait_for(self._queue.get(), timeout=wait)
+        return await within(self._queue.get(), timeout=wait)
 
     async def _guarded(self, work: Awaitable[Any], writes: Sequence[Write] = ()) -> None:
         try:

@@ -17,6 +17,7 @@ import structlog
 
 from balagh.ari.rest import AriRest
 from balagh.supervise.modes import Mode
+from balagh.timeouts import within
 
 log = structlog.get_logger(__name__)
 
@@ -64,7 +65,7 @@ class Snoop:
                 channelId=self.agent, snoopId=new, spy="both", whisper=WHISPER[mode],
                 app=self.app, appArgs=f"{SNOOP_ARG},{self.session_id}")
             try:
-                await asyncio.wait_for(arrival.wait(), ARRIVAL_SECONDS)
+                await within(arrival.wait(), ARRIVAL_SECONDS)
             except TimeoutError:
                 await _quietly(self.rest.channels.hangup(channelId=new))
                 raise SnoopNotArrived(new) from None

@@ -23,6 +23,7 @@ from balagh.ari.rest import AriRest
 from balagh.config import Settings
 from balagh.pbx.test_user import ami_for_tests
 from balagh.testcall.result import CallResult
+from balagh.timeouts import within
 
 # A person takes a moment after a prompt starts before pressing a key.
 KEY_DELAY_SECONDS = 0.3
@@ -82,7 +83,7 @@ async def place_call(settings: Settings, number: str, digits: list[str], *,
             for name, value in variables.items():
                 await ari.channels.setChannelVar(channelId=caller_leg, variable=name, value=value)
             await ari.channels.dial(channelId=caller_leg, timeout=int(timeout))
-            await asyncio.wait_for(
+            await within(
                 _converse(ari, ami, ari_events, ami_events, result, caller_leg, hotline_leg,
                           digits, ahead=ahead, wait_agent=wait_agent,
                           hang_up_after=hang_up_after, read_variables=read_variables),

@@ -28,6 +28,7 @@ from balagh.ari.liveness import (
     stasis_args,
 )
 from balagh.ari.rest import AriRest
+from balagh.timeouts import within
 
 log = structlog.get_logger(__name__)
 
@@ -81,7 +82,7 @@ class Watchdog:
                 break  # the app is back: it takes over from here
             call = AriCall(call_info(channel, stasis_args(channel)), self.rest)
             try:
-                done = await asyncio.wait_for(self.move(call), MOVE_TIMEOUT_SECONDS)
+                done = await within(self.move(call), MOVE_TIMEOUT_SECONDS)
             except Exception as exc:
                 log.error("watchdog.move_failed", call_id=channel_id, error=repr(exc))
                 continue
@@ -108,7 +109,7 @@ class Watchdog:
 
     async def _heartbeat(self) -> str | None:
         try:
-            answer = await asyncio.wait_for(
+            answer = await within(
                 self.rest.asterisk.getGlobalVar(variable=self.variable), REQUEST_TIMEOUT_SECONDS)
         except Exception as exc:
             if http_status(exc) == 404:
@@ -119,7 +120,7 @@ class Watchdog:
 
     async def _held_channels(self) -> list[str]:
         try:
-            answer = await asyncio.wait_for(
+            answer = await within(
                 self.rest.applications.get(applicationName=self.app), REQUEST_TIMEOUT_SECONDS)
         except Exception as exc:
             if http_status(exc) == 404:
@@ -129,7 +130,7 @@ class Watchdog:
 
     async def _channel(self, channel_id: str) -> dict[str, Any] | None:
         try:
-            answer = await asyncio.wait_for(self.rest.channels.get(channelId=channel_id),
+            answer = await within(self.rest.channels.get(channelId=channel_id),
                                             REQUEST_TIMEOUT_SECONDS)
         except Exception as exc:
             if http_status(exc) == 404:
