@@ -34,6 +34,7 @@ import structlog
 from balagh.config import spool_path
 
 from . import queries as reads
+from .agents import AgentActivity
 from .audit import MonitorAudit
 from .calls import CallRecorder
 from .disclosures import Disclosures
@@ -79,6 +80,7 @@ class ReportStore:
         self.audit = MonitorAudit(self.writer, self.queries)
         self.outbox = OutboxRows(self.writer, self.queries)
         self.disclosures = Disclosures(self.writer)
+        self.agents = AgentActivity(self.writer)
         self._closed = False
 
     # ---------------------------------------------------------------- lifecycle
