@@ -168,14 +168,17 @@ def purge(path: Path, before: datetime, *, vacuum: bool = False, chunk: int = CH
     outbox rows go only once delivered (a pending event still has to reach its unit)."""
     when = iso(before)
     run = Run("purge")
-    removed = {"answers": 0, "report_events": 0, "outbox": 0}
+    removed = {"answers": 0, "report_events": 0, "outbox": 0, "agent_events": 0}
 
     def step(db: sqlite3.Connection) -> int:
         rows = db.execute("SELECT id, call_id, reference, started_at FROM reports"
                           " WHERE started_at < ? ORDER BY started_at LIMIT ?",
                           (when, chunk)).fetchall()
         if not rows:
-            return -1
+            # Then the agents' activity of the same age (it names calls, never callers).
+            gone = _purge_agent_events(db, when, chunk)
+            removed["agent_events"] += gone
+            return 0 if gone else -1
         calls, ids = [row[1] for row in rows], [row[0] for row in rows]
         counted = daily.kept(db)
         if counted:  # the chunk leaves the statistics' counts in one go (daily.py)
@@ -219,6 +222,15 @@ def rehash_callers(path: Path, since: datetime, hash_of: Callable[[str], str | N
                               [(hash_of(caller), id_) for id_, caller in rows]).rowcount
 
     return _run(path, run, when, step, vacuum=False, pause=pause, progress=progress)
+
+
+def _purge_agent_events(db: sqlite3.Connection, when: str, chunk: int) -> int:
+    """One chunk of agent_events older than `when` (none in a file from before schema v11)."""
+    if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table'"
+                  " AND name = 'agent_events'").fetchone() is None:
+        return 0
+    return db.execute("DELETE FROM agent_events WHERE id IN (SELECT id FROM agent_events"
+                      " WHERE at < ? ORDER BY at LIMIT ?)", (when, chunk)).rowcount
 
 
 def _marks(values: Sequence[object]) -> str:
