@@ -105,6 +105,18 @@ CONSOLE: Words = {
     "calls_today": {"en": "calls today", "ar": "مكالمات اليوم"},
     "pbx_down": {"en": "Asterisk is not reachable: figures are stale",
                  "ar": "تعذر الوصول إلى أستريسك: الأرقام قديمة"},
+    # the wallboard's agents (board.agent_rows)
+    "agents": {"en": "Agents", "ar": "الموظفون"},
+    "agent_for": {"en": "for", "ar": "منذ"},
+    "pause_reason": {"en": "pause reason", "ar": "سبب التوقف"},
+    "agent_queues": {"en": "queues", "ar": "الطوابير"},
+    "no_agents": {"en": "No agents logged in.", "ar": "لا موظفين مسجلين."},
+    "agent_free": {"en": "free", "ar": "متاح"},
+    "agent_ringing": {"en": "ringing", "ar": "يرن"},
+    "agent_talking": {"en": "talking", "ar": "في مكالمة"},
+    "agent_wrapup": {"en": "wrap-up", "ar": "إنهاء المكالمة"},
+    "agent_paused": {"en": "paused", "ar": "متوقف"},
+    "agent_unavailable": {"en": "unavailable", "ar": "غير متاح"},
     # the live list's columns, actions and states
     "reference": {"en": "reference", "ar": "المرجع"},
     "state": {"en": "state", "ar": "الحالة"},

@@ -27,6 +27,11 @@ from .access import Access
 # 7 ring in use, 8 on hold.
 _TALKING_STATUSES = {"2", "3", "7", "8"}
 _AVAILABLE_STATUSES = {"1"}
+_RINGING_STATUSES = {"6"}
+_GONE_STATUSES = {"4", "5"}  # invalid, unavailable (a phone not registered)
+# An agent in several queues shows the state that matters most (talking in one queue
+# while idle in another is talking).
+AGENT_STATES = ("talking", "ringing", "wrapup", "paused", "free", "unavailable")
 
 
 def _int(value: object) -> int:
@@ -115,11 +120,60 @@ def live_call(report: Report, questions: Sequence[str], now: float) -> dict[str,
     }
 
 
+def member_state(event: Mapping[str, str], now: float,
+                 wrapup: Mapping[str, int]) -> tuple[str, float | None]:
+    """One QueueMember's state and since when (epoch; None if AMI does not say).
+    Wrap-up: the member's own Wrapuptime, else its queue's (`wrapup`), after LastCall."""
+    status = event.get("Status")
+    last_call = _int(event.get("LastCall"))
+    if event.get("Paused") == "1":
+        return "paused", _int(event.get("LastPause")) or None
+    if status in _RINGING_STATUSES:
+        return "ringing", None
+    if event.get("InCall") == "1" or status in _TALKING_STATUSES:
+        return "talking", None
+    queue = routing_queue(str(event.get("Queue", ""))) or ""
+    seconds = _int(event.get("Wrapuptime")) or wrapup.get(queue, 0)
+    if last_call and now < last_call + seconds:
+        return "wrapup", float(last_call)
+    if status in _GONE_STATUSES:
+        return "unavailable", None
+    return "free", float(last_call) if last_call else None
+
+
+def agent_rows(queue_events: Iterable[Mapping[str, str]], now: float,
+               wrapup: Mapping[str, int] | None = None) -> list[dict[str, Any]]:
+    """Each agent of Balagh's queues once (by member name): their state, since when,
+    the pause reason, and the queues they are in (for filtering per supervisor)."""
+    agents: dict[str, dict[str, Any]] = {}
+    for event in queue_events:
+        queue = routing_queue(str(event.get("Queue", "")))
+        if event.get("Event") != "QueueMember" or queue is None:
+            continue
+        name = str(event.get("Name") or event.get("MemberName") or event.get("Location") or "")
+        if not name:
+            continue
+        state, since = member_state(event, now, wrapup or {})
+        row = agents.setdefault(name, {"agent": name, "state": state, "since": since,
+                                       "reason": None, "queues": []})
+        row["queues"].append(queue)
+        if AGENT_STATES.index(state) < AGENT_STATES.index(row["state"]):
+            row["state"], row["since"] = state, since
+        if state == "paused":
+            row["reason"] = event.get("PausedReason") or row["reason"]
+    for row in agents.values():
+        if row["state"] != "paused":
+            row["reason"] = None
+    return [agents[name] for name in sorted(agents)]
+
+
 def build(*, queue_events: Iterable[Mapping[str, str]], live_ids: set[str] | None,
           reports: Iterable[Report], questions: Sequence[str], today: Today, now: float,
-          queues: Iterable[str] = (), pbx_up: bool = True) -> dict[str, Any]:
+          queues: Iterable[str] = (), pbx_up: bool = True,
+          wrapup: Mapping[str, int] | None = None) -> dict[str, Any]:
     """The whole snapshot. `live_ids`: the uniqueids of the channels up now (None when AMI
     is down: then the reports alone say which calls are in progress)."""
+    queue_events = list(queue_events)
     figures, entries = _queue_figures(queue_events, queues)
     by_call = _live_calls(reports, live_ids, questions, now)
     _count_waiting(figures, entries, by_call, now)
@@ -134,6 +188,7 @@ def build(*, queue_events: Iterable[Mapping[str, str]], live_ids: set[str] | Non
         "at": now,
         "pbx": "up" if pbx_up else "down",
         "queues": [vars(figures[name]) for name in sorted(figures)],
+        "agents": agent_rows(queue_events, now, wrapup),
         "ivr": {"callers": len(in_ivr),
                 "by_question": dict(Counter(call["question"] or "-" for call in in_ivr))},
         "calls": live,
@@ -208,6 +263,9 @@ def for_user(snapshot: Mapping[str, Any], access: Access) -> dict[str, Any]:
     return {
         **snapshot,
         "queues": access.visible(snapshot["queues"], "name"),
+        # an agent shows to those who see one of their queues, with only those queues
+        "agents": [dict(agent, queues=seen) for agent in snapshot.get("agents", [])
+                   if (seen := [queue for queue in agent["queues"] if access.may_see(queue)])],
         "calls": calls,
         "ivr": {"callers": len(in_ivr),
                 "by_question": dict(Counter(call["question"] or "-" for call in in_ivr))},
@@ -215,5 +273,5 @@ def for_user(snapshot: Mapping[str, Any], access: Access) -> dict[str, Any]:
     }
 
 
-__all__ = ["QueueFigures", "Today", "build", "call_state", "current_question", "for_user",
-           "live_call"]
+__all__ = ["AGENT_STATES", "QueueFigures", "Today", "agent_rows", "build", "call_state",
+           "current_question", "for_user", "live_call", "member_state"]
