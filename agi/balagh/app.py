@@ -200,7 +200,8 @@ async def serve(settings: Settings, *, banner_text: bool) -> int:
     monitor = asyncio.create_task(queues.run())
     outcomes = asyncio.create_task(QueueOutcomes(ami, store.calls, store.queries,
                                                  outbox=outbox).run())
-    agents = asyncio.create_task(AgentEvents(ami, store.agents).run())
+    agents = asyncio.create_task(AgentEvents(ami, store.agents,
+                                                settings.wrapup_seconds).run())
     delivery = asyncio.create_task(outbox.run())
     loop_lag = LoopLag()
     lag = asyncio.create_task(loop_lag.run())

@@ -1,5 +1,5 @@
 """Agents' activity: AMI agent events as stored rows (ami/agent_events.py), through the
-single writer on both engines (store/agents.py), and the queues' wrapuptime."""
+single writer on both engines (store/agents.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from balagh.ami.agent_events import MAX_TEXT, AgentEvents, agent_event, wrapup_times
+from balagh.ami.agent_events import MAX_TEXT, AgentEvents, agent_event
 from balagh.store import ReportStore
 from balagh.store.agents import AgentEvent, AgentEventKind
 
@@ -17,7 +17,7 @@ AGENT = {"Queue": "balagh-child-protection", "MemberName": "Sandbox agent",
 
 
 def test_each_agent_event_becomes_its_row() -> None:
-    wrapup = {"child-protection": 15}
+    wrapup = 15
     called = agent_event({"Event": "AgentCalled", "Uniqueid": "c1", **AGENT}, T0, wrapup)
     assert called == AgentEvent(at=T0, agent="Sandbox agent", kind=AgentEventKind.OFFERED,
                                 queue="child-protection", call_id="c1")
@@ -48,25 +48,15 @@ def test_each_agent_event_becomes_its_row() -> None:
 def test_other_queues_and_nameless_members_leave_no_row() -> None:
     assert agent_event({"Event": "AgentCalled", "Queue": "sales", "MemberName": "a"},
                        T0, {}) is None
-    assert agent_event({"Event": "AgentCalled", "Queue": "balagh-general"}, T0, {}) is None
-    assert agent_event({"Event": "QueueCallerJoin", **AGENT}, T0, {}) is None
+    assert agent_event({"Event": "AgentCalled", "Queue": "balagh-general"}, T0) is None
+    assert agent_event({"Event": "QueueCallerJoin", **AGENT}, T0) is None
 
 
 def test_long_text_from_ami_is_cut() -> None:
     row = agent_event({"Event": "QueueMemberPause", "Paused": "1", "PausedReason": "x" * 5000,
-                       **AGENT, "MemberName": "n" * 5000}, T0, {})
+                       **AGENT, "MemberName": "n" * 5000}, T0)
     assert row is not None and row.reason is not None
     assert len(row.agent) == MAX_TEXT and len(row.reason) == MAX_TEXT
-
-
-def test_wrapup_times_from_getconfig() -> None:
-    answer = {"Response": "Success", "Category-000000": "general",
-              "Line-000000-000000": "persistentmembers=no",
-              "Category-000001": "balagh-child-protection",
-              "Line-000001-000000": "strategy=rrmemory", "Line-000001-000001": "wrapuptime=10",
-              "Category-000002": "balagh-general", "Line-000002-000000": "wrapuptime = 3",
-              "Category-000003": "sales", "Line-000003-000000": "wrapuptime=99"}
-    assert wrapup_times(answer) == {"child-protection": 10, "general": 3}
 
 
 class _NoAmi:
@@ -76,8 +66,8 @@ class _NoAmi:
 @pytest.mark.both_engines
 async def test_agent_events_reach_the_store(store: ReportStore) -> None:
     moments = iter(T0 + timedelta(seconds=n) for n in range(100))
-    follower = AgentEvents(_NoAmi(), store.agents, clock=lambda: next(moments))  # type: ignore[arg-type]
-    follower.wrapup = {"child-protection": 5}
+    follower = AgentEvents(_NoAmi(), store.agents, 5,  # type: ignore[arg-type]
+                           clock=lambda: next(moments))
     for event in ({"Event": "AgentCalled", "Uniqueid": "c1", **AGENT},
                   {"Event": "QueueMemberStatus", "Status": "6", **AGENT},
                   {"Event": "QueueMemberStatus", "Status": "6", **AGENT},  # no change
@@ -98,3 +88,14 @@ async def test_agent_events_reach_the_store(store: ReportStore) -> None:
                     ("status", None, None, None, None, "2"),
                     ("completed", "c1", None, 30, 5, None)]
     assert store.writer.write_errors == 0
+
+
+def test_wrapup_seconds_setting_is_bounded(tmp_path) -> None:
+    from balagh.config import ConfigError, load_settings
+
+    path = tmp_path / "balagh.yaml"
+    path.write_text("wrapup_seconds: 20\n")
+    assert load_settings(path).wrapup_seconds == 20
+    path.write_text("wrapup_seconds: 99999\n")
+    with pytest.raises(ConfigError, match="wrapup_seconds: must be from 0 to 3600"):
+        load_settings(path)

@@ -60,8 +60,8 @@ async def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "balagh.sqlite3"
     store = await ReportStore.open(path)
     now = DAY
-    follower = AgentEvents(object(), store.agents, clock=lambda: now)  # type: ignore[arg-type]
-    follower.wrapup = {"child-protection": 30, "general": 0}
+    follower = AgentEvents(object(), store.agents, 30,  # type: ignore[arg-type]
+                           clock=lambda: now)
     for seconds, event in SCRIPT:
         now = DAY + timedelta(seconds=seconds)
         follower.take(event)
@@ -76,7 +76,7 @@ def test_stats_by_agent_json(database: Path, capsys: pytest.CaptureFixture[str])
     figures = json.loads(capsys.readouterr().out)
     rows = {row["agent"]: row for row in figures["rows"]}
     assert rows["A"] == {"agent": "A", "offered": 2, "answered": 2, "missed": 0,
-                         "talk_seconds": 80, "pause_seconds": 160, "wrapup_seconds": 30}
+                         "talk_seconds": 80, "pause_seconds": 160, "wrapup_seconds": 60}
     assert rows["B"] == {"agent": "B", "offered": 1, "answered": 0, "missed": 1,
                          "talk_seconds": 0, "pause_seconds": 120, "wrapup_seconds": 0}
     assert figures["total"]["offered"] == 3 and figures["total"]["pause_seconds"] == 280

@@ -15,10 +15,10 @@ def member(queue: str, name: str, **fields: str) -> dict[str, str]:
             "Wrapuptime": "0", **fields}
 
 
-def states(*events: dict[str, str], wrapup: dict[str, int] | None = None,
+def states(*events: dict[str, str], wrapup_seconds: int = 0,
            ) -> dict[str, tuple[str, float | None, str | None]]:
     return {row["agent"]: (row["state"], row["since"], row["reason"])
-            for row in board.agent_rows(events, NOW, wrapup)}
+            for row in board.agent_rows(events, NOW, wrapup_seconds)}
 
 
 def test_each_state_and_since_when() -> None:
@@ -35,10 +35,10 @@ def test_each_state_and_since_when() -> None:
           "lunch": ("paused", NOW - 90, "lunch"), "gone": ("unavailable", None, None)}
 
 
-def test_wrapup_from_the_queue_when_the_member_has_none() -> None:
+def test_wrapup_from_the_setting_when_the_member_has_none() -> None:
     event = member("child-protection", "a", LastCall=str(int(NOW) - 5))
-    assert states(event, wrapup={"child-protection": 10})["a"][0] == "wrapup"
-    assert states(event, wrapup={"child-protection": 3})["a"][0] == "free"
+    assert states(event, wrapup_seconds=10)["a"][0] == "wrapup"
+    assert states(event, wrapup_seconds=3)["a"][0] == "free"
 
 
 def test_an_agent_in_two_queues_shows_once_with_the_state_that_matters() -> None:

@@ -138,6 +138,9 @@ class Settings:
     sounds_dir: Path = SOUNDS_DIR
     hotline: str = "800700"
     agent_language: str = "ar"  # the language agents hear the report's whisper in
+    # The Balagh queues' wrapuptime in queues.conf (AMI does not say it): an agent's
+    # wrap-up after each call, for the wallboard and the per-agent figures.
+    wrapup_seconds: int = 0
     secrets_file: Path | None = None
     # Where writes wait while SQLite cannot take them; on another filesystem than the
     # data folder, it also outlives a full disk. Default: beside the database.
@@ -236,6 +239,7 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "BALAGH_ROUTING_FILE": ("", "routing_file"),
     "BALAGH_SUPERVISORS_FILE": ("", "supervisors_file"),
     "BALAGH_AGENT_LANGUAGE": ("", "agent_language"),
+    "BALAGH_WRAPUP_SECONDS": ("", "wrapup_seconds"),
     "BALAGH_HANDOVER_FILE": ("", "handover_file"),
     "BALAGH_SECRETS_FILE": ("", "secrets_file"),
     "BALAGH_SPOOL_DIR": ("", "spool_dir"),
@@ -246,6 +250,8 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "BALAGH_COUNTRY_CODE": ("", "country_code"),
     "BALAGH_METRICS_LISTEN": ("", "metrics_listen"),
 }
+
+MAX_WRAPUP_SECONDS = 3600  # an hour of wrap-up after every call is a typo, not a policy
 
 _SECTIONS = {"ari": AriSettings, "ami": AmiSettings, "fastagi": FastAgiSettings,
              "console": ConsoleSettings, "inbound": InboundSettings}
@@ -275,6 +281,8 @@ def _coerce(doc: YamlDoc | None, key: tuple[str, ...], default: Any, value: Any)
             raise _err(doc, key, f"must be a whole number, got {value!r}") from None
         if name == "port" and (problem := port_problem(whole)):
             raise _err(doc, key, problem)
+        if key == ("wrapup_seconds",) and not 0 <= whole <= MAX_WRAPUP_SECONDS:
+            raise _err(doc, key, f"must be from 0 to {MAX_WRAPUP_SECONDS} seconds, got {whole}")
         return whole
     if not isinstance(value, str | int | float):
         raise _err(doc, key, f"must be a string, got {type(value).__name__}")

@@ -121,9 +121,10 @@ def live_call(report: Report, questions: Sequence[str], now: float) -> dict[str,
 
 
 def member_state(event: Mapping[str, str], now: float,
-                 wrapup: Mapping[str, int]) -> tuple[str, float | None]:
+                 wrapup_seconds: int = 0) -> tuple[str, float | None]:
     """One QueueMember's state and since when (epoch; None if AMI does not say).
-    Wrap-up: the member's own Wrapuptime, else its queue's (`wrapup`), after LastCall."""
+    Wrap-up: the member's own Wrapuptime, else the queues' (`wrapup_seconds`, balagh.yaml),
+    after LastCall."""
     status = event.get("Status")
     last_call = _int(event.get("LastCall"))
     if event.get("Paused") == "1":
@@ -132,8 +133,7 @@ def member_state(event: Mapping[str, str], now: float,
         return "ringing", None
     if event.get("InCall") == "1" or status in _TALKING_STATUSES:
         return "talking", None
-    queue = routing_queue(str(event.get("Queue", ""))) or ""
-    seconds = _int(event.get("Wrapuptime")) or wrapup.get(queue, 0)
+    seconds = _int(event.get("Wrapuptime")) or wrapup_seconds
     if last_call and now < last_call + seconds:
         return "wrapup", float(last_call)
     if status in _GONE_STATUSES:
@@ -142,7 +142,7 @@ def member_state(event: Mapping[str, str], now: float,
 
 
 def agent_rows(queue_events: Iterable[Mapping[str, str]], now: float,
-               wrapup: Mapping[str, int] | None = None) -> list[dict[str, Any]]:
+               wrapup_seconds: int = 0) -> list[dict[str, Any]]:
     """Each agent of Balagh's queues once (by member name): their state, since when,
     the pause reason, and the queues they are in (for filtering per supervisor)."""
     agents: dict[str, dict[str, Any]] = {}
@@ -153,7 +153,7 @@ def agent_rows(queue_events: Iterable[Mapping[str, str]], now: float,
         name = str(event.get("Name") or event.get("MemberName") or event.get("Location") or "")
         if not name:
             continue
-        state, since = member_state(event, now, wrapup or {})
+        state, since = member_state(event, now, wrapup_seconds)
         row = agents.setdefault(name, {"agent": name, "state": state, "since": since,
                                        "reason": None, "queues": []})
         row["queues"].append(queue)
@@ -170,7 +170,7 @@ def agent_rows(queue_events: Iterable[Mapping[str, str]], now: float,
 def build(*, queue_events: Iterable[Mapping[str, str]], live_ids: set[str] | None,
           reports: Iterable[Report], questions: Sequence[str], today: Today, now: float,
           queues: Iterable[str] = (), pbx_up: bool = True,
-          wrapup: Mapping[str, int] | None = None) -> dict[str, Any]:
+          wrapup_seconds: int = 0) -> dict[str, Any]:
     """The whole snapshot. `live_ids`: the uniqueids of the channels up now (None when AMI
     is down: then the reports alone say which calls are in progress)."""
     queue_events = list(queue_events)
@@ -188,7 +188,7 @@ def build(*, queue_events: Iterable[Mapping[str, str]], live_ids: set[str] | Non
         "at": now,
         "pbx": "up" if pbx_up else "down",
         "queues": [vars(figures[name]) for name in sorted(figures)],
-        "agents": agent_rows(queue_events, now, wrapup),
+        "agents": agent_rows(queue_events, now, wrapup_seconds),
         "ivr": {"callers": len(in_ivr),
                 "by_question": dict(Counter(call["question"] or "-" for call in in_ivr))},
         "calls": live,

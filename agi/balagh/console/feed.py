@@ -169,7 +169,8 @@ class Feed:
             self._today_at = now
         snapshot = board.build(queue_events=queue_events, live_ids=live_ids, reports=reports,
                                questions=self.questions, today=self._today, now=now,
-                               queues=self.queues, pbx_up=pbx_up)
+                               queues=self.queues, pbx_up=pbx_up,
+                               wrapup_seconds=self.settings.wrapup_seconds)
         async with self._changed:
             self.snapshot = snapshot
             self.version += 1
