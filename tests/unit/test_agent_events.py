@@ -41,6 +41,12 @@ def test_each_agent_event_becomes_its_row() -> None:
     back = agent_event({"Event": "QueueMemberPause", "Paused": "0", "PausedReason": "lunch",
                         **AGENT}, T0, wrapup)
     assert back is not None and (back.kind, back.reason) == (AgentEventKind.UNPAUSED, None)
+    added = agent_event({"Event": "QueueMemberAdded", "Paused": "1", "PausedReason": "login",
+                         **AGENT}, T0, wrapup)
+    assert added is not None and (added.kind, added.reason) == (AgentEventKind.PAUSED, "login")
+    assert agent_event({"Event": "QueueMemberAdded", "Paused": "0", **AGENT}, T0) is None
+    removed = agent_event({"Event": "QueueMemberRemoved", **AGENT}, T0, wrapup)
+    assert removed is not None and removed.kind is AgentEventKind.REMOVED
     status = agent_event({"Event": "QueueMemberStatus", "Status": "6", **AGENT}, T0, wrapup)
     assert status is not None and (status.kind, status.status) == (AgentEventKind.STATUS, "6")
 

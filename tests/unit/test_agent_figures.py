@@ -108,6 +108,9 @@ def test_a_pause_still_open_counts_to_the_end() -> None:
     start = DAY.timestamp()
     assert paused_seconds(events, start, start + 100) == 90
     assert paused_seconds(events, start + 50, start + 100) == 50
+    # leaving the queue ends its pause
+    removed = [*events, ("q2", "removed", "2026-11-02T00:01:00.000Z")]
+    assert paused_seconds(removed, start, start + 100) == 50
 
 
 def test_purge_takes_agents_activity_of_the_same_age(database: Path) -> None:

@@ -2,7 +2,9 @@
 
 AgentCalled, AgentConnect, AgentComplete, AgentRingNoAnswer and AgentDump say what each
 offered call did to the agent; QueueMemberPause says when they paused and why;
-QueueMemberStatus, when their device state changed. Only Balagh's queues count (balagh-NAME).
+QueueMemberStatus, when their device state changed; QueueMemberAdded (paused) and
+QueueMemberRemoved, so a pause starts and ends with the membership too. Only Balagh's
+queues count (balagh-NAME).
 Wrap-up has no event of its own: an AgentComplete starts the queues' `wrapuptime`, which
 AMI does not report (GetConfig needs the `config` write right, which would also let the
 app rewrite Asterisk's files): balagh.yaml's `wrapup_seconds` says it, as queues.conf does.
@@ -19,7 +21,8 @@ from balagh.ami.queue_names import routing_queue
 from balagh.store.agents import AgentActivity, AgentEvent, AgentEventKind
 
 AGENT_EVENTS = frozenset({"AgentCalled", "AgentConnect", "AgentComplete", "AgentRingNoAnswer",
-                          "AgentDump", "QueueMemberPause", "QueueMemberStatus"})
+                          "AgentDump", "QueueMemberPause", "QueueMemberStatus",
+                          "QueueMemberAdded", "QueueMemberRemoved"})
 _KINDS = {"AgentCalled": AgentEventKind.OFFERED, "AgentConnect": AgentEventKind.ANSWERED,
           "AgentComplete": AgentEventKind.COMPLETED,
           "AgentRingNoAnswer": AgentEventKind.MISSED, "AgentDump": AgentEventKind.DUMPED}
@@ -49,7 +52,11 @@ def agent_event(event: Mapping[str, str], at: datetime,
     if queue is None or agent is None:
         return None
     call_id = _text(event.get("Uniqueid"))
-    if name == "QueueMemberPause":
+    if name == "QueueMemberRemoved":
+        return AgentEvent(at=at, agent=agent, queue=queue, kind=AgentEventKind.REMOVED)
+    if name == "QueueMemberAdded" and event.get("Paused") != "1":
+        return None  # added and free: QueueMemberStatus tells the rest
+    if name in ("QueueMemberPause", "QueueMemberAdded"):
         paused = event.get("Paused") == "1"
         return AgentEvent(at=at, agent=agent, queue=queue,
                           kind=AgentEventKind.PAUSED if paused else AgentEventKind.UNPAUSED,

@@ -33,7 +33,7 @@ GROUP BY agent
 # start (pauses are a few a day per agent; the partial index holds only them).
 _PAUSES = """
 SELECT agent, queue, kind, at FROM agent_events
-WHERE kind IN ('paused', 'unpaused') AND at < ? {queues}
+WHERE kind IN ('paused', 'unpaused', 'removed') AND at < ? {queues}
 ORDER BY agent, at, id
 """
 
@@ -78,7 +78,8 @@ def _epoch(text: str) -> float:
 def paused_seconds(events: Iterable[tuple[str | None, str, str]], start: float,
                    end: float) -> float:
     """One agent's time paused in any queue within [start, end), from their pause events
-    (queue, kind, at) in order; a pause still open runs to `end`."""
+    (queue, kind, at) in order (unpaused or removed ends a queue's pause); a pause still
+    open runs to `end`."""
     paused: set[str | None] = set()
     since = 0.0
     total = 0.0

@@ -24,8 +24,10 @@ class AgentEventKind(StrEnum):
     #                          transfer), wrapup_seconds (the queue's wrapuptime)
     MISSED = "missed"        # AgentRingNoAnswer: ring_seconds
     DUMPED = "dumped"        # AgentDump: the agent hung up before the caller was put through
-    PAUSED = "paused"        # QueueMemberPause Paused=1: reason (PausedReason)
+    PAUSED = "paused"        # QueueMemberPause Paused=1, or QueueMemberAdded paused:
+    #                          reason (PausedReason)
     UNPAUSED = "unpaused"    # QueueMemberPause Paused=0
+    REMOVED = "removed"      # QueueMemberRemoved: out of the queue, so no longer paused there
     STATUS = "status"        # QueueMemberStatus, when the device state changed: status
 
 

@@ -207,7 +207,8 @@ CREATE TABLE agent_events (
     status         TEXT
 );
 CREATE INDEX agent_events_at ON agent_events (at);
-CREATE INDEX agent_events_pauses ON agent_events (agent, at) WHERE kind IN ('paused', 'unpaused');
+CREATE INDEX agent_events_pauses ON agent_events (agent, at)
+    WHERE kind IN ('paused', 'unpaused', 'removed');
 """
 _V11 = AGENT_EVENTS
 
