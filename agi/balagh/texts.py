@@ -206,6 +206,13 @@ REPORT: Words = {
     "by_category": {"en": "By category (routing rule)", "ar": "حسب الفئة (قاعدة التوجيه)"},
     "by_emirate": {"en": "By emirate", "ar": "حسب الإمارة"},
     "by_language": {"en": "By language", "ar": "حسب اللغة"},
+    "by_agent": {"en": "By agent (times in seconds)", "ar": "حسب الموظف (الأوقات بالثواني)"},
+    # the agents' table headings (stats/agent_table.py's COLUMNS)
+    "offered": {"en": "Offered", "ar": "عُرضت"},
+    "missed": {"en": "Missed", "ar": "فاتت"},
+    "talk_seconds": {"en": "Talk", "ar": "المحادثة"},
+    "pause_seconds": {"en": "Paused", "ar": "التوقف"},
+    "wrapup_seconds": {"en": "Wrap-up", "ar": "إنهاء المكالمة"},
     # table headings (stats/render.py's COLUMNS)
     "calls": {"en": "Calls", "ar": "المكالمات"},
     "answered": {"en": "Answered", "ar": "تم الرد"},

@@ -123,3 +123,29 @@ def test_purge_takes_agents_activity_of_the_same_age(database: Path) -> None:
         left = [row[0] for row in db.execute("SELECT at FROM agent_events ORDER BY at")]
     assert run.detail["agent_events"] == 8
     assert left[0] == "2026-11-02T00:05:00.000Z" and len(left) == len(SCRIPT) - 8
+
+
+def test_the_report_pack_has_the_agents_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    import sqlite3
+
+    from .stats_data import make_database
+
+    monkeypatch.setenv("BALAGH_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("BALAGH_TIMEZONE", "UTC")
+    path = make_database(tmp_path / "balagh.sqlite3")  # calls on 1-2 November 2026
+    with sqlite3.connect(path) as db:
+        db.executemany("INSERT INTO agent_events (at, agent, queue, kind, talk_seconds,"
+                       " wrapup_seconds) VALUES (?, 'Agent <b>', 'general', ?, ?, 0)",
+                       [("2026-11-01T10:00:00.000Z", "offered", None),
+                        ("2026-11-01T10:00:05.000Z", "answered", None),
+                        ("2026-11-01T10:01:05.000Z", "completed", 60)])
+    page = tmp_path / "pack.html"
+    assert main(["report-pack", "--since", "2026-11-01", "--until", "2026-11-02",
+                 "--language", "en", "-o", str(page)]) == 0
+    html = page.read_text()
+    assert "By agent (times in seconds)" in html
+    row = html[html.index("Agent &lt;b&gt;"):]  # the name escaped, like every value
+    assert row.split("</tr>")[0].count("<bdi>") == 6
+    assert [cell.split("</bdi>")[0] for cell in row.split("<bdi>")[1:7]] == \
+        ["1", "1", "0", "60", "0", "0"]

@@ -17,12 +17,14 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from balagh.localtime import local
+from balagh.readmodel import agents as agent_figures
 from balagh.readmodel import statistics as query
 from balagh.readmodel.period import Period
 from balagh.templating import environment
 from balagh.texts import heading, report_text
 
 from . import charts
+from .agent_table import COLUMNS as AGENT_COLUMNS
 from .render import COLUMNS, cell
 
 GROUP_TITLES = (("day", "by_day"), ("queue", "by_queue"), ("category", "by_category"),
@@ -39,6 +41,7 @@ class PackData:
     service_level_seconds: int
     groups: dict[str, query.Stats]  # by -> stats
     per_queue: dict[str, dict[str, int]]
+    agents: agent_figures.AgentStats | None = None  # None: a file from before agent_events
 
     @property
     def total(self) -> query.Stats:
@@ -50,7 +53,13 @@ def collect(database: Path, period: Period, *, service_level_seconds: int = 20,
     report = query.compute_many(database, period, [by for by, _ in GROUP_TITLES],
                                 service_level_seconds=service_level_seconds,
                                 questions=questions)
-    return PackData(period, service_level_seconds, report.stats, report.per_day_and_queue)
+    try:
+        agents: agent_figures.AgentStats | None = agent_figures.compute(
+            database, period, datetime.now(UTC))
+    except query.StatsError:
+        agents = None
+    return PackData(period, service_level_seconds, report.stats, report.per_day_and_queue,
+                    agents)
 
 
 @dataclass(frozen=True)
@@ -106,6 +115,16 @@ def _group(stats: query.Stats, title: str, language: str) -> Group:
     return Group(title, [col for col, _ in COLUMNS], rows)
 
 
+def _agents_group(stats: agent_figures.AgentStats, language: str) -> Group:
+    rows = []
+    for row in [*stats.rows, stats.total]:
+        values = row.as_dict()
+        total = row is stats.total
+        rows.append(Row(heading(row.agent, language) if total else row.agent,
+                        [str(values[col]) for col, _ in AGENT_COLUMNS], total))
+    return Group("by_agent", [col for col, _ in AGENT_COLUMNS], rows)
+
+
 def _summary(data: PackData) -> list[tuple[str, str]]:
     values = data.total.total.as_dict(data.service_level_seconds)
     return [(col, cell(col, values[col])) for col, _ in COLUMNS]
@@ -134,4 +153,6 @@ def render(data: PackData, language: str, generated: datetime | None = None) -> 
         give_up_rows=[] if empty else _give_ups(data, language),
         charts=[] if empty else _charts(data, language),
         groups=[] if empty else [_group(data.groups[by], title, language)
-                                 for by, title in GROUP_TITLES])
+                                 for by, title in GROUP_TITLES]
+        + ([_agents_group(data.agents, language)]
+           if data.agents is not None and not data.agents.empty else []))
