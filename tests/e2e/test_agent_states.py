@@ -26,7 +26,7 @@ QUEUE = "balagh-child-protection"
 STATIC_MEMBER = "Local/1001@balagh-agents/n"
 ANSWERING = "Sandbox child-protection agent"
 # A member whose phone rings and is never answered: the test caller context never answers.
-SILENT_MEMBER = "Local/1@balagh-test-listener/n"
+SILENT_MEMBER = "Local/11@balagh-test-listener/n"  # _X. needs two digits
 SILENT = "Ring-out agent"
 KINDS = ("AgentCalled", "AgentConnect", "AgentComplete", "AgentRingNoAnswer",
          "QueueMemberPause")

@@ -121,7 +121,7 @@ def test_v10_counts_a_v9_files_reports_per_hour_and_leaves_v9_as_shipped(
                           ).fetchone() == (96,)
     asyncio.run(_migrate(path))
     with contextlib.closing(sqlite3.connect(path)) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (10,)
+        assert db.execute("PRAGMA user_version").fetchone() == (schema.VERSION,)
         assert not db.execute("SELECT name FROM sqlite_master WHERE name LIKE 'stats_daily%'"
                               " AND name != 'stats_daily_bulk'").fetchall()
     rows = summary_rows(path)
