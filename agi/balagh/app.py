@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import structlog
 
+from balagh.ami.agent_events import AgentEvents
 from balagh.ami.client import AmiSession
 from balagh.ami.outcomes import QueueOutcomes
 from balagh.ami.queues import QueueMonitor
@@ -204,6 +205,8 @@ async def serve(settings: Settings, *, banner_text: bool) -> int:
     monitor = asyncio.create_task(queues.run())
     outcomes = asyncio.create_task(QueueOutcomes(ami, store.calls, store.queries,
                                                  outbox=publisher).run())
+    agents = asyncio.create_task(AgentEvents(ami, store.agents,
+                                                settings.wrapup_seconds).run())
     delivery = asyncio.create_task(outbox.run())
     loop_lag = LoopLag()
     lag = asyncio.create_task(loop_lag.run())
@@ -257,6 +260,7 @@ async def serve(settings: Settings, *, banner_text: bool) -> int:
         watcher.cancel()
         monitor.cancel()
         outcomes.cancel()
+        agents.cancel()
         delivery.cancel()  # before the store closes: rows left pending go out after a restart
         if texting_task is not None:
             texting_task.cancel()  # likewise: a text left pending goes after a restart
@@ -273,7 +277,7 @@ async def serve(settings: Settings, *, banner_text: bool) -> int:
             await application.drain(timeout=5)
             await application.cancel_calls()
             runner.cancel()
-        await asyncio.gather(watcher, monitor, outcomes, delivery, ami_link, lag,
+        await asyncio.gather(watcher, monitor, outcomes, agents, delivery, ami_link, lag,
                              *(task for task in (runner, fastagi, listener, metrics, texting_task)
                                if task is not None),
                              return_exceptions=True)

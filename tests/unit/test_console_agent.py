@@ -239,7 +239,7 @@ def test_the_ringing_calls_report_shows_before_answer_then_the_form_after(
     client, _feed, accounts = agent_web
     csrf = login(client, "noura")
     assert client.get("/agent/state").json() == {"desk": "-|-"}
-    assert CONSOLE["agent_free"]["ar"] in client.get("/agent").text
+    assert CONSOLE["desk_free"]["ar"] in client.get("/agent").text
     desk = desk_of(client)
     desk.apply(event("AgentCalled", "call-7000001"), 1.0)
     ringing = client.get("/agent?lang=en").text

@@ -127,7 +127,8 @@ def test_agents_per_queue() -> None:
     assert config.endpoints == {}
     assert config.agents == {
         "women-protection": QueueAgents(language="en", accept=Accept(key="1", seconds=8)),
-        "child-protection": QueueAgents(language=None, accept=Accept(key="5", seconds=10)),
+        "child-protection": QueueAgents(language=None, accept=Accept(key="5", seconds=10),
+                                        screen=True),
     }
 
 

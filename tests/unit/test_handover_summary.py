@@ -12,6 +12,7 @@ from balagh.handover.callers import caller_hash, caller_hash_key
 from balagh.handover.summary import (
     HandoverSettings,
     agent_variables,
+    short_whisper_prompts,
     summarise,
     whisper_files,
     whisper_prompts,
@@ -112,3 +113,34 @@ def test_each_queue_of_the_chain_gets_its_agents_whisper_and_accept_rule():
         "BALAGH_ACCEPT_general": "0^10",
     }
     assert variables["BALAGH_WHISPER_women_protection"].startswith("en/balagh/w-report&")
+
+
+def test_agents_with_the_screen_hear_only_what_must_be_heard_of_a_caller_in_danger():
+    decision = Decision(rule="child", queue="child-protection", priority=10,
+                        overflow=(OverflowStep("queue", "social-welfare", 60),))
+    summary = summarise("3352994", CHILD, decision, Location("sharjah", "answer"), 3)
+    assert short_whisper_prompts(summary) == ["w-in-danger", "w-age-child", "w-emirate-sharjah"]
+    settings = HandoverSettings(agent_language="ar", agents={
+        "child-protection": QueueAgents(screen=True),
+        "general": QueueAgents(screen=True, accept=Accept("0", 10))})
+    variables = agent_variables(summary, decision, settings)
+    assert variables == {
+        "BALAGH_WHISPER_child_protection":
+            "ar/balagh/w-in-danger&ar/balagh/w-age-child&ar/balagh/w-emirate-sharjah",
+        # a queue without the screen: the whole summary, as before
+        "BALAGH_WHISPER_social_welfare": whisper_files(summary, "ar"),
+        # the accept key is still asked for after the short whisper
+        "BALAGH_WHISPER_general": whisper_files(summary, "ar", short=True)
+        + "&ar/balagh/w-accept&ar/balagh/digit-0",
+        "BALAGH_ACCEPT_general": "0^10",
+    }
+
+
+def test_a_caller_not_in_danger_is_summarised_whole_even_where_agents_have_the_screen():
+    calm = {**CHILD, "danger": "no"}
+    summary = summarise("1234567", calm, DECISION, Location(None, "unknown"), None)
+    settings = HandoverSettings(agents={"child-protection": QueueAgents(screen=True)})
+    variables = agent_variables(summary, DECISION, settings)
+    assert variables["BALAGH_WHISPER_child_protection"] == whisper_files(summary, "ar")
+    danger = summarise("1234567", CHILD, DECISION, Location(None, "unknown"), None)
+    assert short_whisper_prompts(danger)[-1] == "w-location-unknown"

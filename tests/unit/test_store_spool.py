@@ -213,10 +213,11 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 
 def fill(disk: Path) -> Path:
     filler = disk / "filler"
-    with open(filler, "wb") as out, contextlib.suppress(OSError):
+    # Unbuffered: a buffered file would flush its last partial block again when it closes
+    # (outside the suppress), raising ENOSPC whenever the free space is not a whole block.
+    with open(filler, "wb", buffering=0) as out, contextlib.suppress(OSError):
         while True:
             out.write(b"\0" * 65536)
-            out.flush()
     return filler
 
 

@@ -5,6 +5,8 @@
   balagh stats --month 2026-11 --plot stats.png    the charts, one PNG with three panels
   balagh stats --month 2026-11 --followup          the units' statuses, time to resolved
   balagh stats --month 2026-11 --dispositions      agents' dispositions per queue
+  balagh stats --since 2026-12-07 --by agent       each agent: offered, answered, missed,
+                                                   talk, pause and wrap-up time
 
 Read-only: it opens the report database with mode=ro (on a PostgreSQL server, `database_url`,
 a read-only session), so a running app is not disturbed.
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import tzinfo
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 from balagh.config import Settings
@@ -26,6 +28,8 @@ from balagh.readmodel.statistics import GROUPINGS, StatsError
 from balagh.stats import followup, render
 from balagh.stats.questions import menu_questions
 from balagh.store.opening import report_database
+
+AGENT = "agent"  # one row per agent, from the agents' activity (readmodel/agents.py)
 
 __all__ = ["add_period_arguments", "menu_questions", "period_from", "register"]
 
@@ -82,11 +86,39 @@ def _dispositions(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _agents(settings: Settings, args: argparse.Namespace) -> int:
+    from balagh.readmodel import agents
+    from balagh.stats import agent_table
+
+    try:
+        period = period_from(args, settings.zone)
+        stats = agents.compute(args.database or report_database(settings), period,
+                               datetime.now(UTC), queues=args.queue or None)
+    except (PeriodError, StatsError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if stats.empty:
+        print(f"no agent activity in {period.label} ({period.shown}, {period.zone})",
+              file=sys.stderr)
+        if args.format == "table":
+            return 0
+    output = {"table": agent_table.table, "csv": agent_table.as_csv,
+              "json": agent_table.as_json}[args.format]
+    print(output(stats).rstrip("\n"))
+    return 0
+
+
 def _stats(settings: Settings, args: argparse.Namespace) -> int:
     if args.followup:
         return _followup(settings, args)
     if args.dispositions:
         return _dispositions(settings, args)
+    if args.by == AGENT:
+        if args.plot:
+            print("error: --plot draws calls, not agents: leave it out with --by agent",
+                  file=sys.stderr)
+            return 2
+        return _agents(settings, args)
     try:
         period = period_from(args, settings.zone)
         # --plot needs days and queues too: the same scan gives them at no extra cost.
@@ -118,10 +150,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = subparsers.add_parser(
         "stats", help="calls, service level, waits and where callers give up, for a period",
         description="Figures for a period, one row per day, queue, category (routing rule), "
-        "emirate or language, and a total. See docs/statistics.md.")
+        "emirate, language or agent, and a total. See docs/statistics.md.")
     add_period_arguments(parser)
-    parser.add_argument("--by", choices=list(GROUPINGS), default="day",
+    parser.add_argument("--by", choices=[*GROUPINGS, AGENT], default="day",
                         help="one row per ... (default day)")
+    parser.add_argument("--queue", action="append", metavar="NAME",
+                        help="with --by agent: only the agents' activity in this queue "
+                        "(repeatable)")
     parser.add_argument("--format", choices=["table", "csv", "json"], default="table")
     parser.add_argument("--plot", type=Path, metavar="FILE.png",
                         help="also draw the charts into this PNG (calls per day per queue, "

@@ -154,6 +154,9 @@ class Settings:
     sounds_dir: Path = SOUNDS_DIR
     hotline: str = "800700"
     agent_language: str = "ar"  # the language agents hear the report's whisper in
+    # The Balagh queues' wrapuptime in queues.conf (AMI does not say it): an agent's
+    # wrap-up after each call, for the wallboard and the per-agent figures.
+    wrapup_seconds: int = 0
     secrets_file: Path | None = None
     # Where writes wait while SQLite cannot take them; on another filesystem than the
     # data folder, it also outlives a full disk. Default: beside the database.
@@ -247,6 +250,8 @@ def is_shipped(path: Path) -> bool:
     nothing may write (an upgrade replaces the package and would lose the change)."""
     return inside(path, SHIPPED) or inside(path, CONFIG_DIR)
 
+MAX_WRAPUP_SECONDS = 3600  # an hour of wrap-up after every call is a typo, not a policy
+
 _SECTIONS = {"ari": AriSettings, "ami": AmiSettings, "fastagi": FastAgiSettings,
              "console": ConsoleSettings, "inbound": InboundSettings}
 _PATH_KEYS = {"data_dir", "pbx_dir", "ivr_file", "routing_file", "supervisors_file",
@@ -280,6 +285,8 @@ def _coerce(doc: YamlDoc | None, key: tuple[str, ...], default: Any, value: Any)
             raise _err(doc, key, f"must be a whole number, got {value!r}") from None
         if name == "port" and (problem := port_problem(whole)):
             raise _err(doc, key, problem)
+        if key == ("wrapup_seconds",) and not 0 <= whole <= MAX_WRAPUP_SECONDS:
+            raise _err(doc, key, f"must be from 0 to {MAX_WRAPUP_SECONDS} seconds, got {whole}")
         return whole
     if not isinstance(value, str | int | float):
         raise _err(doc, key, f"must be a string, got {type(value).__name__}")

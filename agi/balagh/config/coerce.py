@@ -37,6 +37,7 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "BALAGH_ROUTING_FILE": ("", "routing_file"),
     "BALAGH_SUPERVISORS_FILE": ("", "supervisors_file"),
     "BALAGH_AGENT_LANGUAGE": ("", "agent_language"),
+    "BALAGH_WRAPUP_SECONDS": ("", "wrapup_seconds"),
     "BALAGH_HANDOVER_FILE": ("", "handover_file"),
     "BALAGH_REACHBACK_FILE": ("", "reachback_file"),
     "BALAGH_SECRETS_FILE": ("", "secrets_file"),

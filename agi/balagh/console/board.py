@@ -31,6 +31,11 @@ from .access import Access
 # 7 ring in use, 8 on hold.
 _TALKING_STATUSES = {"2", "3", "7", "8"}
 _AVAILABLE_STATUSES = {"1"}
+_RINGING_STATUSES = {"6"}
+_GONE_STATUSES = {"4", "5"}  # invalid, unavailable (a phone not registered)
+# An agent in several queues shows the state that matters most (talking in one queue
+# while idle in another is talking).
+AGENT_STATES = ("talking", "ringing", "wrapup", "paused", "free", "unavailable")
 
 
 def _int(value: object) -> int:
@@ -139,10 +144,58 @@ def live_call(report: Report, questions: Sequence[str], now: float,
     }
 
 
+def member_state(event: Mapping[str, str], now: float,
+                 wrapup_seconds: int = 0) -> tuple[str, float | None]:
+    """One QueueMember's state and since when (epoch; None if AMI does not say).
+    Wrap-up: the member's own Wrapuptime, else the queues' (`wrapup_seconds`, balagh.yaml),
+    after LastCall."""
+    status = event.get("Status")
+    last_call = _int(event.get("LastCall"))
+    if event.get("Paused") == "1":
+        return "paused", _int(event.get("LastPause")) or None
+    if status in _RINGING_STATUSES:
+        return "ringing", None
+    if event.get("InCall") == "1" or status in _TALKING_STATUSES:
+        return "talking", None
+    seconds = _int(event.get("Wrapuptime")) or wrapup_seconds
+    if last_call and now < last_call + seconds:
+        return "wrapup", float(last_call)
+    if status in _GONE_STATUSES:
+        return "unavailable", None
+    return "free", float(last_call) if last_call else None
+
+
+def agent_rows(queue_events: Iterable[Mapping[str, str]], now: float,
+               wrapup_seconds: int = 0) -> list[dict[str, Any]]:
+    """Each agent of Balagh's queues once (by member name): their state, since when,
+    the pause reason, and the queues they are in (for filtering per supervisor)."""
+    agents: dict[str, dict[str, Any]] = {}
+    for event in queue_events:
+        queue = routing_queue(str(event.get("Queue", "")))
+        if event.get("Event") != "QueueMember" or queue is None:
+            continue
+        name = str(event.get("Name") or event.get("MemberName") or event.get("Location") or "")
+        if not name:
+            continue
+        state, since = member_state(event, now, wrapup_seconds)
+        row = agents.setdefault(name, {"agent": name, "state": state, "since": since,
+                                       "reason": None, "queues": []})
+        row["queues"].append(queue)
+        if AGENT_STATES.index(state) < AGENT_STATES.index(row["state"]):
+            row["state"], row["since"] = state, since
+        if state == "paused":
+            row["reason"] = event.get("PausedReason") or row["reason"]
+    for row in agents.values():
+        if row["state"] != "paused":
+            row["reason"] = None
+    return [agents[name] for name in sorted(agents)]
+
+
 def build(*, queue_events: Iterable[Mapping[str, str]] = (), live_ids: set[str] | None = None,
           reports: Iterable[Report], questions: Sequence[str], today: Today, now: float,
           queues: Iterable[str] = (), pbx_up: bool = True,
-          nodes: Sequence[NodeReading] | None = None) -> dict[str, Any]:
+          nodes: Sequence[NodeReading] | None = None,
+          wrapup_seconds: int = 0) -> dict[str, Any]:
     """The whole snapshot. One box: `queue_events` and `live_ids`, the uniqueids of the
     channels up now (None when AMI is down: then the reports alone say which calls are in
     progress). Several: one NodeReading per node instead (`nodes`)."""
@@ -165,6 +218,8 @@ def build(*, queue_events: Iterable[Mapping[str, str]] = (), live_ids: set[str] 
         "pbx": "up" if all(up) else "down" if not any(up) else "partial",
         "nodes": [{"name": node.name, "pbx": "up" if node.up else "down"} for node in nodes],
         "queues": [vars(figures[name]) for name in sorted(figures)],
+        "agents": agent_rows([event for node in nodes for event in node.queue_events], now,
+                             wrapup_seconds),
         "ivr": {"callers": len(in_ivr),
                 "by_question": dict(Counter(call["question"] or "-" for call in in_ivr))},
         "calls": live,
@@ -263,6 +318,9 @@ def for_user(snapshot: Mapping[str, Any], access: Access) -> dict[str, Any]:
     return {
         **snapshot,
         "queues": access.visible(snapshot["queues"], "name"),
+        # an agent shows to those who see one of their queues, with only those queues
+        "agents": [dict(agent, queues=seen) for agent in snapshot.get("agents", [])
+                   if (seen := [queue for queue in agent["queues"] if access.may_see(queue)])],
         "calls": calls,
         "ivr": {"callers": len(in_ivr),
                 "by_question": dict(Counter(call["question"] or "-" for call in in_ivr))},
@@ -270,5 +328,5 @@ def for_user(snapshot: Mapping[str, Any], access: Access) -> dict[str, Any]:
     }
 
 
-__all__ = ["NodeReading", "QueueFigures", "Today", "build", "call_state", "current_question",
-           "for_user", "live_call"]
+__all__ = ["AGENT_STATES", "NodeReading", "QueueFigures", "Today", "agent_rows", "build",
+           "call_state", "current_question", "for_user", "live_call", "member_state"]

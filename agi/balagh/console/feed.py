@@ -177,7 +177,8 @@ class Feed:
             self._today = await self._today_figures(now)
             self._today_at = now
         snapshot = board.build(nodes=readings, reports=reports, questions=self.questions,
-                               today=self._today, now=now, queues=self.queues)
+                               today=self._today, now=now, queues=self.queues,
+                               wrapup_seconds=self.settings.wrapup_seconds)
         async with self._changed:
             self.snapshot = snapshot
             self.version += 1

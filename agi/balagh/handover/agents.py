@@ -8,6 +8,8 @@ From the `agents:` section of config/handover.yaml, per routing queue:
         accept:               # the agent presses a key to take the call
           key: "1"
           seconds: 10         # after the whisper; no key in time: the call goes on ringing
+        screen: true          # the agents see the report on a screen: for a caller in
+                              # danger they hear only "in danger, <age>, <emirate>"
 
 The dialplan reads the result per queue from channel variables (see `queue_variables`):
 app_queue moves the caller from queue to queue along the overflow chain, and each queue's
@@ -27,7 +29,7 @@ LANGUAGES = ("ar", "en")
 ACCEPT_PROMPT = "w-accept"  # "to take the call, press", then the key's digit prompt
 ACCEPT_SECONDS = 10
 MAX_ACCEPT_SECONDS = 60  # longer, and app_queue's ring timeout should have moved on long ago
-_AGENT_KEYS = ("language", "accept")
+_AGENT_KEYS = ("language", "accept", "screen")
 _ACCEPT_KEYS = ("key", "seconds")
 _DIGIT = re.compile(r"[0-9]")  # '#' ends Read()'s input and '*' has no prompt to say it
 # Dialplan variable names take these; REPLACE(EXTEN,-.,_) in the dialplan does the same.
@@ -46,6 +48,9 @@ class Accept:
 class QueueAgents:
     language: str | None = None  # None: the installation's agent_language
     accept: Accept | None = None  # None: the call is put through when the agent answers
+    # The agents have the report on a screen: a caller in danger is put through after the
+    # short whisper (summary.short_whisper_prompts), every second counting.
+    screen: bool = False
 
 
 def variable_suffix(queue: str) -> str:
@@ -54,18 +59,20 @@ def variable_suffix(queue: str) -> str:
 
 
 def queue_variables(queues: Iterable[str], agents: Mapping[str, QueueAgents],
-                    whisper: Mapping[str, str], default_language: str) -> dict[str, str]:
+                    whisper: Mapping[str, str], default_language: str,
+                    short: Mapping[str, str] | None = None) -> dict[str, str]:
     """BALAGH_WHISPER_<queue> and BALAGH_ACCEPT_<queue> for every queue the caller may wait in.
 
-    `whisper`: the whisper's files by language ('&'-joined). Where agents accept with a key,
-    the whisper ends asking for it, and BALAGH_ACCEPT_<queue> is "KEY^SECONDS", the
-    arguments of the dialplan's accept subroutine."""
+    `whisper`: the whisper's files by language ('&'-joined); `short`: the short one, given
+    for a caller in danger, played where the queue's agents have the screen. Where agents
+    accept with a key, the whisper ends asking for it, and BALAGH_ACCEPT_<queue> is
+    "KEY^SECONDS", the arguments of the dialplan's accept subroutine."""
     variables: dict[str, str] = {}
     for queue in dict.fromkeys(queues):
         rule = agents.get(queue, QueueAgents())
         suffix = variable_suffix(queue)
         language = rule.language or default_language
-        files = whisper[language]
+        files = (short if rule.screen and short is not None else whisper)[language]
         if rule.accept is not None:
             files += f"&{language}/balagh/{ACCEPT_PROMPT}&{language}/balagh/digit-{rule.accept.key}"
             variables[f"BALAGH_ACCEPT_{suffix}"] = f"{rule.accept.key}^{rule.accept.seconds}"
@@ -90,14 +97,18 @@ def parse_agents(doc: YamlDoc, raw: Any,
         if item is None:
             continue
         if not isinstance(item, dict):
-            raise doc.error(key, "must be a mapping with language and/or accept")
+            raise doc.error(key, "must be a mapping with language, accept and/or screen")
         known_keys(doc, key, item, _AGENT_KEYS)
         language = item.get("language")
         if language is not None and language not in LANGUAGES:
             raise doc.error((*key, "language"),
                             f"must be one of {', '.join(LANGUAGES)}, got {language!r}")
+        screen = item.get("screen", False)
+        if not isinstance(screen, bool):
+            raise doc.error((*key, "screen"), f"must be true or false, got {screen!r}")
         agents[queue] = QueueAgents(language=language,
-                                    accept=_accept(doc, (*key, "accept"), item.get("accept")))
+                                    accept=_accept(doc, (*key, "accept"), item.get("accept")),
+                                    screen=screen)
     return agents
 
 

@@ -111,10 +111,22 @@ def whisper_prompts(summary: HandoverSummary) -> list[str]:
     return ids
 
 
-def whisper_files(summary: HandoverSummary, language: str) -> str:
+def short_whisper_prompts(summary: HandoverSummary) -> list[str]:
+    """What an agent with the report on their screen must still hear of a caller in
+    danger before the bridge: in danger, the age group, the emirate (or that it is not
+    known). The rest is on the screen; every second here is a second the caller waits."""
+    ids = ["w-in-danger"]
+    if summary.age:
+        ids.append(f"w-age-{summary.age}")
+    ids.append(f"w-emirate-{summary.emirate}" if summary.emirate else "w-location-unknown")
+    return ids
+
+
+def whisper_files(summary: HandoverSummary, language: str, *, short: bool = False) -> str:
     """Queue's announcement override: the sound files joined by '&', in `language`'s folder
     (named with it, so the agent channel's own language does not matter)."""
-    return "&".join(f"{language}/balagh/{prompt}" for prompt in whisper_prompts(summary))
+    prompts = short_whisper_prompts(summary) if short else whisper_prompts(summary)
+    return "&".join(f"{language}/balagh/{prompt}" for prompt in prompts)
 
 
 def agent_variables(summary: HandoverSummary, decision: Decision,
@@ -124,6 +136,8 @@ def agent_variables(summary: HandoverSummary, decision: Decision,
     queues = [decision.queue, *(step.target for step in decision.overflow
                                 if step.kind == "queue"), GENERAL_QUEUE]
     languages = {rule.language for rule in settings.agents.values() if rule.language}
-    whisper = {language: whisper_files(summary, language)
-               for language in {settings.agent_language, *languages}}
-    return queue_variables(queues, settings.agents, whisper, settings.agent_language)
+    everyone = {settings.agent_language, *languages}
+    whisper = {language: whisper_files(summary, language) for language in everyone}
+    short = {language: whisper_files(summary, language, short=True) for language in everyone} \
+        if summary.danger and any(rule.screen for rule in settings.agents.values()) else None
+    return queue_variables(queues, settings.agents, whisper, settings.agent_language, short)

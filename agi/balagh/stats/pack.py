@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from matplotlib.figure import Figure
 
 from balagh.localtime import local
+from balagh.readmodel import agents as agent_figures
 from balagh.readmodel import statistics as query
 from balagh.readmodel.dispositions import by_queue, disposition_counts
 from balagh.readmodel.followups import FollowupFigures, followup_figures
@@ -26,6 +27,7 @@ from balagh.templating import environment
 from balagh.texts import heading, name, report_text
 
 from . import charts
+from .agent_table import COLUMNS as AGENT_COLUMNS
 from .followup import RESOLUTION_COLUMNS, resolution_rows
 from .render import COLUMNS, cell
 
@@ -50,6 +52,7 @@ class PackData:
     # agents' dispositions: {queue: {disposition: calls}}, and the configured list's order
     dispositions: dict[str, dict[str, int]] = field(default_factory=dict)
     disposition_order: tuple[str, ...] = ()
+    agents: agent_figures.AgentStats | None = None  # None: a file from before agent_events
 
     @property
     def total(self) -> query.Stats:
@@ -63,8 +66,13 @@ def collect(database: ReportDatabase, period: Period, *, service_level_seconds: 
                                 service_level_seconds=service_level_seconds,
                                 questions=questions)
     kept = by_queue(disposition_counts(console_database, period)) if console_database else {}
+    try:
+        agents: agent_figures.AgentStats | None = agent_figures.compute(
+            database, period, datetime.now(UTC))
+    except query.StatsError:
+        agents = None
     return PackData(period, service_level_seconds, report.stats, report.per_day_and_queue,
-                    followup_figures(database, period), kept, disposition_order)
+                    followup_figures(database, period), kept, disposition_order, agents)
 
 
 def _dispositions(data: PackData, language: str) -> Group | None:
@@ -134,6 +142,16 @@ def _group(stats: query.Stats, title: str, language: str) -> Group:
     return Group(title, [col for col, _ in COLUMNS], rows)
 
 
+def _agents_group(stats: agent_figures.AgentStats, language: str) -> Group:
+    rows = []
+    for row in [*stats.rows, stats.total]:
+        values = row.as_dict()
+        total = row is stats.total
+        rows.append(Row(heading(row.agent, language) if total else row.agent,
+                        [str(values[col]) for col, _ in AGENT_COLUMNS], total))
+    return Group("by_agent", [col for col, _ in AGENT_COLUMNS], rows)
+
+
 def _summary(data: PackData) -> list[tuple[str, str]]:
     values = data.total.total.as_dict(data.service_level_seconds)
     return [(col, cell(col, values[col])) for col, _ in COLUMNS]
@@ -171,6 +189,8 @@ def render(data: PackData, language: str, generated: datetime | None = None) -> 
         give_up_rows=[] if empty else _give_ups(data, language),
         charts=[] if empty else _charts(data, language),
         groups=[] if empty else [_group(data.groups[by], title, language)
-                                 for by, title in GROUP_TITLES],
+                                 for by, title in GROUP_TITLES]
+        + ([_agents_group(data.agents, language)]
+           if data.agents is not None and not data.agents.empty else []),
         followup=None if data.followup.empty else _followup(data, language),
         dispositions=None if empty else _dispositions(data, language), same=str)

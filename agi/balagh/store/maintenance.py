@@ -31,7 +31,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,7 +46,9 @@ from .redaction import (
     forget_place,
     forget_reasons,
     forget_texts,
+    forget_zero_counts,
     on_server,
+    purge_agent_events,
 )
 from .short_transaction import Db, locked
 from .timestamps import iso, now
@@ -94,17 +96,6 @@ def connect(path: Path) -> sqlite3.Connection:
 
 
 # ------------------------------------------------------------------ purge and redact
-
-def _forget_zeros(db: Db, first_day: str, last_day: str) -> None:
-    """stats_hourly's rows left at zero in those days (none before its schema step)."""
-    if isinstance(db, sqlite3.Connection):
-        if not daily.kept(db):
-            return
-    elif db.execute("SELECT to_regclass('stats_hourly')").fetchone()[0] is None:
-        return
-    until = (date.fromisoformat(last_day) + timedelta(days=1)).isoformat()
-    db.execute(daily.FORGET_ZEROS, (first_day, until))
-
 
 def _counted(db: Db) -> bool:
     """The statistics' summary is kept by SQLite's triggers (daily.py); a server has none."""
@@ -162,7 +153,7 @@ def redact(path: Path | PostgresEngine, before: datetime, *, vacuum: bool = Fals
         # A row left at zero still names the emirate of that day's redacted calls (on a
         # server the row triggers moved the counts: daily's rows are there all the same).
         days = sorted(row[3][:10] for row in rows)
-        _forget_zeros(db, days[0], days[-1])
+        forget_zero_counts(db, days[0], days[-1])
         # After BULK_OFF: the answers' triggers keep the danger counts (an emirate answer
         # is never one, so they change nothing).
         forget_place(db, [row[1] for row in rows], [row[2] for row in rows])
@@ -179,14 +170,17 @@ def purge(path: Path | PostgresEngine, before: datetime, *, vacuum: bool = False
     outbox rows go only once delivered (a pending event still has to reach its unit)."""
     when = iso(before)
     run = Run("purge")
-    removed = dict.fromkeys(BESIDE_REPORTS, 0)
+    removed = dict.fromkeys((*BESIDE_REPORTS, "agent_events"), 0)
 
     def step(db: Db) -> int:
         rows = db.execute("SELECT id, call_id, reference, started_at FROM reports"
                           " WHERE started_at < ? ORDER BY started_at LIMIT ?",
                           (when, chunk)).fetchall()
         if not rows:
-            return -1
+            # Then the agents' activity of the same age (it names calls, never callers).
+            gone = purge_agent_events(db, when, chunk)
+            removed["agent_events"] += gone
+            return 0 if gone else -1
         calls, ids = [row[1] for row in rows], [row[0] for row in rows]
         counted = _counted(db)
         if counted:  # the chunk leaves the statistics' counts in one go (daily.py)
@@ -197,7 +191,7 @@ def purge(path: Path | PostgresEngine, before: datetime, *, vacuum: bool = False
         deleted = db.execute(f"DELETE FROM reports WHERE id IN ({_marks(ids)})", ids).rowcount
         if counted:
             db.execute(daily.BULK_OFF)
-        _forget_zeros(db, rows[0][3][:10], rows[-1][3][:10])  # and the rows it emptied go
+        forget_zero_counts(db, rows[0][3][:10], rows[-1][3][:10])  # and the rows it emptied go
         return int(deleted)
 
     return _run(path, run, when, step, vacuum=vacuum, pause=pause, extra=removed,

@@ -5,13 +5,15 @@ chunk's transaction)."""
 from __future__ import annotations
 
 import sqlite3
+from datetime import date, timedelta
 
 from balagh.vocabulary import EMIRATE_QUESTION
 
+from . import daily
 from .short_transaction import Db
 
 __all__ = ["BESIDE_REPORTS", "REDACTABLE", "REDACTED_SOURCE", "delete_beside", "forget_place",
-           "forget_reasons", "forget_texts", "on_server"]
+           "forget_reasons", "forget_texts", "on_server", "purge_agent_events"]
 
 # location_source's word for a report whose number and place were forgotten: it marks the
 # report done, so reports redacted by an older Balagh (which left the place in answers,
@@ -118,3 +120,27 @@ def delete_beside(db: Db, calls: list[str], references: list[str]) -> dict[str, 
         f"DELETE FROM report_statuses WHERE reference IN ({references_in})",
         references).rowcount
     return removed
+
+
+def purge_agent_events(db: Db, when: str, chunk: int) -> int:
+    """One chunk of agent_events older than `when` (none before their schema step). They
+    name calls and agents, never callers: purged by age, after the reports."""
+    if on_server(db):
+        if db.execute("SELECT to_regclass('agent_events')").fetchone()[0] is None:
+            return 0
+    elif db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table'"
+                    " AND name = 'agent_events'").fetchone() is None:
+        return 0
+    return int(db.execute("DELETE FROM agent_events WHERE id IN (SELECT id FROM agent_events"
+                          " WHERE at < ? ORDER BY at LIMIT ?)", (when, chunk)).rowcount)
+
+
+def forget_zero_counts(db: Db, first_day: str, last_day: str) -> None:
+    """stats_hourly's rows left at zero in those days (none before its schema step)."""
+    if isinstance(db, sqlite3.Connection):
+        if not daily.kept(db):
+            return
+    elif db.execute("SELECT to_regclass('stats_hourly')").fetchone()[0] is None:
+        return
+    until = (date.fromisoformat(last_day) + timedelta(days=1)).isoformat()
+    db.execute(daily.FORGET_ZEROS, (first_day, until))

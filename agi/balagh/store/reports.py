@@ -36,6 +36,7 @@ import structlog
 from balagh.config import spool_path
 
 from . import queries as reads
+from .agents import AgentActivity
 from .audit import MonitorAudit
 from .calls import CallRecorder
 from .disclosures import Disclosures
@@ -85,6 +86,7 @@ class ReportStore:
         self.disclosures = Disclosures(self.writer)
         self.sms = SmsRows(self.writer, self.queries)
         self.followups = FollowupRows(self.writer, self.queries)
+        self.agents = AgentActivity(self.writer)
         self._closed = False
 
     # ---------------------------------------------------------------- lifecycle

@@ -239,8 +239,33 @@ CREATE INDEX report_statuses_at ON report_statuses (at);
 ALTER TABLE reports ADD COLUMN followup_status TEXT;
 """
 
+
+# v13: agents' activity from app_queue's AMI events (store/agents.py, ami/agent_events.py),
+# for the per-agent figures (readmodel/agents.py); the same table in postgres_schema.py.
+AGENT_EVENTS = """
+CREATE TABLE agent_events (
+    id             INTEGER PRIMARY KEY,
+    at             TEXT    NOT NULL,
+    agent          TEXT    NOT NULL,  -- the queue member's name (else its interface)
+    queue          TEXT,              -- the routing queue
+    kind           TEXT    NOT NULL,  -- store/agents.py's AgentEventKind
+    call_id        TEXT,              -- the caller's Uniqueid
+    ring_seconds   INTEGER,
+    hold_seconds   INTEGER,
+    talk_seconds   INTEGER,
+    wrapup_seconds INTEGER,
+    reason         TEXT,
+    status         TEXT
+);
+CREATE INDEX agent_events_at ON agent_events (at);
+CREATE INDEX agent_events_pauses ON agent_events (agent, at)
+    WHERE kind IN ('paused', 'unpaused', 'removed');
+"""
+_V13 = AGENT_EVENTS
+
+
 MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11,
-                                _V12)
+                                _V12, _V13)
 VERSION = len(MIGRATIONS)
 
 

@@ -142,9 +142,26 @@
         el("td", {}, c.agent || "-"), el("td", {}, ...buttons));
   }
 
+  // One row per agent: state, for how long (paused or in wrap-up: since AMI says), the
+  // pause reason, their queues. Ages tick in place like the calls' (data-since).
+  function renderAgents() {
+    const table = document.getElementById("agents");
+    if (!table) return;
+    const rows = (state.agents || []).map((a) =>
+      el("tr", { id: "agent-" + a.agent, "data-state": a.state },
+        el("td", {}, el("bdi", {}, a.agent)),
+        el("td", {}, L["agent_" + a.state] || a.state),
+        el("td", {}, a.since === null ? "-"
+          : el("bdi", { "data-since": String(a.since), dir: "ltr" }, age(a.since))),
+        el("td", {}, a.reason ? el("bdi", {}, a.reason) : "-"),
+        el("td", {}, a.queues.map(word).join(", "))));
+    if (!rows.length) rows.push(el("tr", { class: "empty" }, el("td", { colspan: 5 }, L.no_agents)));
+    table.tBodies[0].replaceChildren(...rows);
+  }
+
   function render() {
     if (!state) return;
-    renderStatus(); renderQueues(); renderCalls();
+    renderStatus(); renderQueues(); renderCalls(); renderAgents();
     document.body.dataset.version = String(state.version || 0);
     document.body.dataset.at = String(state.at);  // when the server built this state
   }
