@@ -113,7 +113,7 @@ def _db(settings: Settings, words: list[str], *, standby: bool) -> int:
             print("\n".join(database.stop() or ["PostgreSQL was not running"]))
         elif words == ["promote"]:
             print("\n".join(database.promote()))
-            print(f"database_url (unchanged, libpq finds the new primary): "
+            print(f"database_url unchanged (libpq finds the new primary): "
                   f"{database.database_url()}\nbalagh pbx db start --standby rebuilds "
                   "the old primary as the new one's standby")
         else:

@@ -347,8 +347,10 @@ class SandboxDatabase:
     def database_url(self) -> str:
         """For balagh.yaml's database_url (or BALAGH_DATABASE_URL): both servers when a
         standby exists, libpq taking whichever accepts writes, so a promotion needs no
-        change; the password is the secrets file's BALAGH_DATABASE_PASSWORD."""
-        hosts = [self.primary] + ([self.standby] if self._is_standby_copy() else [])
+        change; the password is the secrets file's BALAGH_DATABASE_PASSWORD. Every member
+        made, in a fixed order: the URL a site copied stays right across promotions."""
+        hosts = [member for member in self.members.values() if member.initialised]
+        hosts = hosts or [self.primary]
         listed = ",".join(f"{HOST}:{member.port}" for member in hosts)
         query = "?target_session_attrs=read-write" if len(hosts) > 1 else ""
         return f"postgresql://{ROLE}@{listed}/{DATABASE}{query}"
