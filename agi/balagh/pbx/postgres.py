@@ -302,7 +302,8 @@ def sandbox_folder(pbx_dir: Path) -> Path:
     wanted = pbx_dir / "postgres"
     if os.geteuid() != 0:
         return wanted
-    probe = subprocess.run(as_owner(["test", "-x", str(pbx_dir)]), check=False,
+    existing = next(folder for folder in (pbx_dir, *pbx_dir.parents) if folder.exists())
+    probe = subprocess.run(as_owner(["test", "-x", str(existing)]), check=False,
                            capture_output=True)
     return wanted if probe.returncode == 0 else Path("/var/lib/postgresql/balagh-sandbox")
 
@@ -504,10 +505,14 @@ class SandboxDatabase:
                      .splitlines() if not line.startswith(f"{PASSWORD_KEY}=")]
         lines.append(f"{PASSWORD_KEY}={password}")
         self.secrets_file.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.secrets_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        # A whole new file put in place: a crash never leaves the PBX's keys half written.
+        fresh = self.secrets_file.with_name(self.secrets_file.name + ".new")
+        fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write("\n".join(lines) + "\n")
-        self.secrets_file.chmod(0o600)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(fresh, self.secrets_file)
         return password
 
     def _ensure_role(self) -> None:
@@ -519,8 +524,12 @@ class SandboxDatabase:
             exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s",
                                   (ROLE,)).fetchone()
             verb = "ALTER" if exists else "CREATE"
+            # Its SCRAM verifier made here: the password itself never reaches the server,
+            # so no server log can show it.
+            verifier = conn.pgconn.encrypt_password(password.encode(), ROLE.encode(),
+                                                    b"scram-sha-256").decode()
             conn.execute(sql.SQL(verb + " ROLE {} LOGIN PASSWORD {}").format(
-                sql.Identifier(ROLE), sql.Literal(password)))
+                sql.Identifier(ROLE), sql.Literal(verifier)))
             if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
                                 (DATABASE,)).fetchone():
                 conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(
