@@ -18,7 +18,8 @@ from pathlib import Path
 import psycopg
 
 from balagh.config.secrets import read_env_file
-from balagh.pbx.postgres import PASSWORD_KEY, SandboxDatabase, free_port, missing
+from balagh.pbx.postgres import free_port, missing
+from balagh.pbx.postgres_pair import PASSWORD_KEY, SandboxDatabase
 
 
 def one_run() -> tuple[float, float, float]:

@@ -1,5 +1,6 @@
-"""`balagh pbx db` (balagh/pbx/postgres.py): the sandbox's PostgreSQL primary and synchronous
-standby on loopback, real clusters on free ports, promoted and rebuilt, stopped by pid."""
+"""`balagh pbx db` (balagh/pbx/postgres_pair.py over pbx/postgres.py): the sandbox's
+PostgreSQL primary and synchronous standby on loopback, real clusters on free ports,
+promoted and rebuilt, stopped by pid."""
 
 from __future__ import annotations
 
@@ -14,13 +15,8 @@ import pytest
 
 from balagh.cli import main
 from balagh.config.secrets import read_env_file
-from balagh.pbx.postgres import (
-    PASSWORD_KEY,
-    PostgresError,
-    SandboxDatabase,
-    free_port,
-    missing,
-)
+from balagh.pbx.postgres import PostgresError, free_port, missing
+from balagh.pbx.postgres_pair import PASSWORD_KEY, SandboxDatabase
 
 
 @pytest.fixture

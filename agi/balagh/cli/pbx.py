@@ -94,7 +94,8 @@ def _sms(settings: Settings, words: list[str]) -> int:
 
 
 def _db(settings: Settings, words: list[str], *, standby: bool) -> int:
-    from balagh.pbx.postgres import PostgresError, SandboxDatabase, sandbox_folder
+    from balagh.pbx.postgres import PostgresError
+    from balagh.pbx.postgres_pair import SandboxDatabase, sandbox_folder
     from balagh.pbx.sandbox import Sandbox
 
     if words not in (["start"], ["stop"], ["status"], ["promote"]) or (
