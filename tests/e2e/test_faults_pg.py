@@ -12,6 +12,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from balagh.pbx import postgres as pg
 from balagh.store import ReportStore
 from balagh.store.engine import PostgresEngine
 from unit import pg_cluster
@@ -23,26 +24,26 @@ DRAIN_WAIT = 120.0  # seconds: a bound on a hang, the figure is measured below i
 
 
 @pytest.fixture
-def primary_and_standby(tmp_path: Path) -> Iterator[tuple[pg_cluster.Cluster, pg_cluster.Cluster]]:
-    why = pg_cluster.missing()
+def primary_and_standby(tmp_path: Path) -> Iterator[tuple[pg.Cluster, pg.Cluster]]:
+    why = pg.missing()
     if why:
         pytest.skip(why)
     # Synchronous: a COMMIT is answered once the standby has the WAL, so a report the
     # writer saw committed is on the standby when it is promoted.
-    primary = pg_cluster.start_cluster(options={"synchronous_standby_names": "*",
+    primary = pg.start_cluster(options={"synchronous_standby_names": "*",
                                                 "wal_level": "replica"})
-    standby: pg_cluster.Cluster | None = None
+    standby: pg.Cluster | None = None
     try:
-        standby = pg_cluster.standby_of(primary)
+        standby = pg.standby_of(primary)
         yield primary, standby
     finally:
         if standby is not None:
-            pg_cluster.remove(standby)
-        pg_cluster.remove(primary)
+            pg.remove(standby)
+        pg.remove(primary)
 
 
 async def test_primary_killed_standby_promoted_nothing_lost(
-        primary_and_standby: tuple[pg_cluster.Cluster, pg_cluster.Cluster],
+        primary_and_standby: tuple[pg.Cluster, pg.Cluster],
         tmp_path: Path, fault_rows: list[FaultRow]) -> None:
     primary, standby = primary_and_standby
     name = "balagh"

@@ -1,6 +1,7 @@
 """`balagh pbx install|start|stop|status`: the sandbox Asterisk;
 `balagh pbx nodes start N|stop|status`: N sandbox Asterisk nodes behind Kamailio;
 `balagh pbx sms start|stop|status`: Kannel with a fake SMSC for the sandbox's texts;
+`balagh pbx db start [--standby]|stop|status|promote`: PostgreSQL primary + standby;
 `balagh pbx apply`: Balagh's snippets into an existing Asterisk's configuration."""
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ def _pbx(settings: Settings, args: argparse.Namespace) -> int:
         return _nodes(settings, args.nodes)
     if args.action == "sms":
         return _sms(settings, args.nodes)
+    if args.action == "db":
+        return _db(settings, args.nodes, standby=args.standby)
     from balagh.pbx.sandbox import Sandbox
 
     sandbox = Sandbox(settings)
@@ -90,6 +93,40 @@ def _sms(settings: Settings, words: list[str]) -> int:
     return 0
 
 
+def _db(settings: Settings, words: list[str], *, standby: bool) -> int:
+    from balagh.pbx.postgres import PostgresError
+    from balagh.pbx.postgres_pair import SandboxDatabase, sandbox_folder
+    from balagh.pbx.sandbox import Sandbox
+
+    if words not in (["start"], ["stop"], ["status"], ["promote"]) or (
+            standby and words != ["start"]):
+        print("usage: balagh pbx db start [--standby] | stop | status | promote")
+        return 2
+    database = SandboxDatabase(sandbox_folder(settings.pbx_dir), settings.sandbox_secrets)
+    try:
+        if words == ["start"]:
+            Sandbox(settings).secrets()  # the file whole first: the PBX's keys beside ours
+            print("\n".join(database.start(standby=standby) or ["already running"]))
+            print(f"database_url: {database.database_url()}\n"
+                  f"(balagh.yaml, or BALAGH_DATABASE_URL; BALAGH_DATABASE_PASSWORD is in "
+                  f"{settings.sandbox_secrets}, which the app reads)")
+        elif words == ["stop"]:
+            print("\n".join(database.stop() or ["PostgreSQL was not running"]))
+        elif words == ["promote"]:
+            print("\n".join(database.promote()))
+            print(f"database_url unchanged (libpq finds the new primary): "
+                  f"{database.database_url()}\nbalagh pbx db start --standby rebuilds "
+                  "the old primary as the new one's standby")
+        else:
+            status = database.status()
+            print_fields(status)
+            return 0 if database.primary_answers() else 3
+    except (PostgresError, OSError) as exc:
+        print(f"balagh pbx db: {exc}")
+        return 1
+    return 0
+
+
 def _apply(settings: Settings, args: argparse.Namespace) -> int:
     from balagh.pbx.apply import ApplyError, apply, plan, secrets_for_site, sounds_folder
 
@@ -125,11 +162,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "pbx", help="the sandbox Asterisk (Debian sid in a chroot); `apply`: Balagh's "
         "snippets into your own Asterisk's /etc/asterisk")
     pbx.add_argument("action", choices=["install", "start", "stop", "status", "apply", "nodes",
-                                        "sms"])
+                                        "sms", "db"])
     pbx.add_argument("nodes", nargs="*", metavar="start N|stop|status",
                      help="with nodes: N Asterisk nodes (127.0.0.2..) behind Kamailio "
                      "(127.0.0.1:5070), stop them, or show them (docs/scale.md); with sms: "
-                     "start, stop or show Kannel and its fake SMSC (docs/reachback.md)")
+                     "start, stop or show Kannel and its fake SMSC (docs/reachback.md); "
+                     "with db: start, stop, show or promote the sandbox's PostgreSQL "
+                     "(127.0.0.1:5433, standby :5434; docs/scale.md)")
+    pbx.add_argument("--standby", action="store_true",
+                     help="with db start: a synchronous streaming standby too (made, or the "
+                     "old primary rebuilt, after a promote)")
     pbx.add_argument("--force", action="store_true", help="with install: build it again")
     pbx.add_argument("--asterisk-etc", metavar="DIR",
                      help="with apply: the Asterisk configuration folder (e.g. /etc/asterisk)")
