@@ -91,3 +91,21 @@ def test_the_sandbox_gives_asterisk_no_nameservers(tmp_path):
     assert not resolv.is_symlink()
     assert not [line for line in resolv.read_text().splitlines() if line.startswith("nameserver")]
     assert host.read_text() == "nameserver 192.0.2.53\n"
+
+
+def test_the_sandbox_secrets_keep_other_keys_when_made_again(tmp_path):
+    """`balagh pbx db` keeps the database password in the same file: a missing PBX key
+    made again must not drop it."""
+    from dataclasses import replace
+
+    from balagh.config import Settings, read_env_file
+    from balagh.pbx.sandbox import SECRET_KEYS, Sandbox
+
+    sandbox = Sandbox(replace(Settings(), pbx_dir=tmp_path))
+    path = sandbox.settings.sandbox_secrets
+    path.write_text("BALAGH_DATABASE_PASSWORD=kept\n", encoding="utf-8")
+    values = sandbox.secrets()
+    assert read_env_file(path) == values
+    assert values["BALAGH_DATABASE_PASSWORD"] == "kept"
+    assert all(values[key] for key in SECRET_KEYS)
+    assert path.stat().st_mode & 0o777 == 0o600

@@ -28,6 +28,7 @@ from pathlib import Path
 import structlog
 
 from balagh.config import ASTERISK_CONFIG_DIR, DIALPLAN_DIR, Settings, read_env_file
+from balagh.config.atomicfile import replace_file
 from balagh.pbx import test_user
 from balagh.pbx.mirror import debian_mirror
 from balagh.sounds import install_prompts
@@ -166,12 +167,11 @@ class Sandbox:
             return values
         for key in SECRET_KEYS:
             values.setdefault(key, secrets.token_urlsafe(18))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write("# Sandbox PBX secrets, made by `balagh pbx`. Not for production.\n")
-            for key in SECRET_KEYS:
-                handle.write(f"{key}={values[key]}\n")
+        # Whole and atomically, every key kept: others (`balagh pbx db`'s database
+        # password) live in the same file.
+        lines = ["# Sandbox PBX secrets, made by `balagh pbx`. Not for production."]
+        lines += [f"{key}={value}" for key, value in values.items()]
+        replace_file(path, "\n".join(lines) + "\n", 0o600)
         return values
 
     # -- deploy --------------------------------------------------------------
