@@ -37,6 +37,8 @@ class EventKind(StrEnum):
     SMS = "sms"                      # event, outcome (sent | withheld | delivered |
                                      # failed | buffered ...), attempts; never the
                                      # number or the words
+    CALLBACK = "callback"            # attempt, outcome (scheduled | claimed | answered |
+                                     # no-answer | failed | interrupted | cancelled), by
 
 
 @dataclass(frozen=True, slots=True)

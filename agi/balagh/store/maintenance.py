@@ -112,6 +112,14 @@ def _forget_texts(db: sqlite3.Connection, references: list[str]) -> None:
                    " WHERE reference = ?", [(reference,) for reference in references])
 
 
+def _forget_callbacks(db: sqlite3.Connection, references: list[str]) -> None:
+    """A callback not dialled yet for a redacted report never will be (its number is gone;
+    the dialler would find none anyway)."""
+    db.executemany("UPDATE callbacks SET status = 'cancelled', cancelled_by = 'redacted'"
+                   " WHERE reference = ? AND status = 'pending'",
+                   [(reference,) for reference in references])
+
+
 def pending(path: Path, action: str, when: datetime) -> int:
     """Rows `action` would change now: reports started before `when` (purge), those of
     them still holding a number or a place (redact), or reports started since `when`
@@ -166,6 +174,7 @@ def redact(path: Path, before: datetime, *, vacuum: bool = False, chunk: int = C
         # is never one, so they change nothing).
         _forget_place(db, [row[1] for row in rows], [row[2] for row in rows])
         _forget_texts(db, [row[2] for row in rows])
+        _forget_callbacks(db, [row[2] for row in rows])
         return cursor.rowcount
 
     return _run(path, run, when, step, vacuum=vacuum, pause=pause, progress=progress)
@@ -177,7 +186,8 @@ def purge(path: Path, before: datetime, *, vacuum: bool = False, chunk: int = CH
     outbox rows go only once delivered (a pending event still has to reach its unit)."""
     when = iso(before)
     run = Run("purge")
-    removed = {"answers": 0, "report_events": 0, "outbox": 0, "sms_outbox": 0}
+    removed = {"answers": 0, "report_events": 0, "outbox": 0, "sms_outbox": 0,
+               "callbacks": 0}
 
     def step(db: sqlite3.Connection) -> int:
         rows = db.execute("SELECT id, call_id, reference, started_at FROM reports"
@@ -200,6 +210,8 @@ def purge(path: Path, before: datetime, *, vacuum: bool = False, chunk: int = CH
         # Texts go with their report, pending or not: nobody may be texted about it now.
         removed["sms_outbox"] += db.executemany(
             "DELETE FROM sms_outbox WHERE reference = ?", [(row[2],) for row in rows]).rowcount
+        removed["callbacks"] += db.executemany(
+            "DELETE FROM callbacks WHERE reference = ?", [(row[2],) for row in rows]).rowcount
         deleted = db.execute(f"DELETE FROM reports WHERE id IN ({_marks(ids)})", ids).rowcount
         if counted:  # and the rows it emptied go
             db.execute(daily.BULK_OFF)

@@ -204,7 +204,28 @@ CREATE INDEX sms_outbox_created ON sms_outbox (created_at);
 """
 
 
-MIGRATIONS: tuple[str, ...] = (_V1, _STATS_HOURLY, _V3)
+# v4: callbacks (SQLite's v12, store/schema.py).
+_V4 = f"""
+CREATE TABLE callbacks (
+    id              {_ID},
+    reference       TEXT    NOT NULL UNIQUE,
+    call_id         TEXT    NOT NULL,
+    queue           TEXT    NOT NULL,
+    created_at      TEXT    NOT NULL,
+    attempt         INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT    NOT NULL,
+    status          TEXT    NOT NULL,
+    channel_id      TEXT,
+    last_outcome    TEXT,
+    updated_at      TEXT    NOT NULL,
+    cancelled_by    TEXT
+);
+CREATE INDEX callbacks_due ON callbacks (status, next_attempt_at);
+CREATE INDEX callbacks_created ON callbacks (created_at);
+"""
+
+
+MIGRATIONS: tuple[str, ...] = (_V1, _STATS_HOURLY, _V3, _V4)
 VERSION = len(MIGRATIONS)
 # The first version with stats_hourly: the statistics read it from there on.
 STATS_HOURLY_SINCE = MIGRATIONS.index(_STATS_HOURLY) + 1

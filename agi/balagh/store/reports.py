@@ -16,6 +16,7 @@ consumer is given, in a composition root, only the part it needs:
                 awaits nor raises; the delivery worker's updates wait for their commit).
 - `disclosures` (disclosures.py): who was shown callers' numbers in full.
 - `sms`       (sms.py): texts to callers who said it is safe, and their delivery reports.
+- `callbacks` (callbacks.py): callbacks to callers in danger who hung up while waiting.
 
 The database is an SQLite file (open), or a PostgreSQL server (open_server, engine.py):
 the same parts over either; retention's chunked purge is SQLite's only so far.
@@ -36,6 +37,7 @@ from balagh.config import spool_path
 
 from . import queries as reads
 from .audit import MonitorAudit
+from .callbacks import CallbackRows
 from .calls import CallRecorder
 from .disclosures import Disclosures
 from .engine import PostgresEngine
@@ -82,6 +84,7 @@ class ReportStore:
         self.outbox = OutboxRows(self.writer, self.queries)
         self.disclosures = Disclosures(self.writer)
         self.sms = SmsRows(self.writer, self.queries)
+        self.callbacks = CallbackRows(self.writer, self.queries)
         self._closed = False
 
     # ---------------------------------------------------------------- lifecycle
