@@ -12,7 +12,7 @@ row on the report's timeline, without a number.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from .events import EventKind
 from .queries import Queries
@@ -69,17 +69,16 @@ class CallbackRows:
     async def flush(self) -> None:
         await self.writer.flush()
 
-    def schedule(self, *, reference: str, call_id: str, queue: str, at: datetime,
-                 due: datetime) -> None:
-        """A callback for an abandoned report, first due at `due`. Never waits, never
-        raises; a report abandoned twice (an overflow chain) is one row."""
+    def schedule(self, *, reference: str, queue: str, at: datetime, due: datetime) -> None:
+        """A callback for the abandoned report `reference`, first due at `due`. Never
+        waits, never raises; a report abandoned twice (an overflow chain) is one row."""
         def build() -> list[Statement]:
             when = iso(at)
             return [
                 ("INSERT OR IGNORE INTO callbacks (reference, call_id, queue, created_at,"
                  " attempt, next_attempt_at, status, updated_at)"
-                 " VALUES (?, ?, ?, ?, 0, ?, ?, ?)",
-                 (str(reference), str(call_id), str(queue), when, iso(due), PENDING, when)),
+                 " SELECT reference, call_id, ?, ?, 0, ?, ?, ? FROM reports WHERE reference = ?",
+                 (str(queue), when, iso(due), PENDING, when, str(reference))),
                 ("INSERT INTO report_events (call_id, at, kind, detail)"
                  " SELECT call_id, ?, ?, json_object('attempt', 0, 'outcome', CAST(? AS TEXT),"
                  " 'by', NULL) FROM callbacks WHERE reference = ? AND created_at = ?",
@@ -152,18 +151,18 @@ class CallbackRows:
     async def recover(self, at: datetime, attempts: int, gap_seconds: int) -> int:
         """At start-up: attempts left claimed or dialling by a stopped app are spent
         (never dialled again); the row goes on with its next attempt, or fails."""
-        rows = [row for row in await self.listing((CLAIMED, DIALLING))]
+        rows = await self.listing((CLAIMED, DIALLING))
         when = iso(at)
         for row in rows:
             left = row.attempt < attempts
-            due = iso(datetime.fromtimestamp(at.timestamp() + gap_seconds, at.tzinfo))
-            self.writer.submit("callback_recover", lambda row=row, left=left, due=due: [
+            due = iso(at + timedelta(seconds=gap_seconds)) if left else when
+            statements: list[Statement] = [
                 ("UPDATE callbacks SET status = ?, last_outcome = ?, next_attempt_at = ?,"
                  " updated_at = ? WHERE id = ? AND status IN (?, ?)",
-                 (PENDING if left else FAILED, INTERRUPTED, due if left else when, when,
-                  int(row.id), CLAIMED, DIALLING)),
-                _timeline(row.id, when, INTERRUPTED)], callback=str(row.id))
-        await self.writer.flush()
+                 (PENDING if left else FAILED, INTERRUPTED, due, when, int(row.id), CLAIMED,
+                  DIALLING)),
+                _timeline(row.id, when, INTERRUPTED)]
+            await self._change("callback_recover", statements, row.id)
         return len(rows)
 
     # ------------------------------------------------------------------ reads
