@@ -7,9 +7,9 @@ key or danger=yes), a menu that ended early (no answer, silent, taken back after
 restart). A caller in danger is the exception that callbacks need (reachback/callbacks.py
 calls back one who hangs up while waiting, only with consent): they are asked only when no
 agent of their queue is free by the live queue state, so they would wait anyway; with a
-free agent, or the state unknown, nothing stands between them and a person. Not asked means nothing stored, which `may_contact` reads as no; asked and
-not answered stores 'no'. The danger key still works here: the call is routed again
-as in danger, consent not given.
+free agent, or the state unknown, nothing stands between them and a person. Not asked
+means nothing stored, which `may_contact` reads as no; asked and not answered stores 'no'.
+The danger key still works here: the call is routed again as in danger, consent not given.
 """
 
 from __future__ import annotations
