@@ -81,8 +81,11 @@ class CallbackRows:
                  (str(queue), when, iso(due), PENDING, when, str(reference))),
                 ("INSERT INTO report_events (call_id, at, kind, detail)"
                  " SELECT call_id, ?, ?, json_object('attempt', 0, 'outcome', CAST(? AS TEXT),"
-                 " 'by', NULL) FROM callbacks WHERE reference = ? AND created_at = ?",
-                 (when, str(EventKind.CALLBACK), SCHEDULED, str(reference), when)),
+                 " 'by', NULL) FROM callbacks WHERE reference = ? AND NOT EXISTS"
+                 " (SELECT 1 FROM report_events WHERE report_events.call_id ="
+                 " callbacks.call_id AND kind = ?)",
+                 (when, str(EventKind.CALLBACK), SCHEDULED, str(reference),
+                  str(EventKind.CALLBACK))),
             ]
 
         self.writer.submit("callback_schedule", build, reference=str(reference))
@@ -93,7 +96,11 @@ class CallbackRows:
 
     async def claim(self, row: Callback, at: datetime) -> Callback | None:
         """Attempt n+1 claimed and committed (before anything is dialled); None if the
-        row is no longer pending (cancelled meanwhile)."""
+        row is no longer pending at that attempt (cancelled or claimed meanwhile). One
+        dialler claims (one app per ARI application: oneapp.py), so read-then-update holds."""
+        now = await self.get(row.id)
+        if now is None or (now.status, now.attempt) != (PENDING, row.attempt):
+            return None
         attempt = row.attempt + 1
         when = iso(at)
         await self._change("callback_claim", [
