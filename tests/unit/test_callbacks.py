@@ -223,15 +223,26 @@ async def test_without_consent_nothing_is_dialled(store, seeded) -> None:
 @pytest.mark.parametrize("queues", [
     {},  # no fresh queue state: unknown is not free
     {QUEUE: QueueState(logged_in=2, available=0, callers=0, longest_wait=0.0)},
-    {QUEUE: QueueState(logged_in=2, available=2, callers=1, longest_wait=5.0)},
 ])
-async def test_no_free_agent_or_a_caller_waiting_holds_the_callback(store, queues) -> None:
+async def test_no_free_agent_holds_the_callback(store, queues) -> None:
     row = await scheduled(store)
     ami = Asterisk()
     await dialler(store, ami, queues).dial_due()
     assert ami.sent == []
     after = await store.callbacks.get(row.id)
     assert after is not None and (after.status, after.attempt) == ("pending", 0)
+
+
+async def test_callers_waiting_do_not_hold_it_the_priority_orders_them(store) -> None:
+    """A caller waiting while an agent is free is being offered one; the callback rejoins
+    at priority 10, behind callers in danger already there, ahead of the others."""
+    await scheduled(store)
+    ami = Asterisk()
+    busy = {QUEUE: QueueState(logged_in=2, available=1, callers=3, longest_wait=5.0)}
+    worker = dialler(store, ami, busy)
+    await worker.dial_due()
+    await settle(worker)
+    assert len(ami.sent) == 1
 
 
 async def test_outside_the_hours_nothing_is_dialled(store) -> None:

@@ -8,9 +8,12 @@ of a report in danger schedules one callback (store/callbacks.py), due after the
 - `consent.may_contact` on the report as it is now (no consent, a withheld or redacted
   number: never dialled, the row cancelled "no-consent");
 - inside the hours, in the hotline's zone;
-- only while the queue has no caller waiting (a callback never takes an agent a live
-  caller is waiting for) and fewer callbacks ringing than free agents (QueueMonitor;
-  no snapshot: no dial);
+- only while fewer callbacks are being dialled into the queue than it has free agents
+  (QueueMonitor's snapshot; none fresh: no dial). The priority rule does the rest: the
+  callee rejoins at QUEUE_PRIO 10, behind every caller in danger already waiting (app_queue
+  is first come first served within a priority), so a callback never takes an agent a live
+  caller in danger is waiting for, and goes ahead of callers not in danger, as they would
+  have had it had they stayed;
 - the attempt claimed and committed, then AMI Originate (Async, ChannelId from the
   callback and attempt) into `balagh-callback`, which greets the callee and puts them back
   in the same queue at QUEUE_PRIO 10, ahead of non-danger callers.
@@ -170,7 +173,7 @@ class CallbackDialler:
         state = self.queues().get(queue)
         if state is None:
             return False  # no fresh snapshot: unknown is not free
-        return state.callers == 0 and self._ringing.get(queue, 0) < state.available
+        return self._ringing.get(queue, 0) < state.available
 
     async def _attempt(self, row: Callback, number: str, config: CallbacksConfig) -> None:
         report = await self.reports.get_report(row.call_id)
