@@ -10,6 +10,7 @@ import contextlib
 import json
 import sqlite3
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -18,12 +19,23 @@ import aiohttp
 import pytest
 
 from balagh.ami.originate import outcome
-from balagh.config import InboundSettings
+from balagh.config import InboundSettings, Settings
 from balagh.config.yamlsrc import ConfigError
+from balagh.console import board
+from balagh.console.access import Access
+from balagh.console.accounts import ConsoleUser
+from balagh.console.callbacks import CallbacksClient
 from balagh.inbound import InboundServer
 from balagh.reachback.callbacks import CallbackDialler, CallbackPublisher
 from balagh.reachback.callbacks_config import CallbacksConfig, load_callbacks_config
-from balagh.reachback.callbacks_wiring import CANCEL_PATH, TOKEN_HEADER, cancel_handler
+from balagh.reachback.callbacks_wiring import (
+    CANCEL_PATH,
+    LIST_PATH,
+    TOKEN_HEADER,
+    cancel_handler,
+    list_handler,
+    read_token,
+)
 from balagh.reachback.sms_config import load_sms_config
 from balagh.routing import QueueState
 from balagh.store import ReportStore, maintenance
@@ -372,3 +384,47 @@ async def test_redact_stops_a_pending_callback_and_purge_deletes_it(tmp_path) ->
     assert result.detail["callbacks"] == 1
     with contextlib.closing(sqlite3.connect(path)) as db:
         assert db.execute("SELECT COUNT(*) FROM callbacks").fetchone() == (0,)
+
+
+# ------------------------------------------------------------ the console's side
+
+
+async def test_the_console_lists_and_cancels_through_the_app(store, tmp_path) -> None:
+    row = await scheduled(store)
+    token = read_token(tmp_path, create=True)
+    assert token and (tmp_path / "callbacks.token").stat().st_mode & 0o077 == 0
+    server = InboundServer(InboundSettings(enabled=True, host="127.0.0.1", port=0))
+    server.add_route("POST", CANCEL_PATH, cancel_handler(store.callbacks, token))
+    server.add_route("GET", LIST_PATH, list_handler(store.callbacks, token))
+    task = asyncio.create_task(server.run())
+    try:
+        await server.started.wait()
+        settings = replace(Settings(), data_dir=tmp_path, inbound=InboundSettings(
+            enabled=True, host="127.0.0.1", port=server.port or 0))
+        client = CallbacksClient(settings)
+        listed = await client.listing()
+        assert listed is not None and [r["reference"] for r in listed] == [row.reference]
+        assert "caller" not in listed[0]  # no number leaves the app
+        assert await client.cancel(row.id, "amina") == (200, "cancelled")
+        assert await client.cancel(row.id, "amina") == (409, "not pending (dialling, done "
+                                                              "or unknown)")
+        assert await client.listing() == []
+        (tmp_path / "callbacks.token").unlink()
+        assert await client.listing() is None  # callbacks off: nothing to ask
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def test_the_board_shows_each_user_the_callbacks_of_their_queues() -> None:
+    rows = [{"id": 1, "reference": "1001", "queue": QUEUE, "status": "pending"},
+            {"id": 2, "reference": "1002", "queue": "general", "status": "failed"}]
+    snapshot = board.build(queue_events=[], live_ids=set(), reports=[], questions=[],
+                           today=board.Today(), now=0.0, callbacks=rows)
+    only_general = Access(ConsoleUser("amina", "supervisor", "Amina"),
+                          frozenset({"general"}), None)
+    assert [r["id"] for r in board.for_user(snapshot, only_general)["callbacks"]] == [2]
+    unknown = board.build(queue_events=[], live_ids=set(), reports=[], questions=[],
+                          today=board.Today(), now=0.0)
+    assert board.for_user(unknown, only_general)["callbacks"] is None

@@ -117,9 +117,11 @@ def live_call(report: Report, questions: Sequence[str], now: float) -> dict[str,
 
 def build(*, queue_events: Iterable[Mapping[str, str]], live_ids: set[str] | None,
           reports: Iterable[Report], questions: Sequence[str], today: Today, now: float,
-          queues: Iterable[str] = (), pbx_up: bool = True) -> dict[str, Any]:
+          queues: Iterable[str] = (), pbx_up: bool = True,
+          callbacks: Sequence[Mapping[str, Any]] | None = None) -> dict[str, Any]:
     """The whole snapshot. `live_ids`: the uniqueids of the channels up now (None when AMI
-    is down: then the reports alone say which calls are in progress)."""
+    is down: then the reports alone say which calls are in progress). `callbacks`: the
+    app's pending and failed callbacks (None: not known now)."""
     figures, entries = _queue_figures(queue_events, queues)
     by_call = _live_calls(reports, live_ids, questions, now)
     _count_waiting(figures, entries, by_call, now)
@@ -137,6 +139,7 @@ def build(*, queue_events: Iterable[Mapping[str, str]], live_ids: set[str] | Non
         "ivr": {"callers": len(in_ivr),
                 "by_question": dict(Counter(call["question"] or "-" for call in in_ivr))},
         "calls": live,
+        "callbacks": None if callbacks is None else [dict(row) for row in callbacks],
         "today": {"calls": today.calls, "to_queue_p50": today.to_queue_p50,
                   "to_queue_p95": today.to_queue_p95, "per_hour": list(today.per_hour)},
     }
@@ -209,6 +212,8 @@ def for_user(snapshot: Mapping[str, Any], access: Access) -> dict[str, Any]:
         **snapshot,
         "queues": access.visible(snapshot["queues"], "name"),
         "calls": calls,
+        "callbacks": None if snapshot.get("callbacks") is None
+        else access.visible(snapshot["callbacks"], "queue"),
         "ivr": {"callers": len(in_ivr),
                 "by_question": dict(Counter(call["question"] or "-" for call in in_ivr))},
         "user": {"name": access.user.name, "role": access.user.role},

@@ -35,6 +35,7 @@ from balagh.supervise.modes import Mode
 from balagh.supervise.ring import ring_supervisor
 
 from . import board
+from .callbacks import CallbacksClient
 
 log = structlog.get_logger(__name__)
 
@@ -71,6 +72,7 @@ class Feed:
         self._today_at = 0.0
         self._tasks: list[asyncio.Task[Any]] = []
         self.rings: set[asyncio.Task[Any]] = set()
+        self.callbacks = CallbacksClient(settings)  # asked of the app, never written here
 
     # --------------------------------------------------------------- lifecycle
 
@@ -89,6 +91,10 @@ class Feed:
             await self._db.close()
             self._db = None
         self.ami.close()
+
+    def mark_stale(self) -> None:
+        """Rebuild soon (a change the watched events and the database do not show)."""
+        self._stale.set()
 
     # ------------------------------------------------------------ subscribers
 
@@ -176,7 +182,8 @@ class Feed:
             self._today_at = now
         snapshot = board.build(queue_events=queue_events, live_ids=live_ids, reports=reports,
                                questions=self.questions, today=self._today, now=now,
-                               queues=self.queues, pbx_up=pbx_up)
+                               queues=self.queues, pbx_up=pbx_up,
+                               callbacks=await self.callbacks.listing())
         async with self._changed:
             self.snapshot = snapshot
             self.version += 1

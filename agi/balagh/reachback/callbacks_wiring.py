@@ -29,14 +29,16 @@ from balagh.store.queries import Queries
 from .callbacks import CallbackDialler, CallbackPublisher, Originator
 from .callbacks_config import load_callbacks_config
 
-__all__ = ["CANCEL_PATH", "TOKEN_FILE", "TOKEN_HEADER", "calling_back", "cancel_handler",
-           "read_token"]
+__all__ = ["CANCEL_PATH", "LIST_PATH", "TOKEN_FILE", "TOKEN_HEADER", "calling_back",
+           "cancel_handler", "list_handler", "read_token"]
 
 log = structlog.get_logger(__name__)
 
 TOKEN_FILE = "callbacks.token"
 TOKEN_HEADER = "X-Balagh-Token"
 CANCEL_PATH = "/callbacks/{id}/cancel"
+LIST_PATH = "/callbacks"
+SHOWN = ("pending", "failed", "no-answer")  # the wallboard's: waiting, and given up on
 _MAX_BY = 64  # who cancelled, as the console names them
 
 
@@ -56,8 +58,7 @@ def read_token(data_dir: Path, create: bool = False) -> str | None:
 
 def cancel_handler(rows: CallbackRows, token: str) -> Handler:
     async def cancel(request: web.Request) -> web.StreamResponse:
-        given = request.headers.get(TOKEN_HEADER, "")
-        if not hmac.compare_digest(given.encode(), token.encode()):
+        if not _authorised(request, token):
             return web.json_response({"error": "forbidden"}, status=403)
         raw_id = request.match_info.get("id", "")
         by = request.query.get("by", "")
@@ -75,6 +76,26 @@ def cancel_handler(rows: CallbackRows, token: str) -> Handler:
     return cancel
 
 
+def _authorised(request: web.Request, token: str) -> bool:
+    given = request.headers.get(TOKEN_HEADER, "")
+    return hmac.compare_digest(given.encode(), token.encode())
+
+
+def list_handler(rows: CallbackRows, token: str) -> Handler:
+    """The wallboard's callbacks (no number: the table holds none), oldest first."""
+    async def listing(request: web.Request) -> web.StreamResponse:
+        if not _authorised(request, token):
+            return web.json_response({"error": "forbidden"}, status=403)
+        found = await rows.listing(SHOWN)
+        return web.json_response({"callbacks": [
+            {"id": row.id, "reference": row.reference, "queue": row.queue,
+             "status": row.status, "attempt": row.attempt, "created_at": row.created_at,
+             "next_attempt_at": row.next_attempt_at, "last_outcome": row.last_outcome}
+            for row in found]})
+
+    return listing
+
+
 def calling_back(settings: Settings, rows: CallbackRows, reports: Queries, outbox: Publisher,
                  ami: Originator, queues: Callable[[], Mapping[str, QueueState]],
                  agents: Callable[[], Mapping[str, QueueAgents]], inbound: InboundServer,
@@ -89,6 +110,7 @@ def calling_back(settings: Settings, rows: CallbackRows, reports: Queries, outbo
     token = read_token(settings.data_dir, create=True)
     assert token is not None
     inbound.add_route("POST", CANCEL_PATH, cancel_handler(rows, token))
+    inbound.add_route("GET", LIST_PATH, list_handler(rows, token))
     if not settings.inbound.enabled:
         log.warning("callback.no_inbound", hint="supervisors cannot cancel a callback from "
                     "the console: enable `inbound:` in balagh.yaml")
