@@ -221,7 +221,8 @@ async def test_a_consenting_caller_is_dialled_into_the_callback_context(store) -
 
 
 @pytest.mark.parametrize("seeded", [{"consent": None}, {"consent": "no"},
-                                    {"caller": None}, {"danger": "no"}])
+                                    {"caller": None}, {"danger": "no"},
+                                    {"caller": "0501&PJSIP/0502"}, {"caller": "x1@evil"}])
 async def test_without_consent_nothing_is_dialled(store, seeded) -> None:
     row = await scheduled(store, **seeded)
     ami = Asterisk()

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -45,6 +46,9 @@ __all__ = ["CALLBACK_CONTEXT", "CALLBACK_PRIORITY", "CallbackDialler", "Callback
 
 log = structlog.get_logger(__name__)
 
+# What may go into the dial string: a caller ID is the caller's to set, and '&' or '/'
+# would dial more than one number (or another technology) from one Originate.
+_DIALABLE = re.compile(r"\+?[0-9]{3,20}")
 CALLBACK_CONTEXT = "balagh-callback"  # dialplan/extensions_balagh.conf
 CALLBACK_PRIORITY = 10  # QUEUE_PRIO of a caller in danger (routing.yaml's danger rule)
 Clock = Callable[[], datetime]
@@ -165,7 +169,10 @@ class CallbackDialler:
         report = await self.reports.get_report(row.call_id)
         if report is None or report.answers.get(DANGER_QUESTION) != DANGER_ANSWER:
             return None
-        if not may_contact(report.answers, report.caller):
+        if not may_contact(report.answers, report.caller) or report.caller is None:
+            return None
+        if not _DIALABLE.fullmatch(report.caller):
+            log.warning("callback.not_dialable", callback=row.id)  # never the number itself
             return None
         return report.caller
 
