@@ -35,6 +35,7 @@ from balagh.metrics.app_metrics import AppMetrics, menu_count
 from balagh.oneapp import refuse_if_served
 from balagh.orphans import take_back
 from balagh.pidfile import PidFile
+from balagh.reachback.callbacks_wiring import calling_back
 from balagh.reachback.followup_api import PATH as FOLLOWUP_PATH
 from balagh.reachback.followup_api import FollowupApi
 from balagh.reachback.wiring import text_on_resolved, texting
@@ -190,6 +191,9 @@ async def serve(settings: Settings, *, banner_text: bool) -> int:
     outbox = Outbox(store.outbox, lambda: live.current.handover)
     inbound = InboundServer(settings.inbound)  # features add their routes before it starts
     publisher, texts = texting(settings, store.sms, outbox, inbound)
+    publisher, dialler = calling_back(
+        settings, store.callbacks, store.queries, publisher, ami, queues.snapshot,
+        lambda: live.current.handover.agents, inbound)
     handover = HandoverSettings(caller_key=caller_hash_key(settings.data_dir),
                                 agent_language=settings.agent_language, outbox=publisher)
     setup = caller_setup(live, handover, queues.snapshot)
@@ -216,6 +220,7 @@ async def serve(settings: Settings, *, banner_text: bool) -> int:
         heartbeat_age=application.heartbeat_age if application else lambda: None))) \
         if settings.metrics_listen else None
     texting_task = asyncio.create_task(texts.run()) if texts is not None else None
+    calling_task = asyncio.create_task(dialler.run()) if dialler is not None else None
     route = RouteService(setup, calls)  # the hotline of the moment, as the ARI path
     fastagi = asyncio.create_task(serve_fastagi(settings, route)) \
         if settings.fastagi.enabled else None
@@ -264,6 +269,8 @@ async def serve(settings: Settings, *, banner_text: bool) -> int:
         delivery.cancel()  # before the store closes: rows left pending go out after a restart
         if texting_task is not None:
             texting_task.cancel()  # likewise: a text left pending goes after a restart
+        if calling_task is not None:
+            calling_task.cancel()  # an attempt cut short counts as spent (store/callbacks.py)
         lag.cancel()
         for side in (listener, metrics):
             if side is not None:
@@ -278,7 +285,8 @@ async def serve(settings: Settings, *, banner_text: bool) -> int:
             await application.cancel_calls()
             runner.cancel()
         await asyncio.gather(watcher, monitor, outcomes, agents, delivery, ami_link, lag,
-                             *(task for task in (runner, fastagi, listener, metrics, texting_task)
+                             *(task for task in (runner, fastagi, listener, metrics, texting_task,
+                                                 calling_task)
                                if task is not None),
                              return_exceptions=True)
         await store.close()

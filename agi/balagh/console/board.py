@@ -195,10 +195,12 @@ def build(*, queue_events: Iterable[Mapping[str, str]] = (), live_ids: set[str] 
           reports: Iterable[Report], questions: Sequence[str], today: Today, now: float,
           queues: Iterable[str] = (), pbx_up: bool = True,
           nodes: Sequence[NodeReading] | None = None,
-          wrapup_seconds: int = 0) -> dict[str, Any]:
+          wrapup_seconds: int = 0,
+          callbacks: Sequence[Mapping[str, Any]] | None = None) -> dict[str, Any]:
     """The whole snapshot. One box: `queue_events` and `live_ids`, the uniqueids of the
     channels up now (None when AMI is down: then the reports alone say which calls are in
-    progress). Several: one NodeReading per node instead (`nodes`)."""
+    progress). Several: one NodeReading per node instead (`nodes`). `callbacks`: the
+    app's pending and failed callbacks (None: not known now)."""
     if nodes is None:
         nodes = [NodeReading("", pbx_up, list(queue_events), live_ids)]
     figures, entries = _queue_figures(nodes, queues)
@@ -223,6 +225,7 @@ def build(*, queue_events: Iterable[Mapping[str, str]] = (), live_ids: set[str] 
         "ivr": {"callers": len(in_ivr),
                 "by_question": dict(Counter(call["question"] or "-" for call in in_ivr))},
         "calls": live,
+        "callbacks": None if callbacks is None else [dict(row) for row in callbacks],
         "today": {"calls": today.calls, "to_queue_p50": today.to_queue_p50,
                   "to_queue_p95": today.to_queue_p95, "per_hour": list(today.per_hour)},
     }
@@ -322,6 +325,8 @@ def for_user(snapshot: Mapping[str, Any], access: Access) -> dict[str, Any]:
         "agents": [dict(agent, queues=seen) for agent in snapshot.get("agents", [])
                    if (seen := [queue for queue in agent["queues"] if access.may_see(queue)])],
         "calls": calls,
+        "callbacks": None if snapshot.get("callbacks") is None
+        else access.visible(snapshot["callbacks"], "queue"),
         "ivr": {"callers": len(in_ivr),
                 "by_question": dict(Counter(call["question"] or "-" for call in in_ivr))},
         "user": {"name": access.user.name, "role": access.user.role},

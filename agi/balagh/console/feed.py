@@ -42,6 +42,7 @@ from balagh.supervise.ring import ring_supervisor
 from balagh.timeouts import within
 
 from . import board
+from .callbacks import CallbacksClient
 
 log = structlog.get_logger(__name__)
 
@@ -81,6 +82,7 @@ class Feed:
         self._today_at = 0.0
         self._tasks: list[asyncio.Task[Any]] = []
         self.rings: set[asyncio.Task[Any]] = set()
+        self.callbacks = CallbacksClient(settings)  # asked of the app, never written here
 
     # --------------------------------------------------------------- lifecycle
 
@@ -103,6 +105,10 @@ class Feed:
             self._db = None
         for ami in self.amis.values():
             ami.close()
+
+    def mark_stale(self) -> None:
+        """Rebuild soon (a change the watched events and the database do not show)."""
+        self._stale.set()
 
     # ------------------------------------------------------------ subscribers
 
@@ -178,7 +184,8 @@ class Feed:
             self._today_at = now
         snapshot = board.build(nodes=readings, reports=reports, questions=self.questions,
                                today=self._today, now=now, queues=self.queues,
-                               wrapup_seconds=self.settings.wrapup_seconds)
+                               wrapup_seconds=self.settings.wrapup_seconds,
+                               callbacks=await self.callbacks.listing())
         async with self._changed:
             self.snapshot = snapshot
             self.version += 1

@@ -210,6 +210,31 @@ async def monitor(request: Request, session: Session) -> Response:
     return JSONResponse({"ringing": phone, "reference": reference, "mode": mode.value}, 202)
 
 
+async def cancel_callback(request: Request, session: Session) -> Response:
+    """A supervisor cancels a pending callback: asked of the app (the console never writes
+    the report store), checked against the queues this user sees, and audited either way."""
+    console = console_of(request)
+    form = await form_fields(request)
+    raw_id = form.get("id", "")
+    detail: dict[str, Any] = {"callback": raw_id}
+    shown = console.feed.snapshot.get("callbacks") or []
+    row = next((r for r in shown if str(r.get("id")) == raw_id), None)
+    if not raw_id.isdigit() or row is None:
+        status, said = 404, "no pending callback with this number"
+    elif not console.access(session).may_see(row.get("queue")):
+        status, said = 403, "not allowed on this queue"
+    else:
+        detail["reference"] = row.get("reference")
+        status, said = await console.feed.callbacks.cancel(int(raw_id), session.user.name)
+    await console.accounts.audit(session.user.name, "callback-cancelled" if status == 200
+                                 else "callback-cancel-refused", {**detail, "why": said},
+                                 remote_of(request))
+    if status == 200:
+        console.feed.mark_stale()
+        return JSONResponse({"cancelled": int(raw_id)})
+    return JSONResponse({"error": said}, status)
+
+
 # ------------------------------------------------------------------ the app
 
 
@@ -282,6 +307,7 @@ def create_app(settings: Settings, *, accounts: Accounts | None = None,
         Route("/events", authed(events)),
         Route("/api/state", authed(state)),
         Route("/monitor", authed(monitor), methods=["POST"]),
+        Route("/callbacks/cancel", authed(cancel_callback), methods=["POST"]),
         Route("/reports", authed(reports, page=True)),
         Route("/reports.csv", authed(reports_csv, page=True)),
         Route("/reports/{reference}", authed(report, page=True)),

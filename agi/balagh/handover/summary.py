@@ -87,6 +87,9 @@ def summarise(reference: str, answers: Mapping[str, str], decision: Decision,
         language=answers.get("language"), repeat_calls=repeat_calls)
 
 
+CALLBACK_WHISPER = "w-callback"  # first in the whisper of a caller called back (reachback)
+
+
 def whisper_prompts(summary: HandoverSummary) -> list[str]:
     """The prompt ids the agent hears, in order; facts not known are left out."""
     ids = ["w-report"]

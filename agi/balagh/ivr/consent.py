@@ -4,9 +4,12 @@ Asked last, once routing has chosen the queue (config/ivr.yaml's `consent` may l
 queues' callers out) and before the caller is put into it. Never asked of a caller who
 must not wait or cannot be reached back: a withheld number, a caller in danger (danger
 key or danger=yes), a menu that ended early (no answer, silent, taken back after a
-restart). Not asked means nothing stored, which `may_contact` reads as no; asked and
-not answered stores 'no'. The danger key still works here: the call is routed again
-as in danger, consent not given.
+restart). A caller in danger is the exception that callbacks need (reachback/callbacks.py
+calls back one who hangs up while waiting, only with consent): they are asked only when no
+agent of their queue is free by the live queue state, so they would wait anyway; with a
+free agent, or the state unknown, nothing stands between them and a person. Not asked
+means nothing stored, which `may_contact` reads as no; asked and not answered stores 'no'.
+The danger key still works here: the call is routed again as in danger, consent not given.
 """
 
 from __future__ import annotations
@@ -34,12 +37,18 @@ __all__ = ["ask_consent", "skip_reason", "with_consent"]
 
 
 def skip_reason(consent: Consent | None, *, menu_completed: bool,
-                answers: Mapping[str, str], caller: str | None, queue: str) -> str | None:
-    """Why the question is not asked of this caller (None: ask it)."""
+                answers: Mapping[str, str], caller: str | None, queue: str,
+                free_agents: int | None = None) -> str | None:
+    """Why the question is not asked of this caller (None: ask it). `free_agents`: the
+    routed queue's available agents now (None: not known)."""
     if consent is None:
         return "off"
     if answers.get(DANGER_QUESTION) == DANGER_ANSWER:
-        return "danger"      # nothing may stand between them and a person
+        # Nothing may stand between them and a person: asked only while they would wait
+        # anyway (the danger key ends the menu early on purpose: that is no reason here).
+        if free_agents != 0 or not number_known(caller) or queue in consent.not_for_queues:
+            return "danger"
+        return None
     if not number_known(caller):
         return "withheld"    # nothing to text or call: and asking would only delay
     if not menu_completed:
@@ -54,9 +63,11 @@ async def ask_consent(call: CallPort, menu: Menu, record: CallRecord, routed: Ro
                       menu_completed: bool) -> Routed:
     """Ask the consent question if this caller is to be asked; the route to put them
     through, its summary saying 'yes' or 'no' (rerouted if they press the danger key)."""
+    state = context.queues().get(routed.decision.queue)
     reason = skip_reason(menu.consent, menu_completed=menu_completed,
                          answers=record.answers, caller=call.info.caller,
-                         queue=routed.decision.queue)
+                         queue=routed.decision.queue,
+                         free_agents=None if state is None else state.available)
     if reason is not None or menu.consent is None:
         log.info("ivr.consent_skipped", reason=reason)
         return with_consent(routed, record.answers, call.info.caller)

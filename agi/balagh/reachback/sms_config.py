@@ -18,8 +18,8 @@ from balagh.config.yamlsrc import YamlDoc, known_keys, load_optional_mapping
 
 from .sms_length import measure
 
-__all__ = ["EVENTS", "PLACEHOLDERS", "REGISTERED", "RESOLVED", "SmsConfig", "load_sms_config",
-           "render"]
+__all__ = ["EVENTS", "PLACEHOLDERS", "REGISTERED", "RESOLVED", "SECTIONS", "SmsConfig",
+           "load_sms_config", "render"]
 
 REGISTERED = "registered"  # the report was routed to its unit (handover's "routed")
 RESOLVED = "resolved"      # the unit said it is resolved (reachback/followup_api.py)
@@ -28,6 +28,8 @@ PLACEHOLDERS = ("reference", "line")
 # The longest values the placeholders take when a template's length is checked: the
 # longest reference the store makes (and room to grow), a line's number.
 _LONGEST = {"reference": "9" * 10, "line": "9" * 15}
+# config/reachback.yaml's top-level sections, each loaded by its own module.
+SECTIONS = ("sms", "callbacks")
 _KEYS = ("enabled", "kannel_url", "sender", "line", "max_parts", "dlr_url", "smsc",
          "templates")
 
@@ -111,7 +113,7 @@ def _templates(doc: YamlDoc, raw: Any, max_parts: int,
 def load_sms_config(path: Path, secrets: Mapping[str, str],
                     languages: Iterable[str] = ("ar", "en")) -> SmsConfig:
     """The file's `sms:` section (a missing file or section: texts off)."""
-    loaded = load_optional_mapping(path, ("sms",), "an `sms:` section")
+    loaded = load_optional_mapping(path, SECTIONS, "an `sms:` section")
     if loaded is None or loaded[1].get("sms") is None:
         return SmsConfig()
     doc, data = loaded

@@ -38,6 +38,8 @@ class EventKind(StrEnum):
                                      # failed | buffered ...), attempts; never the
                                      # number or the words
     FOLLOWUP = "followup"            # status, reason, unit, id (a unit's word on the report)
+    CALLBACK = "callback"            # attempt, outcome (scheduled | claimed | answered |
+                                     # no-answer | failed | interrupted | cancelled), by
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,6 +43,7 @@ from .redaction import (
     REDACTABLE,
     REDACTED_SOURCE,
     delete_beside,
+    forget_callbacks,
     forget_place,
     forget_reasons,
     forget_texts,
@@ -159,6 +160,7 @@ def redact(path: Path | PostgresEngine, before: datetime, *, vacuum: bool = Fals
         forget_place(db, [row[1] for row in rows], [row[2] for row in rows])
         forget_texts(db, [row[2] for row in rows])
         forget_reasons(db, [row[1] for row in rows], [row[2] for row in rows])
+        forget_callbacks(db, [row[2] for row in rows])
         return int(cursor.rowcount)
 
     return _run(path, run, when, step, vacuum=vacuum, pause=pause, progress=progress)

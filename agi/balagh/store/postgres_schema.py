@@ -227,7 +227,28 @@ ALTER TABLE reports ADD COLUMN followup_status TEXT;
 _V5 = AGENT_EVENTS.replace("id             INTEGER PRIMARY KEY", f"id             {_ID}")
 
 
-MIGRATIONS: tuple[str, ...] = (_V1, _STATS_HOURLY, _V3, _V4, _V5)
+# v6: callbacks (SQLite's v14, store/schema.py).
+_V6 = f"""
+CREATE TABLE callbacks (
+    id              {_ID},
+    reference       TEXT    NOT NULL UNIQUE,
+    call_id         TEXT    NOT NULL,
+    queue           TEXT    NOT NULL,
+    created_at      TEXT    NOT NULL,
+    attempt         INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT    NOT NULL,
+    status          TEXT    NOT NULL,
+    channel_id      TEXT,
+    last_outcome    TEXT,
+    updated_at      TEXT    NOT NULL,
+    cancelled_by    TEXT
+);
+CREATE INDEX callbacks_due ON callbacks (status, next_attempt_at);
+CREATE INDEX callbacks_created ON callbacks (created_at);
+"""
+
+
+MIGRATIONS: tuple[str, ...] = (_V1, _STATS_HOURLY, _V3, _V4, _V5, _V6)
 VERSION = len(MIGRATIONS)
 # The first version with stats_hourly: the statistics read it from there on.
 STATS_HOURLY_SINCE = MIGRATIONS.index(_STATS_HOURLY) + 1

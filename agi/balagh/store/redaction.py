@@ -12,8 +12,9 @@ from balagh.vocabulary import EMIRATE_QUESTION
 from . import daily
 from .short_transaction import Db
 
-__all__ = ["BESIDE_REPORTS", "REDACTABLE", "REDACTED_SOURCE", "delete_beside", "forget_place",
-           "forget_reasons", "forget_texts", "on_server", "purge_agent_events"]
+__all__ = ["BESIDE_REPORTS", "REDACTABLE", "REDACTED_SOURCE", "delete_beside", "forget_callbacks",
+           "forget_place", "forget_reasons", "forget_texts", "forget_zero_counts", "on_server",
+           "purge_agent_events"]
 
 # location_source's word for a report whose number and place were forgotten: it marks the
 # report done, so reports redacted by an older Balagh (which left the place in answers,
@@ -100,7 +101,8 @@ def forget_reasons(db: Db, calls: list[str], references: list[str]) -> None:
 
 
 # What goes with a purged report, in the order it goes.
-BESIDE_REPORTS = ("answers", "report_events", "outbox", "sms_outbox", "report_statuses")
+BESIDE_REPORTS = ("answers", "report_events", "outbox", "sms_outbox", "report_statuses",
+                  "callbacks")
 
 
 def delete_beside(db: Db, calls: list[str], references: list[str]) -> dict[str, int]:
@@ -116,9 +118,9 @@ def delete_beside(db: Db, calls: list[str], references: list[str]) -> dict[str, 
         [(f"{reference}:", f"{reference};") for reference in references]).rowcount
     removed["sms_outbox"] = db.execute(
         f"DELETE FROM sms_outbox WHERE reference IN ({references_in})", references).rowcount
-    removed["report_statuses"] = db.execute(
-        f"DELETE FROM report_statuses WHERE reference IN ({references_in})",
-        references).rowcount
+    for table in ("report_statuses", "callbacks"):
+        removed[table] = db.execute(
+            f"DELETE FROM {table} WHERE reference IN ({references_in})", references).rowcount
     return removed
 
 
@@ -144,3 +146,11 @@ def forget_zero_counts(db: Db, first_day: str, last_day: str) -> None:
         return
     until = (date.fromisoformat(last_day) + timedelta(days=1)).isoformat()
     db.execute(daily.FORGET_ZEROS, (first_day, until))
+
+
+def forget_callbacks(db: Db, references: list[str]) -> None:
+    """A callback not dialled yet for a redacted report never will be (its number is gone;
+    the dialler would find none anyway)."""
+    db.executemany("UPDATE callbacks SET status = 'cancelled', cancelled_by = 'redacted'"
+                   " WHERE reference = ? AND status = 'pending'",
+                   [(reference,) for reference in references])

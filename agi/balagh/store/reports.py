@@ -17,6 +17,7 @@ consumer is given, in a composition root, only the part it needs:
 - `disclosures` (disclosures.py): who was shown callers' numbers in full.
 - `sms`       (sms.py): texts to callers who said it is safe, and their delivery reports.
 - `followups` (followups.py): the units' statuses of their reports (waits for its commit).
+- `callbacks` (callbacks.py): callbacks to callers in danger who hung up while waiting.
 
 The database is an SQLite file (open), or a PostgreSQL server (open_server, engine.py):
 the same parts over either.
@@ -38,6 +39,7 @@ from balagh.config import spool_path
 from . import queries as reads
 from .agents import AgentActivity
 from .audit import MonitorAudit
+from .callbacks import CallbackRows
 from .calls import CallRecorder
 from .disclosures import Disclosures
 from .engine import PostgresEngine
@@ -87,6 +89,7 @@ class ReportStore:
         self.sms = SmsRows(self.writer, self.queries)
         self.followups = FollowupRows(self.writer, self.queries)
         self.agents = AgentActivity(self.writer)
+        self.callbacks = CallbackRows(self.writer, self.queries)
         self._closed = False
 
     # ---------------------------------------------------------------- lifecycle

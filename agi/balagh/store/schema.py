@@ -264,8 +264,30 @@ CREATE INDEX agent_events_pauses ON agent_events (agent, at)
 _V13 = AGENT_EVENTS
 
 
+# v14: callbacks to callers in danger who hung up while waiting, with consent
+# (reachback/callbacks.py, store/callbacks.py). No number in it: the dialler reads the
+# report's at the moment it dials, so a redacted report is never dialled.
+_V14 = """
+CREATE TABLE callbacks (
+    id              INTEGER PRIMARY KEY,
+    reference       TEXT    NOT NULL UNIQUE,   -- one callback per abandoned report
+    call_id         TEXT    NOT NULL,
+    queue           TEXT    NOT NULL,          -- the queue they left, and rejoin
+    created_at      TEXT    NOT NULL,
+    attempt         INTEGER NOT NULL DEFAULT 0, -- attempts claimed so far
+    next_attempt_at TEXT    NOT NULL,
+    status          TEXT    NOT NULL,          -- pending claimed dialling answered ...
+    channel_id      TEXT,                      -- the attempt's Originate ChannelId
+    last_outcome    TEXT,
+    updated_at      TEXT    NOT NULL,
+    cancelled_by    TEXT
+);
+CREATE INDEX callbacks_due ON callbacks (status, next_attempt_at);
+CREATE INDEX callbacks_created ON callbacks (created_at);
+"""
+
 MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11,
-                                _V12, _V13)
+                                _V12, _V13, _V14)
 VERSION = len(MIGRATIONS)
 
 

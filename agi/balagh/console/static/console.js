@@ -159,12 +159,39 @@
     table.tBodies[0].replaceChildren(...rows);
   }
 
+  function renderCallbacks() {
+    const table = document.getElementById("callbacks");
+    if (!table) return;
+    const note = document.getElementById("callbacks-note");
+    note.textContent = state.callbacks === null || state.callbacks === undefined
+      ? L.callbacks_unavailable : "";
+    const rows = (state.callbacks || []).map((c) => el("tr", { id: "callback-" + c.id },
+      el("td", {}, el("bdi", { dir: "ltr" }, c.reference)), el("td", {}, word(c.queue)),
+      el("td", {}, L["callback_" + c.status] || c.status), el("td", {}, String(c.attempt)),
+      el("td", {}, el("bdi", { dir: "ltr" }, c.status === "pending" ? c.next_attempt_at : "-")),
+      el("td", {}, c.status === "pending" ? el("button", { class: "cancel-callback",
+                                                           "data-id": String(c.id) }, L.cancel) : "")));
+    if (!rows.length) rows.push(el("tr", { class: "empty" }, el("td", { colspan: 6 }, L.no_callbacks)));
+    table.tBodies[0].replaceChildren(...rows);
+  }
+
   function render() {
     if (!state) return;
-    renderStatus(); renderQueues(); renderCalls(); renderAgents();
+    renderStatus(); renderQueues(); renderCalls(); renderAgents(); renderCallbacks();
     document.body.dataset.version = String(state.version || 0);
     document.body.dataset.at = String(state.at);  // when the server built this state
   }
+
+  document.addEventListener("click", async (event) => {
+    const button = event.target.closest("button.cancel-callback");
+    if (!button) return;
+    const notice = document.getElementById("notice");
+    const body = new URLSearchParams({ id: button.dataset.id });
+    const answer = await fetch("/callbacks/cancel", { method: "POST", body,
+      credentials: "same-origin", headers: { "X-CSRF-Token": csrf } });
+    notice.textContent = answer.ok ? L.cancelled : L.refused + " (" + answer.status + ")";
+    notice.dataset.status = String(answer.status);
+  });
 
   document.addEventListener("click", async (event) => {
     const button = event.target.closest("button.monitor");
