@@ -15,7 +15,7 @@ DANGER_QUESTION = "danger"
 DANGER_ANSWER = "yes"
 # The question whose answer names the caller's emirate (what redaction forgets).
 EMIRATE_QUESTION = "emirate"
-# The consent question (reachback/consent.py has the rule): may we text or call back?
+# The consent question (consent.py has the rule): may we text or call back?
 CONSENT_QUESTION = "contact_safe"
 CONSENT_YES = "yes"
 CONSENT_NO = "no"

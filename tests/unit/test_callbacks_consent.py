@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from balagh.consent import CONSENT_QUESTION
 from balagh.handover.summary import HandoverSettings
 from balagh.ivr.consent import skip_reason
 from balagh.ivr.flow import RoutingContext, handle_call
 from balagh.ivr.menu import Menu, load_menu
-from balagh.reachback.consent import CONSENT_QUESTION
 from balagh.routing import QueueState, Table
 from balagh.routing.load import load_table
 

@@ -11,6 +11,7 @@ import pytest
 
 from balagh.cli.reports import print_report
 from balagh.config.yamlsrc import ConfigError
+from balagh.consent import CONSENT_QUESTION, may_contact
 from balagh.handover.agents import variable_suffix
 from balagh.handover.document import report_document, schema
 from balagh.handover.summary import HandoverSettings, HandoverSummary, whisper_prompts
@@ -20,7 +21,6 @@ from balagh.ivr.consent import skip_reason
 from balagh.ivr.flow import handle_call
 from balagh.ivr.menu import Menu, load_menu
 from balagh.ivr.port import CallInfo
-from balagh.reachback.consent import CONSENT_QUESTION, may_contact
 from balagh.readmodel import statistics
 from balagh.readmodel.period import days_period
 from balagh.readmodel.rows import record

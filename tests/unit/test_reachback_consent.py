@@ -1,6 +1,6 @@
 """Consent is yes only when said, on a number we have."""
 
-from balagh.reachback.consent import CONSENT_QUESTION, may_contact
+from balagh.consent import CONSENT_QUESTION, may_contact
 
 
 def test_yes_on_a_known_number_allows_contact() -> None:

@@ -19,8 +19,8 @@ from balagh.ami.client import AmiSession, ami_int
 from balagh.ami.queue_names import routing_queue
 from balagh.ami.steps import apply_step_event, is_step_event
 from balagh.ami.unended import END_GRACE_SECONDS, UnendedCalls
+from balagh.consent import consent_word
 from balagh.handover.summary import Publisher
-from balagh.reachback.consent import consent_word
 from balagh.routing import DANGER_ANSWER, DANGER_QUESTION
 from balagh.store.calls import CallRecorder
 from balagh.store.queries import Queries

@@ -172,7 +172,7 @@ def print_report(report: Report, monitoring: Sequence[MonitorEvent] = (),
         elif column.name in TIME_COLUMNS:
             value = shown(value, zone)
         print(f"{column.name:<14} {cell(value)}")
-    # yes only when the caller said so on a number we still have (reachback.consent)
+    # yes only when the caller said so on a number we still have (balagh.consent)
     print(f"{'consent':<14} {report_consent(report)}")
     print("answers:")
     for answer in report.answer_log:

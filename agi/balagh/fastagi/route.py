@@ -15,6 +15,7 @@ from collections.abc import Callable
 import structlog
 from panoramisk.fast_agi import Request
 
+from balagh.consent import CONSENT_QUESTION
 from balagh.fastagi.answers import (
     DANGER_KEY_ENDING,
     DialplanAnswers,
@@ -36,7 +37,6 @@ from balagh.ivr.routed import (
     route,
 )
 from balagh.privacy import error_kind
-from balagh.reachback.consent import CONSENT_QUESTION
 from balagh.routing import Decision
 from balagh.say import say_digits
 from balagh.status import ReportStatus

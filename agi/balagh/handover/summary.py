@@ -57,7 +57,7 @@ class HandoverSummary:
     language: str | None
     repeat_calls: int | None  # this number's calls in the last 30 days, this one included
     # May we text or call back on this number ('yes' only when the caller said so and the
-    # number is known; reachback.consent). Set by the consent question, after routing.
+    # number is known; balagh.consent). Set by the consent question, after routing.
     consent: str = CONSENT_NO
 
     def fields(self) -> dict[str, object]:

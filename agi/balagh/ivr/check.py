@@ -20,8 +20,8 @@ from balagh.ami.queue_names import asterisk_queue, routing_queue
 from balagh.config.asterisk_conf import SECTION, read_lines
 from balagh.config.values import queue_name_problem
 from balagh.config.yamlsrc import ConfigError
+from balagh.consent import CONSENT_QUESTION
 from balagh.ivr.menu import Menu, Question
-from balagh.reachback.consent import CONSENT_QUESTION
 from balagh.routing import DANGER_ANSWER, DANGER_QUESTION, Table, decide, make_facts
 
 MAX_PROBLEMS = 200  # enough to see the pattern; a broken menu can have thousands

@@ -19,12 +19,12 @@ from collections.abc import Mapping
 
 import structlog
 
+from balagh.consent import CONSENT_QUESTION, consent_word, number_known
 from balagh.ivr.ask import Asked, Outcome, ask
 from balagh.ivr.menu import Consent, Menu
 from balagh.ivr.port import CallPort
 from balagh.ivr.record import CallRecord
 from balagh.ivr.routed import Routed, RoutingContext, route
-from balagh.reachback.consent import CONSENT_QUESTION, consent_word, number_known
 from balagh.routing import DANGER_ANSWER, DANGER_QUESTION, Table
 
 log = structlog.get_logger(__name__)
@@ -96,6 +96,6 @@ async def ask_consent(call: CallPort, menu: Menu, record: CallRecord, routed: Ro
 
 
 def with_consent(routed: Routed, answers: Mapping[str, str], caller: str | None) -> Routed:
-    """The route with its summary saying 'yes' or 'no' (reachback.consent's rule)."""
+    """The route with its summary saying 'yes' or 'no' (balagh.consent's rule)."""
     summary = dataclasses.replace(routed.summary, consent=consent_word(answers, caller))
     return dataclasses.replace(routed, summary=summary)

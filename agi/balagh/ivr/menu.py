@@ -17,7 +17,7 @@ from types import MappingProxyType
 from typing import Any
 
 from balagh.config.yamlsrc import ConfigError, KeyPath, YamlDoc, known_keys, load_yaml
-from balagh.reachback.consent import CONSENT_NO, CONSENT_QUESTION, CONSENT_YES
+from balagh.consent import CONSENT_NO, CONSENT_QUESTION, CONSENT_YES
 from balagh.routing.load.fields import token
 
 __all__ = ["DTMF_DIGITS", "RESERVED_KEYS", "ROUTE", "Consent", "LongerTimeouts", "Menu",

@@ -1,3 +1,3 @@
-"""Reaching a caller back after the call: consent, texts, callbacks, the unit's follow-up, the
+"""Reaching a caller back after the call: texts, callbacks, the unit's follow-up, the
 satisfaction call. Nothing here may text or dial a caller who did not say it is safe:
-every sender asks `consent.may_contact` first."""
+every sender asks `balagh.consent.may_contact` first."""

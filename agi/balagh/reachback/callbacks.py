@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from balagh.ami.originate import ANSWERED, FAILED, originate_fields, outcome
+from balagh.consent import may_contact
 from balagh.handover.agents import QueueAgents, queue_variables
 from balagh.handover.summary import CALLBACK_WHISPER, Publisher
 from balagh.routing import DANGER_ANSWER, DANGER_QUESTION, QueueState
@@ -41,7 +42,6 @@ from balagh.store.queries import Queries
 from balagh.timeouts import within
 
 from .callbacks_config import CallbacksConfig
-from .consent import may_contact
 
 __all__ = ["CALLBACK_CONTEXT", "CALLBACK_PRIORITY", "CallbackDialler", "CallbackPublisher"]
 

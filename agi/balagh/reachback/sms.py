@@ -24,12 +24,12 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 import structlog
 
+from balagh.consent import may_contact
 from balagh.handover.outbox import scrubbed
 from balagh.handover.summary import Publisher
 from balagh.store.sms import SmsRows, Text
 from balagh.timeouts import within
 
-from .consent import may_contact
 from .sms_config import REGISTERED, SmsConfig, render
 
 __all__ = ["SmsSender", "TextingPublisher", "dlr_path"]

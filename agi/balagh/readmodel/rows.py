@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from datetime import tzinfo
 from typing import IO, Any
 
+from balagh.consent import consent_word
 from balagh.localtime import shown
 from balagh.privacy import WITHHELD, mask_number, redact_text
-from balagh.reachback.consent import consent_word
 from balagh.store.queries import Report
 from balagh.vocabulary import DANGER_ANSWER, DANGER_QUESTION
 
