@@ -63,7 +63,8 @@ def fact(name: str) -> str:
 
 
 async def test_the_agent_sees_the_report_before_answer_and_the_disposition_is_counted(
-        settings: Settings, console: ConsoleProcess, browser: Any, ami: AmiSession) -> None:
+        settings: Settings, running_app: AppProcess, console: ConsoleProcess, browser: Any,
+        ami: AmiSession) -> None:
     browser_login(browser, console.url, "noura", PASSWORD)
     browser.get(f"{console.url}/agent?lang=en")
     assert browser.find_elements("id", "desk-free")
@@ -125,7 +126,8 @@ async def test_the_agent_sees_the_report_before_answer_and_the_disposition_is_co
 
 
 async def test_a_paused_agent_shows_paused_with_the_reason_and_comes_back(
-        settings: Settings, console: ConsoleProcess, browser: Any, ami: AmiSession) -> None:
+        settings: Settings, running_app: AppProcess, console: ConsoleProcess, browser: Any,
+        ami: AmiSession) -> None:
     browser.get(f"{console.url}/agent?lang=en")
     if not browser.find_elements("id", "logout"):
         browser_login(browser, console.url, "noura", PASSWORD)
