@@ -102,7 +102,7 @@ def forget_reasons(db: Db, calls: list[str], references: list[str]) -> None:
 
 # What goes with a purged report, in the order it goes.
 BESIDE_REPORTS = ("answers", "report_events", "outbox", "sms_outbox", "report_statuses",
-                  "callbacks")
+                  "callbacks", "survey_answers")
 
 
 def delete_beside(db: Db, calls: list[str], references: list[str]) -> dict[str, int]:
@@ -118,7 +118,7 @@ def delete_beside(db: Db, calls: list[str], references: list[str]) -> dict[str, 
         [(f"{reference}:", f"{reference};") for reference in references]).rowcount
     removed["sms_outbox"] = db.execute(
         f"DELETE FROM sms_outbox WHERE reference IN ({references_in})", references).rowcount
-    for table in ("report_statuses", "callbacks"):
+    for table in ("report_statuses", "callbacks", "survey_answers"):
         removed[table] = db.execute(
             f"DELETE FROM {table} WHERE reference IN ({references_in})", references).rowcount
     return removed

@@ -18,6 +18,7 @@ consumer is given, in a composition root, only the part it needs:
 - `sms`       (sms.py): texts to callers who said it is safe, and their delivery reports.
 - `followups` (followups.py): the units' statuses of their reports (waits for its commit).
 - `callbacks` (callbacks.py): callbacks to callers in danger who hung up while waiting.
+- `survey` (survey.py): the satisfaction call's answers (waits for its commit).
 
 The database is an SQLite file (open), or a PostgreSQL server (open_server, engine.py):
 the same parts over either.
@@ -52,6 +53,7 @@ from .schema import SchemaError, migrate, unusable
 from .sms import SmsRows
 from .spool import Spool, depth
 from .sqlite import check_writable, connect, is_unavailable
+from .survey import SurveyRows
 from .writer import Writer
 
 log = structlog.get_logger()
@@ -90,6 +92,7 @@ class ReportStore:
         self.followups = FollowupRows(self.writer, self.queries)
         self.agents = AgentActivity(self.writer)
         self.callbacks = CallbackRows(self.writer, self.queries)
+        self.survey = SurveyRows(self.writer, self.queries)
         self._closed = False
 
     # ---------------------------------------------------------------- lifecycle
