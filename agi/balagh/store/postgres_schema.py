@@ -249,7 +249,8 @@ CREATE INDEX callbacks_created ON callbacks (created_at);
 
 
 # v7: the satisfaction call's answers (SQLite's v15, the same table).
-_V7 = SURVEY_ANSWERS.replace("id        INTEGER PRIMARY KEY", f"id        {_ID}")
+_V7 = SURVEY_ANSWERS.replace("id        INTEGER PRIMARY KEY", f"id        {_ID}") \
+    + _V6.replace("callbacks", "survey_calls")
 
 
 MIGRATIONS: tuple[str, ...] = (_V1, _STATS_HOURLY, _V3, _V4, _V5, _V6, _V7)

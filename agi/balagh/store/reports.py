@@ -19,6 +19,7 @@ consumer is given, in a composition root, only the part it needs:
 - `followups` (followups.py): the units' statuses of their reports (waits for its commit).
 - `callbacks` (callbacks.py): callbacks to callers in danger who hung up while waiting.
 - `survey` (survey.py): the satisfaction call's answers (waits for its commit).
+- `survey_calls` (callbacks.py, Purpose SURVEY): the satisfaction calls, as callbacks' rows.
 
 The database is an SQLite file (open), or a PostgreSQL server (open_server, engine.py):
 the same parts over either.
@@ -40,7 +41,7 @@ from balagh.config import spool_path
 from . import queries as reads
 from .agents import AgentActivity
 from .audit import MonitorAudit
-from .callbacks import CallbackRows
+from .callbacks import SURVEY, CallbackRows
 from .calls import CallRecorder
 from .disclosures import Disclosures
 from .engine import PostgresEngine
@@ -93,6 +94,7 @@ class ReportStore:
         self.agents = AgentActivity(self.writer)
         self.callbacks = CallbackRows(self.writer, self.queries)
         self.survey = SurveyRows(self.writer, self.queries)
+        self.survey_calls = CallbackRows(self.writer, self.queries, SURVEY)
         self._closed = False
 
     # ---------------------------------------------------------------- lifecycle

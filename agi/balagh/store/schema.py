@@ -304,7 +304,10 @@ CREATE TABLE survey_answers (
 );
 CREATE INDEX survey_answers_asked ON survey_answers (asked_at);
 """
-_V15 = SURVEY_ANSWERS
+# ... and the satisfaction calls themselves: the callbacks' columns and life
+# (store/callbacks.py's Purpose SURVEY), one per resolved report, no number in it.
+SURVEY_CALLS = _V14.replace("callbacks", "survey_calls")
+_V15 = SURVEY_ANSWERS + SURVEY_CALLS
 
 MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11,
                                 _V12, _V13, _V14, _V15)
