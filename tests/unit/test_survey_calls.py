@@ -8,18 +8,29 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from balagh.ari.router import StasisRouter
+from balagh.config import Settings
+from balagh.config.yamlsrc import ConfigError
+from balagh.ivr.port import CallInfo
 from balagh.reachback.dialler import Dialler
 from balagh.reachback.followup_api import Resolved
 from balagh.reachback.survey import SurveyPolicy, survey_on_resolved
-from balagh.reachback.survey_config import SurveyConfig
+from balagh.reachback.survey_config import Question, SurveyConfig
+from balagh.reachback.survey_entry import SurveyLine, survey_entry
+from balagh.reachback.survey_wiring import surveying
 from balagh.routing import QueueState
+from balagh.say import say_digits
 from balagh.store import ReportStore, maintenance
 from balagh.store.callbacks import Callback
+
+from .fakes import HANGUP, ScriptedCall
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)  # 12:00 in Dubai
 DUBAI = ZoneInfo("Asia/Dubai")
@@ -197,3 +208,98 @@ async def test_redact_cancels_a_pending_survey_and_purge_deletes_it(tmp_path) ->
     assert after is not None and after.status == "cancelled"
     run = maintenance.purge(path, T0, pause=0)
     assert run.detail["survey_calls"] == 1
+
+
+# ------------------------------------------------------------------ the answered callee
+
+TWO = SurveyConfig(enabled=True, questions=(
+    Question("survey-satisfied", {str(n): str(n) for n in range(1, 6)}),
+    Question("survey-again", {"1": "yes", "2": "no"})))
+
+
+class Callee(ScriptedCall):
+    """The scripted call port, and the hang-up the survey ends with."""
+
+    async def hangup(self) -> None:
+        self._enter("hangup")
+        self.gone = True
+
+
+async def answered_call(store: ReportStore, script: list[object],
+                        args: tuple[str, ...] | None = None) -> tuple[Callee, str]:
+    row = await scheduled(store)
+    assert await store.survey_calls.claim(row, T0) is not None
+    await store.survey_calls.dialling(row.id, T0)
+    info = CallInfo(call_id="1700000000.9", channel="Local/x", caller=None, hotline=None,
+                    args=("survey", row.reference) if args is None else args)
+    call = Callee(script, info=info)  # type: ignore[arg-type]
+    line = SurveyLine(store.survey_calls, store.survey, store.queries, store.followups,
+                      lambda: TWO, clock=lambda: T0 + timedelta(minutes=5))
+    router = StasisRouter(default=_not_a_caller, entries=[survey_entry(line)])
+    await router.handler_for(info.args)(call)  # type: ignore[arg-type]
+    return call, row.reference
+
+
+async def _not_a_caller(call: object) -> None:
+    raise AssertionError("the survey entry did not claim its channel")
+
+
+async def test_the_callee_answers_both_questions_in_the_reports_language(
+        store: ReportStore) -> None:
+    call, reference = await answered_call(store, ["7", "4", None, "2"])
+    assert call.languages == ["ar"]
+    hello = ["survey-hello", "reference", *say_digits(reference)]
+    assert call.played == [tuple(hello), ("survey-satisfied",), ("survey-satisfied",),
+                           ("survey-again",), ("survey-again",), ("survey-thanks",)]
+    assert call.gone  # hung up after the thank-you
+    stored = await store.survey.of_report(reference)
+    assert [(a.prompt, a.answer, a.unit, a.queue) for a in stored] == [
+        ("survey-satisfied", "4", "CHILD", QUEUE), ("survey-again", "no", "CHILD", QUEUE)]
+
+
+async def test_no_key_is_stored_unanswered_and_a_hang_up_keeps_what_was_heard(
+        store: ReportStore) -> None:
+    call, reference = await answered_call(store, ["5", HANGUP])
+    assert call.gone
+    stored = await store.survey.of_report(reference)
+    assert [(a.question, a.answer) for a in stored] == [(0, "5"), (1, None)]
+
+
+async def test_a_channel_that_is_not_a_survey_call_being_dialled_is_hung_up_on(
+        store: ReportStore) -> None:
+    call, reference = await answered_call(store, [], args=("survey", "999"))
+    assert call.played == [] and call.gone
+    assert await store.survey.of_report(reference) == []
+
+
+# ------------------------------------------------------------------ the composition
+
+
+def settings_with(tmp_path: Path, survey: str) -> Settings:
+    path = tmp_path / "reachback.yaml"
+    path.write_text("survey:\n" + survey, encoding="utf-8")
+    return replace(Settings(), data_dir=tmp_path, reachback_file=path)
+
+
+async def test_surveying_off_makes_nothing(store: ReportStore, tmp_path: Path) -> None:
+    parts = surveying(settings_with(tmp_path, "  enabled: false\n"), store, Asterisk(),
+                      dict)
+    assert (parts.dialler, parts.on_resolved, parts.entries) == (None, None, ())
+
+
+async def test_surveying_on_gives_the_dialler_the_listener_and_the_entry(
+        store: ReportStore, tmp_path: Path) -> None:
+    parts = surveying(settings_with(tmp_path, "  enabled: true\n  dial: 'PJSIP/{number}@t'\n"),
+                      store, Asterisk(), dict)
+    assert parts.dialler is not None and parts.on_resolved is not None
+    assert [entry.name for entry in parts.entries] == ["survey"]
+    assert parts.entries[0].matches(("survey", "3356001"))
+    assert not parts.entries[0].matches(("800111",))
+
+
+async def test_a_question_without_its_prompt_stops_the_start(store: ReportStore,
+                                                             tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="'survey-typo' is not in"):
+        surveying(settings_with(tmp_path, "  enabled: true\n  dial: 'PJSIP/{number}@t'\n"
+                                "  questions:\n    - {prompt: survey-typo, keys: {1: 1}}\n"),
+                  store, Asterisk(), dict)

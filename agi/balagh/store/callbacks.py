@@ -202,6 +202,14 @@ class CallbackRows:
             row = await cursor.fetchone()
         return Callback(**dict(row)) if row else None
 
+    async def of_reference(self, reference: str) -> Callback | None:
+        """The report's row (one per report and purpose)."""
+        async with self.queries.db.execute(
+                f"SELECT {_COLUMNS} FROM {self._t} WHERE reference = ?",
+                (str(reference),)) as cursor:
+            row = await cursor.fetchone()
+        return Callback(**dict(row)) if row else None
+
     async def due(self, now: datetime, limit: int) -> list[Callback]:
         async with self.queries.db.execute(
                 f"SELECT {_COLUMNS} FROM {self._t} WHERE status = ? AND next_attempt_at <= ?"
