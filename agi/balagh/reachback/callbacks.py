@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -37,7 +38,7 @@ from balagh.store.callbacks import Callback, CallbackRows
 from balagh.store.queries import Queries, Report
 
 from .callbacks_config import CallbacksConfig
-from .dialler import Clock, Dialler, Originator
+from .dialler import Clock, Dialler, EventLog, Originator
 
 __all__ = ["CALLBACK_CONTEXT", "CALLBACK_PRIORITY", "CallbackDialler", "CallbackPolicy",
            "CallbackPublisher", "Originator"]
@@ -87,6 +88,15 @@ class CallbackPolicy:
     room while fewer callbacks ring into the queue than it has free agents."""
 
     name = "callback"
+    events: EventLog = MappingProxyType({
+        "interrupted": lambda **f: log.warning("callback.interrupted", **f),
+        "worker_failed": lambda **f: log.exception("callback.worker_failed", **f),
+        "withheld": lambda **f: log.info("callback.withheld", **f),
+        "not_dialable": lambda **f: log.warning("callback.not_dialable", **f),
+        "dialling": lambda **f: log.info("callback.dialling", **f),
+        "originate_failed": lambda **f: log.warning("callback.originate_failed", **f),
+        "attempt": lambda **f: log.info("callback.attempt", **f),
+    })
     context = CALLBACK_CONTEXT
 
     def __init__(self, queues: Callable[[], Mapping[str, QueueState]],

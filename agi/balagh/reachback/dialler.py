@@ -33,7 +33,7 @@ from balagh.store.callbacks import Callback, CallbackRows
 from balagh.store.queries import Queries, Report
 from balagh.timeouts import within
 
-__all__ = ["Clock", "DialConfig", "DialPolicy", "Dialler", "Originator"]
+__all__ = ["EVENTS", "Clock", "DialConfig", "DialPolicy", "Dialler", "EventLog", "Originator"]
 
 log = structlog.get_logger(__name__)
 
@@ -66,11 +66,19 @@ class DialConfig(Protocol):
     def within_hours(self, local: datetime) -> bool: ...
 
 
+# The events a dialler logs; each policy writes out its names (callback.dialling, ...):
+# docs/operators.md lists them, and a test finds each written in a log call.
+EVENTS = ("interrupted", "worker_failed", "withheld", "not_dialable", "dialling",
+          "originate_failed", "attempt")
+EventLog = Mapping[str, Callable[..., object]]
+
+
 class DialPolicy(Protocol):
     """What differs between purposes."""
 
-    name: str     # the log events' prefix: callback, survey
-    context: str  # the dialplan context the answered callee enters
+    name: str            # the log field that carries the row's id: callback, survey
+    events: EventLog     # EVENTS -> the log call with the purpose's event name
+    context: str         # the dialplan context the answered callee enters
 
     def config(self) -> DialConfig: ...
 
@@ -109,11 +117,11 @@ class Dialler:
 
     async def run(self) -> None:
         config = self.policy.config()
-        name = self.policy.name
+        events = self.policy.events
         with contextlib.suppress(Exception):  # the database down: the loop below says so
             spent = await self.rows.recover(self.clock(), config.attempts, config.gap_seconds)
             if spent:
-                log.warning(f"{name}.interrupted", attempts=spent)
+                events["interrupted"](attempts=spent)
         try:
             while True:
                 self._wake.clear()
@@ -124,7 +132,7 @@ class Dialler:
                     raise
                 except Exception as exc:
                     with contextlib.suppress(Exception):
-                        log.exception(f"{name}.worker_failed", error=repr(exc))
+                        events["worker_failed"](error=repr(exc))
                 with contextlib.suppress(TimeoutError):
                     await within(self._wake.wait(), self.POLL)
         finally:
@@ -141,7 +149,7 @@ class Dialler:
             number = await self._number(row)
             if number is None:
                 await self.rows.withheld(row.id, now)
-                log.info(f"{self.policy.name}.withheld", row=row.id)
+                self.policy.events["withheld"](**{self.policy.name: row.id})
                 continue
             if not config.within_hours(now.astimezone(self.zone)) \
                     or not self.policy.room(row, self._ringing):
@@ -162,12 +170,12 @@ class Dialler:
         if not may_contact(report.answers, report.caller) or report.caller is None:
             return None
         if not _DIALABLE.fullmatch(report.caller):
-            log.warning(f"{self.policy.name}.not_dialable", row=row.id)  # never the number
+            self.policy.events["not_dialable"](**{self.policy.name: row.id})  # no number
             return None
         return report.caller
 
     async def _attempt(self, row: Callback, number: str, config: DialConfig) -> None:
-        name = self.policy.name
+        events, key = self.policy.events, {self.policy.name: row.id}
         report = await self.reports.get_report(row.call_id)
         language = (report.language if report else None) or "ar"
         try:
@@ -176,19 +184,19 @@ class Dialler:
                 context=self.policy.context, ring_seconds=config.ring_seconds,
                 caller_id=config.caller_id, variables=self.policy.variables(row, language))
             await self.rows.dialling(row.id, self.clock())
-            log.info(f"{name}.dialling", row=row.id, attempt=row.attempt, queue=row.queue)
+            events["dialling"](**key, attempt=row.attempt, queue=row.queue)
             try:
                 response = await self.ami.originate(fields, config.ring_seconds + 15)
                 result = outcome(response)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning(f"{name}.originate_failed", row=row.id, error=repr(exc))
+                events["originate_failed"](**key, error=repr(exc))
                 result = FAILED
             again = None if result == ANSWERED or row.attempt >= config.attempts \
                 else self.clock() + timedelta(seconds=config.gap_seconds)
             await self.rows.finished(row.id, result, self.clock(), again_at=again)
-            log.info(f"{name}.attempt", row=row.id, attempt=row.attempt, outcome=result)
+            events["attempt"](**key, attempt=row.attempt, outcome=result)
         finally:
             self._ringing[row.queue] = max(0, self._ringing.get(row.queue, 1) - 1)
             self._wake.set()

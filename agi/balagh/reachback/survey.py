@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Mapping
 from datetime import timedelta
+from types import MappingProxyType
 
 import structlog
 
@@ -25,6 +26,7 @@ from balagh.routing import QueueState
 from balagh.store.callbacks import Callback, CallbackRows
 from balagh.store.queries import Report
 
+from .dialler import EventLog
 from .followup import CLOSED, RESOLVED
 from .followup_api import Resolved, ResolvedListener
 from .survey_config import SurveyConfig
@@ -61,6 +63,15 @@ class SurveyPolicy:
     """The satisfaction calls' rules for the shared dialler (dialler.py)."""
 
     name = "survey"
+    events: EventLog = MappingProxyType({
+        "interrupted": lambda **f: log.warning("survey.interrupted", **f),
+        "worker_failed": lambda **f: log.exception("survey.worker_failed", **f),
+        "withheld": lambda **f: log.info("survey.withheld", **f),
+        "not_dialable": lambda **f: log.warning("survey.not_dialable", **f),
+        "dialling": lambda **f: log.info("survey.dialling", **f),
+        "originate_failed": lambda **f: log.warning("survey.originate_failed", **f),
+        "attempt": lambda **f: log.info("survey.attempt", **f),
+    })
     context = SURVEY_CONTEXT
 
     def __init__(self, queues: Callable[[], Mapping[str, QueueState]],
