@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 import structlog
@@ -15,7 +15,7 @@ from balagh.ami.outcomes import QueueOutcomes
 from balagh.ami.queues import QueueMonitor
 from balagh.ari.app import AriApplication
 from balagh.ari.call import AriCall
-from balagh.ari.router import StasisRouter
+from balagh.ari.router import Entry, StasisRouter
 from balagh.ari.tell import telling_entry
 from balagh.config import Settings, secret_values
 from balagh.fastagi.ping import PING_SCRIPT, answer_ping
@@ -38,6 +38,7 @@ from balagh.pidfile import PidFile
 from balagh.reachback.callbacks_wiring import calling_back
 from balagh.reachback.followup_api import PATH as FOLLOWUP_PATH
 from balagh.reachback.followup_api import FollowupApi
+from balagh.reachback.survey_wiring import surveying
 from balagh.reachback.wiring import text_on_resolved, texting
 from balagh.routing import QueueState
 from balagh.sounds.files import prompt_seconds
@@ -154,9 +155,11 @@ def caller_setup(live: LiveHotline, handover: HandoverSettings,
 
 
 def ari_application(settings: Settings, live: LiveHotline, store: ReportStore,
-                    ami: AmiSession, callers: CallerLine) -> AriApplication:
+                    ami: AmiSession, callers: CallerLine,
+                    entries: Sequence[Entry] = ()) -> AriApplication:
     """The ARI app and its Stasis router, each feature's entry registered: telling,
-    supervision and its snoops; every other channel is a caller (the router's default)."""
+    supervision and its snoops, and `entries` (the satisfaction call's); every other
+    channel is a caller (the router's default)."""
     async def on_orphan(call: AriCall) -> None:
         await take_back(call, callers.resume)
 
@@ -167,7 +170,7 @@ def ari_application(settings: Settings, live: LiveHotline, store: ReportStore,
                               reports=store.queries, ami=ami, rest=application.rest,
                               app=settings.ari.app)
     for entry in (telling_entry(application.rest),
-                  *supervision_entries(supervision, refresh=live.refresh)):
+                  *supervision_entries(supervision, refresh=live.refresh), *entries):
         router.register(entry)
     return application
 
@@ -194,6 +197,7 @@ async def serve(settings: Settings, *, banner_text: bool) -> int:
     publisher, dialler = calling_back(
         settings, store.callbacks, store.queries, publisher, ami, queues.snapshot,
         lambda: live.current.handover.agents, inbound)
+    survey = surveying(settings, store, ami, queues.snapshot)
     handover = HandoverSettings(caller_key=caller_hash_key(settings.data_dir),
                                 agent_language=settings.agent_language, outbox=publisher)
     setup = caller_setup(live, handover, queues.snapshot)
@@ -201,7 +205,7 @@ async def serve(settings: Settings, *, banner_text: bool) -> int:
     callers = CallerLine(setup, calls)
 
     # ari.enabled false: a FastAGI-only site; nothing connects to ARI, ever.
-    application = ari_application(settings, live, store, ami, callers) \
+    application = ari_application(settings, live, store, ami, callers, survey.entries) \
         if settings.ari.enabled else None
     runner = asyncio.create_task(application.run()) if application is not None else None
     watcher = asyncio.create_task(live.watch())
@@ -221,6 +225,8 @@ async def serve(settings: Settings, *, banner_text: bool) -> int:
         if settings.metrics_listen else None
     texting_task = asyncio.create_task(texts.run()) if texts is not None else None
     calling_task = asyncio.create_task(dialler.run()) if dialler is not None else None
+    surveying_task = asyncio.create_task(survey.dialler.run()) \
+        if survey.dialler is not None else None
     route = RouteService(setup, calls)  # the hotline of the moment, as the ARI path
     fastagi = asyncio.create_task(serve_fastagi(settings, route)) \
         if settings.fastagi.enabled else None
@@ -228,6 +234,8 @@ async def serve(settings: Settings, *, banner_text: bool) -> int:
     inbound.add_route("POST", FOLLOWUP_PATH, followup.handle)
     if texts is not None:
         followup.on_resolved.append(text_on_resolved(texts))
+    if survey.on_resolved is not None:
+        followup.on_resolved.append(survey.on_resolved)
     listener = asyncio.create_task(serve_inbound(inbound)) \
         if settings.inbound.enabled else None
     stop = asyncio.Event()
@@ -271,6 +279,8 @@ async def serve(settings: Settings, *, banner_text: bool) -> int:
             texting_task.cancel()  # likewise: a text left pending goes after a restart
         if calling_task is not None:
             calling_task.cancel()  # an attempt cut short counts as spent (store/callbacks.py)
+        if surveying_task is not None:
+            surveying_task.cancel()  # likewise
         lag.cancel()
         for side in (listener, metrics):
             if side is not None:

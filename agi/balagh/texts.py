@@ -287,6 +287,17 @@ REPORT: Words = {
     "resolved": {"en": "Resolved", "ar": "تم حلها"},
     "median_seconds": {"en": "Median", "ar": "الوسيط"},
     "p90_seconds": {"en": "90th percentile", "ar": "المئين 90"},
+    # the satisfaction calls (readmodel/survey.py)
+    "survey": {"en": "Satisfaction calls", "ar": "مكالمات قياس الرضا"},
+    "survey_note": {"en": "Answers to the satisfaction call after a unit resolved a report, "
+                          "per unit, month and question (the answers as configured; "
+                          "\"unanswered\": no key pressed).",
+                    "ar": "إجابات مكالمة قياس الرضا بعد أن حلّت الجهة البلاغ، حسب الجهة والشهر "
+                          "والسؤال (الإجابات كما في الإعدادات؛ \"بلا إجابة\": لم يُضغط أي زر)."},
+    "survey_month": {"en": "Month", "ar": "الشهر"},
+    "survey_question": {"en": "Question", "ar": "السؤال"},
+    "survey_answer": {"en": "Answer", "ar": "الإجابة"},
+    "survey_unanswered": {"en": "unanswered", "ar": "بلا إجابة"},
     "by_agent": {"en": "By agent (times in seconds)", "ar": "حسب الموظف (الأوقات بالثواني)"},
     # the agents' table headings (stats/agent_table.py's COLUMNS)
     "offered": {"en": "Offered", "ar": "عُرضت"},

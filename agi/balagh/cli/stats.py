@@ -4,6 +4,7 @@
   balagh stats --week 2026-W47 --format csv        CSV (or json) of the same rows
   balagh stats --month 2026-11 --plot stats.png    the charts, one PNG with three panels
   balagh stats --month 2026-11 --followup          the units' statuses, time to resolved
+  balagh stats --month 2026-11 --survey            satisfaction calls' answers per unit and month
   balagh stats --month 2026-11 --dispositions      agents' dispositions per queue
   balagh stats --since 2026-12-07 --by agent       each agent: offered, answered, missed,
                                                    talk, pause and wrap-up time
@@ -70,6 +71,25 @@ def _followup(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _survey(settings: Settings, args: argparse.Namespace) -> int:
+    from balagh.readmodel.survey import survey_figures
+    from balagh.stats import survey
+
+    try:
+        period = period_from(args, settings.zone)
+        figures = survey_figures(args.database or report_database(settings), period)
+    except (PeriodError, StatsError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if figures.empty:
+        print(f"no satisfaction calls in {period.label} ({period.shown}, {period.zone})",
+              file=sys.stderr)
+        if args.format == "table":
+            return 0
+    print(survey.WRITERS[args.format](figures).rstrip("\n"))
+    return 0
+
+
 def _dispositions(settings: Settings, args: argparse.Namespace) -> int:
     from balagh.readmodel.dispositions import by_queue, disposition_counts
 
@@ -111,6 +131,8 @@ def _agents(settings: Settings, args: argparse.Namespace) -> int:
 def _stats(settings: Settings, args: argparse.Namespace) -> int:
     if args.followup:
         return _followup(settings, args)
+    if args.survey:
+        return _survey(settings, args)
     if args.dispositions:
         return _dispositions(settings, args)
     if args.by == AGENT:
@@ -164,6 +186,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--followup", action="store_true",
                         help="the units' follow-up instead: reports per status, and per queue "
                         "and unit the time from the call to resolved (median, 90th percentile)")
+    parser.add_argument("--survey", action="store_true",
+                        help="the satisfaction calls instead: per month, unit and question, "
+                        "the callees who gave each answer and those who pressed no key")
     parser.add_argument("--dispositions", action="store_true",
                         help="agents' dispositions after their calls (genuine, silent, "
                         "prank, ...) per queue, from the console's database")

@@ -16,7 +16,8 @@ from balagh.config.yamlsrc import YamlDoc, known_keys, load_optional_mapping
 
 from .sms_config import SECTIONS
 
-__all__ = ["CallbacksConfig", "load_callbacks_config"]
+__all__ = ["CallbacksConfig", "caller_id", "dial", "hours", "load_callbacks_config",
+           "ring_and_gap", "whole"]
 
 _KEYS = ("enabled", "delay_seconds", "attempts", "gap_seconds", "hours", "dial",
          "ring_seconds", "caller_id")
@@ -46,43 +47,64 @@ class CallbacksConfig:
         return now >= start or now < end
 
 
-def _whole(doc: YamlDoc, raw: dict[Any, Any], name: str, default: int, low: int,
-           high: int) -> int:
+# The checks below are shared with the `survey:` section (survey_config.py): `section`
+# names the one being read, for the file:line error.
+
+def whole(doc: YamlDoc, raw: dict[Any, Any], name: str, default: int, low: int,
+          high: int, section: str = "callbacks") -> int:
     value = raw.get(name, default)
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise doc.error(("callbacks", name), f"must be a whole number from {low} to {high}")
+        raise doc.error((section, name), f"must be a whole number from {low} to {high}")
     return value
 
 
-def _hours(doc: YamlDoc, raw: Any) -> tuple[time, time]:
+def hours(doc: YamlDoc, raw: Any, section: str = "callbacks") -> tuple[time, time]:
     match = _HOURS.match(raw) if isinstance(raw, str) else None
     if match is None:
-        raise doc.error(("callbacks", "hours"), "must be HH:MM-HH:MM (e.g. 08:00-22:00)")
+        raise doc.error((section, "hours"), "must be HH:MM-HH:MM (e.g. 08:00-22:00)")
     a, b, c, d = (int(part) for part in match.groups())
     if (a, b) == (c, d):
-        raise doc.error(("callbacks", "hours"), "start and end are the same time")
+        raise doc.error((section, "hours"), "start and end are the same time")
     return time(a, b), time(c, d)
 
 
-def _dial(doc: YamlDoc, raw: Any, enabled: bool) -> str:
+def dial(doc: YamlDoc, raw: Any, enabled: bool, section: str = "callbacks") -> str:
     if raw is None:
         if enabled:
-            raise doc.error(("callbacks", "dial"), "needed when enabled (e.g. "
-                                                   "PJSIP/{number}@trunk)")
+            raise doc.error((section, "dial"), "needed when enabled (e.g. "
+                                               "PJSIP/{number}@trunk)")
         return ""
     if not isinstance(raw, str) or "/" not in raw:
-        raise doc.error(("callbacks", "dial"), "must be a dial string like "
-                                               "PJSIP/{number}@trunk")
+        raise doc.error((section, "dial"), "must be a dial string like "
+                                           "PJSIP/{number}@trunk")
     try:
         names = [name for _, name, spec, conv in string.Formatter().parse(raw)
                  if name is not None and not spec and not conv]
         fields = [name for _, name, _, _ in string.Formatter().parse(raw) if name is not None]
     except ValueError as exc:
-        raise doc.error(("callbacks", "dial"), f"not a template: {exc}") from None
+        raise doc.error((section, "dial"), f"not a template: {exc}") from None
     if names != ["number"] or fields != ["number"]:
-        raise doc.error(("callbacks", "dial"), "must hold {number} once, and no other "
-                                               "placeholder")
+        raise doc.error((section, "dial"), "must hold {number} once, and no other "
+                                           "placeholder")
     return raw
+
+
+def ring_and_gap(doc: YamlDoc, raw: dict[Any, Any], section: str, ring_default: int,
+                 gap_default: int) -> tuple[int, int]:
+    ring = whole(doc, raw, "ring_seconds", ring_default, 5, 120, section)
+    gap = whole(doc, raw, "gap_seconds", gap_default, 1, 86_400, section)
+    if gap <= ring:
+        # The next attempt must not ring while the last may still be ringing.
+        raise doc.error((section, "gap_seconds"), f"must be longer than ring_seconds "
+                                                  f"({ring})")
+    return ring, gap
+
+
+def caller_id(doc: YamlDoc, raw: dict[Any, Any], section: str) -> str:
+    value = raw.get("caller_id", "")
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        raise doc.error((section, "caller_id"), "must be text")
+    return str(value)
 
 
 def load_callbacks_config(path: Path) -> CallbacksConfig:
@@ -98,21 +120,14 @@ def load_callbacks_config(path: Path) -> CallbacksConfig:
     enabled = raw.get("enabled", False)
     if not isinstance(enabled, bool):
         raise doc.error(("callbacks", "enabled"), "must be true or false")
-    ring = _whole(doc, raw, "ring_seconds", CallbacksConfig.ring_seconds, 5, 120)
-    gap = _whole(doc, raw, "gap_seconds", CallbacksConfig.gap_seconds, 1, 86_400)
-    if gap <= ring:
-        # The next attempt must not ring while the last may still be ringing.
-        raise doc.error(("callbacks", "gap_seconds"), f"must be longer than ring_seconds "
-                                                      f"({ring})")
-    caller_id = raw.get("caller_id", "")
-    if not isinstance(caller_id, str | int) or isinstance(caller_id, bool):
-        raise doc.error(("callbacks", "caller_id"), "must be text")
+    ring, gap = ring_and_gap(doc, raw, "callbacks", CallbacksConfig.ring_seconds,
+                             CallbacksConfig.gap_seconds)
     return CallbacksConfig(
         enabled=enabled,
-        delay_seconds=_whole(doc, raw, "delay_seconds", CallbacksConfig.delay_seconds,
-                             0, 86_400),
-        attempts=_whole(doc, raw, "attempts", CallbacksConfig.attempts, 1, 10),
+        delay_seconds=whole(doc, raw, "delay_seconds", CallbacksConfig.delay_seconds,
+                            0, 86_400),
+        attempts=whole(doc, raw, "attempts", CallbacksConfig.attempts, 1, 10),
         gap_seconds=gap,
-        hours=_hours(doc, raw["hours"]) if "hours" in raw else CallbacksConfig.hours,
-        dial=_dial(doc, raw.get("dial"), enabled), ring_seconds=ring,
-        caller_id=str(caller_id))
+        hours=hours(doc, raw["hours"]) if "hours" in raw else CallbacksConfig.hours,
+        dial=dial(doc, raw.get("dial"), enabled), ring_seconds=ring,
+        caller_id=caller_id(doc, raw, "callbacks"))

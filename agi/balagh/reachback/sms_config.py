@@ -29,7 +29,7 @@ PLACEHOLDERS = ("reference", "line")
 # longest reference the store makes (and room to grow), a line's number.
 _LONGEST = {"reference": "9" * 10, "line": "9" * 15}
 # config/reachback.yaml's top-level sections, each loaded by its own module.
-SECTIONS = ("sms", "callbacks")
+SECTIONS = ("sms", "callbacks", "survey")
 _KEYS = ("enabled", "kannel_url", "sender", "line", "max_parts", "dlr_url", "smsc",
          "templates")
 

@@ -23,6 +23,7 @@ from balagh.readmodel import statistics as query
 from balagh.readmodel.dispositions import by_queue, disposition_counts
 from balagh.readmodel.followups import FollowupFigures, followup_figures
 from balagh.readmodel.period import Period
+from balagh.readmodel.survey import UNANSWERED, SurveyFigures, survey_figures
 from balagh.templating import environment
 from balagh.texts import heading, name, report_text
 
@@ -53,6 +54,7 @@ class PackData:
     dispositions: dict[str, dict[str, int]] = field(default_factory=dict)
     disposition_order: tuple[str, ...] = ()
     agents: agent_figures.AgentStats | None = None  # None: a file from before agent_events
+    survey: SurveyFigures = field(default_factory=SurveyFigures)
 
     @property
     def total(self) -> query.Stats:
@@ -72,7 +74,8 @@ def collect(database: ReportDatabase, period: Period, *, service_level_seconds: 
     except query.StatsError:
         agents = None
     return PackData(period, service_level_seconds, report.stats, report.per_day_and_queue,
-                    followup_figures(database, period), kept, disposition_order, agents)
+                    followup_figures(database, period), kept, disposition_order, agents,
+                    survey_figures(database, period))
 
 
 def _dispositions(data: PackData, language: str) -> Group | None:
@@ -174,6 +177,16 @@ def _followup(data: PackData, language: str) -> tuple[list[tuple[str, str]], Gro
     return statuses, Group("followup", list(RESOLUTION_COLUMNS[1:]), rows)
 
 
+def _survey(data: PackData, language: str) -> Group:
+    """The satisfaction calls: a row per unit, month, question and answer."""
+    rows = [Row(row.unit, [row.month, row.question,
+                           report_text("survey_unanswered", language)
+                           if row.answer == UNANSWERED else row.answer, str(row.calls)])
+            for row in data.survey.counts]
+    return Group("survey", ["survey_month", "survey_question", "survey_answer", "calls"],
+                 rows)
+
+
 def render(data: PackData, language: str, generated: datetime | None = None) -> str:
     """The whole page as one string."""
     generated = generated or datetime.now(UTC)
@@ -193,4 +206,5 @@ def render(data: PackData, language: str, generated: datetime | None = None) -> 
         + ([_agents_group(data.agents, language)]
            if data.agents is not None and not data.agents.empty else []),
         followup=None if data.followup.empty else _followup(data, language),
+        survey=None if data.survey.empty else _survey(data, language),
         dispositions=None if empty else _dispositions(data, language), same=str)

@@ -40,6 +40,7 @@ class EventKind(StrEnum):
     FOLLOWUP = "followup"            # status, reason, unit, id (a unit's word on the report)
     CALLBACK = "callback"            # attempt, outcome (scheduled | claimed | answered |
                                      # no-answer | failed | interrupted | cancelled), by
+    SURVEY = "survey"                # the satisfaction call: as CALLBACK
 
 
 @dataclass(frozen=True, slots=True)

@@ -102,7 +102,7 @@ def forget_reasons(db: Db, calls: list[str], references: list[str]) -> None:
 
 # What goes with a purged report, in the order it goes.
 BESIDE_REPORTS = ("answers", "report_events", "outbox", "sms_outbox", "report_statuses",
-                  "callbacks")
+                  "callbacks", "survey_calls", "survey_answers")
 
 
 def delete_beside(db: Db, calls: list[str], references: list[str]) -> dict[str, int]:
@@ -118,7 +118,7 @@ def delete_beside(db: Db, calls: list[str], references: list[str]) -> dict[str, 
         [(f"{reference}:", f"{reference};") for reference in references]).rowcount
     removed["sms_outbox"] = db.execute(
         f"DELETE FROM sms_outbox WHERE reference IN ({references_in})", references).rowcount
-    for table in ("report_statuses", "callbacks"):
+    for table in ("report_statuses", "callbacks", "survey_calls", "survey_answers"):
         removed[table] = db.execute(
             f"DELETE FROM {table} WHERE reference IN ({references_in})", references).rowcount
     return removed
@@ -149,8 +149,9 @@ def forget_zero_counts(db: Db, first_day: str, last_day: str) -> None:
 
 
 def forget_callbacks(db: Db, references: list[str]) -> None:
-    """A callback not dialled yet for a redacted report never will be (its number is gone;
-    the dialler would find none anyway)."""
-    db.executemany("UPDATE callbacks SET status = 'cancelled', cancelled_by = 'redacted'"
-                   " WHERE reference = ? AND status = 'pending'",
-                   [(reference,) for reference in references])
+    """A callback or satisfaction call not dialled yet for a redacted report never will be
+    (its number is gone; the dialler would find none anyway)."""
+    for table in ("callbacks", "survey_calls"):
+        db.executemany(f"UPDATE {table} SET status = 'cancelled', cancelled_by = 'redacted'"
+                       " WHERE reference = ? AND status = 'pending'",
+                       [(reference,) for reference in references])

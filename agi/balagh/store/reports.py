@@ -18,6 +18,8 @@ consumer is given, in a composition root, only the part it needs:
 - `sms`       (sms.py): texts to callers who said it is safe, and their delivery reports.
 - `followups` (followups.py): the units' statuses of their reports (waits for its commit).
 - `callbacks` (callbacks.py): callbacks to callers in danger who hung up while waiting.
+- `survey` (survey.py): the satisfaction call's answers (waits for its commit).
+- `survey_calls` (callbacks.py, Purpose SURVEY): the satisfaction calls, as callbacks' rows.
 
 The database is an SQLite file (open), or a PostgreSQL server (open_server, engine.py):
 the same parts over either.
@@ -39,7 +41,7 @@ from balagh.config import spool_path
 from . import queries as reads
 from .agents import AgentActivity
 from .audit import MonitorAudit
-from .callbacks import CallbackRows
+from .callbacks import SURVEY, CallbackRows
 from .calls import CallRecorder
 from .disclosures import Disclosures
 from .engine import PostgresEngine
@@ -52,6 +54,7 @@ from .schema import SchemaError, migrate, unusable
 from .sms import SmsRows
 from .spool import Spool, depth
 from .sqlite import check_writable, connect, is_unavailable
+from .survey import SurveyRows
 from .writer import Writer
 
 log = structlog.get_logger()
@@ -90,6 +93,8 @@ class ReportStore:
         self.followups = FollowupRows(self.writer, self.queries)
         self.agents = AgentActivity(self.writer)
         self.callbacks = CallbackRows(self.writer, self.queries)
+        self.survey = SurveyRows(self.writer, self.queries)
+        self.survey_calls = CallbackRows(self.writer, self.queries, SURVEY)
         self._closed = False
 
     # ---------------------------------------------------------------- lifecycle

@@ -286,8 +286,31 @@ CREATE INDEX callbacks_due ON callbacks (status, next_attempt_at);
 CREATE INDEX callbacks_created ON callbacks (created_at);
 """
 
+# v15: the satisfaction call's answers (reachback's survey, store/survey.py): one row per
+# report and question; answer NULL when the callee pressed no key. No number and no words
+# in it (an answer is a value from config/reachback.yaml): purged with its report.
+SURVEY_ANSWERS = """
+CREATE TABLE survey_answers (
+    id        INTEGER PRIMARY KEY,
+    reference TEXT    NOT NULL,
+    call_id   TEXT    NOT NULL,
+    queue     TEXT,              -- the queue the report was routed to
+    unit      TEXT    NOT NULL,  -- the unit that said "resolved" (its secret's name)
+    question  INTEGER NOT NULL,  -- its place in the survey's questions, from 0
+    prompt    TEXT    NOT NULL,  -- the question's prompt id
+    answer    TEXT,              -- the value of the key pressed; NULL: unanswered
+    asked_at  TEXT    NOT NULL,
+    UNIQUE (reference, question)
+);
+CREATE INDEX survey_answers_asked ON survey_answers (asked_at);
+"""
+# ... and the satisfaction calls themselves: the callbacks' columns and life
+# (store/callbacks.py's Purpose SURVEY), one per resolved report, no number in it.
+SURVEY_CALLS = _V14.replace("callbacks", "survey_calls")
+_V15 = SURVEY_ANSWERS + SURVEY_CALLS
+
 MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11,
-                                _V12, _V13, _V14)
+                                _V12, _V13, _V14, _V15)
 VERSION = len(MIGRATIONS)
 
 
