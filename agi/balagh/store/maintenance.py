@@ -33,7 +33,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import structlog
 
@@ -363,6 +363,27 @@ def record_run(db: Db, run: Run, when: str | None, outcome: str,
 # ------------------------------------------------------------------ backup
 
 
+def backup_done(db: Db, run: Run, began: float, target: Path) -> Run:
+    """A backup's "done" row, on either engine, once `target` is in place. A row that
+    cannot be written leaves the good copy where it is: the run says it went unrecorded."""
+    run.seconds = time.monotonic() - began
+    run.detail.update(target=str(target), bytes=target.stat().st_size)
+    try:
+        record_run(db, run, None, "done")
+    except MaintenanceError:  # the copy is good; the log says it went unrecorded
+        run.detail["unrecorded"] = True
+    return run
+
+
+def backup_failed(db: Db, run: Run, exc: Exception) -> NoReturn:
+    """A backup's "failed" row, on either engine; then `exc` as a MaintenanceError (one
+    that already is one goes out as it is)."""
+    record_run(db, run, None, "failed", error=str(exc))
+    if isinstance(exc, MaintenanceError):
+        raise exc
+    raise MaintenanceError(f"backup failed: {exc}") from exc
+
+
 def backup(path: Path, target: Path, *, force: bool = False,
            pages: int = BACKUP_PAGES) -> Run:
     """A consistent copy of the database at `target`, taken while calls go on (a
@@ -398,15 +419,8 @@ def backup(path: Path, target: Path, *, force: bool = False,
             partial.unlink(missing_ok=True)
             with contextlib.suppress(sqlite3.Error):
                 source.execute("ROLLBACK")
-            record_run(source, run, None, "failed", error=str(exc))
-            raise MaintenanceError(f"backup failed: {exc}") from exc
-        run.seconds = time.monotonic() - began
-        run.detail.update(target=str(target), bytes=target.stat().st_size)
-        try:
-            record_run(source, run, None, "done")
-        except MaintenanceError:  # the copy is good; the log says it went unrecorded
-            run.detail["unrecorded"] = True
-        return run
+            backup_failed(source, run, exc)
+        return backup_done(source, run, began, target)
     finally:
         source.close()
 

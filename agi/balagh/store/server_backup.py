@@ -20,7 +20,14 @@ from pathlib import Path
 import psycopg
 
 from .engine import PostgresEngine
-from .maintenance import BUSY_TIMEOUT, MaintenanceError, Run, open_database, record_run
+from .maintenance import (
+    BUSY_TIMEOUT,
+    MaintenanceError,
+    Run,
+    backup_done,
+    backup_failed,
+    open_database,
+)
 
 __all__ = ["dump", "find_pg_dump"]
 
@@ -79,16 +86,7 @@ def dump(engine: PostgresEngine, target: Path, *, force: bool = False) -> Run:
             partial.unlink(missing_ok=True)
             with contextlib.suppress(psycopg.Error):  # none open: a warning only
                 db.execute("ROLLBACK")
-            record_run(db, run, None, "failed", error=str(exc))
-            if isinstance(exc, MaintenanceError):
-                raise
-            raise MaintenanceError(f"backup failed: {exc}") from exc
-        run.seconds = time.monotonic() - began
-        run.detail.update(target=str(target), bytes=target.stat().st_size)
-        try:
-            record_run(db, run, None, "done")
-        except MaintenanceError:  # the dump is good; the log says it went unrecorded
-            run.detail["unrecorded"] = True
-        return run
+            backup_failed(db, run, exc)
+        return backup_done(db, run, began, target)
     finally:
         db.close()
