@@ -11,7 +11,6 @@ survey_calls being dialled; any other channel entering this way is hung up on.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Protocol
@@ -19,6 +18,7 @@ from typing import Protocol
 import structlog
 
 from balagh.ari.router import Entry, first_arg_is
+from balagh.ari.stray import turn_away
 from balagh.ivr.port import CallGone, CallPort
 from balagh.say import say_digits
 from balagh.store.callbacks import CLAIMED, DIALLING, CallbackRows
@@ -67,9 +67,7 @@ class SurveyLine:
         reference = call.info.args[1] if len(call.info.args) >= 2 else ""
         row = await self.rows.of_reference(reference) if reference.isdigit() else None
         if row is None or row.status not in (CLAIMED, DIALLING):
-            log.warning("survey.unexpected_channel", channel=call.info.call_id)
-            with contextlib.suppress(CallGone):
-                await call.hangup()
+            await turn_away(call, "survey.unexpected_channel")
             return
         report = await self.reports.get_report(row.call_id)
         questions = self.config().questions

@@ -19,6 +19,7 @@ import structlog
 from balagh.ari.app import AriApplication
 from balagh.ari.call import AriCall
 from balagh.ari.router import StasisRouter
+from balagh.ari.stray import StrayCall, turn_away
 from balagh.config import Settings, secret_values
 from balagh.handover.callers import caller_hash_key
 from balagh.handover.outbox import Outbox
@@ -42,6 +43,12 @@ def watchdog_app(app: str) -> str:
     return f"{app}-watchdog"
 
 
+async def not_ours(call: StrayCall) -> None:
+    """The watchdog's app serves no entry: nothing should ever be sent to it, and what is
+    may be a caller, so it goes on in the dialplan."""
+    await turn_away(call, "watchdog.unexpected_channel", to_dialplan=True)
+
+
 async def run_watchdog(settings: Settings, *, grace: float = DEFAULT_GRACE_SECONDS,
                        interval: float = DEFAULT_INTERVAL_SECONDS) -> int:
     store = await open_store(settings, spool=False)
@@ -61,13 +68,10 @@ async def run_watchdog(settings: Settings, *, grace: float = DEFAULT_GRACE_SECON
                              CallStore(store.calls, store.queries))
         await callers.resume(call, REASON)
 
-    async def ignore(call: AriCall) -> None:
-        await call.continue_in_dialplan()  # nothing should ever be sent to the watchdog
-
     # The watchdog's own app serves no entry: the callers it moves come from the app's
     # channels (monitor.py), each resumed by the caller IVR's entry (CallerLine.resume).
     link = AriApplication(replace(settings.ari, app=watchdog_app(settings.ari.app)),
-                          StasisRouter(default=ignore))
+                          StasisRouter(default=not_ours))
     watchdog = Watchdog(link.rest, settings.ari.app,
                         lambda call: take_back(call, route_caller),
                         grace=grace, interval=interval)
