@@ -10,6 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from balagh.reachback.dialler import Dialler
+from balagh.store.callbacks import Callback
 
 from .fakes import ScriptedCall
 
@@ -37,6 +38,15 @@ class Asterisk:
 async def settle(worker: Dialler) -> None:
     """Until every call the dialler started has ended."""
     await asyncio.gather(*worker._tasks)
+
+
+async def undialled(worker: Dialler, ami: Asterisk, row_id: int) -> Callback:
+    """One round of the dialler in which nothing reaches Asterisk; the row after it."""
+    await worker.dial_due()
+    assert ami.sent == []
+    after = await worker.rows.get(row_id)
+    assert after is not None
+    return after
 
 
 def originate_variables(sent: dict[str, str]) -> dict[str, str]:

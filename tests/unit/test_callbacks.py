@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
@@ -41,11 +40,18 @@ from balagh.routing import QueueState
 from balagh.store import ReportStore, maintenance
 from balagh.store.callbacks import Callback
 
+from .reachback_helpers import (
+    DUBAI,
+    NUMBER,
+    Asterisk,
+    originate_variables,
+    settle,
+    undialled,
+    write_reachback,
+)
 from .shipped import CONFIG_DIR
 
 T0 = datetime(2025, 3, 1, 9, 30, 0, tzinfo=UTC)  # 13:30 in Dubai
-DUBAI = ZoneInfo("Asia/Dubai")
-NUMBER = "+971501234567"
 QUEUE = "women-protection"
 CONFIG = CallbacksConfig(enabled=True, delay_seconds=0, attempts=2, gap_seconds=60,
                          dial="Local/{number}@balagh-test-callee", ring_seconds=20)
@@ -55,12 +61,6 @@ FREE = {QUEUE: QueueState(logged_in=2, available=1, callers=0, longest_wait=0.0)
 # ------------------------------------------------------------------ the section
 
 
-def write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "reachback.yaml"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 def test_the_shipped_file_loads_both_sections() -> None:
     path = CONFIG_DIR / "reachback.yaml"
     assert not load_callbacks_config(path).enabled
@@ -68,7 +68,7 @@ def test_the_shipped_file_loads_both_sections() -> None:
 
 
 def test_a_good_section(tmp_path: Path) -> None:
-    config = load_callbacks_config(write(tmp_path, (
+    config = load_callbacks_config(write_reachback(tmp_path, (
         "callbacks:\n  enabled: true\n  delay_seconds: 30\n  attempts: 2\n"
         "  gap_seconds: 120\n  hours: '22:00-06:00'\n  dial: 'PJSIP/{number}@trunk'\n")))
     assert config.channel("0501234567") == "PJSIP/0501234567@trunk"
@@ -90,7 +90,7 @@ def test_a_good_section(tmp_path: Path) -> None:
 ])
 def test_a_bad_section_says_where(tmp_path: Path, body: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message) as error:
-        load_callbacks_config(write(tmp_path, "# a comment\ncallbacks:\n" + body))
+        load_callbacks_config(write_reachback(tmp_path, "# a comment\ncallbacks:\n" + body))
     assert error.value.line is not None and error.value.line >= 2
 
 
@@ -175,31 +175,11 @@ async def test_cancel_only_a_pending_callback(store) -> None:
 # ------------------------------------------------------------------ the dialler
 
 
-class Asterisk:
-    """Stands for AmiSession.originate: what was sent, and Asterisk's answer."""
-
-    def __init__(self, reason: str = "4") -> None:
-        self.sent: list[dict[str, str]] = []
-        self.reason = reason
-        self.release = asyncio.Event()
-        self.release.set()
-
-    async def originate(self, fields: dict[str, str], timeout: float) -> dict[str, str]:
-        self.sent.append(fields)
-        await self.release.wait()
-        return {"Event": "OriginateResponse", "Reason": self.reason,
-                "Response": "Success" if self.reason == "4" else "Failure"}
-
-
 def dialler(store: ReportStore, ami: Asterisk,
             queues: Mapping[str, QueueState] = FREE, at: datetime = T0,
             config: CallbacksConfig = CONFIG) -> CallbackDialler:
     return CallbackDialler(store.callbacks, store.queries, ami, lambda: queues,
                            lambda: config, DUBAI, agent_language="en", clock=lambda: at)
-
-
-async def settle(worker: CallbackDialler) -> None:
-    await asyncio.gather(*worker._tasks)
 
 
 async def test_a_consenting_caller_is_dialled_into_the_callback_context(store) -> None:
@@ -212,7 +192,7 @@ async def test_a_consenting_caller_is_dialled_into_the_callback_context(store) -
     assert sent["Channel"] == f"Local/{NUMBER}@balagh-test-callee"
     assert sent["Context"] == "balagh-callback" and sent["Timeout"] == "20000"
     assert sent["ChannelId"] == f"balagh-callback-{row.id}-1"
-    variables = dict(item.split("=", 1) for item in sent["Variable"].split(","))
+    variables = originate_variables(sent)
     assert variables["BALAGH_PRIO"] == "10" and variables["BALAGH_CALLBACK_QUEUE"] == QUEUE
     assert variables["BALAGH_CALLBACK_LANGUAGE"] == "en"
     assert variables["BALAGH_WHISPER_women_protection"].startswith("en/balagh/w-callback&")
@@ -226,11 +206,8 @@ async def test_a_consenting_caller_is_dialled_into_the_callback_context(store) -
 async def test_without_consent_nothing_is_dialled(store, seeded) -> None:
     row = await scheduled(store, **seeded)
     ami = Asterisk()
-    await dialler(store, ami).dial_due()
-    assert ami.sent == []
-    after = await store.callbacks.get(row.id)
-    assert after is not None and (after.status, after.last_outcome) == ("cancelled",
-                                                                        "no-consent")
+    after = await undialled(dialler(store, ami), ami, row.id)
+    assert (after.status, after.last_outcome) == ("cancelled", "no-consent")
 
 
 @pytest.mark.parametrize("queues", [
@@ -240,10 +217,8 @@ async def test_without_consent_nothing_is_dialled(store, seeded) -> None:
 async def test_no_free_agent_holds_the_callback(store, queues) -> None:
     row = await scheduled(store)
     ami = Asterisk()
-    await dialler(store, ami, queues).dial_due()
-    assert ami.sent == []
-    after = await store.callbacks.get(row.id)
-    assert after is not None and (after.status, after.attempt) == ("pending", 0)
+    after = await undialled(dialler(store, ami, queues), ami, row.id)
+    assert (after.status, after.attempt) == ("pending", 0)
 
 
 async def test_callers_waiting_do_not_hold_it_the_priority_orders_them(store) -> None:

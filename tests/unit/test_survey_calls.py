@@ -6,12 +6,10 @@ attempt; callbacks and survey calls are rows of their own, with their own Channe
 
 from __future__ import annotations
 
-import asyncio
 import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -30,11 +28,19 @@ from balagh.say import say_digits
 from balagh.store import ReportStore, maintenance
 from balagh.store.callbacks import Callback
 
-from .fakes import HANGUP, ScriptedCall
+from .fakes import HANGUP
+from .reachback_helpers import (
+    DUBAI,
+    NUMBER,
+    Asterisk,
+    Callee,
+    originate_variables,
+    settle,
+    undialled,
+    write_reachback,
+)
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)  # 12:00 in Dubai
-DUBAI = ZoneInfo("Asia/Dubai")
-NUMBER = "+971501234567"
 QUEUE = "child-protection"
 CONFIG = SurveyConfig(enabled=True, delay_seconds=0, attempts=2, gap_seconds=60,
                       dial="Local/{number}@balagh-test-callee", ring_seconds=20, at_once=1)
@@ -73,26 +79,11 @@ async def scheduled(store: ReportStore, **kwargs: object) -> Callback:
     return row
 
 
-class Asterisk:
-    """Stands for AmiSession.originate: what was sent, and Asterisk's answer."""
-
-    def __init__(self) -> None:
-        self.sent: list[dict[str, str]] = []
-
-    async def originate(self, fields: dict[str, str], timeout: float) -> dict[str, str]:
-        self.sent.append(fields)
-        return {"Event": "OriginateResponse", "Reason": "4", "Response": "Success"}
-
-
 def dialler(store: ReportStore, ami: Asterisk, queues: dict[str, QueueState] | None = None,
             config: SurveyConfig = CONFIG) -> Dialler:
     states = FREE if queues is None else queues
     return Dialler(store.survey_calls, store.queries, ami,
                    SurveyPolicy(lambda: states, lambda: config), DUBAI, clock=lambda: T0)
-
-
-async def settle(worker: Dialler) -> None:
-    await asyncio.gather(*worker._tasks)
 
 
 async def test_resolved_with_consent_is_dialled_once_into_the_survey_context(
@@ -106,7 +97,7 @@ async def test_resolved_with_consent_is_dialled_once_into_the_survey_context(
     assert sent["Channel"] == f"Local/{NUMBER}@balagh-test-callee"
     assert sent["Context"] == "balagh-survey"
     assert sent["ChannelId"] == f"balagh-survey-{row.id}-1"
-    variables = dict(item.split("=", 1) for item in sent["Variable"].split(","))
+    variables = originate_variables(sent)
     assert variables == {"BALAGH_REFERENCE": row.reference, "BALAGH_SURVEY_LANGUAGE": "ar"}
     done = await store.survey_calls.get(row.id)
     assert done is not None and done.status == "answered"
@@ -142,11 +133,8 @@ async def test_without_consent_or_no_longer_resolved_nothing_is_dialled(
         store: ReportStore, seeded: dict[str, object]) -> None:
     row = await scheduled(store, **seeded)
     ami = Asterisk()
-    await dialler(store, ami).dial_due()
-    assert ami.sent == []
-    after = await store.survey_calls.get(row.id)
-    assert after is not None and (after.status, after.last_outcome) == ("cancelled",
-                                                                        "no-consent")
+    after = await undialled(dialler(store, ami), ami, row.id)
+    assert (after.status, after.last_outcome) == ("cancelled", "no-consent")
 
 
 @pytest.mark.parametrize("queues", [
@@ -158,10 +146,8 @@ async def test_a_caller_waiting_with_no_free_agent_holds_the_survey(
         store: ReportStore, queues: dict[str, QueueState]) -> None:
     row = await scheduled(store)
     ami = Asterisk()
-    await dialler(store, ami, queues).dial_due()
-    assert ami.sent == []
-    after = await store.survey_calls.get(row.id)
-    assert after is not None and (after.status, after.attempt) == ("pending", 0)
+    after = await undialled(dialler(store, ami, queues), ami, row.id)
+    assert (after.status, after.attempt) == ("pending", 0)
 
 
 async def test_at_most_at_once_calls_ring(store: ReportStore) -> None:
@@ -217,14 +203,6 @@ TWO = SurveyConfig(enabled=True, questions=(
     Question("survey-again", {"1": "yes", "2": "no"})))
 
 
-class Callee(ScriptedCall):
-    """The scripted call port, and the hang-up the survey ends with."""
-
-    async def hangup(self) -> None:
-        self._enter("hangup")
-        self.gone = True
-
-
 async def answered_call(store: ReportStore, script: list[object],
                         args: tuple[str, ...] | None = None) -> tuple[Callee, str]:
     row = await scheduled(store)
@@ -276,9 +254,8 @@ async def test_a_channel_that_is_not_a_survey_call_being_dialled_is_hung_up_on(
 
 
 def settings_with(tmp_path: Path, survey: str) -> Settings:
-    path = tmp_path / "reachback.yaml"
-    path.write_text("survey:\n" + survey, encoding="utf-8")
-    return replace(Settings(), data_dir=tmp_path, reachback_file=path)
+    return replace(Settings(), data_dir=tmp_path,
+                   reachback_file=write_reachback(tmp_path, "survey:\n" + survey))
 
 
 async def test_surveying_off_makes_nothing(store: ReportStore, tmp_path: Path) -> None:

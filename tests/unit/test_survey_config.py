@@ -13,7 +13,8 @@ from balagh.reachback.callbacks_config import load_callbacks_config
 from balagh.reachback.sms_config import load_sms_config
 from balagh.reachback.survey_config import Question, load_survey_config
 
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
+from .reachback_helpers import write_reachback
+from .shipped import CONFIG_DIR
 
 GOOD = """\
 survey:
@@ -32,12 +33,6 @@ survey:
 """
 
 
-def write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "reachback.yaml"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 def test_the_shipped_file_loads_all_three_sections() -> None:
     path = CONFIG_DIR / "reachback.yaml"
     config = load_survey_config(path)
@@ -48,7 +43,7 @@ def test_the_shipped_file_loads_all_three_sections() -> None:
 
 
 def test_a_good_section_beside_the_others(tmp_path: Path) -> None:
-    path = write(tmp_path, GOOD)
+    path = write_reachback(tmp_path, GOOD)
     config = load_survey_config(path)
     assert (config.enabled, config.delay_seconds, config.attempts, config.gap_seconds,
             config.at_once) == (True, 600, 2, 900, 2)
@@ -65,7 +60,8 @@ def test_a_good_section_beside_the_others(tmp_path: Path) -> None:
 
 def test_no_section_means_no_survey_calls(tmp_path: Path) -> None:
     assert not load_survey_config(tmp_path / "missing.yaml").enabled
-    assert not load_survey_config(write(tmp_path, "callbacks:\n  enabled: false\n")).enabled
+    only_callbacks = write_reachback(tmp_path, "callbacks:\n  enabled: false\n")
+    assert not load_survey_config(only_callbacks).enabled
 
 
 @pytest.mark.parametrize(("body", "message"), [
@@ -89,5 +85,5 @@ def test_no_section_means_no_survey_calls(tmp_path: Path) -> None:
 ])
 def test_a_bad_section_says_where(tmp_path: Path, body: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message) as error:
-        load_survey_config(write(tmp_path, "# a comment\nsurvey:\n" + body))
+        load_survey_config(write_reachback(tmp_path, "# a comment\nsurvey:\n" + body))
     assert error.value.line is not None and error.value.line >= 2
