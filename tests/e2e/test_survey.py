@@ -11,12 +11,10 @@ gives the session's app back afterwards."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import sqlite3
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,8 +25,17 @@ from balagh.config import Settings
 from balagh.localtime import local
 
 from .conftest import AppProcess, balagh
+from .dialback import (
+    agents_seen,
+    danger_caller_hangs_up,
+    dialled,
+    hours_now,
+    placed_channels,
+    reachback_app,
+    row_in,
+    rows,
+)
 from .legs import general_agent_away, until
-from .test_callbacks import CONSENT_BLOCK, agents_seen, danger_caller_hangs_up, hours_now
 from .test_followup import free_port, post
 
 SURVEY = """\
@@ -48,61 +55,20 @@ survey:
 """
 
 
+SURVEY_IDS = "balagh-survey-"  # the ChannelIds the dialler gives survey calls
+CALLEE = "balagh-test-survey-callee"
+ROWS = "survey_calls"
+
+
 @pytest.fixture(scope="module")
 def survey_app(app: AppProcess, settings: Settings,
                data_dir: Path) -> Iterator[tuple[AppProcess, int]]:
-    config = data_dir / "config"
-    menu = config / "ivr-survey.yaml"
-    menu.write_text(settings.ivr_file.read_text(encoding="utf-8") + CONSENT_BLOCK,
-                    encoding="utf-8")
-    reachback = config / "reachback-survey.yaml"
-    reachback.write_text(SURVEY.format(hours=hours_now(settings)), encoding="utf-8")
     port = free_port()
-    app.stop()  # one app per Stasis name: the session's gives way for this module
-    process = AppProcess(settings, data_dir / "app-survey.log", extra_env={
-        "BALAGH_IVR_FILE": str(menu), "BALAGH_REACHBACK_FILE": str(reachback),
-        "BALAGH_INBOUND_ENABLED": "true", "BALAGH_INBOUND_PORT": str(port)})
-    process.start()
-    try:
+    with reachback_app(app, settings, data_dir, "survey",
+                       SURVEY.format(hours=hours_now(settings)),
+                       {"BALAGH_INBOUND_ENABLED": "true",
+                        "BALAGH_INBOUND_PORT": str(port)}) as process:
         yield process, port
-    finally:
-        process.stop()
-        app.start()
-
-
-def rows(settings: Settings, sql: str, *args: object) -> list[sqlite3.Row]:
-    with contextlib.closing(sqlite3.connect(f"file:{settings.database}?mode=ro",
-                                            uri=True)) as db:
-        db.row_factory = sqlite3.Row
-        return list(db.execute(sql, args))
-
-
-def survey_row(settings: Settings, reference: str, *statuses: str):
-    def found() -> sqlite3.Row | None:
-        got = rows(settings, "SELECT * FROM survey_calls WHERE reference = ?", reference)
-        return got[0] if got and got[0]["status"] in statuses else None
-
-    return found
-
-
-@contextlib.asynccontextmanager
-async def survey_channels(ami: AmiSession) -> AsyncIterator[list[dict[str, str]]]:
-    """Every channel Asterisk creates for a survey call while the block runs."""
-    seen: list[dict[str, str]] = []
-    events = ami.listen(lambda e: e.get("Event") == "Newchannel"
-                        and (e.get("Uniqueid", "").startswith("balagh-survey-")
-                             or "balagh-test-survey-callee" in e.get("Channel", "")))
-
-    async def collect() -> None:
-        while True:
-            seen.append(await events.get())
-
-    task = asyncio.create_task(collect())
-    try:
-        yield seen
-    finally:
-        task.cancel()
-        ami.unlisten(events)
 
 
 async def resolved_report(settings: Settings, ami: AmiSession,
@@ -121,10 +87,10 @@ async def resolved_report(settings: Settings, ami: AmiSession,
 
 async def test_with_consent_the_callee_is_asked_and_the_answers_counted(
         settings: Settings, survey_app: tuple[AppProcess, int], ami: AmiSession) -> None:
-    async with survey_channels(ami) as channels:
+    async with placed_channels(ami, SURVEY_IDS, CALLEE) as channels:
         reference, resolved_at = await resolved_report(settings, ami, survey_app,
                                                        "+971501110031", "1")
-        row = await until(survey_row(settings, reference, "dialling", "answered"),
+        row = await until(row_in(settings, ROWS, reference, "dialling", "answered"),
                           timeout=30, what="the survey call dialled")
         rang = time.monotonic() - resolved_at
         assert row["channel_id"] == f"balagh-survey-{row['id']}-1"
@@ -134,10 +100,9 @@ async def test_with_consent_the_callee_is_asked_and_the_answers_counted(
                                            " ORDER BY question", reference))
             and len(got) == 2 and got, timeout=60, what="the survey's answers stored")
         stored = time.monotonic() - resolved_at
-    assert [tuple(a) for a in answers] == [(0, "survey-satisfied", "4", "E2E_UNIT"),
-                                           (1, "survey-again", "no", "E2E_UNIT")]
-    assert len([c for c in channels if c["Uniqueid"].startswith("balagh-survey-")
-                and ";" not in c["Uniqueid"]]) == 1
+    assert [tuple(a.values()) for a in answers] == [
+        (0, "survey-satisfied", "4", "E2E_UNIT"), (1, "survey-again", "no", "E2E_UNIT")]
+    assert len(dialled(channels, SURVEY_IDS)) == 1
     today = local(datetime.now(UTC), settings.zone).date().isoformat()
     stats = await asyncio.to_thread(balagh, settings, "stats", "--since", today, "--until",
                                     today, "--survey", "--format", "json")
@@ -150,9 +115,9 @@ async def test_with_consent_the_callee_is_asked_and_the_answers_counted(
 
 async def test_without_consent_nothing_is_dialled(
         settings: Settings, survey_app: tuple[AppProcess, int], ami: AmiSession) -> None:
-    async with survey_channels(ami) as channels:
+    async with placed_channels(ami, SURVEY_IDS, CALLEE) as channels:
         reference, _ = await resolved_report(settings, ami, survey_app, "+971501110032", "2")
-        row = await until(survey_row(settings, reference, "cancelled"), timeout=30,
+        row = await until(row_in(settings, ROWS, reference, "cancelled"), timeout=30,
                           what="the survey call withheld")
         # Withheld for good: the dialler never claims a cancelled row, so no Originate.
         assert row["last_outcome"] == "no-consent" and row["attempt"] == 0
