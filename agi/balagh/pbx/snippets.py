@@ -72,21 +72,21 @@ def _general(found: list[Section], reopen: bool) -> str:
 
 def manager(secrets: Mapping[str, str], *, general: bool, reopen: bool = True) -> str:
     """The AMI user as shipped (read = call,agent,user; write = originate,reporting)."""
-    found = _shipped("manager.conf")
-    parts = [GENERATED.format(source="manager.conf",
-                              more=" The secret is BALAGH_AMI_SECRET of Balagh's secrets file."),
-             found[0].text()]
-    if general:
-        parts.append(_general(found, reopen))
-    parts.append(_named(found, "balagh").text())
-    return _fill("\n".join(parts), secrets)
+    return _user("manager.conf", " The secret is BALAGH_AMI_SECRET of Balagh's secrets file.",
+                 secrets, general=general, reopen=reopen)
 
 
 def ari(secrets: Mapping[str, str], *, general: bool, reopen: bool = True) -> str:
-    found = _shipped("ari.conf")
-    parts = [GENERATED.format(source="ari.conf",
-                              more=" The password is BALAGH_ARI_PASSWORD of its secrets file."),
-             found[0].text()]
+    return _user("ari.conf", " The password is BALAGH_ARI_PASSWORD of its secrets file.",
+                 secrets, general=general, reopen=reopen)
+
+
+def _user(source: str, more: str, secrets: Mapping[str, str], *, general: bool,
+          reopen: bool) -> str:
+    """A shipped file's [balagh] user with its secret filled in, after the lines before any
+    section and, with `general`, the shipped [general] lines."""
+    found = _shipped(source)
+    parts = [GENERATED.format(source=source, more=more), found[0].text()]
     if general:
         parts.append(_general(found, reopen))
     parts.append(_named(found, "balagh").text())

@@ -17,7 +17,7 @@ from balagh.config.yamlsrc import YamlDoc, known_keys, load_optional_mapping
 from .sms_config import SECTIONS
 
 __all__ = ["CallbacksConfig", "caller_id", "dial", "hours", "load_callbacks_config",
-           "ring_and_gap", "whole"]
+           "ring_and_gap", "whole", "within"]
 
 _KEYS = ("enabled", "delay_seconds", "attempts", "gap_seconds", "hours", "dial",
          "ring_seconds", "caller_id")
@@ -39,12 +39,16 @@ class CallbacksConfig:
         return self.dial.format(number=number)
 
     def within_hours(self, local: datetime) -> bool:
-        """`local` (in the hotline's zone) inside the hours; a range may cross midnight."""
-        start, end = self.hours
-        now = local.time().replace(tzinfo=None)
-        if start <= end:
-            return start <= now < end
-        return now >= start or now < end
+        return within(self.hours, local)
+
+
+def within(hours: tuple[time, time], local: datetime) -> bool:
+    """`local` (in the hotline's zone) inside `hours`; a range may cross midnight."""
+    start, end = hours
+    now = local.time().replace(tzinfo=None)
+    if start <= end:
+        return start <= now < end
+    return now >= start or now < end
 
 
 # The checks below are shared with the `survey:` section (survey_config.py): `section`

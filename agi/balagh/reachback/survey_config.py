@@ -15,7 +15,7 @@ from typing import Any
 
 from balagh.config.yamlsrc import YamlDoc, known_keys, load_optional_mapping
 
-from .callbacks_config import caller_id, dial, hours, ring_and_gap, whole
+from .callbacks_config import caller_id, dial, hours, ring_and_gap, whole, within
 from .sms_config import SECTIONS
 
 __all__ = ["MAX_ANSWER", "MAX_QUESTIONS", "Question", "SurveyConfig", "load_survey_config"]
@@ -58,12 +58,7 @@ class SurveyConfig:
         return self.dial.format(number=number)
 
     def within_hours(self, local: datetime) -> bool:
-        """`local` (in the hotline's zone) inside the hours; a range may cross midnight."""
-        start, end = self.hours
-        now = local.time().replace(tzinfo=None)
-        if start <= end:
-            return start <= now < end
-        return now >= start or now < end
+        return within(self.hours, local)
 
 
 def _question(doc: YamlDoc, raw: Any, n: int) -> Question:
