@@ -149,6 +149,26 @@ INSERTS = {
 }
 
 
+def pauses(maker: Reachback, conn: sqlite3.Connection) -> list[Row]:
+    """Each agent's breaks: two a day in their queue, 5 to 30 minutes, with a reason."""
+    rows: list[Row] = []
+    first, last = conn.execute("SELECT min(started_at), max(started_at) FROM reports").fetchone()
+    days = (parse(last).date() - parse(first).date()).days + 1
+    agents = conn.execute("SELECT answered_by, min(queue) FROM reports"
+                          " WHERE answered_by IS NOT NULL GROUP BY answered_by").fetchall()
+    for agent, queue in agents:
+        for day in range(days):
+            for _ in range(2):
+                at = parse(first).replace(hour=0, minute=0, second=0) + timedelta(
+                    days=day, seconds=maker.rng.uniform(6 * 3600, 20 * 3600))
+                back = maker.later(at, 300, 1800)
+                rows.append((iso(at), agent, queue, "paused", None, None, None, None, None,
+                             maker.rng.choice(("break", "wrap-up", "training", "meeting")), None))
+                rows.append((iso(back), agent, queue, "unpaused", None, None, None, None,
+                             None, None, None))
+    return rows
+
+
 def routed_reports(conn: sqlite3.Connection) -> Iterator[sqlite3.Row]:
     conn.row_factory = sqlite3.Row
     yield from conn.execute(
@@ -167,6 +187,7 @@ def generate(database: Path, console: Path, seed: int = 27) -> dict[str, int]:
     for report in routed_reports(conn):
         maker.call(report, tables)
     conn.row_factory = None
+    tables["agent_events"] += pauses(maker, conn)
     with conn:
         for name, sql in INSERTS.items():
             conn.executemany(sql, tables[name])
