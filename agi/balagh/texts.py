@@ -64,6 +64,12 @@ NAMES: Words = {
     # the unit's follow-up of a report (reachback/followup.py's STATUSES; "none": not yet)
     "received": {"en": "received by the unit", "ar": "استلمته الجهة"},
     "in_progress": {"en": "in progress", "ar": "قيد المتابعة"},
+    "followup_none": {"en": "no word from the unit yet", "ar": "لم تُبلغ الجهة بشيء بعد"},
+    # the satisfaction call's questions, by their prompt (sounds/prompts.yaml)
+    "survey-satisfied": {"en": "satisfied (1 not at all, 5 very)",
+                         "ar": "الرضا (1 غير راضٍ، 5 راضٍ جدًّا)"},
+    "survey-again": {"en": "would call again (1 yes, 2 no)",
+                     "ar": "سيتصل مرة أخرى (1 نعم، 2 لا)"},
     "resolved": {"en": "resolved", "ar": "تم الحل"},
     "closed": {"en": "closed without resolution", "ar": "أُغلق دون حل"},
     "followup_status": {"en": "unit's follow-up", "ar": "متابعة الجهة"},
@@ -276,9 +282,10 @@ REPORT: Words = {
     "followup": {"en": "The units' follow-up", "ar": "متابعة الجهات المختصة"},
     "followup_note": {"en": "Reports routed in the period by the unit's latest status, and "
                             "the time from the call to the unit's first \"resolved\" "
-                            "(median and 90th percentile, in seconds), for those resolved.",
+                            "(median and 90th percentile, in hours:minutes), for those "
+                            "resolved.",
                       "ar": "البلاغات الموجَّهة في الفترة حسب آخر حالة أبلغت بها الجهة، والمدة من "
-                            "المكالمة حتى أول \"تم الحل\" (الوسيط والمئين 90، بالثواني) "
+                            "المكالمة حتى أول \"تم الحل\" (الوسيط والمئين 90، بالساعات:الدقائق) "
                             "للبلاغات التي حُلَّت."},
     "followup_status": {"en": "Status", "ar": "الحالة"},
     "reports": {"en": "Reports", "ar": "البلاغات"},
@@ -298,7 +305,8 @@ REPORT: Words = {
     "survey_question": {"en": "Question", "ar": "السؤال"},
     "survey_answer": {"en": "Answer", "ar": "الإجابة"},
     "survey_unanswered": {"en": "unanswered", "ar": "بلا إجابة"},
-    "by_agent": {"en": "By agent (times in seconds)", "ar": "حسب الموظف (الأوقات بالثواني)"},
+    "by_agent": {"en": "By agent (times in hours:minutes)",
+                 "ar": "حسب الموظف (الأوقات بالساعات:الدقائق)"},
     # the agents' table headings (stats/agent_table.py's COLUMNS)
     "offered": {"en": "Offered", "ar": "عُرضت"},
     "missed": {"en": "Missed", "ar": "فاتت"},

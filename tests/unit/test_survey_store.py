@@ -145,8 +145,8 @@ async def test_the_report_pack_shows_the_satisfaction_calls(tmp_path: Path) -> N
     english, arabic = pack.render(data, "en"), pack.render(data, "ar")
     assert "<h2>Satisfaction calls</h2>" in english
     assert "<td class=\"key\"><bdi>WOMEN</bdi></td><td class=\"num\"><bdi>2026-11</bdi></td>" \
-        "<td class=\"num\"><bdi>survey-satisfied</bdi></td><td class=\"num\"><bdi>3</bdi>" \
-        "</td><td class=\"num\"><bdi>1</bdi></td>" in english
+        "<td class=\"num\"><bdi>Satisfied (1 not at all, 5 very)</bdi></td>" \
+        "<td class=\"num\"><bdi>3</bdi></td><td class=\"num\"><bdi>1</bdi></td>" in english
     assert "<bdi>unanswered</bdi>" in english
     assert "مكالمات قياس الرضا" in arabic and "<bdi>بلا إجابة</bdi>" in arabic
     # a month without a satisfaction call has no such section
