@@ -305,6 +305,21 @@ REPORT: Words = {
     "survey_question": {"en": "Question", "ar": "السؤال"},
     "survey_answer": {"en": "Answer", "ar": "الإجابة"},
     "survey_unanswered": {"en": "unanswered", "ar": "بلا إجابة"},
+    # reaching callers back (readmodel/contact_counts.py)
+    "reachback": {"en": "Reaching callers back", "ar": "التواصل مع المتصلين لاحقًا"},
+    "reachback_note": {"en": "The consent question's answers (callers asked: never a withheld "
+                             "number), and the texts to callers queued in the period: sent to "
+                             "Kannel, delivered or failed by their delivery reports, withheld "
+                             "when the caller had not said it is safe.",
+                       "ar": "إجابات سؤال الموافقة (لمن سُئل فقط، ولا يُسأل صاحب رقم محجوب)، "
+                             "والرسائل النصية إلى المتصلين في الفترة: ما أُرسل، وما وصل أو لم يصل "
+                             "حسب تقارير التسليم، وما حُجب لأن المتصل لم يقل إن التواصل آمن."},
+    "consent_yes": {"en": "Safe to text or call back: yes", "ar": "التواصل آمن: نعم"},
+    "consent_no": {"en": "Safe to text or call back: no", "ar": "التواصل آمن: لا"},
+    "texts_sent": {"en": "Texts sent", "ar": "رسائل أُرسلت"},
+    "texts_delivered": {"en": "Texts delivered", "ar": "رسائل وصلت"},
+    "texts_failed": {"en": "Texts failed", "ar": "رسائل لم تصل"},
+    "texts_withheld": {"en": "Texts withheld (no consent)", "ar": "رسائل حُجبت (بلا موافقة)"},
     "by_agent": {"en": "By agent (times in hours:minutes)",
                  "ar": "حسب الموظف (الأوقات بالساعات:الدقائق)"},
     # the agents' table headings (stats/agent_table.py's COLUMNS)

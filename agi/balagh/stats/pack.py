@@ -182,6 +182,15 @@ def _give_ups(data: PackData, language: str) -> list[tuple[str, str, str]]:
             for q in data.total.questions]
 
 
+def _reachback(data: PackData) -> list[tuple[str, str]]:
+    """Consent answers and texts; none when the period has neither."""
+    stats = data.total
+    rows = [(f"consent_{answer}", str(stats.consent[answer])) for answer in ("yes", "no")]
+    rows += [(f"texts_{kind}", str(stats.texts.get(kind, 0)))
+             for kind in ("sent", "delivered", "failed", "withheld")]
+    return rows if any(value != "0" for _, value in rows) else []
+
+
 def _followup(data: PackData, language: str) -> tuple[list[tuple[str, str]], Group]:
     """The reports per unit status, and the time to resolved per queue and unit."""
     statuses = [(heading("followup_none" if status == NO_STATUS else status, language),
@@ -221,6 +230,7 @@ def render(data: PackData, language: str, generated: datetime | None = None) -> 
                                  for by, title in GROUP_TITLES]
         + ([_agents_group(data.agents, language)]
            if data.agents is not None and not data.agents.empty else []),
+        reachback_rows=[] if empty else _reachback(data),
         followup=None if data.followup.empty else _followup(data, language),
         survey=None if data.survey.empty else _survey(data, language),
         dispositions=None if empty else _dispositions(data, language), same=str)
