@@ -48,6 +48,7 @@ from balagh.store.opening import open_store
 from balagh.store.permissions import data_files, loose_files, private_umask
 from balagh.store.reports import ReportStore
 from balagh.supervise.entry import supervision_entries
+from balagh.supervise.node import app_node
 from balagh.supervise.session import Supervision
 
 log = structlog.get_logger(__name__)
@@ -191,7 +192,7 @@ def ari_application(settings: Settings, live: LiveHotline, store: ReportStore,
                                  prompt_seconds=prompt_seconds(settings.sounds_dir).get)
     supervision = Supervision(table=lambda: live.current.supervisors, trail=store.audit,
                               reports=store.queries, ami=ami, rest=application.rest,
-                              app=settings.ari.app)
+                              app=settings.ari.app, node=app_node(settings))
     for entry in (telling_entry(application.rest),
                   *supervision_entries(supervision, refresh=live.refresh), *entries):
         router.register(entry)
