@@ -13,7 +13,7 @@ from balagh.config import Settings
 from balagh.pbx.kannel import KannelSandbox
 
 from .conftest import AppProcess, wait_for
-from .test_sms import call, kannel, texting_app  # noqa: F401  (the fixtures)
+from .kannel import call, kannel, texting_app  # noqa: F401  (the fixtures)
 
 NEW = "رقم طلبك {reference}. للاستفسار: {line}"
 
