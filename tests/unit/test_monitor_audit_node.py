@@ -4,6 +4,7 @@ when balagh.yaml lists `nodes:`, and no node on a one-box site (as before)."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC
 
 import pytest
 from structlog.testing import capture_logs
@@ -65,3 +66,25 @@ def test_an_app_on_no_listed_node_names_none_and_says_so() -> None:
                                                        url="http://127.0.0.9:8088/")))
     assert found is None
     assert [entry["event"] for entry in logs] == ["monitor.node_unknown"]
+
+
+
+@pytest.mark.parametrize("node", ["node2", None])
+async def test_the_audit_read_shows_the_node_only_where_there_are_several(
+        store: ReportStore, node: str | None) -> None:
+    from balagh.cli.monitor import audit_columns, audit_lines
+    from balagh.readmodel.reader import reader_of
+
+    await answered_report(store)
+    rest = FakeRest()
+    sup = replace(supervision(store, rest=rest), node=node)
+    asterisk_snoops(sup, rest)
+    await sup.serve(Phone(["4", "3", "2", "1", "#", HANGUP], info=PHONE),
+                    Request.from_args(PHONE.args))
+    await store.writer.flush()
+    events = await reader_of(store).monitor_events()
+    assert {event.node for event in events} == {node}
+    lines = audit_lines(events, UTC, audit_columns(events))
+    assert lines[0].split()[-1] == ("node" if node else "detail")
+    if node:
+        assert all(line.endswith(" node2") for line in lines[1:])
