@@ -2,8 +2,8 @@
 `balagh console`: a resolved report whose caller said it is safe schedules a survey call
 (due in 300 s); the wallboard's state lists it to the supervisor of its queue, who cancels
 it through the console's HTTP route; the row is cancelled in the store, the report's
-timeline says by whom, the console's audit has it, and Asterisk never sees a survey
-channel.
+timeline says by whom, the app's log and the console's audit have it, and Asterisk never
+sees a survey channel.
 
 Like test_survey.py, this module runs its own app (consent asked, survey on, the inbound
 listener) and gives the session's app back afterwards; the console gets the same
@@ -143,5 +143,6 @@ async def test_a_supervisor_cancels_a_pending_survey_call_from_the_console(
     audit = Accounts(settings.console_database).audit_rows(user="sara", limit=20)
     assert [(a.action, a.detail.get("reference")) for a in audit
             if a.action.startswith("survey-")] == [("survey-cancelled", reference)]
+    assert process.last_event("survey.cancel", id=stored["id"], by="sara", cancelled=True)
     assert channels == []  # no survey call ever reached Asterisk
     print(f"\nsurvey console: resolved -> listed on the console {shown:.1f} s")
