@@ -179,6 +179,14 @@ CONSOLE: Words = {
     "callback_pending": {"en": "pending", "ar": "معلق"},
     "callback_failed": {"en": "failed", "ar": "فشل"},
     "callback_no-answer": {"en": "no answer", "ar": "لم يُجب"},
+    "callback_interrupted": {"en": "interrupted", "ar": "انقطع"},
+    "last_outcome": {"en": "last outcome", "ar": "آخر نتيجة"},
+    # the wallboard's satisfaction calls (reachback's survey after a resolved report)
+    "survey_calls": {"en": "Satisfaction calls", "ar": "اتصالات قياس الرضا"},
+    "survey_calls_unavailable": {"en": "satisfaction calls: the app cannot be asked",
+                                 "ar": "اتصالات قياس الرضا: تعذر سؤال التطبيق"},
+    "no_survey_calls": {"en": "No satisfaction calls pending or failed.",
+                        "ar": "لا اتصالات قياس رضا معلقة أو فاشلة."},
     # reports and statistics pages
     "search": {"en": "Search", "ar": "بحث"},
     "since": {"en": "since", "ar": "من"},
