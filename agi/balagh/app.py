@@ -222,7 +222,7 @@ async def serve(settings: Settings, *, banner_text: bool) -> int:
     publisher, texts = texting(settings, store.sms, outbox, inbound, reachback.sms)
     publisher, dialler = calling_back(
         settings, store.callbacks, store.queries, publisher, ami, queues.snapshot,
-        lambda: live.current.handover.agents, inbound)
+        lambda: live.current.handover.agents, inbound, reachback.callbacks)
     survey = surveying(settings, store, ami, queues.snapshot, reachback.survey, inbound)
     handover = HandoverSettings(caller_key=caller_hash_key(settings.data_dir),
                                 agent_language=settings.agent_language, outbox=publisher)

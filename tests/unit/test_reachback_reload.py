@@ -162,3 +162,45 @@ async def test_sighup_gives_the_next_satisfaction_call_the_new_delay(
     await store.writer.flush()
     [row] = await store.survey_calls.listing(("pending",))
     assert datetime.fromisoformat(row.next_attempt_at) == resolved.at + timedelta(seconds=7200)
+
+
+def write_callbacks(path: Path, delay: int) -> None:
+    path.write_text("callbacks:\n  enabled: true\n  dial: 'Local/{number}@balagh-test-callee'\n"
+                    f"  delay_seconds: {delay}\n", encoding="utf-8")
+
+
+async def test_sighup_gives_the_next_callback_the_new_delay(
+        store: ReportStore, tmp_path: Path) -> None:
+    from balagh.reachback.callbacks_wiring import calling_back
+
+    from .test_callbacks import Outbox, seed
+
+    path = tmp_path / "reachback.yaml"
+    write_callbacks(path, 60)
+    settings = replace(Settings(), data_dir=tmp_path, reachback_file=path)
+    outcomes = Outcomes(LiveReachback(path, {}, settings.sounds_dir))
+    publisher, dialler = calling_back(settings, store.callbacks, store.queries, Outbox(),
+                                      Asterisk(), dict, dict, InboundServer(settings.inbound),
+                                      outcomes.live.callbacks)
+    assert dialler is not None
+
+    async def delay_of(call_id: str) -> float:
+        reference = await seed(store, call_id)
+        publisher.publish("abandoned", {"reference": reference, "danger": True},
+                          queue="women-protection")
+        await store.writer.flush()
+        row = await store.callbacks.of_reference(reference)
+        assert row is not None
+        return (datetime.fromisoformat(row.next_attempt_at)
+                - datetime.fromisoformat(row.created_at)).total_seconds()
+
+    assert await delay_of("c1") == 60
+    write_callbacks(path, 900)
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGHUP, SighupReloads(settings, (outcomes,)))
+    try:
+        os.kill(os.getpid(), signal.SIGHUP)
+        assert await outcomes.seen.get() == APPLIED
+    finally:
+        loop.remove_signal_handler(signal.SIGHUP)
+    assert await delay_of("c2") == 900

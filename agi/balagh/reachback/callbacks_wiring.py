@@ -29,7 +29,7 @@ from .call_routes import (
     serve_calls,
 )
 from .callbacks import CallbackDialler, CallbackPublisher, Originator
-from .callbacks_config import load_callbacks_config
+from .callbacks_config import CallbacksConfig, load_callbacks_config
 
 __all__ = ["CANCEL_PATH", "LIST_PATH", "TOKEN_FILE", "TOKEN_HEADER", "calling_back",
            "cancel_handler", "list_handler", "read_token"]
@@ -43,17 +43,23 @@ LIST_PATH = list_path(CALLBACK)      # /callbacks
 def calling_back(settings: Settings, rows: CallbackRows, reports: Queries, outbox: Publisher,
                  ami: Originator, queues: Callable[[], Mapping[str, QueueState]],
                  agents: Callable[[], Mapping[str, QueueAgents]], inbound: InboundServer,
+                 config: Callable[[], CallbacksConfig] | None = None,
                  ) -> tuple[Publisher, CallbackDialler | None]:
-    """The call path's publisher and the dialler (None: callbacks are off). A bad
-    reachback.yaml raises its ConfigError (file:line): `balagh run` does not start."""
-    config = load_callbacks_config(settings.reachback_file)
-    if not config.enabled:
+    """The call path's publisher and the dialler (None: callbacks are off). `config`: the
+    section of the moment (reachback/live.py, reloaded on SIGHUP); None: the file read
+    once, here. A bad reachback.yaml raises its ConfigError (file:line): `balagh run` does
+    not start."""
+    if config is None:
+        loaded = load_callbacks_config(settings.reachback_file)
+        config = lambda: loaded  # noqa: E731
+    first = config()
+    if not first.enabled:
         return outbox, None
-    dialler = CallbackDialler(rows, reports, ami, queues, lambda: config, settings.zone,
+    dialler = CallbackDialler(rows, reports, ami, queues, config, settings.zone,
                               agents=agents, agent_language=settings.agent_language)
     serve_calls(inbound, rows, settings.data_dir)
     if not settings.inbound.enabled:
         log.warning("callback.no_inbound", hint="supervisors cannot cancel a callback from "
                     "the console: enable `inbound:` in balagh.yaml")
-    log.info("callback.enabled", delay=config.delay_seconds, attempts=config.attempts)
-    return CallbackPublisher(outbox, rows, lambda: config, dialler.wake), dialler
+    log.info("callback.enabled", delay=first.delay_seconds, attempts=first.attempts)
+    return CallbackPublisher(outbox, rows, config, dialler.wake), dialler
