@@ -70,7 +70,7 @@ test-unit: venv
 # The e2e suite starts the sandbox PBX itself if it is not running (and stops it after).
 test: deps venv lint
 	$(BIN)/balagh pbx install
-	$(BIN)/pytest tests
+	$(BIN)/pytest tests --durations=25
 
 e2e: venv
 	$(BIN)/balagh pbx install

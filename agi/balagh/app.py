@@ -6,6 +6,7 @@ import asyncio
 import signal
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from typing import Protocol
 
 import structlog
 
@@ -38,6 +39,7 @@ from balagh.pidfile import PidFile
 from balagh.reachback.callbacks_wiring import calling_back
 from balagh.reachback.followup_api import PATH as FOLLOWUP_PATH
 from balagh.reachback.followup_api import FollowupApi
+from balagh.reachback.live import LiveReachback
 from balagh.reachback.survey_wiring import surveying
 from balagh.reachback.wiring import text_on_resolved, texting
 from balagh.routing import QueueState
@@ -46,6 +48,7 @@ from balagh.store.opening import open_store
 from balagh.store.permissions import data_files, loose_files, private_umask
 from balagh.store.reports import ReportStore
 from balagh.supervise.entry import supervision_entries
+from balagh.supervise.node import app_node
 from balagh.supervise.session import Supervision
 
 log = structlog.get_logger(__name__)
@@ -85,6 +88,27 @@ def reload_trigger(settings: Settings) -> str:
     except OSError:
         return "sighup"
     return f"sighup: {note}" if note else "sighup"
+
+
+class Reloadable(Protocol):
+    async def reload(self, trigger: str) -> str: ...
+
+
+class SighupReloads:
+    """SIGHUP's handler: every live configuration (the hotline, reachback.yaml) loaded
+    again, each on a task of its own: a bad file keeps only its own previous copy."""
+
+    def __init__(self, settings: Settings, parts: Sequence[Reloadable]) -> None:
+        self.settings = settings
+        self.parts = parts
+        self.tasks: set[asyncio.Task[str]] = set()
+
+    def __call__(self) -> None:
+        trigger = reload_trigger(self.settings)  # read once: the note is removed
+        for part in self.parts:
+            task = asyncio.create_task(part.reload(trigger))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
 
 
 async def serve_fastagi(settings: Settings, route: RouteService) -> None:
@@ -168,7 +192,7 @@ def ari_application(settings: Settings, live: LiveHotline, store: ReportStore,
                                  prompt_seconds=prompt_seconds(settings.sounds_dir).get)
     supervision = Supervision(table=lambda: live.current.supervisors, trail=store.audit,
                               reports=store.queries, ami=ami, rest=application.rest,
-                              app=settings.ari.app)
+                              app=settings.ari.app, node=app_node(settings))
     for entry in (telling_entry(application.rest),
                   *supervision_entries(supervision, refresh=live.refresh), *entries):
         router.register(entry)
@@ -186,6 +210,8 @@ async def serve(settings: Settings, *, banner_text: bool) -> int:
     check_permissions(settings)
     try:
         live = LiveHotline(HotlineFiles.of(settings), secret_values(settings), store.calls)
+        reachback = LiveReachback(settings.reachback_file, secret_values(settings),
+                                  settings.sounds_dir)
     except Exception:
         await store.close()
         raise
@@ -193,11 +219,11 @@ async def serve(settings: Settings, *, banner_text: bool) -> int:
     queues = QueueMonitor(ami)
     outbox = Outbox(store.outbox, lambda: live.current.handover)
     inbound = InboundServer(settings.inbound)  # features add their routes before it starts
-    publisher, texts = texting(settings, store.sms, outbox, inbound)
+    publisher, texts = texting(settings, store.sms, outbox, inbound, reachback.sms)
     publisher, dialler = calling_back(
         settings, store.callbacks, store.queries, publisher, ami, queues.snapshot,
-        lambda: live.current.handover.agents, inbound)
-    survey = surveying(settings, store, ami, queues.snapshot)
+        lambda: live.current.handover.agents, inbound, reachback.callbacks)
+    survey = surveying(settings, store, ami, queues.snapshot, reachback.survey, inbound)
     handover = HandoverSettings(caller_key=caller_hash_key(settings.data_dir),
                                 agent_language=settings.agent_language, outbox=publisher)
     setup = caller_setup(live, handover, queues.snapshot)
@@ -242,7 +268,6 @@ async def serve(settings: Settings, *, banner_text: bool) -> int:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    reloads: set[asyncio.Task[str]] = set()
     failed = False
     if application is None and fastagi is not None:
         def on_fastagi_end(_: asyncio.Task[None]) -> None:
@@ -252,12 +277,7 @@ async def serve(settings: Settings, *, banner_text: bool) -> int:
 
         fastagi.add_done_callback(on_fastagi_end)
 
-    def on_sighup() -> None:
-        task = asyncio.create_task(live.reload(reload_trigger(settings)))
-        reloads.add(task)
-        task.add_done_callback(reloads.discard)
-
-    loop.add_signal_handler(signal.SIGHUP, on_sighup)
+    loop.add_signal_handler(signal.SIGHUP, SighupReloads(settings, (live, reachback)))
     try:
         if application is not None:
             await _until_connected(application, stop)

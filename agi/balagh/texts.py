@@ -64,6 +64,12 @@ NAMES: Words = {
     # the unit's follow-up of a report (reachback/followup.py's STATUSES; "none": not yet)
     "received": {"en": "received by the unit", "ar": "استلمته الجهة"},
     "in_progress": {"en": "in progress", "ar": "قيد المتابعة"},
+    "followup_none": {"en": "no word from the unit yet", "ar": "لم تُبلغ الجهة بشيء بعد"},
+    # the satisfaction call's questions, by their prompt (sounds/prompts.yaml)
+    "survey-satisfied": {"en": "satisfied (1 not at all, 5 very)",
+                         "ar": "الرضا (1 غير راضٍ، 5 راضٍ جدًّا)"},
+    "survey-again": {"en": "would call again (1 yes, 2 no)",
+                     "ar": "سيتصل مرة أخرى (1 نعم، 2 لا)"},
     "resolved": {"en": "resolved", "ar": "تم الحل"},
     "closed": {"en": "closed without resolution", "ar": "أُغلق دون حل"},
     "followup_status": {"en": "unit's follow-up", "ar": "متابعة الجهة"},
@@ -173,6 +179,14 @@ CONSOLE: Words = {
     "callback_pending": {"en": "pending", "ar": "معلق"},
     "callback_failed": {"en": "failed", "ar": "فشل"},
     "callback_no-answer": {"en": "no answer", "ar": "لم يُجب"},
+    "callback_interrupted": {"en": "interrupted", "ar": "انقطع"},
+    "last_outcome": {"en": "last outcome", "ar": "آخر نتيجة"},
+    # the wallboard's satisfaction calls (reachback's survey after a resolved report)
+    "survey_calls": {"en": "Satisfaction calls", "ar": "اتصالات قياس الرضا"},
+    "survey_calls_unavailable": {"en": "satisfaction calls: the app cannot be asked",
+                                 "ar": "اتصالات قياس الرضا: تعذر سؤال التطبيق"},
+    "no_survey_calls": {"en": "No satisfaction calls pending or failed.",
+                        "ar": "لا اتصالات قياس رضا معلقة أو فاشلة."},
     # reports and statistics pages
     "search": {"en": "Search", "ar": "بحث"},
     "since": {"en": "since", "ar": "من"},
@@ -276,9 +290,10 @@ REPORT: Words = {
     "followup": {"en": "The units' follow-up", "ar": "متابعة الجهات المختصة"},
     "followup_note": {"en": "Reports routed in the period by the unit's latest status, and "
                             "the time from the call to the unit's first \"resolved\" "
-                            "(median and 90th percentile, in seconds), for those resolved.",
+                            "(median and 90th percentile, in hours:minutes), for those "
+                            "resolved.",
                       "ar": "البلاغات الموجَّهة في الفترة حسب آخر حالة أبلغت بها الجهة، والمدة من "
-                            "المكالمة حتى أول \"تم الحل\" (الوسيط والمئين 90، بالثواني) "
+                            "المكالمة حتى أول \"تم الحل\" (الوسيط والمئين 90، بالساعات:الدقائق) "
                             "للبلاغات التي حُلَّت."},
     "followup_status": {"en": "Status", "ar": "الحالة"},
     "reports": {"en": "Reports", "ar": "البلاغات"},
@@ -298,7 +313,23 @@ REPORT: Words = {
     "survey_question": {"en": "Question", "ar": "السؤال"},
     "survey_answer": {"en": "Answer", "ar": "الإجابة"},
     "survey_unanswered": {"en": "unanswered", "ar": "بلا إجابة"},
-    "by_agent": {"en": "By agent (times in seconds)", "ar": "حسب الموظف (الأوقات بالثواني)"},
+    # reaching callers back (readmodel/contact_counts.py)
+    "reachback": {"en": "Reaching callers back", "ar": "التواصل مع المتصلين لاحقًا"},
+    "reachback_note": {"en": "The consent question's answers (callers asked: never a withheld "
+                             "number), and the texts to callers queued in the period: sent to "
+                             "Kannel, delivered or failed by their delivery reports, withheld "
+                             "when the caller had not said it is safe.",
+                       "ar": "إجابات سؤال الموافقة (لمن سُئل فقط، ولا يُسأل صاحب رقم محجوب)، "
+                             "والرسائل النصية إلى المتصلين في الفترة: ما أُرسل، وما وصل أو لم يصل "
+                             "حسب تقارير التسليم، وما حُجب لأن المتصل لم يقل إن التواصل آمن."},
+    "consent_yes": {"en": "Safe to text or call back: yes", "ar": "التواصل آمن: نعم"},
+    "consent_no": {"en": "Safe to text or call back: no", "ar": "التواصل آمن: لا"},
+    "texts_sent": {"en": "Texts sent", "ar": "رسائل أُرسلت"},
+    "texts_delivered": {"en": "Texts delivered", "ar": "رسائل وصلت"},
+    "texts_failed": {"en": "Texts failed", "ar": "رسائل لم تصل"},
+    "texts_withheld": {"en": "Texts withheld (no consent)", "ar": "رسائل حُجبت (بلا موافقة)"},
+    "by_agent": {"en": "By agent (times in hours:minutes)",
+                 "ar": "حسب الموظف (الأوقات بالساعات:الدقائق)"},
     # the agents' table headings (stats/agent_table.py's COLUMNS)
     "offered": {"en": "Offered", "ar": "عُرضت"},
     "missed": {"en": "Missed", "ar": "فاتت"},

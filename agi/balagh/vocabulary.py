@@ -31,6 +31,20 @@ class PinAttempt:
     ok: bool
 
 
+@dataclass(frozen=True, slots=True)
+class ReloadAttempt:
+    """One load of the hotline (applied or refused), as routing_reloads records it: the
+    routing table's file and hash, who asked, and how many rules it holds when applied."""
+
+    file: str
+    sha256: str | None
+    trigger: str
+    outcome: str
+    rules: int | None
+    error: str | None
+    at: datetime
+
+
 __all__ = [
     "CONSENT_NO",
     "CONSENT_QUESTION",
@@ -40,4 +54,5 @@ __all__ = [
     "EMIRATE_QUESTION",
     "REPEAT_WINDOW",
     "PinAttempt",
+    "ReloadAttempt",
 ]

@@ -7,26 +7,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-import aiohttp
 import pytest
 
-from balagh.handover.signature import HEADER, sign
 from balagh.localtime import local
 
-from .conftest import HOOK_SECRET, AppProcess, balagh, report_row
+from .conftest import AppProcess, balagh, report_row
+from .followup_client import free_port, post
 from .legs import CHILD_IN_DANGER, answered_call
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -42,17 +34,6 @@ def listening_app(app: AppProcess) -> Iterator[int]:
         app.stop()
         app.extra_env = {}
         app.start()
-
-
-async def post(port: int, reference: str, payload: dict[str, object], request_id: str,
-               t: int | None = None) -> tuple[int, dict[str, object]]:
-    body = json.dumps(payload).encode()
-    header = sign(body, HOOK_SECRET, delivery_id=request_id,
-                  timestamp=int(time.time()) if t is None else t)
-    async with aiohttp.ClientSession() as http, http.post(
-            f"http://127.0.0.1:{port}/units/v1/reports/{reference}/status", data=body,
-            headers={HEADER: header, "Content-Type": "application/json"}) as answer:
-        return answer.status, await answer.json()
 
 
 async def test_a_units_resolved_reaches_timeline_reports_and_stats(

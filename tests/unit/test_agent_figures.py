@@ -144,8 +144,8 @@ def test_the_report_pack_has_the_agents_table(tmp_path: Path, monkeypatch: pytes
     assert main(["report-pack", "--since", "2026-11-01", "--until", "2026-11-02",
                  "--language", "en", "-o", str(page)]) == 0
     html = page.read_text()
-    assert "By agent (times in seconds)" in html
+    assert "By agent (times in hours:minutes)" in html
     row = html[html.index("Agent &lt;b&gt;"):]  # the name escaped, like every value
     assert row.split("</tr>")[0].count("<bdi>") == 6
     assert [cell.split("</bdi>")[0] for cell in row.split("<bdi>")[1:7]] == \
-        ["1", "1", "0", "60", "0", "0"]
+        ["1", "1", "0", "0:01", "0:00", "0:00"]  # 60 s of talk: one minute

@@ -89,7 +89,9 @@ async def test_the_report_pack_shows_the_followup(tmp_path: Path) -> None:
     english, arabic = pack.render(data, "en"), pack.render(data, "ar")
     assert "The units&#39; follow-up" in english or "The units' follow-up" in english
     assert "<td>Resolved</td><td class=\"num\"><bdi>10</bdi></td>" in english
+    # a report no unit has spoken of yet, in words, not the stored "none"
+    assert "<td>No word from the unit yet</td><td class=\"num\"><bdi>1</bdi></td>" in english
     assert "<bdi>Child protection</bdi></td><td class=\"num\"><bdi>CHILD</bdi></td>" \
-        "<td class=\"num\"><bdi>10</bdi></td><td class=\"num\"><bdi>18000</bdi></td>" \
-        "<td class=\"num\"><bdi>32400</bdi></td>" in english
+        "<td class=\"num\"><bdi>10</bdi></td><td class=\"num\"><bdi>5:00</bdi></td>" \
+        "<td class=\"num\"><bdi>9:00</bdi></td>" in english  # 18000 s, 32400 s: h:mm
     assert "متابعة الجهات المختصة" in arabic and "تم الحل" in arabic

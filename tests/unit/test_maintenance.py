@@ -193,7 +193,7 @@ def test_backup_command(database: Path, tmp_path: Path, monkeypatch: pytest.Monk
     assert "backed up 7 report(s)" in capsys.readouterr().out
     assert main(["backup", str(target)]) == 1
     assert "--force" in capsys.readouterr().err
-    assert main(["backup", str(target), "--force"]) == 0
+    assert main(["backup", str(target), "--force", "--yes"]) == 0
 
 
 # ------------------------------------------------------------------ health

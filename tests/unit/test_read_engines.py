@@ -20,6 +20,7 @@ from balagh.store import ReportStore, postgres_schema, schema
 from balagh.store.engine import PostgresEngine
 from balagh.store.opening import report_database
 from balagh.store.postgres_sync import connect_sync
+from balagh.vocabulary import ReloadAttempt
 
 from . import pg_cluster
 
@@ -116,8 +117,8 @@ async def test_the_store_line_shows_schema_spool_and_outbox(store: ReportStore,
     at = datetime(2026, 11, 1, 10, tzinfo=UTC)
     store.outbox.queue_delivery(key="k1", url="http://unit.example/x", event="routed",
                                 reference="1", body="{}", at=at)
-    store.calls.record_reload(file="routing.yaml", sha256=None, trigger="start",
-                              outcome="applied", rules=3, error=None, at=at)
+    store.calls.record_reload(ReloadAttempt(file="routing.yaml", sha256=None, trigger="start",
+                                            outcome="applied", rules=3, error=None, at=at))
     await store.writer.flush()
     if store.engine is None:
         await store.close()
@@ -169,9 +170,9 @@ async def test_routes_history_reads_the_database_the_settings_name(
 
     from balagh.cli import main
 
-    store.calls.record_reload(file="/etc/balagh/routing.yaml", sha256="ab" * 32,
-                              trigger="sighup", outcome="applied", rules=7, error=None,
-                              at=datetime(2026, 11, 1, 10, tzinfo=UTC))
+    store.calls.record_reload(ReloadAttempt(
+        file="/etc/balagh/routing.yaml", sha256="ab" * 32, trigger="sighup", outcome="applied",
+        rules=7, error=None, at=datetime(2026, 11, 1, 10, tzinfo=UTC)))
     await store.writer.flush()
     if store.engine is not None:
         monkeypatch.setenv("BALAGH_DATABASE_URL", store.engine.url)

@@ -89,3 +89,19 @@ def test_balagh_stats_prints_the_texts(database: Path) -> None:
     assert "texts to callers: sent 3, delivered 1, failed 1, withheld 1" in render.table(stats)
     assert '"texts": {\n    "sent": 3,\n    "delivered": 1,\n    "failed": 1,\n' \
            '    "withheld": 1\n  }' in render.as_json(stats)
+
+
+def test_the_report_pack_shows_the_texts(database: Path) -> None:
+    from balagh.readmodel.period import choose
+    from balagh.stats import pack
+
+    january = pack.collect(database, choose(month="2024-01", zone=UTC))
+    english, arabic = pack.render(january, "en"), pack.render(january, "ar")
+    assert "<h2>Reaching callers back</h2>" in english
+    for words, count in (("Texts sent", 3), ("Texts delivered", 1), ("Texts failed", 1),
+                         ("Texts withheld (no consent)", 1)):
+        assert f"<tr><th>{words}</th><td class=\"num\"><bdi>{count}</bdi></td></tr>" in english
+    assert "التواصل مع المتصلين لاحقًا" in arabic
+    # a month without a text or a consent answer has no such section
+    assert "Reaching callers back" not in pack.render(
+        pack.collect(database, choose(month="2024-02", zone=UTC)), "en")

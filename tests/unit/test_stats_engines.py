@@ -6,24 +6,29 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import csv
+import io
 import sqlite3
+from collections import Counter
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from balagh.cli import main
+from balagh.localtime import local
 from balagh.readmodel import statistics as query
 from balagh.readmodel.period import parse_range
 from balagh.store import postgres_schema
 from balagh.store.engine import PostgresEngine
 from balagh.store.postgres_sync import SyncPgConnection, connect_sync
+from balagh.store.timestamps import iso
 
 from . import pg_cluster
 from .stats_data import ANSWERS, COLUMNS, REPORTS, make_database
@@ -229,3 +234,87 @@ def test_the_server_connection_for_statistics_is_read_only(shared_url: str) -> N
     with query.connect(PostgresEngine(shared_url)) as conn, \
             pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
         conn.execute("DELETE FROM reports")
+
+
+# ------------------------------------------------------------------ balagh stats --survey
+
+ZONES = ["UTC", "Asia/Dubai", "Asia/Kolkata", "Europe/London"]
+PROMPTS = ("survey-satisfied", "survey-again")
+# Answers near the months' UTC edges (London's DST ends on 25 October, inside the period)
+EDGES = [datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 10, 25, 1, tzinfo=UTC),
+         datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC)]
+SurveyAnswer = tuple[datetime, int, str, int, str | None]  # edge, half hours, unit, question
+_ANSWER = st.tuples(st.sampled_from(EDGES), st.integers(-24, 24),
+                    st.sampled_from(["CHILD", "WOMEN"]), st.integers(0, 1),
+                    st.sampled_from(["1", "5", "no", None]))
+_SURVEY_PERIOD = ("--since", "2026-09-30", "--until", "2026-12-01")  # every edge, any zone
+
+
+def _answer_rows(answers: list[SurveyAnswer]) -> list[tuple[object, ...]]:
+    return [(f"{1000000 + n}", f"c{n}", "child-protection", unit, question, PROMPTS[question],
+             answer, iso(edge + timedelta(minutes=30 * halves)))
+            for n, (edge, halves, unit, question, answer) in enumerate(answers)]
+
+
+_INSERT_ANSWER = ("INSERT INTO survey_answers (reference, call_id, queue, unit, question,"
+                  " prompt, answer, asked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+
+
+def _survey_csv(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+                zone: str, data_dir: Path, url: str | None) -> str:
+    monkeypatch.setenv("BALAGH_TIMEZONE", zone)
+    monkeypatch.setenv("BALAGH_DATA_DIR", str(data_dir))
+    if url is None:
+        monkeypatch.delenv("BALAGH_DATABASE_URL", raising=False)
+    else:
+        monkeypatch.setenv("BALAGH_DATABASE_URL", url)
+    assert main(["stats", *_SURVEY_PERIOD, "--survey", "--format", "csv"]) == 0
+    return capsys.readouterr().out
+
+
+def _on_both(empty_v9: Path, shared_url: str, capsys: pytest.CaptureFixture[str],
+             monkeypatch: pytest.MonkeyPatch, answers: list[SurveyAnswer],
+             zone: str) -> str:
+    """`balagh stats --survey` as CSV for the same answers on SQLite and on the server:
+    the same text on both (returned)."""
+    rows = _answer_rows(answers)
+    with writing(shared_url) as conn:
+        conn.execute("TRUNCATE survey_answers RESTART IDENTITY")
+        for row in rows:
+            conn.execute(_INSERT_ANSWER, row)
+    with v9_copy(empty_v9) as path:
+        with contextlib.closing(sqlite3.connect(path)) as db, db:
+            db.executemany(_INSERT_ANSWER, rows)
+        capsys.readouterr()
+        on_sqlite = _survey_csv(capsys, monkeypatch, zone, path.parent, None)
+    on_server = _survey_csv(capsys, monkeypatch, zone, path.parent / "none", shared_url)
+    assert on_server == on_sqlite
+    return on_sqlite
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[
+    HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.lists(_ANSWER, min_size=1, max_size=30), st.sampled_from(ZONES))
+@example([(EDGES[3], -1, "CHILD", 0, "5")], "Asia/Dubai")  # 23:30 UTC, 30 Nov: December
+def test_balagh_stats_survey_counts_the_zones_months_on_both_engines(
+        empty_v9: Path, shared_url: str, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch, answers: list[SurveyAnswer], zone: str) -> None:
+    printed = _on_both(empty_v9, shared_url, capsys, monkeypatch, answers, zone)
+    expected: Counter[tuple[str, str, str, str]] = Counter(
+        (local(edge + timedelta(minutes=30 * halves), ZoneInfo(zone)).strftime("%Y-%m"), unit,
+         PROMPTS[question], "unanswered" if answer is None else answer)
+        for edge, halves, unit, question, answer in answers)
+    [header, *lines] = list(csv.reader(io.StringIO(printed)))
+    assert header == ["month", "unit", "question", "answer", "calls"]
+    assert {(month, unit, question, answer): int(calls)
+            for month, unit, question, answer, calls in lines} == expected
+
+
+def test_an_answer_at_2330_utc_on_a_months_last_day_is_the_next_month_in_dubai(
+        empty_v9: Path, shared_url: str, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    late = (EDGES[3], -1, "CHILD", 0, "5")  # 2026-11-30T23:30Z, 03:30 on 1 December there
+    assert _on_both(empty_v9, shared_url, capsys, monkeypatch, [late], "Asia/Dubai") \
+        == "month,unit,question,answer,calls\n2026-12,CHILD,survey-satisfied,5,1\n"
+    assert _on_both(empty_v9, shared_url, capsys, monkeypatch, [late], "UTC") \
+        == "month,unit,question,answer,calls\n2026-11,CHILD,survey-satisfied,5,1\n"

@@ -47,3 +47,18 @@ def test_choose():
     assert choose(since="2026-11-20", today=today).shown == "2026-11-20 – 2026-11-25"
     assert choose(until="2026-11-20", today=today).days == 1
     assert choose(week="2026-W47", today=today).label == "2026-W47"
+
+
+def test_the_months_of_a_period_are_the_zones_cut_to_the_period():
+    from zoneinfo import ZoneInfo
+
+    dubai = parse_range("2026-11-15", "2027-01-10", ZoneInfo("Asia/Dubai"))
+    assert [(month, start.isoformat(), end.isoformat()) for month, start, end
+            in dubai.months()] == [
+        ("2026-11", "2026-11-14T20:00:00+00:00", "2026-11-30T20:00:00+00:00"),
+        ("2026-12", "2026-11-30T20:00:00+00:00", "2026-12-31T20:00:00+00:00"),
+        ("2027-01", "2026-12-31T20:00:00+00:00", "2027-01-10T20:00:00+00:00")]
+    # a month over a DST change begins and ends at the zone's own midnights
+    [(month, start, end)] = parse_month("2026-10", ZoneInfo("Europe/London")).months()
+    assert (month, start.isoformat(), end.isoformat()) == (
+        "2026-10", "2026-09-30T23:00:00+00:00", "2026-11-01T00:00:00+00:00")

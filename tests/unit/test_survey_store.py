@@ -105,6 +105,28 @@ async def test_figures_per_month_unit_and_question(tmp_path: Path) -> None:
     assert survey_figures(path, choose(month="2026-10", zone=UTC)).empty
 
 
+async def test_a_month_is_the_hotlines_own(tmp_path: Path) -> None:
+    from zoneinfo import ZoneInfo
+
+    from balagh.stats import pack
+
+    path = tmp_path / "balagh.db"
+    store = await ReportStore.open(path)
+    # 23:30 UTC on 30 November is 03:30 on 1 December in Dubai; 19:30 UTC is still November
+    for reference, call_id, asked in (("1000001", "late", datetime(2026, 11, 30, 23, 30)),
+                                      ("1000002", "eve", datetime(2026, 11, 30, 19, 30))):
+        routed_report(store, reference, call_id)
+        assert await store.survey.record(
+            reference=reference, call_id=call_id, queue="child-protection", unit="CHILD",
+            answers=[Answer(0, "survey-satisfied", "5")], at=asked.replace(tzinfo=UTC))
+    await store.close()
+    period = choose(since="2026-11-01", until="2026-12-31", zone=ZoneInfo("Asia/Dubai"))
+    expected = [SurveyCount("2026-11", "CHILD", "survey-satisfied", "5", 1),
+                SurveyCount("2026-12", "CHILD", "survey-satisfied", "5", 1)]
+    assert survey_figures(path, period).counts == expected
+    assert pack.collect(path, period).survey.counts == expected  # the pack's section too
+
+
 def test_balagh_stats_survey(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                              capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("BALAGH_DATA_DIR", str(tmp_path))
@@ -145,8 +167,8 @@ async def test_the_report_pack_shows_the_satisfaction_calls(tmp_path: Path) -> N
     english, arabic = pack.render(data, "en"), pack.render(data, "ar")
     assert "<h2>Satisfaction calls</h2>" in english
     assert "<td class=\"key\"><bdi>WOMEN</bdi></td><td class=\"num\"><bdi>2026-11</bdi></td>" \
-        "<td class=\"num\"><bdi>survey-satisfied</bdi></td><td class=\"num\"><bdi>3</bdi>" \
-        "</td><td class=\"num\"><bdi>1</bdi></td>" in english
+        "<td class=\"num\"><bdi>Satisfied (1 not at all, 5 very)</bdi></td>" \
+        "<td class=\"num\"><bdi>3</bdi></td><td class=\"num\"><bdi>1</bdi></td>" in english
     assert "<bdi>unanswered</bdi>" in english
     assert "مكالمات قياس الرضا" in arabic and "<bdi>بلا إجابة</bdi>" in arabic
     # a month without a satisfaction call has no such section

@@ -1,4 +1,5 @@
-"""`balagh backup FILE [--force] [--with-keys]`: a consistent copy of the report database.
+"""`balagh backup FILE [--force [--yes]] [--with-keys]`: a consistent copy of the report
+database.
 
 SQLite's online backup over one read snapshot (store/maintenance.py): the running
 app goes on writing meanwhile. The copy is one self-contained file. With
@@ -6,6 +7,10 @@ app goes on writing meanwhile. The copy is one self-contained file. With
 restored with pg_restore, docs/scale.md). The caller-hash key
 (<data_dir>/keys) stays out of it: a backup that leaks with its key lets anyone try every
 number against the hashes. --with-keys copies the keys to FILE.keys/ on purpose.
+
+--force replaces an existing FILE (the new copy is written beside it and renamed over it
+only once complete): on a terminal it asks first; elsewhere (cron, a script) nobody can
+answer, so it needs --yes, and --force alone is refused before anything is read.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from balagh.cli.confirm import Refused, add_yes_argument, confirm
 from balagh.config import Settings
 from balagh.handover import callers
 from balagh.store import maintenance
@@ -22,12 +28,31 @@ from balagh.store.opening import report_database
 __all__ = ["register"]
 
 
+def _may_overwrite(target: Path, *, yes: bool) -> None:
+    """--force's question: asked on a terminal when FILE is there; off a terminal --force
+    needs --yes whether or not FILE is there today, so a script fails on its first run,
+    not on the night its file happens to exist."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise Refused(f"error: --force replaces {target} if it exists, and there is no "
+                      "terminal to ask on: add --yes (--force --yes) to do it", 2)
+    if target.exists():
+        confirm(f"overwrite {target}", yes=False)
+
+
 def _backup(settings: Settings, args: argparse.Namespace) -> int:
+    target: Path = args.file
+    if args.force:
+        try:
+            _may_overwrite(target, yes=args.yes)
+        except Refused as exc:
+            print(exc, file=sys.stderr)
+            return exc.status
     database = report_database(settings)
     if isinstance(database, Path) and not database.exists():
         print(f"error: no database at {database}", file=sys.stderr)
         return 1
-    target: Path = args.file
     try:
         if isinstance(database, Path):
             run = maintenance.backup(database, target, force=args.force)
@@ -64,10 +89,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Write a consistent copy of the report database to FILE using SQLite's "
         "online backup, or on a PostgreSQL server (database_url) its own pg_dump in the "
         "custom format (restore with pg_restore); the running app is not stopped. Refuses "
-        "to replace FILE without --force. Each backup is recorded in the database "
-        "(maintenance_runs).")
+        "to replace FILE without --force; --force asks on a terminal and needs --yes "
+        "elsewhere. Each backup is recorded in the database (maintenance_runs).")
     parser.add_argument("file", type=Path, metavar="FILE")
-    parser.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    parser.add_argument("--force", action="store_true",
+                        help="replace FILE if it exists (asks on a terminal; needs --yes "
+                        "elsewhere)")
+    add_yes_argument(parser)
     parser.add_argument("--with-keys", action="store_true",
                         help="also copy the caller-hash key(s) to FILE.keys/ (kept out by "
                         "default: a backup with its key lets the numbers be guessed)")

@@ -32,13 +32,18 @@ from balagh.supervise.ring import (
     ring_supervisor,
 )
 
-__all__ = ["AUDIT_COLUMNS", "audit_lines", "register", "show_audit"]
+__all__ = ["AUDIT_COLUMNS", "audit_columns", "audit_lines", "register", "show_audit"]
 
 AUDIT_COLUMNS = ("at", "supervisor", "phone", "action", "reference", "agent", "mode", "detail")
 
 
 def _cell(value: object) -> str:
     return "-" if value is None or value == "" else str(value)
+
+
+def audit_columns(events: Sequence[MonitorEvent]) -> tuple[str, ...]:
+    """The node only where there are several (`nodes:`): one box's table stays as it was."""
+    return (*AUDIT_COLUMNS, "node") if any(event.node for event in events) else AUDIT_COLUMNS
 
 
 def audit_lines(events: Sequence[MonitorEvent], zone: tzinfo,
@@ -59,7 +64,7 @@ async def show_audit(settings: Settings, reference: str | None, limit: int) -> i
     if not events:
         print("no monitoring" + (f" of report {reference}" if reference else "") + " recorded")
         return 0
-    for line in audit_lines(events, settings.zone):
+    for line in audit_lines(events, settings.zone, audit_columns(events)):
         print(line)
     return 0
 

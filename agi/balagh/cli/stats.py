@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
+from typing import TypeVar
 
 from balagh.config import Settings
 from balagh.readmodel import statistics as query
@@ -31,6 +33,7 @@ from balagh.stats.questions import menu_questions
 from balagh.store.opening import report_database
 
 AGENT = "agent"  # one row per agent, from the agents' activity (readmodel/agents.py)
+FiguresT = TypeVar("FiguresT")
 
 __all__ = ["add_period_arguments", "menu_questions", "period_from", "register"]
 
@@ -57,75 +60,67 @@ def period_from(args: argparse.Namespace, zone: tzinfo) -> Period:
                   zone=zone)
 
 
-def _followup(settings: Settings, args: argparse.Namespace) -> int:
+def _print_figures(settings: Settings, args: argparse.Namespace,
+                   figures_of: Callable[[Period], FiguresT], empty: Callable[[FiguresT], bool],
+                   nothing: str, write: Callable[[FiguresT], str], *,
+                   table_says_nothing: bool = False) -> int:
+    """The period's figures printed by `write`; a bad period or database is one line and
+    exit 2; an empty period is said on stderr ("no <nothing> in ...") and, with
+    `table_says_nothing`, an empty table is not printed at all."""
     try:
         period = period_from(args, settings.zone)
-        figures = followup_figures(args.database or report_database(settings), period)
+        figures = figures_of(period)
     except (PeriodError, StatsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if figures.empty:
-        print(f"no routed calls in {period.label} ({period.shown}, {period.zone})",
+    if empty(figures):
+        print(f"no {nothing} in {period.label} ({period.shown}, {period.zone})",
               file=sys.stderr)
-    print(followup.WRITERS[args.format](figures).rstrip("\n"))
+        if table_says_nothing and args.format == "table":
+            return 0
+    print(write(figures).rstrip("\n"))
     return 0
+
+
+def _followup(settings: Settings, args: argparse.Namespace) -> int:
+    return _print_figures(
+        settings, args,
+        lambda period: followup_figures(args.database or report_database(settings), period),
+        lambda figures: figures.empty, "routed calls", followup.WRITERS[args.format])
 
 
 def _survey(settings: Settings, args: argparse.Namespace) -> int:
     from balagh.readmodel.survey import survey_figures
     from balagh.stats import survey
 
-    try:
-        period = period_from(args, settings.zone)
-        figures = survey_figures(args.database or report_database(settings), period)
-    except (PeriodError, StatsError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    if figures.empty:
-        print(f"no satisfaction calls in {period.label} ({period.shown}, {period.zone})",
-              file=sys.stderr)
-        if args.format == "table":
-            return 0
-    print(survey.WRITERS[args.format](figures).rstrip("\n"))
-    return 0
+    return _print_figures(
+        settings, args,
+        lambda period: survey_figures(args.database or report_database(settings), period),
+        lambda figures: figures.empty, "satisfaction calls", survey.WRITERS[args.format],
+        table_says_nothing=True)
 
 
 def _dispositions(settings: Settings, args: argparse.Namespace) -> int:
     from balagh.readmodel.dispositions import by_queue, disposition_counts
 
-    try:
-        period = period_from(args, settings.zone)
-    except PeriodError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    table = by_queue(disposition_counts(settings.console_database, period))
-    if not table:
-        print(f"no dispositions in {period.label} ({period.shown}, {period.zone})",
-              file=sys.stderr)
-    print(render.dispositions(table, settings.console.dispositions, args.format).rstrip("\n"))
-    return 0
+    return _print_figures(
+        settings, args,
+        lambda period: by_queue(disposition_counts(settings.console_database, period)),
+        lambda table: not table, "dispositions",
+        lambda table: render.dispositions(table, settings.console.dispositions, args.format))
 
 
 def _agents(settings: Settings, args: argparse.Namespace) -> int:
     from balagh.readmodel import agents
     from balagh.stats import agent_table
 
-    try:
-        period = period_from(args, settings.zone)
-        stats = agents.compute(args.database or report_database(settings), period,
-                               datetime.now(UTC), queues=args.queue or None)
-    except (PeriodError, StatsError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    if stats.empty:
-        print(f"no agent activity in {period.label} ({period.shown}, {period.zone})",
-              file=sys.stderr)
-        if args.format == "table":
-            return 0
     output = {"table": agent_table.table, "csv": agent_table.as_csv,
               "json": agent_table.as_json}[args.format]
-    print(output(stats).rstrip("\n"))
-    return 0
+    return _print_figures(
+        settings, args,
+        lambda period: agents.compute(args.database or report_database(settings), period,
+                                      datetime.now(UTC), queues=args.queue or None),
+        lambda stats: stats.empty, "agent activity", output, table_says_nothing=True)
 
 
 def _stats(settings: Settings, args: argparse.Namespace) -> int:

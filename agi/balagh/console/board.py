@@ -23,6 +23,7 @@ from balagh.ami.queue_names import routing_queue
 from balagh.privacy import mask_number
 from balagh.routing import DANGER_ANSWER, DANGER_QUESTION
 from balagh.status import ReportStatus
+from balagh.store.callbacks import PURPOSES
 from balagh.store.queries import Report
 
 from .access import Access
@@ -196,11 +197,14 @@ def build(*, queue_events: Iterable[Mapping[str, str]] = (), live_ids: set[str] 
           queues: Iterable[str] = (), pbx_up: bool = True,
           nodes: Sequence[NodeReading] | None = None,
           wrapup_seconds: int = 0,
-          callbacks: Sequence[Mapping[str, Any]] | None = None) -> dict[str, Any]:
+          callbacks: Sequence[Mapping[str, Any]] | None = None,
+          survey_calls: Sequence[Mapping[str, Any]] | None = None,
+          survey_on: bool = False) -> dict[str, Any]:
     """The whole snapshot. One box: `queue_events` and `live_ids`, the uniqueids of the
     channels up now (None when AMI is down: then the reports alone say which calls are in
     progress). Several: one NodeReading per node instead (`nodes`). `callbacks`: the
-    app's pending and failed callbacks (None: not known now)."""
+    app's pending and failed callbacks (None: not known now); `survey_calls` the same for
+    the satisfaction calls, shown only when `survey_on` (reachback.yaml's `survey:`)."""
     if nodes is None:
         nodes = [NodeReading("", pbx_up, list(queue_events), live_ids)]
     figures, entries = _queue_figures(nodes, queues)
@@ -226,6 +230,8 @@ def build(*, queue_events: Iterable[Mapping[str, str]] = (), live_ids: set[str] 
                 "by_question": dict(Counter(call["question"] or "-" for call in in_ivr))},
         "calls": live,
         "callbacks": None if callbacks is None else [dict(row) for row in callbacks],
+        "survey_on": survey_on,
+        "survey_calls": None if survey_calls is None else [dict(row) for row in survey_calls],
         "today": {"calls": today.calls, "to_queue_p50": today.to_queue_p50,
                   "to_queue_p95": today.to_queue_p95, "per_hour": list(today.per_hour)},
     }
@@ -312,6 +318,9 @@ def _count_waiting(figures: dict[str, QueueFigures], entries: list[Entry],
                     row.oldest_danger_node = node
 
 
+PLACED = tuple(purpose.table for purpose in PURPOSES)  # the snapshot's keys: callbacks, ...
+
+
 def for_user(snapshot: Mapping[str, Any], access: Access) -> dict[str, Any]:
     """What one user's browser gets: only the queues (and their calls) they may see.
     Calls still in the menu have no queue yet: only those who see every queue see them."""
@@ -325,13 +334,14 @@ def for_user(snapshot: Mapping[str, Any], access: Access) -> dict[str, Any]:
         "agents": [dict(agent, queues=seen) for agent in snapshot.get("agents", [])
                    if (seen := [queue for queue in agent["queues"] if access.may_see(queue)])],
         "calls": calls,
-        "callbacks": None if snapshot.get("callbacks") is None
-        else access.visible(snapshot["callbacks"], "queue"),
+        # the calls the app places, each purpose's rows of the queues this user sees
+        **{key: None if snapshot.get(key) is None else access.visible(snapshot[key], "queue")
+           for key in PLACED},
         "ivr": {"callers": len(in_ivr),
                 "by_question": dict(Counter(call["question"] or "-" for call in in_ivr))},
         "user": {"name": access.user.name, "role": access.user.role},
     }
 
 
-__all__ = ["AGENT_STATES", "NodeReading", "QueueFigures", "Today", "agent_rows", "build",
+__all__ = ["AGENT_STATES", "PLACED", "NodeReading", "QueueFigures", "Today", "agent_rows", "build",
            "call_state", "current_question", "for_user", "live_call", "member_state"]

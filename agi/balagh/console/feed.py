@@ -30,11 +30,14 @@ import structlog
 
 from balagh.ami.client import AmiSession
 from balagh.config import Settings, nodes_of
+from balagh.config.yamlsrc import ConfigError
+from balagh.reachback.survey_config import load_survey_config
 from balagh.readmodel import statistics as stats_query
 from balagh.readmodel.figures import Histogram
 from balagh.readmodel.period import Period, today_period
 from balagh.readmodel.reader import ReportReader
 from balagh.readmodel.search import ReportSearch
+from balagh.store.callbacks import CALLBACK, PURPOSES, SURVEY
 from balagh.store.opening import connect_reader, exists, report_database
 from balagh.store.queries import Report
 from balagh.supervise.modes import Mode
@@ -56,6 +59,17 @@ FULL_REBUILD_SECONDS = 5.0
 TODAY_EVERY_SECONDS = 2.0   # today's figures (a scan of the day) at most this often
 LIVE_LOOKBACK = timedelta(hours=12)
 LIVE_LIMIT = 1000
+
+
+def survey_configured(settings: Settings) -> bool:
+    """reachback.yaml's `survey:` is on, as the app read it at its start (the wallboard's
+    satisfaction calls are hidden when it is off). A file the app would refuse counts as
+    on: the table then says the app cannot be asked, which is true."""
+    try:
+        return load_survey_config(settings.reachback_file).enabled
+    except (ConfigError, OSError) as exc:
+        log.warning("console.survey_config_unreadable", error=str(exc))
+        return True
 
 
 class Feed:
@@ -82,7 +96,12 @@ class Feed:
         self._today_at = 0.0
         self._tasks: list[asyncio.Task[Any]] = []
         self.rings: set[asyncio.Task[Any]] = set()
-        self.callbacks = CallbacksClient(settings)  # asked of the app, never written here
+        # the calls the app places, by purpose: asked of the app, never written here
+        self.placed = {purpose.table: CallbacksClient(settings, purpose)
+                       for purpose in PURPOSES}
+        self.callbacks = self.placed[CALLBACK.table]
+        self.survey_calls = self.placed[SURVEY.table]
+        self.survey_on = survey_configured(settings)
 
     # --------------------------------------------------------------- lifecycle
 
@@ -185,7 +204,9 @@ class Feed:
         snapshot = board.build(nodes=readings, reports=reports, questions=self.questions,
                                today=self._today, now=now, queues=self.queues,
                                wrapup_seconds=self.settings.wrapup_seconds,
-                               callbacks=await self.callbacks.listing())
+                               callbacks=await self.callbacks.listing(),
+                               survey_calls=await self.survey_calls.listing()
+                               if self.survey_on else None, survey_on=self.survey_on)
         async with self._changed:
             self.snapshot = snapshot
             self.version += 1

@@ -15,7 +15,7 @@ import asyncio
 import json
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, ClassVar
@@ -35,6 +35,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from balagh.config import Settings
 from balagh.stats.questions import menu_questions
+from balagh.store.callbacks import PURPOSES, Purpose
 from balagh.supervise.modes import Mode
 from balagh.supervise.watch import SupervisorFile
 
@@ -210,29 +211,37 @@ async def monitor(request: Request, session: Session) -> Response:
     return JSONResponse({"ringing": phone, "reference": reference, "mode": mode.value}, 202)
 
 
-async def cancel_callback(request: Request, session: Session) -> Response:
-    """A supervisor cancels a pending callback: asked of the app (the console never writes
-    the report store), checked against the queues this user sees, and audited either way."""
-    console = console_of(request)
-    form = await form_fields(request)
-    raw_id = form.get("id", "")
-    detail: dict[str, Any] = {"callback": raw_id}
-    shown = console.feed.snapshot.get("callbacks") or []
-    row = next((r for r in shown if str(r.get("id")) == raw_id), None)
-    if not raw_id.isdigit() or row is None:
-        status, said = 404, "no pending callback with this number"
-    elif not console.access(session).may_see(row.get("queue")):
-        status, said = 403, "not allowed on this queue"
-    else:
-        detail["reference"] = row.get("reference")
-        status, said = await console.feed.callbacks.cancel(int(raw_id), session.user.name)
-    await console.accounts.audit(session.user.name, "callback-cancelled" if status == 200
-                                 else "callback-cancel-refused", {**detail, "why": said},
-                                 remote_of(request))
-    if status == 200:
-        console.feed.mark_stale()
-        return JSONResponse({"cancelled": int(raw_id)})
-    return JSONResponse({"error": said}, status)
+def cancel_placed(purpose: Purpose) -> Callable[[Request, Session], Awaitable[Response]]:
+    """A supervisor cancels a pending call of `purpose` (a callback, a satisfaction call):
+    asked of the app (the console never writes the report store), only a row of that
+    purpose on the board, checked against the queues this user sees, and audited either
+    way (`callback-cancelled`, `survey-cancel-refused`, ...)."""
+    key, word = purpose.table, str(purpose.kind)
+
+    async def cancel(request: Request, session: Session) -> Response:
+        console = console_of(request)
+        form = await form_fields(request)
+        raw_id = form.get("id", "")
+        detail: dict[str, Any] = {word: raw_id}
+        shown = console.feed.snapshot.get(key) or []
+        row = next((r for r in shown if str(r.get("id")) == raw_id), None)
+        if not raw_id.isdigit() or row is None:
+            status, said = 404, f"no pending {word} call with this number"
+        elif not console.access(session).may_see(row.get("queue")):
+            status, said = 403, "not allowed on this queue"
+        else:
+            detail["reference"] = row.get("reference")
+            status, said = await console.feed.placed[key].cancel(int(raw_id),
+                                                                 session.user.name)
+        await console.accounts.audit(session.user.name, f"{word}-cancelled" if status == 200
+                                     else f"{word}-cancel-refused", {**detail, "why": said},
+                                     remote_of(request))
+        if status == 200:
+            console.feed.mark_stale()
+            return JSONResponse({"cancelled": int(raw_id)})
+        return JSONResponse({"error": said}, status)
+
+    return cancel
 
 
 # ------------------------------------------------------------------ the app
@@ -307,7 +316,9 @@ def create_app(settings: Settings, *, accounts: Accounts | None = None,
         Route("/events", authed(events)),
         Route("/api/state", authed(state)),
         Route("/monitor", authed(monitor), methods=["POST"]),
-        Route("/callbacks/cancel", authed(cancel_callback), methods=["POST"]),
+        # /callbacks/cancel, /survey_calls/cancel
+        *(Route(f"/{purpose.table}/cancel", authed(cancel_placed(purpose)), methods=["POST"])
+          for purpose in PURPOSES),
         Route("/reports", authed(reports, page=True)),
         Route("/reports.csv", authed(reports_csv, page=True)),
         Route("/reports/{reference}", authed(report, page=True)),

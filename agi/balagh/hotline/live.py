@@ -21,6 +21,7 @@ import structlog
 
 from balagh.config.yamlsrc import ConfigError
 from balagh.hotline.load import Hotline, HotlineFiles, load_hotline
+from balagh.vocabulary import ReloadAttempt
 
 log = structlog.get_logger(__name__)
 
@@ -34,8 +35,7 @@ Fingerprint = tuple[str | None, ...]  # each file's sha256, None for a missing o
 class ReloadRecorder(Protocol):
     """Where every load is recorded (the report store's routing_reloads)."""
 
-    def record_reload(self, *, file: str, sha256: str | None, trigger: str, outcome: str,
-                      rules: int | None, error: str | None, at: datetime) -> None: ...
+    def record_reload(self, attempt: ReloadAttempt) -> None: ...
 
 
 def file_sha256(path: Path) -> str | None:
@@ -131,6 +131,6 @@ class LiveHotline:
 
     def _record(self, trigger: str, outcome: str, rules: int | None, error: str | None,
                 sha256: str | None = None) -> None:
-        self.recorder.record_reload(file=str(self.files.routing),
-                                    sha256=sha256 or self.sha256, trigger=trigger,
-                                    outcome=outcome, rules=rules, error=error, at=self.clock())
+        self.recorder.record_reload(ReloadAttempt(
+            str(self.files.routing), sha256 or self.sha256, trigger, outcome, rules, error,
+            self.clock()))

@@ -4,6 +4,8 @@ inbound listener. Texts off (the default): the outbox alone, nothing registered.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import structlog
 
 from balagh.config import Settings, secret_values
@@ -13,7 +15,7 @@ from balagh.store.sms import SmsRows
 
 from .followup_api import Resolved, ResolvedListener
 from .sms import SmsSender, TextingPublisher
-from .sms_config import RESOLVED, load_sms_config
+from .sms_config import RESOLVED, SmsConfig, load_sms_config
 from .sms_reports import delivery_report_handler, route_path
 
 __all__ = ["text_on_resolved", "texting"]
@@ -21,20 +23,27 @@ __all__ = ["text_on_resolved", "texting"]
 log = structlog.get_logger(__name__)
 
 
-def texting(settings: Settings, rows: SmsRows, outbox: Publisher,
-            inbound: InboundServer) -> tuple[Publisher, SmsSender | None]:
-    """The call path's publisher and the texts' worker (None: texts are off). A bad
+def texting(settings: Settings, rows: SmsRows, outbox: Publisher, inbound: InboundServer,
+            config: Callable[[], SmsConfig] | None = None,
+            ) -> tuple[Publisher, SmsSender | None]:
+    """The call path's publisher and the texts' worker (None: texts are off). `config`:
+    the section of the moment (reachback/live.py, reloaded on SIGHUP: each text reads its
+    templates, Kannel and sender when it is sent); None: the file read once, here. A bad
     reachback.yaml raises its ConfigError (file:line): `balagh run` does not start."""
-    config = load_sms_config(settings.reachback_file, secret_values(settings))
-    if not config.enabled:
+    if config is None:
+        loaded = load_sms_config(settings.reachback_file, secret_values(settings))
+        config = lambda: loaded  # noqa: E731
+    first = config()
+    if not first.enabled:
         return outbox, None
     if not settings.inbound.enabled:
         log.warning("sms.no_inbound", hint="texts are sent but their delivery reports "
                     "cannot arrive: enable `inbound:` in balagh.yaml")
-    base = config.dlr_url or f"http://{settings.inbound.host}:{settings.inbound.port}"
-    sender = SmsSender(rows, lambda: config, base)
+    # The delivery reports' address is the listener's, fixed at start with its route.
+    base = first.dlr_url or f"http://{settings.inbound.host}:{settings.inbound.port}"
+    sender = SmsSender(rows, config, base)
     inbound.add_route("GET", route_path(), delivery_report_handler(rows))
-    log.info("sms.enabled", kannel=config.kannel_url)
+    log.info("sms.enabled", kannel=first.kannel_url)
     return TextingPublisher(outbox, sender), sender
 
 

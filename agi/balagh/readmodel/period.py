@@ -60,6 +60,24 @@ class Period:
                  for n in range(self.days + 1)]
         return [(day, edges[n], edges[n + 1]) for n, day in enumerate(self.each_day())]
 
+    def months(self) -> list[tuple[str, datetime, datetime]]:
+        """Each of the zone's calendar months the period touches (YYYY-MM) with its first
+        instant and the next month's (UTC), the first and last cut to the period."""
+        out = []
+        first = self.first
+        while first < self.stop:
+            following = _next_month(first)
+            stop = min(following, self.stop)
+            out.append((f"{first:%Y-%m}", day_start(first, self.zone),
+                        day_start(stop, self.zone)))
+            first = following
+        return out
+
+
+def _next_month(day: date) -> date:
+    """The first day of the month after `day`'s."""
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
 
 def days_period(first: date, last: date, zone: tzinfo, label: str | None = None) -> Period:
     """From `first` to `last`, both included, in `zone`."""
@@ -83,9 +101,8 @@ def parse_month(text: str, zone: tzinfo = UTC) -> Period:
     match = re.fullmatch(r"(\d{4})-(\d{2})", text)
     if not match or not 1 <= int(match[2]) <= 12:
         raise PeriodError(f"not a month (YYYY-MM): {text!r}")
-    year, month = int(match[1]), int(match[2])
-    following = date(year + month // 12, month % 12 + 1, 1)
-    return Period(date(year, month, 1), following, text, zone)
+    first = date(int(match[1]), int(match[2]), 1)
+    return Period(first, _next_month(first), text, zone)
 
 
 def parse_week(text: str, zone: tzinfo = UTC) -> Period:

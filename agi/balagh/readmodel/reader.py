@@ -59,6 +59,7 @@ class MonitorEvent:
     agent: str | None
     mode: str | None  # listen | whisper | barge
     detail: str | None  # for refused: why
+    node: str | None = None  # the node whose Asterisk carried it (`nodes:`); none on one box
 
 
 _LOAD_COLUMNS = ", ".join(columns_of(TableLoad))

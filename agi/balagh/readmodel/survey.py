@@ -1,6 +1,7 @@
 """The satisfaction call's answers in figures, for `balagh stats --survey` and the report
-pack: for the calls asked in a period, per month (UTC, of the call), unit and question,
-how many callees gave each answer, and how many pressed no key ("unanswered").
+pack: for the calls asked in a period, per month (the hotline's zone, of the call), unit
+and question, how many callees gave each answer, and how many pressed no key
+("unanswered").
 """
 
 from __future__ import annotations
@@ -44,14 +45,16 @@ def survey_figures(path: ReportDatabase, period: Period) -> SurveyFigures:
     with connect(path) as conn:
         if not has_table(path, conn, "survey_answers"):
             return figures  # a database from before the survey's schema step
-        for month, unit, prompt, answer, calls in conn.execute(
-                "SELECT substr(asked_at, 1, 7) AS month, unit, prompt, answer, COUNT(*)"
-                " FROM survey_answers WHERE asked_at >= ? AND asked_at < ?"
-                " GROUP BY substr(asked_at, 1, 7), unit, prompt, answer",
-                (iso(period.start), iso(period.end))):
-            figures.counts.append(SurveyCount(str(month), str(unit), str(prompt),
-                                              UNANSWERED if answer is None else str(answer),
-                                              int(calls)))
+        # A month is the hotline's (23:30 UTC on 30 November is December in Dubai): one
+        # count per month between its zone's edges, the same text on either engine.
+        for month, start, end in period.months():
+            for unit, prompt, answer, calls in conn.execute(
+                    "SELECT unit, prompt, answer, COUNT(*) FROM survey_answers"
+                    " WHERE asked_at >= ? AND asked_at < ? GROUP BY unit, prompt, answer",
+                    (iso(start), iso(end))):
+                figures.counts.append(SurveyCount(month, str(unit), str(prompt),
+                                                  UNANSWERED if answer is None else str(answer),
+                                                  int(calls)))
     figures.counts.sort(key=lambda c: (c.month, c.unit, c.question, c.answer == UNANSWERED,
                                        c.answer))
     return figures

@@ -21,7 +21,7 @@ from balagh.localtime import local
 from balagh.readmodel import agents as agent_figures
 from balagh.readmodel import statistics as query
 from balagh.readmodel.dispositions import by_queue, disposition_counts
-from balagh.readmodel.followups import FollowupFigures, followup_figures
+from balagh.readmodel.followups import NO_STATUS, FollowupFigures, followup_figures
 from balagh.readmodel.period import Period
 from balagh.readmodel.survey import UNANSWERED, SurveyFigures, survey_figures
 from balagh.templating import environment
@@ -29,7 +29,7 @@ from balagh.texts import heading, name, report_text
 
 from . import charts
 from .agent_table import COLUMNS as AGENT_COLUMNS
-from .followup import RESOLUTION_COLUMNS, resolution_rows
+from .followup import RESOLUTION_COLUMNS
 from .render import COLUMNS, cell
 
 if TYPE_CHECKING:
@@ -145,13 +145,27 @@ def _group(stats: query.Stats, title: str, language: str) -> Group:
     return Group(title, [col for col, _ in COLUMNS], rows)
 
 
+def hours_minutes(seconds: float) -> str:
+    """A month's talk or a report's days to resolution, as people read it: 92:05, not
+    331500 (seconds rounded to the minute)."""
+    minutes = round(seconds / 60)
+    return f"{minutes // 60}:{minutes % 60:02d}"
+
+
+def _agent_cell(column: str, value: object) -> str:
+    if column.endswith("_seconds") and isinstance(value, int | float):
+        return hours_minutes(value)
+    return str(value)
+
+
 def _agents_group(stats: agent_figures.AgentStats, language: str) -> Group:
     rows = []
     for row in [*stats.rows, stats.total]:
         values = row.as_dict()
         total = row is stats.total
         rows.append(Row(heading(row.agent, language) if total else row.agent,
-                        [str(values[col]) for col, _ in AGENT_COLUMNS], total))
+                        [_agent_cell(col, values[col]) for col, _ in AGENT_COLUMNS],
+                        total))
     return Group("by_agent", [col for col, _ in AGENT_COLUMNS], rows)
 
 
@@ -168,18 +182,29 @@ def _give_ups(data: PackData, language: str) -> list[tuple[str, str, str]]:
             for q in data.total.questions]
 
 
+def _reachback(data: PackData) -> list[tuple[str, str]]:
+    """Consent answers and texts; none when the period has neither."""
+    stats = data.total
+    rows = [(f"consent_{answer}", str(stats.consent[answer])) for answer in ("yes", "no")]
+    rows += [(f"texts_{kind}", str(stats.texts.get(kind, 0)))
+             for kind in ("sent", "delivered", "failed", "withheld")]
+    return rows if any(value != "0" for _, value in rows) else []
+
+
 def _followup(data: PackData, language: str) -> tuple[list[tuple[str, str]], Group]:
     """The reports per unit status, and the time to resolved per queue and unit."""
-    statuses = [(heading(status, language), str(count))
-                for status, count in sorted(data.followup.by_status.items())]
-    rows = [Row(heading(cells[0], language), cells[1:]) for cells in
-            resolution_rows(data.followup)]
+    statuses = [(heading("followup_none" if status == NO_STATUS else status, language),
+                 str(count)) for status, count in sorted(data.followup.by_status.items())]
+    rows = [Row(heading(row.queue, language), [row.unit, str(row.resolved),
+                                               hours_minutes(row.median_seconds),
+                                               hours_minutes(row.p90_seconds)])
+            for row in data.followup.resolutions]
     return statuses, Group("followup", list(RESOLUTION_COLUMNS[1:]), rows)
 
 
 def _survey(data: PackData, language: str) -> Group:
     """The satisfaction calls: a row per unit, month, question and answer."""
-    rows = [Row(row.unit, [row.month, row.question,
+    rows = [Row(row.unit, [row.month, heading(row.question, language),
                            report_text("survey_unanswered", language)
                            if row.answer == UNANSWERED else row.answer, str(row.calls)])
             for row in data.survey.counts]
@@ -205,6 +230,7 @@ def render(data: PackData, language: str, generated: datetime | None = None) -> 
                                  for by, title in GROUP_TITLES]
         + ([_agents_group(data.agents, language)]
            if data.agents is not None and not data.agents.empty else []),
+        reachback_rows=[] if empty else _reachback(data),
         followup=None if data.followup.empty else _followup(data, language),
         survey=None if data.survey.empty else _survey(data, language),
         dispositions=None if empty else _dispositions(data, language), same=str)

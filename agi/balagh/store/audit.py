@@ -37,13 +37,15 @@ class MonitorAudit:
     def record_monitor(self, *, at: datetime, action: str, session: str | None = None,
                        supervisor: str | None = None, phone: str | None = None,
                        reference: str | None = None, agent: str | None = None,
-                       mode: str | None = None, detail: str | None = None) -> None:
+                       mode: str | None = None, detail: str | None = None,
+                       node: str | None = None) -> None:
+        """One row; `node`: the node whose Asterisk carried the session (None: one box)."""
         def build() -> list[Statement]:
             statements: list[Statement] = [(
                 "INSERT INTO monitor_audit (at, session, supervisor, phone, action, reference,"
-                " agent, mode, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " agent, mode, detail, node) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (iso(at), session, supervisor, phone, str(action), reference, agent, mode,
-                 detail),
+                 detail, node),
             )]
             kind = TIMELINE_KINDS.get(str(action))
             if kind is not None and reference:

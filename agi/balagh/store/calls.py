@@ -19,6 +19,7 @@ import structlog
 
 from balagh.privacy import redact_text
 from balagh.status import ENDED_STATUSES, ROUTED_STATUSES, ReportStatus
+from balagh.vocabulary import ReloadAttempt
 
 from . import reference as refs
 from .events import EventKind, event, event_if_report
@@ -221,13 +222,13 @@ class CallRecorder:
 
     # ------------------------------------------------------ the routing table
 
-    def record_reload(self, *, file: str, sha256: str | None, trigger: str, outcome: str,
-                      rules: int | None, error: str | None, at: datetime) -> None:
+    def record_reload(self, attempt: ReloadAttempt) -> None:
         """One attempt to load the routing table (applied or refused)."""
         self._submit("record_reload", "-", lambda: [(
             "INSERT INTO routing_reloads (at, file, sha256, trigger, outcome, rules, error)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (iso(at), file, sha256, trigger, outcome, rules, error))])
+            (iso(attempt.at), attempt.file, attempt.sha256, attempt.trigger, attempt.outcome,
+             attempt.rules, attempt.error))])
 
     # ------------------------------------------------------------------ helpers
 

@@ -253,7 +253,12 @@ _V7 = SURVEY_ANSWERS.replace("id        INTEGER PRIMARY KEY", f"id        {_ID}"
     + _V6.replace("callbacks", "survey_calls")
 
 
-MIGRATIONS: tuple[str, ...] = (_V1, _STATS_HOURLY, _V3, _V4, _V5, _V6, _V7)
+# The node whose Asterisk carried a monitoring session (schema.py's step of the same name).
+_MONITOR_NODE = """
+ALTER TABLE monitor_audit ADD COLUMN node TEXT;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _STATS_HOURLY, _V3, _V4, _V5, _V6, _V7, _MONITOR_NODE)
 VERSION = len(MIGRATIONS)
 # The first version with stats_hourly: the statistics read it from there on.
 STATS_HOURLY_SINCE = MIGRATIONS.index(_STATS_HOURLY) + 1

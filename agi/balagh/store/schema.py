@@ -309,8 +309,14 @@ CREATE INDEX survey_answers_asked ON survey_answers (asked_at);
 SURVEY_CALLS = _V14.replace("callbacks", "survey_calls")
 _V15 = SURVEY_ANSWERS + SURVEY_CALLS
 
+# The node whose Asterisk carried a monitoring session (an app beside each node, nodes:
+# in balagh.yaml); NULL on a one-box site, as every row before it.
+_MONITOR_NODE = """
+ALTER TABLE monitor_audit ADD COLUMN node TEXT;
+"""
+
 MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11,
-                                _V12, _V13, _V14, _V15)
+                                _V12, _V13, _V14, _V15, _MONITOR_NODE)
 VERSION = len(MIGRATIONS)
 
 

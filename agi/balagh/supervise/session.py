@@ -111,11 +111,12 @@ class Supervision:
     ami: AmiSession
     rest: AriRest           # the ARI client (the application's current one)
     app: str = "balagh"     # the ARI application snoops are created in
+    node: str | None = None  # the node whose Asterisk carries the sessions (None: one box)
     sessions: dict[str, Session] = field(default_factory=dict)  # by session id
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     def audit(self, action: str, **fields: str | None) -> None:
-        self.trail.record_monitor(at=self.clock(), action=action, **fields)
+        self.trail.record_monitor(at=self.clock(), action=action, node=self.node, **fields)
 
     async def follow_snoop(self, snoop_channel: SnoopPort, session_id: str) -> None:
         """A snoop channel entered the app: when it goes while it is the session's current

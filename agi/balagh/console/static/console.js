@@ -159,35 +159,41 @@
     table.tBodies[0].replaceChildren(...rows);
   }
 
-  function renderCallbacks() {
-    const table = document.getElementById("callbacks");
+  // The calls the app places (callbacks, satisfaction calls): one table per purpose,
+  // named by the state's key; `shown` false hides the whole section (the survey off).
+  function renderPlaced(key, shown, empty) {
+    const table = document.getElementById(key);
     if (!table) return;
-    const note = document.getElementById("callbacks-note");
-    note.textContent = state.callbacks === null || state.callbacks === undefined
-      ? L.callbacks_unavailable : "";
-    const rows = (state.callbacks || []).map((c) => el("tr", { id: "callback-" + c.id },
+    document.getElementById(key + "-section").hidden = !shown;
+    const listed = state[key];
+    document.getElementById(key + "-note").textContent =
+      listed === null || listed === undefined ? L[key + "_unavailable"] : "";
+    const rows = (listed || []).map((c) => el("tr", { id: key + "-" + c.id },
       el("td", {}, el("bdi", { dir: "ltr" }, c.reference)), el("td", {}, word(c.queue)),
       el("td", {}, L["callback_" + c.status] || c.status), el("td", {}, String(c.attempt)),
       el("td", {}, el("bdi", { dir: "ltr" }, c.status === "pending" ? c.next_attempt_at : "-")),
-      el("td", {}, c.status === "pending" ? el("button", { class: "cancel-callback",
-                                                           "data-id": String(c.id) }, L.cancel) : "")));
-    if (!rows.length) rows.push(el("tr", { class: "empty" }, el("td", { colspan: 6 }, L.no_callbacks)));
+      el("td", {}, c.last_outcome ? L["callback_" + c.last_outcome] || c.last_outcome : "-"),
+      el("td", {}, c.status === "pending" ? el("button", { class: "cancel-placed",
+        "data-key": key, "data-id": String(c.id) }, L.cancel) : "")));
+    if (!rows.length) rows.push(el("tr", { class: "empty" }, el("td", { colspan: 7 }, empty)));
     table.tBodies[0].replaceChildren(...rows);
   }
 
   function render() {
     if (!state) return;
-    renderStatus(); renderQueues(); renderCalls(); renderAgents(); renderCallbacks();
+    renderStatus(); renderQueues(); renderCalls(); renderAgents();
+    renderPlaced("callbacks", true, L.no_callbacks);
+    renderPlaced("survey_calls", !!state.survey_on, L.no_survey_calls);
     document.body.dataset.version = String(state.version || 0);
     document.body.dataset.at = String(state.at);  // when the server built this state
   }
 
   document.addEventListener("click", async (event) => {
-    const button = event.target.closest("button.cancel-callback");
+    const button = event.target.closest("button.cancel-placed");
     if (!button) return;
     const notice = document.getElementById("notice");
     const body = new URLSearchParams({ id: button.dataset.id });
-    const answer = await fetch("/callbacks/cancel", { method: "POST", body,
+    const answer = await fetch("/" + button.dataset.key + "/cancel", { method: "POST", body,
       credentials: "same-origin", headers: { "X-CSRF-Token": csrf } });
     notice.textContent = answer.ok ? L.cancelled : L.refused + " (" + answer.status + ")";
     notice.dataset.status = String(answer.status);
