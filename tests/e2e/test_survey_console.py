@@ -28,10 +28,10 @@ from balagh.console.accounts import Accounts
 
 from .conftest import AppProcess, balagh
 from .console_browser import ConsoleProcess, add_user, http_login
+from .dialback import hours_now, placed_channels, reachback_app, row_in, rows
 from .legs import until
-from .test_callbacks import CONSENT_BLOCK, hours_now
 from .test_followup import free_port
-from .test_survey import SURVEY, resolved_report, rows, survey_channels, survey_row
+from .test_survey import CALLEE, ROWS, SURVEY, SURVEY_IDS, resolved_report
 
 DELAY_SECONDS = 300  # long enough for the supervisor to cancel before it is due
 PASSWORD = "console test password"
@@ -40,25 +40,15 @@ PASSWORD = "console test password"
 @pytest.fixture(scope="module")
 def survey_app(app: AppProcess, settings: Settings,
                data_dir: Path) -> Iterator[tuple[AppProcess, int, dict[str, str]]]:
-    config = data_dir / "config"
-    menu = config / "ivr-survey-console.yaml"
-    menu.write_text(settings.ivr_file.read_text(encoding="utf-8") + CONSENT_BLOCK,
-                    encoding="utf-8")
-    reachback = config / "reachback-survey-console.yaml"
-    reachback.write_text(SURVEY.format(hours=hours_now(settings)).replace(
-        "delay_seconds: 0", f"delay_seconds: {DELAY_SECONDS}"), encoding="utf-8")
     port = free_port()
-    shared = {"BALAGH_REACHBACK_FILE": str(reachback), "BALAGH_INBOUND_ENABLED": "true",
-              "BALAGH_INBOUND_PORT": str(port)}
-    app.stop()  # one app per Stasis name: the session's gives way for this module
-    process = AppProcess(settings, data_dir / "app-survey-console.log",
-                         extra_env={**shared, "BALAGH_IVR_FILE": str(menu)})
-    process.start()
-    try:
+    listener = {"BALAGH_INBOUND_ENABLED": "true", "BALAGH_INBOUND_PORT": str(port)}
+    with reachback_app(app, settings, data_dir, "survey-console",
+                       SURVEY.format(hours=hours_now(settings)).replace(
+                           "delay_seconds: 0", f"delay_seconds: {DELAY_SECONDS}"),
+                       listener) as process:
+        shared = {**listener,
+                  "BALAGH_REACHBACK_FILE": process.extra_env["BALAGH_REACHBACK_FILE"]}
         yield process, port, shared
-    finally:
-        process.stop()
-        app.start()
 
 
 @contextlib.contextmanager
@@ -111,7 +101,7 @@ async def test_a_supervisor_cancels_a_pending_survey_call_from_the_console(
     process, port, _ = survey_app
     client, csrf = await asyncio.to_thread(http_login, console.url, "sara", PASSWORD)
     try:
-        async with survey_channels(ami) as channels:
+        async with placed_channels(ami, SURVEY_IDS, CALLEE) as channels:
             reference, resolved_at = await resolved_report(settings, ami, (process, port),
                                                            "+971501110041", "1")
             row = await until(listed(client, reference), timeout=30,
@@ -125,7 +115,7 @@ async def test_a_supervisor_cancels_a_pending_survey_call_from_the_console(
                 client.post, "/survey_calls/cancel", data={"id": str(row["id"])},
                 headers={"X-CSRF-Token": csrf})
             assert answer.status_code == 200, answer.text
-            stored = await until(survey_row(settings, reference, "cancelled"), timeout=10,
+            stored = await until(row_in(settings, ROWS, reference, "cancelled"), timeout=10,
                                  what="the survey call cancelled in the store")
             await until(lambda: listed(client, reference)() is None, timeout=10,
                         what="the survey call gone from the console")

@@ -40,6 +40,14 @@ async def settle(worker: Dialler) -> None:
     await asyncio.gather(*worker._tasks)
 
 
+async def dialled_once(worker: Dialler, ami: Asterisk) -> dict[str, str]:
+    """One round of the dialler that sends exactly one Originate, ended; its fields."""
+    await worker.dial_due()
+    await settle(worker)
+    [sent] = ami.sent
+    return sent
+
+
 async def undialled(worker: Dialler, ami: Asterisk, row_id: int) -> Callback:
     """One round of the dialler in which nothing reaches Asterisk; the row after it."""
     await worker.dial_due()

@@ -44,6 +44,7 @@ from .reachback_helpers import (
     DUBAI,
     NUMBER,
     Asterisk,
+    dialled_once,
     originate_variables,
     settle,
     undialled,
@@ -186,9 +187,7 @@ async def test_a_consenting_caller_is_dialled_into_the_callback_context(store) -
     row = await scheduled(store)
     ami = Asterisk()
     worker = dialler(store, ami)
-    await worker.dial_due()
-    await settle(worker)
-    [sent] = ami.sent
+    sent = await dialled_once(worker, ami)
     assert sent["Channel"] == f"Local/{NUMBER}@balagh-test-callee"
     assert sent["Context"] == "balagh-callback" and sent["Timeout"] == "20000"
     assert sent["ChannelId"] == f"balagh-callback-{row.id}-1"

@@ -26,8 +26,9 @@ from balagh.reachback.wiring import texting
 from balagh.store import ReportStore
 
 from .handover_receiver import eventually
+from .reachback_helpers import Asterisk
 from .test_sms_texts import FakeKannel, Worker, report
-from .test_survey_calls import Asterisk, resolved_report
+from .test_survey_calls import resolved_report
 
 OLD = "Old {reference}, call {line}."
 NEW = "New {reference}, call {line}."

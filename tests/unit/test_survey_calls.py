@@ -34,6 +34,7 @@ from .reachback_helpers import (
     NUMBER,
     Asterisk,
     Callee,
+    dialled_once,
     originate_variables,
     settle,
     undialled,
@@ -91,9 +92,7 @@ async def test_resolved_with_consent_is_dialled_once_into_the_survey_context(
     row = await scheduled(store)
     ami = Asterisk()
     worker = dialler(store, ami)
-    await worker.dial_due()
-    await settle(worker)
-    [sent] = ami.sent
+    sent = await dialled_once(worker, ami)
     assert sent["Channel"] == f"Local/{NUMBER}@balagh-test-callee"
     assert sent["Context"] == "balagh-survey"
     assert sent["ChannelId"] == f"balagh-survey-{row.id}-1"

@@ -33,8 +33,9 @@ from balagh.supervise.load import save_supervisors
 from balagh.supervise.model import Supervisor, SupervisorTable
 from balagh.supervise.pins import hash_pin
 
+from .reachback_helpers import Asterisk
 from .test_callbacks import scheduled as callback_scheduled
-from .test_survey_calls import QUEUE, Asterisk, settings_with
+from .test_survey_calls import QUEUE, settings_with
 from .test_survey_calls import scheduled as survey_scheduled
 
 PASSWORD = "a long enough password"
@@ -134,10 +135,11 @@ async def test_a_callback_cancel_leaves_the_survey_call_of_the_same_id(
 async def test_surveying_registers_the_routes_only_when_on(store: ReportStore,
                                                            tmp_path: Path) -> None:
     off, on = (InboundServer(InboundSettings(enabled=True)) for _ in range(2))
-    surveying(settings_with(tmp_path, "  enabled: false\n"), store, Asterisk(), dict, off)
+    surveying(settings_with(tmp_path, "  enabled: false\n"), store, Asterisk(), dict,
+              inbound=off)
     assert not off.has_routes and not (tmp_path / TOKEN_FILE).exists()
     surveying(settings_with(tmp_path, "  enabled: true\n  dial: 'PJSIP/{number}@t'\n"),
-              store, Asterisk(), dict, on)
+              store, Asterisk(), dict, inbound=on)
     assert on.has_routes and (tmp_path / TOKEN_FILE).exists()
 
 
