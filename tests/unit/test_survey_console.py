@@ -135,8 +135,7 @@ async def test_a_callback_cancel_leaves_the_survey_call_of_the_same_id(
 async def test_surveying_registers_the_routes_only_when_on(store: ReportStore,
                                                            tmp_path: Path) -> None:
     off, on = (InboundServer(InboundSettings(enabled=True)) for _ in range(2))
-    surveying(settings_with(tmp_path, "  enabled: false\n"), store, Asterisk(), dict,
-              inbound=off)
+    surveying(settings_with(tmp_path, "  enabled: false\n"), store, Asterisk(), dict, inbound=off)
     assert not off.has_routes and not (tmp_path / TOKEN_FILE).exists()
     surveying(settings_with(tmp_path, "  enabled: true\n  dial: 'PJSIP/{number}@t'\n"),
               store, Asterisk(), dict, inbound=on)
