@@ -1,6 +1,6 @@
-"""A channel in our Stasis app that is not ours (ari/stray.py): logged under the feature's
-event, hung up or sent on to the dialplan, never an error when it is already gone; the
-watchdog's app sends any such channel on, the survey entry hangs up on one."""
+"""A channel in our Stasis app that is not ours (ari/stray.py): hung up or sent on to the
+dialplan, never an error when it is already gone; the watchdog's app sends any such
+channel on under its own log event (the survey entry's hang-up: test_survey_calls.py)."""
 
 from __future__ import annotations
 
@@ -12,28 +12,24 @@ from balagh.watchdog.service import not_ours
 from .reachback_helpers import Callee
 
 
-async def test_a_stray_is_logged_under_the_features_event_and_hung_up() -> None:
+async def test_a_stray_is_hung_up() -> None:
     call = Callee([])
-    with capture_logs() as logs:
-        await turn_away(call, "feature.unexpected_channel")
+    await turn_away(call)
     assert [name for name, _ in call.log] == ["hangup"] and not call.continued
-    assert [(e["event"], e["channel"]) for e in logs] == [
-        ("feature.unexpected_channel", call.info.call_id)]
 
 
 async def test_a_stray_that_may_be_a_caller_goes_on_in_the_dialplan() -> None:
     call = Callee([])
-    await turn_away(call, "feature.unexpected_channel", to_dialplan=True)
+    await turn_away(call, to_dialplan=True)
     assert call.continued and [name for name, _ in call.log] == ["continue_in_dialplan"]
 
 
 async def test_a_stray_already_gone_is_no_error() -> None:
     call = Callee([])
     call.gone = True
-    with capture_logs() as logs:
-        await turn_away(call, "feature.unexpected_channel")
-        await turn_away(call, "feature.unexpected_channel", to_dialplan=True)
-    assert len(logs) == 2
+    await turn_away(call)
+    await turn_away(call, to_dialplan=True)
+    assert [name for name, _ in call.log] == ["hangup", "continue_in_dialplan"]
 
 
 async def test_a_channel_sent_to_the_watchdogs_app_goes_on_and_is_logged() -> None:
@@ -41,4 +37,5 @@ async def test_a_channel_sent_to_the_watchdogs_app_goes_on_and_is_logged() -> No
     with capture_logs() as logs:
         await not_ours(call)
     assert call.continued
-    assert [e["event"] for e in logs] == ["watchdog.unexpected_channel"]
+    assert [(e["event"], e["channel"]) for e in logs] == [
+        ("watchdog.unexpected_channel", call.info.call_id)]

@@ -67,7 +67,8 @@ class SurveyLine:
         reference = call.info.args[1] if len(call.info.args) >= 2 else ""
         row = await self.rows.of_reference(reference) if reference.isdigit() else None
         if row is None or row.status not in (CLAIMED, DIALLING):
-            await turn_away(call, "survey.unexpected_channel")
+            log.warning("survey.unexpected_channel", channel=call.info.call_id)
+            await turn_away(call)
             return
         report = await self.reports.get_report(row.call_id)
         questions = self.config().questions

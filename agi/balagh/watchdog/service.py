@@ -46,7 +46,8 @@ def watchdog_app(app: str) -> str:
 async def not_ours(call: StrayCall) -> None:
     """The watchdog's app serves no entry: nothing should ever be sent to it, and what is
     may be a caller, so it goes on in the dialplan."""
-    await turn_away(call, "watchdog.unexpected_channel", to_dialplan=True)
+    log.warning("watchdog.unexpected_channel", channel=call.info.call_id)
+    await turn_away(call, to_dialplan=True)
 
 
 async def run_watchdog(settings: Settings, *, grace: float = DEFAULT_GRACE_SECONDS,
