@@ -48,9 +48,11 @@ def kannel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KannelSandbox]:
 
 
 @pytest.fixture(scope="module")
-def texting_app(pbx, settings: Settings, kannel: KannelSandbox,
+def texting_app(pbx, app: AppProcess, settings: Settings, kannel: KannelSandbox,
                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppProcess]:
-    """`balagh run` with texts on (only texts: callbacks and survey stay as shipped)."""
+    """`balagh run` with texts on (only texts: callbacks and survey stay as shipped). The
+    session's app gives way (one app per Stasis name); a later `running_app` restarts it."""
+    app.stop()
     folder = tmp_path_factory.mktemp("sms-config")
     ivr = folder / "ivr.yaml"
     ivr.write_text((CONFIG_DIR / "ivr.yaml").read_text(encoding="utf-8") + CONSENT_QUESTION,
@@ -65,14 +67,15 @@ def texting_app(pbx, settings: Settings, kannel: KannelSandbox,
                  f"  dlr_url: http://127.0.0.1:{INBOUND_PORT}"), encoding="utf-8")
     secrets = dict(line.split("=", 1) for line in
                    kannel.secrets_file.read_text(encoding="utf-8").split())
-    app = AppProcess(replace(settings, ivr_file=ivr, reachback_file=reachback),
-                     settings.data_dir / "app-sms.log", extra_env={
-                         "BALAGH_IVR_FILE": str(ivr), "BALAGH_REACHBACK_FILE": str(reachback),
-                         "BALAGH_INBOUND_ENABLED": "true",
-                         "BALAGH_INBOUND_PORT": str(INBOUND_PORT), **secrets})
-    app.start()
-    yield app
-    app.stop()
+    texting = AppProcess(replace(settings, ivr_file=ivr, reachback_file=reachback),
+                         settings.data_dir / "app-sms.log", extra_env={
+                             "BALAGH_IVR_FILE": str(ivr),
+                             "BALAGH_REACHBACK_FILE": str(reachback),
+                             "BALAGH_INBOUND_ENABLED": "true",
+                             "BALAGH_INBOUND_PORT": str(INBOUND_PORT), **secrets})
+    texting.start()
+    yield texting
+    texting.stop()
 
 
 def text_row(settings: Settings, reference: str, event: str = "registered") -> dict | None:
