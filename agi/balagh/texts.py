@@ -239,6 +239,21 @@ CONSOLE: Words = {
     "pause_reason_unknown": {"en": "Choose a reason from the list.",
                              "ar": "اختر سبباً من القائمة."},
     "dispositions": {"en": "Dispositions", "ar": "أنواع المكالمات"},
+    # several Asterisk nodes (`nodes:`): the wallboard's banner for a node down, the
+    # figures it leaves out, each call's node ({node}, {time}, {age}, {nodes}: filled in
+    # by console.js as isolated text)
+    "node": {"en": "node", "ar": "العقدة"},
+    "node_down": {"en": "Node {node} cannot be reached since {time} ({age}): its calls "
+                        "and figures are not known.",
+                  "ar": "تعذر الوصول إلى العقدة {node} منذ {time} ({age}): مكالماتها "
+                        "وأرقامها غير معروفة."},
+    "node_figures_unknown": {"en": "Not known on {nodes}: these live figures count the "
+                                   "other nodes only",
+                             "ar": "غير معروفة على {nodes}: هذه الأرقام المباشرة تحسب العقد "
+                                   "الأخرى فقط"},
+    "node_agents_unknown": {"en": "The agents on {nodes} are not known.",
+                            "ar": "الموظفون على {nodes} غير معروفين."},
+    "node_unknown": {"en": "not known", "ar": "غير معروفة"},
 }
 
 REPORT: Words = {

@@ -199,12 +199,15 @@ def build(*, queue_events: Iterable[Mapping[str, str]] = (), live_ids: set[str] 
           wrapup_seconds: int = 0,
           callbacks: Sequence[Mapping[str, Any]] | None = None,
           survey_calls: Sequence[Mapping[str, Any]] | None = None,
-          survey_on: bool = False) -> dict[str, Any]:
+          survey_on: bool = False,
+          down_since: Mapping[str, float] | None = None) -> dict[str, Any]:
     """The whole snapshot. One box: `queue_events` and `live_ids`, the uniqueids of the
     channels up now (None when AMI is down: then the reports alone say which calls are in
     progress). Several: one NodeReading per node instead (`nodes`). `callbacks`: the
     app's pending and failed callbacks (None: not known now); `survey_calls` the same for
-    the satisfaction calls, shown only when `survey_on` (reachback.yaml's `survey:`)."""
+    the satisfaction calls, shown only when `survey_on` (reachback.yaml's `survey:`).
+    `down_since`: since when each node now down has been (nodes_down_since), for the
+    wallboard's banner."""
     if nodes is None:
         nodes = [NodeReading("", pbx_up, list(queue_events), live_ids)]
     figures, entries = _queue_figures(nodes, queues)
@@ -223,6 +226,9 @@ def build(*, queue_events: Iterable[Mapping[str, str]] = (), live_ids: set[str] 
         # "partial": some nodes' AMI answers, some not (their calls are shown, node unknown).
         "pbx": "up" if all(up) else "down" if not any(up) else "partial",
         "nodes": [{"name": node.name, "pbx": "up" if node.up else "down"} for node in nodes],
+        # each node down now: since when (epoch), kept apart so `nodes` stays as it was
+        "down_since": {node.name: (down_since or {}).get(node.name, now)
+                       for node in nodes if not node.up},
         "queues": [vars(figures[name]) for name in sorted(figures)],
         "agents": agent_rows([event for node in nodes for event in node.queue_events], now,
                              wrapup_seconds),
@@ -235,6 +241,13 @@ def build(*, queue_events: Iterable[Mapping[str, str]] = (), live_ids: set[str] 
         "today": {"calls": today.calls, "to_queue_p50": today.to_queue_p50,
                   "to_queue_p95": today.to_queue_p95, "per_hour": list(today.per_hour)},
     }
+
+
+def nodes_down_since(before: Mapping[str, float], readings: Sequence[NodeReading],
+                     now: float) -> dict[str, float]:
+    """Since when each node that is down now has been down: the time it was first found
+    down on a rebuild, kept while it stays down, forgotten when it is read again."""
+    return {node.name: before.get(node.name, now) for node in readings if not node.up}
 
 
 Entry = tuple[str, str, Mapping[str, str]]   # queue, node, QueueEntry event
@@ -344,4 +357,5 @@ def for_user(snapshot: Mapping[str, Any], access: Access) -> dict[str, Any]:
 
 
 __all__ = ["AGENT_STATES", "PLACED", "NodeReading", "QueueFigures", "Today", "agent_rows", "build",
-           "call_state", "current_question", "for_user", "live_call", "member_state"]
+           "call_state", "current_question", "for_user", "live_call", "member_state",
+           "nodes_down_since"]

@@ -94,6 +94,7 @@ class Feed:
         self._db_failing = False
         self._today = board.Today()
         self._today_at = 0.0
+        self._down_since: dict[str, float] = {}  # each node down now: since when
         self._tasks: list[asyncio.Task[Any]] = []
         self.rings: set[asyncio.Task[Any]] = set()
         # the calls the app places, by purpose: asked of the app, never written here
@@ -197,6 +198,7 @@ class Feed:
         now = time.time()
         readings = list(await asyncio.gather(*(self._read_node(name, ami)
                                                for name, ami in self.amis.items())))
+        self._down_since = board.nodes_down_since(self._down_since, readings, now)
         reports = await self._live_reports(now)
         if now - self._today_at >= TODAY_EVERY_SECONDS:
             self._today = await self._today_figures(now)
@@ -206,7 +208,8 @@ class Feed:
                                wrapup_seconds=self.settings.wrapup_seconds,
                                callbacks=await self.callbacks.listing(),
                                survey_calls=await self.survey_calls.listing()
-                               if self.survey_on else None, survey_on=self.survey_on)
+                               if self.survey_on else None, survey_on=self.survey_on,
+                               down_since=self._down_since)
         async with self._changed:
             self.snapshot = snapshot
             self.version += 1

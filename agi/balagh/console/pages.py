@@ -76,9 +76,18 @@ LIVE_COLUMNS = ("reference", "state", "queue", "category", "danger", "age", "gen
                 "emirate", "caller", "wait", "agent", "actions")
 
 
-def live_page(lang: str, user: str, csrf: str) -> str:
+def live_columns(several_nodes: bool) -> tuple[str, ...]:
+    """The live list's columns: with several nodes (`nodes:`) each call's node after its
+    queue; a one-box site's list is as it always was."""
+    if not several_nodes:
+        return LIVE_COLUMNS
+    at = LIVE_COLUMNS.index("queue") + 1
+    return (*LIVE_COLUMNS[:at], "node", *LIVE_COLUMNS[at:])
+
+
+def live_page(lang: str, user: str, csrf: str, *, several_nodes: bool = False) -> str:
     return render("live.html", lang, label(lang, "live"), user=user, csrf=csrf, page="live",
-                  script=True, columns=LIVE_COLUMNS)
+                  script=True, columns=live_columns(several_nodes))
 
 
 def message_page(lang: str, title: str, message: str, *, user: str, csrf: str) -> str:
@@ -151,5 +160,5 @@ def stats_page(lang: str, *, user: str, csrf: str, filters: Mapping[str, str],
 
 
 __all__ = ["LABELS", "LANGUAGES", "LIVE_COLUMNS", "REPORT_COLUMNS", "bar_chart", "label",
-           "live_page", "login_page", "message_page", "render", "report_page", "reports_page",
-           "stats_page", "wallboard_page"]
+           "live_columns", "live_page", "login_page", "message_page", "render", "report_page",
+           "reports_page", "stats_page", "wallboard_page"]

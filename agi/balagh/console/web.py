@@ -127,8 +127,9 @@ async def wallboard(request: Request, session: Session) -> Response:
 
 
 async def live(request: Request, session: Session) -> Response:
-    return html_page(request, pages.live_page(language_of(request), session.user.name,
-                                              session.csrf))
+    return html_page(request, pages.live_page(
+        language_of(request), session.user.name, session.csrf,
+        several_nodes=bool(console_of(request).settings.nodes)))
 
 
 def _state(console: Console, session: Session, version: int,

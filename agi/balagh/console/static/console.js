@@ -25,6 +25,41 @@
   function word(value) { return value === null || value === undefined ? "-" : (L[value] || value); }
   function percent(v) { return v === null || v === undefined ? "-" : Math.round(v * 100) + "%"; }
 
+  // Several Asterisk nodes (`nodes:`): a one-box site's single node has no name.
+  function severalNodes() { return (state.nodes || []).some((n) => n.name); }
+  function downNodes() {
+    return severalNodes() ? state.nodes.filter((n) => n.pbx === "down").map((n) => n.name) : [];
+  }
+  // A sentence of the catalogue with its {placeholders} filled by the given nodes (text
+  // or elements, never markup), in the order the language puts them.
+  function fill(sentence, values) {
+    return sentence.split(/(\{\w+\})/).map((part) => {
+      const key = part.startsWith("{") ? part.slice(1, -1) : null;
+      return key !== null && key in values ? values[key] : part;
+    });
+  }
+  function clock(since) {  // the browser's time of day of a server epoch
+    const d = new Date((since + offset) * 1000);
+    return [d.getHours(), d.getMinutes(), d.getSeconds()]
+      .map((n) => String(n).padStart(2, "0")).join(":");
+  }
+  function nodeNames(names) { return el("bdi", { dir: "ltr" }, names.join(", ")); }
+
+  // A banner per node down, naming it and since when; gone once it is read again.
+  function renderNodes() {
+    const box = document.getElementById("nodes-down");
+    if (!box) return;
+    const since = state.down_since || {};
+    box.replaceChildren(...downNodes().map((name) => {
+      const at = since[name] ?? state.at;
+      return el("p", { class: "status down node-down", "data-node": name },
+        ...fill(L.node_down, { node: el("bdi", { dir: "ltr" }, name),
+                               time: el("bdi", { dir: "ltr" }, clock(at)),
+                               age: el("bdi", { dir: "ltr", "data-since": String(at) },
+                                       age(at)) }));
+    }));
+  }
+
   function renderStatus() {
     const box = document.getElementById("status");
     if (!box) return;
@@ -47,15 +82,21 @@
     const box = document.getElementById("queues");
     if (!box) return;
     const live = state.pbx !== "down";  // AMI's figures are only shown while AMI is up
-    const now = (value) => live ? value : "-";
+    // Nodes down while others answer: the live counts leave their share out, so each
+    // says so ("+?") rather than pass for the whole.
+    const missing = live ? downNodes() : [];
+    const now = (value) => !live ? "-" : missing.length ? value + " +?" : value;
     box.replaceChildren(...state.queues.map((q) => {
       const danger = live && q.danger_waiting > 0;
       const waiting = live && q.waiting > 0;
-      return el("article", { class: "queue" + (danger ? " danger" : "") + (live ? "" : " stale"),
+      return el("article", { class: "queue" + (danger ? " danger" : "") + (live ? "" : " stale")
+                               + (missing.length ? " partial" : ""),
                              id: "queue-" + q.name, "data-waiting": q.waiting,
                              "data-danger": q.danger_waiting },
         el("h2", { title: word(q.name) }, word(q.name)),
         live ? "" : el("p", { class: "unavailable" }, L.live_unavailable),
+        missing.length ? el("p", { class: "unavailable nodes-unknown" },
+          ...fill(L.node_figures_unknown, { nodes: nodeNames(missing) })) : "",
         el("div", { class: "figures" },
           figure(L.waiting, now(q.waiting), "waiting", waiting ? "hot" : ""),
           figure(L.longest, waiting ? age(q.longest_since) : "-", "longest", "",
@@ -106,6 +147,7 @@
     if (!table) return;
     const body = table.tBodies[0];
     const before = new Map([...body.rows].map((r) => [r.id, r]));
+    const byNode = table.dataset.nodes === "1";
     const rows = state.calls.map((c) => {
       // A row whose call did not change stays the same node: a click on its button is
       // never lost to a redraw. (Ages tick in place, see the timer below.)
@@ -116,16 +158,19 @@
         if (ticking) ticking.dataset.since = String(c.since);
         return old;
       }
-      const fresh = callRow(c);
+      const fresh = callRow(c, byNode);
       fresh.dataset.sig = sig;
       return fresh;
     });
-    if (!rows.length) rows.push(el("tr", { class: "empty" }, el("td", { colspan: 12 }, L.no_calls)));
+    const columns = table.tHead.rows[0].cells.length;
+    if (!rows.length) rows.push(el("tr", { class: "empty" }, el("td", { colspan: columns }, L.no_calls)));
     const same = rows.length === body.rows.length && rows.every((r, i) => r === body.rows[i]);
     if (!same) body.replaceChildren(...rows);
   }
 
-  function callRow(c) {
+  // byNode: the list has a node column (several nodes); a call no node could be asked
+  // about (its node down) says so.
+  function callRow(c, byNode) {
       const buttons = c.monitor ? ["listen", "whisper", "barge"].map((mode) =>
         el("button", { class: "monitor", "data-ref": c.reference, "data-mode": mode,
                        id: mode + "-" + c.reference }, L[mode])) : [];
@@ -133,7 +178,10 @@
                         class: c.danger ? "danger" : "" },
         el("td", {}, el("bdi", { dir: "ltr" }, c.reference)),
         el("td", {}, L["state_" + c.state] || c.state),
-        el("td", {}, word(c.queue)), el("td", {}, word(c.category)),
+        el("td", {}, word(c.queue)),
+        byNode ? el("td", { class: "node" }, c.node ? el("bdi", { dir: "ltr" }, c.node)
+          : L.node_unknown) : "",
+        el("td", {}, word(c.category)),
         el("td", {}, c.danger ? L.yes : L.no), el("td", {}, word(c.age)),
         el("td", {}, word(c.gender)), el("td", {}, word(c.emirate)),
         el("td", {}, el("bdi", { dir: "ltr" }, c.caller)),
@@ -157,6 +205,11 @@
         el("td", {}, a.queues.map(word).join(", "))));
     if (!rows.length) rows.push(el("tr", { class: "empty" }, el("td", { colspan: 5 }, L.no_agents)));
     table.tBodies[0].replaceChildren(...rows);
+    const note = document.getElementById("agents-note");
+    const missing = downNodes();
+    note.hidden = !missing.length;
+    note.replaceChildren(...(missing.length
+      ? fill(L.node_agents_unknown, { nodes: nodeNames(missing) }) : []));
   }
 
   // The calls the app places (callbacks, satisfaction calls): one table per purpose,
@@ -181,7 +234,7 @@
 
   function render() {
     if (!state) return;
-    renderStatus(); renderQueues(); renderCalls(); renderAgents();
+    renderStatus(); renderNodes(); renderQueues(); renderCalls(); renderAgents();
     renderPlaced("callbacks", true, L.no_callbacks);
     renderPlaced("survey_calls", !!state.survey_on, L.no_survey_calls);
     document.body.dataset.version = String(state.version || 0);
