@@ -105,7 +105,9 @@
                  danger ? "alarm" : ""),
           figure(L.oldest_danger, danger ? age(q.oldest_danger_since) : "-", "oldest_danger",
                  danger ? "alarm" : "", danger ? q.oldest_danger_since : null,
-                 danger ? "#" + q.oldest_danger_reference : ""),
+                 danger ? "#" + q.oldest_danger_reference
+                   + (severalNodes() && q.oldest_danger_node ? " · " + q.oldest_danger_node : "")
+                   : ""),
           figure(L.available, now(q.available), "available"),
           figure(L.talking, now(q.talking), "talking"),
           figure(L.paused, now(q.paused), "paused"),
