@@ -35,8 +35,8 @@ from .dialback import (
     row_in,
     rows,
 )
+from .followup_client import free_port, post
 from .legs import general_agent_away, until
-from .test_followup import free_port, post
 
 SURVEY = """\
 survey:

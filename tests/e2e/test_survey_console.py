@@ -29,8 +29,8 @@ from balagh.console.accounts import Accounts
 from .conftest import AppProcess, balagh
 from .console_browser import ConsoleProcess, add_user, http_login
 from .dialback import hours_now, placed_channels, reachback_app, row_in, rows
+from .followup_client import free_port
 from .legs import until
-from .test_followup import free_port
 from .test_survey import CALLEE, ROWS, SURVEY, SURVEY_IDS, resolved_report
 
 DELAY_SECONDS = 300  # long enough for the supervisor to cancel before it is due
