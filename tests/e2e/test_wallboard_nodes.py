@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,36 +23,12 @@ from balagh.config import Settings
 from balagh.console.pages import LIVE_COLUMNS
 from balagh.status import ReportStatus
 from balagh.store import ReportStore
+from unit.fake_asterisk import RecordingAmi, ami_session
 
 from .console_browser import ConsoleProcess, add_user, browser_login, free_port, new_browser, poll
 
 PASSWORD = "a long enough password"
 GENERAL = "balagh-general"
-
-
-@dataclass
-class RecordingAmi:
-    """An AMI that answers QueueStatus and CoreShowChannels from what it is given (as
-    tests/unit/test_nodes_view.py's does) and accepts every other action."""
-
-    entries: list[dict[str, str]] = field(default_factory=list)
-    channels: list[str] = field(default_factory=list)
-
-    def answer(self, headers: dict[str, str]) -> list[dict[str, str]]:
-        action, action_id = headers.get("Action", "").lower(), headers.get("ActionID", "")
-        ok = {"Response": "Success", "ActionID": action_id}
-        if action == "queuestatus":
-            return [{**ok, "EventList": "start"},
-                    *({**entry, "ActionID": action_id} for entry in self.entries),
-                    {"Event": "QueueStatusComplete", "ActionID": action_id,
-                     "EventList": "Complete"}]
-        if action == "coreshowchannels":
-            return [{**ok, "EventList": "start"},
-                    *({"Event": "CoreShowChannel", "ActionID": action_id, "Uniqueid": uid}
-                      for uid in self.channels),
-                    {"Event": "CoreShowChannelsComplete", "ActionID": action_id,
-                     "EventList": "Complete"}]
-        return [{**ok, "Message": "Authentication accepted"}]
 
 
 class AmiThread:
@@ -80,24 +55,9 @@ class AmiThread:
         self.loop.close()
 
     def serve(self, ami: RecordingAmi, port: int) -> None:
-        async def session(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            writer.write(b"Asterisk Call Manager/9.0.0\r\n")
-            try:
-                while True:
-                    message = (await reader.readuntil(b"\r\n\r\n")).decode()
-                    headers = dict(line.split(": ", 1)
-                                   for line in message.split("\r\n") if ": " in line)
-                    for reply in ami.answer(headers):
-                        writer.write("".join(f"{k}: {v}\r\n" for k, v in reply.items())
-                                     .encode() + b"\r\n")
-                    await writer.drain()
-            except (asyncio.IncompleteReadError, ConnectionError):
-                pass
-            finally:
-                writer.close()
-
         async def start() -> None:
-            self.servers.append(await asyncio.start_server(session, "127.0.0.1", port))
+            self.servers.append(await asyncio.start_server(ami_session(ami.answer),
+                                                           "127.0.0.1", port))
         asyncio.run_coroutine_threadsafe(start(), self.loop).result(10)
 
 

@@ -13,8 +13,9 @@ import base64
 import json
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -99,34 +100,80 @@ class FakeAri:
         return 404, {"message": "Resource not found"}
 
 
-@asynccontextmanager
-async def fake_ami(*, accept: bool = True) -> AsyncIterator[int]:
-    """An AMI server on a free port (yielded) that accepts or refuses every Login."""
+AmiAnswer = Callable[[dict[str, str]], Iterable[Mapping[str, str]]]
 
-    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+
+def ami_session(answer: AmiAnswer) -> Callable[[asyncio.StreamReader, asyncio.StreamWriter],
+                                               Awaitable[None]]:
+    """One connection to a fake AMI server: the banner, then `answer`'s replies to each
+    action, until the client goes."""
+    async def session(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.write(b"Asterisk Call Manager/9.0.0\r\n")
         try:
             while True:
                 message = (await reader.readuntil(b"\r\n\r\n")).decode()
                 headers = dict(line.split(": ", 1)
                                for line in message.split("\r\n") if ": " in line)
-                action_id = headers.get("ActionID", "")
-                if headers.get("Action", "").lower() == "login" and not accept:
-                    reply = f"Response: Error\r\nActionID: {action_id}\r\n" \
-                            "Message: Authentication failed\r\n\r\n"
-                else:
-                    reply = f"Response: Success\r\nActionID: {action_id}\r\n" \
-                            "Message: Authentication accepted\r\n\r\n"
-                writer.write(reply.encode())
+                for reply in answer(headers):
+                    writer.write("".join(f"{k}: {v}\r\n" for k, v in reply.items())
+                                 .encode() + b"\r\n")
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
             writer.close()
 
-    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    return session
+
+
+@asynccontextmanager
+async def fake_ami(*, accept: bool = True) -> AsyncIterator[int]:
+    """An AMI server on a free port (yielded) that accepts or refuses every Login."""
+
+    def answer(headers: dict[str, str]) -> list[dict[str, str]]:
+        action_id = headers.get("ActionID", "")
+        if headers.get("Action", "").lower() == "login" and not accept:
+            return [{"Response": "Error", "ActionID": action_id,
+                     "Message": "Authentication failed"}]
+        return [{"Response": "Success", "ActionID": action_id,
+                 "Message": "Authentication accepted"}]
+
+    server = await asyncio.start_server(ami_session(answer), "127.0.0.1", 0)
     try:
         yield int(server.sockets[0].getsockname()[1])
     finally:
         server.close()
         await server.wait_closed()
+
+
+@dataclass
+class RecordingAmi:
+    """An AMI that answers QueueStatus and CoreShowChannels from what it is given
+    and Originate with success, and keeps every action it was sent."""
+
+    entries: list[dict[str, str]] = field(default_factory=list)
+    channels: list[str] = field(default_factory=list)
+    actions: list[dict[str, str]] = field(default_factory=list)
+    originated: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def answer(self, headers: dict[str, str]) -> list[dict[str, str]]:
+        action, action_id = headers.get("Action", "").lower(), headers.get("ActionID", "")
+        self.actions.append(headers)
+        ok = {"Response": "Success", "ActionID": action_id}
+        if action == "queuestatus":
+            return [{**ok, "EventList": "start"},
+                    *({**entry, "ActionID": action_id} for entry in self.entries),
+                    {"Event": "QueueStatusComplete", "ActionID": action_id,
+                     "EventList": "Complete"}]
+        if action == "coreshowchannels":
+            return [{**ok, "EventList": "start"},
+                    *({"Event": "CoreShowChannel", "ActionID": action_id, "Uniqueid": uid}
+                      for uid in self.channels),
+                    {"Event": "CoreShowChannelsComplete", "ActionID": action_id,
+                     "EventList": "Complete"}]
+        if action == "originate":
+            self.originated.set()
+            return [{**ok, "Message": "Originate successfully queued"},
+                    {"Event": "OriginateResponse", "ActionID": action_id,
+                     "Response": "Success"}]
+        return [{**ok, "Message": "Authentication accepted"}]

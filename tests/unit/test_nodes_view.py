@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,7 @@ from balagh.health.report import Status, exit_code
 from balagh.status import ReportStatus
 from balagh.supervise.modes import Mode
 
-from .fake_asterisk import PASSWORD, USER, FakeAri, fake_ami
+from .fake_asterisk import PASSWORD, USER, FakeAri, RecordingAmi, ami_session, fake_ami
 from .test_console import NOW, QUESTIONS, report
 from .test_health import closed_port
 
@@ -141,58 +141,9 @@ def test_a_node_that_cannot_be_read_is_down_and_its_calls_are_kept_unplaced() ->
 # ------------------------------------------------------------------ a recording AMI
 
 
-@dataclass
-class RecordingAmi:
-    """An AMI server that answers QueueStatus and CoreShowChannels from what it is given
-    and Originate with success, and keeps every action it was sent."""
-
-    entries: list[dict[str, str]] = field(default_factory=list)
-    channels: list[str] = field(default_factory=list)
-    actions: list[dict[str, str]] = field(default_factory=list)
-    originated: asyncio.Event = field(default_factory=asyncio.Event)
-
-    def answer(self, headers: dict[str, str]) -> list[dict[str, str]]:
-        action, action_id = headers.get("Action", "").lower(), headers.get("ActionID", "")
-        self.actions.append(headers)
-        ok = {"Response": "Success", "ActionID": action_id}
-        if action == "queuestatus":
-            return [{**ok, "EventList": "start"},
-                    *({**entry, "ActionID": action_id} for entry in self.entries),
-                    {"Event": "QueueStatusComplete", "ActionID": action_id,
-                     "EventList": "Complete"}]
-        if action == "coreshowchannels":
-            return [{**ok, "EventList": "start"},
-                    *({"Event": "CoreShowChannel", "ActionID": action_id, "Uniqueid": uid}
-                      for uid in self.channels),
-                    {"Event": "CoreShowChannelsComplete", "ActionID": action_id,
-                     "EventList": "Complete"}]
-        if action == "originate":
-            self.originated.set()
-            return [{**ok, "Message": "Originate successfully queued"},
-                    {"Event": "OriginateResponse", "ActionID": action_id,
-                     "Response": "Success"}]
-        return [{**ok, "Message": "Authentication accepted"}]
-
-
 @asynccontextmanager
 async def recording_ami(ami: RecordingAmi) -> AsyncIterator[int]:
-    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        writer.write(b"Asterisk Call Manager/9.0.0\r\n")
-        try:
-            while True:
-                message = (await reader.readuntil(b"\r\n\r\n")).decode()
-                headers = dict(line.split(": ", 1)
-                               for line in message.split("\r\n") if ": " in line)
-                for reply in ami.answer(headers):
-                    writer.write("".join(f"{k}: {v}\r\n" for k, v in reply.items())
-                                 .encode() + b"\r\n")
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    server = await asyncio.start_server(ami_session(ami.answer), "127.0.0.1", 0)
     try:
         yield int(server.sockets[0].getsockname()[1])
     finally:
