@@ -137,37 +137,38 @@ async def test_a_bad_file_on_sighup_keeps_the_old_one_and_logs_where(
     assert await text_of(kannel, sender, store, "4455667") == "New 4455667, call 800700."
 
 
-def write_survey(path: Path, delay: int) -> None:
-    path.write_text("survey:\n  enabled: true\n  dial: 'Local/{number}@balagh-test-callee'\n"
+def write_section(path: Path, section: str, delay: int) -> None:
+    """reachback.yaml with one dialling section on (`callbacks` or `survey`)."""
+    path.write_text(f"{section}:\n  enabled: true\n  dial: 'Local/{{number}}@balagh-test-callee'\n"
                     f"  delay_seconds: {delay}\n", encoding="utf-8")
+
+
+async def sighup(settings: Settings, outcomes: Outcomes) -> str:
+    """A real SIGHUP through the app's handler; the reload's outcome."""
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGHUP, SighupReloads(settings, (outcomes,)))
+    try:
+        os.kill(os.getpid(), signal.SIGHUP)
+        return await outcomes.seen.get()
+    finally:
+        loop.remove_signal_handler(signal.SIGHUP)
 
 
 async def test_sighup_gives_the_next_satisfaction_call_the_new_delay(
         store: ReportStore, tmp_path: Path) -> None:
     path = tmp_path / "reachback.yaml"
-    write_survey(path, 3600)
+    write_section(path, "survey", 3600)
     settings = replace(Settings(), data_dir=tmp_path, reachback_file=path)
     outcomes = Outcomes(LiveReachback(path, {}, settings.sounds_dir))
     parts = surveying(settings, store, Asterisk(), dict, outcomes.live.survey)
     assert parts.on_resolved is not None
-    write_survey(path, 7200)
-    loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGHUP, SighupReloads(settings, (outcomes,)))
-    try:
-        os.kill(os.getpid(), signal.SIGHUP)
-        assert await outcomes.seen.get() == APPLIED
-    finally:
-        loop.remove_signal_handler(signal.SIGHUP)
+    write_section(path, "survey", 7200)
+    assert await sighup(settings, outcomes) == APPLIED
     resolved = await resolved_report(store)
     parts.on_resolved(resolved)
     await store.writer.flush()
     [row] = await store.survey_calls.listing(("pending",))
     assert datetime.fromisoformat(row.next_attempt_at) == resolved.at + timedelta(seconds=7200)
-
-
-def write_callbacks(path: Path, delay: int) -> None:
-    path.write_text("callbacks:\n  enabled: true\n  dial: 'Local/{number}@balagh-test-callee'\n"
-                    f"  delay_seconds: {delay}\n", encoding="utf-8")
 
 
 async def test_sighup_gives_the_next_callback_the_new_delay(
@@ -177,7 +178,7 @@ async def test_sighup_gives_the_next_callback_the_new_delay(
     from .test_callbacks import Outbox, seed
 
     path = tmp_path / "reachback.yaml"
-    write_callbacks(path, 60)
+    write_section(path, "callbacks", 60)
     settings = replace(Settings(), data_dir=tmp_path, reachback_file=path)
     outcomes = Outcomes(LiveReachback(path, {}, settings.sounds_dir))
     publisher, dialler = calling_back(settings, store.callbacks, store.queries, Outbox(),
@@ -196,12 +197,6 @@ async def test_sighup_gives_the_next_callback_the_new_delay(
                 - datetime.fromisoformat(row.created_at)).total_seconds()
 
     assert await delay_of("c1") == 60
-    write_callbacks(path, 900)
-    loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGHUP, SighupReloads(settings, (outcomes,)))
-    try:
-        os.kill(os.getpid(), signal.SIGHUP)
-        assert await outcomes.seen.get() == APPLIED
-    finally:
-        loop.remove_signal_handler(signal.SIGHUP)
+    write_section(path, "callbacks", 900)
+    assert await sighup(settings, outcomes) == APPLIED
     assert await delay_of("c2") == 900
