@@ -1,9 +1,11 @@
 """Rows of cells as aligned text columns: the reports' table, the statistics' table and
-the CLI's listings line up the same way."""
+the CLI's listings line up the same way; and as CSV, a header first."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+import csv
+import io
+from collections.abc import Collection, Iterable, Sequence
 
 
 def table_lines(rows: Sequence[Sequence[str]], right: Collection[int] = ()) -> list[str]:
@@ -16,4 +18,13 @@ def table_lines(rows: Sequence[Sequence[str]], right: Collection[int] = ()) -> l
     ]
 
 
-__all__ = ["table_lines"]
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """The header and the rows as CSV, one line each ("\\n")."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+__all__ = ["csv_text", "table_lines"]

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 
 from balagh.readmodel.agents import AgentFigures, AgentStats
-from balagh.readmodel.table import table_lines
+from balagh.readmodel.table import csv_text, table_lines
 
 # Table headings; docs/statistics.md explains each.
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -36,13 +34,9 @@ def table(stats: AgentStats) -> str:
 
 
 def as_csv(stats: AgentStats) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["agent", *(name for name, _ in COLUMNS)])
-    for row in _rows(stats):
-        values = row.as_dict()
-        writer.writerow([row.agent, *(values[name] for name, _ in COLUMNS)])
-    return buffer.getvalue()
+    return csv_text(["agent", *(name for name, _ in COLUMNS)],
+                    ([row.agent, *(row.as_dict()[name] for name, _ in COLUMNS)]
+                     for row in _rows(stats)))
 
 
 def as_json(stats: AgentStats) -> str:

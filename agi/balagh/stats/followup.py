@@ -3,13 +3,11 @@ them: an aligned table, CSV or JSON; the report pack shows the same rows."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from typing import Any
 
 from balagh.readmodel.followups import FollowupFigures
-from balagh.readmodel.table import table_lines
+from balagh.readmodel.table import csv_text, table_lines
 
 RESOLUTION_COLUMNS = ("queue", "unit", "resolved", "median_seconds", "p90_seconds")
 
@@ -40,11 +38,7 @@ def table(figures: FollowupFigures) -> str:
 
 
 def as_csv(figures: FollowupFigures) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(RESOLUTION_COLUMNS)
-    writer.writerows(resolution_rows(figures))
-    return out.getvalue()
+    return csv_text(RESOLUTION_COLUMNS, resolution_rows(figures))
 
 
 def as_json(figures: FollowupFigures) -> str:

@@ -3,12 +3,10 @@ them: an aligned table, CSV or JSON; the report pack shows the same rows."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 
 from balagh.readmodel.survey import SurveyFigures
-from balagh.readmodel.table import table_lines
+from balagh.readmodel.table import csv_text, table_lines
 
 SURVEY_COLUMNS = ("month", "unit", "question", "answer", "calls")
 
@@ -27,11 +25,7 @@ def table(figures: SurveyFigures) -> str:
 
 
 def as_csv(figures: SurveyFigures) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(SURVEY_COLUMNS)
-    writer.writerows(survey_rows(figures))
-    return out.getvalue()
+    return csv_text(SURVEY_COLUMNS, survey_rows(figures))
 
 
 def as_json(figures: SurveyFigures) -> str:
