@@ -254,3 +254,14 @@ async def test_a_supervisor_cancels_a_survey_call_through_the_console(
     assert audited == [("omar", "survey-cancel-refused", "1", None),
                        ("amina", "survey-cancel-refused", "2", None),
                        ("amina", "survey-cancelled", "1", rows.survey.reference)]
+
+
+def test_an_empty_token_file_left_by_a_cut_start_is_made_again(tmp_path: Path) -> None:
+    from balagh.reachback.call_routes import read_token
+
+    (tmp_path / TOKEN_FILE).touch(mode=0o600)
+    assert read_token(tmp_path) is None  # the console: nothing to ask with yet
+    token = read_token(tmp_path, create=True)
+    assert token and len(token) >= 32
+    assert read_token(tmp_path) == token
+    assert (tmp_path / TOKEN_FILE).stat().st_mode & 0o777 == 0o600

@@ -51,10 +51,12 @@ def read_token(data_dir: Path, create: bool = False) -> str | None:
     """The local token (None: the app never made one, every purpose is off)."""
     path = data_dir / TOKEN_FILE
     try:
-        return path.read_text(encoding="ascii").strip() or None
+        found = path.read_text(encoding="ascii").strip()
     except FileNotFoundError:
-        if not create:
-            return None
+        found = ""
+    if found or not create:
+        return found or None
+    # none yet, or an empty one a start cut short between creating and writing it left
     token = secrets.token_urlsafe(32)
     path.touch(mode=0o600, exist_ok=True)
     path.write_text(token, encoding="ascii")
