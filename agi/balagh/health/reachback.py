@@ -22,6 +22,7 @@ from balagh.config import Settings, secret_values
 from balagh.config.yamlsrc import ConfigError
 from balagh.health.report import Check, Status
 from balagh.reachback.reachback_config import ReachbackConfig, load_reachback_config
+from balagh.reachback.sms_config import SmsConfig
 from balagh.readmodel.reachback_counts import (
     CALL_TABLES,
     ReachbackUnreadable,
@@ -64,7 +65,7 @@ async def reachback_probes(settings: Settings, chosen: Collection[str] = PARTS,
     on = _parts_on(config)
     probes: dict[str, Probe] = {}
     if "texts" in chosen and on["texts"]:
-        probes["texts"] = lambda: texts_check(settings, config, now())
+        probes["texts"] = lambda: texts_check(report_database(settings), config.sms, now())
     for part in ("callbacks", "survey"):
         if part in chosen and on[part]:
             probes[part] = _calls_probe(settings, part, now)
@@ -72,7 +73,7 @@ async def reachback_probes(settings: Settings, chosen: Collection[str] = PARTS,
 
 
 def _calls_probe(settings: Settings, part: str, now: Callable[[], datetime]) -> Probe:
-    return lambda: asyncio.to_thread(calls_check, settings, part, now())
+    return lambda: asyncio.to_thread(calls_check, report_database(settings), part, now())
 
 
 def _parts_on(config: ReachbackConfig) -> dict[str, bool]:
@@ -118,16 +119,15 @@ async def kannel_answer(url: str, timeout: float = KANNEL_SECONDS) -> tuple[int 
         return None, f"Kannel at {where} cannot be reached: {exc or type(exc).__name__}"
 
 
-async def texts_check(settings: Settings, config: ReachbackConfig, now: datetime) -> Check:
+async def texts_check(database: ReportDatabase, sms: SmsConfig, now: datetime) -> Check:
     """Kannel answers, and the store's texts flow: waiting ones (warn when the oldest has
     waited longer than STALE_TEXT), failed ones in the last WINDOW (warn when any)."""
-    database = report_database(settings)
     (status, kannel), counts = await asyncio.gather(
-        kannel_answer(config.sms.kannel_url),
+        kannel_answer(sms.kannel_url),
         asyncio.to_thread(_text_counts, database, now))
     warn = status is None
     parts = [kannel]
-    data: dict[str, Any] = {"kannel_url": shown_url(config.sms.kannel_url),
+    data: dict[str, Any] = {"kannel_url": shown_url(sms.kannel_url),
                             "kannel_status": status}
     if isinstance(counts, str):
         parts.append(f"texts not counted: {counts}")
@@ -162,17 +162,19 @@ def _text_counts(database: ReportDatabase, now: datetime) -> TextCounts | str:
 # ----------------------------------------------------------------------- calls
 
 
-def calls_check(settings: Settings, part: str, now: datetime) -> Check:
-    """`callbacks` or `survey`: the calls open, and those failed in the last WINDOW. A
-    failed callback is a warning (a caller in danger was not reached back)."""
+def calls_check(database: ReportDatabase, part: str, now: datetime) -> Check:
+    """`callbacks` or `survey`: the calls open, and those that ended unreached in the last
+    WINDOW. A failed callback is a warning (a caller in danger was not reached back)."""
     try:
-        counts = call_counts(report_database(settings), CALL_TABLES[part], iso(now - WINDOW))
+        counts = call_counts(database, CALL_TABLES[part], iso(now - WINDOW))
     except ReachbackUnreadable as exc:
         return Check(part, Status.DEGRADED, f"not counted: {exc}")
     text = f"{counts.open} open, {counts.failed} failed in the last 24 h"
+    if counts.failed:
+        text += " (every attempt unanswered, or not dialled)"
     warn = part == "callbacks" and counts.failed > 0
     if warn:
-        text += ": callers in danger not reached back (each report's timeline, kind callback)"
+        text += ": callers in danger not reached back (each report's timeline says why)"
     return Check(part, Status.DEGRADED if warn else Status.OK, text,
                  {"open": counts.open, "failed_24h": counts.failed})
 

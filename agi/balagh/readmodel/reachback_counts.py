@@ -5,8 +5,9 @@ what failed for good since a moment. Read-only and bounded by LOCK_WAIT, on eith
 
 Times are the store's ISO-8601 UTC text (store/timestamps.py), so they compare as text.
 A text failed when Kannel was given up on (its next_attempt_at is then the give-up time,
-plus the gap) or when its delivery report said so (reported_at); a call failed when its
-row last changed (updated_at).
+plus the gap) or when its delivery report said so (reported_at). A call failed when it
+ended without reaching the caller, its last attempt unanswered or not dialled (status
+no-answer or failed), at its row's last change (updated_at).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from balagh.store.callbacks import FAILED as CALL_FAILED
+from balagh.store.callbacks import NO_ANSWER as CALL_NO_ANSWER
 from balagh.store.callbacks import OPEN as CALL_OPEN
 from balagh.store.sms import FAILED as TEXT_FAILED
 from balagh.store.sms import PENDING as TEXT_PENDING
@@ -31,9 +33,12 @@ from .stats_connection import has_table
 if TYPE_CHECKING:
     from balagh.store.opening import ReportDatabase
 
-__all__ = ["CALL_TABLES", "CallCounts", "ReachbackUnreadable", "TextCounts", "call_counts",
-           "text_counts"]
+__all__ = ["CALL_TABLES", "UNREACHED", "CallCounts", "ReachbackUnreadable", "TextCounts",
+           "call_counts", "text_counts"]
 
+# How a call ends when it never reached the caller: every attempt unanswered, or the last
+# one not dialled.
+UNREACHED = (CALL_NO_ANSWER, CALL_FAILED)
 # The tables of the calls the app places (store/callbacks.py's PURPOSES), by health line.
 CALL_TABLES = {"callbacks": "callbacks", "survey": "survey_calls"}
 
@@ -53,7 +58,7 @@ class TextCounts:
 @dataclass(frozen=True)
 class CallCounts:
     open: int    # pending, claimed or dialling
-    failed: int  # failed for good since the moment asked
+    failed: int  # ended unreached (no-answer, failed) since the moment asked
 
 
 _PENDING_TEXTS = ("SELECT COUNT(*), COALESCE(SUM(CASE WHEN attempts > 0 THEN 1 ELSE 0 END), 0),"
@@ -73,16 +78,17 @@ def text_counts(database: ReportDatabase, since: str) -> TextCounts:
 
 
 def call_counts(database: ReportDatabase, table: str, since: str) -> CallCounts:
-    """`table` (one of CALL_TABLES, never input): the calls open, and those failed at or
-    after `since`."""
+    """`table` (one of CALL_TABLES, never input): the calls open, and those that ended
+    unreached at or after `since`."""
     if table not in CALL_TABLES.values():
         raise ValueError(f"not a table of calls: {table!r}")
     marks = ", ".join("?" for _ in CALL_OPEN)
     with _reading(database, table) as db:
         open_ = db.execute(f"SELECT COUNT(*) FROM {table} WHERE status IN ({marks})",
                            CALL_OPEN).fetchone()[0]
-        failed = db.execute(f"SELECT COUNT(*) FROM {table} WHERE status = ? AND updated_at >= ?",
-                            (CALL_FAILED, since)).fetchone()[0]
+        failed = db.execute(f"SELECT COUNT(*) FROM {table} WHERE status IN (?, ?)"
+                            " AND updated_at >= ?",
+                            (*UNREACHED, since)).fetchone()[0]
     return CallCounts(int(open_), int(failed))
 
 
