@@ -21,6 +21,7 @@ from balagh.health.reachback import (
     FILE_LINE,
     PARTS,
     calls_check,
+    kannel_answer,
     reachback_probes,
     shown_url,
     texts_check,
@@ -303,3 +304,12 @@ def test_the_command_warns_with_exit_1_when_kannel_is_away(
     found = json.loads(out)
     assert found["exit_code"] == 1 and list(found["checks"]) == ["texts"]
     assert found["checks"]["texts"]["status"] == "degraded"
+
+
+async def test_a_kannel_that_never_answers_is_a_line_not_a_hang() -> None:
+    with socket.socket() as silent:  # listening, never accepting: connects, no answer
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/cgi-bin/sendsms"
+        status, text = await kannel_answer(url, timeout=0.2)
+    assert (status, text) == (None, f"Kannel at {url}: no answer within 0.2 s")

@@ -115,8 +115,9 @@ async def kannel_answer(url: str, timeout: float = KANNEL_SECONDS) -> tuple[int 
     except TimeoutError:
         return None, f"Kannel at {where}: no answer within {timeout:g} s"
     except aiohttp.ClientError as exc:
-        # The exception's text names host and port only, never the URL's query.
-        return None, f"Kannel at {where} cannot be reached: {exc or type(exc).__name__}"
+        # Its text may quote the URL given, and with it a password in the URL: never shown.
+        why = str(exc).replace(url, where) or type(exc).__name__
+        return None, f"Kannel at {where} cannot be reached: {why}"
 
 
 async def texts_check(database: ReportDatabase, sms: SmsConfig, now: datetime) -> Check:
