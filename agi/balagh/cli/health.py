@@ -49,11 +49,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "person: AMI, the watchdog, the store, the config or the prompts), 2 down (ARI "
         "unreachable or the app not beating: callers are not served by Balagh). With "
         "`nodes:` in balagh.yaml, ARI, AMI, the app and the watchdog are checked on every "
-        "node, one line each (ari@node1, ari@node2, ...); any node down is exit 2.")
+        "node, one line each (ari@node1, ari@node2, ...); any node down is exit 2. With a part of "
+        "reachback.yaml on, one line for it: texts (Kannel answers; texts waiting, failed in "
+        "24 h), callbacks and survey (calls open, failed in 24 h): at worst a warning; a "
+        "reachback.yaml that does not load is one warning line naming file:line: key.")
     parser.add_argument("--json", action="store_true", help="one JSON object")
     parser.add_argument("--only", type=_names, metavar="NAME,...",
                         help="only these checks: ari, ami, app, watchdog, store, config, "
-                        "menu, routing, prompts")
+                        "menu, routing, prompts, texts, callbacks, survey")
     parser.add_argument("--pbx-sounds", type=Path, metavar="DIR",
                         help="Asterisk's sounds folder (default: astdatadir/sounds from "
                         "/etc/asterisk/asterisk.conf; the sandbox's when it is installed)")

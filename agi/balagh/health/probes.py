@@ -23,7 +23,7 @@ from typing import Any
 from balagh.ami.client import AmiSession
 from balagh.ari.liveness import heartbeat_variable
 from balagh.config import AmiSettings, Node, Settings, nodes_of
-from balagh.health import prompts
+from balagh.health import prompts, reachback
 from balagh.health.ari_http import AriHttp
 from balagh.health.fastagi import fastagi_check
 from balagh.health.files import config_check
@@ -37,22 +37,27 @@ from balagh.store.opening import report_database
 from balagh.timeouts import within
 from balagh.watchdog.service import watchdog_app
 
-# The lines, in the order printed.
-NAMES = ("ari", "ami", "app", "watchdog", "store", "config", "menu", "routing", "prompts")
+# The lines, in the order printed. The reaching-back ones (reachback.py) only when
+# reachback.yaml turns their part on; a file that does not load is one `reachback` line.
+NAMES = ("ari", "ami", "app", "watchdog", "store", "config", "menu", "routing", "prompts",
+         *reachback.PARTS)
 
 AMI_LOGIN_SECONDS = 3.0
 # A probe's own bound: its requests' timeouts (3 s each) plus a margin, so a probe's own
 # error message (which says more) normally wins over "no answer within".
 PROBE_SECONDS = {"ari": 5.0, "ami": AMI_LOGIN_SECONDS + 2.0, "app": WINDOW_SECONDS + 7.0,
                  "watchdog": WINDOW_SECONDS + 7.0, "store": 10.0, "config": 5.0, "menu": 10.0,
-                 "routing": 10.0, "prompts": 10.0}
+                 "routing": 10.0, "prompts": 10.0,
+                 # Kannel's 2 s beside the counts' lock wait (2 s), plus a margin
+                 "texts": 5.0, "callbacks": 5.0, "survey": 5.0, reachback.FILE_LINE: 1.0}
 # The lines checked once per node; the rest are the site's own (files, store, prompts).
 NODE_PROBES = ("ari", "ami", "app", "watchdog")
 # What a failed probe means: only what stops callers being served is DOWN.
 FAILED = {"ari": Status.DOWN, "ami": Status.DEGRADED, "app": Status.DOWN,
           "watchdog": Status.DEGRADED, "store": Status.DEGRADED, "config": Status.DEGRADED,
           "menu": Status.DEGRADED, "routing": Status.DEGRADED,
-          "prompts": Status.DEGRADED}
+          "prompts": Status.DEGRADED, "texts": Status.DEGRADED, "callbacks": Status.DEGRADED,
+          "survey": Status.DEGRADED, reachback.FILE_LINE: Status.DEGRADED}
 
 
 async def guarded(name: str, probe: Awaitable[Check], timeout: float) -> Check:
@@ -208,8 +213,20 @@ async def run_probes(settings: Settings, only: Collection[str] = NAMES, *,
         lines = [guarded(line_name(name, node), probes[name](), PROBE_SECONDS[name])
                  for node, probes in on_nodes for name in chosen if name in NODE_PROBES]
         lines += [guarded(name, site[name](), PROBE_SECONDS[name])
-                  for name in chosen if name not in NODE_PROBES]
-        return list(await asyncio.gather(*lines))
+                  for name in chosen if name not in NODE_PROBES and name in site]
+        parts = [name for name in chosen if name in reachback.PARTS]
+        fixed, reaching_back = await asyncio.gather(asyncio.gather(*lines),
+                                                    _reachback_lines(settings, parts))
+        return [*fixed, *reaching_back]
+
+
+async def _reachback_lines(settings: Settings, parts: Collection[str]) -> list[Check]:
+    """The lines of the reaching-back parts that are on (none when off or not chosen)."""
+    if not parts:
+        return []
+    probes = await reachback.reachback_probes(settings, parts)
+    return list(await asyncio.gather(*(guarded(name, probe(), PROBE_SECONDS[name])
+                                       for name, probe in probes.items())))
 
 
 def node_probes(settings: Settings, ari: AriHttp) -> dict[str, Callable[[], Awaitable[Check]]]:
