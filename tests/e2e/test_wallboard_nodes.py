@@ -146,10 +146,11 @@ def test_two_nodes_name_each_call_s_node_and_a_down_node_until_it_is_back(
             assert "not known" in banner and "node1" not in banner
 
             browser.get(f"{console.url}/?lang=en")
-            tile = poll(lambda: browser.find_element(By.ID, "queue-general"), 10, "the tile")
+            # node1's caller; node2's share not known (the tile reads "-" until the page's
+            # first state has arrived: wait for the figure, not the element)
+            poll(lambda: _waiting_figure(browser) == "1 +?", 10, "the tile's partial count")
+            tile = browser.find_element(By.ID, "queue-general")
             assert "partial" in str(tile.get_attribute("class"))
-            waiting = tile.find_element(By.CSS_SELECTOR, '[data-figure="waiting"] .value')
-            assert waiting.text == "1 +?"  # node1's caller; node2's share not known
             assert "Not known on node2" in tile.text
             assert "agents on node2 are not known" in browser.find_element(
                 By.ID, "agents-note").text
@@ -162,15 +163,26 @@ def test_two_nodes_name_each_call_s_node_and_a_down_node_until_it_is_back(
 
             amis.serve(two, port2)  # node2 is back
             poll(lambda: not _banner(browser), 30, "the banner gone with node2 back")
+            poll(lambda: _waiting_figure(browser) == "2", 10, "both nodes' callers counted")
             tile = browser.find_element(By.ID, "queue-general")
             assert "partial" not in str(tile.get_attribute("class"))
-            assert tile.find_element(By.CSS_SELECTOR,
-                                     '[data-figure="waiting"] .value').text == "2"
             browser.get(f"{console.url}/live?lang=en")
             poll(lambda: _cells(browser, "call-4002")[3] == "node2", 10, "node2's caller")
             assert not _banner(browser)
         finally:
             console.stop()
+
+
+def _waiting_figure(browser: Any) -> str | None:
+    """The general tile's waiting figure as shown, None before the tile is drawn."""
+    from selenium.common.exceptions import NoSuchElementException
+    from selenium.webdriver.common.by import By
+
+    try:
+        return str(browser.find_element(
+            By.CSS_SELECTOR, '#queue-general [data-figure="waiting"] .value').text)
+    except NoSuchElementException:
+        return None
 
 
 def test_one_box_has_no_node_column_and_no_banner(
@@ -192,10 +204,7 @@ def test_one_box_has_no_node_column_and_no_banner(
             assert len(_cells(browser, "call-4001")) == len(LIVE_COLUMNS)
             assert not _banner(browser)
             browser.get(f"{console.url}/?lang=en")
-            poll(lambda: browser.find_element(By.ID, "queue-general"), 10, "the tile")
-            waiting = browser.find_element(By.CSS_SELECTOR,
-                                           '#queue-general [data-figure="waiting"] .value')
-            assert waiting.text == "1"
+            poll(lambda: _waiting_figure(browser) == "1", 10, "the tile's count")
             assert not _banner(browser)
             assert not browser.find_element(By.ID, "agents-note").is_displayed()
         finally:
